@@ -1,0 +1,95 @@
+//! Checking: AST to [`Model`], with every diagnostic at once.
+//!
+//! [`check`] runs, in order: the `collection` block ([`settings`]), name
+//! resolution and validation of traits and rules ([`resolve`]), art headers
+//! ([`art`]), and — when the collection is otherwise sound — the whole-
+//! collection questions that need reasoning over all rules at once
+//! ([`feasibility`]): how many unique combinations exist, whether `size` and
+//! every `count` can hold, which variants and rules can never matter.
+
+pub mod art;
+pub mod feasibility;
+mod model;
+pub mod paths;
+pub(crate) mod resolve;
+pub mod settings;
+
+pub use art::{ArtHeader, ArtProblem, ArtStore, DiskArt, NoArt};
+pub use feasibility::Feasibility;
+pub use model::*;
+
+use crate::diagnostic::{self, Code, Diagnostic};
+use crate::syntax::{File, Span, Statement};
+
+/// What [`check`] found.
+#[derive(Debug)]
+pub struct Checked {
+    /// The model, when the file has no errors.
+    pub model: Option<Model>,
+    /// Every error and warning, sorted by position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Unique combinations and count feasibility, when computed.
+    pub feasibility: Option<Feasibility>,
+}
+
+impl Checked {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Resolves and validates a parsed file, reading art headers from `art`.
+pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
+    let mut diagnostics = Vec::new();
+    let collections: Vec<_> = file
+        .statements
+        .iter()
+        .filter_map(|s| if let Statement::Collection(c) = s { Some(c) } else { None })
+        .collect();
+    let Some(collection) = collections.first() else {
+        let span = file.statements.first().map_or(Span::new(0, 0), |s| Span::new(s.span().start, s.span().start));
+        diagnostics.push(
+            Diagnostic::new(Code::MissingCollection, span, "the file has no `collection` block")
+                .label("expected `collection \"Name\" { ... }`")
+                .help("start the file with `collection \"Name\" { size 100  canvas 1024 x 1024 }`"),
+        );
+        return finish(None, diagnostics, None);
+    };
+    for extra in &collections[1..] {
+        diagnostics.push(
+            Diagnostic::new(Code::DuplicateCollection, extra.name.span, "a file describes one collection")
+                .label("second `collection` block")
+                .with_label(collection.name.span, "first `collection` block")
+                .help("merge the two blocks, or move this collection to its own `.drop` file"),
+        );
+    }
+    let (settings, spans) = settings::resolve(collection, &mut diagnostics);
+    let Some(settings) = settings else {
+        return finish(None, diagnostics, None);
+    };
+    let model = resolve::Resolver::new(file, &settings, &spans, &mut diagnostics).resolve();
+    diagnostics.extend(art::check_art(&model, art));
+    feasibility::check_metaplex(&model, &spans, &mut diagnostics);
+
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return finish(None, diagnostics, None);
+    }
+    let feasibility = feasibility::analyse(&model, &spans, &mut diagnostics);
+    let ok = !diagnostics.iter().any(Diagnostic::is_error);
+    finish(ok.then_some(model), diagnostics, Some(feasibility))
+}
+
+fn finish(model: Option<Model>, mut diagnostics: Vec<Diagnostic>, feasibility: Option<Feasibility>) -> Checked {
+    diagnostic::sort(&mut diagnostics);
+    Checked { model, diagnostics, feasibility }
+}
+
+/// Parses and checks source text in one go (the parse errors, if any, are
+/// the only diagnostics then).
+pub fn check_text(text: &str, art: &dyn ArtStore) -> Checked {
+    match crate::syntax::parse(text) {
+        Ok(file) => check(&file, art),
+        Err(diagnostics) => finish(None, diagnostics, None),
+    }
+}

@@ -1,0 +1,330 @@
+//! The resolved, validated model of a collection: what `check` produces and
+//! every later stage consumes. Names are resolved to indices; weights are
+//! numbers; every setting has its value or its default. Spans are kept so that
+//! later stages can still point at the source.
+
+use std::path::PathBuf;
+
+use crate::syntax::{CountOp, Side, Span, TraitKind};
+
+/// Index of a trait in [`Model::traits`] (declaration order = bottom to top).
+pub type TraitId = usize;
+
+/// A variant: its trait and its index within the trait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct VariantId {
+    /// The trait.
+    pub trait_id: TraitId,
+    /// The variant's index in [`Trait::variants`].
+    pub index: usize,
+}
+
+/// A checked collection.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// Collection settings, defaults filled in.
+    pub settings: Settings,
+    /// Traits, bottom layer first.
+    pub traits: Vec<Trait>,
+    /// `forbid` rules, one per pair of variants.
+    pub forbids: Vec<ForbidRule>,
+    /// `require` rules, one per left-hand variant.
+    pub requires: Vec<RequireRule>,
+    /// `when` rules.
+    pub whens: Vec<WhenRule>,
+    /// `count` rules.
+    pub counts: Vec<CountRule>,
+    /// Traits on which no two tokens may be equal.
+    pub unique: Vec<TraitId>,
+    /// Hand-made tokens.
+    pub legendaries: Vec<Legendary>,
+}
+
+impl Model {
+    /// The variant `id`.
+    pub fn variant(&self, id: VariantId) -> &Variant {
+        &self.traits[id.trait_id].variants[id.index]
+    }
+
+    /// `Trait.Variant`, for messages.
+    pub fn variant_name(&self, id: VariantId) -> String {
+        format!("{}.{}", self.traits[id.trait_id].name, self.variant(id).name)
+    }
+
+    /// The number of tokens drawn by the sampler (`size` minus legendaries).
+    pub fn generated_size(&self) -> u64 {
+        self.settings.size.saturating_sub(self.legendaries.len() as u64)
+    }
+}
+
+/// Collection settings.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The collection's name.
+    pub name: String,
+    /// Number of tokens, legendaries included.
+    pub size: u64,
+    /// The seed all randomness derives from.
+    pub seed: String,
+    /// Width and height of every rendered image.
+    pub canvas: (u32, u32),
+    /// Folder of the trait art, relative to the `.drop` file.
+    pub layers: PathBuf,
+    /// Id of the first token.
+    pub first_id: u64,
+    /// Token name template (`{id}`, `{collection}`).
+    pub token_name: String,
+    /// Metadata description.
+    pub description: String,
+    /// Metadata `image` template.
+    pub image: String,
+    /// Metadata `external_url` template.
+    pub external_url: Option<String>,
+    /// Extra output sizes, besides `canvas`.
+    pub sizes: Vec<(u32, u32)>,
+    /// Filter for extra sizes.
+    pub resize: ResizeFilter,
+    /// PNG compression level.
+    pub compression: Compression,
+    /// Metadata flavour.
+    pub metadata: MetadataFlavour,
+    /// Metaplex `symbol`.
+    pub symbol: String,
+    /// Royalty in basis points (Metaplex `seller_fee_basis_points`).
+    pub royalty_basis_points: u32,
+    /// Metaplex creators with their shares in percent.
+    pub creators: Vec<(String, u8)>,
+}
+
+/// Filter used to resize images to extra sizes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResizeFilter {
+    /// Nearest neighbour: for pixel art.
+    Nearest,
+    /// Linear.
+    Triangle,
+    /// Cubic.
+    CatmullRom,
+    /// Gaussian.
+    Gaussian,
+    /// Lanczos with window 3 (the default).
+    Lanczos3,
+}
+
+/// PNG compression trade-off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    /// Fastest encoding, larger files.
+    Fast,
+    /// The default.
+    Balanced,
+    /// Smallest files, slowest.
+    Small,
+}
+
+/// Metadata flavour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetadataFlavour {
+    /// ERC-721 / OpenSea (the default).
+    Erc721,
+    /// Solana Metaplex.
+    Metaplex,
+}
+
+/// How a layer combines with what is below it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlendMode {
+    /// Source-over.
+    Normal,
+    /// Multiply.
+    Multiply,
+    /// Screen.
+    Screen,
+    /// Overlay.
+    Overlay,
+    /// Darken.
+    Darken,
+    /// Lighten.
+    Lighten,
+    /// Additive.
+    Add,
+}
+
+impl BlendMode {
+    /// Every mode with its name in the language.
+    pub const NAMES: &'static [(&'static str, BlendMode)] = &[
+        ("normal", BlendMode::Normal),
+        ("multiply", BlendMode::Multiply),
+        ("screen", BlendMode::Screen),
+        ("overlay", BlendMode::Overlay),
+        ("darken", BlendMode::Darken),
+        ("lighten", BlendMode::Lighten),
+        ("add", BlendMode::Add),
+    ];
+}
+
+/// Rendering options of a layer (a trait's, overridden per variant).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LayerStyle {
+    /// Blend mode.
+    pub blend: BlendMode,
+    /// Opacity, 0..=1.
+    pub opacity: f32,
+    /// Pixel offset.
+    pub offset: (i32, i32),
+}
+
+impl Default for LayerStyle {
+    fn default() -> Self {
+        LayerStyle { blend: BlendMode::Normal, opacity: 1.0, offset: (0, 0) }
+    }
+}
+
+/// A trait: one layer of the art, or a metadata-only attribute.
+#[derive(Clone, Debug)]
+pub struct Trait {
+    /// Its name.
+    pub name: String,
+    /// Where its name was declared.
+    pub span: Span,
+    /// Visible, hidden or metadata-only.
+    pub kind: TraitKind,
+    /// Folder of its art, relative to the layers folder.
+    pub folder: PathBuf,
+    /// Its variants in declaration order.
+    pub variants: Vec<Variant>,
+}
+
+/// One variant of a trait.
+#[derive(Clone, Debug)]
+pub struct Variant {
+    /// Its name (`none` for the empty variant).
+    pub name: String,
+    /// Where its name was declared.
+    pub span: Span,
+    /// Its weight (non-negative).
+    pub weight: f64,
+    /// Where its weight was written.
+    pub weight_span: Span,
+    /// Where its pixels come from.
+    pub art: Art,
+    /// Rendering options (trait's, overridden by the variant's).
+    pub style: LayerStyle,
+}
+
+impl Variant {
+    /// Whether this is the `none` variant.
+    pub fn is_none(&self) -> bool {
+        self.name == "none"
+    }
+}
+
+/// Where a variant's pixels come from.
+#[derive(Clone, Debug)]
+pub enum Art {
+    /// No pixels (`none`, or a metadata-only trait).
+    Empty,
+    /// One or more files.
+    Files(Vec<ArtFile>),
+    /// Another variant of the same trait, recoloured.
+    Derived {
+        /// The source variant's index in the same trait.
+        from: usize,
+        /// The recolouring.
+        recolour: Recolour,
+    },
+}
+
+/// One art file of a variant.
+#[derive(Clone, Debug)]
+pub struct ArtFile {
+    /// Path relative to the `.drop` file's folder.
+    pub path: PathBuf,
+    /// Span that names the file (the path, or the variant when implicit).
+    pub span: Span,
+    /// Another depth, when given.
+    pub placement: Option<(Side, TraitId)>,
+}
+
+/// A recolouring.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Recolour {
+    /// Rotate hue by degrees.
+    Hue(f64),
+    /// Replace exact colours.
+    Palette(Vec<([u8; 4], [u8; 4])>),
+}
+
+/// `forbid a with b`, one pair.
+#[derive(Clone, Debug)]
+pub struct ForbidRule {
+    /// One side.
+    pub a: VariantId,
+    /// The other side.
+    pub b: VariantId,
+    /// The whole statement.
+    pub span: Span,
+}
+
+/// `require when -> one of alternatives`.
+#[derive(Clone, Debug)]
+pub struct RequireRule {
+    /// The variant that triggers the rule.
+    pub when: VariantId,
+    /// One of these must hold.
+    pub alternatives: Vec<VariantId>,
+    /// The whole statement.
+    pub span: Span,
+}
+
+/// `when conditions { overrides }`.
+#[derive(Clone, Debug)]
+pub struct WhenRule {
+    /// The condition trait.
+    pub condition_trait: TraitId,
+    /// Variants of the condition trait that trigger it.
+    pub conditions: Vec<usize>,
+    /// New weights per overridden trait (one weight per variant, unlisted = 0).
+    pub overrides: Vec<(TraitId, Vec<f64>)>,
+    /// The whole statement.
+    pub span: Span,
+}
+
+/// `count variant OP n`, with `<`/`>` and percentages already turned into bounds.
+#[derive(Clone, Debug)]
+pub struct CountRule {
+    /// The counted variant.
+    pub variant: VariantId,
+    /// The operator as written.
+    pub op: CountOp,
+    /// Least number of tokens with the variant.
+    pub min: u64,
+    /// Greatest number of tokens with the variant.
+    pub max: u64,
+    /// The whole statement.
+    pub span: Span,
+}
+
+/// A hand-made token.
+#[derive(Clone, Debug)]
+pub struct Legendary {
+    /// Its name.
+    pub name: String,
+    /// Its id when fixed; otherwise drawn from the seed.
+    pub id: Option<u64>,
+    /// Its image, relative to the `.drop` file's folder.
+    pub image: PathBuf,
+    /// Its attributes (trait type, value) in source order.
+    pub attributes: Vec<(String, AttributeValue)>,
+    /// The whole statement.
+    pub span: Span,
+}
+
+/// A legendary's attribute value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AttributeValue {
+    /// Text.
+    Text(String),
+    /// A number.
+    Number(f64),
+}

@@ -1,0 +1,420 @@
+//! The `collection` block: every setting's type, range and default.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use super::model::*;
+use super::paths::project_relative;
+use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::syntax::{Collection, Node, Setting, Span, Value};
+
+/// Largest canvas side and output size, in pixels.
+pub const MAX_PIXELS: u64 = 16_384;
+/// Largest collection.
+pub const MAX_SIZE: u64 = 10_000_000;
+
+/// Every setting the `collection` block accepts.
+pub const KEYS: &[&str] = &[
+    "size", "seed", "canvas", "layers", "first_id", "name", "description", "image", "external_url", "sizes",
+    "resize", "compression", "metadata", "symbol", "royalty", "creators",
+];
+
+/// Spans of settings, for later diagnostics (`size 45` when it cannot hold).
+#[derive(Clone, Debug, Default)]
+pub struct SettingSpans {
+    /// The `collection` block's name.
+    pub collection: Span,
+    /// Each setting as written, by key.
+    pub by_key: HashMap<String, Span>,
+}
+
+impl SettingSpans {
+    /// The span of a setting, or of the collection's name when it was not written.
+    pub fn get(&self, key: &str) -> Span {
+        self.by_key.get(key).copied().unwrap_or(self.collection)
+    }
+}
+
+/// Resolves the collection block into [`Settings`]; `None` when `size` or
+/// `canvas` is missing or wrong (the rest is still reported).
+pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>) -> (Option<Settings>, SettingSpans) {
+    let mut spans = SettingSpans { collection: collection.name.span, by_key: HashMap::new() };
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let mut settings = Settings {
+        name: collection.name.node.clone(),
+        size: 0,
+        seed: collection.name.node.clone(),
+        canvas: (0, 0),
+        layers: PathBuf::from("layers"),
+        first_id: 1,
+        token_name: "{collection} #{id}".to_string(),
+        description: String::new(),
+        image: "{id}.png".to_string(),
+        external_url: None,
+        sizes: Vec::new(),
+        resize: ResizeFilter::Lanczos3,
+        compression: Compression::Balanced,
+        metadata: MetadataFlavour::Erc721,
+        symbol: String::new(),
+        royalty_basis_points: 0,
+        creators: Vec::new(),
+    };
+    let mut size = None;
+    let mut canvas = None;
+    let mut royalty_given = false;
+
+    for setting in &collection.settings {
+        let key = setting.key.node.as_str();
+        let Some(&known) = KEYS.iter().find(|k| **k == key) else {
+            let mut d = Diagnostic::new(Code::UnknownSetting, setting.key.span, format!("unknown setting `{key}`"))
+                .label("not a collection setting");
+            d = match did_you_mean(key, KEYS.iter().copied()) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(format!("settings are {}", KEYS.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "))),
+            };
+            diagnostics.push(d);
+            continue;
+        };
+        if let Some(first) = seen.get(known) {
+            diagnostics.push(
+                Diagnostic::new(Code::DuplicateSetting, setting.key.span, format!("`{key}` is set twice"))
+                    .label("set again here")
+                    .with_label(*first, "first set here")
+                    .help("keep one of them"),
+            );
+            continue;
+        }
+        seen.insert(known, setting.span);
+        let value_span = setting.values.iter().fold(setting.key.span, |span, v| {
+            span.to(v.paired.as_ref().map_or(v.value.span, |p| p.span))
+        });
+        spans.by_key.insert(known.to_string(), value_span);
+        let mut v = Values { setting, diagnostics };
+        match known {
+            "size" => {
+                if let Some((n, span)) = v.integer() {
+                    if n == 0 {
+                        v.invalid(span, "`size` must be at least 1", "a collection has at least one token");
+                    } else if n > MAX_SIZE {
+                        v.push(
+                            Diagnostic::new(Code::LimitExceeded, span, format!("`size` of {n} is beyond the limit of {MAX_SIZE} tokens"))
+                                .label("too many tokens")
+                                .help("split the collection into several drops"),
+                        );
+                    } else {
+                        size = Some(n);
+                    }
+                }
+            }
+            "seed" => {
+                if let Some(value) = v.single() {
+                    match &value.node {
+                        Value::String(s) => settings.seed = s.clone(),
+                        Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 => settings.seed = format!("{n}"),
+                        other => v.wrong_kind(value.span, other, "a string or a whole number"),
+                    }
+                }
+            }
+            "canvas" => {
+                if let Some(value) = v.single() {
+                    match value.node {
+                        Value::Dimension(w, h) => {
+                            if let Some(dim) = v.dimension(w, h, value.span, "`canvas`") {
+                                canvas = Some(dim);
+                            }
+                        }
+                        ref other => v.wrong_kind(value.span, other, "a size like `1024 x 1024`"),
+                    }
+                }
+            }
+            "layers" => {
+                if let Some((path, span)) = v.string() {
+                    match project_relative(&path) {
+                        Ok(p) => settings.layers = p,
+                        Err(why) => v.push(super::paths::escape_diagnostic(span, &path, why)),
+                    }
+                }
+            }
+            "first_id" => {
+                if let Some((n, _)) = v.integer() {
+                    settings.first_id = n;
+                }
+            }
+            "name" => {
+                if let Some((s, _)) = v.string() {
+                    settings.token_name = s;
+                }
+            }
+            "description" => {
+                if let Some((s, _)) = v.string() {
+                    settings.description = s;
+                }
+            }
+            "image" => {
+                if let Some((s, _)) = v.string() {
+                    settings.image = s;
+                }
+            }
+            "external_url" => {
+                if let Some((s, _)) = v.string() {
+                    settings.external_url = Some(s);
+                }
+            }
+            "symbol" => {
+                if let Some((s, _)) = v.string() {
+                    settings.symbol = s;
+                }
+            }
+            "sizes" => {
+                let mut sizes = Vec::new();
+                for item in &setting.values {
+                    if v.unpaired(item) {
+                        continue;
+                    }
+                    let value = &item.value;
+                    match value.node {
+                        Value::Dimension(w, h) => {
+                            if let Some(dim) = v.dimension(w, h, value.span, "an output size") {
+                                sizes.push((dim, value.span));
+                            }
+                        }
+                        Value::Number(n) if n.fract() != 0.0 || n < 1.0 => {
+                            v.invalid(value.span, &format!("an output size is a whole number of pixels of at least 1, not {n}"), "e.g. `sizes 512, 256 x 256`");
+                        }
+                        Value::Number(n) => {
+                            // Height follows later, from the canvas's aspect ratio.
+                            if let Some(dim) = v.dimension(n as u64, n as u64, value.span, "an output size") {
+                                sizes.push(((dim.0, 0), value.span));
+                            }
+                        }
+                        ref other => v.wrong_kind(value.span, other, "a width like `256` or a size like `256 x 256`"),
+                    }
+                }
+                settings.sizes = sizes.into_iter().map(|(d, _)| d).collect();
+            }
+            "resize" => {
+                const NAMES: &[(&str, ResizeFilter)] = &[
+                    ("nearest", ResizeFilter::Nearest),
+                    ("triangle", ResizeFilter::Triangle),
+                    ("catmull-rom", ResizeFilter::CatmullRom),
+                    ("gaussian", ResizeFilter::Gaussian),
+                    ("lanczos3", ResizeFilter::Lanczos3),
+                ];
+                if let Some(f) = v.word("resize filter", NAMES) {
+                    settings.resize = f;
+                }
+            }
+            "compression" => {
+                const NAMES: &[(&str, Compression)] =
+                    &[("fast", Compression::Fast), ("balanced", Compression::Balanced), ("small", Compression::Small)];
+                if let Some(c) = v.word("compression level", NAMES) {
+                    settings.compression = c;
+                }
+            }
+            "metadata" => {
+                const NAMES: &[(&str, MetadataFlavour)] = &[
+                    ("erc721", MetadataFlavour::Erc721),
+                    ("opensea", MetadataFlavour::Erc721),
+                    ("metaplex", MetadataFlavour::Metaplex),
+                    ("solana", MetadataFlavour::Metaplex),
+                ];
+                if let Some(m) = v.word("metadata flavour", NAMES) {
+                    settings.metadata = m;
+                }
+            }
+            "royalty" => {
+                if let Some(value) = v.single() {
+                    match value.node {
+                        Value::Percentage(p) if (0.0..=100.0).contains(&p) => {
+                            settings.royalty_basis_points = (p * 100.0).round() as u32;
+                            royalty_given = true;
+                        }
+                        Value::Percentage(p) => {
+                            v.invalid(value.span, &format!("a royalty of {p}% is out of range"), "royalties are between 0% and 100%")
+                        }
+                        ref other => v.wrong_kind(value.span, other, "a percentage like `5%`"),
+                    }
+                }
+            }
+            "creators" => {
+                let mut creators = Vec::new();
+                let mut total = 0.0;
+                let mut ok = true;
+                for item in &setting.values {
+                    let (Value::String(address), Some(Node { node: Value::Percentage(share), span: share_span })) =
+                        (&item.value.node, &item.paired)
+                    else {
+                        v.invalid(item.value.span, "a creator is written `\"ADDRESS\": SHARE%`", "e.g. `creators \"7xKX...\": 60%, \"9yQm...\": 40%`");
+                        ok = false;
+                        continue;
+                    };
+                    if share.fract() != 0.0 || *share < 0.0 || *share > 100.0 {
+                        v.push(
+                            Diagnostic::new(Code::CreatorShares, *share_span, format!("a creator's share must be a whole percentage, not {share}%"))
+                                .label("not a whole percentage")
+                                .help("Metaplex shares are whole numbers from 0 to 100"),
+                        );
+                        ok = false;
+                        continue;
+                    }
+                    total += share;
+                    creators.push((address.clone(), *share as u8));
+                }
+                if ok && total != 100.0 {
+                    v.push(
+                        Diagnostic::new(Code::CreatorShares, setting.span, format!("creators' shares add up to {total}%, not 100%"))
+                            .label("these shares")
+                            .help("Metaplex requires the creators' shares to sum to exactly 100"),
+                    );
+                }
+                settings.creators = creators;
+            }
+            _ => {}
+        }
+    }
+
+    let _ = royalty_given;
+    for (key, found) in [("size", size.is_some()), ("canvas", canvas.is_some())] {
+        if !found && !seen.contains_key(key) {
+            let example = if key == "size" { "size 10000" } else { "canvas 1024 x 1024" };
+            diagnostics.push(
+                Diagnostic::new(Code::MissingSetting, collection.name.span, format!("the collection has no `{key}`"))
+                    .label(format!("`{key}` missing in this collection"))
+                    .help(format!("add `{example}` to the `collection` block")),
+            );
+        }
+    }
+    // Extra sizes given as a width keep the canvas's aspect ratio.
+    if let Some((w, h)) = canvas {
+        for size in &mut settings.sizes {
+            if size.1 == 0 {
+                size.1 = ((u64::from(size.0) * u64::from(h) + u64::from(w) / 2) / u64::from(w)).max(1) as u32;
+            }
+        }
+    }
+    match (size, canvas) {
+        (Some(size), Some(canvas)) => {
+            settings.size = size;
+            settings.canvas = canvas;
+            (Some(settings), spans)
+        }
+        _ => (None, spans),
+    }
+}
+
+/// Reads the values of one setting, reporting what is wrong with them.
+struct Values<'a, 'd> {
+    setting: &'a Node<Setting>,
+    diagnostics: &'d mut Vec<Diagnostic>,
+}
+
+impl<'a> Values<'a, '_> {
+    fn push(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
+    }
+
+    fn invalid(&mut self, span: Span, message: &str, help: &str) {
+        self.push(Diagnostic::new(Code::InvalidValue, span, message.to_string()).help(help.to_string()));
+    }
+
+    fn wrong_kind(&mut self, span: Span, found: &Value, expected: &str) {
+        let key = &self.setting.key.node;
+        self.push(
+            Diagnostic::new(Code::InvalidValue, span, format!("`{key}` takes {expected}, not {}", found.kind()))
+                .label(format!("{} here", found.kind()))
+                .help(format!("write `{key}` {expected}")),
+        );
+    }
+
+    /// Reports a `: value` pair where none belongs; true when reported.
+    fn unpaired(&mut self, item: &crate::syntax::SettingValue) -> bool {
+        if let Some(paired) = &item.paired {
+            let key = self.setting.key.node.clone();
+            self.invalid(paired.span, &format!("`{key}` takes no `:` pairs"), "remove the `:` and what follows it");
+            return true;
+        }
+        false
+    }
+
+    /// The setting's only value.
+    fn single(&mut self) -> Option<&'a Node<Value>> {
+        let values = &self.setting.values;
+        if values.len() > 1 {
+            let key = self.setting.key.node.clone();
+            let span = values[1].value.span.to(values[values.len() - 1].value.span);
+            self.invalid(span, &format!("`{key}` takes one value"), "remove the extra values");
+            return None;
+        }
+        let item = values.first()?;
+        if self.unpaired(item) {
+            return None;
+        }
+        Some(&item.value)
+    }
+
+    fn string(&mut self) -> Option<(String, Span)> {
+        let value = self.single()?;
+        match &value.node {
+            Value::String(s) => Some((s.clone(), value.span)),
+            other => {
+                self.wrong_kind(value.span, other, "a string in double quotes");
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self) -> Option<(u64, Span)> {
+        let value = self.single()?;
+        match value.node {
+            Value::Number(n) if n.fract() == 0.0 && n >= 0.0 && n < 9.0e15 => Some((n as u64, value.span)),
+            Value::Number(n) => {
+                let key = self.setting.key.node.clone();
+                self.invalid(value.span, &format!("`{key}` must be a whole number, not {n}"), "write a whole number like `100`");
+                None
+            }
+            ref other => {
+                self.wrong_kind(value.span, other, "a whole number");
+                None
+            }
+        }
+    }
+
+    fn dimension(&mut self, w: u64, h: u64, span: Span, what: &str) -> Option<(u32, u32)> {
+        if w == 0 || h == 0 {
+            self.invalid(span, &format!("{what} cannot be zero pixels"), "give a width and height of at least 1");
+            return None;
+        }
+        if w > MAX_PIXELS || h > MAX_PIXELS {
+            self.push(
+                Diagnostic::new(Code::LimitExceeded, span, format!("{what} of {w} x {h} is beyond the limit of {MAX_PIXELS} pixels a side"))
+                    .label("too large")
+                    .help(format!("images are at most {MAX_PIXELS} x {MAX_PIXELS}")),
+            );
+            return None;
+        }
+        Some((w as u32, h as u32))
+    }
+
+    fn word<T: Copy>(&mut self, what: &str, names: &[(&str, T)]) -> Option<T> {
+        let value = self.single()?;
+        let list = names.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+        match &value.node {
+            Value::Word(w) => {
+                if let Some((_, t)) = names.iter().find(|(n, _)| n == w) {
+                    return Some(*t);
+                }
+                let mut d = Diagnostic::new(Code::InvalidValue, value.span, format!("unknown {what} `{w}`")).label(format!("not a {what}"));
+                d = match did_you_mean(w, names.iter().map(|(n, _)| *n)) {
+                    Some(s) => d.help(format!("did you mean `{s}`? (one of {list})")),
+                    None => d.help(format!("use one of {list}")),
+                };
+                self.push(d);
+                None
+            }
+            other => {
+                self.wrong_kind(value.span, other, &format!("a word: one of {list}"));
+                None
+            }
+        }
+    }
+}

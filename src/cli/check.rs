@@ -1,0 +1,72 @@
+//! `dropc check FILE... [--format human|json]`
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::{colour_stderr, report_width, CheckArgs, Format, EXIT_INPUT, EXIT_USAGE};
+use dropc::check::{check_text, ArtStore, DiskArt, NoArt};
+use dropc::diagnostic::{render_human, to_json, JsonDiagnostic, Style};
+use dropc::{Severity, SourceFile};
+
+/// Runs `dropc check`.
+pub fn run(args: &CheckArgs) -> ExitCode {
+    let mut json: Vec<JsonDiagnostic> = Vec::new();
+    let mut any_error = false;
+    let mut io_error = false;
+    let style = if colour_stderr() { Style::Colour } else { Style::Plain };
+    for path in &args.files {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: cannot read `{}`: {e}", path.display());
+                io_error = true;
+                continue;
+            }
+        };
+        let root = path.parent().map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
+        let disk = DiskArt { root };
+        let art: &dyn ArtStore = if args.no_art { &NoArt } else { &disk };
+        let checked = check_text(&text, art);
+        let source = SourceFile::new(path.display().to_string(), text);
+        let errors = checked.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        let warnings = checked.diagnostics.len() - errors;
+        any_error |= errors > 0;
+        match args.format {
+            Format::Json => json.extend(checked.diagnostics.iter().map(|d| to_json(d, &source))),
+            Format::Human => {
+                let mut err = std::io::stderr().lock();
+                let _ = write!(err, "{}", render_human(&checked.diagnostics, &source, style, report_width()));
+                let summary = match (errors, warnings) {
+                    (0, 0) => "no problems".to_string(),
+                    _ => format!("{} and {}", plural(errors, "error"), plural(warnings, "warning")),
+                };
+                let facts = match (&checked.model, &checked.feasibility) {
+                    (Some(model), Some(f)) => format!(
+                        " ({} tokens, {} traits, {} unique combinations)",
+                        model.settings.size,
+                        model.traits.len(),
+                        f.combinations
+                    ),
+                    _ => String::new(),
+                };
+                let _ = writeln!(err, "{}: {summary}{facts}", source.name);
+            }
+        }
+    }
+    if args.format == Format::Json {
+        let document = serde_json::json!({ "diagnostics": json });
+        println!("{document:#}");
+    }
+    if io_error {
+        ExitCode::from(EXIT_USAGE)
+    } else if any_error {
+        ExitCode::from(EXIT_INPUT)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+}

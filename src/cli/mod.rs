@@ -1,0 +1,80 @@
+//! The `dropc` command line: argument parsing and one module per subcommand.
+//! Exit codes follow the contract: 0 success (warnings allowed), 1 the input
+//! is wrong, 2 usage or I/O error outside the input.
+
+mod check;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// dropc: compile `.drop` collections into generative art drops.
+#[derive(Debug, Parser)]
+#[command(name = "dropc", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse, resolve, type-check and lint `.drop` files.
+    Check(CheckArgs),
+}
+
+/// Arguments of `dropc check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The `.drop` files to check.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Skip reading art files (check the language only).
+    #[arg(long)]
+    pub no_art: bool,
+}
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// miette reports on stderr.
+    Human,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// Exit code: the input is wrong.
+pub const EXIT_INPUT: u8 = 1;
+/// Exit code: usage or I/O error.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Parses arguments and runs the command.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Check(args) => check::run(&args),
+    }
+}
+
+/// Whether stderr gets colours.
+pub(crate) fn colour_stderr() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Width for reports on stderr.
+pub(crate) fn report_width() -> usize {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100)
+}

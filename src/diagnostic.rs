@@ -1,0 +1,363 @@
+//! Diagnostics: what every stage reports about the input.
+//!
+//! Stages collect [`Diagnostic`]s (data: a code, a message, labelled spans and
+//! help) and never print. This module turns them into miette's graphical
+//! reports or into the JSON format of `dropc check --format json`, in one place.
+
+use std::fmt;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use serde::Serialize;
+
+use crate::syntax::Span;
+
+/// How serious a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The collection cannot be generated as written.
+    Error,
+    /// The collection can be generated, but probably not as meant.
+    Warning,
+}
+
+macro_rules! codes {
+    ($($variant:ident => $name:literal, $severity:ident;)*) => {
+        /// A stable diagnostic code, written `drop::name`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $(
+                #[doc = concat!("`drop::", $name, "`")]
+                $variant,
+            )*
+        }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            /// The code's name without the `drop::` prefix.
+            pub const fn name(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+
+            /// The severity diagnostics with this code have.
+            pub const fn severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$severity,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    Syntax => "syntax", Error;
+    MissingCollection => "missing_collection", Error;
+    DuplicateCollection => "duplicate_collection", Error;
+    UnknownSetting => "unknown_setting", Error;
+    DuplicateSetting => "duplicate_setting", Error;
+    MissingSetting => "missing_setting", Error;
+    InvalidValue => "invalid_value", Error;
+    LimitExceeded => "limit_exceeded", Error;
+    DuplicateTrait => "duplicate_trait", Error;
+    DuplicateVariant => "duplicate_variant", Error;
+    UnknownTrait => "unknown_trait", Error;
+    UnknownVariant => "unknown_variant", Error;
+    InvalidWeight => "invalid_weight", Error;
+    NegativeWeight => "negative_weight", Error;
+    ZeroWeights => "zero_weights", Error;
+    ReservedName => "reserved_name", Error;
+    InvalidOption => "invalid_option", Error;
+    InvalidPlacement => "invalid_placement", Error;
+    InvalidDerive => "invalid_derive", Error;
+    ArtOnMetadataTrait => "art_on_metadata_trait", Error;
+    WhenCycle => "when_cycle", Error;
+    AmbiguousWhen => "ambiguous_when", Error;
+    CountConflict => "count_conflict", Error;
+    CountInfeasible => "count_infeasible", Error;
+    SizeInfeasible => "size_infeasible", Error;
+    PathEscape => "path_escape", Error;
+    MissingArt => "missing_art", Error;
+    InvalidArt => "invalid_art", Error;
+    ArtSizeMismatch => "art_size_mismatch", Error;
+    LegendaryConflict => "legendary_conflict", Error;
+    MetaplexLimit => "metaplex_limit", Error;
+    CreatorShares => "creator_shares", Error;
+    UnusedVariant => "unused_variant", Warning;
+    ImpossibleVariant => "impossible_variant", Warning;
+    RuleNeverFires => "rule_never_fires", Warning;
+    DuplicateRule => "duplicate_rule", Warning;
+    ImprobableCount => "improbable_count", Warning;
+    FeasibilityUnknown => "feasibility_unknown", Warning;
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "drop::{}", self.name())
+    }
+}
+
+/// A labelled span: where the problem is and what is there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    /// The span in the source.
+    pub span: Span,
+    /// What the label says (may be empty).
+    pub message: String,
+}
+
+/// One finding about the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The stable code.
+    pub code: Code,
+    /// One line, lowercase, no final period; user input in backticks.
+    pub message: String,
+    /// Labelled spans; the first is the primary one.
+    pub labels: Vec<Label>,
+    /// What to do about it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with `code`'s severity, pointing at `span`.
+    pub fn new(code: Code, span: Span, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: code.severity(),
+            code,
+            message: message.into(),
+            labels: vec![Label { span, message: String::new() }],
+            help: None,
+        }
+    }
+
+    /// Sets the primary label's text.
+    pub fn label(mut self, message: impl Into<String>) -> Self {
+        if let Some(first) = self.labels.first_mut() {
+            first.message = message.into();
+        }
+        self
+    }
+
+    /// Adds a secondary label.
+    pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.labels.push(Label { span, message: message.into() });
+        self
+    }
+
+    /// Sets the help text.
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// The primary span.
+    pub fn span(&self) -> Span {
+        self.labels.first().map(|l| l.span).unwrap_or_default()
+    }
+
+    /// Whether this is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Sorts diagnostics by position, then code, so output is stable.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        (a.span().start, a.span().end, a.code, &a.message).cmp(&(
+            b.span().start,
+            b.span().end,
+            b.code,
+            &b.message,
+        ))
+    });
+}
+
+/// A source file: its display name and text.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// The name shown in reports (usually the path as given).
+    pub name: String,
+    /// The whole text.
+    pub text: String,
+}
+
+impl SourceFile {
+    /// A source file named `name` holding `text`.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        SourceFile { name: name.into(), text: text.into() }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = self.text.get(..offset).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+        (line, column)
+    }
+}
+
+/// A diagnostic together with its source, as miette wants it.
+struct Report<'a> {
+    diagnostic: &'a Diagnostic,
+    source: NamedSource<String>,
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.diagnostic, f)
+    }
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diagnostic.message)
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+impl miette::Diagnostic for Report<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.diagnostic.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diagnostic.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diagnostic
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let labels = self.diagnostic.labels.iter().enumerate().map(|(i, label)| {
+            let text = (!label.message.is_empty()).then(|| label.message.clone());
+            if i == 0 {
+                LabeledSpan::new_primary_with_span(text, label.span)
+            } else {
+                LabeledSpan::new_with_span(text, label.span)
+            }
+        });
+        Some(Box::new(labels))
+    }
+}
+
+/// How human reports are drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// Unicode boxes with colours (for terminals).
+    Colour,
+    /// Unicode boxes, no colours (for files, pipes and snapshots).
+    Plain,
+}
+
+/// Renders diagnostics as miette graphical reports, `width` columns wide.
+pub fn render_human(diagnostics: &[Diagnostic], source: &SourceFile, style: Style, width: usize) -> String {
+    let theme = match style {
+        Style::Colour => GraphicalTheme::unicode(),
+        Style::Plain => GraphicalTheme::unicode_nocolor(),
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(width);
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let report = Report {
+            diagnostic,
+            source: NamedSource::new(source.name.clone(), source.text.clone()),
+        };
+        // Writing into a String cannot fail.
+        let _ = handler.render_report(&mut out, &report);
+        out.push('\n');
+    }
+    out
+}
+
+/// A label in the JSON format.
+#[derive(Clone, Debug, Serialize)]
+pub struct JsonLabel {
+    /// 1-based line of the span's start.
+    pub line: usize,
+    /// 1-based column (in characters) of the span's start.
+    pub column: usize,
+    /// Byte offset of the span's start.
+    pub offset: usize,
+    /// Byte length of the span.
+    pub length: usize,
+    /// 1-based line of the span's end.
+    pub end_line: usize,
+    /// 1-based column of the span's end.
+    pub end_column: usize,
+    /// The label's text.
+    pub message: String,
+}
+
+/// A diagnostic in the JSON format.
+#[derive(Clone, Debug, Serialize)]
+pub struct JsonDiagnostic {
+    /// The file the diagnostic is about.
+    pub file: String,
+    /// `"error"` or `"warning"`.
+    pub severity: Severity,
+    /// `drop::...`
+    pub code: String,
+    /// The one-line message.
+    pub message: String,
+    /// Labelled spans, the primary first.
+    pub labels: Vec<JsonLabel>,
+    /// Help text, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+/// Converts a diagnostic to its JSON form.
+pub fn to_json(diagnostic: &Diagnostic, source: &SourceFile) -> JsonDiagnostic {
+    JsonDiagnostic {
+        file: source.name.clone(),
+        severity: diagnostic.severity,
+        code: diagnostic.code.to_string(),
+        message: diagnostic.message.clone(),
+        labels: diagnostic
+            .labels
+            .iter()
+            .map(|label| {
+                let (line, column) = source.line_column(label.span.start);
+                let (end_line, end_column) = source.line_column(label.span.end);
+                JsonLabel {
+                    line,
+                    column,
+                    offset: label.span.start,
+                    length: label.span.len(),
+                    end_line,
+                    end_column,
+                    message: label.message.clone(),
+                }
+            })
+            .collect(),
+        help: diagnostic.help.clone(),
+    }
+}
+
+/// The closest candidate to a misspelt `name`, if one is close enough.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&lower, &c.to_lowercase()), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}

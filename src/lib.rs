@@ -1,0 +1,22 @@
+//! dropc: a language and compiler for generative art collections.
+//!
+//! ```text
+//! .drop text ─parse─▶ AST ─check─▶ Model ─sample─▶ Tokens ─render─▶ images
+//!  (grammar/drop.pest)  (spans)  (resolved,   (traits per id,   (image, rayon)
+//!                                validated)    seeded)          ─publish─▶ metadata
+//! ```
+//!
+//! Each arrow is one public function, so that tests, the CLI, benchmarks and
+//! editors can stop at any stage: [`parse`] turns text into a [`syntax::File`],
+//! [`check`] resolves and validates it into a [`check::Model`] with every
+//! diagnostic found. Stages never print; they return [`Diagnostic`]s.
+
+pub mod diagnostic;
+pub mod syntax;
+
+pub use diagnostic::{Code, Diagnostic, Severity, SourceFile};
+pub use syntax::parse;
+pub use check::{check, check_text, Checked, Model};
+
+pub mod check;
+pub mod solve;

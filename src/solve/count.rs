@@ -1,0 +1,395 @@
+//! Projected model counting: how many distinct assignments of some variables
+//! extend to an assignment with positive mass.
+//!
+//! Only the support matters, so factors become boolean. Non-projected
+//! variables are eliminated first with OR (existential quantification
+//! commutes with the AND of the factors that do not mention the variable),
+//! then projected ones with a saturating sum in which a refined class counts
+//! as many times as it has values: the count is
+//! `Σ_X [∃Y. Π f(X, Y)]`, and distinct values of a projected variable are
+//! distinct projected assignments.
+//!
+//! When the best elimination order needs a step larger than the budget, or
+//! the exact attempt runs out of time, variables are conditioned on (a
+//! *cutset*) until the rest fits, and the conditioning assignments are
+//! enumerated over their compressed classes; see [`Counter::cutset`] for the
+//! bounds reported when the enumeration cannot finish.
+
+use std::time::Instant;
+
+use super::elim::{Abort, EngineOptions, LFactor, Sat, Semiring, Shape, compress_exact, for_each_index, plan, strides};
+use super::prep::{CFactor, reduce};
+use super::{Budget, Count, Network, SolveError};
+
+/// The number of distinct assignments to the `projection` variables that
+/// extend to at least one assignment of all variables with positive product
+/// (with `projection` = all variables: the size of the support).
+///
+/// Exact when the computation fits `budget`; otherwise a [`Count::Bounds`]
+/// that provably contains the true number.
+pub fn count(net: &Network, projection: &[usize], budget: &Budget) -> Result<Count, SolveError> {
+    count_given(net, projection, &[], budget)
+}
+
+/// Like [`count`], restricted to assignments where every `(var, value)` of
+/// `evidence` holds (e.g. "how many unique combinations contain `Eyes.Laser`").
+pub fn count_given(
+    net: &Network,
+    projection: &[usize],
+    evidence: &[(usize, usize)],
+    budget: &Budget,
+) -> Result<Count, SolveError> {
+    net.validate()?;
+    net.check_vars(projection)?;
+    let start = Instant::now();
+    let red = reduce(net, evidence)?;
+    if red.empty {
+        return Ok(Count::Exact(0));
+    }
+    let sizes = red.sizes();
+    let mut projected = vec![false; sizes.len()];
+    for &v in projection {
+        projected[v] = true;
+    }
+    let mut support = Vec::with_capacity(red.factors.len());
+    for cf in &red.factors {
+        match support_factor(cf, &sizes) {
+            Support::Factor(f) => support.push(Some(f)),
+            Support::True => support.push(None),
+            Support::False => return Ok(Count::Exact(0)),
+        }
+    }
+    let factors = support.iter().flatten().cloned().collect();
+    let counter = Counter { sizes, projected, budget: *budget, cfactors: red.factors, support, factors, start };
+    Ok(counter.run())
+}
+
+/// A boolean factor after compression.
+enum Support {
+    /// Depends on some variables.
+    Factor(LFactor<bool>),
+    /// Constant true (can be dropped).
+    True,
+    /// Constant false (empty support).
+    False,
+}
+
+/// The positivity pattern of a factor, compressed.
+fn support_factor(cf: &CFactor, sizes: &[usize]) -> Support {
+    let table = cf.table.iter().map(|&x| x > 0.0).collect();
+    let mut f = LFactor::dense(cf.vars.clone(), sizes, table);
+    compress_exact(&mut f);
+    if !f.shape.vars.is_empty() {
+        Support::Factor(f)
+    } else if f.table.first().copied().unwrap_or(false) {
+        Support::True
+    } else {
+        Support::False
+    }
+}
+
+/// `Π` of saturating numbers.
+fn sat_product(xs: impl IntoIterator<Item = u128>) -> u128 {
+    xs.into_iter().fold(1u128, u128::saturating_mul)
+}
+
+/// The compressed classes of a conditioning variable.
+struct Classes {
+    /// One representative compact value per class.
+    reps: Vec<usize>,
+    /// Number of values per class.
+    mults: Vec<u128>,
+}
+
+/// A preprocessed counting problem.
+struct Counter {
+    /// Compact domain sizes.
+    sizes: Vec<usize>,
+    /// Whether each variable is projected.
+    projected: Vec<bool>,
+    budget: Budget,
+    /// The preprocessed factors over compact domains (to restrict when conditioning).
+    cfactors: Vec<CFactor>,
+    /// The compressed support factor of each of them (`None`: constant true).
+    support: Vec<Option<LFactor<bool>>>,
+    /// The non-constant support factors.
+    factors: Vec<LFactor<bool>>,
+    start: Instant,
+}
+
+impl Counter {
+    fn deadline(&self, fraction: f64) -> Option<Instant> {
+        self.budget.time_limit.map(|t| self.start + t.mul_f64(fraction))
+    }
+
+    fn fits(&self, size: f64) -> bool {
+        size <= self.budget.max_table_entries as f64
+    }
+
+    fn shapes(factors: &[LFactor<bool>]) -> Vec<Shape> {
+        factors.iter().map(|f| f.shape.clone()).collect()
+    }
+
+    fn run(&self) -> Count {
+        let vars: Vec<usize> = (0..self.sizes.len()).collect();
+        let group = |v: usize| u8::from(self.projected[v]);
+        let p = plan(Self::shapes(&self.factors), &self.sizes, &vars, &group);
+        if self.fits(p.max_size) {
+            // Leave half of any time budget to the fallback.
+            match self.exact(self.factors.clone(), &p.order, self.deadline(0.5)) {
+                Ok(n) => return Count::from_saturating(n),
+                Err(Abort::Timeout) => {}
+            }
+        }
+        self.cutset()
+    }
+
+    /// Exact projected count by elimination in `order` (existential variables first).
+    fn exact(&self, factors: Vec<LFactor<bool>>, order: &[usize], deadline: Option<Instant>) -> Result<u128, Abort> {
+        let split = order.iter().position(|&v| self.projected[v]).unwrap_or(order.len());
+        let opts = EngineOptions { keep: false, post_compress: true, deadline };
+        let mut exists = super::elim::Engine::new(factors, &self.sizes, opts);
+        for &v in &order[..split] {
+            exists.eliminate(v, |_, d| vec![true; d])?;
+        }
+        let rest: Vec<LFactor<Sat>> =
+            exists.into_remaining().into_iter().map(|f| f.convert(|b| if b { Sat::ONE } else { Sat::ZERO })).collect();
+        let mut sum = super::elim::Engine::new(rest, &self.sizes, opts);
+        for &v in &order[split..] {
+            sum.eliminate(v, |map, d| {
+                let mut w = vec![Sat::ZERO; d];
+                for &r in map {
+                    w[r as usize] = w[r as usize].add(Sat::ONE);
+                }
+                w
+            })?;
+        }
+        Ok(sum.scalar_product().0)
+    }
+
+    /// Chooses conditioning variables until the remaining network fits the
+    /// budget: repeatedly the variable with most neighbours, projected ones
+    /// first (conditioning on them splits the count into an exact sum).
+    fn choose_cutset(&self) -> (Vec<usize>, Vec<usize>) {
+        let n = self.sizes.len();
+        let mut cut: Vec<usize> = Vec::new();
+        let mut shapes = Self::shapes(&self.factors);
+        let group = |v: usize| u8::from(self.projected[v]);
+        loop {
+            let rest: Vec<usize> = (0..n).filter(|v| !cut.contains(v)).collect();
+            let p = plan(shapes.clone(), &self.sizes, &rest, &group);
+            if self.fits(p.max_size) {
+                return (cut, p.order);
+            }
+            let mut neighbours: Vec<Vec<usize>> = vec![Vec::new(); n];
+            for s in &shapes {
+                for &v in &s.vars {
+                    neighbours[v].extend(s.vars.iter().copied().filter(|&u| u != v));
+                }
+            }
+            let degree = |v: usize| {
+                let mut nb = neighbours[v].clone();
+                nb.sort_unstable();
+                nb.dedup();
+                nb.len()
+            };
+            let pick = |want_projected: bool| {
+                rest.iter()
+                    .copied()
+                    .filter(|&v| self.projected[v] == want_projected)
+                    .map(|v| (degree(v), v))
+                    .filter(|&(d, _)| d > 0)
+                    .max_by_key(|&(d, v)| (d, std::cmp::Reverse(v)))
+                    .map(|(_, v)| v)
+            };
+            let Some(v) = pick(true).or_else(|| pick(false)) else {
+                // Nothing connected is left, so every step is tiny; cannot happen in practice.
+                return (cut, p.order);
+            };
+            cut.push(v);
+            shapes = shapes.iter().map(|s| s.without(v)).filter(|s| !s.vars.is_empty()).collect();
+        }
+    }
+
+    /// The compressed classes of `v` with respect to all factors.
+    fn classes(&self, v: usize) -> Classes {
+        let mut cur = vec![0u32; self.sizes[v]];
+        let mut count = 1usize;
+        for f in &self.factors {
+            if let Some(p) = f.shape.position(v) {
+                let (map, classes) = (&f.shape.maps[p], f.shape.dims[p]);
+                let mut lookup = vec![u32::MAX; count * classes];
+                let mut next = 0u32;
+                for (x, c) in cur.iter_mut().enumerate() {
+                    let key = *c as usize * classes + map[x] as usize;
+                    if lookup[key] == u32::MAX {
+                        lookup[key] = next;
+                        next += 1;
+                    }
+                    *c = lookup[key];
+                }
+                count = next as usize;
+            }
+        }
+        let mut reps = vec![usize::MAX; count];
+        let mut mults = vec![0u128; count];
+        for (x, &c) in cur.iter().enumerate() {
+            if reps[c as usize] == usize::MAX {
+                reps[c as usize] = x;
+            }
+            mults[c as usize] += 1;
+        }
+        Classes { reps, mults }
+    }
+
+    /// Exact count of the network with the `fixed` (variable, compact value) pairs
+    /// conditioned on: those variables are removed, their factors restricted.
+    fn branch(&self, fixed: &[(usize, usize)], order: &[usize], deadline: Option<Instant>) -> Result<u128, Abort> {
+        let mut factors = Vec::with_capacity(self.factors.len());
+        for (cf, lf) in self.cfactors.iter().zip(&self.support) {
+            if !cf.vars.iter().any(|v| fixed.iter().any(|(u, _)| u == v)) {
+                if let Some(lf) = lf {
+                    factors.push(lf.clone());
+                }
+                continue;
+            }
+            match support_factor(&restrict(cf, fixed, &self.sizes), &self.sizes) {
+                Support::Factor(f) => factors.push(f),
+                Support::True => {}
+                Support::False => return Ok(0),
+            }
+        }
+        self.exact(factors, order, deadline)
+    }
+
+    /// Cutset conditioning. Let `C = Cp ∪ Ce` be the conditioning variables
+    /// (projected / existential) and, for an assignment `p` of `Cp` classes,
+    /// `S(p, e)` the set of projected assignments of the other variables
+    /// consistent with `p` and the `Ce` classes `e`. Then
+    /// `count = Σ_p mult(p) · |∪_e S(p, e)|` exactly, where `mult(p)` is the
+    /// number of `Cp` value tuples in the classes `p` (values in one class are
+    /// interchangeable for every factor). For each enumerated `p`:
+    /// * `max_e |S(p,e)| ≤ |∪_e S(p,e)| ≤ Σ_e |S(p,e)|`, with equality on the
+    ///   left when at most one `e` has a non-empty set (always when `Ce = ∅`);
+    ///   the right side is also capped by the number of projected assignments
+    ///   of the non-conditioned variables.
+    /// * Every `p` not (fully) enumerated within the budget contributes at most
+    ///   `mult(p) · U`, where `U` is the projected count of the network without
+    ///   any factor that touches `C`: removing factors only enlarges the
+    ///   support, so `U ≥ |S(p, e)|` for all `p, e` and hence `U ≥ |∪_e S(p,e)|`.
+    ///   `U` is computed exactly with the same elimination order, which fits
+    ///   the budget because its interaction graph is a subgraph of the
+    ///   conditioned one and its partitions are coarser.
+    ///
+    /// The lower bound sums what was enumerated; the upper bound is finally
+    /// capped by the number of projected assignments with positive weight.
+    fn cutset(&self) -> Count {
+        let (mut cut, order) = self.choose_cutset();
+        cut.sort_by_key(|&v| (!self.projected[v], v));
+        let split = cut.iter().position(|&v| !self.projected[v]).unwrap_or(cut.len());
+        let classes: Vec<Classes> = cut.iter().map(|&v| self.classes(v)).collect();
+        let outer_dims: Vec<usize> = classes[..split].iter().map(|c| c.reps.len()).collect();
+        let inner_dims: Vec<usize> = classes[split..].iter().map(|c| c.reps.len()).collect();
+        let deadline = self.deadline(1.0);
+        let cap_rest = sat_product(
+            (0..self.sizes.len()).filter(|&v| self.projected[v] && !cut.contains(&v)).map(|v| self.sizes[v] as u128),
+        );
+        let cap_all = sat_product((0..self.sizes.len()).filter(|&v| self.projected[v]).map(|v| self.sizes[v] as u128));
+        let total_mass = sat_product(cut[..split].iter().map(|&v| self.sizes[v] as u128));
+
+        let mut branches = 0u64;
+        let mut lower = 0u128;
+        let mut upper_done = 0u128;
+        let mut done_mass = 0u128;
+        let mut exact = true;
+        let mut stopped = false;
+        for_each_outer(&outer_dims, |outer| {
+            if stopped {
+                return;
+            }
+            let mult = sat_product(outer.iter().enumerate().map(|(i, &c)| classes[i].mults[c]));
+            let (mut best, mut sum, mut nonzero, mut complete) = (0u128, 0u128, 0usize, true);
+            for_each_outer(&inner_dims, |inner| {
+                if !complete {
+                    return;
+                }
+                if branches >= self.budget.max_branches || deadline.is_some_and(|d| Instant::now() >= d) {
+                    complete = false;
+                    return;
+                }
+                branches += 1;
+                let fixed: Vec<(usize, usize)> = outer
+                    .iter()
+                    .chain(inner)
+                    .enumerate()
+                    .map(|(i, &c)| (cut[i], classes[i].reps[c]))
+                    .collect();
+                match self.branch(&fixed, &order, deadline) {
+                    Ok(n) => {
+                        best = best.max(n);
+                        sum = sum.saturating_add(n);
+                        nonzero += usize::from(n > 0);
+                    }
+                    Err(Abort::Timeout) => complete = false,
+                }
+            });
+            lower = lower.saturating_add(mult.saturating_mul(best));
+            if complete {
+                let upper_p = if nonzero <= 1 { best } else { sum.min(cap_rest) };
+                exact &= nonzero <= 1;
+                upper_done = upper_done.saturating_add(mult.saturating_mul(upper_p));
+                done_mass = done_mass.saturating_add(mult);
+            } else {
+                stopped = true;
+            }
+        });
+        let remaining_mass = if total_mass == u128::MAX { u128::MAX } else { total_mass - done_mass.min(total_mass) };
+        if remaining_mass == 0 && exact {
+            return Count::from_saturating(lower);
+        }
+        let relaxed = if remaining_mass == 0 { 0 } else { self.relaxed_bound(&cut, &order).unwrap_or(cap_rest) };
+        let upper = upper_done.saturating_add(remaining_mass.saturating_mul(relaxed)).min(cap_all);
+        if lower == u128::MAX {
+            return Count::Bounds { lower, upper: u128::MAX };
+        }
+        Count::Bounds { lower: lower.min(upper), upper }
+    }
+
+    /// The projected count of the network without the factors touching `cut`.
+    fn relaxed_bound(&self, cut: &[usize], order: &[usize]) -> Result<u128, Abort> {
+        let factors: Vec<LFactor<bool>> =
+            self.factors.iter().filter(|f| !f.shape.vars.iter().any(|v| cut.contains(v))).cloned().collect();
+        self.exact(factors, order, None)
+    }
+}
+
+/// Calls `f` for every multi-index over `dims` (once with `[]` when `dims` is empty).
+fn for_each_outer(dims: &[usize], mut f: impl FnMut(&[usize])) {
+    for_each_index(dims, |d, _| f(d));
+}
+
+/// The factor `cf` with the variables of `fixed` set to the given compact values.
+fn restrict(cf: &CFactor, fixed: &[(usize, usize)], sizes: &[usize]) -> CFactor {
+    let dims: Vec<usize> = cf.vars.iter().map(|&v| sizes[v]).collect();
+    let st = strides(&dims);
+    let mut base = 0usize;
+    let mut vars = Vec::new();
+    let mut free_dims = Vec::new();
+    let mut free_strides = Vec::new();
+    for (p, &v) in cf.vars.iter().enumerate() {
+        match fixed.iter().find(|(u, _)| *u == v) {
+            Some(&(_, x)) => base += x * st[p],
+            None => {
+                vars.push(v);
+                free_dims.push(dims[p]);
+                free_strides.push(st[p]);
+            }
+        }
+    }
+    let mut table = Vec::with_capacity(free_dims.iter().product());
+    for_each_index(&free_dims, |digits, _| {
+        let idx: usize = base + digits.iter().zip(&free_strides).map(|(d, s)| d * s).sum::<usize>();
+        table.push(cf.table[idx]);
+    });
+    CFactor { vars, table }
+}

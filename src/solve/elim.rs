@@ -1,0 +1,810 @@
+//! Variable elimination over factors whose variables have compressed domains.
+//!
+//! Every [`LFactor`] stores, for each variable in its scope, a map from the
+//! variable's (compact) values to *local classes*: values the factor cannot
+//! tell apart share a class, and the table is dense over classes only. A rule
+//! `forbid A.x with B.y` is thus a 2×2 table whatever the domain sizes.
+//!
+//! Eliminating a variable `A` multiplies the factors of its bucket and sums
+//! `A` out. Over the bucket, each variable's values only need to be split as
+//! finely as the *common refinement* of the bucket factors' partitions, so the
+//! product is evaluated over refined classes ([`bucket`]); the weight of a
+//! refined class of `A` is the sum of its values' weights, which is exact
+//! because every bucket factor is constant on it. The resulting message keeps
+//! the refined partitions of the remaining variables.
+//!
+//! The same code runs in several commutative semirings ([`Semiring`]): boolean
+//! (support), saturating `u128` (counts) and `f64` (probability mass). The
+//! [`Engine`] can keep every message so that [`backward`] can run reverse-mode
+//! differentiation: the derivative of the partition function with respect to
+//! the weight of a value is the mass of all assignments using that value,
+//! which yields all marginals at about three times the cost of one forward
+//! pass. (Derivatives are formal, so this is valid in any commutative
+//! semiring as long as the computation is structural: merges decided from
+//! numeric coincidences, as [`compress_exact`] on messages does, are only
+//! used when no backward pass follows.) The kept messages and per-step refined
+//! partitions are also what a forward-filtering / backward-sampling sampler needs.
+
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+/// Row-major strides of a dense table with the given dimensions.
+pub(crate) fn strides(dims: &[usize]) -> Vec<usize> {
+    let mut s = vec![1usize; dims.len()];
+    for j in (0..dims.len().saturating_sub(1)).rev() {
+        s[j] = s[j + 1] * dims[j + 1];
+    }
+    s
+}
+
+/// Calls `f(digits, linear_index)` for every multi-index of a dense table, in
+/// row-major order (last digit fastest). Nothing is called if a dimension is 0.
+pub(crate) fn for_each_index(dims: &[usize], mut f: impl FnMut(&[usize], usize)) {
+    if dims.contains(&0) {
+        return;
+    }
+    let mut digits = vec![0usize; dims.len()];
+    let mut lin = 0usize;
+    loop {
+        f(&digits, lin);
+        lin += 1;
+        let mut j = dims.len();
+        loop {
+            if j == 0 {
+                return;
+            }
+            j -= 1;
+            digits[j] += 1;
+            if digits[j] < dims[j] {
+                break;
+            }
+            digits[j] = 0;
+        }
+    }
+}
+
+/// A commutative semiring in which elimination can be carried out.
+pub(super) trait Semiring: Copy + Send + Sync + PartialEq + std::fmt::Debug + 'static {
+    /// Additive identity (and multiplicative annihilator).
+    const ZERO: Self;
+    /// Multiplicative identity.
+    const ONE: Self;
+    /// Semiring addition.
+    fn add(self, other: Self) -> Self;
+    /// Semiring multiplication.
+    fn mul(self, other: Self) -> Self;
+    /// Bits identifying the value, for hashing equal table slices.
+    fn bits(self) -> u128;
+    /// Whether the value is the additive identity.
+    fn is_zero(self) -> bool {
+        self == Self::ZERO
+    }
+    /// Rescales a freshly computed message to avoid under/overflow and returns
+    /// the natural log of the factor divided out (0 when not rescaled).
+    fn normalize(_table: &mut [Self]) -> f64 {
+        0.0
+    }
+}
+
+impl Semiring for bool {
+    const ZERO: Self = false;
+    const ONE: Self = true;
+    fn add(self, other: Self) -> Self {
+        self | other
+    }
+    fn mul(self, other: Self) -> Self {
+        self & other
+    }
+    fn bits(self) -> u128 {
+        u128::from(self)
+    }
+}
+
+impl Semiring for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    fn add(self, other: Self) -> Self {
+        self + other
+    }
+    fn mul(self, other: Self) -> Self {
+        self * other
+    }
+    fn bits(self) -> u128 {
+        u128::from(self.to_bits())
+    }
+    fn normalize(table: &mut [Self]) -> f64 {
+        let max = table.iter().copied().fold(0.0f64, f64::max);
+        if max > 0.0 && max != 1.0 {
+            let inv = 1.0 / max;
+            table.iter_mut().for_each(|x| *x *= inv);
+            max.ln()
+        } else {
+            0.0
+        }
+    }
+}
+
+/// A natural number with saturating arithmetic: `u128::MAX` stands for "`u128::MAX` or more".
+/// `n ↦ min(n, u128::MAX)` is a semiring homomorphism, so results are exact up to saturation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Sat(pub u128);
+
+impl Semiring for Sat {
+    const ZERO: Self = Sat(0);
+    const ONE: Self = Sat(1);
+    fn add(self, other: Self) -> Self {
+        Sat(self.0.saturating_add(other.0))
+    }
+    fn mul(self, other: Self) -> Self {
+        // Most entries are 0/1 rule tables: avoid the wide multiplication then.
+        if other.0 <= 1 {
+            if other.0 == 0 { Sat(0) } else { self }
+        } else {
+            Sat(self.0.saturating_mul(other.0))
+        }
+    }
+    fn bits(self) -> u128 {
+        self.0
+    }
+}
+
+/// Scope and per-variable partitions of a factor (its table excluded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Shape {
+    /// Variables of the factor.
+    pub vars: Vec<usize>,
+    /// For each scope variable, its compact value -> local class.
+    pub maps: Vec<Vec<u32>>,
+    /// Number of local classes of each scope variable.
+    pub dims: Vec<usize>,
+}
+
+impl Shape {
+    /// Position of `var` in the scope.
+    pub fn position(&self, var: usize) -> Option<usize> {
+        self.vars.iter().position(|&v| v == var)
+    }
+
+    /// Number of table entries.
+    pub fn len(&self) -> usize {
+        self.dims.iter().product()
+    }
+
+    /// The shape with `var` removed from the scope (what conditioning on `var` leaves).
+    pub fn without(&self, var: usize) -> Shape {
+        let mut s = self.clone();
+        if let Some(p) = s.position(var) {
+            s.vars.remove(p);
+            s.maps.remove(p);
+            s.dims.remove(p);
+        }
+        s
+    }
+
+    /// Removes scope variables with a single class: the table does not depend on them.
+    fn drop_unit_dims(&mut self) {
+        let mut p = 0;
+        while p < self.vars.len() {
+            if self.dims[p] == 1 {
+                self.vars.remove(p);
+                self.maps.remove(p);
+                self.dims.remove(p);
+            } else {
+                p += 1;
+            }
+        }
+    }
+}
+
+/// A factor over local classes.
+#[derive(Debug, Clone)]
+pub(super) struct LFactor<S> {
+    /// Scope and partitions.
+    pub shape: Shape,
+    /// Dense row-major table over the local classes.
+    pub table: Vec<S>,
+}
+
+impl<S: Semiring> LFactor<S> {
+    /// A factor over the full compact domains (identity partitions).
+    pub fn dense(vars: Vec<usize>, sizes: &[usize], table: Vec<S>) -> Self {
+        let dims: Vec<usize> = vars.iter().map(|&v| sizes[v]).collect();
+        let maps = dims.iter().map(|&d| (0..d as u32).collect()).collect();
+        LFactor { shape: Shape { vars, maps, dims }, table }
+    }
+
+    /// The same factor in another semiring.
+    pub fn convert<T: Semiring>(self, f: impl Fn(S) -> T) -> LFactor<T> {
+        LFactor { shape: self.shape, table: self.table.into_iter().map(f).collect() }
+    }
+
+    /// Keeps, at scope position `j`, only the classes `keep` (in that order), and
+    /// composes the variable's map with `new_of_old`.
+    fn select(&mut self, j: usize, keep: &[usize], new_of_old: &[u32]) {
+        let d = self.shape.dims[j];
+        let inner: usize = self.shape.dims[j + 1..].iter().product();
+        let outer: usize = self.shape.dims[..j].iter().product();
+        let mut table = Vec::with_capacity(outer * keep.len() * inner);
+        for o in 0..outer {
+            for &c in keep {
+                let start = (o * d + c) * inner;
+                table.extend_from_slice(&self.table[start..start + inner]);
+            }
+        }
+        self.table = table;
+        self.shape.dims[j] = keep.len();
+        for x in self.shape.maps[j].iter_mut() {
+            *x = new_of_old[*x as usize];
+        }
+    }
+}
+
+/// Slice `c` of scope position `j` of a table: entries with that class at `j`.
+fn slice_iter<S: Copy>(table: &[S], dims: &[usize], j: usize, c: usize) -> impl Iterator<Item = S> {
+    let d = dims[j];
+    let inner: usize = dims[j + 1..].iter().product();
+    let outer: usize = dims[..j].iter().product();
+    (0..outer).flat_map(move |o| {
+        let start = (o * d + c) * inner;
+        table[start..start + inner].iter().copied()
+    })
+}
+
+fn mix(h: u64, x: u128) -> u64 {
+    let folded = (x as u64) ^ ((x >> 64) as u64);
+    (h.rotate_left(5) ^ folded).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+}
+
+/// Merges, for every scope variable, local classes whose table slices are
+/// identical, then drops variables left with one class. Exact: the table is
+/// the same function of the compact values before and after.
+pub(super) fn compress_exact<S: Semiring>(f: &mut LFactor<S>) {
+    for j in 0..f.shape.vars.len() {
+        let d = f.shape.dims[j];
+        if d <= 1 {
+            continue;
+        }
+        let hashes: Vec<u64> =
+            (0..d).map(|c| slice_iter(&f.table, &f.shape.dims, j, c).fold(0u64, |h, x| mix(h, x.bits()))).collect();
+        let mut keep: Vec<usize> = Vec::new();
+        let mut new_of_old = vec![0u32; d];
+        for c in 0..d {
+            let found = keep.iter().position(|&k| {
+                hashes[k] == hashes[c]
+                    && slice_iter(&f.table, &f.shape.dims, j, k).eq(slice_iter(&f.table, &f.shape.dims, j, c))
+            });
+            new_of_old[c] = match found {
+                Some(i) => i as u32,
+                None => {
+                    keep.push(c);
+                    (keep.len() - 1) as u32
+                }
+            };
+        }
+        if keep.len() < d {
+            f.select(j, &keep, &new_of_old);
+        }
+    }
+    f.shape.drop_unit_dims();
+}
+
+/// Relative tolerance under which two normalised slices count as proportional.
+const PROPORTIONAL_TOLERANCE: f64 = 1e-12;
+
+/// Like [`compress_exact`] for probability tables, but merges classes whose
+/// slices are *proportional*; the ratio to the class representative is moved
+/// into the per-value `weights` of the variable (`weights[var][value]`), which
+/// leaves the product of weights and factors unchanged (up to the tolerance).
+pub(super) fn compress_proportional(f: &mut LFactor<f64>, weights: &mut [Vec<f64>]) {
+    for j in 0..f.shape.vars.len() {
+        let d = f.shape.dims[j];
+        if d <= 1 {
+            continue;
+        }
+        let maxes: Vec<f64> =
+            (0..d).map(|c| slice_iter(&f.table, &f.shape.dims, j, c).fold(0.0f64, f64::max)).collect();
+        let scale = |c: usize| if maxes[c] > 0.0 { 1.0 / maxes[c] } else { 1.0 };
+        let hashes: Vec<u64> = (0..d)
+            .map(|c| {
+                let s = scale(c);
+                slice_iter(&f.table, &f.shape.dims, j, c)
+                    .fold(0u64, |h, x| mix(h, (x * s * (1u64 << 36) as f64).round() as u128))
+            })
+            .collect();
+        let mut keep: Vec<usize> = Vec::new();
+        let mut new_of_old = vec![0u32; d];
+        let mut ratio = vec![1.0f64; d];
+        for c in 0..d {
+            let (sc, dims) = (scale(c), &f.shape.dims);
+            let found = keep.iter().position(|&k| {
+                let sk = scale(k);
+                hashes[k] == hashes[c]
+                    && slice_iter(&f.table, dims, j, k).zip(slice_iter(&f.table, dims, j, c)).all(|(a, b)| {
+                        (a == 0.0) == (b == 0.0) && (a * sk - b * sc).abs() <= PROPORTIONAL_TOLERANCE
+                    })
+            });
+            new_of_old[c] = match found {
+                Some(i) => {
+                    let k = keep[i];
+                    if maxes[k] > 0.0 {
+                        ratio[c] = maxes[c] / maxes[k];
+                    }
+                    i as u32
+                }
+                None => {
+                    keep.push(c);
+                    (keep.len() - 1) as u32
+                }
+            };
+        }
+        if keep.len() < d {
+            let var = f.shape.vars[j];
+            for (x, &c) in f.shape.maps[j].iter().enumerate() {
+                weights[var][x] *= ratio[c as usize];
+            }
+            f.select(j, &keep, &new_of_old);
+        }
+    }
+    f.shape.drop_unit_dims();
+}
+
+/// The common refinement of several partitions of `0..n`, numbered by first appearance.
+fn refine(n: usize, parts: &[(&[u32], usize)]) -> (Vec<u32>, usize) {
+    let mut cur = vec![0u32; n];
+    let mut count = usize::from(n > 0);
+    for &(map, classes) in parts {
+        let mut lookup = vec![u32::MAX; count * classes];
+        let mut next = 0u32;
+        for (x, c) in cur.iter_mut().enumerate() {
+            let key = *c as usize * classes + map[x] as usize;
+            if lookup[key] == u32::MAX {
+                lookup[key] = next;
+                next += 1;
+            }
+            *c = lookup[key];
+        }
+        count = next as usize;
+    }
+    (cur, count)
+}
+
+/// Index arithmetic of one elimination step.
+#[derive(Debug, Clone)]
+pub(super) struct Layout {
+    /// Dimensions (refined class counts) of the output message.
+    pub out_dims: Vec<usize>,
+    /// For every output position: the inputs mentioning that variable, with the
+    /// offset into the input table contributed by each refined class.
+    pos: Vec<Vec<(usize, Vec<usize>)>>,
+    /// Offsets contributed by each refined class `r` of the eliminated variable,
+    /// flattened as `a_off[r * inputs + i]`.
+    a_off: Vec<usize>,
+    /// Number of inputs.
+    inputs: usize,
+    /// Number of refined classes of the eliminated variable.
+    pub a_dim: usize,
+}
+
+/// The result of analysing one bucket: the output's shape and the step's layout.
+#[derive(Debug, Clone)]
+pub(super) struct Bucket {
+    /// Shape of the output message (refined partitions, unit dimensions kept).
+    pub out: Shape,
+    /// Refined classes of the eliminated variable, by compact value.
+    pub a_map: Vec<u32>,
+    /// Index arithmetic.
+    pub layout: Layout,
+    /// Entries ranged over: output entries times refined classes of the eliminated variable.
+    pub size: f64,
+}
+
+/// Analyses the elimination of `var` from the factors with the given shapes.
+pub(super) fn bucket(shapes: &[&Shape], var: usize, sizes: &[usize]) -> Bucket {
+    let mut union: Vec<usize> = shapes.iter().flat_map(|s| s.vars.iter().copied()).filter(|&v| v != var).collect();
+    union.sort_unstable();
+    union.dedup();
+    let in_strides: Vec<Vec<usize>> = shapes.iter().map(|s| strides(&s.dims)).collect();
+    // Refined partition of `v` and, per input mentioning it, offsets by refined class.
+    let refine_var = |v: usize| -> (Vec<u32>, usize, Vec<(usize, Vec<usize>)>) {
+        let parts: Vec<(usize, usize)> =
+            shapes.iter().enumerate().filter_map(|(i, s)| s.position(v).map(|p| (i, p))).collect();
+        let maps: Vec<(&[u32], usize)> =
+            parts.iter().map(|&(i, p)| (shapes[i].maps[p].as_slice(), shapes[i].dims[p])).collect();
+        let (map, count) = refine(sizes[v], &maps);
+        let offs = parts
+            .iter()
+            .map(|&(i, p)| {
+                let mut off = vec![0usize; count];
+                for (x, &r) in map.iter().enumerate() {
+                    off[r as usize] = shapes[i].maps[p][x] as usize * in_strides[i][p];
+                }
+                (i, off)
+            })
+            .collect();
+        (map, count, offs)
+    };
+    let mut out = Shape { vars: union.clone(), maps: Vec::new(), dims: Vec::new() };
+    let mut pos = Vec::with_capacity(union.len());
+    for &v in &union {
+        let (map, count, offs) = refine_var(v);
+        out.maps.push(map);
+        out.dims.push(count);
+        pos.push(offs);
+    }
+    let (a_map, a_dim, a_offs) = refine_var(var);
+    let k = shapes.len();
+    let mut a_off = vec![0usize; a_dim * k];
+    for (i, off) in a_offs {
+        for (r, o) in off.into_iter().enumerate() {
+            a_off[r * k + i] = o;
+        }
+    }
+    let size = out.dims.iter().map(|&d| d as f64).product::<f64>() * a_dim as f64;
+    let layout = Layout { out_dims: out.dims.clone(), pos, a_off, inputs: k, a_dim };
+    Bucket { out, a_map, layout, size }
+}
+
+/// Initial digits and input offsets for output index `start`.
+fn start_state(lay: &Layout, start: usize) -> (Vec<usize>, Vec<usize>) {
+    let m = lay.out_dims.len();
+    let mut digits = vec![0usize; m];
+    let mut rem = start;
+    for j in (0..m).rev() {
+        digits[j] = rem % lay.out_dims[j];
+        rem /= lay.out_dims[j];
+    }
+    let mut base = vec![0usize; lay.inputs];
+    for (j, entries) in lay.pos.iter().enumerate() {
+        for (i, offs) in entries {
+            base[*i] += offs[digits[j]];
+        }
+    }
+    (digits, base)
+}
+
+/// Moves to the next output index (row-major), updating input offsets.
+#[inline]
+fn advance(lay: &Layout, digits: &mut [usize], base: &mut [usize]) {
+    let mut j = digits.len();
+    while j > 0 {
+        j -= 1;
+        let d = digits[j];
+        let next = if d + 1 < lay.out_dims[j] { d + 1 } else { 0 };
+        for (i, offs) in &lay.pos[j] {
+            base[*i] = base[*i] - offs[d] + offs[next];
+        }
+        digits[j] = next;
+        if next != 0 {
+            return;
+        }
+    }
+}
+
+/// Computes `out[o] = ⊕_r wa[r] ⊗ ⊗_i inputs[i][..]` for output indices `start..start + out.len()`.
+fn forward_range<S: Semiring>(lay: &Layout, inputs: &[&[S]], wa: &[S], out: &mut [S], start: usize) {
+    let (mut digits, mut base) = start_state(lay, start);
+    let k = lay.inputs;
+    for o in out.iter_mut() {
+        let mut acc = S::ZERO;
+        for (r, &w) in wa.iter().enumerate() {
+            let offs = &lay.a_off[r * k..(r + 1) * k];
+            let mut p = w;
+            for i in 0..k {
+                if p.is_zero() {
+                    break;
+                }
+                p = p.mul(inputs[i][base[i] + offs[i]]);
+            }
+            acc = acc.add(p);
+        }
+        *o = acc;
+        advance(lay, &mut digits, &mut base);
+    }
+}
+
+/// Reverse of [`forward_range`] over all outputs: accumulates into `grads[i]`
+/// (for inputs that need it) and `adj_wa` the derivatives given `adj_out`.
+fn backward_all<S: Semiring>(
+    lay: &Layout,
+    inputs: &[&[S]],
+    wa: &[S],
+    adj_out: &[S],
+    grads: &mut [Option<Vec<S>>],
+    adj_wa: &mut [S],
+) {
+    let (mut digits, mut base) = start_state(lay, 0);
+    let k = lay.inputs;
+    let mut vals = vec![S::ZERO; k];
+    let mut prefix = vec![S::ONE; k + 1];
+    for &a in adj_out {
+        if !a.is_zero() {
+            for (r, &w) in wa.iter().enumerate() {
+                let offs = &lay.a_off[r * k..(r + 1) * k];
+                for i in 0..k {
+                    vals[i] = inputs[i][base[i] + offs[i]];
+                    prefix[i + 1] = prefix[i].mul(vals[i]);
+                }
+                adj_wa[r] = adj_wa[r].add(a.mul(prefix[k]));
+                let aw = a.mul(w);
+                if aw.is_zero() {
+                    continue;
+                }
+                let mut suffix = S::ONE;
+                for i in (0..k).rev() {
+                    if let Some(g) = grads[i].as_mut() {
+                        let idx = base[i] + offs[i];
+                        g[idx] = g[idx].add(aw.mul(prefix[i]).mul(suffix));
+                    }
+                    suffix = suffix.mul(vals[i]);
+                }
+            }
+        }
+        advance(lay, &mut digits, &mut base);
+    }
+}
+
+/// Why an elimination stopped early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Abort {
+    /// The deadline passed.
+    Timeout,
+}
+
+/// One elimination step, as kept for the backward pass (and a future sampler).
+#[derive(Debug, Clone)]
+pub(super) struct Step<S> {
+    /// The eliminated variable.
+    pub var: usize,
+    /// Ids of the factors of its bucket.
+    pub inputs: Vec<usize>,
+    /// Id of the produced message.
+    pub output: usize,
+    /// Index arithmetic of the step.
+    pub layout: Layout,
+    /// Refined class of each compact value of `var`.
+    pub a_map: Vec<u32>,
+    /// Weight of each refined class of `var`.
+    pub weights: Vec<S>,
+}
+
+/// Options of an [`Engine`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct EngineOptions {
+    /// Keep consumed factors and steps (needed by [`backward`]).
+    pub keep: bool,
+    /// Merge identical slices of every new message (not allowed with `keep`).
+    pub post_compress: bool,
+    /// Give up when this instant has passed.
+    pub deadline: Option<Instant>,
+}
+
+/// Work (entries × inputs) above which a step is spread over threads.
+const PARALLEL_WORK: usize = 1 << 16;
+/// Output entries per parallel chunk (also the granularity of deadline checks).
+const CHUNK: usize = 1 << 12;
+
+/// Bucket elimination state: all factors ever created, and which are still active.
+#[derive(Debug, Clone)]
+pub(super) struct Engine<S> {
+    /// Compact domain sizes.
+    sizes: Vec<usize>,
+    /// Original factors first, then one message per step.
+    pub factors: Vec<LFactor<S>>,
+    /// Number of original factors.
+    pub originals: usize,
+    consumed: Vec<bool>,
+    by_var: Vec<Vec<usize>>,
+    /// Steps in elimination order (only with `keep`).
+    pub steps: Vec<Step<S>>,
+    /// Sum of the logs of the scale factors divided out of messages.
+    pub log_scale: f64,
+    opts: EngineOptions,
+}
+
+impl<S: Semiring> Engine<S> {
+    /// An engine over `factors` (variables have compact domains `sizes`).
+    pub fn new(factors: Vec<LFactor<S>>, sizes: &[usize], opts: EngineOptions) -> Self {
+        let mut by_var = vec![Vec::new(); sizes.len()];
+        for (id, f) in factors.iter().enumerate() {
+            for &v in &f.shape.vars {
+                by_var[v].push(id);
+            }
+        }
+        Engine {
+            sizes: sizes.to_vec(),
+            originals: factors.len(),
+            consumed: vec![false; factors.len()],
+            factors,
+            by_var,
+            steps: Vec::new(),
+            log_scale: 0.0,
+            opts,
+        }
+    }
+
+    /// Eliminates `var`; `weights(a_map, a_dim)` gives the weight of each refined class.
+    pub fn eliminate(&mut self, var: usize, weights: impl FnOnce(&[u32], usize) -> Vec<S>) -> Result<(), Abort> {
+        let mut ids: Vec<usize> = self.by_var[var].iter().copied().filter(|&id| !self.consumed[id]).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        self.by_var[var].clear();
+        let shapes: Vec<&Shape> = ids.iter().map(|&id| &self.factors[id].shape).collect();
+        let b = bucket(&shapes, var, &self.sizes);
+        let wa = weights(&b.a_map, b.layout.a_dim);
+        let inputs: Vec<&[S]> = ids.iter().map(|&id| self.factors[id].table.as_slice()).collect();
+        let len = b.out.len();
+        let mut out = vec![S::ZERO; len];
+        let work = len.saturating_mul(b.layout.a_dim).saturating_mul(ids.len().max(1));
+        let deadline = self.opts.deadline;
+        let expired = || deadline.is_some_and(|d| Instant::now() >= d);
+        let lay = &b.layout;
+        if work >= PARALLEL_WORK {
+            out.par_chunks_mut(CHUNK).enumerate().try_for_each(|(c, chunk)| {
+                if expired() {
+                    return Err(Abort::Timeout);
+                }
+                forward_range(lay, &inputs, &wa, chunk, c * CHUNK);
+                Ok(())
+            })?;
+        } else {
+            if expired() {
+                return Err(Abort::Timeout);
+            }
+            forward_range(lay, &inputs, &wa, &mut out, 0);
+        }
+        self.log_scale += S::normalize(&mut out);
+        for &id in &ids {
+            self.consumed[id] = true;
+            if !self.opts.keep {
+                self.factors[id].table = Vec::new();
+            }
+        }
+        let mut message = LFactor { shape: b.out, table: out };
+        if self.opts.post_compress && !self.opts.keep {
+            compress_exact(&mut message);
+        } else {
+            message.shape.drop_unit_dims();
+        }
+        let output = self.factors.len();
+        for &v in &message.shape.vars {
+            self.by_var[v].push(output);
+        }
+        self.factors.push(message);
+        self.consumed.push(false);
+        if self.opts.keep {
+            self.steps.push(Step { var, inputs: ids, output, layout: b.layout, a_map: b.a_map, weights: wa });
+        }
+        Ok(())
+    }
+
+    /// Ids of the factors not consumed yet.
+    pub fn remaining(&self) -> Vec<usize> {
+        (0..self.factors.len()).filter(|&id| !self.consumed[id]).collect()
+    }
+
+    /// The factors not consumed yet.
+    pub fn into_remaining(self) -> Vec<LFactor<S>> {
+        let consumed = self.consumed;
+        self.factors.into_iter().zip(consumed).filter(|(_, c)| !c).map(|(f, _)| f).collect()
+    }
+
+    /// Product of the remaining factors, which must all be scalars (all variables eliminated).
+    pub fn scalar_product(&self) -> S {
+        self.remaining().iter().fold(S::ONE, |acc, &id| acc.mul(self.factors[id].table.first().copied().unwrap_or(S::ZERO)))
+    }
+}
+
+/// Reverse pass over an engine that eliminated every variable with `keep`:
+/// for every step, the derivative of the final product with respect to the
+/// weight of each refined class of the eliminated variable.
+pub(super) fn backward<S: Semiring>(eng: &Engine<S>) -> Vec<Vec<S>> {
+    let mut adj: Vec<Option<Vec<S>>> = vec![None; eng.factors.len()];
+    // Seeds: the derivative of a product of scalars with respect to one of them.
+    let finals = eng.remaining();
+    for (n, &id) in finals.iter().enumerate() {
+        let others = finals
+            .iter()
+            .enumerate()
+            .filter(|&(m, _)| m != n)
+            .fold(S::ONE, |acc, (_, &o)| acc.mul(eng.factors[o].table.first().copied().unwrap_or(S::ZERO)));
+        adj[id] = Some(vec![others; eng.factors[id].table.len()]);
+    }
+    let mut result = vec![Vec::new(); eng.steps.len()];
+    for (s, step) in eng.steps.iter().enumerate().rev() {
+        let adj_out = adj[step.output].take().unwrap_or_else(|| vec![S::ZERO; eng.factors[step.output].table.len()]);
+        let inputs: Vec<&[S]> = step.inputs.iter().map(|&id| eng.factors[id].table.as_slice()).collect();
+        let mut grads: Vec<Option<Vec<S>>> = step
+            .inputs
+            .iter()
+            .map(|&id| (id >= eng.originals).then(|| vec![S::ZERO; eng.factors[id].table.len()]))
+            .collect();
+        let mut adj_wa = vec![S::ZERO; step.weights.len()];
+        backward_all(&step.layout, &inputs, &step.weights, &adj_out, &mut grads, &mut adj_wa);
+        for (&id, g) in step.inputs.iter().zip(grads) {
+            if let Some(g) = g {
+                adj[id] = Some(match adj[id].take() {
+                    Some(prev) => prev.into_iter().zip(g).map(|(a, b)| a.add(b)).collect(),
+                    None => g,
+                });
+            }
+        }
+        result[s] = adj_wa;
+    }
+    result
+}
+
+/// An elimination order and the largest step it needs.
+#[derive(Debug, Clone)]
+pub(super) struct Plan {
+    /// Variables in elimination order.
+    pub order: Vec<usize>,
+    /// Largest [`Bucket::size`] over the steps (an upper bound: the engine may compress more).
+    pub max_size: f64,
+}
+
+/// Greedy elimination order for `vars`, simulated on shapes: repeatedly
+/// eliminates the variable with the smallest `(group, step size, bucket
+/// factors)`, so every variable of a lower group goes before any of a higher
+/// one. Step sizes account for the refined partitions, so a variable whose
+/// factors only distinguish a few of its values is cheap.
+pub(super) fn plan(shapes: Vec<Shape>, sizes: &[usize], vars: &[usize], group: &dyn Fn(usize) -> u8) -> Plan {
+    let n = sizes.len();
+    let mut facs: Vec<Option<Shape>> = shapes.into_iter().map(Some).collect();
+    let mut by_var: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (id, f) in facs.iter().enumerate() {
+        if let Some(f) = f {
+            for &v in &f.vars {
+                by_var[v].push(id);
+            }
+        }
+    }
+    let mut pending = vec![false; n];
+    for &v in vars {
+        pending[v] = true;
+    }
+    let score = |facs: &[Option<Shape>], by_var: &[Vec<usize>], v: usize| -> (f64, usize) {
+        let shapes: Vec<&Shape> = by_var[v].iter().filter_map(|&id| facs[id].as_ref()).collect();
+        (bucket(&shapes, v, sizes).size, shapes.len())
+    };
+    let mut scores: Vec<(f64, usize)> = vec![(0.0, 0); n];
+    for &v in vars {
+        scores[v] = score(&facs, &by_var, v);
+    }
+    let mut order = Vec::with_capacity(vars.len());
+    let mut max_size = 0.0f64;
+    for _ in 0..vars.len() {
+        let best = (0..n).filter(|&v| pending[v]).min_by(|&a, &b| {
+            (group(a), scores[a].0, scores[a].1, a)
+                .partial_cmp(&(group(b), scores[b].0, scores[b].1, b))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let Some(v) = best else { break };
+        pending[v] = false;
+        order.push(v);
+        let ids: Vec<usize> = by_var[v].iter().copied().filter(|&id| facs[id].is_some()).collect();
+        let shapes: Vec<&Shape> = ids.iter().filter_map(|&id| facs[id].as_ref()).collect();
+        let b = bucket(&shapes, v, sizes);
+        max_size = max_size.max(b.size);
+        for &id in &ids {
+            facs[id] = None;
+        }
+        let mut out = b.out;
+        out.drop_unit_dims();
+        let touched = out.vars.clone();
+        if !out.vars.is_empty() {
+            let id = facs.len();
+            for &u in &out.vars {
+                by_var[u].push(id);
+            }
+            facs.push(Some(out));
+        }
+        for u in touched {
+            by_var[u].retain(|&id| facs[id].is_some());
+            if pending[u] {
+                scores[u] = score(&facs, &by_var, u);
+            }
+        }
+    }
+    Plan { order, max_size }
+}

@@ -1,0 +1,191 @@
+//! Marginals of the product distribution and support membership of values.
+//!
+//! Both run one forward elimination that keeps every message, then the
+//! reverse pass of `elim::backward`: for every variable `A`, the partition
+//! function is linear in `A`'s value weights, `Z = Σ_x w(x) · ∂Z/∂w(x)`, so
+//! `P(A = x) = w(x) · ∂Z/∂w(x) / Z`. In the boolean semiring the same formula
+//! says whether some support assignment uses `x`.
+
+use std::time::Instant;
+
+use super::elim::{Engine, EngineOptions, LFactor, Semiring, backward, compress_exact, compress_proportional, plan};
+use super::prep::{Reduced, reduce};
+use super::{Budget, Network, SolveError};
+
+/// A compiled probabilistic model: the product distribution of a [`Network`]
+/// (optionally conditioned on evidence) after a forward elimination pass.
+///
+/// Compiling does the preprocessing and the forward pass; the elimination
+/// order and all messages are kept, which is what [`WeightedModel::marginals`]
+/// (and exact sampling, variable by variable in reverse elimination order)
+/// needs.
+#[derive(Debug, Clone)]
+pub struct WeightedModel {
+    red: Reduced,
+    /// Per-value weights after moving compression ratios into them.
+    weights: Vec<Vec<f64>>,
+    engine: Engine<f64>,
+    order: Vec<usize>,
+    log_z: f64,
+}
+
+impl WeightedModel {
+    /// Compiles `net` conditioned on `evidence` (`(var, value)` pairs that must hold).
+    ///
+    /// Fails with [`SolveError::EmptySupport`] if no assignment has positive
+    /// mass, [`SolveError::TooLarge`] if the elimination needs a step larger
+    /// than `budget.max_table_entries`, and [`SolveError::TimedOut`] if the
+    /// time limit passes.
+    pub fn compile(net: &Network, evidence: &[(usize, usize)], budget: &Budget) -> Result<Self, SolveError> {
+        let start = Instant::now();
+        let red = reduce(net, evidence)?;
+        if red.empty {
+            return Err(SolveError::EmptySupport);
+        }
+        let sizes = red.sizes();
+        let mut weights = red.weights.clone();
+        let mut log_constant = red.log_constant;
+        let mut factors = Vec::with_capacity(red.factors.len());
+        for cf in &red.factors {
+            let mut f = LFactor::dense(cf.vars.clone(), &sizes, cf.table.clone());
+            compress_proportional(&mut f, &mut weights);
+            if f.shape.vars.is_empty() {
+                let c = f.table.first().copied().unwrap_or(0.0);
+                if c <= 0.0 {
+                    return Err(SolveError::EmptySupport);
+                }
+                log_constant += c.ln();
+            } else {
+                factors.push(f);
+            }
+        }
+        // Scale each variable's weights to a maximum of 1 (the scale goes to the constant).
+        for w in &mut weights {
+            let max = w.iter().copied().fold(0.0f64, f64::max);
+            if max > 0.0 {
+                w.iter_mut().for_each(|x| *x /= max);
+                log_constant += max.ln();
+            }
+        }
+        let vars: Vec<usize> = (0..sizes.len()).collect();
+        let p = plan(factors.iter().map(|f| f.shape.clone()).collect(), &sizes, &vars, &|_| 0);
+        if p.max_size > budget.max_table_entries as f64 {
+            return Err(SolveError::TooLarge { needed: p.max_size as u128, budget: budget.max_table_entries });
+        }
+        let deadline = budget.time_limit.map(|t| start + t);
+        let opts = EngineOptions { keep: true, post_compress: false, deadline };
+        let mut engine = Engine::new(factors, &sizes, opts);
+        for &v in &p.order {
+            let w = &weights[v];
+            engine
+                .eliminate(v, |map, d| {
+                    let mut out = vec![0.0; d];
+                    for (x, &r) in map.iter().enumerate() {
+                        out[r as usize] += w[x];
+                    }
+                    out
+                })
+                .map_err(|_| SolveError::TimedOut)?;
+        }
+        let z = engine.scalar_product();
+        if !(z > 0.0) {
+            return Err(SolveError::EmptySupport);
+        }
+        let log_z = log_constant + engine.log_scale + z.ln();
+        Ok(WeightedModel { red, weights, engine, order: p.order, log_z })
+    }
+
+    /// `P(var = value)` for every variable and value of the original network
+    /// (values removed by evidence or made impossible get 0).
+    pub fn marginals(&self) -> Vec<Vec<f64>> {
+        let adj = backward(&self.engine);
+        let mut out: Vec<Vec<f64>> = self.red.domains.iter().map(|&d| vec![0.0; d]).collect();
+        for (step, adj_w) in self.engine.steps.iter().zip(&adj) {
+            let v = step.var;
+            let scores: Vec<f64> =
+                step.a_map.iter().enumerate().map(|(x, &r)| self.weights[v][x] * adj_w[r as usize]).collect();
+            let total: f64 = scores.iter().sum();
+            for (x, s) in scores.into_iter().enumerate() {
+                out[v][self.red.alive[v][x]] = if total > 0.0 { s / total } else { 0.0 };
+            }
+        }
+        out
+    }
+
+    /// Natural log of the partition function: the sum over all assignments of
+    /// the product of the factors (restricted to the evidence).
+    pub fn log_partition(&self) -> f64 {
+        self.log_z
+    }
+
+    /// The elimination order used by the forward pass.
+    pub fn elimination_order(&self) -> &[usize] {
+        &self.order
+    }
+}
+
+/// `P(var = value)` for every variable and value under the normalised product
+/// of all factors, computed exactly with the default [`Budget`].
+///
+/// Fails with [`SolveError::EmptySupport`] when the product is zero
+/// everywhere (see [`WeightedModel::compile`] for the other errors).
+pub fn marginals(net: &Network) -> Result<Vec<Vec<f64>>, SolveError> {
+    Ok(WeightedModel::compile(net, &[], &Budget::default())?.marginals())
+}
+
+/// For every variable and value: whether some assignment with positive
+/// product uses it (all `false` when the support is empty). Uses the default [`Budget`].
+pub fn possible_values(net: &Network) -> Result<Vec<Vec<bool>>, SolveError> {
+    possible_values_given(net, &[], &Budget::default())
+}
+
+/// Like [`possible_values`], restricted to assignments satisfying `evidence`.
+///
+/// Fails with [`SolveError::TooLarge`] / [`SolveError::TimedOut`] when the
+/// exact computation does not fit `budget`.
+pub fn possible_values_given(
+    net: &Network,
+    evidence: &[(usize, usize)],
+    budget: &Budget,
+) -> Result<Vec<Vec<bool>>, SolveError> {
+    let start = Instant::now();
+    let red = reduce(net, evidence)?;
+    let mut out: Vec<Vec<bool>> = red.domains.iter().map(|&d| vec![false; d]).collect();
+    if red.empty {
+        return Ok(out);
+    }
+    let sizes = red.sizes();
+    let mut factors = Vec::with_capacity(red.factors.len());
+    for cf in &red.factors {
+        let mut f = LFactor::dense(cf.vars.clone(), &sizes, cf.table.iter().map(|&x| x > 0.0).collect());
+        compress_exact(&mut f);
+        if f.shape.vars.is_empty() {
+            if !f.table.first().copied().unwrap_or(false) {
+                return Ok(out);
+            }
+        } else {
+            factors.push(f);
+        }
+    }
+    let vars: Vec<usize> = (0..sizes.len()).collect();
+    let p = plan(factors.iter().map(|f| f.shape.clone()).collect(), &sizes, &vars, &|_| 0);
+    if p.max_size > budget.max_table_entries as f64 {
+        return Err(SolveError::TooLarge { needed: p.max_size as u128, budget: budget.max_table_entries });
+    }
+    let deadline = budget.time_limit.map(|t| start + t);
+    let opts = EngineOptions { keep: true, post_compress: false, deadline };
+    let mut engine = Engine::new(factors, &sizes, opts);
+    for &v in &p.order {
+        engine.eliminate(v, |_, d| vec![true; d]).map_err(|_| SolveError::TimedOut)?;
+    }
+    if !engine.scalar_product() {
+        return Ok(out);
+    }
+    let adj = backward(&engine);
+    for (step, adj_w) in engine.steps.iter().zip(&adj) {
+        for (x, &r) in step.a_map.iter().enumerate() {
+            out[step.var][red.alive[step.var][x]] = adj_w[r as usize].mul(true);
+        }
+    }
+    Ok(out)
+}

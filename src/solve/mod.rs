@@ -1,0 +1,346 @@
+//! Exact reasoning about the distribution of tokens a collection can mint.
+//!
+//! The checker needs three facts that depend on *all* traits and rules at
+//! once: how many unique tokens exist (so a `supply` larger than that can be
+//! rejected), which variants the rules make impossible, and how rare each
+//! variant will really be once `when` overrides and rejection of rule
+//! violations are taken into account. Enumerating the token space is
+//! exponential, so this module models a collection as a factor graph
+//! ([`Network`]: one variable per trait, non-negative [`Factor`]s for priors,
+//! conditional priors and 0/1 rules) and answers those questions with
+//! variable elimination:
+//!
+//! * [`count`] / [`count_given`]: exact *projected* model counting (how many
+//!   distinct combinations of some traits extend to a valid token), with a
+//!   cutset-conditioning fallback that returns provable bounds when the exact
+//!   computation would exceed a [`Budget`];
+//! * [`possible_values`]: which variants occur in at least one valid token;
+//! * [`marginals`] / [`WeightedModel`]: the probability of every variant under
+//!   the normalised product distribution.
+//!
+//! Rules usually mention only a few variants of a trait, so before and during
+//! elimination every factor stores, for each variable it mentions, a
+//! partition of that variable's values into classes the factor cannot tell
+//! apart ("compressed domains"). Eliminating a variable only has to range over
+//! the common refinement of those partitions, which keeps realistic
+//! collections tiny. See `elim` for the machinery and `prep` for the
+//! preprocessing (evidence, factor merging, arc consistency, compression).
+
+mod count;
+mod elim;
+mod infer;
+mod prep;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::time::Duration;
+
+pub use count::{count, count_given};
+pub use infer::{WeightedModel, marginals, possible_values, possible_values_given};
+
+/// A non-negative function of a few variables, stored as a dense table.
+///
+/// The table is row-major over `scope`: the last variable of the scope varies
+/// fastest. Its length must be the product of the domain sizes of the scope
+/// variables, every entry must be finite and `>= 0`, and a variable may appear
+/// at most once in the scope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Factor {
+    /// The variables the factor depends on, in table order.
+    pub scope: Vec<usize>,
+    /// The dense table, row-major over `scope` (last variable fastest).
+    pub table: Vec<f64>,
+}
+
+impl Factor {
+    /// A factor from its scope and dense table (validated by [`Network::validate`]).
+    pub fn new(scope: Vec<usize>, table: Vec<f64>) -> Self {
+        Factor { scope, table }
+    }
+
+    /// A prior (or any unary weight vector) over one variable.
+    pub fn unary(var: usize, weights: Vec<f64>) -> Self {
+        Factor { scope: vec![var], table: weights }
+    }
+
+    /// A factor over two variables; `table[x * domain(b) + y]` is the value for `a = x, b = y`.
+    pub fn pair(a: usize, b: usize, table: Vec<f64>) -> Self {
+        Factor { scope: vec![a, b], table }
+    }
+
+    /// A factor whose entries are computed by `f` from the assignment of the scope
+    /// variables (in scope order). Variables missing from `domains` get domain size 0,
+    /// which [`Network::validate`] then reports.
+    pub fn from_fn(scope: Vec<usize>, domains: &[usize], mut f: impl FnMut(&[usize]) -> f64) -> Self {
+        let dims: Vec<usize> = scope.iter().map(|&v| domains.get(v).copied().unwrap_or(0)).collect();
+        let mut table = Vec::with_capacity(dims.iter().product());
+        elim::for_each_index(&dims, |digits, _| table.push(f(digits)));
+        Factor { scope, table }
+    }
+
+    /// The 0/1 factor of `forbid a.x with b.y`: zero exactly when `a = x` and `b = y`.
+    pub fn forbid(a: (usize, usize), b: (usize, usize), domains: &[usize]) -> Self {
+        if a.0 == b.0 {
+            // Both literals on one variable: only forbidden if it is the same value.
+            return Factor::from_fn(vec![a.0], domains, |v| if v[0] == a.1 && v[0] == b.1 { 0.0 } else { 1.0 });
+        }
+        Factor::from_fn(vec![a.0, b.0], domains, |v| if v[0] == a.1 && v[1] == b.1 { 0.0 } else { 1.0 })
+    }
+
+    /// The 0/1 factor of `require p.x -> q.y | r.z | ...`: zero exactly when the
+    /// premise holds and none of the options does. The scope is the premise
+    /// variable followed by the distinct option variables in order of appearance.
+    pub fn require(premise: (usize, usize), options: &[(usize, usize)], domains: &[usize]) -> Self {
+        let mut scope = vec![premise.0];
+        for &(v, _) in options {
+            if !scope.contains(&v) {
+                scope.push(v);
+            }
+        }
+        let pos = |v: usize| scope.iter().position(|&s| s == v).unwrap_or(0);
+        let premise_pos = pos(premise.0);
+        let opts: Vec<(usize, usize)> = options.iter().map(|&(v, x)| (pos(v), x)).collect();
+        let scope_for_fn = scope.clone();
+        Factor::from_fn(scope_for_fn, domains, |vals| {
+            let premise_holds = vals[premise_pos] == premise.1;
+            let some_option = opts.iter().any(|&(p, x)| vals[p] == x);
+            if premise_holds && !some_option { 0.0 } else { 1.0 }
+        })
+    }
+}
+
+/// A factor graph over finitely-valued variables: the unnormalised
+/// distribution is the product of all factors.
+///
+/// Variable `v` takes values `0..domains[v]`. Nothing is assumed about the
+/// factors beyond non-negativity; several factors may share a scope.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Network {
+    /// Domain size of every variable.
+    pub domains: Vec<usize>,
+    /// The factors whose product is the unnormalised distribution.
+    pub factors: Vec<Factor>,
+}
+
+impl Network {
+    /// A network with the given domain sizes and no factors (the uniform distribution).
+    pub fn new(domains: Vec<usize>) -> Self {
+        Network { domains, factors: Vec::new() }
+    }
+
+    /// Adds a factor (validated lazily by [`Network::validate`]).
+    pub fn push(&mut self, factor: Factor) {
+        self.factors.push(factor);
+    }
+
+    /// Checks scopes, table lengths and entries of every factor.
+    pub fn validate(&self) -> Result<(), SolveError> {
+        for (i, f) in self.factors.iter().enumerate() {
+            let mut expected: usize = 1;
+            for (p, &v) in f.scope.iter().enumerate() {
+                let Some(&d) = self.domains.get(v) else {
+                    return Err(SolveError::VarOutOfRange { factor: i, var: v });
+                };
+                if f.scope[..p].contains(&v) {
+                    return Err(SolveError::DuplicateVar { factor: i, var: v });
+                }
+                expected = expected.checked_mul(d).ok_or(SolveError::TableSize { factor: i, expected: usize::MAX, found: f.table.len() })?;
+            }
+            if f.table.len() != expected {
+                return Err(SolveError::TableSize { factor: i, expected, found: f.table.len() });
+            }
+            if let Some(index) = f.table.iter().position(|&x| !(x.is_finite() && x >= 0.0)) {
+                return Err(SolveError::BadEntry { factor: i, index });
+            }
+        }
+        Ok(())
+    }
+
+    fn check_vars(&self, vars: &[usize]) -> Result<(), SolveError> {
+        match vars.iter().find(|&&v| v >= self.domains.len()) {
+            Some(&var) => Err(SolveError::UnknownVar { var }),
+            None => Ok(()),
+        }
+    }
+
+    fn check_evidence(&self, evidence: &[(usize, usize)]) -> Result<(), SolveError> {
+        for &(var, value) in evidence {
+            match self.domains.get(var) {
+                None => return Err(SolveError::UnknownVar { var }),
+                Some(&d) if value >= d => return Err(SolveError::ValueOutOfRange { var, value }),
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Limits on the work an exact computation may do before falling back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Largest table (product of the compressed domain sizes of the eliminated
+    /// variable and its neighbours) a single elimination step may range over.
+    pub max_table_entries: u64,
+    /// Most conditioning assignments the cutset fallback of [`count`] may enumerate.
+    pub max_branches: u64,
+    /// Optional wall-clock limit. Without it every result is deterministic.
+    pub time_limit: Option<Duration>,
+}
+
+impl Default for Budget {
+    /// 2^24 table entries, 4096 branches, no time limit.
+    fn default() -> Self {
+        Budget { max_table_entries: 1 << 24, max_branches: 1 << 12, time_limit: None }
+    }
+}
+
+/// The result of a (projected) count.
+///
+/// Arithmetic saturates: `u128::MAX` in either position means "`u128::MAX` or more".
+/// A saturated exact count is therefore reported as
+/// `Bounds { lower: u128::MAX, upper: u128::MAX }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    /// The exact number (always below `u128::MAX`).
+    Exact(u128),
+    /// The true number lies in `lower..=upper` (with the saturation convention above).
+    Bounds {
+        /// A proven lower bound.
+        lower: u128,
+        /// A proven upper bound (`u128::MAX`: unbounded).
+        upper: u128,
+    },
+}
+
+impl Count {
+    /// A count from a saturating total: `u128::MAX` becomes "at least `u128::MAX`".
+    fn from_saturating(n: u128) -> Count {
+        if n == u128::MAX { Count::Bounds { lower: u128::MAX, upper: u128::MAX } } else { Count::Exact(n) }
+    }
+
+    /// The best known lower bound.
+    pub fn lower(&self) -> u128 {
+        match *self {
+            Count::Exact(n) => n,
+            Count::Bounds { lower, .. } => lower,
+        }
+    }
+
+    /// The best known upper bound (`u128::MAX` when unbounded).
+    pub fn upper(&self) -> u128 {
+        match *self {
+            Count::Exact(n) => n,
+            Count::Bounds { upper, .. } => upper,
+        }
+    }
+
+    /// The exact value, if known.
+    pub fn exact(&self) -> Option<u128> {
+        match *self {
+            Count::Exact(n) => Some(n),
+            Count::Bounds { .. } => None,
+        }
+    }
+
+    /// Whether `n` is consistent with this result.
+    pub fn contains(&self, n: u128) -> bool {
+        match *self {
+            Count::Exact(m) => m == n,
+            Count::Bounds { lower, upper } => lower <= n && (n <= upper || upper == u128::MAX),
+        }
+    }
+}
+
+impl fmt::Display for Count {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Count::Exact(n) => write!(f, "{n}"),
+            Count::Bounds { lower, .. } if lower == u128::MAX => write!(f, "at least {lower}"),
+            Count::Bounds { lower, upper } if upper == u128::MAX => write!(f, "at least {lower}"),
+            Count::Bounds { lower, upper } => write!(f, "between {lower} and {upper}"),
+        }
+    }
+}
+
+/// Why a computation could not be carried out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SolveError {
+    /// A factor mentions a variable the network does not have.
+    VarOutOfRange {
+        /// Index of the factor.
+        factor: usize,
+        /// The unknown variable.
+        var: usize,
+    },
+    /// A factor mentions the same variable twice.
+    DuplicateVar {
+        /// Index of the factor.
+        factor: usize,
+        /// The repeated variable.
+        var: usize,
+    },
+    /// A factor's table length is not the product of its scope's domain sizes.
+    TableSize {
+        /// Index of the factor.
+        factor: usize,
+        /// Required length (`usize::MAX` if it overflows).
+        expected: usize,
+        /// Actual length.
+        found: usize,
+    },
+    /// A table entry is negative, infinite or NaN.
+    BadEntry {
+        /// Index of the factor.
+        factor: usize,
+        /// Index of the offending entry.
+        index: usize,
+    },
+    /// A projection or evidence variable does not exist.
+    UnknownVar {
+        /// The unknown variable.
+        var: usize,
+    },
+    /// An evidence value is outside its variable's domain.
+    ValueOutOfRange {
+        /// The variable.
+        var: usize,
+        /// The value.
+        value: usize,
+    },
+    /// The product of the factors is zero everywhere: nothing can be minted.
+    EmptySupport,
+    /// Exact inference would need a table larger than the budget allows.
+    TooLarge {
+        /// Entries of the largest elimination step of the best order found.
+        needed: u128,
+        /// The budget's [`Budget::max_table_entries`].
+        budget: u64,
+    },
+    /// The budget's time limit ran out.
+    TimedOut,
+}
+
+impl fmt::Display for SolveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SolveError::VarOutOfRange { factor, var } => write!(f, "factor {factor} mentions unknown variable {var}"),
+            SolveError::DuplicateVar { factor, var } => write!(f, "factor {factor} mentions variable {var} twice"),
+            SolveError::TableSize { factor, expected, found } => {
+                write!(f, "factor {factor} has {found} table entries, expected {expected}")
+            }
+            SolveError::BadEntry { factor, index } => {
+                write!(f, "factor {factor} has a negative or non-finite entry at index {index}")
+            }
+            SolveError::UnknownVar { var } => write!(f, "unknown variable {var}"),
+            SolveError::ValueOutOfRange { var, value } => write!(f, "value {value} is out of range for variable {var}"),
+            SolveError::EmptySupport => write!(f, "no assignment satisfies all factors"),
+            SolveError::TooLarge { needed, budget } => {
+                write!(f, "exact inference needs {needed} table entries, more than the budget of {budget}")
+            }
+            SolveError::TimedOut => write!(f, "the time budget ran out"),
+        }
+    }
+}
+
+impl std::error::Error for SolveError {}

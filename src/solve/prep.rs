@@ -1,0 +1,205 @@
+//! Preprocessing shared by every query: turns a validated [`Network`] into an
+//! equivalent, smaller problem before any elimination happens.
+//!
+//! Steps, each of which preserves the product function on every assignment
+//! that can have positive mass:
+//! 1. unary factors and evidence become per-value weights, 0-ary factors a constant;
+//! 2. factors with the same scope are multiplied together, and a factor whose
+//!    scope is contained in another's is multiplied into it;
+//! 3. generalised arc consistency removes values that have no positive entry in
+//!    some factor given the other variables' remaining values (such values have
+//!    zero mass in every assignment), to a fixpoint;
+//! 4. domains are re-indexed to the surviving values and factor tables restricted.
+
+use std::collections::BTreeMap;
+
+use super::elim::{for_each_index, strides};
+use super::{Network, SolveError};
+
+/// A factor over compact (surviving-value) domains.
+#[derive(Debug, Clone)]
+pub(super) struct CFactor {
+    /// Scope, strictly increasing.
+    pub vars: Vec<usize>,
+    /// Dense row-major table over the compact domains of `vars`.
+    pub table: Vec<f64>,
+}
+
+/// The preprocessed problem.
+#[derive(Debug, Clone)]
+pub(super) struct Reduced {
+    /// Original domain sizes.
+    pub domains: Vec<usize>,
+    /// For every variable, the surviving original values (compact index -> value).
+    pub alive: Vec<Vec<usize>>,
+    /// For every variable, the weight of each surviving value (all positive).
+    pub weights: Vec<Vec<f64>>,
+    /// Factors of arity >= 2 over compact domains, with pairwise distinct scopes.
+    pub factors: Vec<CFactor>,
+    /// Natural log of the product of 0-ary factors.
+    pub log_constant: f64,
+    /// True when the support is provably empty (then the other fields are unspecified).
+    pub empty: bool,
+}
+
+impl Reduced {
+    /// Compact domain sizes.
+    pub fn sizes(&self) -> Vec<usize> {
+        self.alive.iter().map(Vec::len).collect()
+    }
+}
+
+/// Rearranges a table from `scope` order into the order of `target` (a permutation of `scope`).
+fn permute(scope: &[usize], table: &[f64], target: &[usize], domains: &[usize]) -> Vec<f64> {
+    let old_dims: Vec<usize> = scope.iter().map(|&v| domains[v]).collect();
+    let old_strides = strides(&old_dims);
+    let new_dims: Vec<usize> = target.iter().map(|&v| domains[v]).collect();
+    // For each target position, the stride of that variable in the old table.
+    let src: Vec<usize> =
+        target.iter().map(|v| scope.iter().position(|s| s == v).map_or(0, |p| old_strides[p])).collect();
+    let mut out = Vec::with_capacity(table.len());
+    for_each_index(&new_dims, |digits, _| {
+        let idx: usize = digits.iter().zip(&src).map(|(d, s)| d * s).sum();
+        out.push(table[idx]);
+    });
+    out
+}
+
+/// Multiplies `small` (whose scope is a subset of `big`'s) into `big`.
+fn absorb(big: &mut (Vec<usize>, Vec<f64>), small: &(Vec<usize>, Vec<f64>), domains: &[usize]) {
+    let small_dims: Vec<usize> = small.0.iter().map(|&v| domains[v]).collect();
+    let small_strides = strides(&small_dims);
+    let big_dims: Vec<usize> = big.0.iter().map(|&v| domains[v]).collect();
+    let map: Vec<usize> = big
+        .0
+        .iter()
+        .map(|v| small.0.iter().position(|s| s == v).map_or(0, |p| small_strides[p]))
+        .collect();
+    let table = &mut big.1;
+    for_each_index(&big_dims, |digits, lin| {
+        let idx: usize = digits.iter().zip(&map).map(|(d, s)| d * s).sum();
+        table[lin] *= small.1[idx];
+    });
+}
+
+/// Preprocesses `net` conditioned on `evidence`. Validates the network first.
+pub(super) fn reduce(net: &Network, evidence: &[(usize, usize)]) -> Result<Reduced, SolveError> {
+    net.validate()?;
+    net.check_evidence(evidence)?;
+    let domains = net.domains.clone();
+    let n = domains.len();
+    let mut weights: Vec<Vec<f64>> = domains.iter().map(|&d| vec![1.0; d]).collect();
+    let mut constant = 1.0f64;
+    let mut log_constant = 0.0f64;
+    let mut grouped: BTreeMap<Vec<usize>, Vec<f64>> = BTreeMap::new();
+    for f in &net.factors {
+        match f.scope.len() {
+            0 => {
+                constant *= f.table[0];
+                // Keep the constant in a sane range while accumulating.
+                if constant > 0.0 && !(1e-100..=1e100).contains(&constant) {
+                    log_constant += constant.ln();
+                    constant = 1.0;
+                }
+            }
+            1 => {
+                for (w, t) in weights[f.scope[0]].iter_mut().zip(&f.table) {
+                    *w *= t;
+                }
+            }
+            _ => {
+                let mut sorted = f.scope.clone();
+                sorted.sort_unstable();
+                let table = permute(&f.scope, &f.table, &sorted, &domains);
+                match grouped.get_mut(&sorted) {
+                    Some(existing) => existing.iter_mut().zip(&table).for_each(|(a, b)| *a *= b),
+                    None => {
+                        grouped.insert(sorted, table);
+                    }
+                }
+            }
+        }
+    }
+    for &(var, value) in evidence {
+        for (x, w) in weights[var].iter_mut().enumerate() {
+            if x != value {
+                *w = 0.0;
+            }
+        }
+    }
+    let empty_result = |domains: Vec<usize>| Reduced {
+        alive: domains.iter().map(|_| Vec::new()).collect(),
+        weights: domains.iter().map(|_| Vec::new()).collect(),
+        domains,
+        factors: Vec::new(),
+        log_constant: 0.0,
+        empty: true,
+    };
+    if constant == 0.0 {
+        return Ok(empty_result(domains));
+    }
+    log_constant += constant.ln();
+
+    // Subset absorption: smallest arity first, each into the smallest superset.
+    let mut facs: Vec<(Vec<usize>, Vec<f64>)> = grouped.into_iter().collect();
+    facs.sort_by_key(|f| f.0.len());
+    let mut keep = vec![true; facs.len()];
+    for i in 0..facs.len() {
+        let target = (i + 1..facs.len())
+            .filter(|&j| keep[j] && facs[j].0.len() > facs[i].0.len())
+            .filter(|&j| facs[i].0.iter().all(|v| facs[j].0.binary_search(v).is_ok()))
+            .min_by_key(|&j| facs[j].1.len());
+        if let Some(j) = target {
+            let small = std::mem::take(&mut facs[i]);
+            absorb(&mut facs[j], &small, &domains);
+            keep[i] = false;
+        }
+    }
+    let facs: Vec<(Vec<usize>, Vec<f64>)> = facs.into_iter().zip(keep).filter(|(_, k)| *k).map(|(f, _)| f).collect();
+
+    // Generalised arc consistency to a fixpoint.
+    let mut alive: Vec<Vec<bool>> = weights.iter().map(|w| w.iter().map(|&x| x > 0.0).collect()).collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (scope, table) in &facs {
+            let dims: Vec<usize> = scope.iter().map(|&v| domains[v]).collect();
+            let mut supported: Vec<Vec<bool>> = dims.iter().map(|&d| vec![false; d]).collect();
+            for_each_index(&dims, |digits, lin| {
+                if table[lin] > 0.0 && digits.iter().zip(scope).all(|(&x, &v)| alive[v][x]) {
+                    for (p, &x) in digits.iter().enumerate() {
+                        supported[p][x] = true;
+                    }
+                }
+            });
+            for (p, &v) in scope.iter().enumerate() {
+                for x in 0..domains[v] {
+                    if alive[v][x] && !supported[p][x] {
+                        alive[v][x] = false;
+                        changed = true;
+                    }
+                }
+            }
+        }
+    }
+    let alive: Vec<Vec<usize>> =
+        alive.iter().map(|a| a.iter().enumerate().filter(|(_, k)| **k).map(|(x, _)| x).collect()).collect();
+    if alive.iter().any(Vec::is_empty) {
+        return Ok(empty_result(domains));
+    }
+    let weights: Vec<Vec<f64>> = (0..n).map(|v| alive[v].iter().map(|&x| weights[v][x]).collect()).collect();
+
+    // Restrict tables to surviving values.
+    let mut factors = Vec::with_capacity(facs.len());
+    for (vars, table) in facs {
+        let dims: Vec<usize> = vars.iter().map(|&v| alive[v].len()).collect();
+        let old_strides = strides(&vars.iter().map(|&v| domains[v]).collect::<Vec<_>>());
+        let mut out = Vec::with_capacity(dims.iter().product());
+        for_each_index(&dims, |digits, _| {
+            let idx: usize = digits.iter().zip(&vars).zip(&old_strides).map(|((&c, &v), s)| alive[v][c] * s).sum();
+            out.push(table[idx]);
+        });
+        factors.push(CFactor { vars, table: out });
+    }
+    Ok(Reduced { domains, alive, weights, factors, log_constant, empty: false })
+}

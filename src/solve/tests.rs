@@ -1,0 +1,481 @@
+//! Tests of the solver against brute-force enumeration on thousands of small
+//! random networks, plus the worked example of the language design.
+
+use std::collections::HashSet;
+
+use super::elim::for_each_index;
+use super::*;
+
+/// splitmix64: a tiny deterministic PRNG so the module needs no `rand`.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + self.below(hi - lo + 1)
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+    fn weight(&mut self) -> f64 {
+        if self.chance(0.15) { 0.0 } else { 0.25 + self.below(40) as f64 / 4.0 }
+    }
+    fn distinct(&mut self, n: usize, k: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        while out.len() < k.min(n) {
+            let v = self.below(n);
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+        out
+    }
+}
+
+/// A random network: unary priors with zeros, sparse rules (forbid / require),
+/// dense random 0/1 factors of arity 2-3, conditional tables and duplicates.
+fn random_network(rng: &mut Rng, max_vars: usize, max_dom: usize) -> Network {
+    let n = rng.range(2, max_vars);
+    let domains: Vec<usize> = (0..n).map(|_| rng.range(1, max_dom)).collect();
+    let mut net = Network::new(domains.clone());
+    for v in 0..n {
+        if rng.chance(0.8) {
+            let w = (0..domains[v]).map(|_| rng.weight()).collect();
+            net.push(Factor::unary(v, w));
+        }
+    }
+    let rules = rng.below(2 * n + 2);
+    for _ in 0..rules {
+        let kind = rng.below(6);
+        let vars = rng.distinct(n, if kind >= 4 { 3 } else { 2 });
+        if vars.len() < 2 {
+            continue;
+        }
+        let lit = |rng: &mut Rng, v: usize| (v, rng.below(domains[v]));
+        match kind {
+            0 | 1 => {
+                let (a, b) = (lit(rng, vars[0]), lit(rng, vars[1]));
+                net.push(Factor::forbid(a, b, &domains));
+            }
+            2 => {
+                let p = lit(rng, vars[0]);
+                let opts: Vec<(usize, usize)> = (0..rng.range(1, 2)).map(|_| lit(rng, vars[1])).collect();
+                net.push(Factor::require(p, &opts, &domains));
+            }
+            3 => {
+                // Conditional prior P(T | C): one random row per condition value.
+                let (c, t) = (vars[0], vars[1]);
+                let base: Vec<f64> = (0..domains[t]).map(|_| rng.weight()).collect();
+                let special = rng.below(domains[c]);
+                let over: Vec<f64> = (0..domains[t]).map(|_| rng.weight()).collect();
+                let f = Factor::from_fn(vec![c, t], &domains, |a| if a[0] == special { over[a[1]] } else { base[a[1]] });
+                net.push(f);
+            }
+            4 if vars.len() == 3 => {
+                let p = lit(rng, vars[0]);
+                let opts = [lit(rng, vars[1]), lit(rng, vars[2])];
+                net.push(Factor::require(p, &opts, &domains));
+            }
+            _ => {
+                let density = 0.5 + rng.below(5) as f64 / 10.0;
+                let scope: Vec<usize> = vars.clone();
+                let f = Factor::from_fn(scope, &domains, |_| 0.0);
+                let table = f.table.iter().map(|_| if rng.chance(density) { 1.0 } else { 0.0 }).collect();
+                net.push(Factor::new(f.scope, table));
+            }
+        }
+    }
+    if rng.chance(0.1) {
+        net.push(Factor::new(vec![], vec![if rng.chance(0.5) { 2.0 } else { 0.5 }]));
+    }
+    net
+}
+
+/// Everything brute force knows about a network.
+struct Brute {
+    /// (assignment, product) for every assignment with positive product.
+    support: Vec<(Vec<usize>, f64)>,
+}
+
+impl Brute {
+    fn new(net: &Network) -> Self {
+        let mut support = Vec::new();
+        for_each_index(&net.domains, |a, _| {
+            let mut p = 1.0;
+            for f in &net.factors {
+                let dims: Vec<usize> = f.scope.iter().map(|&v| net.domains[v]).collect();
+                let st = super::elim::strides(&dims);
+                let idx: usize = f.scope.iter().zip(&st).map(|(&v, s)| a[v] * s).sum();
+                p *= f.table[idx];
+            }
+            if p > 0.0 {
+                support.push((a.to_vec(), p));
+            }
+        });
+        Brute { support }
+    }
+
+    fn count(&self, projection: &[usize], evidence: &[(usize, usize)]) -> u128 {
+        let set: HashSet<Vec<usize>> = self
+            .support
+            .iter()
+            .filter(|(a, _)| evidence.iter().all(|&(v, x)| a[v] == x))
+            .map(|(a, _)| projection.iter().map(|&v| a[v]).collect())
+            .collect();
+        set.len() as u128
+    }
+
+    fn possible(&self, domains: &[usize]) -> Vec<Vec<bool>> {
+        let mut out: Vec<Vec<bool>> = domains.iter().map(|&d| vec![false; d]).collect();
+        for (a, _) in &self.support {
+            for (v, &x) in a.iter().enumerate() {
+                out[v][x] = true;
+            }
+        }
+        out
+    }
+
+    fn marginals(&self, domains: &[usize]) -> Option<Vec<Vec<f64>>> {
+        let z: f64 = self.support.iter().map(|(_, p)| p).sum();
+        if self.support.is_empty() {
+            return None;
+        }
+        let mut out: Vec<Vec<f64>> = domains.iter().map(|&d| vec![0.0; d]).collect();
+        for (a, p) in &self.support {
+            for (v, &x) in a.iter().enumerate() {
+                out[v][x] += p / z;
+            }
+        }
+        Some(out)
+    }
+
+    fn log_z(&self) -> f64 {
+        self.support.iter().map(|(_, p)| p).sum::<f64>().ln()
+    }
+}
+
+fn random_projection(rng: &mut Rng, n: usize) -> Vec<usize> {
+    match rng.below(4) {
+        0 => (0..n).collect(),
+        _ => (0..n).filter(|_| rng.chance(0.5)).collect(),
+    }
+}
+
+#[test]
+fn counts_match_brute_force() {
+    let mut rng = Rng(1);
+    for case in 0..3000 {
+        let net = random_network(&mut rng, 6, 6);
+        let brute = Brute::new(&net);
+        let n = net.domains.len();
+        for _ in 0..2 {
+            let proj = random_projection(&mut rng, n);
+            let got = count(&net, &proj, &Budget::default()).unwrap();
+            assert_eq!(got, Count::Exact(brute.count(&proj, &[])), "case {case} proj {proj:?}\n{net:?}");
+        }
+        let v = rng.below(n);
+        let evidence = [(v, rng.below(net.domains[v]))];
+        let proj = random_projection(&mut rng, n);
+        let got = count_given(&net, &proj, &evidence, &Budget::default()).unwrap();
+        assert_eq!(got, Count::Exact(brute.count(&proj, &evidence)), "case {case} proj {proj:?} ev {evidence:?}");
+    }
+}
+
+#[test]
+fn possible_values_match_brute_force() {
+    let mut rng = Rng(2);
+    for case in 0..3000 {
+        let net = random_network(&mut rng, 6, 6);
+        let brute = Brute::new(&net);
+        assert_eq!(possible_values(&net).unwrap(), brute.possible(&net.domains), "case {case}\n{net:?}");
+    }
+}
+
+#[test]
+fn marginals_match_brute_force() {
+    let mut rng = Rng(3);
+    let mut nonempty = 0;
+    for case in 0..3000 {
+        let net = random_network(&mut rng, 6, 6);
+        let brute = Brute::new(&net);
+        match (marginals(&net), brute.marginals(&net.domains)) {
+            (Err(SolveError::EmptySupport), None) => {}
+            (Ok(got), Some(want)) => {
+                nonempty += 1;
+                for (g, w) in got.iter().flatten().zip(want.iter().flatten()) {
+                    assert!((g - w).abs() < 1e-9, "case {case}: {got:?} vs {want:?}\n{net:?}");
+                }
+                let model = WeightedModel::compile(&net, &[], &Budget::default()).unwrap();
+                let lz = model.log_partition();
+                assert!((lz - brute.log_z()).abs() < 1e-9, "case {case}: log Z {lz} vs {}", brute.log_z());
+            }
+            (got, want) => panic!("case {case}: {got:?} vs {want:?}\n{net:?}"),
+        }
+    }
+    assert!(nonempty > 1000, "too few non-empty cases: {nonempty}");
+}
+
+#[test]
+fn conditional_marginals_match_brute_force() {
+    let mut rng = Rng(4);
+    for case in 0..1000 {
+        let net = random_network(&mut rng, 5, 5);
+        let v = rng.below(net.domains.len());
+        let x = rng.below(net.domains[v]);
+        let mut with_evidence = net.clone();
+        let mut ind = vec![0.0; net.domains[v]];
+        ind[x] = 1.0;
+        with_evidence.push(Factor::unary(v, ind));
+        let brute = Brute::new(&with_evidence);
+        match (WeightedModel::compile(&net, &[(v, x)], &Budget::default()), brute.marginals(&net.domains)) {
+            (Err(SolveError::EmptySupport), None) => {}
+            (Ok(model), Some(want)) => {
+                let got = model.marginals();
+                for (g, w) in got.iter().flatten().zip(want.iter().flatten()) {
+                    assert!((g - w).abs() < 1e-9, "case {case}: {got:?} vs {want:?}");
+                }
+            }
+            (got, want) => panic!("case {case}: {:?} vs {want:?}", got.map(|m| m.marginals())),
+        }
+    }
+}
+
+/// Larger networks shaped like real collections: many values, few mentioned by rules.
+fn rule_network(rng: &mut Rng, n: usize, d: usize, rules: usize) -> Network {
+    let domains = vec![d; n];
+    let mut net = Network::new(domains.clone());
+    for v in 0..n {
+        net.push(Factor::unary(v, (0..d).map(|_| 1.0 + rng.below(20) as f64).collect()));
+    }
+    for _ in 0..rules {
+        let vs = rng.distinct(n, 3);
+        let (a, b) = ((vs[0], rng.below(d)), (vs[1], rng.below(d)));
+        match rng.below(4) {
+            0 | 1 => net.push(Factor::forbid(a, b, &domains)),
+            2 => net.push(Factor::require(a, &[b], &domains)),
+            _ => net.push(Factor::require(a, &[b, (vs[2], rng.below(d))], &domains)),
+        }
+    }
+    net
+}
+
+#[test]
+fn rule_networks_match_brute_force() {
+    let mut rng = Rng(5);
+    for case in 0..40 {
+        let net = rule_network(&mut rng, 6, 7, 4 + case / 2);
+        let brute = Brute::new(&net);
+        let proj = random_projection(&mut rng, 6);
+        assert_eq!(count(&net, &proj, &Budget::default()).unwrap(), Count::Exact(brute.count(&proj, &[])));
+        assert_eq!(possible_values(&net).unwrap(), brute.possible(&net.domains));
+        if let Some(want) = brute.marginals(&net.domains) {
+            let got = marginals(&net).unwrap();
+            for (g, w) in got.iter().flatten().zip(want.iter().flatten()) {
+                assert!((g - w).abs() < 1e-9, "case {case}");
+            }
+        }
+    }
+}
+
+#[test]
+fn budget_fallback_gives_valid_bounds() {
+    let mut rng = Rng(6);
+    let mut inexact = 0;
+    for case in 0..60 {
+        // Dense random 0/1 factors over 7 variables: elimination needs big tables.
+        let n = 7;
+        let domains: Vec<usize> = (0..n).map(|_| rng.range(3, 4)).collect();
+        let mut net = Network::new(domains.clone());
+        for _ in 0..12 {
+            let arity = 2 + rng.below(2);
+            let scope = rng.distinct(n, arity);
+            let f = Factor::from_fn(scope, &domains, |_| 0.0);
+            let table = f.table.iter().map(|_| if rng.chance(0.8) { 1.0 } else { 0.0 }).collect();
+            net.push(Factor::new(f.scope, table));
+        }
+        let brute = Brute::new(&net);
+        let proj = if case % 3 == 0 { (0..n).collect() } else { random_projection(&mut rng, n) };
+        let truth = brute.count(&proj, &[]);
+        let budget = Budget { max_table_entries: 20, max_branches: 1 + rng.below(30) as u64, time_limit: None };
+        let got = count(&net, &proj, &budget).unwrap();
+        assert!(got.contains(truth), "case {case}: {got:?} does not contain {truth}");
+        assert!(got.upper() <= proj.iter().map(|&v| domains[v] as u128).product());
+        if got.exact().is_none() {
+            inexact += 1;
+        }
+        // With enough branches and all variables projected the fallback is exact.
+        let roomy = Budget { max_table_entries: 20, max_branches: u64::MAX, time_limit: None };
+        let all: Vec<usize> = (0..n).collect();
+        assert_eq!(count(&net, &all, &roomy).unwrap(), Count::Exact(brute.count(&all, &[])), "case {case}");
+    }
+    assert!(inexact > 10, "the tiny budget should force bounds: {inexact}");
+}
+
+#[test]
+fn time_limit_gives_valid_bounds() {
+    let mut rng = Rng(7);
+    let net = rule_network(&mut rng, 6, 6, 12);
+    let brute = Brute::new(&net);
+    let all: Vec<usize> = (0..6).collect();
+    let budget = Budget { max_table_entries: 8, max_branches: u64::MAX, time_limit: Some(std::time::Duration::ZERO) };
+    let got = count(&net, &all, &budget).unwrap();
+    assert!(got.contains(brute.count(&all, &[])), "{got:?}");
+}
+
+#[test]
+fn saturation_is_reported_as_lower_bound() {
+    let net = Network::new(vec![10; 40]);
+    let all: Vec<usize> = (0..40).collect();
+    let got = count(&net, &all, &Budget::default()).unwrap();
+    assert_eq!(got, Count::Bounds { lower: u128::MAX, upper: u128::MAX });
+    assert!(got.to_string().starts_with("at least"));
+    let small = Network::new(vec![10; 38]);
+    let all: Vec<usize> = (0..38).collect();
+    assert_eq!(count(&small, &all, &Budget::default()).unwrap(), Count::Exact(10u128.pow(38)));
+}
+
+#[test]
+fn validation_errors() {
+    let mut net = Network::new(vec![2, 3]);
+    net.push(Factor::pair(0, 1, vec![1.0; 5]));
+    assert!(matches!(net.validate(), Err(SolveError::TableSize { factor: 0, expected: 6, found: 5 })));
+    let mut net = Network::new(vec![2, 3]);
+    net.push(Factor::pair(0, 2, vec![1.0; 6]));
+    assert!(matches!(count(&net, &[0], &Budget::default()), Err(SolveError::VarOutOfRange { .. })));
+    let mut net = Network::new(vec![2, 3]);
+    net.push(Factor::pair(1, 1, vec![1.0; 9]));
+    assert!(matches!(marginals(&net), Err(SolveError::DuplicateVar { .. })));
+    let mut net = Network::new(vec![2]);
+    net.push(Factor::unary(0, vec![1.0, f64::NAN]));
+    assert!(matches!(possible_values(&net), Err(SolveError::BadEntry { factor: 0, index: 1 })));
+    let net = Network::new(vec![2]);
+    assert!(matches!(count(&net, &[3], &Budget::default()), Err(SolveError::UnknownVar { var: 3 })));
+    assert!(matches!(
+        count_given(&net, &[0], &[(0, 2)], &Budget::default()),
+        Err(SolveError::ValueOutOfRange { var: 0, value: 2 })
+    ));
+    let mut empty = Network::new(vec![2]);
+    empty.push(Factor::unary(0, vec![0.0, 0.0]));
+    assert_eq!(marginals(&empty), Err(SolveError::EmptySupport));
+    assert_eq!(count(&empty, &[0], &Budget::default()).unwrap(), Count::Exact(0));
+    assert_eq!(possible_values(&empty).unwrap(), vec![vec![false, false]]);
+}
+
+#[test]
+fn degenerate_networks() {
+    let none = Network::new(vec![]);
+    assert_eq!(count(&none, &[], &Budget::default()).unwrap(), Count::Exact(1));
+    assert_eq!(marginals(&none).unwrap(), Vec::<Vec<f64>>::new());
+    let zero_domain = Network::new(vec![3, 0]);
+    assert_eq!(count(&zero_domain, &[0], &Budget::default()).unwrap(), Count::Exact(0));
+    let free = Network::new(vec![3, 4]);
+    assert_eq!(count(&free, &[1], &Budget::default()).unwrap(), Count::Exact(4));
+    assert_eq!(count(&free, &[], &Budget::default()).unwrap(), Count::Exact(1));
+    assert_eq!(marginals(&free).unwrap(), vec![vec![1.0 / 3.0; 3], vec![0.25; 4]]);
+}
+
+/// Builds the worked example of the language design. Returns the network and
+/// the indices `(background, body, eyes, head, mouth)`.
+fn worked_example() -> Network {
+    // Variables: 0 Background<Neon,Sunset,Void>, 1 Body<Ape,Zombie,Robot>,
+    // 2 Eyes<Normal,Cyber,Laser>, 3 Head<none,Cap,Helmet,Crown>, 4 Mouth<Smile,Gold Grill>.
+    let domains = vec![3, 3, 3, 4, 2];
+    let mut net = Network::new(domains.clone());
+    net.push(Factor::unary(0, vec![10.0, 25.0, 5.0]));
+    net.push(Factor::unary(1, vec![20.0, 5.0, 2.0]));
+    // Eyes depend on Body: default <20,3,1>, under Zombie <Normal:1, Laser:4>.
+    let default = [20.0 / 24.0, 3.0 / 24.0, 1.0 / 24.0];
+    let zombie = [1.0 / 5.0, 0.0, 4.0 / 5.0];
+    net.push(Factor::from_fn(vec![1, 2], &domains, |a| if a[0] == 1 { zombie[a[1]] } else { default[a[1]] }));
+    net.push(Factor::unary(3, vec![30.0, 15.0, 5.0, 1.0]));
+    net.push(Factor::unary(4, vec![10.0, 1.0]));
+    net.push(Factor::forbid((2, 1), (3, 2), &domains)); // forbid Eyes.Cyber with Head.Helmet
+    net.push(Factor::forbid((1, 2), (3, 1), &domains)); // forbid Body.Robot with Head.Cap
+    net.push(Factor::forbid((1, 2), (3, 3), &domains)); // ... and with Head.Crown
+    net.push(Factor::require((3, 3), &[(0, 2)], &domains)); // require Head.Crown -> Background.Void
+    net.push(Factor::require((1, 2), &[(2, 1), (2, 2)], &domains)); // require Body.Robot -> Eyes.Cyber | Eyes.Laser
+    net
+}
+
+#[test]
+fn worked_example_counts() {
+    let net = worked_example();
+    let unique = [1, 2, 3, 4];
+    let b = Budget::default();
+    assert_eq!(count(&net, &unique, &b).unwrap(), Count::Exact(44));
+    assert_eq!(count_given(&net, &unique, &[(3, 3)], &b).unwrap(), Count::Exact(10));
+    assert_eq!(count_given(&net, &unique, &[(2, 2)], &b).unwrap(), Count::Exact(20));
+    let brute = Brute::new(&net);
+    let all: Vec<usize> = (0..5).collect();
+    assert_eq!(count(&net, &all, &b).unwrap(), Count::Exact(brute.count(&all, &[])));
+    // Every variant stays possible.
+    assert!(possible_values(&net).unwrap().iter().flatten().all(|&p| p));
+    let got = marginals(&net).unwrap();
+    let want = brute.marginals(&net.domains).unwrap();
+    for (g, w) in got.iter().flatten().zip(want.iter().flatten()) {
+        assert!((g - w).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn impossible_variant_is_detected() {
+    let mut net = worked_example();
+    let domains = net.domains.clone();
+    // Robots must wear a Helmet, but Helmet is forbidden with Cyber and Robots need Cyber or Laser.
+    // Forbidding Laser with Helmet too makes Robot impossible.
+    net.push(Factor::require((1, 2), &[(3, 2)], &domains));
+    net.push(Factor::forbid((2, 2), (3, 2), &domains));
+    let possible = possible_values(&net).unwrap();
+    assert!(!possible[1][2], "Robot should be impossible");
+    assert!(possible[1][0] && possible[1][1]);
+    let m = marginals(&net).unwrap();
+    assert_eq!(m[1][2], 0.0);
+}
+
+#[test]
+fn factor_helpers() {
+    let domains = [2, 3, 2];
+    let f = Factor::require((0, 1), &[(1, 2), (2, 0), (1, 0)], &domains);
+    assert_eq!(f.scope, vec![0, 1, 2]);
+    for_each_index(&[2, 3, 2], |a, lin| {
+        let want = if a[0] == 1 && a[1] != 2 && a[2] != 0 && a[1] != 0 { 0.0 } else { 1.0 };
+        assert_eq!(f.table[lin], want, "{a:?}");
+    });
+    let g = Factor::forbid((0, 1), (1, 2), &domains);
+    assert_eq!(g.table, vec![1.0, 1.0, 1.0, 1.0, 1.0, 0.0]);
+    assert_eq!(Count::Exact(3).to_string(), "3");
+    assert_eq!(Count::Bounds { lower: 2, upper: 9 }.to_string(), "between 2 and 9");
+}
+
+#[test]
+fn realistic_network_is_fast_and_consistent() {
+    // 12 traits × 30 variants with 60 rules: compression keeps this small.
+    let mut rng = Rng(8);
+    let net = rule_network(&mut rng, 12, 30, 60);
+    let all: Vec<usize> = (0..12).collect();
+    let total = count(&net, &all, &Budget::default()).unwrap();
+    let total = total.exact().unwrap();
+    // Σ over the values of one variable of the conditioned counts is the total.
+    let sum: u128 =
+        (0..30).map(|x| count_given(&net, &all, &[(0, x)], &Budget::default()).unwrap().exact().unwrap()).sum();
+    assert_eq!(sum, total);
+    let m = marginals(&net).unwrap();
+    for row in &m {
+        assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+    let possible = possible_values(&net).unwrap();
+    for (p, row) in possible.iter().zip(&m) {
+        for (&p, &q) in p.iter().zip(row) {
+            assert_eq!(p, q > 0.0);
+        }
+    }
+}

@@ -1,0 +1,691 @@
+//! The pest parser, the lowering of its pairs into the AST, and syntax errors
+//! in plain words.
+
+use pest::error::{ErrorVariant, InputLocation};
+use pest::iterators::Pair;
+use pest::Parser;
+
+use super::ast::*;
+use crate::diagnostic::{Code, Diagnostic};
+
+pub use generated::{DropParser, Rule};
+
+/// The parser pest derives from the grammar (its `Rule` enum mirrors the
+/// grammar's rules, documented there).
+mod generated {
+    #![allow(missing_docs)]
+
+    /// The parser generated from `grammar/drop.pest`.
+    #[derive(pest_derive::Parser)]
+    #[grammar = "grammar/drop.pest"]
+    pub struct DropParser;
+}
+
+/// Parses a whole `.drop` file.
+///
+/// On success returns the AST. On failure returns every syntax error found:
+/// after the first one, parsing resumes at the next line that starts a
+/// statement, so that one typo does not hide the next.
+pub fn parse(source: &str) -> Result<File, Vec<Diagnostic>> {
+    match DropParser::parse(Rule::file, source) {
+        Ok(mut pairs) => {
+            let mut file = File::default();
+            if let Some(pair) = pairs.next() {
+                for statement in pair.into_inner() {
+                    if let Some(statement) = lower_statement(statement) {
+                        file.statements.push(statement);
+                    }
+                }
+            }
+            Ok(file)
+        }
+        Err(error) => Err(recover(source, error)),
+    }
+}
+
+/// Collects the first error and the errors of later statements.
+fn recover(source: &str, first: pest::error::Error<Rule>) -> Vec<Diagnostic> {
+    let first_at = error_offset(&first);
+    let mut diagnostics = vec![syntax_error(source, 0, first)];
+    let starts = statement_starts(source);
+    // Resume at the first statement start after the error, parse each later
+    // chunk on its own.
+    let resume: Vec<usize> = starts.iter().copied().filter(|&s| s > first_at).collect();
+    for (i, &start) in resume.iter().enumerate() {
+        let end = resume.get(i + 1).copied().unwrap_or(source.len());
+        let Some(chunk) = source.get(start..end) else { continue };
+        if let Err(error) = DropParser::parse(Rule::file, chunk) {
+            diagnostics.push(syntax_error(source, start, error));
+        }
+    }
+    diagnostics
+}
+
+fn error_offset(error: &pest::error::Error<Rule>) -> usize {
+    match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    }
+}
+
+/// Byte offsets of lines that begin with a statement keyword.
+fn statement_starts(source: &str) -> Vec<usize> {
+    const KEYWORDS: &[&str] = &[
+        "collection", "trait", "hidden", "forbid", "require", "when", "count", "unique", "legendary",
+    ];
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    for line in source.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let at = offset + (line.len() - trimmed.len());
+        let word: String = trimmed
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+            .collect();
+        let rest = trimmed[word.len()..].trim_start();
+        let is_start = KEYWORDS.contains(&word.as_str())
+            || (word == "metadata" && rest.starts_with("trait"));
+        if is_start {
+            starts.push(at);
+        }
+        offset += line.len();
+    }
+    starts
+}
+
+/// What a grammar rule is called in error messages.
+fn rule_name(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::EOI => "the end of the file",
+        Rule::collection | Rule::kw_collection | Rule::trait_decl | Rule::trait_kind | Rule::kw_trait
+        | Rule::kw_hidden | Rule::kw_metadata | Rule::forbid_rule | Rule::kw_forbid | Rule::require_rule
+        | Rule::kw_require | Rule::when_rule | Rule::kw_when | Rule::count_rule | Rule::kw_count
+        | Rule::unique_rule | Rule::kw_unique | Rule::legendary | Rule::kw_legendary => "a statement",
+        Rule::setting | Rule::setting_key => "a setting",
+        Rule::setting_value | Rule::value => "a value",
+        Rule::dimension => "a size like `1024 x 1024`",
+        Rule::variant => "a variant",
+        Rule::weight => "a weight",
+        Rule::art | Rule::art_part => "an art file",
+        Rule::placement | Rule::kw_below | Rule::kw_above => "`below` or `above`",
+        Rule::derived | Rule::kw_from => "`from`",
+        Rule::hue_shift | Rule::kw_hue | Rule::palette | Rule::kw_palette => "`hue` or `palette`",
+        Rule::colour_pair | Rule::colour => "a colour like `#ff8800`",
+        Rule::blend | Rule::kw_blend | Rule::opacity | Rule::kw_opacity | Rule::offset | Rule::kw_offset
+        | Rule::folder | Rule::kw_folder => "an option",
+        Rule::kw_with => "`with`",
+        Rule::override_decl => "a trait's weights",
+        Rule::override_weight => "a variant's weight",
+        Rule::comparison => "a comparison (`=`, `<=`, `>=`, `<`, `>`)",
+        Rule::count_value => "a number of tokens",
+        Rule::kw_by => "`by`",
+        Rule::kw_at => "`at`",
+        Rule::ref_list | Rule::alternatives | Rule::variant_ref => "`Trait.Variant`",
+        Rule::attribute => "an attribute",
+        Rule::ident | Rule::string | Rule::string_inner => "a name",
+        Rule::number | Rule::integer => "a number",
+        Rule::percentage => "a percentage",
+        Rule::escape => "an escape (`\\\"`, `\\\\`, `\\n`, `\\t`, `\\u{...}`)",
+        Rule::file | Rule::statement | Rule::WHITESPACE | Rule::COMMENT => return None,
+        _ => return None,
+    })
+}
+
+/// Turns a pest error into a diagnostic in plain words.
+fn syntax_error(source: &str, base: usize, error: pest::error::Error<Rule>) -> Diagnostic {
+    let at = (base + error_offset(&error)).min(source.len());
+    let rest = &source[at..];
+    let before = &source[..at];
+
+    // Well-known shapes first.
+    if rest.starts_with("/*") {
+        return Diagnostic::new(Code::Syntax, Span::new(at, at + 2), "unterminated block comment")
+            .label("this comment is never closed")
+            .help("close it with `*/`");
+    }
+    if rest.starts_with('"') {
+        let line_end = rest.find('\n').unwrap_or(rest.len());
+        if !rest[1..line_end].contains('"') {
+            return Diagnostic::new(Code::Syntax, Span::new(at, at + line_end), "unterminated string")
+                .label("this string has no closing quote")
+                .help("strings end with `\"` on the same line");
+        }
+    }
+
+    let mut expected: Vec<String> = Vec::new();
+    let push = |expected: &mut Vec<String>, s: String| {
+        if !expected.contains(&s) {
+            expected.push(s);
+        }
+    };
+    if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
+        for rule in positives {
+            if let Some(name) = rule_name(*rule) {
+                push(&mut expected, name.to_string());
+            }
+        }
+    }
+    let has_comparison = expected.iter().any(|e| e.starts_with("a comparison"));
+    let has_art = expected.iter().any(|e| e == "an art file");
+    let covered = |l: &str| match l {
+        "<" | ">" | "=" | "<=" | ">=" => has_comparison,
+        "[" => has_art,
+        _ => false,
+    };
+    for literal in expected_literals(source, base, at) {
+        if covered(&literal) {
+            continue;
+        }
+        push(&mut expected, format!("`{literal}`"));
+    }
+    if expected.is_empty() {
+        push(&mut expected, "something else".to_string());
+    }
+
+    let previous = previous_token(before);
+    let found = found_token(rest);
+    let list = join_or(&expected);
+    let message = match previous {
+        Some(prev) => format!("expected {list} after `{prev}`"),
+        None => format!("expected {list}"),
+    };
+    let span = Span::new(at, at + found.len());
+    let label = if found.is_empty() {
+        "the file ends here".to_string()
+    } else {
+        format!("found `{found}`")
+    };
+    let mut diagnostic = Diagnostic::new(Code::Syntax, span, message).label(label);
+    if let Some(help) = syntax_help(&expected, found) {
+        diagnostic = diagnostic.help(help);
+    }
+    diagnostic
+}
+
+/// Literal tokens (`{`, `>`, `,` ...) pest tried at the error position.
+fn expected_literals(source: &str, base: usize, at: usize) -> Vec<String> {
+    let Some(chunk) = source.get(base..) else { return Vec::new() };
+    pest::set_error_detail(true);
+    let detailed = DropParser::parse(Rule::file, chunk);
+    pest::set_error_detail(false);
+    let Err(error) = detailed else { return Vec::new() };
+    let Some(attempts) = error.parse_attempts() else { return Vec::new() };
+    if base + attempts.max_position != at {
+        return Vec::new();
+    }
+    let mut literals: Vec<String> = attempts
+        .expected_tokens()
+        .into_iter()
+        .map(|token| token.to_string())
+        .filter(|t| !t.contains("..") && !t.starts_with('^') && !t.starts_with("BUILTIN"))
+        .filter(|t| !matches!(t.as_str(), " " | "\t" | "\r" | "\n" | "//" | "/*" | "-" | "." | "\"" | "#" | "_"))
+        .filter(|t| !t.chars().all(|c| c.is_alphabetic()))
+        .collect();
+    literals.sort_by_key(|t| literal_rank(t));
+    literals
+}
+
+fn literal_rank(token: &str) -> usize {
+    [":", ",", ">", "<", "{", "}", "(", ")", "[", "]", "->", "|", "x", "%"]
+        .iter()
+        .position(|t| *t == token)
+        .unwrap_or(usize::MAX)
+}
+
+/// The last whitespace-separated piece of text before the error.
+fn previous_token(before: &str) -> Option<String> {
+    let mut text = before.trim_end();
+    // Skip a trailing line comment.
+    loop {
+        let line_start = text.rfind('\n').map_or(0, |i| i + 1);
+        match text[line_start..].find("//") {
+            Some(i) => text = text[..line_start + i].trim_end(),
+            None => break,
+        }
+    }
+    let token: String = text.rsplit(char::is_whitespace).next()?.chars().rev().take(24).collect();
+    let token: String = token.chars().rev().collect();
+    (!token.is_empty()).then_some(token)
+}
+
+/// The token at the error position, for the label.
+fn found_token(rest: &str) -> &str {
+    let Some(first) = rest.chars().next() else { return "" };
+    let len = if first.is_alphanumeric() || first == '_' {
+        rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '.')).unwrap_or(rest.len())
+    } else if first == '"' {
+        rest[1..].find('"').map_or(1, |i| i + 2)
+    } else {
+        first.len_utf8()
+    };
+    &rest[..len]
+}
+
+fn syntax_help(expected: &[String], found: &str) -> Option<String> {
+    let has = |s: &str| expected.iter().any(|e| e == s);
+    if has("a weight") {
+        Some("a variant is written `Name: weight`, e.g. `Cyber: 3`".into())
+    } else if has("`Trait.Variant`") {
+        Some("rules name variants as `Trait.Variant`, e.g. `Eyes.Cyber`".into())
+    } else if has("a statement") && !found.is_empty() {
+        Some("statements start with `collection`, `trait`, `forbid`, `require`, `when`, `count`, `unique` or `legendary`".into())
+    } else if has("`,`") && has("`>`") {
+        Some("separate variants with `,` and close the list with `>`".into())
+    } else {
+        None
+    }
+}
+
+fn join_or(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Lowering
+
+/// The span of a pair, without the whitespace and comments pest's implicit
+/// skipping leaves at its end (`a ~ b?` skips before trying `b`).
+fn span_of(pair: &Pair<'_, Rule>) -> Span {
+    let s = pair.as_span();
+    Span::new(s.start(), s.start() + trimmed_len(s.as_str()))
+}
+
+/// Length of `text` without trailing whitespace and comments.
+fn trimmed_len(text: &str) -> usize {
+    let mut text = text.trim_end();
+    loop {
+        if let Some(before) = text.strip_suffix("*/") {
+            match before.rfind("/*") {
+                Some(open) => {
+                    text = text[..open].trim_end();
+                    continue;
+                }
+                None => break,
+            }
+        }
+        let line_start = text.rfind('\n').map_or(0, |i| i + 1);
+        match line_comment_start(&text[line_start..]) {
+            Some(at) => text = text[..line_start + at].trim_end(),
+            None => break,
+        }
+    }
+    text.len()
+}
+
+/// Where a `//` comment starts in one line, ignoring `//` inside strings.
+fn line_comment_start(line: &str) -> Option<usize> {
+    let mut in_string = false;
+    let mut escaped = false;
+    let bytes = line.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if b == b'/' && bytes.get(i + 1) == Some(&b'/') {
+            return Some(i);
+        }
+    }
+    None
+}
+
+fn lower_statement(pair: Pair<'_, Rule>) -> Option<Statement> {
+    let span = span_of(&pair);
+    Some(match pair.as_rule() {
+        Rule::collection => Statement::Collection(Node::new(lower_collection(pair), span)),
+        Rule::trait_decl => Statement::Trait(Node::new(lower_trait(pair), span)),
+        Rule::forbid_rule => {
+            let mut lists = pair.into_inner().filter(|p| p.as_rule() == Rule::ref_list).map(lower_refs);
+            let left = lists.next().unwrap_or_default();
+            let right = lists.next().unwrap_or_default();
+            Statement::Forbid(Node::new(Forbid { left, right }, span))
+        }
+        Rule::require_rule => {
+            let mut left = Vec::new();
+            let mut right = Vec::new();
+            for p in pair.into_inner() {
+                match p.as_rule() {
+                    Rule::ref_list => left = lower_refs(p),
+                    Rule::alternatives => right = lower_refs(p),
+                    _ => {}
+                }
+            }
+            Statement::Require(Node::new(Require { left, right }, span))
+        }
+        Rule::when_rule => {
+            let mut conditions = Vec::new();
+            let mut overrides = Vec::new();
+            for p in pair.into_inner() {
+                match p.as_rule() {
+                    Rule::alternatives => conditions = lower_refs(p),
+                    Rule::override_decl => overrides.push(lower_override(p)),
+                    _ => {}
+                }
+            }
+            Statement::When(Node::new(When { conditions, overrides }, span))
+        }
+        Rule::count_rule => {
+            let mut target = None;
+            let mut op = None;
+            let mut value = None;
+            for p in pair.into_inner() {
+                match p.as_rule() {
+                    Rule::variant_ref => target = Some(lower_ref(p)),
+                    Rule::comparison => {
+                        let o = match p.as_str() {
+                            "<=" => CountOp::Le,
+                            ">=" => CountOp::Ge,
+                            "<" => CountOp::Lt,
+                            ">" => CountOp::Gt,
+                            _ => CountOp::Eq,
+                        };
+                        op = Some(Node::new(o, span_of(&p)));
+                    }
+                    Rule::count_value => value = first_value(p),
+                    _ => {}
+                }
+            }
+            Statement::Count(Node::new(Count { target: target?, op: op?, value: value? }, span))
+        }
+        Rule::unique_rule => {
+            let names: Vec<Name> = pair.into_inner().filter_map(lower_name).collect();
+            let has_by = span.len() > "unique".len() && !names.is_empty();
+            Statement::Unique(Node::new(Unique { traits: has_by.then_some(names) }, span))
+        }
+        Rule::legendary => Statement::Legendary(Node::new(lower_legendary(pair)?, span)),
+        _ => return None,
+    })
+}
+
+fn lower_collection(pair: Pair<'_, Rule>) -> Collection {
+    let mut name = Name::default();
+    let mut settings = Vec::new();
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::ident | Rule::string => name = lower_name(p).unwrap_or_default(),
+            Rule::setting => {
+                let span = span_of(&p);
+                let mut key = Name::default();
+                let mut values = Vec::new();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::setting_key => key = Node::new(q.as_str().to_string(), span_of(&q)),
+                        Rule::setting_value => {
+                            let mut inner = q.into_inner().filter_map(lower_value);
+                            if let Some(value) = inner.next() {
+                                values.push(SettingValue { value, paired: inner.next() });
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                settings.push(Node::new(Setting { key, values }, span));
+            }
+            _ => {}
+        }
+    }
+    Collection { name, settings }
+}
+
+fn lower_trait(pair: Pair<'_, Rule>) -> TraitDecl {
+    let mut kind = None;
+    let mut name = Name::default();
+    let mut variants = Vec::new();
+    let mut options = Vec::new();
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::trait_kind => {
+                let k = if p.as_str() == "hidden" { TraitKind::Hidden } else { TraitKind::MetadataOnly };
+                kind = Some(Node::new(k, span_of(&p)));
+            }
+            Rule::ident | Rule::string => name = lower_name(p).unwrap_or_default(),
+            Rule::variant => variants.push(lower_variant(p)),
+            _ => options.extend(lower_option(p)),
+        }
+    }
+    TraitDecl { kind, name, variants, options }
+}
+
+fn lower_variant(pair: Pair<'_, Rule>) -> Node<VariantDecl> {
+    let span = span_of(&pair);
+    let mut name = Name::default();
+    let mut weight = Node::new(Value::Number(0.0), span);
+    let mut source = None;
+    let mut options = Vec::new();
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::ident | Rule::string => name = lower_name(p).unwrap_or_default(),
+            Rule::weight => {
+                if let Some(w) = first_value(p) {
+                    weight = w;
+                }
+            }
+            Rule::art => {
+                let art_span = span_of(&p);
+                let parts = p.into_inner().map(lower_art_part).collect();
+                source = Some(Node::new(VariantSource::Art(parts), art_span));
+            }
+            Rule::derived => {
+                let derived_span = span_of(&p);
+                let mut from = Name::default();
+                let mut recolour = None;
+                for q in p.into_inner() {
+                    let q_span = span_of(&q);
+                    match q.as_rule() {
+                        Rule::ident | Rule::string => from = lower_name(q).unwrap_or_default(),
+                        Rule::hue_shift => {
+                            if let Some(v) = q.into_inner().find_map(lower_value) {
+                                recolour = Some(Node::new(Recolour::Hue(v), q_span));
+                            }
+                        }
+                        Rule::palette => {
+                            let pairs = q
+                                .into_inner()
+                                .filter(|c| c.as_rule() == Rule::colour_pair)
+                                .filter_map(|c| {
+                                    let c_span = span_of(&c);
+                                    let mut colours = c.into_inner().map(|x| Node::new(parse_colour(x.as_str()), span_of(&x)));
+                                    let from = colours.next()?;
+                                    let to = colours.next()?;
+                                    Some(Node::new(ColourPair { from, to }, c_span))
+                                })
+                                .collect();
+                            recolour = Some(Node::new(Recolour::Palette(pairs), q_span));
+                        }
+                        _ => {}
+                    }
+                }
+                if let Some(recolour) = recolour {
+                    source = Some(Node::new(VariantSource::Derived(Derived { from, recolour }), derived_span));
+                }
+            }
+            _ => options.extend(lower_option(p)),
+        }
+    }
+    Node::new(VariantDecl { name, weight, source, options }, span)
+}
+
+fn lower_art_part(pair: Pair<'_, Rule>) -> Node<ArtPart> {
+    let span = span_of(&pair);
+    let mut part = ArtPart { path: None, placement: None };
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::string => part.path = lower_name(p),
+            Rule::placement => {
+                let p_span = span_of(&p);
+                let mut side = Side::Below;
+                let mut trait_name = Name::default();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::kw_above => side = Side::Above,
+                        Rule::kw_below => side = Side::Below,
+                        _ => trait_name = lower_name(q).unwrap_or_default(),
+                    }
+                }
+                part.placement = Some(Node::new(Placement { side, trait_name }, p_span));
+            }
+            _ => {}
+        }
+    }
+    Node::new(part, span)
+}
+
+fn lower_option(pair: Pair<'_, Rule>) -> Option<Node<LayerOption>> {
+    let span = span_of(&pair);
+    let rule = pair.as_rule();
+    let mut inner = pair.into_inner().filter(|p| !is_keyword(p.as_rule()));
+    let option = match rule {
+        Rule::blend => LayerOption::Blend(lower_name(inner.next()?)?),
+        Rule::opacity => LayerOption::Opacity(lower_value(inner.next()?)?),
+        Rule::folder => LayerOption::Folder(lower_name(inner.next()?)?),
+        Rule::offset => {
+            let x = inner.next()?;
+            let y = inner.next()?;
+            LayerOption::Offset(
+                Node::new(x.as_str().parse().unwrap_or(0.0), span_of(&x)),
+                Node::new(y.as_str().parse().unwrap_or(0.0), span_of(&y)),
+            )
+        }
+        _ => return None,
+    };
+    Some(Node::new(option, span))
+}
+
+fn is_keyword(rule: Rule) -> bool {
+    matches!(rule, Rule::kw_blend | Rule::kw_opacity | Rule::kw_offset | Rule::kw_folder)
+}
+
+fn lower_override(pair: Pair<'_, Rule>) -> Node<Override> {
+    let span = span_of(&pair);
+    let mut trait_name = Name::default();
+    let mut weights = Vec::new();
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::override_weight => {
+                let w_span = span_of(&p);
+                let mut variant = Name::default();
+                let mut weight = Node::new(Value::Number(0.0), w_span);
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::weight => {
+                            if let Some(w) = first_value(q) {
+                                weight = w;
+                            }
+                        }
+                        _ => variant = lower_name(q).unwrap_or_default(),
+                    }
+                }
+                weights.push(Node::new(OverrideWeight { variant, weight }, w_span));
+            }
+            _ => trait_name = lower_name(p).unwrap_or_default(),
+        }
+    }
+    Node::new(Override { trait_name, weights }, span)
+}
+
+fn lower_legendary(pair: Pair<'_, Rule>) -> Option<Legendary> {
+    let mut name = None;
+    let mut id = None;
+    let mut image = None;
+    let mut attributes = Vec::new();
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::ident | Rule::string if name.is_none() => name = lower_name(p),
+            Rule::string => image = lower_name(p),
+            Rule::integer => id = Some(Node::new(p.as_str().parse().unwrap_or(u64::MAX), span_of(&p))),
+            Rule::attribute => {
+                let a_span = span_of(&p);
+                let mut inner = p.into_inner();
+                let trait_name = lower_name(inner.next()?)?;
+                let value = lower_value(inner.next()?)?;
+                attributes.push(Node::new(Attribute { trait_name, value }, a_span));
+            }
+            _ => {}
+        }
+    }
+    Some(Legendary { name: name?, id, image: image?, attributes })
+}
+
+fn lower_refs(pair: Pair<'_, Rule>) -> Vec<Node<VariantRef>> {
+    pair.into_inner().filter(|p| p.as_rule() == Rule::variant_ref).map(lower_ref).collect()
+}
+
+fn lower_ref(pair: Pair<'_, Rule>) -> Node<VariantRef> {
+    let span = span_of(&pair);
+    let mut names = pair.into_inner().filter_map(lower_name);
+    let trait_name = names.next().unwrap_or_default();
+    let variant = names.next().unwrap_or_default();
+    Node::new(VariantRef { trait_name, variant }, span)
+}
+
+fn lower_name(pair: Pair<'_, Rule>) -> Option<Name> {
+    let span = span_of(&pair);
+    match pair.as_rule() {
+        Rule::ident | Rule::setting_key => Some(Node::new(pair.as_str().to_string(), span)),
+        Rule::string => Some(Node::new(unescape(pair.as_str()), span)),
+        _ => None,
+    }
+}
+
+fn first_value(pair: Pair<'_, Rule>) -> Option<Node<Value>> {
+    pair.into_inner().find_map(lower_value)
+}
+
+fn lower_value(pair: Pair<'_, Rule>) -> Option<Node<Value>> {
+    let span = span_of(&pair);
+    let text = pair.as_str();
+    let value = match pair.as_rule() {
+        Rule::number | Rule::integer => Value::Number(text.parse().ok()?),
+        Rule::percentage => Value::Percentage(text.trim_end_matches('%').parse().ok()?),
+        Rule::dimension => {
+            let mut parts = pair.into_inner();
+            let w = parts.next()?.as_str().parse().unwrap_or(u64::MAX);
+            let h = parts.next()?.as_str().parse().unwrap_or(u64::MAX);
+            Value::Dimension(w, h)
+        }
+        Rule::string => Value::String(unescape(text)),
+        Rule::colour => Value::Colour(parse_colour(text)),
+        Rule::ident => Value::Word(text.to_string()),
+        _ => return None,
+    };
+    Some(Node::new(value, span))
+}
+
+fn parse_colour(text: &str) -> [u8; 4] {
+    let hex = text.trim_start_matches('#');
+    let byte = |i: usize| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok());
+    [byte(0).unwrap_or(0), byte(2).unwrap_or(0), byte(4).unwrap_or(0), byte(6).unwrap_or(255)]
+}
+
+/// The contents of a quoted string with escapes resolved.
+fn unescape(quoted: &str) -> String {
+    let inner = quoted.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(quoted);
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('u') => {
+                let code: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                out.push(u32::from_str_radix(&code, 16).ok().and_then(char::from_u32).unwrap_or('\u{fffd}'));
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
