@@ -12,7 +12,6 @@
 //! must. Several counts that are each feasible may still be infeasible
 //! together; the sampler reports that case with the rules involved.
 
-use std::time::Duration;
 
 use super::model::*;
 use super::settings::SettingSpans;
@@ -81,7 +80,7 @@ fn normalised(weights: impl Iterator<Item = f64>) -> Vec<f64> {
 /// The budget `check` gives the solver: exact in well under a second for
 /// realistic collections, bounds beyond.
 pub fn budget() -> Budget {
-    Budget { time_limit: Some(Duration::from_secs(2)), ..Budget::default() }
+    Budget { max_table_entries: 1 << 22, max_branches: 256, time_limit: None }
 }
 
 /// Metaplex's own limits: name at most 32 bytes, symbol at most 10.
@@ -184,7 +183,7 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
         count_ranges.push((least, most));
         let name = model.variant_name(v);
         let (min, max) = (u128::from(rule.min), u128::from(rule.max));
-        let written = format!("count {name} {}", rule.op);
+        let written = format!("count {name} {} {}", rule.op, rule.written);
         if min > most {
             let why = if with.upper() < drawn {
                 format!("only {with} unique combinations have `{name}`")
@@ -192,7 +191,7 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
                 format!("the collection draws only {drawn} tokens")
             };
             diagnostics.push(
-                Diagnostic::new(Code::CountInfeasible, rule.span, format!("`{written} ...` cannot hold: it needs {min} tokens with `{name}` but {why}"))
+                Diagnostic::new(Code::CountInfeasible, rule.span, format!("`{written}` cannot hold: it needs {min} tokens with `{name}` but {why}"))
                     .label(format!("at most {most} tokens can have `{name}`"))
                     .help(format!("lower the count to at most {most}, or loosen the rules on `{name}`")),
             );
@@ -201,7 +200,7 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
                 Diagnostic::new(
                     Code::CountInfeasible,
                     rule.span,
-                    format!("`{written} ...` cannot hold: {drawn} tokens from {combinations} unique combinations need at least {least} with `{name}`"),
+                    format!("`{written}` cannot hold: {drawn} tokens from {combinations} unique combinations need at least {least} with `{name}`"),
                 )
                 .label(format!("only {without} unique combinations lack `{name}`"))
                 .with_label(size_span, "the collection's size")

@@ -301,6 +301,8 @@ pub struct CountRule {
     pub min: u64,
     /// Greatest number of tokens with the variant.
     pub max: u64,
+    /// The bound as written (`5`, `10%`), for messages.
+    pub written: String,
     /// The whole statement.
     pub span: Span,
 }

@@ -648,14 +648,19 @@ impl<'a> Resolver<'a> {
         if min > size {
             let name = self.name_of(variant);
             self.push(
-                Diagnostic::new(Code::CountConflict, rule.span, format!("`count {name} {} ...` asks for {min} tokens but the collection draws {size}", rule.op.node))
+                Diagnostic::new(Code::CountConflict, rule.span, format!("`count {name} {} {}` asks for {min} tokens but the collection draws {size}", rule.op.node, value_text(&value.node)))
                     .label(format!("{min} > {size}"))
                     .with_label(self.spans.get("size"), "the collection's size")
                     .help("lower the count or raise `size`"),
             );
             return None;
         }
-        Some(CountRule { variant, op: rule.op.node, min, max: max.min(size), span: rule.span })
+        let written = match value.node {
+            Value::Percentage(p) => format!("{p}%"),
+            Value::Number(n) => format!("{n}"),
+            _ => String::new(),
+        };
+        Some(CountRule { variant, op: rule.op.node, min, max: max.min(size), written, span: rule.span })
     }
 
     fn resolve_unique(&mut self, rule: &Node<ast::Unique>) -> Vec<TraitId> {
@@ -922,6 +927,14 @@ fn find_cycle(start: TraitId, edges: &[Vec<(TraitId, Span)>], state: &mut [u8], 
     stack.pop();
     state[start] = 2;
     None
+}
+
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::Percentage(p) => format!("{p}%"),
+        Value::Number(n) => format!("{n}"),
+        other => other.kind().to_string(),
+    }
 }
 
 /// `` `a`, `b` and `c` ``

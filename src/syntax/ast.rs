@@ -235,7 +235,8 @@ pub enum VariantSource {
 /// One art file, at the trait's depth or another.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ArtPart {
-    /// The file, relative to the trait's folder; `None` for the default file.
+    /// The file, relative to the `layers` folder; `None` for the default file
+    /// (`<layers>/<trait folder>/<Variant>.png`).
     pub path: Option<Node<String>>,
     /// Another depth, when written.
     pub placement: Option<Node<Placement>>,
