@@ -72,6 +72,7 @@ codes! {
     ArtOnMetadataTrait => "art_on_metadata_trait", Error;
     WhenCycle => "when_cycle", Error;
     AmbiguousWhen => "ambiguous_when", Error;
+    ConflictingUnique => "conflicting_unique", Error;
     CountConflict => "count_conflict", Error;
     CountInfeasible => "count_infeasible", Error;
     SizeInfeasible => "size_infeasible", Error;

@@ -117,7 +117,7 @@ pub fn check_art(model: &Model, store: &dyn ArtStore) -> Vec<Diagnostic> {
                 }
                 match header(&file.path) {
                     Ok(h) => {
-                        if let Some(d) = size_problem(h, (cw, ch), v.style.offset, file.span, &file.path) {
+                        if let Some(d) = size_problem(h, (cw, ch), &v.style, file.span, &file.path) {
                             out.push(d);
                         }
                     }
@@ -129,11 +129,25 @@ pub fn check_art(model: &Model, store: &dyn ArtStore) -> Vec<Diagnostic> {
     for l in &model.legendaries {
         match header(&l.image) {
             Ok(h) => {
-                if let Some(d) = size_problem(h, (cw, ch), (0, 0), l.span, &l.image) {
+                if let Some(d) = size_problem(h, (cw, ch), &LayerStyle::default(), l.span, &l.image) {
                     out.push(d);
                 }
             }
             Err(problem) => out.push(problem_diagnostic(problem, l.span, &l.image, &format!("legendary `{}`", l.name))),
+        }
+    }
+    // A derived variant has its source's art at its own offset.
+    for t in &model.traits {
+        for v in &t.variants {
+            let Art::Derived { from, .. } = &v.art else { continue };
+            let Art::Files(files) = &t.variants[*from].art else { continue };
+            for file in files {
+                if let Some(Ok(h)) = cache.get(&file.path).cloned() {
+                    if let Some(d) = size_problem(h, (cw, ch), &v.style, v.span, &file.path) {
+                        out.push(d);
+                    }
+                }
+            }
         }
     }
     out
@@ -151,12 +165,13 @@ fn problem_diagnostic(problem: ArtProblem, span: Span, path: &Path, who: &str) -
     }
 }
 
-fn size_problem(h: ArtHeader, (cw, ch): (u32, u32), offset: (i32, i32), span: Span, path: &Path) -> Option<Diagnostic> {
+fn size_problem(h: ArtHeader, (cw, ch): (u32, u32), style: &LayerStyle, span: Span, path: &Path) -> Option<Diagnostic> {
     let shown = path.display();
+    let offset = style.offset;
     if (h.width, h.height) == (cw, ch) {
         return None; // canvas-sized art may be shifted; what leaves the canvas is clipped
     }
-    if offset == (0, 0) {
+    if !style.placed {
         return Some(
             Diagnostic::new(Code::ArtSizeMismatch, span, format!("art `{shown}` is {} x {} but the canvas is {cw} x {ch}", h.width, h.height))
                 .label("wrong size")

@@ -80,7 +80,7 @@ fn normalised(weights: impl Iterator<Item = f64>) -> Vec<f64> {
 /// The budget `check` gives the solver: exact in well under a second for
 /// realistic collections, bounds beyond.
 pub fn budget() -> Budget {
-    Budget { max_table_entries: 1 << 22, max_branches: 256, time_limit: None }
+    Budget { max_table_entries: 1 << 22, max_branches: 256, ..Budget::default() }
 }
 
 /// Metaplex's own limits: name at most 32 bytes, symbol at most 10.
@@ -154,7 +154,7 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
                 format!("could not prove that {drawn} unique tokens exist: the rules allow {combinations} unique combinations"),
             )
             .label("feasibility unknown")
-            .help("the rule graph is too dense to count exactly in time; `dropc run` will report if it runs out"),
+            .help("the rule graph is too dense to count exactly; the sampler reports it if the combinations run out"),
         );
     }
     if combinations.upper() == 0 || drawn > combinations.upper() {

@@ -64,11 +64,12 @@ pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
                 .help("merge the two blocks, or move this collection to its own `.drop` file"),
         );
     }
-    let (settings, spans) = settings::resolve(collection, &mut diagnostics);
-    let Some(settings) = settings else {
-        return finish(None, diagnostics, None);
-    };
+    let (settings, spans, complete) = settings::resolve(collection, &mut diagnostics);
     let model = resolve::Resolver::new(file, &settings, &spans, &mut diagnostics).resolve();
+    if !complete {
+        // Names and rules are checked; what depends on `size` or `canvas` is not.
+        return finish(None, diagnostics, None);
+    }
     diagnostics.extend(art::check_art(&model, art));
     feasibility::check_metaplex(&model, &spans, &mut diagnostics);
 

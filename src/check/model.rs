@@ -172,11 +172,13 @@ pub struct LayerStyle {
     pub opacity: f32,
     /// Pixel offset.
     pub offset: (i32, i32),
+    /// Whether an offset was written (art smaller than the canvas needs one).
+    pub placed: bool,
 }
 
 impl Default for LayerStyle {
     fn default() -> Self {
-        LayerStyle { blend: BlendMode::Normal, opacity: 1.0, offset: (0, 0) }
+        LayerStyle { blend: BlendMode::Normal, opacity: 1.0, offset: (0, 0), placed: false }
     }
 }
 
@@ -189,7 +191,8 @@ pub struct Trait {
     pub span: Span,
     /// Visible, hidden or metadata-only.
     pub kind: TraitKind,
-    /// Folder of its art, relative to the layers folder.
+    /// Folder of its art, relative to the project folder
+    /// (`<layers>/<Trait>` unless the trait says `folder`).
     pub folder: PathBuf,
     /// Its variants in declaration order.
     pub variants: Vec<Variant>,

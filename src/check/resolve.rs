@@ -74,11 +74,12 @@ impl<'a> Resolver<'a> {
         let mut unique: Option<(Vec<TraitId>, Span)> = None;
         let mut legendaries = Vec::new();
         let mut forbidden_pairs: HashMap<(VariantId, VariantId), Span> = HashMap::new();
+        let mut required: HashMap<(VariantId, Vec<VariantId>), Span> = HashMap::new();
 
         for statement in &self.file.statements {
             match statement {
                 Statement::Forbid(rule) => self.resolve_forbid(rule, &mut forbids, &mut forbidden_pairs),
-                Statement::Require(rule) => self.resolve_require(rule, &mut requires),
+                Statement::Require(rule) => self.resolve_require(rule, &mut requires, &mut required),
                 Statement::When(rule) => {
                     if let Some(when) = self.resolve_when(rule) {
                         whens.push(when);
@@ -93,7 +94,7 @@ impl<'a> Resolver<'a> {
                     if let Some((_, first)) = &unique {
                         let first = *first;
                         self.push(
-                            Diagnostic::new(Code::DuplicateSetting, rule.span, "`unique` is given twice")
+                            Diagnostic::new(Code::ConflictingUnique, rule.span, "`unique` is given twice")
                                 .label("given again here")
                                 .with_label(first, "first given here")
                                 .help("keep one `unique` rule"),
@@ -126,7 +127,14 @@ impl<'a> Resolver<'a> {
     fn resolve_trait(&mut self, id: TraitId, decl: &Node<ast::TraitDecl>) {
         let kind = self.traits[id].kind;
         let mut style = LayerStyle::default();
-        let mut folder = PathBuf::from(&decl.name.node);
+        let mut folder = self.settings.layers.join(file_name(&decl.name.node).unwrap_or("_"));
+        if file_name(&decl.name.node).is_none() && kind != TraitKind::MetadataOnly {
+            self.push(
+                Diagnostic::new(Code::PathEscape, decl.name.span, format!("the trait name `{}` cannot be a folder name", decl.name))
+                    .label("contains `/`, `\\` or is `.`/`..`")
+                    .help("give the trait's art folder with `folder \"path\"`"),
+            );
+        }
         for option in &decl.options {
             if kind == TraitKind::MetadataOnly && !matches!(option.node, LayerOption::Folder(_)) {
                 self.metadata_art(option.span, &decl.name.node, "rendering options");
@@ -137,7 +145,7 @@ impl<'a> Resolver<'a> {
                     if kind == TraitKind::MetadataOnly {
                         self.metadata_art(option.span, &decl.name.node, "an art folder");
                     }
-                    match join_inside(Path::new(""), &path.node) {
+                    match join_inside(&self.settings.layers, &path.node) {
                         Ok(p) => folder = p,
                         Err(why) => self.push(escape_diagnostic(path.span, &path.node, why)),
                     }
@@ -146,6 +154,7 @@ impl<'a> Resolver<'a> {
             }
         }
         self.traits[id].folder = folder.clone();
+        self.repeated_options(&decl.options, &format!("trait `{}`", decl.name));
 
         let mut names: HashMap<&str, Span> = HashMap::new();
         for v in &decl.variants {
@@ -162,6 +171,7 @@ impl<'a> Resolver<'a> {
             // An invalid weight is reported once; 1 keeps it from cascading into `unused_variant`.
             let weight = self.weight(&v.weight).unwrap_or(1.0);
             let mut variant_style = style;
+            self.repeated_options(&v.options, &format!("`{}.{}`", decl.name, v.name));
             for option in &v.options {
                 if kind == TraitKind::MetadataOnly {
                     self.metadata_art(option.span, &decl.name.node, "rendering options");
@@ -208,6 +218,27 @@ impl<'a> Resolver<'a> {
         );
     }
 
+    /// Reports options given twice in one list (the last would silently win).
+    fn repeated_options(&mut self, options: &[Node<LayerOption>], whose: &str) {
+        let mut seen: HashMap<&'static str, Span> = HashMap::new();
+        for option in options {
+            let key = match option.node {
+                LayerOption::Blend(_) => "blend",
+                LayerOption::Opacity(_) => "opacity",
+                LayerOption::Offset(..) => "offset",
+                LayerOption::Folder(_) => "folder",
+            };
+            if let Some(first) = seen.insert(key, option.span) {
+                self.push(
+                    Diagnostic::new(Code::DuplicateSetting, option.span, format!("`{key}` is given twice for {whose}"))
+                        .label("given again here")
+                        .with_label(first, "first given here")
+                        .help("keep one of them"),
+                );
+            }
+        }
+    }
+
     fn apply_option(&mut self, option: &LayerOption, span: Span, style: &mut LayerStyle) {
         match option {
             LayerOption::Blend(mode) => match BlendMode::NAMES.iter().find(|(n, _)| *n == mode.node) {
@@ -239,18 +270,25 @@ impl<'a> Resolver<'a> {
             }
             LayerOption::Offset(x, y) => {
                 let mut ok = true;
+                let limit = super::settings::MAX_PIXELS as f64;
                 for c in [x, y] {
-                    if c.node.fract() != 0.0 || c.node.abs() > super::settings::MAX_PIXELS as f64 {
-                        ok = false;
-                        self.push(
-                            Diagnostic::new(Code::InvalidOption, c.span, format!("an offset is a whole number of pixels, not {}", c.node))
-                                .label("not a whole number of pixels")
-                                .help(format!("offsets are whole numbers within ±{}", super::settings::MAX_PIXELS)),
-                        );
-                    }
+                    let message = if c.node.fract() != 0.0 {
+                        format!("an offset is a whole number of pixels, not {}", c.node)
+                    } else if c.node.abs() > limit {
+                        format!("an offset of {} pixels is beyond ±{limit}", c.node)
+                    } else {
+                        continue;
+                    };
+                    ok = false;
+                    self.push(
+                        Diagnostic::new(Code::InvalidOption, c.span, message)
+                            .label("not a valid offset")
+                            .help(format!("offsets are whole numbers of pixels within ±{limit}")),
+                    );
                 }
                 if ok {
                     style.offset = (x.node as i32, y.node as i32);
+                    style.placed = true;
                 }
             }
             LayerOption::Folder(_) => {}
@@ -326,11 +364,14 @@ impl<'a> Resolver<'a> {
     }
 
     fn default_file(&mut self, _trait_id: TraitId, v: &Node<ast::VariantDecl>, folder: &Path, placement: Option<(ast::Side, TraitId)>) -> ArtFile {
-        let file = format!("{}.png", v.name.node);
-        let path = match join_inside(&self.settings.layers.join(folder), &file) {
-            Ok(p) => p,
-            Err(why) => {
-                self.push(escape_diagnostic(v.name.span, &file, why));
+        let path = match file_name(&v.name.node) {
+            Some(name) => folder.join(format!("{name}.png")),
+            None => {
+                self.push(
+                    Diagnostic::new(Code::PathEscape, v.name.span, format!("the variant name `{}` cannot be a file name", v.name))
+                        .label("contains `/`, `\\` or is `.`/`..`")
+                        .help(format!("give its art path after the weight: `{}: 1 \"folder/file.png\"`", v.name)),
+                );
                 PathBuf::new()
             }
         };
@@ -498,7 +539,7 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn resolve_require(&mut self, rule: &Node<ast::Require>, out: &mut Vec<RequireRule>) {
+    fn resolve_require(&mut self, rule: &Node<ast::Require>, out: &mut Vec<RequireRule>, seen: &mut HashMap<(VariantId, Vec<VariantId>), Span>) {
         let left: Vec<_> = rule.left.iter().map(|r| self.lookup_variant(r)).collect();
         let right: Vec<_> = rule.right.iter().map(|r| self.lookup_variant(r)).collect();
         if right.iter().any(Option::is_none) {
@@ -517,6 +558,17 @@ impl<'a> Resolver<'a> {
                 );
                 continue;
             }
+            if let Some(first) = seen.get(&(when, alternatives.clone())) {
+                let first = *first;
+                self.push(
+                    Diagnostic::new(Code::DuplicateRule, r.span, format!("`{}` already has this requirement", self.name_of(when)))
+                        .label("required again here")
+                        .with_label(first, "first required here")
+                        .help("remove one of the two"),
+                );
+                continue;
+            }
+            seen.insert((when, alternatives.clone()), rule.span);
             out.push(RequireRule { when, alternatives: alternatives.clone(), span: rule.span });
         }
     }
@@ -537,6 +589,13 @@ impl<'a> Resolver<'a> {
                     .help("the alternatives of one `when` must be variants of one trait; write one `when` per trait"),
             );
             return None;
+        }
+        if rule.overrides.is_empty() {
+            self.push(
+                Diagnostic::new(Code::RuleNeverFires, rule.span, "this `when` changes no weights")
+                    .label("empty")
+                    .help("list the traits whose weights change, e.g. `when Body.Zombie { Eyes < Normal: 1, Laser: 4 > }`"),
+            );
         }
         let mut indices: Vec<usize> = conditions.iter().map(|(v, _)| v.index).collect();
         indices.sort_unstable();
@@ -615,6 +674,22 @@ impl<'a> Resolver<'a> {
                     return None;
                 }
                 if whole { (scaled / 100.0).round() as u128 * 100 } else { scaled.round() as u128 }
+            }
+            Value::Number(n) => {
+                self.push(
+                    Diagnostic::new(Code::InvalidValue, value.span, format!("a count is a whole number of tokens, not {n}"))
+                        .label("not a whole number")
+                        .help("e.g. `count Head.Crown = 2` or `count Eyes.Laser <= 5%`"),
+                );
+                return None;
+            }
+            Value::Percentage(p) => {
+                self.push(
+                    Diagnostic::new(Code::InvalidValue, value.span, format!("a count of {p}% is out of range"))
+                        .label("not between 0% and 100%")
+                        .help("a percentage of the drawn tokens, from 0% to 100%"),
+                );
+                return None;
             }
             ref other => {
                 self.push(
@@ -935,6 +1010,12 @@ fn value_text(value: &Value) -> String {
         Value::Number(n) => format!("{n}"),
         other => other.kind().to_string(),
     }
+}
+
+/// `name` when it can be used as one file or folder name.
+fn file_name(name: &str) -> Option<&str> {
+    let bad = name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']);
+    (!bad).then_some(name)
 }
 
 /// `` `a`, `b` and `c` ``

@@ -35,9 +35,11 @@ impl SettingSpans {
     }
 }
 
-/// Resolves the collection block into [`Settings`]; `None` when `size` or
-/// `canvas` is missing or wrong (the rest is still reported).
-pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>) -> (Option<Settings>, SettingSpans) {
+/// Resolves the collection block into [`Settings`]. The flag is false when
+/// `size` or `canvas` is missing or wrong: the settings then hold
+/// placeholders good enough to go on resolving names, but nothing that
+/// depends on the size or the canvas should be checked.
+pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>) -> (Settings, SettingSpans, bool) {
     let mut spans = SettingSpans { collection: collection.name.span, by_key: HashMap::new() };
     let mut seen: HashMap<&str, Span> = HashMap::new();
     let mut settings = Settings {
@@ -288,18 +290,22 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
     if let Some((w, h)) = canvas {
         for size in &mut settings.sizes {
             if size.1 == 0 {
-                size.1 = ((u64::from(size.0) * u64::from(h) + u64::from(w) / 2) / u64::from(w)).max(1) as u32;
+                let height = ((u64::from(size.0) * u64::from(h) + u64::from(w) / 2) / u64::from(w)).max(1);
+                if height > MAX_PIXELS {
+                    diagnostics.push(
+                        Diagnostic::new(Code::LimitExceeded, spans.get("sizes"), format!("an output size {} pixels wide is {height} pixels high, beyond the limit of {MAX_PIXELS}", size.0))
+                            .label("too large at the canvas's aspect ratio")
+                            .help(format!("images are at most {MAX_PIXELS} x {MAX_PIXELS}; give a smaller width or `W x H`")),
+                    );
+                }
+                size.1 = height.min(MAX_PIXELS) as u32;
             }
         }
     }
-    match (size, canvas) {
-        (Some(size), Some(canvas)) => {
-            settings.size = size;
-            settings.canvas = canvas;
-            (Some(settings), spans)
-        }
-        _ => (None, spans),
-    }
+    let complete = size.is_some() && canvas.is_some();
+    settings.size = size.unwrap_or(MAX_SIZE);
+    settings.canvas = canvas.unwrap_or((1, 1));
+    (settings, spans, complete)
 }
 
 /// Reads the values of one setting, reporting what is wrong with them.
@@ -322,7 +328,7 @@ impl<'a> Values<'a, '_> {
         self.push(
             Diagnostic::new(Code::InvalidValue, span, format!("`{key}` takes {expected}, not {}", found.kind()))
                 .label(format!("{} here", found.kind()))
-                .help(format!("write `{key}` {expected}")),
+                .help(format!("`{key}` takes {expected}")),
         );
     }
 
@@ -366,7 +372,7 @@ impl<'a> Values<'a, '_> {
     fn integer(&mut self) -> Option<(u64, Span)> {
         let value = self.single()?;
         match value.node {
-            Value::Number(n) if n.fract() == 0.0 && n >= 0.0 && n < 9.0e15 => Some((n as u64, value.span)),
+            Value::Number(n) if n.fract() == 0.0 && (0.0..9.0e15).contains(&n) => Some((n as u64, value.span)),
             Value::Number(n) => {
                 let key = self.setting.key.node.clone();
                 self.invalid(value.span, &format!("`{key}` must be a whole number, not {n}"), "write a whole number like `100`");

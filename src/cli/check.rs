@@ -43,10 +43,11 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                 };
                 let facts = match (&checked.model, &checked.feasibility) {
                     (Some(model), Some(f)) => format!(
-                        " ({} tokens, {} traits, {} unique combinations)",
-                        model.settings.size,
-                        model.traits.len(),
-                        f.combinations
+                        " ({}, {}, {} unique {})",
+                        plural(model.settings.size as usize, "token"),
+                        plural(model.traits.len(), "trait"),
+                        f.combinations,
+                        if f.combinations.exact() == Some(1) { "combination" } else { "combinations" }
                     ),
                     _ => String::new(),
                 };

@@ -17,7 +17,9 @@
 
 use std::time::Instant;
 
-use super::elim::{Abort, EngineOptions, LFactor, Sat, Semiring, Shape, compress_exact, for_each_index, plan, strides};
+use super::elim::{
+    Abort, EngineOptions, LFactor, Plan, Sat, Semiring, Shape, compress_exact, fits, for_each_index, plan, strides,
+};
 use super::prep::{CFactor, reduce};
 use super::{Budget, Count, Network, SolveError};
 
@@ -133,7 +135,7 @@ impl Counter {
     fn run(&self) -> Count {
         let vars: Vec<usize> = (0..self.sizes.len()).collect();
         let group = |v: usize| u8::from(self.projected[v]);
-        let p = plan(Self::shapes(&self.factors), &self.sizes, &vars, &group);
+        let p = plan(&Self::shapes(&self.factors), &self.sizes, &vars, &group, self.budget.max_table_entries as f64);
         if self.fits(p.max_size) {
             // Leave half of any time budget to the fallback.
             match self.exact(self.factors.clone(), &p.order, self.deadline(0.5)) {
@@ -168,18 +170,20 @@ impl Counter {
     }
 
     /// Chooses conditioning variables until the remaining network fits the
-    /// budget: repeatedly the variable with most neighbours, projected ones
-    /// first (conditioning on them splits the count into an exact sum).
-    fn choose_cutset(&self) -> (Vec<usize>, Vec<usize>) {
+    /// budget: repeatedly the variables with most neighbours, projected ones
+    /// first (conditioning on them splits the count into an exact sum); one
+    /// at a time at first, then in batches of a quarter of the cutset so far.
+    /// Returns the cutset and an elimination order for the other variables.
+    fn choose_cutset(&self) -> (Vec<usize>, Plan) {
         let n = self.sizes.len();
+        let budget = self.budget.max_table_entries as f64;
         let mut cut: Vec<usize> = Vec::new();
         let mut shapes = Self::shapes(&self.factors);
         let group = |v: usize| u8::from(self.projected[v]);
         loop {
             let rest: Vec<usize> = (0..n).filter(|v| !cut.contains(v)).collect();
-            let p = plan(shapes.clone(), &self.sizes, &rest, &group);
-            if self.fits(p.max_size) {
-                return (cut, p.order);
+            if fits(&shapes, &self.sizes, &rest, &group, budget) {
+                return (cut, plan(&shapes, &self.sizes, &rest, &group, budget));
             }
             let mut neighbours: Vec<Vec<usize>> = vec![Vec::new(); n];
             for s in &shapes {
@@ -187,27 +191,26 @@ impl Counter {
                     neighbours[v].extend(s.vars.iter().copied().filter(|&u| u != v));
                 }
             }
-            let degree = |v: usize| {
-                let mut nb = neighbours[v].clone();
-                nb.sort_unstable();
-                nb.dedup();
-                nb.len()
-            };
-            let pick = |want_projected: bool| {
-                rest.iter()
-                    .copied()
-                    .filter(|&v| self.projected[v] == want_projected)
-                    .map(|v| (degree(v), v))
-                    .filter(|&(d, _)| d > 0)
-                    .max_by_key(|&(d, v)| (d, std::cmp::Reverse(v)))
-                    .map(|(_, v)| v)
-            };
-            let Some(v) = pick(true).or_else(|| pick(false)) else {
+            let mut candidates: Vec<(bool, usize, usize)> = rest
+                .iter()
+                .map(|&v| {
+                    let nb = &mut neighbours[v];
+                    nb.sort_unstable();
+                    nb.dedup();
+                    (self.projected[v], nb.len(), v)
+                })
+                .filter(|&(_, d, _)| d > 0)
+                .collect();
+            if candidates.is_empty() {
                 // Nothing connected is left, so every step is tiny; cannot happen in practice.
-                return (cut, p.order);
-            };
-            cut.push(v);
-            shapes = shapes.iter().map(|s| s.without(v)).filter(|s| !s.vars.is_empty()).collect();
+                return (cut, plan(&shapes, &self.sizes, &rest, &group, f64::INFINITY));
+            }
+            candidates.sort_by_key(|&(p, d, v)| (std::cmp::Reverse(p), std::cmp::Reverse(d), v));
+            let batch = if cut.len() < 4 { 1 } else { cut.len() / 4 };
+            for &(_, _, v) in candidates.iter().take(batch) {
+                cut.push(v);
+                shapes = shapes.iter().map(|s| s.without(v)).filter(|s| !s.vars.is_empty()).collect();
+            }
         }
     }
 
@@ -284,7 +287,12 @@ impl Counter {
     /// The lower bound sums what was enumerated; the upper bound is finally
     /// capped by the number of projected assignments with positive weight.
     fn cutset(&self) -> Count {
-        let (mut cut, order) = self.choose_cutset();
+        let t0 = Instant::now();
+        let (mut cut, sub_plan) = self.choose_cutset();
+        let order = sub_plan.order;
+        // Deterministic work limit: each branch costs about `sub_plan.total` entries.
+        let max_branches = self.budget.max_branches.min((self.budget.max_work as f64 / sub_plan.total.max(1.0)) as u64);
+        if std::env::var("PLAN_DEBUG").is_ok() { eprintln!("cutset {:?} chosen in {:?}", cut, t0.elapsed()); }
         cut.sort_by_key(|&v| (!self.projected[v], v));
         let split = cut.iter().position(|&v| !self.projected[v]).unwrap_or(cut.len());
         let classes: Vec<Classes> = cut.iter().map(|&v| self.classes(v)).collect();
@@ -304,7 +312,9 @@ impl Counter {
         let mut exact = true;
         let mut stopped = false;
         for_each_outer(&outer_dims, |outer| {
-            if stopped {
+            if stopped || lower == u128::MAX {
+                // Nothing left to learn once the lower bound saturates.
+                stopped = true;
                 return;
             }
             let mult = sat_product(outer.iter().enumerate().map(|(i, &c)| classes[i].mults[c]));
@@ -313,7 +323,7 @@ impl Counter {
                 if !complete {
                     return;
                 }
-                if branches >= self.budget.max_branches || deadline.is_some_and(|d| Instant::now() >= d) {
+                if branches >= max_branches || deadline.is_some_and(|d| Instant::now() >= d) {
                     complete = false;
                     return;
                 }
@@ -343,15 +353,16 @@ impl Counter {
                 stopped = true;
             }
         });
+        if std::env::var("PLAN_DEBUG").is_ok() { eprintln!("branches {branches} in {:?}", t0.elapsed()); }
+        if lower == u128::MAX {
+            return Count::Bounds { lower, upper: u128::MAX };
+        }
         let remaining_mass = if total_mass == u128::MAX { u128::MAX } else { total_mass - done_mass.min(total_mass) };
         if remaining_mass == 0 && exact {
             return Count::from_saturating(lower);
         }
         let relaxed = if remaining_mass == 0 { 0 } else { self.relaxed_bound(&cut, &order).unwrap_or(cap_rest) };
         let upper = upper_done.saturating_add(remaining_mass.saturating_mul(relaxed)).min(cap_all);
-        if lower == u128::MAX {
-            return Count::Bounds { lower, upper: u128::MAX };
-        }
         Count::Bounds { lower: lower.min(upper), upper }
     }
 

@@ -741,44 +741,108 @@ pub(super) struct Plan {
     pub order: Vec<usize>,
     /// Largest [`Bucket::size`] over the steps (an upper bound: the engine may compress more).
     pub max_size: f64,
+    /// Sum of the step sizes (proportional to the work).
+    pub total: f64,
 }
 
-/// Greedy elimination order for `vars`, simulated on shapes: repeatedly
-/// eliminates the variable with the smallest `(group, step size, bucket
-/// factors)`, so every variable of a lower group goes before any of a higher
+/// Greedy criteria for choosing the next variable to eliminate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Heuristic {
+    /// Smallest step (product of refined class counts of the bucket).
+    MinSize,
+    /// Fewest new interactions (fill edges), then smallest step.
+    MinFill,
+    /// Smallest sum over fill edges of the product of the two variables' class counts.
+    WeightedFill,
+}
+
+/// Scores of a candidate variable.
+#[derive(Debug, Clone, Default)]
+struct Score {
+    size: f64,
+    factors: usize,
+    fill: f64,
+    weighted_fill: f64,
+    /// Refined class count of each neighbour in the variable's bucket.
+    dims: Vec<(usize, usize)>,
+}
+
+/// Greedy elimination order for `vars`, simulated on shapes, with the given
+/// heuristic; every variable of a lower `group` goes before any of a higher
 /// one. Step sizes account for the refined partitions, so a variable whose
 /// factors only distinguish a few of its values is cheap.
-pub(super) fn plan(shapes: Vec<Shape>, sizes: &[usize], vars: &[usize], group: &dyn Fn(usize) -> u8) -> Plan {
+///
+/// Stops at the first step larger than `abort_above`: the returned plan then
+/// has that step's size as `max_size` (a lower bound for the full order) and
+/// an incomplete order.
+fn greedy(
+    shapes: &[Shape],
+    sizes: &[usize],
+    vars: &[usize],
+    group: &dyn Fn(usize) -> u8,
+    heuristic: Heuristic,
+    abort_above: f64,
+) -> Plan {
     let n = sizes.len();
-    let mut facs: Vec<Option<Shape>> = shapes.into_iter().map(Some).collect();
+    let mut facs: Vec<Option<Shape>> = shapes.iter().cloned().map(Some).collect();
     let mut by_var: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (id, f) in facs.iter().enumerate() {
-        if let Some(f) = f {
-            for &v in &f.vars {
-                by_var[v].push(id);
-            }
+    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (id, f) in shapes.iter().enumerate() {
+        for &v in &f.vars {
+            by_var[v].push(id);
+            adj[v].extend(f.vars.iter().copied().filter(|&u| u != v));
         }
+    }
+    for a in &mut adj {
+        a.sort_unstable();
+        a.dedup();
     }
     let mut pending = vec![false; n];
     for &v in vars {
         pending[v] = true;
     }
-    let score = |facs: &[Option<Shape>], by_var: &[Vec<usize>], v: usize| -> (f64, usize) {
+    let bucket_score = |facs: &[Option<Shape>], by_var: &[Vec<usize>], v: usize, score: &mut Score| {
         let shapes: Vec<&Shape> = by_var[v].iter().filter_map(|&id| facs[id].as_ref()).collect();
-        (bucket(&shapes, v, sizes).size, shapes.len())
+        let b = bucket(&shapes, v, sizes);
+        score.size = b.size;
+        score.factors = shapes.len();
+        score.dims = b.out.vars.iter().copied().zip(b.out.dims.iter().copied()).collect();
     };
-    let mut scores: Vec<(f64, usize)> = vec![(0.0, 0); n];
+    let fill_score = |adj: &[Vec<usize>], v: usize, score: &mut Score| {
+        let nb = &adj[v];
+        let dim = |u: usize| score.dims.iter().find(|(w, _)| *w == u).map_or(1.0, |&(_, d)| d as f64);
+        let (mut fill, mut weighted) = (0.0, 0.0);
+        for (i, &a) in nb.iter().enumerate() {
+            for &b in &nb[i + 1..] {
+                if adj[a].binary_search(&b).is_err() {
+                    fill += 1.0;
+                    weighted += dim(a) * dim(b);
+                }
+            }
+        }
+        score.fill = fill;
+        score.weighted_fill = weighted;
+    };
+    let mut scores: Vec<Score> = vec![Score::default(); n];
     for &v in vars {
-        scores[v] = score(&facs, &by_var, v);
+        bucket_score(&facs, &by_var, v, &mut scores[v]);
+        if heuristic != Heuristic::MinSize {
+            fill_score(&adj, v, &mut scores[v]);
+        }
     }
+    let key = |v: usize, s: &Score| -> (u8, f64, f64, f64) {
+        match heuristic {
+            Heuristic::MinSize => (group(v), s.size, s.factors as f64, v as f64),
+            Heuristic::MinFill => (group(v), s.fill, s.size, v as f64),
+            Heuristic::WeightedFill => (group(v), s.weighted_fill, s.size, v as f64),
+        }
+    };
     let mut order = Vec::with_capacity(vars.len());
-    let mut max_size = 0.0f64;
+    let (mut max_size, mut total) = (0.0f64, 0.0f64);
     for _ in 0..vars.len() {
-        let best = (0..n).filter(|&v| pending[v]).min_by(|&a, &b| {
-            (group(a), scores[a].0, scores[a].1, a)
-                .partial_cmp(&(group(b), scores[b].0, scores[b].1, b))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
+        let best = (0..n)
+            .filter(|&v| pending[v])
+            .min_by(|&a, &b| key(a, &scores[a]).partial_cmp(&key(b, &scores[b])).unwrap_or(std::cmp::Ordering::Equal));
         let Some(v) = best else { break };
         pending[v] = false;
         order.push(v);
@@ -786,6 +850,10 @@ pub(super) fn plan(shapes: Vec<Shape>, sizes: &[usize], vars: &[usize], group: &
         let shapes: Vec<&Shape> = ids.iter().filter_map(|&id| facs[id].as_ref()).collect();
         let b = bucket(&shapes, v, sizes);
         max_size = max_size.max(b.size);
+        total += b.size;
+        if b.size > abort_above {
+            break;
+        }
         for &id in &ids {
             facs[id] = None;
         }
@@ -799,12 +867,65 @@ pub(super) fn plan(shapes: Vec<Shape>, sizes: &[usize], vars: &[usize], group: &
             }
             facs.push(Some(out));
         }
-        for u in touched {
+        // The bucket's variables become pairwise adjacent; `v` disappears.
+        let neighbours = std::mem::take(&mut adj[v]);
+        for &u in &neighbours {
+            let a = &mut adj[u];
+            a.retain(|&w| w != v);
+            a.extend(touched.iter().copied().filter(|&w| w != u));
+            a.sort_unstable();
+            a.dedup();
+        }
+        for &u in &touched {
             by_var[u].retain(|&id| facs[id].is_some());
             if pending[u] {
-                scores[u] = score(&facs, &by_var, u);
+                let mut s = std::mem::take(&mut scores[u]);
+                bucket_score(&facs, &by_var, u, &mut s);
+                scores[u] = s;
+            }
+        }
+        if heuristic != Heuristic::MinSize {
+            let mut affected: Vec<usize> =
+                neighbours.iter().flat_map(|&u| adj[u].iter().copied().chain(std::iter::once(u))).collect();
+            affected.sort_unstable();
+            affected.dedup();
+            for u in affected {
+                if pending[u] {
+                    let mut s = std::mem::take(&mut scores[u]);
+                    fill_score(&adj, u, &mut s);
+                    scores[u] = s;
+                }
             }
         }
     }
-    Plan { order, max_size }
+    Plan { order, max_size, total }
+}
+
+/// The best of the greedy orders for `vars` (see [`greedy`]): the one with the
+/// least total work among those whose largest step fits `budget`. If none
+/// fits, the returned plan's `max_size` exceeds `budget` (it is then only a
+/// lower bound of what that order would need) and its order is incomplete.
+pub(super) fn plan(shapes: &[Shape], sizes: &[usize], vars: &[usize], group: &dyn Fn(usize) -> u8, budget: f64) -> Plan {
+    let plans = [Heuristic::MinFill, Heuristic::WeightedFill, Heuristic::MinSize]
+        .map(|h| greedy(shapes, sizes, vars, group, h, budget));
+    let fits = |p: &Plan| p.max_size <= budget;
+    let mut best = plans[0].clone();
+    for p in &plans[1..] {
+        let better = match (fits(p), fits(&best)) {
+            (true, true) => p.total < best.total,
+            (true, false) => true,
+            (false, true) => false,
+            (false, false) => p.max_size < best.max_size,
+        };
+        if better {
+            best = p.clone();
+        }
+    }
+    best
+}
+
+/// A quick check of whether `vars` can be eliminated within `budget` (a single
+/// greedy heuristic, stopping at the first step over budget).
+pub(super) fn fits(shapes: &[Shape], sizes: &[usize], vars: &[usize], group: &dyn Fn(usize) -> u8, budget: f64) -> bool {
+    greedy(shapes, sizes, vars, group, Heuristic::MinFill, budget).max_size <= budget
 }

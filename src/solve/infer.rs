@@ -68,7 +68,8 @@ impl WeightedModel {
             }
         }
         let vars: Vec<usize> = (0..sizes.len()).collect();
-        let p = plan(factors.iter().map(|f| f.shape.clone()).collect(), &sizes, &vars, &|_| 0);
+        let shapes: Vec<_> = factors.iter().map(|f| f.shape.clone()).collect();
+    let p = plan(&shapes, &sizes, &vars, &|_| 0, budget.max_table_entries as f64);
         if p.max_size > budget.max_table_entries as f64 {
             return Err(SolveError::TooLarge { needed: p.max_size as u128, budget: budget.max_table_entries });
         }
@@ -168,7 +169,8 @@ pub fn possible_values_given(
         }
     }
     let vars: Vec<usize> = (0..sizes.len()).collect();
-    let p = plan(factors.iter().map(|f| f.shape.clone()).collect(), &sizes, &vars, &|_| 0);
+    let shapes: Vec<_> = factors.iter().map(|f| f.shape.clone()).collect();
+    let p = plan(&shapes, &sizes, &vars, &|_| 0, budget.max_table_entries as f64);
     if p.max_size > budget.max_table_entries as f64 {
         return Err(SolveError::TooLarge { needed: p.max_size as u128, budget: budget.max_table_entries });
     }

@@ -184,14 +184,18 @@ pub struct Budget {
     pub max_table_entries: u64,
     /// Most conditioning assignments the cutset fallback of [`count`] may enumerate.
     pub max_branches: u64,
+    /// Most table entries (summed over elimination steps, as planned) the
+    /// cutset fallback of [`count`] may spend on enumerating assignments.
+    pub max_work: u64,
     /// Optional wall-clock limit. Without it every result is deterministic.
     pub time_limit: Option<Duration>,
 }
 
 impl Default for Budget {
-    /// 2^24 table entries, 4096 branches, no time limit.
+    /// 2^24 table entries, 4096 branches, 2^28 entries of fallback work
+    /// (on the order of a second), no time limit.
     fn default() -> Self {
-        Budget { max_table_entries: 1 << 24, max_branches: 1 << 12, time_limit: None }
+        Budget { max_table_entries: 1 << 24, max_branches: 1 << 12, max_work: 1 << 28, time_limit: None }
     }
 }
 
@@ -312,7 +316,8 @@ pub enum SolveError {
     EmptySupport,
     /// Exact inference would need a table larger than the budget allows.
     TooLarge {
-        /// Entries of the largest elimination step of the best order found.
+        /// Entries of the first over-budget elimination step of the best order
+        /// found (a lower bound of what that order needs).
         needed: u128,
         /// The budget's [`Budget::max_table_entries`].
         budget: u64,

@@ -305,7 +305,7 @@ fn budget_fallback_gives_valid_bounds() {
         let brute = Brute::new(&net);
         let proj = if case % 3 == 0 { (0..n).collect() } else { random_projection(&mut rng, n) };
         let truth = brute.count(&proj, &[]);
-        let budget = Budget { max_table_entries: 20, max_branches: 1 + rng.below(30) as u64, time_limit: None };
+        let budget = Budget { max_table_entries: 20, max_branches: 1 + rng.below(30) as u64, ..Budget::default() };
         let got = count(&net, &proj, &budget).unwrap();
         assert!(got.contains(truth), "case {case}: {got:?} does not contain {truth}");
         assert!(got.upper() <= proj.iter().map(|&v| domains[v] as u128).product());
@@ -313,7 +313,7 @@ fn budget_fallback_gives_valid_bounds() {
             inexact += 1;
         }
         // With enough branches and all variables projected the fallback is exact.
-        let roomy = Budget { max_table_entries: 20, max_branches: u64::MAX, time_limit: None };
+        let roomy = Budget { max_table_entries: 20, max_branches: u64::MAX, ..Budget::default() };
         let all: Vec<usize> = (0..n).collect();
         assert_eq!(count(&net, &all, &roomy).unwrap(), Count::Exact(brute.count(&all, &[])), "case {case}");
     }
@@ -326,7 +326,8 @@ fn time_limit_gives_valid_bounds() {
     let net = rule_network(&mut rng, 6, 6, 12);
     let brute = Brute::new(&net);
     let all: Vec<usize> = (0..6).collect();
-    let budget = Budget { max_table_entries: 8, max_branches: u64::MAX, time_limit: Some(std::time::Duration::ZERO) };
+    let budget =
+        Budget { max_table_entries: 8, time_limit: Some(std::time::Duration::ZERO), ..Budget::default() };
     let got = count(&net, &all, &budget).unwrap();
     assert!(got.contains(brute.count(&all, &[])), "{got:?}");
 }

@@ -143,6 +143,14 @@ fn syntax_error(source: &str, base: usize, error: pest::error::Error<Rule>) -> D
             .label("this comment is never closed")
             .help("close it with `*/`");
     }
+    if let Some(escape) = rest.strip_prefix('"').and_then(bad_escape) {
+        let start = at + 1 + escape;
+        let len = rest[1 + escape..].chars().take(2).map(char::len_utf8).sum::<usize>();
+        let text = &source[start..start + len];
+        return Diagnostic::new(Code::Syntax, Span::new(start, start + len), format!("unknown escape `{text}` in a string"))
+            .label("not an escape")
+            .help("strings know `\\\"`, `\\\\`, `\\n`, `\\t` and `\\u{...}`; write `\\\\` for a backslash");
+    }
     if rest.starts_with('"') {
         let line_end = rest.find('\n').unwrap_or(rest.len());
         if !rest[1..line_end].contains('"') {
@@ -230,6 +238,23 @@ fn literal_rank(token: &str) -> usize {
         .iter()
         .position(|t| *t == token)
         .unwrap_or(usize::MAX)
+}
+
+/// Offset of the first invalid escape in a string body (after its opening quote).
+fn bad_escape(body: &str) -> Option<usize> {
+    let mut chars = body.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' | '\n' => return None,
+            '\\' => match chars.next() {
+                Some((_, '"' | '\\' | 'n' | 't')) => {}
+                Some((j, 'u')) if body[j + 1..].starts_with('{') => {}
+                _ => return Some(i),
+            },
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The last whitespace-separated piece of text before the error.
