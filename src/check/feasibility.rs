@@ -34,7 +34,34 @@ pub struct Feasibility {
 }
 
 /// The factor graph of a model: priors from weights (and `when`), 0/1 rules.
+/// Rules on the same traits share one table (their product), which keeps the
+/// graph small for collections with thousands of rules.
 pub fn network(model: &Model) -> Network {
+    let per_rule = network_per_rule(model);
+    let priors = model.traits.len();
+    let mut net = Network::new(per_rule.domains.clone());
+    let mut merged: std::collections::BTreeMap<Vec<usize>, Vec<f64>> = std::collections::BTreeMap::new();
+    for (i, f) in per_rule.factors.into_iter().enumerate() {
+        if i < priors {
+            net.push(f);
+            continue;
+        }
+        match merged.get_mut(&f.scope) {
+            Some(table) => table.iter_mut().zip(&f.table).for_each(|(a, b)| *a *= b),
+            None => {
+                merged.insert(f.scope, f.table);
+            }
+        }
+    }
+    for (scope, table) in merged {
+        net.push(Factor::new(scope, table));
+    }
+    net
+}
+
+/// The factor graph with one factor per trait prior (in trait order), then
+/// one per `forbid` pair and one per `require` (in model order).
+pub fn network_per_rule(model: &Model) -> Network {
     let domains: Vec<usize> = model.traits.iter().map(|t| t.variants.len()).collect();
     let mut net = Network::new(domains.clone());
     for (trait_id, t) in model.traits.iter().enumerate() {
@@ -77,10 +104,11 @@ fn normalised(weights: impl Iterator<Item = f64>) -> Vec<f64> {
     if total > 0.0 { w.iter().map(|x| x / total).collect() } else { w }
 }
 
-/// The budget `check` gives the solver: exact in well under a second for
-/// realistic collections, bounds beyond.
+/// The budget `check` gives the solver for each question: exact in
+/// milliseconds for realistic collections, bounds beyond. Deterministic: no
+/// time limit, so the same file always gets the same answer.
 pub fn budget() -> Budget {
-    Budget { max_table_entries: 1 << 22, max_branches: 256, ..Budget::default() }
+    Budget { max_table_entries: 1 << 22, max_branches: 256, max_work: 1 << 22, time_limit: None }
 }
 
 /// Metaplex's own limits: name at most 32 bytes, symbol at most 10.
@@ -121,15 +149,128 @@ pub fn token_name(template: &str, collection: &str, id: u64) -> String {
     template.replace("{collection}", collection).replace("{id}", &id.to_string())
 }
 
+/// One connected component of the factor graph: traits linked by rules or
+/// `when`. Components are independent, so counts multiply and every
+/// question about one variant needs only its own component.
+struct Component {
+    /// Global trait ids, ascending; local variable `i` is `traits[i]`.
+    traits: Vec<TraitId>,
+    /// Global indices of the factors whose scope lies in this component.
+    factors: Vec<usize>,
+    /// The component's network, over local variables.
+    net: Network,
+    /// Local indices of the `unique` traits in this component.
+    unique: Vec<usize>,
+}
+
+impl Component {
+    fn local(&self, trait_id: TraitId) -> usize {
+        self.traits.binary_search(&trait_id).unwrap_or(0)
+    }
+
+    /// This component's network without the factor with global index
+    /// `skip` and without factors marked inactive, plus extra factors.
+    fn reduced(&self, global: &Network, skip: usize, active: &[bool], extra: Vec<Factor>) -> Network {
+        let mut net = Network::new(self.net.domains.clone());
+        for &g in &self.factors {
+            if g != skip && active[g] {
+                net.push(self.localise(&global.factors[g]));
+            }
+        }
+        for f in extra {
+            net.push(f);
+        }
+        net
+    }
+
+    fn localise(&self, f: &Factor) -> Factor {
+        Factor::new(f.scope.iter().map(|&t| self.local(t)).collect(), f.table.clone())
+    }
+}
+
+/// Splits the network into connected components (union-find on scopes).
+fn components(model: &Model, net: &Network) -> (Vec<Component>, Vec<usize>) {
+    let n = net.domains.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for f in &net.factors {
+        if let Some((&first, rest)) = f.scope.split_first() {
+            for &other in rest {
+                let (a, b) = (root(&mut parent, first), root(&mut parent, other));
+                if a != b {
+                    parent[a.max(b)] = a.min(b);
+                }
+            }
+        }
+    }
+    let mut index_of_root = vec![usize::MAX; n];
+    let mut comps: Vec<Component> = Vec::new();
+    let mut component_of = vec![0; n];
+    for t in 0..n {
+        let r = root(&mut parent, t);
+        if index_of_root[r] == usize::MAX {
+            index_of_root[r] = comps.len();
+            comps.push(Component { traits: Vec::new(), factors: Vec::new(), net: Network::new(Vec::new()), unique: Vec::new() });
+        }
+        component_of[t] = index_of_root[r];
+        comps[index_of_root[r]].traits.push(t);
+    }
+    for (g, f) in net.factors.iter().enumerate() {
+        if let Some(&first) = f.scope.first() {
+            comps[component_of[first]].factors.push(g);
+        }
+    }
+    for c in &mut comps {
+        c.net = Network::new(c.traits.iter().map(|&t| net.domains[t]).collect());
+        let local: Vec<Factor> = c.factors.iter().map(|&g| c.localise(&net.factors[g])).collect();
+        for f in local {
+            c.net.push(f);
+        }
+        c.unique = model.unique.iter().filter(|t| c.traits.binary_search(t).is_ok()).map(|&t| c.local(t)).collect();
+    }
+    (comps, component_of)
+}
+
+/// Product of independent counts, saturating; `u128::MAX` stays "unbounded".
+fn product(counts: impl IntoIterator<Item = Count>) -> Count {
+    let (mut lower, mut upper, mut exact) = (1u128, 1u128, true);
+    for c in counts {
+        exact &= c.exact().is_some();
+        lower = lower.saturating_mul(c.lower());
+        upper = if c.upper() == 0 || upper == 0 { 0 } else { upper.saturating_mul(c.upper()) };
+    }
+    if exact && lower != u128::MAX { Count::Exact(lower) } else { Count::Bounds { lower, upper } }
+}
+
+const UNKNOWN: Count = Count::Bounds { lower: 0, upper: u128::MAX };
+
+/// A count in words: `44`, `at least 10`, `between 5 and 9`, `more than 10^38`.
+pub fn describe(count: &Count) -> String {
+    match *count {
+        Count::Exact(n) => n.to_string(),
+        Count::Bounds { lower, .. } if lower == u128::MAX => "more than 10^38".to_string(),
+        Count::Bounds { lower, upper } if upper == u128::MAX => format!("at least {lower}"),
+        Count::Bounds { lower, upper } => format!("between {lower} and {upper}"),
+    }
+}
+
 /// Counts unique combinations and checks `size`, counts, variants and rules.
 pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagnostic>) -> Feasibility {
     let net = network(model);
     let budget = budget();
-    let unique = &model.unique;
     let drawn = u128::from(model.generated_size());
-    let unique_names = trait_list(model, unique);
+    let unique_names = trait_list(model, &model.unique);
+    let (comps, component_of) = components(model, &net);
 
-    let combinations = solve::count(&net, unique, &budget).unwrap_or(Count::Bounds { lower: 0, upper: u128::MAX });
+    let counts: Vec<Count> = comps.iter().map(|c| solve::count(&c.net, &c.unique, &budget).unwrap_or(UNKNOWN)).collect();
+    let combinations = product(counts.iter().copied());
+    let shown = describe(&combinations);
     let size_span = spans.get("size");
     let legendary_note = if model.legendaries.is_empty() {
         String::new()
@@ -141,9 +282,9 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
             Diagnostic::new(
                 Code::SizeInfeasible,
                 size_span,
-                format!("the collection draws {drawn} tokens{legendary_note} but the rules allow only {combinations} unique combinations"),
+                format!("the collection draws {drawn} tokens{legendary_note} but the rules allow only {shown} unique combinations"),
             )
-            .label(format!("{drawn} > {combinations}"))
+            .label(format!("{drawn} > {shown}"))
             .help(format!("combinations are unique on {unique_names}; lower `size`, add variants, loosen rules or `unique by` fewer traits")),
         );
     } else if drawn > combinations.lower() {
@@ -151,7 +292,7 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
             Diagnostic::new(
                 Code::FeasibilityUnknown,
                 size_span,
-                format!("could not prove that {drawn} unique tokens exist: the rules allow {combinations} unique combinations"),
+                format!("could not prove that {drawn} unique tokens exist: the rules allow {shown} unique combinations"),
             )
             .label("feasibility unknown")
             .help("the rule graph is too dense to count exactly; the sampler reports it if the combinations run out"),
@@ -162,22 +303,63 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
         return Feasibility { combinations, count_ranges: Vec::new() };
     }
 
-    let possible = solve::possible_values(&net).ok();
-    if let Some(possible) = &possible {
-        report_impossible(model, possible, diagnostics);
-        report_idle_rules(model, &net, possible, &budget, diagnostics);
+    // Per component: the probability of every variant; a variant can occur
+    // exactly when its probability is positive (weights are positive reals,
+    // so no product of them underflows to zero at these sizes).
+    let mut possible: Vec<Vec<bool>> = model.traits.iter().map(|t| vec![true; t.variants.len()]).collect();
+    let mut marginals: Vec<Vec<f64>> = model.traits.iter().map(|t| vec![f64::NAN; t.variants.len()]).collect();
+    for c in &comps {
+        let m = solve::marginals(&c.net);
+        let p = match &m {
+            Ok(m) => Ok(m.iter().map(|row| row.iter().map(|&x| x > 0.0).collect()).collect()),
+            Err(_) => solve::possible_values(&c.net),
+        };
+        for (i, &t) in c.traits.iter().enumerate() {
+            if let Ok(p) = &p {
+                possible[t].clone_from(&p[i]);
+            }
+            if let Ok(m) = &m {
+                marginals[t].clone_from(&m[i]);
+            }
+        }
+    }
+    report_impossible(model, &possible, diagnostics);
+    if model.forbids.len() + model.requires.len() <= PRECISE_RULE_LIMIT {
+        let per_rule = network_per_rule(model);
+        let (rule_comps, rule_component_of) = components(model, &per_rule);
+        report_idle_rules(model, &per_rule, &rule_comps, &rule_component_of, &possible, &budget, diagnostics);
+    } else {
+        report_idle_rules_cheaply(model, &possible, diagnostics);
     }
 
-    let marginals = solve::marginals(&net).ok();
     let mut count_ranges = Vec::new();
     for rule in &model.counts {
         let v = rule.variant;
-        let with = solve::count_given(&net, unique, &[(v.trait_id, v.index)], &budget).unwrap_or(Count::Bounds { lower: 0, upper: u128::MAX });
-        let mut without_net = net.clone();
-        let mut mask = vec![1.0; model.traits[v.trait_id].variants.len()];
-        mask[v.index] = 0.0;
-        without_net.push(Factor::unary(v.trait_id, mask));
-        let without = solve::count(&without_net, unique, &budget).unwrap_or(Count::Bounds { lower: 0, upper: u128::MAX });
+        let ci = component_of[v.trait_id];
+        let c = &comps[ci];
+        let local = c.local(v.trait_id);
+        let others = || counts.iter().enumerate().filter(|(i, _)| *i != ci).map(|(_, n)| *n);
+        // When the other components alone offer `drawn` combinations, one
+        // combination here with (without) `v` is enough for `drawn` with
+        // (without) it: possibility answers without counting.
+        let plenty = product(others()).lower() >= drawn;
+        let v_possible = possible[v.trait_id][v.index];
+        let other_possible = possible[v.trait_id].iter().enumerate().any(|(i, &p)| p && i != v.index);
+        let with = if plenty {
+            if v_possible { Count::Bounds { lower: drawn, upper: u128::MAX } } else { Count::Exact(0) }
+        } else {
+            let with_here = solve::count_given(&c.net, &c.unique, &[(local, v.index)], &budget).unwrap_or(UNKNOWN);
+            product(others().chain([with_here]))
+        };
+        let without = if plenty {
+            if other_possible { Count::Bounds { lower: drawn, upper: u128::MAX } } else { Count::Exact(0) }
+        } else {
+            let mut mask = vec![1.0; model.traits[v.trait_id].variants.len()];
+            mask[v.index] = 0.0;
+            let without_net = c.reduced(&net, usize::MAX, &vec![true; net.factors.len()], vec![Factor::unary(local, mask)]);
+            let without_here = solve::count(&without_net, &c.unique, &budget).unwrap_or(UNKNOWN);
+            product(others().chain([without_here]))
+        };
         let most = drawn.min(with.upper());
         let least = drawn.saturating_sub(without.upper());
         count_ranges.push((least, most));
@@ -186,7 +368,7 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
         let written = format!("count {name} {} {}", rule.op, rule.written);
         if min > most {
             let why = if with.upper() < drawn {
-                format!("only {with} unique combinations have `{name}`")
+                format!("only {} unique combinations have `{name}`", describe(&with))
             } else {
                 format!("the collection draws only {drawn} tokens")
             };
@@ -200,14 +382,17 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
                 Diagnostic::new(
                     Code::CountInfeasible,
                     rule.span,
-                    format!("`{written}` cannot hold: {drawn} tokens from {combinations} unique combinations need at least {least} with `{name}`"),
+                    format!("`{written}` cannot hold: {drawn} tokens from {shown} unique combinations need at least {least} with `{name}`"),
                 )
-                .label(format!("only {without} unique combinations lack `{name}`"))
+                .label(format!("only {} unique combinations lack `{name}`", describe(&without)))
                 .with_label(size_span, "the collection's size")
                 .help(format!("allow at least {least}, lower `size`, or add combinations without `{name}`")),
             );
-        } else if let Some(m) = &marginals {
-            improbable(model, rule, m[v.trait_id][v.index], drawn, diagnostics);
+        } else {
+            let p = marginals[v.trait_id][v.index];
+            if p.is_finite() {
+                improbable(model, rule, p, drawn, diagnostics);
+            }
         }
     }
     Feasibility { combinations, count_ranges }
@@ -273,28 +458,35 @@ fn rules_on(model: &Model, v: VariantId) -> Vec<crate::syntax::Span> {
 }
 
 /// Warns about `forbid`, `require` and `when` rules that never change anything.
-fn report_idle_rules(model: &Model, net: &Network, possible: &[Vec<bool>], budget: &Budget, diagnostics: &mut Vec<Diagnostic>) {
+fn report_idle_rules(
+    model: &Model,
+    net: &Network,
+    comps: &[Component],
+    component_of: &[usize],
+    possible: &[Vec<bool>],
+    budget: &Budget,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let prior_factors = model.traits.len();
-    let rule_count = model.forbids.len() + model.requires.len();
-    let precise = rule_count <= PRECISE_RULE_LIMIT;
-    let is_possible = |v: VariantId| possible[v.trait_id][v.index];
     // Rules are tested last to first; a rule found redundant is dropped
     // before testing earlier ones, so that of two rules that each make the
-    // other redundant only the later one is reported.
+    // other redundant only the later one is reported. Each test needs only
+    // the rule's own component.
     let mut active = vec![true; net.factors.len()];
     let mut violable = |factor_index: usize, evidence: &[(usize, usize)], excluded: &[VariantId]| -> bool {
-        let mut reduced = Network::new(net.domains.clone());
-        for (i, f) in net.factors.iter().enumerate() {
-            if i != factor_index && active[i] {
-                reduced.push(f.clone());
-            }
-        }
-        for ex in excluded {
-            let mut mask = vec![1.0; model.traits[ex.trait_id].variants.len()];
-            mask[ex.index] = 0.0;
-            reduced.push(Factor::unary(ex.trait_id, mask));
-        }
-        let fires = solve::count_given(&reduced, &[], evidence, budget).map_or(true, |c| c.upper() > 0);
+        let Some(&first) = evidence.first() else { return true };
+        let c = &comps[component_of[first.0]];
+        let extra = excluded
+            .iter()
+            .map(|ex| {
+                let mut mask = vec![1.0; model.traits[ex.trait_id].variants.len()];
+                mask[ex.index] = 0.0;
+                Factor::unary(c.local(ex.trait_id), mask)
+            })
+            .collect();
+        let reduced = c.reduced(net, factor_index, &active, extra);
+        let local: Vec<(usize, usize)> = evidence.iter().map(|&(t, v)| (c.local(t), v)).collect();
+        let fires = solve::count_given(&reduced, &[], &local, budget).map_or(true, |n| n.upper() > 0);
         if !fires {
             active[factor_index] = false;
         }
@@ -308,11 +500,7 @@ fn report_idle_rules(model: &Model, net: &Network, possible: &[Vec<bool>], budge
         }
     };
     for (i, r) in model.requires.iter().enumerate().rev() {
-        let fires = if precise {
-            violable(prior_factors + model.forbids.len() + i, &[(r.when.trait_id, r.when.index)], &r.alternatives)
-        } else {
-            is_possible(r.when)
-        };
+        let fires = violable(prior_factors + model.forbids.len() + i, &[(r.when.trait_id, r.when.index)], &r.alternatives);
         if !fires {
             report(
                 r.span,
@@ -322,11 +510,7 @@ fn report_idle_rules(model: &Model, net: &Network, possible: &[Vec<bool>], budge
         }
     }
     for (i, f) in model.forbids.iter().enumerate().rev() {
-        let fires = if precise {
-            violable(prior_factors + i, &[(f.a.trait_id, f.a.index), (f.b.trait_id, f.b.index)], &[])
-        } else {
-            is_possible(f.a) && is_possible(f.b)
-        };
+        let fires = violable(prior_factors + i, &[(f.a.trait_id, f.a.index), (f.b.trait_id, f.b.index)], &[]);
         if !fires {
             report(
                 f.span,
@@ -335,6 +519,31 @@ fn report_idle_rules(model: &Model, net: &Network, possible: &[Vec<bool>], budge
             );
         }
     }
+    idle_whens(model, possible, &mut report);
+}
+
+/// The cheap test for collections with very many rules: a rule never fires
+/// when a variant it needs can never occur.
+fn report_idle_rules_cheaply(model: &Model, possible: &[Vec<bool>], diagnostics: &mut Vec<Diagnostic>) {
+    let is_possible = |v: VariantId| possible[v.trait_id][v.index];
+    let mut reported: Vec<crate::syntax::Span> = Vec::new();
+    let mut report = |span: crate::syntax::Span, message: String, help: &str| {
+        if !reported.contains(&span) {
+            reported.push(span);
+            diagnostics.push(Diagnostic::new(Code::RuleNeverFires, span, message).label("never excludes a token").help(help.to_string()));
+        }
+    };
+    for r in model.requires.iter().filter(|r| !is_possible(r.when)) {
+        report(r.span, format!("`{}` can never occur, so this `require` never applies", model.variant_name(r.when)), "remove the rule");
+    }
+    for f in model.forbids.iter().filter(|f| !is_possible(f.a) || !is_possible(f.b)) {
+        let gone = if is_possible(f.a) { f.b } else { f.a };
+        report(f.span, format!("`{}` can never occur, so this `forbid` never applies", model.variant_name(gone)), "remove the rule");
+    }
+    idle_whens(model, possible, &mut report);
+}
+
+fn idle_whens(model: &Model, possible: &[Vec<bool>], report: &mut impl FnMut(crate::syntax::Span, String, &str)) {
     for w in &model.whens {
         if !w.conditions.iter().any(|&c| possible[w.condition_trait][c]) {
             report(

@@ -46,7 +46,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                         " ({}, {}, {} unique {})",
                         plural(model.settings.size as usize, "token"),
                         plural(model.traits.len(), "trait"),
-                        f.combinations,
+                        dropc::check::feasibility::describe(&f.combinations),
                         if f.combinations.exact() == Some(1) { "combination" } else { "combinations" }
                     ),
                     _ => String::new(),

@@ -207,9 +207,31 @@ impl Counter {
             }
             candidates.sort_by_key(|&(p, d, v)| (std::cmp::Reverse(p), std::cmp::Reverse(d), v));
             let batch = if cut.len() < 4 { 1 } else { cut.len() / 4 };
-            for &(_, _, v) in candidates.iter().take(batch) {
-                cut.push(v);
-                shapes = shapes.iter().map(|s| s.without(v)).filter(|s| !s.vars.is_empty()).collect();
+            let added: Vec<usize> = candidates.iter().take(batch).map(|&(_, _, v)| v).collect();
+            cut.extend(&added);
+            let conditioned = |cut: &[usize]| -> Vec<Shape> {
+                let mut mask = vec![false; n];
+                cut.iter().for_each(|&v| mask[v] = true);
+                self.factors.iter().map(|f| f.shape.without(&mask)).filter(|s| !s.vars.is_empty()).collect()
+            };
+            shapes = conditioned(&cut);
+            let rest_of = |cut: &[usize]| -> Vec<usize> { (0..n).filter(|v| !cut.contains(v)).collect() };
+            if added.len() > 1 && fits(&shapes, &self.sizes, &rest_of(&cut), &group, budget) {
+                // A batch may overshoot: keep the shortest prefix of it that fits
+                // (binary search, assuming more conditioning never hurts).
+                let before = cut.len() - added.len();
+                let (mut lo, mut hi) = (1, added.len());
+                while lo < hi {
+                    let mid = (lo + hi) / 2;
+                    let trial = &cut[..before + mid];
+                    if fits(&conditioned(trial), &self.sizes, &rest_of(trial), &group, budget) {
+                        hi = mid;
+                    } else {
+                        lo = mid + 1;
+                    }
+                }
+                cut.truncate(before + lo);
+                shapes = conditioned(&cut);
             }
         }
     }
@@ -242,6 +264,12 @@ impl Counter {
             }
             mults[c as usize] += 1;
         }
+        // Largest classes first: the values no rule singles out come first, so a
+        // truncated enumeration covers as much mass as possible early.
+        let mut idx: Vec<usize> = (0..count).collect();
+        idx.sort_by_key(|&c| (std::cmp::Reverse(mults[c]), c));
+        let reps = idx.iter().map(|&c| reps[c]).collect();
+        let mults = idx.iter().map(|&c| mults[c]).collect();
         Classes { reps, mults }
     }
 
@@ -287,18 +315,16 @@ impl Counter {
     /// The lower bound sums what was enumerated; the upper bound is finally
     /// capped by the number of projected assignments with positive weight.
     fn cutset(&self) -> Count {
-        let t0 = Instant::now();
         let (mut cut, sub_plan) = self.choose_cutset();
         let order = sub_plan.order;
         // Deterministic work limit: each branch costs about `sub_plan.total` entries.
         let max_branches = self.budget.max_branches.min((self.budget.max_work as f64 / sub_plan.total.max(1.0)) as u64);
-        if std::env::var("PLAN_DEBUG").is_ok() { eprintln!("cutset {:?} chosen in {:?}", cut, t0.elapsed()); }
         cut.sort_by_key(|&v| (!self.projected[v], v));
         let split = cut.iter().position(|&v| !self.projected[v]).unwrap_or(cut.len());
         let classes: Vec<Classes> = cut.iter().map(|&v| self.classes(v)).collect();
         let outer_dims: Vec<usize> = classes[..split].iter().map(|c| c.reps.len()).collect();
         let inner_dims: Vec<usize> = classes[split..].iter().map(|c| c.reps.len()).collect();
-        let deadline = self.deadline(1.0);
+        let deadline = self.deadline(0.85);
         let cap_rest = sat_product(
             (0..self.sizes.len()).filter(|&v| self.projected[v] && !cut.contains(&v)).map(|v| self.sizes[v] as u128),
         );
@@ -306,54 +332,49 @@ impl Counter {
         let total_mass = sat_product(cut[..split].iter().map(|&v| self.sizes[v] as u128));
 
         let mut branches = 0u64;
-        let mut lower = 0u128;
-        let mut upper_done = 0u128;
-        let mut done_mass = 0u128;
+        let (mut lower, mut upper_done, mut done_mass) = (0u128, 0u128, 0u128);
         let mut exact = true;
-        let mut stopped = false;
-        for_each_outer(&outer_dims, |outer| {
-            if stopped || lower == u128::MAX {
-                // Nothing left to learn once the lower bound saturates.
-                stopped = true;
-                return;
-            }
+        let mut outer = vec![0usize; outer_dims.len()];
+        // Once the lower bound saturates there is nothing left to learn.
+        while lower < u128::MAX {
             let mult = sat_product(outer.iter().enumerate().map(|(i, &c)| classes[i].mults[c]));
             let (mut best, mut sum, mut nonzero, mut complete) = (0u128, 0u128, 0usize, true);
-            for_each_outer(&inner_dims, |inner| {
-                if !complete {
-                    return;
-                }
+            let mut inner = vec![0usize; inner_dims.len()];
+            loop {
                 if branches >= max_branches || deadline.is_some_and(|d| Instant::now() >= d) {
                     complete = false;
-                    return;
+                    break;
                 }
                 branches += 1;
-                let fixed: Vec<(usize, usize)> = outer
-                    .iter()
-                    .chain(inner)
-                    .enumerate()
-                    .map(|(i, &c)| (cut[i], classes[i].reps[c]))
-                    .collect();
+                let fixed: Vec<(usize, usize)> =
+                    outer.iter().chain(&inner).enumerate().map(|(i, &c)| (cut[i], classes[i].reps[c])).collect();
                 match self.branch(&fixed, &order, deadline) {
                     Ok(n) => {
                         best = best.max(n);
                         sum = sum.saturating_add(n);
                         nonzero += usize::from(n > 0);
                     }
-                    Err(Abort::Timeout) => complete = false,
+                    Err(Abort::Timeout) => {
+                        complete = false;
+                        break;
+                    }
                 }
-            });
-            lower = lower.saturating_add(mult.saturating_mul(best));
-            if complete {
-                let upper_p = if nonzero <= 1 { best } else { sum.min(cap_rest) };
-                exact &= nonzero <= 1;
-                upper_done = upper_done.saturating_add(mult.saturating_mul(upper_p));
-                done_mass = done_mass.saturating_add(mult);
-            } else {
-                stopped = true;
+                if !advance(&mut inner, &inner_dims) {
+                    break;
+                }
             }
-        });
-        if std::env::var("PLAN_DEBUG").is_ok() { eprintln!("branches {branches} in {:?}", t0.elapsed()); }
+            lower = lower.saturating_add(mult.saturating_mul(best));
+            if !complete {
+                break;
+            }
+            let upper_p = if nonzero <= 1 { best } else { sum.min(cap_rest) };
+            exact &= nonzero <= 1;
+            upper_done = upper_done.saturating_add(mult.saturating_mul(upper_p));
+            done_mass = done_mass.saturating_add(mult);
+            if !advance(&mut outer, &outer_dims) {
+                break;
+            }
+        }
         if lower == u128::MAX {
             return Count::Bounds { lower, upper: u128::MAX };
         }
@@ -361,22 +382,37 @@ impl Counter {
         if remaining_mass == 0 && exact {
             return Count::from_saturating(lower);
         }
-        let relaxed = if remaining_mass == 0 { 0 } else { self.relaxed_bound(&cut, &order).unwrap_or(cap_rest) };
+        // Without a cutset the relaxed network is the whole network, as hard as the exact count.
+        let relaxed = if remaining_mass == 0 {
+            0
+        } else if cut.is_empty() {
+            cap_rest
+        } else {
+            self.relaxed_bound(&cut, &order).unwrap_or(cap_rest)
+        };
         let upper = upper_done.saturating_add(remaining_mass.saturating_mul(relaxed)).min(cap_all);
         Count::Bounds { lower: lower.min(upper), upper }
     }
 
-    /// The projected count of the network without the factors touching `cut`.
+    /// The projected count of the network without the factors touching `cut`
+    /// (given the last 15% of any time limit).
     fn relaxed_bound(&self, cut: &[usize], order: &[usize]) -> Result<u128, Abort> {
         let factors: Vec<LFactor<bool>> =
             self.factors.iter().filter(|f| !f.shape.vars.iter().any(|v| cut.contains(v))).cloned().collect();
-        self.exact(factors, order, None)
+        self.exact(factors, order, self.deadline(1.0))
     }
 }
 
-/// Calls `f` for every multi-index over `dims` (once with `[]` when `dims` is empty).
-fn for_each_outer(dims: &[usize], mut f: impl FnMut(&[usize])) {
-    for_each_index(dims, |d, _| f(d));
+/// Moves `digits` to the next multi-index over `dims` (row-major); false after the last one.
+fn advance(digits: &mut [usize], dims: &[usize]) -> bool {
+    for j in (0..digits.len()).rev() {
+        digits[j] += 1;
+        if digits[j] < dims[j] {
+            return true;
+        }
+        digits[j] = 0;
+    }
+    false
 }
 
 /// The factor `cf` with the variables of `fixed` set to the given compact values.

@@ -138,11 +138,7 @@ impl Semiring for Sat {
     }
     fn mul(self, other: Self) -> Self {
         // Most entries are 0/1 rule tables: avoid the wide multiplication then.
-        if other.0 <= 1 {
-            if other.0 == 0 { Sat(0) } else { self }
-        } else {
-            Sat(self.0.saturating_mul(other.0))
-        }
+        if other.0 <= 1 { if other.0 == 0 { Sat(0) } else { self } } else { Sat(self.0.saturating_mul(other.0)) }
     }
     fn bits(self) -> u128 {
         self.0
@@ -171,13 +167,15 @@ impl Shape {
         self.dims.iter().product()
     }
 
-    /// The shape with `var` removed from the scope (what conditioning on `var` leaves).
-    pub fn without(&self, var: usize) -> Shape {
-        let mut s = self.clone();
-        if let Some(p) = s.position(var) {
-            s.vars.remove(p);
-            s.maps.remove(p);
-            s.dims.remove(p);
+    /// The shape without the variables flagged in `mask` (what conditioning on them leaves).
+    pub fn without(&self, mask: &[bool]) -> Shape {
+        let mut s = Shape { vars: Vec::new(), maps: Vec::new(), dims: Vec::new() };
+        for (p, &v) in self.vars.iter().enumerate() {
+            if !mask[v] {
+                s.vars.push(v);
+                s.maps.push(self.maps[p].clone());
+                s.dims.push(self.dims[p]);
+            }
         }
         s
     }
@@ -320,9 +318,9 @@ pub(super) fn compress_proportional(f: &mut LFactor<f64>, weights: &mut [Vec<f64
             let found = keep.iter().position(|&k| {
                 let sk = scale(k);
                 hashes[k] == hashes[c]
-                    && slice_iter(&f.table, dims, j, k).zip(slice_iter(&f.table, dims, j, c)).all(|(a, b)| {
-                        (a == 0.0) == (b == 0.0) && (a * sk - b * sc).abs() <= PROPORTIONAL_TOLERANCE
-                    })
+                    && slice_iter(&f.table, dims, j, k)
+                        .zip(slice_iter(&f.table, dims, j, c))
+                        .all(|(a, b)| (a == 0.0) == (b == 0.0) && (a * sk - b * sc).abs() <= PROPORTIONAL_TOLERANCE)
             });
             new_of_old[c] = match found {
                 Some(i) => {
@@ -386,6 +384,10 @@ pub(super) struct Layout {
     pub a_dim: usize,
 }
 
+/// A refined partition: compact value -> refined class, class count, and for
+/// each input mentioning the variable, the table offset of each refined class.
+type Refined = (Vec<u32>, usize, Vec<(usize, Vec<usize>)>);
+
 /// The result of analysing one bucket: the output's shape and the step's layout.
 #[derive(Debug, Clone)]
 pub(super) struct Bucket {
@@ -406,7 +408,7 @@ pub(super) fn bucket(shapes: &[&Shape], var: usize, sizes: &[usize]) -> Bucket {
     union.dedup();
     let in_strides: Vec<Vec<usize>> = shapes.iter().map(|s| strides(&s.dims)).collect();
     // Refined partition of `v` and, per input mentioning it, offsets by refined class.
-    let refine_var = |v: usize| -> (Vec<u32>, usize, Vec<(usize, Vec<usize>)>) {
+    let refine_var = |v: usize| -> Refined {
         let parts: Vec<(usize, usize)> =
             shapes.iter().enumerate().filter_map(|(i, s)| s.position(v).map(|p| (i, p))).collect();
         let maps: Vec<(&[u32], usize)> =
@@ -503,17 +505,19 @@ fn forward_range<S: Semiring>(lay: &Layout, inputs: &[&[S]], wa: &[S], out: &mut
     }
 }
 
-/// Reverse of [`forward_range`] over all outputs: accumulates into `grads[i]`
-/// (for inputs that need it) and `adj_wa` the derivatives given `adj_out`.
-fn backward_all<S: Semiring>(
+/// Reverse of [`forward_range`] for output indices `start..start + adj_out.len()`:
+/// accumulates into `grads[i]` (for inputs that need it) and `adj_wa` the
+/// derivatives of `Σ_o adj_out[o] · out[o]`.
+fn backward_range<S: Semiring>(
     lay: &Layout,
     inputs: &[&[S]],
     wa: &[S],
     adj_out: &[S],
+    start: usize,
     grads: &mut [Option<Vec<S>>],
     adj_wa: &mut [S],
 ) {
-    let (mut digits, mut base) = start_state(lay, 0);
+    let (mut digits, mut base) = start_state(lay, start);
     let k = lay.inputs;
     let mut vals = vec![S::ZERO; k];
     let mut prefix = vec![S::ONE; k + 1];
@@ -542,6 +546,53 @@ fn backward_all<S: Semiring>(
         }
         advance(lay, &mut digits, &mut base);
     }
+}
+
+/// Derivatives of one step: per input (if requested), and per refined class of the eliminated variable.
+type StepGrads<S> = (Vec<Option<Vec<S>>>, Vec<S>);
+
+/// Number of output ranges a large backward step is split into. Fixed (not
+/// the thread count) so that floating-point results do not depend on the machine.
+const BACKWARD_PARTS: usize = 4;
+
+/// Derivatives of one step: per input (`None` where `needs_grad` is false) and
+/// per refined class of the eliminated variable. Large steps are split into
+/// [`BACKWARD_PARTS`] output ranges computed in parallel and summed in order.
+fn backward_step<S: Semiring>(
+    lay: &Layout,
+    inputs: &[&[S]],
+    wa: &[S],
+    adj_out: &[S],
+    needs_grad: &[bool],
+) -> StepGrads<S> {
+    let fresh = || -> StepGrads<S> {
+        let grads = inputs.iter().zip(needs_grad).map(|(t, &n)| n.then(|| vec![S::ZERO; t.len()])).collect();
+        (grads, vec![S::ZERO; wa.len()])
+    };
+    let work = adj_out.len().saturating_mul(wa.len()).saturating_mul(inputs.len().max(1));
+    let parts = if work >= 4 * PARALLEL_WORK && adj_out.len() >= BACKWARD_PARTS { BACKWARD_PARTS } else { 1 };
+    let chunk = adj_out.len().div_ceil(parts);
+    let results: Vec<StepGrads<S>> = (0..parts)
+        .into_par_iter()
+        .map(|p| {
+            let (mut grads, mut adj_wa) = fresh();
+            let start = (p * chunk).min(adj_out.len());
+            let end = (start + chunk).min(adj_out.len());
+            backward_range(lay, inputs, wa, &adj_out[start..end], start, &mut grads, &mut adj_wa);
+            (grads, adj_wa)
+        })
+        .collect();
+    let mut results = results.into_iter();
+    let (mut grads, mut adj_wa) = results.next().unwrap_or_else(fresh);
+    for (more_grads, more_wa) in results {
+        for (g, m) in grads.iter_mut().zip(more_grads) {
+            if let (Some(g), Some(m)) = (g.as_mut(), m) {
+                g.iter_mut().zip(m).for_each(|(a, b)| *a = a.add(b));
+            }
+        }
+        adj_wa.iter_mut().zip(more_wa).for_each(|(a, b)| *a = a.add(b));
+    }
+    (grads, adj_wa)
 }
 
 /// Why an elimination stopped early.
@@ -691,7 +742,9 @@ impl<S: Semiring> Engine<S> {
 
     /// Product of the remaining factors, which must all be scalars (all variables eliminated).
     pub fn scalar_product(&self) -> S {
-        self.remaining().iter().fold(S::ONE, |acc, &id| acc.mul(self.factors[id].table.first().copied().unwrap_or(S::ZERO)))
+        self.remaining()
+            .iter()
+            .fold(S::ONE, |acc, &id| acc.mul(self.factors[id].table.first().copied().unwrap_or(S::ZERO)))
     }
 }
 
@@ -714,13 +767,9 @@ pub(super) fn backward<S: Semiring>(eng: &Engine<S>) -> Vec<Vec<S>> {
     for (s, step) in eng.steps.iter().enumerate().rev() {
         let adj_out = adj[step.output].take().unwrap_or_else(|| vec![S::ZERO; eng.factors[step.output].table.len()]);
         let inputs: Vec<&[S]> = step.inputs.iter().map(|&id| eng.factors[id].table.as_slice()).collect();
-        let mut grads: Vec<Option<Vec<S>>> = step
-            .inputs
-            .iter()
-            .map(|&id| (id >= eng.originals).then(|| vec![S::ZERO; eng.factors[id].table.len()]))
-            .collect();
-        let mut adj_wa = vec![S::ZERO; step.weights.len()];
-        backward_all(&step.layout, &inputs, &step.weights, &adj_out, &mut grads, &mut adj_wa);
+        // Original factors are constants: only messages need derivatives.
+        let needs_grad: Vec<bool> = step.inputs.iter().map(|&id| id >= eng.originals).collect();
+        let (grads, adj_wa) = backward_step(&step.layout, &inputs, &step.weights, &adj_out, &needs_grad);
         for (&id, g) in step.inputs.iter().zip(grads) {
             if let Some(g) = g {
                 adj[id] = Some(match adj[id].take() {
@@ -905,7 +954,13 @@ fn greedy(
 /// least total work among those whose largest step fits `budget`. If none
 /// fits, the returned plan's `max_size` exceeds `budget` (it is then only a
 /// lower bound of what that order would need) and its order is incomplete.
-pub(super) fn plan(shapes: &[Shape], sizes: &[usize], vars: &[usize], group: &dyn Fn(usize) -> u8, budget: f64) -> Plan {
+pub(super) fn plan(
+    shapes: &[Shape],
+    sizes: &[usize],
+    vars: &[usize],
+    group: &dyn Fn(usize) -> u8,
+    budget: f64,
+) -> Plan {
     let plans = [Heuristic::MinFill, Heuristic::WeightedFill, Heuristic::MinSize]
         .map(|h| greedy(shapes, sizes, vars, group, h, budget));
     let fits = |p: &Plan| p.max_size <= budget;
@@ -926,6 +981,12 @@ pub(super) fn plan(shapes: &[Shape], sizes: &[usize], vars: &[usize], group: &dy
 
 /// A quick check of whether `vars` can be eliminated within `budget` (a single
 /// greedy heuristic, stopping at the first step over budget).
-pub(super) fn fits(shapes: &[Shape], sizes: &[usize], vars: &[usize], group: &dyn Fn(usize) -> u8, budget: f64) -> bool {
-    greedy(shapes, sizes, vars, group, Heuristic::MinFill, budget).max_size <= budget
+pub(super) fn fits(
+    shapes: &[Shape],
+    sizes: &[usize],
+    vars: &[usize],
+    group: &dyn Fn(usize) -> u8,
+    budget: f64,
+) -> bool {
+    greedy(shapes, sizes, vars, group, Heuristic::MinSize, budget).max_size <= budget
 }

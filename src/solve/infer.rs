@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use super::elim::{Engine, EngineOptions, LFactor, Semiring, backward, compress_exact, compress_proportional, plan};
+use super::elim::{Engine, EngineOptions, LFactor, backward, compress_exact, compress_proportional, plan};
 use super::prep::{Reduced, reduce};
 use super::{Budget, Network, SolveError};
 
@@ -69,7 +69,7 @@ impl WeightedModel {
         }
         let vars: Vec<usize> = (0..sizes.len()).collect();
         let shapes: Vec<_> = factors.iter().map(|f| f.shape.clone()).collect();
-    let p = plan(&shapes, &sizes, &vars, &|_| 0, budget.max_table_entries as f64);
+        let p = plan(&shapes, &sizes, &vars, &|_| 0, budget.max_table_entries as f64);
         if p.max_size > budget.max_table_entries as f64 {
             return Err(SolveError::TooLarge { needed: p.max_size as u128, budget: budget.max_table_entries });
         }
@@ -89,7 +89,7 @@ impl WeightedModel {
                 .map_err(|_| SolveError::TimedOut)?;
         }
         let z = engine.scalar_product();
-        if !(z > 0.0) {
+        if z.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             return Err(SolveError::EmptySupport);
         }
         let log_z = log_constant + engine.log_scale + z.ln();
@@ -186,7 +186,7 @@ pub fn possible_values_given(
     let adj = backward(&engine);
     for (step, adj_w) in engine.steps.iter().zip(&adj) {
         for (x, &r) in step.a_map.iter().enumerate() {
-            out[step.var][red.alive[step.var][x]] = adj_w[r as usize].mul(true);
+            out[step.var][red.alive[step.var][x]] = adj_w[r as usize];
         }
     }
     Ok(out)

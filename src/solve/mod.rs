@@ -145,7 +145,11 @@ impl Network {
                 if f.scope[..p].contains(&v) {
                     return Err(SolveError::DuplicateVar { factor: i, var: v });
                 }
-                expected = expected.checked_mul(d).ok_or(SolveError::TableSize { factor: i, expected: usize::MAX, found: f.table.len() })?;
+                expected = expected.checked_mul(d).ok_or(SolveError::TableSize {
+                    factor: i,
+                    expected: usize::MAX,
+                    found: f.table.len(),
+                })?;
             }
             if f.table.len() != expected {
                 return Err(SolveError::TableSize { factor: i, expected, found: f.table.len() });
@@ -187,7 +191,11 @@ pub struct Budget {
     /// Most table entries (summed over elimination steps, as planned) the
     /// cutset fallback of [`count`] may spend on enumerating assignments.
     pub max_work: u64,
-    /// Optional wall-clock limit. Without it every result is deterministic.
+    /// Optional wall-clock limit (checked between chunks of work, so slightly
+    /// soft). [`count`] gives the exact attempt half of it, the cutset
+    /// enumeration up to 85% and the relaxed upper bound the rest; the other
+    /// queries fail with [`SolveError::TimedOut`]. Without it every result is
+    /// deterministic.
     pub time_limit: Option<Duration>,
 }
 

@@ -70,11 +70,8 @@ fn absorb(big: &mut (Vec<usize>, Vec<f64>), small: &(Vec<usize>, Vec<f64>), doma
     let small_dims: Vec<usize> = small.0.iter().map(|&v| domains[v]).collect();
     let small_strides = strides(&small_dims);
     let big_dims: Vec<usize> = big.0.iter().map(|&v| domains[v]).collect();
-    let map: Vec<usize> = big
-        .0
-        .iter()
-        .map(|v| small.0.iter().position(|s| s == v).map_or(0, |p| small_strides[p]))
-        .collect();
+    let map: Vec<usize> =
+        big.0.iter().map(|v| small.0.iter().position(|s| s == v).map_or(0, |p| small_strides[p])).collect();
     let table = &mut big.1;
     for_each_index(&big_dims, |digits, lin| {
         let idx: usize = digits.iter().zip(&map).map(|(d, s)| d * s).sum();

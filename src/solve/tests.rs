@@ -47,9 +47,9 @@ fn random_network(rng: &mut Rng, max_vars: usize, max_dom: usize) -> Network {
     let n = rng.range(2, max_vars);
     let domains: Vec<usize> = (0..n).map(|_| rng.range(1, max_dom)).collect();
     let mut net = Network::new(domains.clone());
-    for v in 0..n {
+    for (v, &d) in domains.iter().enumerate() {
         if rng.chance(0.8) {
-            let w = (0..domains[v]).map(|_| rng.weight()).collect();
+            let w = (0..d).map(|_| rng.weight()).collect();
             net.push(Factor::unary(v, w));
         }
     }
@@ -77,7 +77,8 @@ fn random_network(rng: &mut Rng, max_vars: usize, max_dom: usize) -> Network {
                 let base: Vec<f64> = (0..domains[t]).map(|_| rng.weight()).collect();
                 let special = rng.below(domains[c]);
                 let over: Vec<f64> = (0..domains[t]).map(|_| rng.weight()).collect();
-                let f = Factor::from_fn(vec![c, t], &domains, |a| if a[0] == special { over[a[1]] } else { base[a[1]] });
+                let f =
+                    Factor::from_fn(vec![c, t], &domains, |a| if a[0] == special { over[a[1]] } else { base[a[1]] });
                 net.push(f);
             }
             4 if vars.len() == 3 => {
@@ -173,7 +174,7 @@ fn random_projection(rng: &mut Rng, n: usize) -> Vec<usize> {
 #[test]
 fn counts_match_brute_force() {
     let mut rng = Rng(1);
-    for case in 0..3000 {
+    for case in 0..2000 {
         let net = random_network(&mut rng, 6, 6);
         let brute = Brute::new(&net);
         let n = net.domains.len();
@@ -193,7 +194,7 @@ fn counts_match_brute_force() {
 #[test]
 fn possible_values_match_brute_force() {
     let mut rng = Rng(2);
-    for case in 0..3000 {
+    for case in 0..2000 {
         let net = random_network(&mut rng, 6, 6);
         let brute = Brute::new(&net);
         assert_eq!(possible_values(&net).unwrap(), brute.possible(&net.domains), "case {case}\n{net:?}");
@@ -204,7 +205,7 @@ fn possible_values_match_brute_force() {
 fn marginals_match_brute_force() {
     let mut rng = Rng(3);
     let mut nonempty = 0;
-    for case in 0..3000 {
+    for case in 0..2000 {
         let net = random_network(&mut rng, 6, 6);
         let brute = Brute::new(&net);
         match (marginals(&net), brute.marginals(&net.domains)) {
@@ -221,7 +222,7 @@ fn marginals_match_brute_force() {
             (got, want) => panic!("case {case}: {got:?} vs {want:?}\n{net:?}"),
         }
     }
-    assert!(nonempty > 1000, "too few non-empty cases: {nonempty}");
+    assert!(nonempty > 700, "too few non-empty cases: {nonempty}");
 }
 
 #[test]
@@ -271,8 +272,8 @@ fn rule_network(rng: &mut Rng, n: usize, d: usize, rules: usize) -> Network {
 #[test]
 fn rule_networks_match_brute_force() {
     let mut rng = Rng(5);
-    for case in 0..40 {
-        let net = rule_network(&mut rng, 6, 7, 4 + case / 2);
+    for case in 0..24 {
+        let net = rule_network(&mut rng, 6, 6, 4 + case / 2);
         let brute = Brute::new(&net);
         let proj = random_projection(&mut rng, 6);
         assert_eq!(count(&net, &proj, &Budget::default()).unwrap(), Count::Exact(brute.count(&proj, &[])));
@@ -321,13 +322,43 @@ fn budget_fallback_gives_valid_bounds() {
 }
 
 #[test]
+fn existential_cutsets_give_valid_bounds() {
+    // Few projected variables and a budget too small for the existential part:
+    // the cutset must include existential variables, whose branches are unioned.
+    let mut rng = Rng(9);
+    let mut unions = 0;
+    for case in 0..60 {
+        let n = 7;
+        let domains: Vec<usize> = (0..n).map(|_| rng.range(2, 4)).collect();
+        let mut net = Network::new(domains.clone());
+        for _ in 0..14 {
+            let scope = rng.distinct(n, 2);
+            let f = Factor::from_fn(scope, &domains, |_| 0.0);
+            let table = f.table.iter().map(|_| if rng.chance(0.75) { 1.0 } else { 0.0 }).collect();
+            net.push(Factor::new(f.scope, table));
+        }
+        let brute = Brute::new(&net);
+        let proj: Vec<usize> = (0..1 + case % 2).collect();
+        let truth = brute.count(&proj, &[]);
+        for max_branches in [3, u64::MAX] {
+            let budget = Budget { max_table_entries: 6, max_branches, ..Budget::default() };
+            let got = count(&net, &proj, &budget).unwrap();
+            assert!(got.contains(truth), "case {case}: {got:?} does not contain {truth}");
+            assert!(got.upper() <= proj.iter().map(|&v| domains[v] as u128).product());
+            // With unlimited branches only a union over existential branches is inexact.
+            unions += usize::from(max_branches == u64::MAX && got.exact().is_none());
+        }
+    }
+    assert!(unions > 0, "no case exercised the existential union bounds");
+}
+
+#[test]
 fn time_limit_gives_valid_bounds() {
     let mut rng = Rng(7);
     let net = rule_network(&mut rng, 6, 6, 12);
     let brute = Brute::new(&net);
     let all: Vec<usize> = (0..6).collect();
-    let budget =
-        Budget { max_table_entries: 8, time_limit: Some(std::time::Duration::ZERO), ..Budget::default() };
+    let budget = Budget { max_table_entries: 8, time_limit: Some(std::time::Duration::ZERO), ..Budget::default() };
     let got = count(&net, &all, &budget).unwrap();
     assert!(got.contains(brute.count(&all, &[])), "{got:?}");
 }
@@ -459,15 +490,15 @@ fn factor_helpers() {
 
 #[test]
 fn realistic_network_is_fast_and_consistent() {
-    // 12 traits × 30 variants with 60 rules: compression keeps this small.
+    // 10 traits × 24 variants with 40 rules: compression keeps this small.
     let mut rng = Rng(8);
-    let net = rule_network(&mut rng, 12, 30, 60);
-    let all: Vec<usize> = (0..12).collect();
+    let net = rule_network(&mut rng, 10, 24, 40);
+    let all: Vec<usize> = (0..10).collect();
     let total = count(&net, &all, &Budget::default()).unwrap();
     let total = total.exact().unwrap();
     // Σ over the values of one variable of the conditioned counts is the total.
     let sum: u128 =
-        (0..30).map(|x| count_given(&net, &all, &[(0, x)], &Budget::default()).unwrap().exact().unwrap()).sum();
+        (0..24).map(|x| count_given(&net, &all, &[(0, x)], &Budget::default()).unwrap().exact().unwrap()).sum();
     assert_eq!(sum, total);
     let m = marginals(&net).unwrap();
     for row in &m {
