@@ -13,6 +13,8 @@
 //! together; the sampler reports that case with the rules involved.
 
 
+use rayon::prelude::*;
+
 use super::model::*;
 use super::settings::SettingSpans;
 use crate::diagnostic::{Code, Diagnostic};
@@ -37,15 +39,20 @@ pub struct Feasibility {
 /// Rules on the same traits share one table (their product), which keeps the
 /// graph small for collections with thousands of rules.
 pub fn network(model: &Model) -> Network {
-    let per_rule = network_per_rule(model);
-    let priors = model.traits.len();
-    let mut net = Network::new(per_rule.domains.clone());
+    let domains: Vec<usize> = model.traits.iter().map(|t| t.variants.len()).collect();
+    let mut net = Network::new(domains.clone());
+    for (trait_id, _) in model.traits.iter().enumerate() {
+        net.push(prior(model, trait_id, &domains));
+    }
     let mut merged: std::collections::BTreeMap<Vec<usize>, Vec<f64>> = std::collections::BTreeMap::new();
-    for (i, f) in per_rule.factors.into_iter().enumerate() {
-        if i < priors {
-            net.push(f);
-            continue;
-        }
+    for f in &model.forbids {
+        let (a, b) = if f.a.trait_id < f.b.trait_id { (f.a, f.b) } else { (f.b, f.a) };
+        let table = merged.entry(vec![a.trait_id, b.trait_id]).or_insert_with(|| vec![1.0; domains[a.trait_id] * domains[b.trait_id]]);
+        table[a.index * domains[b.trait_id] + b.index] = 0.0;
+    }
+    for r in &model.requires {
+        let options: Vec<(usize, usize)> = r.alternatives.iter().map(|a| (a.trait_id, a.index)).collect();
+        let f = Factor::require((r.when.trait_id, r.when.index), &options, &domains);
         match merged.get_mut(&f.scope) {
             Some(table) => table.iter_mut().zip(&f.table).for_each(|(a, b)| *a *= b),
             None => {
@@ -59,34 +66,41 @@ pub fn network(model: &Model) -> Network {
     net
 }
 
+/// The prior of one trait: its normalised weights, or a table conditional on
+/// the trait its `when` rules look at.
+fn prior(model: &Model, trait_id: TraitId, domains: &[usize]) -> Factor {
+    let t = &model.traits[trait_id];
+    let base = normalised(t.variants.iter().map(|v| v.weight));
+    let whens: Vec<(&WhenRule, &Vec<f64>)> = model
+        .whens
+        .iter()
+        .filter_map(|w| w.overrides.iter().find(|(target, _)| *target == trait_id).map(|(_, weights)| (w, weights)))
+        .collect();
+    match whens.first() {
+        None => Factor::unary(trait_id, base),
+        Some((first, _)) => {
+            let condition = first.condition_trait;
+            let rows = domains[condition];
+            let mut table = Vec::with_capacity(rows * base.len());
+            for c in 0..rows {
+                let row = whens
+                    .iter()
+                    .find(|(w, _)| w.condition_trait == condition && w.conditions.contains(&c))
+                    .map_or_else(|| base.clone(), |(_, weights)| normalised(weights.iter().copied()));
+                table.extend(row);
+            }
+            Factor::new(vec![condition, trait_id], table)
+        }
+    }
+}
+
 /// The factor graph with one factor per trait prior (in trait order), then
 /// one per `forbid` pair and one per `require` (in model order).
 pub fn network_per_rule(model: &Model) -> Network {
     let domains: Vec<usize> = model.traits.iter().map(|t| t.variants.len()).collect();
     let mut net = Network::new(domains.clone());
-    for (trait_id, t) in model.traits.iter().enumerate() {
-        let base = normalised(t.variants.iter().map(|v| v.weight));
-        let whens: Vec<(&WhenRule, &Vec<f64>)> = model
-            .whens
-            .iter()
-            .filter_map(|w| w.overrides.iter().find(|(target, _)| *target == trait_id).map(|(_, weights)| (w, weights)))
-            .collect();
-        match whens.first() {
-            None => net.push(Factor::unary(trait_id, base)),
-            Some((first, _)) => {
-                let condition = first.condition_trait;
-                let rows = domains[condition];
-                let mut table = Vec::with_capacity(rows * base.len());
-                for c in 0..rows {
-                    let row = whens
-                        .iter()
-                        .find(|(w, _)| w.condition_trait == condition && w.conditions.contains(&c))
-                        .map_or_else(|| base.clone(), |(_, weights)| normalised(weights.iter().copied()));
-                    table.extend(row);
-                }
-                net.push(Factor::new(vec![condition, trait_id], table));
-            }
-        }
+    for (trait_id, _) in model.traits.iter().enumerate() {
+        net.push(prior(model, trait_id, &domains));
     }
     for f in &model.forbids {
         net.push(Factor::forbid((f.a.trait_id, f.a.index), (f.b.trait_id, f.b.index), &domains));
@@ -268,7 +282,13 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
     let unique_names = trait_list(model, &model.unique);
     let (comps, component_of) = components(model, &net);
 
-    let counts: Vec<Count> = comps.iter().map(|c| solve::count(&c.net, &c.unique, &budget).unwrap_or(UNKNOWN)).collect();
+    // Components are independent: solve them in parallel (results are
+    // collected in component order, so output does not depend on threads).
+    let solved: Vec<(Count, Result<Vec<Vec<f64>>, solve::SolveError>)> = comps
+        .par_iter()
+        .map(|c| (solve::count(&c.net, &c.unique, &budget).unwrap_or(UNKNOWN), solve::marginals(&c.net)))
+        .collect();
+    let counts: Vec<Count> = solved.iter().map(|(n, _)| *n).collect();
     let combinations = product(counts.iter().copied());
     let shown = describe(&combinations);
     let size_span = spans.get("size");
@@ -308,9 +328,8 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
     // so no product of them underflows to zero at these sizes).
     let mut possible: Vec<Vec<bool>> = model.traits.iter().map(|t| vec![true; t.variants.len()]).collect();
     let mut marginals: Vec<Vec<f64>> = model.traits.iter().map(|t| vec![f64::NAN; t.variants.len()]).collect();
-    for c in &comps {
-        let m = solve::marginals(&c.net);
-        let p = match &m {
+    for (c, (_, m)) in comps.iter().zip(&solved) {
+        let p = match m {
             Ok(m) => Ok(m.iter().map(|row| row.iter().map(|&x| x > 0.0).collect()).collect()),
             Err(_) => solve::possible_values(&c.net),
         };
@@ -318,7 +337,7 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
             if let Ok(p) = &p {
                 possible[t].clone_from(&p[i]);
             }
-            if let Ok(m) = &m {
+            if let Ok(m) = m {
                 marginals[t].clone_from(&m[i]);
             }
         }

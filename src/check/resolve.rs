@@ -19,12 +19,16 @@ pub struct Resolver<'a> {
     by_name: HashMap<String, TraitId>,
     /// Variants some `when` gives a positive weight.
     enabled_by_when: HashSet<VariantId>,
+    /// Tokens drawn by the sampler: `size` less legendaries.
+    drawn: u64,
 }
 
 impl<'a> Resolver<'a> {
     /// A resolver for `file` with its checked `settings`.
     pub fn new(file: &'a ast::File, settings: &'a Settings, spans: &'a SettingSpans, diagnostics: &'a mut Vec<Diagnostic>) -> Self {
-        Resolver { file, settings, spans, diagnostics, traits: Vec::new(), by_name: HashMap::new(), enabled_by_when: HashSet::new() }
+        let legendaries = file.statements.iter().filter(|s| matches!(s, Statement::Legendary(_))).count() as u64;
+        let drawn = settings.size.saturating_sub(legendaries);
+        Resolver { file, settings, spans, diagnostics, traits: Vec::new(), by_name: HashMap::new(), enabled_by_when: HashSet::new(), drawn }
     }
 
     fn push(&mut self, d: Diagnostic) {
@@ -656,7 +660,7 @@ impl<'a> Resolver<'a> {
 
     fn resolve_count(&mut self, rule: &Node<ast::Count>) -> Option<CountRule> {
         let variant = self.lookup_variant(&rule.target);
-        let size = self.settings.size.saturating_sub(self.file.statements.iter().filter(|s| matches!(s, Statement::Legendary(_))).count() as u64);
+        let size = self.drawn;
         let value = &rule.value;
         // The bound as a fraction `numerator / 100` of tokens, to keep percentages exact.
         let hundredths: u128 = match value.node {
@@ -863,7 +867,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn check_counts(&mut self, counts: &[CountRule]) {
-        let size = self.settings.size.saturating_sub(self.file.statements.iter().filter(|s| matches!(s, Statement::Legendary(_))).count() as u64);
+        let size = self.drawn;
         let mut by_variant: BTreeMap<VariantId, Vec<&CountRule>> = BTreeMap::new();
         for c in counts {
             by_variant.entry(c.variant).or_default().push(c);

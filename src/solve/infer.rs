@@ -21,11 +21,11 @@ use super::{Budget, Network, SolveError};
 /// needs.
 #[derive(Debug, Clone)]
 pub struct WeightedModel {
-    red: Reduced,
+    pub(super) red: Reduced,
     /// Per-value weights after moving compression ratios into them.
-    weights: Vec<Vec<f64>>,
-    engine: Engine<f64>,
-    order: Vec<usize>,
+    pub(super) weights: Vec<Vec<f64>>,
+    pub(super) engine: Engine<f64>,
+    pub(super) order: Vec<usize>,
     log_z: f64,
 }
 
@@ -37,6 +37,19 @@ impl WeightedModel {
     /// than `budget.max_table_entries`, and [`SolveError::TimedOut`] if the
     /// time limit passes.
     pub fn compile(net: &Network, evidence: &[(usize, usize)], budget: &Budget) -> Result<Self, SolveError> {
+        Self::compile_with_last(net, evidence, budget, &[])
+    }
+
+    /// Like [`WeightedModel::compile`], but eliminates the variables of `last`
+    /// after all others, so that exact sampling (which runs in reverse
+    /// elimination order, see [`WeightedModel::sampler`]) draws them first.
+    pub fn compile_with_last(
+        net: &Network,
+        evidence: &[(usize, usize)],
+        budget: &Budget,
+        last: &[usize],
+    ) -> Result<Self, SolveError> {
+        net.check_vars(last)?;
         let start = Instant::now();
         let red = reduce(net, evidence)?;
         if red.empty {
@@ -69,7 +82,8 @@ impl WeightedModel {
         }
         let vars: Vec<usize> = (0..sizes.len()).collect();
         let shapes: Vec<_> = factors.iter().map(|f| f.shape.clone()).collect();
-        let p = plan(&shapes, &sizes, &vars, &|_| 0, budget.max_table_entries as f64);
+        let group = |v: usize| u8::from(last.contains(&v));
+        let p = plan(&shapes, &sizes, &vars, &group, budget.max_table_entries as f64);
         if p.max_size > budget.max_table_entries as f64 {
             return Err(SolveError::TooLarge { needed: p.max_size as u128, budget: budget.max_table_entries });
         }

@@ -30,6 +30,7 @@ mod count;
 mod elim;
 mod infer;
 mod prep;
+mod sample;
 #[cfg(test)]
 mod tests;
 
@@ -38,6 +39,7 @@ use std::time::Duration;
 
 pub use count::{count, count_given};
 pub use infer::{WeightedModel, marginals, possible_values, possible_values_given};
+pub use sample::{Sampler, SamplerStep};
 
 /// A non-negative function of a few variables, stored as a dense table.
 ///

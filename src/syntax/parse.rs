@@ -27,20 +27,67 @@ mod generated {
 /// after the first one, parsing resumes at the next line that starts a
 /// statement, so that one typo does not hide the next.
 pub fn parse(source: &str) -> Result<File, Vec<Diagnostic>> {
-    match DropParser::parse(Rule::file, source) {
-        Ok(mut pairs) => {
-            let mut file = File::default();
-            if let Some(pair) = pairs.next() {
-                for statement in pair.into_inner() {
-                    if let Some(statement) = lower_statement(statement) {
-                        file.statements.push(statement);
-                    }
-                }
-            }
-            Ok(file)
-        }
+    if let Some(file) = parse_in_parallel(source) {
+        return Ok(file);
+    }
+    match parse_chunk(source, 0, source.len()) {
+        Ok(statements) => Ok(File { statements }),
         Err(error) => Err(recover(source, error)),
     }
+}
+
+/// Files above this size are parsed in chunks on all cores.
+const PARALLEL_THRESHOLD: usize = 64 * 1024;
+
+/// Parses a large file as chunks that start at statement keywords, in
+/// parallel. Statements are self-delimiting, so a split at a true statement
+/// start parses exactly as the whole file does; a split in the wrong place
+/// (a keyword-like word at the start of a line inside a block comment, say)
+/// makes a chunk fail, and then the caller parses the whole file in one go.
+fn parse_in_parallel(source: &str) -> Option<File> {
+    use rayon::prelude::*;
+    if source.len() < PARALLEL_THRESHOLD {
+        return None;
+    }
+    let starts = statement_starts(source);
+    let pieces = (rayon::current_num_threads() * 4).max(2);
+    let step = source.len() / pieces;
+    let mut bounds = vec![0];
+    for &start in &starts {
+        if start >= bounds[bounds.len() - 1] + step {
+            bounds.push(start);
+        }
+    }
+    bounds.push(source.len());
+    if bounds.len() < 3 {
+        return None;
+    }
+    let chunks: Vec<Option<Vec<Statement>>> =
+        bounds.par_windows(2).map(|w| parse_chunk(source, w[0], w[1]).ok()).collect();
+    let mut statements = Vec::new();
+    for chunk in chunks {
+        statements.extend(chunk?);
+    }
+    Some(File { statements })
+}
+
+/// Parses `source[start..end]` as whole statements, with spans in `source`.
+fn parse_chunk(source: &str, start: usize, end: usize) -> Result<Vec<Statement>, pest::error::Error<Rule>> {
+    let text = source.get(start..end).unwrap_or("");
+    let mut pairs = DropParser::parse(Rule::file, text)?;
+    BASE.with(|b| b.set(start));
+    let mut statements = Vec::new();
+    if let Some(pair) = pairs.next() {
+        statements.extend(pair.into_inner().filter_map(lower_statement));
+    }
+    BASE.with(|b| b.set(0));
+    Ok(statements)
+}
+
+thread_local! {
+    /// Offset of the chunk being lowered within the whole source: spans are
+    /// always offsets into the whole file.
+    static BASE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Collects the first error and the errors of later statements.
@@ -316,7 +363,8 @@ fn join_or(items: &[String]) -> String {
 /// skipping leaves at its end (`a ~ b?` skips before trying `b`).
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start(), s.start() + trimmed_len(s.as_str()))
+    let base = BASE.with(std::cell::Cell::get);
+    Span::new(base + s.start(), base + s.start() + trimmed_len(s.as_str()))
 }
 
 /// Length of `text` without trailing whitespace and comments.
@@ -713,4 +761,39 @@ fn unescape(quoted: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parallel path gives exactly the sequential result, spans included.
+    #[test]
+    fn parallel_parse_matches_sequential() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let example = std::fs::read_to_string(root.join("examples/neon-apes/apes.drop")).unwrap();
+        // Many copies of the same statements: names repeat, which the parser
+        // does not mind; a block comment with keyword-like lines forces a
+        // bad split that must fall back to the sequential parse.
+        let mut big = String::new();
+        while big.len() < 4 * PARALLEL_THRESHOLD {
+            big.push_str(&example);
+            big.push('\n');
+        }
+        let parallel = parse_in_parallel(&big).expect("splits at statement starts");
+        let sequential = File { statements: parse_chunk(&big, 0, big.len()).unwrap() };
+        assert_eq!(format!("{parallel:?}"), format!("{sequential:?}"));
+
+        let tricky = format!("{big}/*\ntrait Inside < A: 1 >\n*/\n{big}");
+        assert!(parse_in_parallel(&tricky).is_none() || format!("{:?}", parse(&tricky)) == format!("{:?}", parse_chunk(&tricky, 0, tricky.len()).map(|s| File { statements: s })));
+        let whole = parse(&tricky).unwrap();
+        let sequential = File { statements: parse_chunk(&tricky, 0, tricky.len()).unwrap() };
+        assert_eq!(format!("{whole:?}"), format!("{sequential:?}"));
+    }
+
+    #[test]
+    fn spans_exclude_trailing_comments() {
+        assert_eq!(trimmed_len("size 30   // tokens\n  "), "size 30".len());
+        assert_eq!(trimmed_len("x \"a // b\" /* c */ "), "x \"a // b\"".len());
+    }
 }
