@@ -6,50 +6,39 @@
 //!
 //! `cargo bench --bench check`
 
+// Tests and benchmarks may fail loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use std::fmt::Write;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use dropc::check::{check, NoArt};
-
-/// A deterministic pseudo-random sequence (splitmix64).
-struct Mix(u64);
-
-impl Mix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// The generated source and its line count.
 pub fn large_collection(groups: usize, traits_per_group: usize, variants: usize, lines: usize) -> String {
-    let mut rng = Mix(2026);
+    let mut rng = ChaCha8Rng::seed_from_u64(2026);
+    let mut below = move |n: u64| rng.random_range(0..n);
     let mut out = String::new();
     let _ = writeln!(out, "collection \"Benchmark\" {{\n    size 10000\n    seed \"bench\"\n    canvas 1024 x 1024\n}}");
     let traits = groups * traits_per_group;
     for t in 0..traits {
-        let list: Vec<String> = (0..variants).map(|v| format!("V{v}: {}", 1 + rng.below(40))).collect();
+        let list: Vec<String> = (0..variants).map(|v| format!("V{v}: {}", 1 + below(40))).collect();
         let _ = writeln!(out, "trait T{t} < {} >", list.join(", "));
     }
     let mut rule = 0;
     let mut seen = std::collections::HashSet::new();
     let mut line_count = out.lines().count();
     while line_count < lines {
-        let g = rng.below(groups as u64) as usize * traits_per_group;
-        let a = g + rng.below(traits_per_group as u64) as usize;
-        let mut b = g + rng.below(traits_per_group as u64) as usize;
+        let g = below(groups as u64) as usize * traits_per_group;
+        let a = g + below(traits_per_group as u64) as usize;
+        let mut b = g + below(traits_per_group as u64) as usize;
         if a == b {
             b = g + (b - g + 1) % traits_per_group;
         }
-        let (va, vb, vc) = (rng.below(variants as u64), rng.below(variants as u64), rng.below(variants as u64));
+        let (va, vb, vc) = (below(variants as u64), below(variants as u64), below(variants as u64));
         if !seen.insert((a.min(b), a.max(b), va, vb)) {
             continue;
         }
@@ -63,7 +52,7 @@ pub fn large_collection(groups: usize, traits_per_group: usize, variants: usize,
                 let _ = writeln!(out, "require T{a}.V{va} -> T{b}.V{vb} | T{b}.V{vc} | T{b}.V{vd}");
             }
             _ => {
-                let _ = writeln!(out, "count T{a}.V{va} <= {}", 5000 + rng.below(5000));
+                let _ = writeln!(out, "count T{a}.V{va} <= {}", 5000 + below(5000));
             }
         }
         rule += 1;

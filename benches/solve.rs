@@ -2,6 +2,9 @@
 //! dense 12-trait collection with 100 rules and 3 `when` overrides, and a
 //! 300-trait collection with 2000 rules between nearby traits.
 
+// Tests and benchmarks may fail loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -1,6 +1,9 @@
 //! `dropc` through the real binary: the command-line contract of CLI.md
 //! (output streams, JSON shape, exit codes) and every bundled example.
 
+// Tests and benchmarks may fail loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -12,8 +12,10 @@
 //!   with `+syntax` is installed) and checks the highlight groups that
 //!   `editors/vim/test/sample.drop` states in its `//>` comments.
 
+// Tests and benchmarks may fail loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 // A test fails by panicking, with everything the failed tool printed.
-#![allow(clippy::panic)]
 
 use std::env;
 use std::ffi::OsStr;

@@ -14,6 +14,9 @@
 //! `tests/fixtures/art/` read their art from disk; the others are checked
 //! without art.
 
+// Tests and benchmarks may fail loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 
 use dropc::check::{check_text, ArtStore, DiskArt, NoArt};

@@ -6,6 +6,9 @@
 //! checker). CI runs a few thousand cases; for a longer run:
 //! `PROPTEST_CASES=200000 cargo test --release --test robustness`.
 
+// Tests and benchmarks may fail loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use std::path::Path;
 
 use dropc::check::{check_text, NoArt};

@@ -2,6 +2,9 @@
 //! set of fixtures. Rendered without colour at 80 columns so that snapshots
 //! are stable; review changes with `cargo insta review`.
 
+// Tests and benchmarks may fail loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use std::path::Path;
 
 use dropc::check::{check_text, ArtStore, DiskArt, NoArt};

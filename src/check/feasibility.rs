@@ -226,13 +226,13 @@ fn components(model: &Model, net: &Network) -> (Vec<Component>, Vec<usize>) {
     let mut index_of_root = vec![usize::MAX; n];
     let mut comps: Vec<Component> = Vec::new();
     let mut component_of = vec![0; n];
-    for t in 0..n {
+    for (t, component) in component_of.iter_mut().enumerate() {
         let r = root(&mut parent, t);
         if index_of_root[r] == usize::MAX {
             index_of_root[r] = comps.len();
             comps.push(Component { traits: Vec::new(), factors: Vec::new(), net: Network::new(Vec::new()), unique: Vec::new() });
         }
-        component_of[t] = index_of_root[r];
+        *component = index_of_root[r];
         comps[index_of_root[r]].traits.push(t);
     }
     for (g, f) in net.factors.iter().enumerate() {
@@ -262,6 +262,9 @@ fn product(counts: impl IntoIterator<Item = Count>) -> Count {
     if exact && lower != u128::MAX { Count::Exact(lower) } else { Count::Bounds { lower, upper } }
 }
 
+/// Per-variant probabilities of one component, or why they are unknown.
+type Marginals = Result<Vec<Vec<f64>>, solve::SolveError>;
+
 const UNKNOWN: Count = Count::Bounds { lower: 0, upper: u128::MAX };
 
 /// A count in words: `44`, `at least 10`, `between 5 and 9`, `more than 10^38`.
@@ -284,7 +287,7 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
 
     // Components are independent: solve them in parallel (results are
     // collected in component order, so output does not depend on threads).
-    let solved: Vec<(Count, Result<Vec<Vec<f64>>, solve::SolveError>)> = comps
+    let solved: Vec<(Count, Marginals)> = comps
         .par_iter()
         .map(|c| (solve::count(&c.net, &c.unique, &budget).unwrap_or(UNKNOWN), solve::marginals(&c.net)))
         .collect();
