@@ -20,3 +20,7 @@ pub use check::{check, check_text, Checked, Model};
 
 pub mod check;
 pub mod solve;
+pub mod sample;
+pub mod publish;
+
+pub use sample::{sample, SampleError, Tokens};

@@ -273,7 +273,7 @@ fn expected_literals(source: &str, base: usize, at: usize) -> Vec<String> {
         .into_iter()
         .map(|token| token.to_string())
         .filter(|t| !t.contains("..") && !t.starts_with('^') && !t.starts_with("BUILTIN"))
-        .filter(|t| !matches!(t.as_str(), " " | "\t" | "\r" | "\n" | "//" | "/*" | "-" | "." | "\"" | "#" | "_"))
+        .filter(|t| !matches!(t.as_str(), " " | "\t" | "\r" | "\n" | "\u{feff}" | "//" | "/*" | "-" | "." | "\"" | "#" | "_"))
         .filter(|t| !t.chars().all(|c| c.is_alphabetic()))
         .collect();
     literals.sort_by_key(|t| literal_rank(t));

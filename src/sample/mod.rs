@@ -1,0 +1,571 @@
+//! Sampling: [`Model`] to [`Tokens`], the variant of every trait for every
+//! token id — exactly, reproducibly, and without ever stalling.
+//!
+//! # The distribution
+//!
+//! A token's law is the product of its traits' normalised weights (`when`
+//! replacing its trait's weights) restricted to the combinations every
+//! `forbid` and `require` allows (`LANGUAGE.md`, "Meaning of the core"). Over
+//! the collection, every `count` holds exactly and no two generated tokens are
+//! equal on the `unique` traits. Legendaries take their ids and are left out
+//! of sampling, counts and uniqueness.
+//!
+//! # The algorithm
+//!
+//! 1. **Ids.** Legendaries with `at` take their ids; the others, in file
+//!    order, take ids drawn (ChaCha8, keyed by the seed) among the ids still
+//!    free. Generated tokens take the remaining ids in increasing order.
+//! 2. **Compile** ([`plan`]). The rule graph splits into independent
+//!    components; each is compiled by exact variable elimination
+//!    ([`crate::solve::WeightedModel`]) into an exact *backward sampler*
+//!    ([`crate::solve::Sampler`]): per trait, in reverse elimination order, its
+//!    conditional distribution given the traits drawn before it. Drawing
+//!    trait after trait from these conditionals, by inverse CDF, yields a
+//!    token from the exact law — no rejection, whatever the rules.
+//! 3. **Draw** every generated token from that law, in parallel. Each
+//!    token's draw of each trait uses a uniform from its own stream, a pure
+//!    function of (seed, trait name, token id, attempt) ([`streams`]), so the
+//!    result is the same on any machine and any number of threads, and a
+//!    trait's draw only changes when its conditional changes: editing a
+//!    trait's weights moves other traits only in its own component (where a
+//!    rule ties them to it).
+//! 4. **Counts** ([`counts`]): tokens are grouped by *signature* (which
+//!    counted variant of each counted trait they have). Counts constrain only
+//!    the number of tokens per signature; a greedy repair moves the fewest
+//!    tokens it can between signatures until every count holds (or proves it
+//!    stuck and says which counts conflict), and moved tokens are redrawn
+//!    from the law conditioned on their new signature.
+//! 5. **Unique** ([`unique`]): in token-id order, each token is drawn from its
+//!    law restricted to the unique combinations not yet taken (successive
+//!    sampling without replacement): by redrawing on collision while that is
+//!    cheap, and from an exactly weighted, pre-shuffled pool of the stratum's
+//!    combinations when it is scarce. Both draw from the same law, so
+//!    switching is exact; the pool cannot stall.
+//!
+//! # Why it is correct
+//!
+//! * Every token satisfies every `forbid`/`require`/`when`: it is drawn from
+//!   an exact sampler whose support is the allowed combinations.
+//! * Given the signatures, every token is distributed exactly as the law
+//!   conditioned on its signature (kept draws were drawn from the law and
+//!   kept for a reason that depends on the signature only; moved ones are
+//!   drawn from the conditioned law), and uniqueness conditions each token on
+//!   the combinations still free, the definition of drawing without
+//!   replacement.
+//! * Counts hold exactly because the signature counts satisfy them before any
+//!   token is finished, and uniqueness never changes a token's signature
+//!   (redraws and pools are per stratum).
+//! * Termination: the repair strictly lowers a non-negative integer; rejection
+//!   is bounded (after [`REJECTIONS`] tries a pool takes over, and a pool is
+//!   a finite list); so sampling returns `size` tokens or an error, never a
+//!   hang and never fewer tokens.
+//!
+//! What is *not* claimed: the greedy count repair is a minimal-change
+//! heuristic, not an exact draw of the signature counts conditioned on the
+//! counts (which is #P-hard in general); and if the counts can only be met by
+//! an assignment the greedy search does not find, sampling reports the counts
+//! as conflicting.
+
+pub mod counts;
+pub mod plan;
+pub mod streams;
+pub mod unique;
+
+use std::fmt;
+
+use rayon::prelude::*;
+
+use crate::check::{Model, TraitId};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::syntax::Span;
+use plan::Plan;
+use streams::{StreamKey, below, chacha};
+use unique::{Pool, UsedSet};
+
+/// Collisions a token may meet before its stratum switches to a pool.
+pub const REJECTIONS: u32 = 48;
+/// Collisions after which a token gives up when no pool can be built.
+const HARD_REJECTIONS: u32 = 100_000;
+
+/// The sampled collection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tokens {
+    /// Number of traits (values per generated token).
+    pub traits: usize,
+    /// Ids of the generated tokens, increasing.
+    pub ids: Vec<u64>,
+    /// Variant index of every trait of every generated token, row-major
+    /// (`traits` values per token, in trait order).
+    pub variants: Vec<u32>,
+    /// Legendaries as `(id, index in Model::legendaries)`, by increasing id.
+    pub legendaries: Vec<(u64, usize)>,
+}
+
+/// One token of a [`Tokens`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Token<'a> {
+    /// A generated token: its variant index per trait.
+    Generated {
+        /// Its id.
+        id: u64,
+        /// Variant index per trait, in trait order.
+        variants: &'a [u32],
+    },
+    /// A legendary.
+    Legendary {
+        /// Its id.
+        id: u64,
+        /// Index in `Model::legendaries`.
+        index: usize,
+    },
+}
+
+impl Token<'_> {
+    /// The token's id.
+    pub fn id(&self) -> u64 {
+        match *self {
+            Token::Generated { id, .. } | Token::Legendary { id, .. } => id,
+        }
+    }
+}
+
+impl Tokens {
+    /// The generated tokens with their ids, by increasing id.
+    pub fn generated(&self) -> impl ExactSizeIterator<Item = (u64, &[u32])> + '_ {
+        self.ids.iter().copied().zip(self.variants.chunks_exact(self.traits.max(1)))
+    }
+
+    /// Every token, by increasing id.
+    pub fn iter(&self) -> impl Iterator<Item = Token<'_>> + '_ {
+        let mut generated = self.generated().peekable();
+        let mut legendaries = self.legendaries.iter().copied().peekable();
+        std::iter::from_fn(move || match (generated.peek(), legendaries.peek()) {
+            (Some(&(g, _)), Some(&(l, _))) if l < g => legendaries.next().map(|(id, index)| Token::Legendary { id, index }),
+            (Some(_), _) => generated.next().map(|(id, variants)| Token::Generated { id, variants }),
+            (None, Some(_)) => legendaries.next().map(|(id, index)| Token::Legendary { id, index }),
+            (None, None) => None,
+        })
+    }
+
+    /// Number of tokens, legendaries included.
+    pub fn len(&self) -> usize {
+        self.ids.len() + self.legendaries.len()
+    }
+
+    /// Whether there are no tokens.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Why a collection could not be sampled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SampleError {
+    /// No token satisfies the rules of these traits.
+    Empty {
+        /// The traits of the empty component.
+        traits: Vec<String>,
+    },
+    /// The rules are beyond the exact sampler's limits.
+    TooComplex {
+        /// What is too complex.
+        what: String,
+    },
+    /// The `count` rules cannot hold together (with uniqueness and `size`).
+    CountsConflict {
+        /// Indices into `Model::counts` of the rules involved.
+        rules: Vec<usize>,
+        /// The numbers.
+        detail: String,
+    },
+    /// A stratum ran out of unique combinations.
+    UniqueExhausted {
+        /// Which tokens (e.g. "with `Head.Crown`"), empty for all.
+        stratum: String,
+        /// Tokens that needed a combination.
+        needed: u64,
+        /// Combinations there were.
+        available: u64,
+    },
+}
+
+impl fmt::Display for SampleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SampleError::Empty { traits } => write!(f, "no token satisfies the rules on {}", traits.join(", ")),
+            SampleError::TooComplex { what } => write!(f, "{what}"),
+            SampleError::CountsConflict { detail, .. } => write!(f, "the `count` rules cannot all hold: {detail}"),
+            SampleError::UniqueExhausted { stratum, needed, available } => write!(
+                f,
+                "{needed} tokens{} need unique combinations but only {available} exist",
+                if stratum.is_empty() { String::new() } else { format!(" {stratum}") }
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SampleError {}
+
+impl SampleError {
+    /// The error as diagnostics pointing into the model's source.
+    pub fn to_diagnostics(&self, model: &Model) -> Vec<Diagnostic> {
+        let first_span = || {
+            model
+                .unique
+                .first()
+                .or(Some(&0))
+                .and_then(|&t| model.traits.get(t))
+                .map_or(Span::new(0, 0), |t| t.span)
+        };
+        let d = match self {
+            SampleError::Empty { traits } => Diagnostic::new(Code::SizeInfeasible, first_span(), self.to_string())
+                .label("no valid combination")
+                .help(format!("loosen the rules on {}", traits.join(", "))),
+            SampleError::TooComplex { .. } => Diagnostic::new(Code::LimitExceeded, first_span(), self.to_string())
+                .label("while sampling")
+                .help("split dense rule sets, or reduce the number of counted variants"),
+            SampleError::CountsConflict { rules, .. } => {
+                let span = rules.first().and_then(|&r| model.counts.get(r)).map_or(first_span(), |r| r.span);
+                let mut d = Diagnostic::new(Code::CountInfeasible, span, self.to_string()).label("cannot hold with the others");
+                for r in rules.iter().skip(1).filter_map(|&r| model.counts.get(r)) {
+                    d = d.with_label(r.span, "involved");
+                }
+                d.help("loosen one of these counts, lower `size`, or allow more combinations")
+            }
+            SampleError::UniqueExhausted { .. } => Diagnostic::new(Code::SizeInfeasible, first_span(), self.to_string())
+                .label("tokens are unique on these traits")
+                .help("lower `size`, loosen the rules or counts, or make fewer traits unique"),
+        };
+        vec![d]
+    }
+}
+
+/// `Trait.Variant` list of a signature, for messages.
+pub(crate) fn describe_signature(model: &Model, plan: &Plan, sig: usize) -> String {
+    let parts: Vec<String> = plan
+        .classes(sig)
+        .iter()
+        .zip(&plan.counted)
+        .map(|(&class, c)| {
+            let name = &model.traits[c.trait_id].name;
+            if class == 0 {
+                let vs: Vec<&str> = c.variants.iter().map(|&v| model.traits[c.trait_id].variants[v].name.as_str()).collect();
+                format!("without `{name}.{}`", vs.join("`/`"))
+            } else {
+                format!("with `{name}.{}`", model.traits[c.trait_id].variants[c.variants[class - 1]].name)
+            }
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// Names of traits, for messages.
+pub(crate) fn trait_names(model: &Model, traits: &[TraitId]) -> String {
+    let names: Vec<String> = traits.iter().map(|&t| format!("`{}`", model.traits[t].name)).collect();
+    names.join(", ")
+}
+
+/// The ids of the legendaries (in `Model::legendaries` order) and of the generated tokens.
+pub fn place_ids(model: &Model, seed: &str) -> (Vec<(u64, usize)>, Vec<u64>) {
+    let s = &model.settings;
+    let mut taken: Vec<u64> = model.legendaries.iter().filter_map(|l| l.id).collect();
+    taken.sort_unstable();
+    let mut legendaries: Vec<(u64, usize)> = Vec::new();
+    let mut rng = chacha(seed, "legendary ids");
+    for (index, l) in model.legendaries.iter().enumerate() {
+        let id = match l.id {
+            Some(id) => id,
+            None => {
+                let free = s.size.saturating_sub(taken.len() as u64);
+                if free == 0 {
+                    continue;
+                }
+                // The r-th free id.
+                let mut id = s.first_id + below(&mut rng, free);
+                for &t in &taken {
+                    if t <= id {
+                        id += 1;
+                    }
+                }
+                let pos = taken.partition_point(|&t| t < id);
+                taken.insert(pos, id);
+                id
+            }
+        };
+        legendaries.push((id, index));
+    }
+    legendaries.sort_unstable();
+    let mut generated = Vec::with_capacity(model.generated_size() as usize);
+    let mut li = 0;
+    for id in s.first_id..s.first_id.saturating_add(s.size) {
+        if taken.get(li) == Some(&id) {
+            li += 1;
+        } else {
+            generated.push(id);
+        }
+    }
+    (legendaries, generated)
+}
+
+/// Samples the collection of `model` from `seed` (normally `model.settings.seed`).
+pub fn sample(model: &Model, seed: &str) -> Result<Tokens, SampleError> {
+    let plan = Plan::new_seeded(model, seed)?;
+    sample_with_plan(model, &plan, seed)
+}
+
+/// Draws the components of one token (row) from `sig`'s samplers.
+struct Drawer<'a> {
+    plan: &'a Plan,
+    scratch: Vec<(u32, f64)>,
+    local: Vec<u32>,
+}
+
+impl<'a> Drawer<'a> {
+    fn new(plan: &'a Plan) -> Self {
+        Drawer { plan, scratch: Vec::new(), local: Vec::new() }
+    }
+
+    /// Draws component `ci` of `row` (signature `sig`) at `attempt`; the first
+    /// `fixed` steps keep the values already in `row`.
+    fn draw(&mut self, ci: usize, sig: usize, id: u64, attempt: u64, row: &mut [u32], fixed: usize) -> bool {
+        let plan = self.plan;
+        let c = &plan.components[ci];
+        let Some(compiled) = plan.compiled(ci, sig) else { return false };
+        self.local.clear();
+        self.local.extend(c.traits.iter().map(|&t| row[t]));
+        let keys = &plan.keys;
+        let traits = &c.traits;
+        let ok = compiled.sampler.draw_from(fixed, &mut self.local, |v| keys[traits[v]].uniform(id, attempt), &mut self.scratch);
+        for (&t, &v) in c.traits.iter().zip(&self.local) {
+            row[t] = v;
+        }
+        ok
+    }
+}
+
+impl Plan {
+    /// [`Plan::new`]; the trait streams are keyed by `seed`.
+    pub fn new_seeded(model: &Model, seed: &str) -> Result<Plan, SampleError> {
+        let mut plan = Plan::new(model)?;
+        plan.keys = model.traits.iter().map(|t| StreamKey::new(seed, "trait", &t.name)).collect();
+        Ok(plan)
+    }
+}
+
+/// Samples with an already compiled plan.
+pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens, SampleError> {
+    let t = model.traits.len();
+    let (legendaries, ids) = place_ids(model, seed);
+    let g = ids.len();
+    let mut variants = vec![0u32; g * t];
+    let n_comp = plan.components.len();
+    let internal = |what: &str| SampleError::TooComplex { what: format!("internal sampler inconsistency ({what})") };
+
+    // 3. Unconditioned draws, in parallel; each row depends only on its id.
+    let ok = variants.par_chunks_mut(t.max(1)).zip(ids.par_iter()).all(|(row, &id)| {
+        let mut d = Drawer::new(plan);
+        (0..n_comp).all(|ci| d.draw_base(ci, id, row))
+    });
+    if !ok {
+        return Err(internal("unconditioned draw"));
+    }
+    let mut attempts = vec![0u64; g];
+
+    // 4. Counts.
+    let mut sigs: Vec<usize> = vec![0; g];
+    let s_count = plan.signatures;
+    let caps = capacities(plan);
+    let feasible: Vec<bool> = (0..s_count).map(|s| (0..n_comp).all(|ci| plan.compiled(ci, s).is_some())).collect();
+    if !plan.counted.is_empty() {
+        sigs.par_iter_mut().zip(variants.par_chunks(t.max(1))).for_each(|(s, row)| *s = plan.signature(row));
+        let mut n = vec![0u64; s_count];
+        for &s in &sigs {
+            n[s] += 1;
+        }
+        let target = counts::repair(model, plan, n.clone(), &feasible, &caps)?;
+        let key = StreamKey::new(seed, "count repair", "");
+        // Rows leaving each signature: lowest priority first.
+        let mut by_sig: Vec<Vec<(u64, usize)>> = vec![Vec::new(); s_count];
+        for (row, &s) in sigs.iter().enumerate() {
+            if target[s] < n[s] {
+                by_sig[s].push((key.mix(ids[row], 0), row));
+            }
+        }
+        let mut pool: Vec<(u64, usize)> = Vec::new();
+        for (s, rows) in by_sig.iter_mut().enumerate() {
+            if target[s] < n[s] {
+                rows.sort_unstable();
+                pool.extend(rows.iter().take((n[s] - target[s]) as usize));
+            }
+        }
+        pool.sort_unstable();
+        let mut moves: Vec<(usize, usize)> = Vec::with_capacity(pool.len());
+        let mut next = pool.iter();
+        for (s, (&want, &have)) in target.iter().zip(&n).enumerate() {
+            for _ in have..want.max(have) {
+                if let Some(&(_, row)) = next.next() {
+                    moves.push((row, s));
+                }
+            }
+        }
+        // Redraw moved rows in the components whose part of the signature changed.
+        let old: Vec<usize> = moves.iter().map(|&(row, _)| sigs[row]).collect();
+        for &(row, s) in &moves {
+            sigs[row] = s;
+            attempts[row] = 1;
+        }
+        let redraws: Vec<(usize, Vec<u32>)> = moves
+            .par_iter()
+            .zip(old.par_iter())
+            .map(|(&(row, s), &was)| {
+                let mut d = Drawer::new(plan);
+                let mut values = variants[row * t..(row + 1) * t].to_vec();
+                let mut ok = true;
+                for ci in 0..n_comp {
+                    if plan.local_signature(ci, s) != plan.local_signature(ci, was) {
+                        ok &= d.draw(ci, s, ids[row], 1, &mut values, 0);
+                    }
+                }
+                if ok { Ok((row, values)) } else { Err(()) }
+            })
+            .collect::<Result<_, ()>>()
+            .map_err(|()| internal("conditioned draw"))?;
+        for (row, values) in redraws {
+            variants[row * t..(row + 1) * t].copy_from_slice(&values);
+        }
+    }
+
+    // 5. Unique.
+    if !model.unique.is_empty() && g > 0 {
+        let mut n = vec![0u64; s_count];
+        for &s in &sigs {
+            n[s] += 1;
+        }
+        let unique_comps: Vec<usize> = (0..n_comp).filter(|&ci| !plan.components[ci].unique.is_empty()).collect();
+        let pool_key = StreamKey::new(seed, "unique pool", "");
+        let mut pools: Vec<Option<Pool>> = (0..s_count).map(|_| None).collect();
+        let mut tried_pool = vec![false; s_count];
+        for s in 0..s_count {
+            if n[s] > 0 && n[s].saturating_mul(2) > caps[s] && caps[s] <= unique::POOL_LIMIT {
+                tried_pool[s] = true;
+                pools[s] = Pool::build(model, plan, s, &pool_key);
+            }
+        }
+        let mut used = UsedSet::new(model, g);
+        let mut combination = vec![0u32; model.unique.len()];
+        let mut d = Drawer::new(plan);
+        let mut taken = vec![0u64; s_count];
+        for row in 0..g {
+            let s = sigs[row];
+            let id = ids[row];
+            let values = &mut variants[row * t..(row + 1) * t];
+            let mut collisions = 0u32;
+            loop {
+                if let Some(pool) = pools[s].as_mut() {
+                    let Some(next) = pool.next(&used) else {
+                        return Err(SampleError::UniqueExhausted {
+                            stratum: describe_signature(model, plan, s),
+                            needed: n[s],
+                            available: pool.len() as u64,
+                        });
+                    };
+                    for (&tr, &v) in model.unique.iter().zip(next) {
+                        values[tr] = v;
+                    }
+                    attempts[row] += 1;
+                    for &ci in &unique_comps {
+                        let fixed = plan.components[ci].unique.len();
+                        if !d.draw(ci, s, id, attempts[row], values, fixed) {
+                            return Err(internal("pool completion"));
+                        }
+                    }
+                }
+                for (c, &tr) in combination.iter_mut().zip(&model.unique) {
+                    *c = values[tr];
+                }
+                if used.insert(&combination) {
+                    break;
+                }
+                if pools[s].is_some() {
+                    return Err(internal("pool gave a taken combination"));
+                }
+                collisions += 1;
+                if collisions >= REJECTIONS && !tried_pool[s] {
+                    tried_pool[s] = true;
+                    pools[s] = Pool::build(model, plan, s, &pool_key);
+                    if pools[s].is_some() {
+                        continue;
+                    }
+                }
+                if collisions >= HARD_REJECTIONS {
+                    return Err(SampleError::UniqueExhausted {
+                        stratum: describe_signature(model, plan, s),
+                        needed: n[s],
+                        available: taken[s],
+                    });
+                }
+                attempts[row] += 1;
+                for &ci in &unique_comps {
+                    if !d.draw(ci, s, id, attempts[row], values, 0) {
+                        return Err(internal("redraw"));
+                    }
+                }
+            }
+            taken[s] += 1;
+        }
+    }
+    Ok(Tokens { traits: t, ids, variants, legendaries })
+}
+
+impl Drawer<'_> {
+    /// Draws component `ci` of `row` from the unconditioned law at attempt 0.
+    fn draw_base(&mut self, ci: usize, id: u64, row: &mut [u32]) -> bool {
+        let plan = self.plan;
+        let c = &plan.components[ci];
+        self.local.clear();
+        self.local.resize(c.traits.len(), 0);
+        let keys = &plan.keys;
+        let traits = &c.traits;
+        let ok = c.base.sampler.draw_from(0, &mut self.local, |v| keys[traits[v]].uniform(id, 0), &mut self.scratch);
+        for (&t, &v) in c.traits.iter().zip(&self.local) {
+            row[t] = v;
+        }
+        ok
+    }
+}
+
+/// Unique combinations per global signature (saturating; upper bounds when not exact).
+fn capacities(plan: &Plan) -> Vec<u64> {
+    (0..plan.signatures)
+        .map(|s| {
+            let mut cap: u128 = 1;
+            for (ci, c) in plan.components.iter().enumerate() {
+                match plan.compiled(ci, s) {
+                    None => return 0,
+                    Some(m) if !c.unique.is_empty() => cap = cap.saturating_mul(m.capacity.upper()),
+                    Some(_) => {}
+                }
+            }
+            u64::try_from(cap).unwrap_or(u64::MAX)
+        })
+        .collect()
+}
+
+/// Exact predicted share of every variant of every trait under the rules
+/// (the law of one token, before `count` and `unique`), per trait in model order.
+pub fn predicted_shares(model: &Model) -> Result<Vec<Vec<f64>>, SampleError> {
+    let plan = Plan::new(model)?;
+    Ok(shares_of_plan(model, &plan))
+}
+
+/// [`predicted_shares`] from a compiled plan.
+pub fn shares_of_plan(model: &Model, plan: &Plan) -> Vec<Vec<f64>> {
+    let mut out: Vec<Vec<f64>> = model.traits.iter().map(|t| vec![0.0; t.variants.len()]).collect();
+    for c in &plan.components {
+        let m = c.base.model.marginals();
+        for (local, &tr) in c.traits.iter().enumerate() {
+            out[tr].clone_from(&m[local]);
+        }
+    }
+    out
+}

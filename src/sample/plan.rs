@@ -1,0 +1,263 @@
+//! The compiled form of a model that the sampler draws from.
+//!
+//! The factor graph of the model (`check::feasibility::network`) splits into
+//! connected components: traits tied by a rule or a `when`. Components are
+//! independent under the distribution of a token, so each is compiled and
+//! drawn on its own (and a change to one component never moves another's
+//! draws: the basis of stable re-rolls).
+//!
+//! Counted variants cut the token space into *strata*: a token's stratum (its
+//! *signature*) says, for each trait with a `count`, which of its counted
+//! variants the token has, or "none of them". Per component, one exact
+//! sampler is compiled for the unconditioned distribution and one per local
+//! signature (the distribution conditioned on that signature, by 0/1 unary
+//! factors), with the `unique` traits eliminated last so that they are drawn
+//! first: that lets the uniqueness stage enumerate, weigh and fix the unique
+//! part of a token before drawing the rest.
+
+use crate::check::feasibility::{budget as count_budget, network};
+use crate::check::{Model, TraitId};
+use crate::solve::{self, Budget, Count, Factor, Network, Sampler, SolveError, WeightedModel};
+
+use super::SampleError;
+use super::streams::StreamKey;
+
+/// A trait with `count` rules and its counted variants.
+#[derive(Clone, Debug)]
+pub struct Counted {
+    /// The trait.
+    pub trait_id: TraitId,
+    /// Its counted variants, ascending: class `i + 1` is `variants[i]`, class 0 is any other.
+    pub variants: Vec<usize>,
+}
+
+/// One compiled distribution of a component.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    /// The compiled model (marginals for `simulate`).
+    pub model: WeightedModel,
+    /// Its exact sampler.
+    pub sampler: Sampler,
+    /// Whether the sampler draws the component's unique traits first.
+    pub unique_first: bool,
+    /// Unique projections (assignments of the component's unique traits) with positive mass.
+    pub capacity: Count,
+}
+
+/// A connected component of the rule graph.
+#[derive(Clone, Debug)]
+pub struct Component {
+    /// Global trait ids, ascending; local variable `i` is `traits[i]`.
+    pub traits: Vec<TraitId>,
+    /// Local indices of the `unique` traits.
+    pub unique: Vec<usize>,
+    /// Indices into [`Plan::counted`] of the counted traits in this component.
+    pub counted: Vec<usize>,
+    /// The unconditioned distribution.
+    pub base: Compiled,
+    /// Per local signature (mixed radix over `counted`, first fastest... see
+    /// [`Plan::local_signature`]): the conditioned distribution, `None` when empty.
+    pub strata: Vec<Option<Compiled>>,
+}
+
+/// Everything the sampler needs, compiled once per model.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Components in order of their first trait.
+    pub components: Vec<Component>,
+    /// Component of every trait and its local index there.
+    pub place: Vec<(usize, usize)>,
+    /// Traits with counts.
+    pub counted: Vec<Counted>,
+    /// Per trait: its index in `counted`, if any.
+    pub counted_of_trait: Vec<Option<usize>>,
+    /// Number of global signatures (product of class counts).
+    pub signatures: usize,
+    /// Per trait: its stream key.
+    pub keys: Vec<StreamKey>,
+}
+
+/// Most global signatures the count stage handles.
+pub const MAX_SIGNATURES: usize = 1 << 14;
+
+impl Plan {
+    /// Compiles `model`.
+    pub fn new(model: &Model) -> Result<Plan, SampleError> {
+        let net = network(model);
+        let n = net.domains.len();
+        // Union-find over factor scopes.
+        let mut parent: Vec<usize> = (0..n).collect();
+        fn root(parent: &mut [usize], mut x: usize) -> usize {
+            while parent[x] != x {
+                parent[x] = parent[parent[x]];
+                x = parent[x];
+            }
+            x
+        }
+        for f in &net.factors {
+            if let Some((&first, rest)) = f.scope.split_first() {
+                for &other in rest {
+                    let (a, b) = (root(&mut parent, first), root(&mut parent, other));
+                    if a != b {
+                        parent[a.max(b)] = a.min(b);
+                    }
+                }
+            }
+        }
+        let mut groups: Vec<Vec<TraitId>> = Vec::new();
+        let mut index_of_root = vec![usize::MAX; n];
+        let mut place = vec![(0, 0); n];
+        for t in 0..n {
+            let r = root(&mut parent, t);
+            if index_of_root[r] == usize::MAX {
+                index_of_root[r] = groups.len();
+                groups.push(Vec::new());
+            }
+            let c = index_of_root[r];
+            place[t] = (c, groups[c].len());
+            groups[c].push(t);
+        }
+
+        let mut counted: Vec<Counted> = Vec::new();
+        let mut counted_of_trait = vec![None; n];
+        for rule in &model.counts {
+            let v = rule.variant;
+            let i = *counted_of_trait[v.trait_id].get_or_insert_with(|| {
+                counted.push(Counted { trait_id: v.trait_id, variants: Vec::new() });
+                counted.len() - 1
+            });
+            if !counted[i].variants.contains(&v.index) {
+                counted[i].variants.push(v.index);
+                counted[i].variants.sort_unstable();
+            }
+        }
+        let mut signatures: usize = 1;
+        for c in &counted {
+            signatures = signatures.saturating_mul(c.variants.len() + 1);
+        }
+        if signatures > MAX_SIGNATURES {
+            return Err(SampleError::TooComplex {
+                what: format!("the `count` rules split tokens into {signatures} classes (at most {MAX_SIGNATURES} are supported)"),
+            });
+        }
+
+        let mut components = Vec::with_capacity(groups.len());
+        for (ci, traits) in groups.iter().enumerate() {
+            let mut local = Network::new(traits.iter().map(|&t| net.domains[t]).collect());
+            for f in &net.factors {
+                if f.scope.first().is_some_and(|&t| place[t].0 == ci) {
+                    local.push(Factor::new(f.scope.iter().map(|&t| place[t].1).collect(), f.table.clone()));
+                }
+            }
+            let unique: Vec<usize> = model.unique.iter().filter(|&&t| place[t].0 == ci).map(|&t| place[t].1).collect();
+            let my_counted: Vec<usize> = (0..counted.len()).filter(|&i| place[counted[i].trait_id].0 == ci).collect();
+            let base = compile(&local, &unique, model, traits)?
+                .ok_or_else(|| SampleError::Empty { traits: traits.iter().map(|&t| model.traits[t].name.clone()).collect() })?;
+            let radix: Vec<usize> = my_counted.iter().map(|&i| counted[i].variants.len() + 1).collect();
+            let total: usize = radix.iter().product();
+            let mut strata = Vec::with_capacity(total);
+            for sig in 0..total {
+                if my_counted.is_empty() {
+                    strata.push(None);
+                    break;
+                }
+                let mut net_sig = local.clone();
+                let mut rest = sig;
+                for (k, &i) in my_counted.iter().enumerate() {
+                    let class = rest % radix[k];
+                    rest /= radix[k];
+                    let c = &counted[i];
+                    let var = place[c.trait_id].1;
+                    let mask: Vec<f64> = (0..net.domains[c.trait_id])
+                        .map(|x| {
+                            let cls = c.variants.iter().position(|&v| v == x).map_or(0, |p| p + 1);
+                            if cls == class { 1.0 } else { 0.0 }
+                        })
+                        .collect();
+                    net_sig.push(Factor::unary(var, mask));
+                }
+                strata.push(compile(&net_sig, &unique, model, traits)?);
+            }
+            components.push(Component { traits: traits.clone(), unique, counted: my_counted, base, strata });
+        }
+        let keys = model.traits.iter().map(|t| StreamKey::new(&model.settings.seed, "trait", &t.name)).collect();
+        Ok(Plan { components, place, counted, counted_of_trait, signatures, keys })
+    }
+
+    /// Class of `value` for counted trait `i` (0: none of its counted variants).
+    pub fn class(&self, i: usize, value: u32) -> usize {
+        self.counted[i].variants.iter().position(|&v| v == value as usize).map_or(0, |p| p + 1)
+    }
+
+    /// The global signature of a token (mixed radix over `counted`, first fastest).
+    pub fn signature(&self, token: &[u32]) -> usize {
+        let mut sig = 0;
+        let mut mult = 1;
+        for (i, c) in self.counted.iter().enumerate() {
+            sig += self.class(i, token[c.trait_id]) * mult;
+            mult *= c.variants.len() + 1;
+        }
+        sig
+    }
+
+    /// The classes of a global signature.
+    pub fn classes(&self, mut sig: usize) -> Vec<usize> {
+        self.counted
+            .iter()
+            .map(|c| {
+                let r = c.variants.len() + 1;
+                let class = sig % r;
+                sig /= r;
+                class
+            })
+            .collect()
+    }
+
+    /// Component `ci`'s local signature within global signature `sig`.
+    pub fn local_signature(&self, ci: usize, sig: usize) -> usize {
+        let classes = self.classes(sig);
+        let mut local = 0;
+        let mut mult = 1;
+        for &i in &self.components[ci].counted {
+            local += classes[i] * mult;
+            mult *= self.counted[i].variants.len() + 1;
+        }
+        local
+    }
+
+    /// The compiled distribution of component `ci` for global signature `sig`
+    /// (`None`: no token of the component has it).
+    pub fn compiled(&self, ci: usize, sig: usize) -> Option<&Compiled> {
+        let c = &self.components[ci];
+        if c.counted.is_empty() { Some(&c.base) } else { c.strata[self.local_signature(ci, sig)].as_ref() }
+    }
+}
+
+/// Compiles one component distribution; `None` when it is empty.
+fn compile(net: &Network, unique: &[usize], model: &Model, traits: &[TraitId]) -> Result<Option<Compiled>, SampleError> {
+    let budget = Budget::default();
+    let too_complex = |e: SolveError| SampleError::TooComplex {
+        what: format!(
+            "the rules tying {} are too dense to sample exactly ({e})",
+            super::trait_names(model, traits)
+        ),
+    };
+    let (model_w, unique_first) = match WeightedModel::compile_with_last(net, &[], &budget, unique) {
+        Ok(m) => (m, true),
+        Err(SolveError::EmptySupport) => return Ok(None),
+        Err(SolveError::TooLarge { .. }) => match WeightedModel::compile(net, &[], &budget) {
+            Ok(m) => (m, false),
+            Err(SolveError::EmptySupport) => return Ok(None),
+            Err(e) => return Err(too_complex(e)),
+        },
+        Err(e) => return Err(too_complex(e)),
+    };
+    let sampler = model_w.sampler();
+    let unique_first = unique_first && sampler.steps().iter().take(unique.len()).all(|s| unique.contains(&s.var));
+    let capacity = if unique.is_empty() {
+        Count::Exact(1)
+    } else {
+        solve::count(net, unique, &count_budget()).unwrap_or(Count::Bounds { lower: 0, upper: u128::MAX })
+    };
+    Ok(Some(Compiled { model: model_w, sampler, unique_first, capacity }))
+}
