@@ -22,5 +22,7 @@ pub mod check;
 pub mod solve;
 pub mod sample;
 pub mod publish;
+pub mod render;
 
 pub use sample::{sample, SampleError, Tokens};
+pub use render::{RenderError, Renderer};

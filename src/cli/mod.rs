@@ -3,6 +3,8 @@
 //! is wrong, 2 usage or I/O error outside the input.
 
 mod check;
+mod run;
+mod simulate;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -24,6 +26,44 @@ pub struct Cli {
 pub enum Command {
     /// Parse, resolve, type-check and lint `.drop` files.
     Check(CheckArgs),
+    /// Predict the rarity of every variant under the rules.
+    Simulate(SimulateArgs),
+    /// Generate the collection.
+    Run(RunArgs),
+}
+
+/// Arguments of `dropc simulate`.
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// The `.drop` file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Skip reading art files.
+    #[arg(long)]
+    pub no_art: bool,
+}
+
+/// Arguments of `dropc run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The `.drop` file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Output folder (default: `out` beside the file).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Worker threads (default: one per core). The output is the same whatever it is.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Write everything but the images.
+    #[arg(long)]
+    pub no_images: bool,
+    /// Skip reading art files.
+    #[arg(long)]
+    pub no_art: bool,
 }
 
 /// Arguments of `dropc check`.
@@ -66,6 +106,8 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
+        Command::Run(args) => run::run(&args),
     }
 }
 

@@ -1,1 +1,124 @@
-//! Publishing: placeholder.
+//! Publishing: the files a marketplace and an auditor read, written from the
+//! model and the sampled tokens — `metadata/<id>.json` per token (ERC-721 /
+//! OpenSea, or Metaplex) and `tokens.json`, the whole sample in one file.
+//!
+//! Every file is a pure function of (model, tokens): the bytes do not depend
+//! on the number of threads writing them. Files are written atomically (a
+//! temporary file in the same folder, then a rename), so an interrupted run
+//! never leaves a half-written JSON document behind.
+
+use std::io::Write;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde_json::{Value, json};
+
+use crate::check::feasibility::token_name;
+use crate::check::{AttributeValue, MetadataFlavour, Model};
+use crate::sample::{Token, Tokens};
+use crate::syntax::TraitKind;
+
+/// The metadata document of one token.
+pub fn metadata(model: &Model, token: Token<'_>) -> Value {
+    let s = &model.settings;
+    let id = token.id();
+    let (name, attributes): (String, Vec<Value>) = match token {
+        Token::Generated { variants, .. } => (
+            token_name(&s.token_name, &s.name, id),
+            model
+                .traits
+                .iter()
+                .zip(variants)
+                .filter(|&(t, &v)| t.kind != TraitKind::Hidden && !t.variants[v as usize].is_none())
+                .map(|(t, &v)| json!({ "trait_type": t.name, "value": t.variants[v as usize].name }))
+                .collect(),
+        ),
+        Token::Legendary { index, .. } => {
+            let l = &model.legendaries[index];
+            let attributes = l
+                .attributes
+                .iter()
+                .map(|(k, v)| match v {
+                    AttributeValue::Text(t) => json!({ "trait_type": k, "value": t }),
+                    AttributeValue::Number(n) => json!({ "trait_type": k, "value": n }),
+                })
+                .collect();
+            (l.name.clone(), attributes)
+        }
+    };
+    let image = s.image.replace("{id}", &id.to_string());
+    let mut doc = json!({
+        "name": name,
+        "description": s.description,
+        "image": image,
+        "attributes": attributes,
+    });
+    if let Some(url) = &s.external_url {
+        doc["external_url"] = json!(url.replace("{id}", &id.to_string()));
+    }
+    if s.metadata == MetadataFlavour::Metaplex {
+        doc["symbol"] = json!(s.symbol);
+        doc["seller_fee_basis_points"] = json!(s.royalty_basis_points);
+        let creators: Vec<Value> =
+            s.creators.iter().map(|(a, share)| json!({ "address": a, "share": share })).collect();
+        doc["properties"] =
+            json!({ "files": [{ "uri": image, "type": "image/png" }], "category": "image", "creators": creators });
+    }
+    doc
+}
+
+/// Writes `bytes` to `path` atomically (temporary file, then rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_data().ok();
+    }
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// Writes `dir/metadata/<id>.json` for every token, in parallel on the
+/// current rayon pool.
+pub fn write_metadata(model: &Model, tokens: &Tokens, dir: &Path) -> std::io::Result<()> {
+    let folder = dir.join("metadata");
+    std::fs::create_dir_all(&folder)?;
+    let all: Vec<Token<'_>> = tokens.iter().collect();
+    all.par_iter().try_for_each(|&token| {
+        let doc = metadata(model, token);
+        let mut bytes = serde_json::to_vec_pretty(&doc).map_err(std::io::Error::other)?;
+        bytes.push(b'\n');
+        write_atomic(&folder.join(format!("{}.json", token.id())), &bytes)
+    })
+}
+
+/// `tokens.json`: every token with the variant of every trait (hidden and
+/// `none` included) or its legendary name, for audits.
+pub fn tokens_json(model: &Model, tokens: &Tokens, seed: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(tokens.len() * 64);
+    let traits: Vec<&str> = model.traits.iter().map(|t| t.name.as_str()).collect();
+    let head = json!({ "collection": model.settings.name, "seed": seed, "traits": traits });
+    let head = serde_json::to_string(&head).unwrap_or_default();
+    // The header object without its closing brace, then the token list.
+    out.extend_from_slice(head.get(..head.len().saturating_sub(1)).unwrap_or("{").as_bytes());
+    out.extend_from_slice(b",\"tokens\":[\n");
+    for (i, token) in tokens.iter().enumerate() {
+        let line = match token {
+            Token::Generated { id, variants } => {
+                let values: Vec<&str> =
+                    model.traits.iter().zip(variants).map(|(t, &v)| t.variants[v as usize].name.as_str()).collect();
+                json!({ "id": id, "variants": values })
+            }
+            Token::Legendary { id, index } => json!({ "id": id, "legendary": model.legendaries[index].name }),
+        };
+        if i > 0 {
+            out.extend_from_slice(b",\n");
+        }
+        out.extend_from_slice(serde_json::to_string(&line).unwrap_or_default().as_bytes());
+    }
+    out.extend_from_slice(b"\n]}\n");
+    out
+}

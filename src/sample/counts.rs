@@ -40,20 +40,30 @@ struct Rules {
 }
 
 fn dist(c: u64, (lo, hi): (u64, u64)) -> u64 {
-    if c < lo {
-        lo - c
-    } else if c > hi {
-        c - hi
-    } else {
-        0
-    }
+    lo.saturating_sub(c) + c.saturating_sub(hi)
 }
 
 /// Finds signature counts satisfying every `count` and capacity, starting from
 /// `n` (tokens per signature) and moving as few tokens as it can. `feasible[s]`
 /// says whether a token can have signature `s`; `cap[s]` bounds its tokens.
-pub fn repair(model: &Model, plan: &Plan, mut n: Vec<u64>, feasible: &[bool], cap: &[u64]) -> Result<Vec<u64>, SampleError> {
+///
+/// `group[s]` is the group of `s` (see [`Plan::group`]) and `group_cap[g]` the
+/// unique combinations the strata of group `g` share: their tokens together
+/// may not exceed it.
+pub fn repair(
+    model: &Model,
+    plan: &Plan,
+    mut n: Vec<u64>,
+    feasible: &[bool],
+    cap: &[u64],
+    group: &[usize],
+    group_cap: &[u64],
+) -> Result<Vec<u64>, SampleError> {
     let s_count = n.len();
+    let mut in_group = vec![0u64; group_cap.len()];
+    for s in 0..s_count {
+        in_group[group[s]] += n[s];
+    }
     let classes: Vec<Vec<usize>> = (0..s_count).map(|s| plan.classes(s)).collect();
     let rules = Rules {
         member: model
@@ -67,14 +77,14 @@ pub fn repair(model: &Model, plan: &Plan, mut n: Vec<u64>, feasible: &[bool], ca
             .collect(),
         bounds: model.counts.iter().map(|r| (r.min, r.max)).collect(),
     };
-    let mut c: Vec<u64> =
-        rules.member.iter().map(|m| (0..s_count).filter(|&s| m[s]).map(|s| n[s]).sum()).collect();
-    let total_v = |c: &[u64], n: &[u64]| -> u64 {
+    let mut c: Vec<u64> = rules.member.iter().map(|m| (0..s_count).filter(|&s| m[s]).map(|s| n[s]).sum()).collect();
+    let total_v = |c: &[u64], n: &[u64], in_group: &[u64]| -> u64 {
         c.iter().zip(&rules.bounds).map(|(&x, &b)| dist(x, b)).sum::<u64>()
             + n.iter().zip(cap).map(|(&x, &k)| x.saturating_sub(k)).sum::<u64>()
+            + in_group.iter().zip(group_cap).map(|(&x, &k)| x.saturating_sub(k)).sum::<u64>()
     };
     // V after moving `a` tokens from `s` to `t`, relative to now.
-    let delta = |c: &[u64], n: &[u64], s: usize, t: usize, a: u64| -> i128 {
+    let delta = |c: &[u64], n: &[u64], in_group: &[u64], s: usize, t: usize, a: u64| -> i128 {
         let mut d: i128 = 0;
         for (r, m) in rules.member.iter().enumerate() {
             let new = match (m[s], m[t]) {
@@ -87,12 +97,17 @@ pub fn repair(model: &Model, plan: &Plan, mut n: Vec<u64>, feasible: &[bool], ca
         let over = |x: u64, k: u64| i128::from(x.saturating_sub(k));
         d += over(n[s] - a, cap[s]) - over(n[s], cap[s]);
         d += over(n[t] + a, cap[t]) - over(n[t], cap[t]);
+        let (gs, gt) = (group[s], group[t]);
+        if gs != gt {
+            d += over(in_group[gs] - a, group_cap[gs]) - over(in_group[gs], group_cap[gs]);
+            d += over(in_group[gt] + a, group_cap[gt]) - over(in_group[gt], group_cap[gt]);
+        }
         d
     };
     let differing = |s: usize, t: usize| classes[s].iter().zip(&classes[t]).filter(|(a, b)| a != b).count();
     let restrict = s_count > 256;
     let mut guard = 0u64;
-    while total_v(&c, &n) > 0 {
+    while total_v(&c, &n, &in_group) > 0 {
         guard += 1;
         let mut best: Option<(i128, usize, usize, usize)> = None;
         for s in (0..s_count).filter(|&s| n[s] > 0) {
@@ -101,7 +116,7 @@ pub fn repair(model: &Model, plan: &Plan, mut n: Vec<u64>, feasible: &[bool], ca
                 if restrict && diff > 2 {
                     continue;
                 }
-                let d = delta(&c, &n, s, t, 1);
+                let d = delta(&c, &n, &in_group, s, t, 1);
                 if d < 0 && best.is_none_or(|(bd, bdiff, bs, bt)| (d, diff, s, t) < (bd, bdiff, bs, bt)) {
                     best = Some((d, diff, s, t));
                 }
@@ -112,7 +127,7 @@ pub fn repair(model: &Model, plan: &Plan, mut n: Vec<u64>, feasible: &[bool], ca
         let (mut lo, mut hi) = (1u64, n[s]);
         while lo < hi {
             let mid = lo + (hi - lo).div_ceil(2);
-            if delta(&c, &n, s, t, mid) < delta(&c, &n, s, t, mid - 1) {
+            if delta(&c, &n, &in_group, s, t, mid) < delta(&c, &n, &in_group, s, t, mid - 1) {
                 lo = mid;
             } else {
                 hi = mid - 1;
@@ -128,23 +143,35 @@ pub fn repair(model: &Model, plan: &Plan, mut n: Vec<u64>, feasible: &[bool], ca
         }
         n[s] -= a;
         n[t] += a;
+        in_group[group[s]] -= a;
+        in_group[group[t]] += a;
         if guard > 1_000_000 {
             break;
         }
     }
-    if total_v(&c, &n) == 0 {
+    if total_v(&c, &n, &in_group) == 0 {
         return Ok(n);
     }
     let violated: Vec<usize> = (0..model.counts.len()).filter(|&r| dist(c[r], rules.bounds[r]) > 0).collect();
     let over: Vec<usize> = (0..s_count).filter(|&s| n[s] > cap[s]).collect();
     let detail = if violated.is_empty() {
-        let s = over.first().copied().unwrap_or(0);
-        format!(
-            "the counts leave {} tokens {} but only {} unique combinations have that",
-            n[s],
-            super::describe_signature(model, plan, s),
-            cap[s]
-        )
+        match over.first() {
+            Some(&s) => format!(
+                "the counts leave {} tokens {} but only {} unique combinations have that",
+                n[s],
+                super::describe_signature(model, plan, s),
+                cap[s]
+            ),
+            None => {
+                let s = (0..s_count).find(|&s| in_group[group[s]] > group_cap[group[s]]).unwrap_or(0);
+                format!(
+                    "the counts leave {} tokens {} (whatever the other counted traits) but only {} unique combinations have that",
+                    in_group[group[s]],
+                    super::describe_group(model, plan, s),
+                    group_cap[group[s]]
+                )
+            }
+        }
     } else {
         let parts: Vec<String> = violated
             .iter()
@@ -155,5 +182,8 @@ pub fn repair(model: &Model, plan: &Plan, mut n: Vec<u64>, feasible: &[bool], ca
             .collect();
         format!("with the other counts holding, {}", parts.join(" and "))
     };
-    Err(SampleError::CountsConflict { rules: if violated.is_empty() { (0..model.counts.len()).collect() } else { violated }, detail })
+    Err(SampleError::CountsConflict {
+        rules: if violated.is_empty() { (0..model.counts.len()).collect() } else { violated },
+        detail,
+    })
 }

@@ -140,7 +140,9 @@ impl Tokens {
         let mut generated = self.generated().peekable();
         let mut legendaries = self.legendaries.iter().copied().peekable();
         std::iter::from_fn(move || match (generated.peek(), legendaries.peek()) {
-            (Some(&(g, _)), Some(&(l, _))) if l < g => legendaries.next().map(|(id, index)| Token::Legendary { id, index }),
+            (Some(&(g, _)), Some(&(l, _))) if l < g => {
+                legendaries.next().map(|(id, index)| Token::Legendary { id, index })
+            }
             (Some(_), _) => generated.next().map(|(id, variants)| Token::Generated { id, variants }),
             (None, Some(_)) => legendaries.next().map(|(id, index)| Token::Legendary { id, index }),
             (None, None) => None,
@@ -209,14 +211,8 @@ impl std::error::Error for SampleError {}
 impl SampleError {
     /// The error as diagnostics pointing into the model's source.
     pub fn to_diagnostics(&self, model: &Model) -> Vec<Diagnostic> {
-        let first_span = || {
-            model
-                .unique
-                .first()
-                .or(Some(&0))
-                .and_then(|&t| model.traits.get(t))
-                .map_or(Span::new(0, 0), |t| t.span)
-        };
+        let first_span =
+            || model.unique.first().or(Some(&0)).and_then(|&t| model.traits.get(t)).map_or(Span::new(0, 0), |t| t.span);
         let d = match self {
             SampleError::Empty { traits } => Diagnostic::new(Code::SizeInfeasible, first_span(), self.to_string())
                 .label("no valid combination")
@@ -226,15 +222,18 @@ impl SampleError {
                 .help("split dense rule sets, or reduce the number of counted variants"),
             SampleError::CountsConflict { rules, .. } => {
                 let span = rules.first().and_then(|&r| model.counts.get(r)).map_or(first_span(), |r| r.span);
-                let mut d = Diagnostic::new(Code::CountInfeasible, span, self.to_string()).label("cannot hold with the others");
+                let mut d =
+                    Diagnostic::new(Code::CountInfeasible, span, self.to_string()).label("cannot hold with the others");
                 for r in rules.iter().skip(1).filter_map(|&r| model.counts.get(r)) {
                     d = d.with_label(r.span, "involved");
                 }
                 d.help("loosen one of these counts, lower `size`, or allow more combinations")
             }
-            SampleError::UniqueExhausted { .. } => Diagnostic::new(Code::SizeInfeasible, first_span(), self.to_string())
-                .label("tokens are unique on these traits")
-                .help("lower `size`, loosen the rules or counts, or make fewer traits unique"),
+            SampleError::UniqueExhausted { .. } => {
+                Diagnostic::new(Code::SizeInfeasible, first_span(), self.to_string())
+                    .label("tokens are unique on these traits")
+                    .help("lower `size`, loosen the rules or counts, or make fewer traits unique")
+            }
         };
         vec![d]
     }
@@ -249,7 +248,8 @@ pub(crate) fn describe_signature(model: &Model, plan: &Plan, sig: usize) -> Stri
         .map(|(&class, c)| {
             let name = &model.traits[c.trait_id].name;
             if class == 0 {
-                let vs: Vec<&str> = c.variants.iter().map(|&v| model.traits[c.trait_id].variants[v].name.as_str()).collect();
+                let vs: Vec<&str> =
+                    c.variants.iter().map(|&v| model.traits[c.trait_id].variants[v].name.as_str()).collect();
                 format!("without `{name}.{}`", vs.join("`/`"))
             } else {
                 format!("with `{name}.{}`", model.traits[c.trait_id].variants[c.variants[class - 1]].name)
@@ -257,6 +257,19 @@ pub(crate) fn describe_signature(model: &Model, plan: &Plan, sig: usize) -> Stri
         })
         .collect();
     parts.join(", ")
+}
+
+/// A signature's classes on unique counted traits only, for messages.
+pub(crate) fn describe_group(model: &Model, plan: &Plan, sig: usize) -> String {
+    let g = plan.group(model, sig);
+    let full = describe_signature(model, plan, g);
+    let keep: Vec<&str> = full
+        .split(", ")
+        .zip(&plan.counted)
+        .filter(|(_, c)| model.unique.contains(&c.trait_id))
+        .map(|(p, _)| p)
+        .collect();
+    keep.join(", ")
 }
 
 /// Names of traits, for messages.
@@ -335,7 +348,12 @@ impl<'a> Drawer<'a> {
         self.local.extend(c.traits.iter().map(|&t| row[t]));
         let keys = &plan.keys;
         let traits = &c.traits;
-        let ok = compiled.sampler.draw_from(fixed, &mut self.local, |v| keys[traits[v]].uniform(id, attempt), &mut self.scratch);
+        let ok = compiled.sampler.draw_from(
+            fixed,
+            &mut self.local,
+            |v| keys[traits[v]].uniform(id, attempt),
+            &mut self.scratch,
+        );
         for (&t, &v) in c.traits.iter().zip(&self.local) {
             row[t] = v;
         }
@@ -375,6 +393,8 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
     let mut sigs: Vec<usize> = vec![0; g];
     let s_count = plan.signatures;
     let caps = capacities(plan);
+    let groups: Vec<usize> = (0..s_count).map(|s| plan.group(model, s)).collect();
+    let group_caps = group_capacities(plan, &groups);
     let feasible: Vec<bool> = (0..s_count).map(|s| (0..n_comp).all(|ci| plan.compiled(ci, s).is_some())).collect();
     if !plan.counted.is_empty() {
         sigs.par_iter_mut().zip(variants.par_chunks(t.max(1))).for_each(|(s, row)| *s = plan.signature(row));
@@ -382,7 +402,7 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
         for &s in &sigs {
             n[s] += 1;
         }
-        let target = counts::repair(model, plan, n.clone(), &feasible, &caps)?;
+        let target = counts::repair(model, plan, n.clone(), &feasible, &caps, &groups, &group_caps)?;
         let key = StreamKey::new(seed, "count repair", "");
         // Rows leaving each signature: lowest priority first.
         let mut by_sig: Vec<Vec<(u64, usize)>> = vec![Vec::new(); s_count];
@@ -445,8 +465,14 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
         let pool_key = StreamKey::new(seed, "unique pool", "");
         let mut pools: Vec<Option<Pool>> = (0..s_count).map(|_| None).collect();
         let mut tried_pool = vec![false; s_count];
+        let mut in_group = vec![0u64; s_count];
         for s in 0..s_count {
-            if n[s] > 0 && n[s].saturating_mul(2) > caps[s] && caps[s] <= unique::POOL_LIMIT {
+            in_group[groups[s]] += n[s];
+        }
+        for s in 0..s_count {
+            let scarce =
+                n[s].saturating_mul(2) > caps[s] || in_group[groups[s]].saturating_mul(2) > group_caps[groups[s]];
+            if n[s] > 0 && scarce && caps[s] <= unique::POOL_LIMIT {
                 tried_pool[s] = true;
                 pools[s] = Pool::build(model, plan, s, &pool_key);
             }
@@ -455,7 +481,17 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
         let mut combination = vec![0u32; model.unique.len()];
         let mut d = Drawer::new(plan);
         let mut taken = vec![0u64; s_count];
-        for row in 0..g {
+        // Scarcest strata first (they have the fewest combinations to choose
+        // from), then by id: strata of one group share combinations.
+        let mut rows: Vec<usize> = (0..g).collect();
+        if s_count > 1 {
+            let scarcity = |s: usize| (u128::from(n[s]), u128::from(caps[s].max(1)));
+            rows.sort_by(|&a, &b| {
+                let ((na, ca), (nb, cb)) = (scarcity(sigs[a]), scarcity(sigs[b]));
+                (nb * ca).cmp(&(na * cb)).then(sigs[a].cmp(&sigs[b])).then(a.cmp(&b))
+            });
+        }
+        for row in rows {
             let s = sigs[row];
             let id = ids[row];
             let values = &mut variants[row * t..(row + 1) * t];
@@ -534,6 +570,26 @@ impl Drawer<'_> {
     }
 }
 
+/// Unique combinations shared by each group (indexed by group id).
+fn group_capacities(plan: &Plan, groups: &[usize]) -> Vec<u64> {
+    let mut out = vec![0u64; plan.signatures];
+    for (s, &g) in groups.iter().enumerate() {
+        let mut cap: u128 = 1;
+        for (ci, c) in plan.components.iter().enumerate() {
+            match plan.compiled(ci, s) {
+                None => {
+                    cap = 0;
+                    break;
+                }
+                Some(m) if !c.unique.is_empty() => cap = cap.saturating_mul(m.group_capacity.upper()),
+                Some(_) => {}
+            }
+        }
+        out[g] = out[g].max(u64::try_from(cap).unwrap_or(u64::MAX));
+    }
+    out
+}
+
 /// Unique combinations per global signature (saturating; upper bounds when not exact).
 fn capacities(plan: &Plan) -> Vec<u64> {
     (0..plan.signatures)
@@ -554,7 +610,7 @@ fn capacities(plan: &Plan) -> Vec<u64> {
 /// Exact predicted share of every variant of every trait under the rules
 /// (the law of one token, before `count` and `unique`), per trait in model order.
 pub fn predicted_shares(model: &Model) -> Result<Vec<Vec<f64>>, SampleError> {
-    let plan = Plan::new(model)?;
+    let plan = Plan::build(model, false)?;
     Ok(shares_of_plan(model, &plan))
 }
 

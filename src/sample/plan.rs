@@ -15,6 +15,8 @@
 //! first: that lets the uniqueness stage enumerate, weigh and fix the unique
 //! part of a token before drawing the rest.
 
+use rayon::prelude::*;
+
 use crate::check::feasibility::{budget as count_budget, network};
 use crate::check::{Model, TraitId};
 use crate::solve::{self, Budget, Count, Factor, Network, Sampler, SolveError, WeightedModel};
@@ -42,6 +44,11 @@ pub struct Compiled {
     pub unique_first: bool,
     /// Unique projections (assignments of the component's unique traits) with positive mass.
     pub capacity: Count,
+    /// Unique projections compatible with the classes of the counted traits
+    /// that are themselves unique (the others left free): the combinations
+    /// this stratum shares with the strata that differ only on counted traits
+    /// outside `unique`.
+    pub group_capacity: Count,
 }
 
 /// A connected component of the rule graph.
@@ -83,6 +90,12 @@ pub const MAX_SIGNATURES: usize = 1 << 14;
 impl Plan {
     /// Compiles `model`.
     pub fn new(model: &Model) -> Result<Plan, SampleError> {
+        Plan::build(model, true)
+    }
+
+    /// Compiles `model`; without `strata`, only the unconditioned
+    /// distributions (enough for shares, not for counts).
+    pub fn build(model: &Model, strata: bool) -> Result<Plan, SampleError> {
         let net = network(model);
         let n = net.domains.len();
         // Union-find over factor scopes.
@@ -107,14 +120,14 @@ impl Plan {
         let mut groups: Vec<Vec<TraitId>> = Vec::new();
         let mut index_of_root = vec![usize::MAX; n];
         let mut place = vec![(0, 0); n];
-        for t in 0..n {
+        for (t, slot) in place.iter_mut().enumerate() {
             let r = root(&mut parent, t);
             if index_of_root[r] == usize::MAX {
                 index_of_root[r] = groups.len();
                 groups.push(Vec::new());
             }
             let c = index_of_root[r];
-            place[t] = (c, groups[c].len());
+            *slot = (c, groups[c].len());
             groups[c].push(t);
         }
 
@@ -137,7 +150,9 @@ impl Plan {
         }
         if signatures > MAX_SIGNATURES {
             return Err(SampleError::TooComplex {
-                what: format!("the `count` rules split tokens into {signatures} classes (at most {MAX_SIGNATURES} are supported)"),
+                what: format!(
+                    "the `count` rules split tokens into {signatures} classes (at most {MAX_SIGNATURES} are supported)"
+                ),
             });
         }
 
@@ -151,33 +166,44 @@ impl Plan {
             }
             let unique: Vec<usize> = model.unique.iter().filter(|&&t| place[t].0 == ci).map(|&t| place[t].1).collect();
             let my_counted: Vec<usize> = (0..counted.len()).filter(|&i| place[counted[i].trait_id].0 == ci).collect();
-            let base = compile(&local, &unique, model, traits)?
-                .ok_or_else(|| SampleError::Empty { traits: traits.iter().map(|&t| model.traits[t].name.clone()).collect() })?;
+            let base = compile(&local, &unique, model, traits)?.ok_or_else(|| SampleError::Empty {
+                traits: traits.iter().map(|&t| model.traits[t].name.clone()).collect(),
+            })?;
             let radix: Vec<usize> = my_counted.iter().map(|&i| counted[i].variants.len() + 1).collect();
             let total: usize = radix.iter().product();
-            let mut strata = Vec::with_capacity(total);
-            for sig in 0..total {
-                if my_counted.is_empty() {
-                    strata.push(None);
-                    break;
-                }
-                let mut net_sig = local.clone();
-                let mut rest = sig;
-                for (k, &i) in my_counted.iter().enumerate() {
-                    let class = rest % radix[k];
-                    rest /= radix[k];
-                    let c = &counted[i];
-                    let var = place[c.trait_id].1;
-                    let mask: Vec<f64> = (0..net.domains[c.trait_id])
-                        .map(|x| {
-                            let cls = c.variants.iter().position(|&v| v == x).map_or(0, |p| p + 1);
-                            if cls == class { 1.0 } else { 0.0 }
-                        })
-                        .collect();
-                    net_sig.push(Factor::unary(var, mask));
-                }
-                strata.push(compile(&net_sig, &unique, model, traits)?);
-            }
+            let strata: Vec<Option<Compiled>> = if my_counted.is_empty() || !strata {
+                vec![None]
+            } else {
+                (0..total)
+                    .into_par_iter()
+                    .map(|sig| {
+                        let mut net_sig = local.clone();
+                        let mut net_group = local.clone();
+                        let mut rest = sig;
+                        for (k, &i) in my_counted.iter().enumerate() {
+                            let class = rest % radix[k];
+                            rest /= radix[k];
+                            let c = &counted[i];
+                            let var = place[c.trait_id].1;
+                            let mask: Vec<f64> = (0..net.domains[c.trait_id])
+                                .map(|x| {
+                                    let cls = c.variants.iter().position(|&v| v == x).map_or(0, |p| p + 1);
+                                    if cls == class { 1.0 } else { 0.0 }
+                                })
+                                .collect();
+                            if unique.contains(&var) {
+                                net_group.push(Factor::unary(var, mask.clone()));
+                            }
+                            net_sig.push(Factor::unary(var, mask));
+                        }
+                        let mut compiled = compile(&net_sig, &unique, model, traits)?;
+                        if let Some(c) = compiled.as_mut() {
+                            c.group_capacity = projections(&net_group, &unique);
+                        }
+                        Ok(compiled)
+                    })
+                    .collect::<Result<_, SampleError>>()?
+            };
             components.push(Component { traits: traits.clone(), unique, counted: my_counted, base, strata });
         }
         let keys = model.traits.iter().map(|t| StreamKey::new(&model.settings.seed, "trait", &t.name)).collect();
@@ -198,6 +224,22 @@ impl Plan {
             mult *= c.variants.len() + 1;
         }
         sig
+    }
+
+    /// The group of a global signature: its classes on counted traits that are
+    /// `unique` (the others zeroed). Strata of one group may share unique
+    /// combinations; strata of different groups never do.
+    pub fn group(&self, model: &Model, sig: usize) -> usize {
+        let mut g = 0;
+        let mut mult = 1;
+        for (i, (class, c)) in self.classes(sig).into_iter().zip(&self.counted).enumerate() {
+            let _ = i;
+            if model.unique.contains(&c.trait_id) {
+                g += class * mult;
+            }
+            mult *= c.variants.len() + 1;
+        }
+        g
     }
 
     /// The classes of a global signature.
@@ -229,18 +271,24 @@ impl Plan {
     /// (`None`: no token of the component has it).
     pub fn compiled(&self, ci: usize, sig: usize) -> Option<&Compiled> {
         let c = &self.components[ci];
-        if c.counted.is_empty() { Some(&c.base) } else { c.strata[self.local_signature(ci, sig)].as_ref() }
+        if c.counted.is_empty() {
+            Some(&c.base)
+        } else {
+            c.strata.get(self.local_signature(ci, sig)).and_then(Option::as_ref)
+        }
     }
 }
 
 /// Compiles one component distribution; `None` when it is empty.
-fn compile(net: &Network, unique: &[usize], model: &Model, traits: &[TraitId]) -> Result<Option<Compiled>, SampleError> {
+fn compile(
+    net: &Network,
+    unique: &[usize],
+    model: &Model,
+    traits: &[TraitId],
+) -> Result<Option<Compiled>, SampleError> {
     let budget = Budget::default();
     let too_complex = |e: SolveError| SampleError::TooComplex {
-        what: format!(
-            "the rules tying {} are too dense to sample exactly ({e})",
-            super::trait_names(model, traits)
-        ),
+        what: format!("the rules tying {} are too dense to sample exactly ({e})", super::trait_names(model, traits)),
     };
     let (model_w, unique_first) = match WeightedModel::compile_with_last(net, &[], &budget, unique) {
         Ok(m) => (m, true),
@@ -254,10 +302,15 @@ fn compile(net: &Network, unique: &[usize], model: &Model, traits: &[TraitId]) -
     };
     let sampler = model_w.sampler();
     let unique_first = unique_first && sampler.steps().iter().take(unique.len()).all(|s| unique.contains(&s.var));
-    let capacity = if unique.is_empty() {
+    let capacity = projections(net, unique);
+    Ok(Some(Compiled { model: model_w, sampler, unique_first, capacity, group_capacity: capacity }))
+}
+
+/// Number of assignments of `unique` with positive mass (1 when there are none).
+fn projections(net: &Network, unique: &[usize]) -> Count {
+    if unique.is_empty() {
         Count::Exact(1)
     } else {
         solve::count(net, unique, &count_budget()).unwrap_or(Count::Bounds { lower: 0, upper: u128::MAX })
-    };
-    Ok(Some(Compiled { model: model_w, sampler, unique_first, capacity }))
+    }
 }

@@ -82,6 +82,11 @@ fn pack(radix: &[u128], combination: &[u32]) -> u128 {
     combination.iter().zip(radix).map(|(&v, &m)| u128::from(v) * m).sum()
 }
 
+/// One component's combination (values in step order) and its log-probability.
+type Entry = (Vec<u32>, f64);
+/// A depth-first frame: depth, options with probabilities, next option, log-probability so far.
+type Frame = (usize, Vec<(u32, f64)>, usize, f64);
+
 /// The unique combinations of one stratum in successive-sampling order.
 #[derive(Debug)]
 pub struct Pool {
@@ -99,7 +104,7 @@ impl Pool {
     pub fn build(model: &Model, plan: &Plan, sig: usize, key: &StreamKey) -> Option<Pool> {
         let width = model.unique.len();
         // Per component: its combinations (local unique values in step order) and log-probabilities.
-        let mut parts: Vec<(Vec<usize>, Vec<(Vec<u32>, f64)>)> = Vec::new();
+        let mut parts: Vec<(Vec<usize>, Vec<Entry>)> = Vec::new();
         let mut total: u64 = 1;
         for (ci, c) in plan.components.iter().enumerate() {
             if c.unique.is_empty() {
@@ -110,11 +115,11 @@ impl Pool {
                 return None;
             }
             let steps = &compiled.sampler.steps()[..c.unique.len()];
-            let mut list: Vec<(Vec<u32>, f64)> = Vec::new();
+            let mut list: Vec<Entry> = Vec::new();
             let mut assignment = vec![0u32; c.traits.len()];
             let mut scratch = Vec::new();
             // Depth-first over the unique steps.
-            let mut stack: Vec<(usize, Vec<(u32, f64)>, usize, f64)> = Vec::new();
+            let mut stack: Vec<Frame> = Vec::new();
             let total0 = steps[0].conditional(&assignment, &mut scratch);
             stack.push((0, normalise(&scratch, total0), 0, 0.0));
             while let Some((depth, options, next, logp)) = stack.last_mut() {
@@ -141,10 +146,8 @@ impl Pool {
                 return None;
             }
             // Global position (in `Model::unique`) of each step's trait.
-            let positions: Vec<usize> = steps
-                .iter()
-                .map(|s| model.unique.iter().position(|&t| t == c.traits[s.var]).unwrap_or(0))
-                .collect();
+            let positions: Vec<usize> =
+                steps.iter().map(|s| model.unique.iter().position(|&t| t == c.traits[s.var]).unwrap_or(0)).collect();
             parts.push((positions, list));
         }
         let total = total as usize;
@@ -179,7 +182,8 @@ impl Pool {
         let mut order: Vec<u32> = (0..total as u32).collect();
         order.sort_by(|&a, &b| {
             keys[a as usize].total_cmp(&keys[b as usize]).then_with(|| {
-                values[a as usize * width..(a as usize + 1) * width].cmp(&values[b as usize * width..(b as usize + 1) * width])
+                values[a as usize * width..(a as usize + 1) * width]
+                    .cmp(&values[b as usize * width..(b as usize + 1) * width])
             })
         });
         Some(Pool { values, width, order, next: 0 })

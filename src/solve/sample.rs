@@ -26,7 +26,7 @@ use super::elim::strides;
 struct Input {
     /// Dense table over the input's local classes.
     table: Vec<f64>,
-    /// Offset contributed by each compact value of the step's variable.
+    /// Offset contributed by each refined class of the step's variable.
     own: Vec<usize>,
     /// For every other variable of the input: the variable and the offset
     /// contributed by each of its *original* values (0 for values that cannot occur).
@@ -42,6 +42,11 @@ pub struct SamplerStep {
     values: Vec<u32>,
     /// Weight of every compact value.
     weights: Vec<f64>,
+    /// Refined class of every compact value: every input is constant on a
+    /// class, so products are taken once per class.
+    class_of: Vec<u32>,
+    /// Number of refined classes.
+    classes: usize,
     inputs: Vec<Input>,
 }
 
@@ -51,15 +56,29 @@ impl SamplerStep {
     /// variable; only the variables of earlier steps are read), written to `out`.
     /// Returns the total.
     pub fn conditional(&self, assignment: &[u32], out: &mut Vec<(u32, f64)>) -> f64 {
-        out.clear();
-        out.extend(self.values.iter().zip(&self.weights).map(|(&v, &w)| (v, w)));
+        const STACK: usize = 16;
+        let mut small = [1.0f64; STACK];
+        let mut large = Vec::new();
+        let prod: &mut [f64] = if self.classes <= STACK {
+            &mut small[..self.classes]
+        } else {
+            large.resize(self.classes, 1.0);
+            &mut large
+        };
         for input in &self.inputs {
             let base: usize = input.others.iter().map(|(var, offs)| offs[assignment[*var] as usize]).sum();
-            for (slot, &own) in out.iter_mut().zip(&input.own) {
-                slot.1 *= input.table[base + own];
+            for (p, &own) in prod.iter_mut().zip(&input.own) {
+                *p *= input.table[base + own];
             }
         }
-        out.iter().map(|s| s.1).sum()
+        out.clear();
+        let mut total = 0.0;
+        for ((&v, &w), &c) in self.values.iter().zip(&self.weights).zip(&self.class_of) {
+            let x = w * prod[c as usize];
+            total += x;
+            out.push((v, x));
+        }
+        total
     }
 
     /// Draws this step's variable by inverse CDF from `u` in `[0, 1)`,
@@ -146,13 +165,13 @@ impl WeightedModel {
             for &id in &step.inputs {
                 let f = &self.engine.factors[id];
                 let st = strides(&f.shape.dims);
-                let mut own = vec![0usize; alive.len()];
+                let mut own = vec![0usize; step.layout.a_dim];
                 let mut others = Vec::new();
                 for (p, &u) in f.shape.vars.iter().enumerate() {
                     let map = &f.shape.maps[p];
                     if u == v {
-                        for (x, o) in own.iter_mut().enumerate() {
-                            *o = map[x] as usize * st[p];
+                        for (x, &r) in step.a_map.iter().enumerate() {
+                            own[r as usize] = map[x] as usize * st[p];
                         }
                     } else {
                         let mut offs = vec![0usize; domains[u]];
@@ -168,6 +187,8 @@ impl WeightedModel {
                 var: v,
                 values: alive.iter().map(|&x| x as u32).collect(),
                 weights: self.weights[v].clone(),
+                class_of: step.a_map.clone(),
+                classes: step.layout.a_dim,
                 inputs,
             });
         }

@@ -1,0 +1,209 @@
+//! Rendering: compositing and PNG encoding of 1024 × 1024 tokens made of 8
+//! layers of antialiased art with alpha, as in the measurements.
+//!
+//! The layer set is generated here, reproducibly (seeded ChaCha): an opaque
+//! textured background and 7 traits of 4 variants each, every variant a few
+//! soft-edged, outlined, shaded blobs covering 20–60 % of the canvas. It is
+//! written as PNGs under Cargo's benchmark temp folder and loaded through
+//! [`Renderer::new`] like a real collection.
+//!
+//! `cargo bench --bench render` measures compositing per image and encoding
+//! per image at each level, and prints bytes per image.
+//! `DROPC_BENCH_SURVEY=1 cargo bench --bench render` also prints a table of
+//! png-crate deflate levels × filters (time and size), the measurement the
+//! compression levels were chosen from.
+
+// Benchmarks may fail loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::fmt::Write;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use dropc::check::{check_text, Compression, DiskArt};
+use dropc::render::encode::{encode_png, encode_with};
+use dropc::render::{Image, Renderer};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const SIDE: u32 = 1024;
+const TRAITS: usize = 8;
+const VARIANTS: usize = 4;
+
+/// One straight-RGBA layer: `blobs` soft shaded ellipses with dark outlines.
+fn blob_layer(rng: &mut ChaCha8Rng, coverage: f64) -> Vec<u8> {
+    let n = SIDE as usize;
+    let mut rgba = vec![0u8; n * n * 4];
+    let blobs = rng.random_range(1..=3usize);
+    for _ in 0..blobs {
+        // Area of one ellipse ≈ coverage / blobs of the canvas.
+        let area = coverage / blobs as f64 * (n * n) as f64;
+        let aspect = rng.random_range(0.6..1.6f64);
+        let rx = (area / std::f64::consts::PI * aspect).sqrt();
+        let ry = (area / std::f64::consts::PI / aspect).sqrt();
+        let cx = rng.random_range(rx * 0.5..n as f64 - rx * 0.5);
+        let cy = rng.random_range(ry * 0.5..n as f64 - ry * 0.5);
+        let base = [rng.random_range(30..230u8), rng.random_range(30..230u8), rng.random_range(30..230u8)];
+        let soft = rng.random_bool(0.3);
+        let y0 = (cy - ry - 2.0).max(0.0) as usize;
+        let y1 = ((cy + ry + 2.0) as usize).min(n);
+        let x0 = (cx - rx - 2.0).max(0.0) as usize;
+        let x1 = ((cx + rx + 2.0) as usize).min(n);
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let dx = (x as f64 + 0.5 - cx) / rx;
+                let dy = (y as f64 + 0.5 - cy) / ry;
+                let r = (dx * dx + dy * dy).sqrt();
+                // Distance to the edge in pixels (approximately).
+                let edge = (1.0 - r) * rx.min(ry);
+                let alpha = if soft { (edge / 40.0).clamp(0.0, 1.0) } else { (edge + 0.5).clamp(0.0, 1.0) };
+                if alpha <= 0.0 {
+                    continue;
+                }
+                // Shading: lighter top-left, a painted texture, a dark outline.
+                let shade = 1.0 - 0.35 * (dx + dy + 1.4).clamp(0.0, 2.8) / 2.8;
+                let texture = 1.0 + 0.04 * ((x as f64 * 0.11).sin() * (y as f64 * 0.07).cos());
+                let outline = if !soft && edge < 6.0 { 0.25 } else { 1.0 };
+                let c = base.map(|v| (f64::from(v) * shade * texture * outline).clamp(0.0, 255.0));
+                let i = (y * n + x) * 4;
+                let a = alpha;
+                let da = f64::from(rgba[i + 3]) / 255.0;
+                let oa = a + da * (1.0 - a);
+                for k in 0..3 {
+                    let d = f64::from(rgba[i + k]);
+                    rgba[i + k] = ((c[k] * a + d * da * (1.0 - a)) / oa).round() as u8;
+                }
+                rgba[i + 3] = (oa * 255.0).round() as u8;
+            }
+        }
+    }
+    rgba
+}
+
+/// An opaque textured gradient.
+fn background(rng: &mut ChaCha8Rng) -> Vec<u8> {
+    let n = SIDE as usize;
+    let a = [rng.random_range(0..255u8), rng.random_range(0..255u8), rng.random_range(0..255u8)].map(f64::from);
+    let b = [rng.random_range(0..255u8), rng.random_range(0..255u8), rng.random_range(0..255u8)].map(f64::from);
+    let mut rgba = Vec::with_capacity(n * n * 4);
+    for y in 0..n {
+        for x in 0..n {
+            let t = (x + y) as f64 / (2 * n) as f64;
+            let grain = 3.0 * ((x as f64 * 0.05).sin() + (y as f64 * 0.031).cos());
+            for k in 0..3 {
+                rgba.push((a[k] * (1.0 - t) + b[k] * t + grain).clamp(0.0, 255.0).round() as u8);
+            }
+            rgba.push(255);
+        }
+    }
+    rgba
+}
+
+/// Writes the layer set and its `.drop`; returns the project folder.
+fn project() -> PathBuf {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("render-bench");
+    let marker = root.join("bench.drop");
+    let mut drop = format!("collection \"Bench\" {{ size 100  canvas {SIDE} x {SIDE} }}\n");
+    for t in 0..TRAITS {
+        let vs: Vec<String> = (0..VARIANTS).map(|v| format!("V{v}: 1")).collect();
+        let _ = writeln!(drop, "trait T{t} < {} >", vs.join(", "));
+    }
+    if std::fs::read_to_string(&marker).is_ok_and(|d| d == drop) {
+        return root;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(1024);
+    for t in 0..TRAITS {
+        let dir = root.join(format!("layers/T{t}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for v in 0..VARIANTS {
+            let coverage = rng.random_range(0.2..0.6);
+            let rgba = if t == 0 { background(&mut rng) } else { blob_layer(&mut rng, coverage) };
+            let image = Image::from_raw(SIDE, SIDE, rgba).unwrap();
+            std::fs::write(dir.join(format!("V{v}.png")), encode_png(&image, Compression::Fast).unwrap()).unwrap();
+        }
+    }
+    std::fs::write(&marker, drop).unwrap();
+    root
+}
+
+fn tokens() -> Vec<Vec<usize>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    (0..16).map(|_| (0..TRAITS).map(|_| rng.random_range(0..VARIANTS)).collect()).collect()
+}
+
+fn renderer() -> Renderer {
+    let root = project();
+    let text = std::fs::read_to_string(root.join("bench.drop")).unwrap();
+    let model = check_text(&text, &DiskArt { root: root.clone() }).model.expect("bench model");
+    Renderer::new(&model, &root).unwrap()
+}
+
+fn survey(images: &[Image]) {
+    println!("\nencode survey ({} images of {SIDE}x{SIDE}): ms per image, KiB per image", images.len());
+    let mut settings: Vec<(String, png::DeflateCompression)> =
+        vec![("fdeflate".into(), png::DeflateCompression::FdeflateUltraFast)];
+    settings.extend((1..=9).map(|l| (format!("zlib {l}"), png::DeflateCompression::Level(l))));
+    let filters = [
+        ("none", png::Filter::NoFilter),
+        ("sub", png::Filter::Sub),
+        ("up", png::Filter::Up),
+        ("paeth", png::Filter::Paeth),
+        ("adaptive", png::Filter::Adaptive),
+    ];
+    for (name, deflate) in &settings {
+        let mut line = format!("{name:>9}");
+        for (fname, filter) in filters {
+            let start = Instant::now();
+            let bytes: usize = images.iter().map(|i| encode_with(i, *deflate, filter).unwrap().len()).sum();
+            let ms = start.elapsed().as_secs_f64() * 1000.0 / images.len() as f64;
+            let _ = write!(line, "  {fname} {ms:6.1} ms {:5} KiB", bytes / images.len() / 1024);
+        }
+        println!("{line}");
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let start = Instant::now();
+    let renderer = renderer();
+    println!("layers loaded in {:.0} ms, {} MiB of layer pixels", start.elapsed().as_secs_f64() * 1000.0, renderer.layer_bytes() >> 20);
+    let tokens = tokens();
+    let images: Vec<Image> = tokens.iter().map(|t| renderer.render(t).unwrap()).collect();
+
+    let mut group = c.benchmark_group("render");
+    group.sample_size(20);
+    let mut i = 0;
+    let mut out = Image::new(0, 0);
+    group.bench_function("composite 1024x1024, 8 layers", |b| {
+        b.iter(|| {
+            i = (i + 1) % tokens.len();
+            renderer.render_into(black_box(&tokens[i]), &mut out).unwrap();
+            black_box(&out);
+        })
+    });
+    let src: Vec<u8> = (0..SIDE * SIDE).flat_map(|i| [i as u8, (i >> 8) as u8, 77, (i % 251) as u8]).collect();
+    let mut dst: Vec<u8> = (0..SIDE * SIDE).flat_map(|i| [(i >> 3) as u8, 20, (i >> 11) as u8, 255]).collect();
+    group.bench_function("source-over kernel, 1M pixels", |b| {
+        b.iter(|| dropc::render::blend::over(black_box(&mut dst), black_box(&src)))
+    });
+    for (name, level) in [("fast", Compression::Fast), ("balanced", Compression::Balanced), ("small", Compression::Small)] {
+        let bytes: usize = images.iter().map(|img| encode_png(img, level).unwrap().len()).sum();
+        println!("encode {name}: {} KiB per image", bytes / images.len() / 1024);
+        let mut i = 0;
+        group.bench_function(format!("encode {name}"), |b| {
+            b.iter(|| {
+                i = (i + 1) % images.len();
+                black_box(encode_png(black_box(&images[i]), level).unwrap())
+            })
+        });
+    }
+    group.finish();
+
+    if std::env::var_os("DROPC_BENCH_SURVEY").is_some() {
+        survey(&images[..4]);
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

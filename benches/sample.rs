@@ -1,0 +1,103 @@
+//! Benchmarks of the sampler and of `simulate`'s computation: 10,000 tokens
+//! of the rich example, and 1,000,000 tokens of a generated collection of 12
+//! traits × 30 variants with 100 rules, `unique` and 5 counts. (The rich
+//! example is unique on all its traits here and its counts scaled by 50.)
+//!
+//! `DROPC_BENCH_ONCE=1 cargo bench --bench sample` samples the million once
+//! and exits (for measuring peak memory with `/usr/bin/time -v`).
+
+// Tests and benchmarks may fail loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::hint::black_box;
+
+use criterion::Criterion;
+use dropc::check::{Model, NoArt, check_text};
+
+/// splitmix64, so the benchmark does not depend on `rand`.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// 12 traits × 30 variants (weights 1..=50), 100 rules (half `forbid`, half
+/// `require` with two alternatives), `unique` (all traits), 5 counts.
+pub fn million_text() -> String {
+    let mut rng = Rng(2026);
+    let mut text = String::from("collection \"Million\" { size 1000000 canvas 8 x 8 seed \"bench\" }\n");
+    for t in 0..12 {
+        let vs: Vec<String> = (0..30).map(|v| format!("v{v}: {}", 1 + rng.below(50))).collect();
+        text += &format!("trait T{t} < {} >\n", vs.join(", "));
+    }
+    let mut rules = 0;
+    while rules < 100 {
+        let (a, b) = (rng.below(12), rng.below(12));
+        if a == b {
+            continue;
+        }
+        let (x, y, z) = (rng.below(30), rng.below(30), rng.below(30));
+        if rules % 2 == 0 {
+            text += &format!("forbid T{a}.v{x} with T{b}.v{y}\n");
+        } else {
+            text += &format!("require T{a}.v{x} -> T{b}.v{y} | T{b}.v{z}\n");
+        }
+        rules += 1;
+    }
+    text +=
+        "count T0.v0 >= 40000\ncount T1.v1 <= 20000\ncount T2.v2 = 30000\ncount T3.v3 >= 10000\ncount T4.v4 <= 50000\n";
+    text
+}
+
+fn model(text: &str) -> Model {
+    let checked = check_text(text, &NoArt);
+    checked.model.unwrap_or_else(|| panic!("{:#?}", checked.diagnostics))
+}
+
+fn benches(c: &mut Criterion) {
+    let apes =
+        model(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/neon-apes/apes.drop")).unwrap());
+    let mut apes10k = apes.clone();
+    apes10k.settings.size = 10_000;
+    // 10,000 tokens need more than the 3180 combinations of the file's
+    // `unique by`: unique on every trait instead.
+    apes10k.unique = (0..apes10k.traits.len()).collect();
+    apes10k.counts.iter_mut().for_each(|r| {
+        r.min *= 50;
+        r.max = (r.max * 50).min(10_000);
+    });
+    let million = model(&million_text());
+    let mut group = c.benchmark_group("sample");
+    group.sample_size(10);
+    group.bench_function("apes_10k", |b| b.iter(|| black_box(dropc::sample(&apes10k, "bench").unwrap())));
+    group.bench_function("million_12x30_100_rules_unique_5_counts", |b| {
+        b.iter(|| black_box(dropc::sample(&million, "bench").unwrap()))
+    });
+    group.bench_function("simulate_million", |b| {
+        b.iter(|| black_box(dropc::sample::predicted_shares(&million).unwrap()))
+    });
+    group.finish();
+}
+
+fn main() {
+    if std::env::var_os("DROPC_BENCH_ONCE").is_some() {
+        let start = std::time::Instant::now();
+        let m = model(&million_text());
+        let checked_at = start.elapsed();
+        let tokens = dropc::sample(&m, "bench").unwrap();
+        eprintln!("check {:?}, sample {:?}, {} tokens", checked_at, start.elapsed() - checked_at, tokens.len());
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    benches(&mut c);
+    c.final_summary();
+}

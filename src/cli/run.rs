@@ -1,0 +1,176 @@
+//! `dropc run FILE [-o DIR] [--jobs N] [--no-images]`: sample the collection
+//! and publish it: `images/<id>.png` (and `images/<W>x<H>/<id>.png` for every
+//! extra size), `metadata/<id>.json` and `tokens.json`. Every file is written
+//! atomically (temporary file, then rename); output bytes do not depend on
+//! `--jobs`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::{EXIT_INPUT, EXIT_USAGE, Format, RunArgs, colour_stderr, report_width};
+use dropc::SourceFile;
+use dropc::check::{ArtStore, Checked, DiskArt, Model, NoArt, check_text};
+use dropc::diagnostic::{Diagnostic, Style, render_human, to_json};
+
+/// A checked file: its model (when it has no errors) and source.
+pub(super) struct Loaded {
+    pub checked: Checked,
+    pub source: SourceFile,
+}
+
+/// Reads and checks `path`; on failure returns the exit code to use.
+pub(super) fn load(path: &Path, no_art: bool) -> Result<Loaded, ExitCode> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        eprintln!("error: cannot read `{}`: {e}", path.display());
+        ExitCode::from(EXIT_USAGE)
+    })?;
+    let root = path.parent().map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
+    let disk = DiskArt { root };
+    let art: &dyn ArtStore = if no_art { &NoArt } else { &disk };
+    let checked = check_text(&text, art);
+    Ok(Loaded { checked, source: SourceFile::new(path.display().to_string(), text) })
+}
+
+/// Prints diagnostics in `format` (JSON: one document on stdout).
+pub(super) fn report(diagnostics: &[Diagnostic], source: &SourceFile, format: Format) {
+    match format {
+        Format::Json => {
+            let json: Vec<_> = diagnostics.iter().map(|d| to_json(d, source)).collect();
+            let text = format!("{:#}\n", serde_json::json!({ "diagnostics": json }));
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        }
+        Format::Human => {
+            let style = if colour_stderr() { Style::Colour } else { Style::Plain };
+            let _ = write!(std::io::stderr().lock(), "{}", render_human(diagnostics, source, style, report_width()));
+        }
+    }
+}
+
+/// The model of a loaded file, or the exit code after printing its errors.
+pub(super) fn model_or_report(loaded: &Loaded, format: Format) -> Result<&Model, ExitCode> {
+    match &loaded.checked.model {
+        Some(m) if !loaded.checked.has_errors() => Ok(m),
+        _ => {
+            report(&loaded.checked.diagnostics, &loaded.source, format);
+            Err(ExitCode::from(EXIT_INPUT))
+        }
+    }
+}
+
+/// Runs `dropc run`.
+pub fn run(args: &RunArgs) -> ExitCode {
+    let loaded = match load(&args.file, args.no_art) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let model = match model_or_report(&loaded, Format::Human) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let warnings: Vec<Diagnostic> = loaded.checked.diagnostics.clone();
+    if !warnings.is_empty() {
+        report(&warnings, &loaded.source, Format::Human);
+    }
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot start worker threads: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let seed = model.settings.seed.clone();
+    let tokens = match pool.install(|| dropc::sample(model, &seed)) {
+        Ok(t) => t,
+        Err(e) => {
+            report(&e.to_diagnostics(model), &loaded.source, Format::Human);
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
+    let dir: PathBuf = args
+        .output
+        .clone()
+        .unwrap_or_else(|| args.file.parent().map_or_else(|| PathBuf::from("out"), |p| p.join("out")));
+    let written = pool.install(|| {
+        std::fs::create_dir_all(&dir)?;
+        dropc::publish::write_metadata(model, &tokens, &dir)?;
+        dropc::publish::write_atomic(&dir.join("tokens.json"), &dropc::publish::tokens_json(model, &tokens, &seed))
+    });
+    if let Err(e) = written {
+        eprintln!("error: cannot write to `{}`: {e}", dir.display());
+        return ExitCode::from(EXIT_USAGE);
+    }
+    if args.no_images {
+        eprintln!("{}: wrote metadata of {} tokens to `{}`", loaded.source.name, tokens.len(), dir.display());
+        return ExitCode::SUCCESS;
+    }
+    let root = args.file.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let started = std::time::Instant::now();
+    match pool.install(|| render_images(model, &tokens, &root, &dir)) {
+        Ok(count) => {
+            let seconds = started.elapsed().as_secs_f64();
+            eprintln!(
+                "{}: wrote {} tokens to `{}` ({count} images in {seconds:.1} s, {:.0} images/s)",
+                loaded.source.name,
+                tokens.len(),
+                dir.display(),
+                count as f64 / seconds.max(1e-9),
+            );
+            ExitCode::SUCCESS
+        }
+        Err(RunError::Art(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_INPUT)
+        }
+        Err(RunError::Io(e)) => {
+            eprintln!("error: cannot write images to `{}`: {e}", dir.display());
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// Why rendering stopped.
+enum RunError {
+    /// The art is wrong (missing, corrupt, wrong size): the input's fault.
+    Art(dropc::RenderError),
+    /// The output folder could not be written.
+    Io(std::io::Error),
+}
+
+/// Renders every token (and every extra size) into `dir/images`, in
+/// parallel; returns the number of files written.
+fn render_images(model: &Model, tokens: &dropc::Tokens, root: &Path, dir: &Path) -> Result<usize, RunError> {
+    use rayon::prelude::*;
+    let renderer = dropc::Renderer::new(model, root).map_err(RunError::Art)?;
+    let settings = &model.settings;
+    let images = dir.join("images");
+    std::fs::create_dir_all(&images).map_err(RunError::Io)?;
+    for (w, h) in &settings.sizes {
+        std::fs::create_dir_all(images.join(format!("{w}x{h}"))).map_err(RunError::Io)?;
+    }
+    let all: Vec<dropc::sample::Token<'_>> = tokens.iter().collect();
+    let written: Vec<usize> = all
+        .par_iter()
+        .map(|token| {
+            let image = match *token {
+                dropc::sample::Token::Generated { variants, .. } => {
+                    let variants: Vec<usize> = variants.iter().map(|&v| v as usize).collect();
+                    renderer.render(&variants)
+                }
+                dropc::sample::Token::Legendary { index, .. } => renderer.render_legendary(index),
+            }
+            .map_err(RunError::Art)?;
+            let id = token.id();
+            let png = dropc::render::encode_png(&image, settings.compression).map_err(RunError::Art)?;
+            dropc::publish::write_atomic(&images.join(format!("{id}.png")), &png).map_err(RunError::Io)?;
+            for &(w, h) in &settings.sizes {
+                let resized = dropc::render::resize(&image, (w, h), settings.resize);
+                let png = dropc::render::encode_png(&resized, settings.compression).map_err(RunError::Art)?;
+                dropc::publish::write_atomic(&images.join(format!("{w}x{h}")).join(format!("{id}.png")), &png)
+                    .map_err(RunError::Io)?;
+            }
+            Ok(1 + settings.sizes.len())
+        })
+        .collect::<Result<_, RunError>>()?;
+    Ok(written.iter().sum())
+}

@@ -1,0 +1,123 @@
+//! `dropc simulate` and `dropc run --no-images` through the real binary.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::process::Command;
+
+fn dropc(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dropc")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap()
+}
+
+const EXAMPLES: [&str; 3] =
+    ["examples/neon-apes/apes.drop", "examples/pixel-pets/pets.drop", "examples/solana-sprites/sprites.drop"];
+
+#[test]
+fn simulate_json_has_shares_and_combinations() {
+    for file in EXAMPLES {
+        let out = dropc(&["simulate", file, "--format", "json"]);
+        assert_eq!(out.status.code(), Some(0), "{file}: {}", String::from_utf8_lossy(&out.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let traits = doc["traits"].as_array().unwrap();
+        assert!(!traits.is_empty());
+        for t in traits {
+            let vs = t["variants"].as_array().unwrap();
+            let sum: f64 = vs.iter().map(|v| v["predicted"].as_f64().unwrap()).sum();
+            assert!((sum - 1.0).abs() < 1e-9, "{file}: {}", t["name"]);
+            let declared: f64 = vs.iter().map(|v| v["declared"].as_f64().unwrap()).sum();
+            assert!((declared - 1.0).abs() < 1e-9);
+        }
+        assert!(doc["combinations"].as_u64().unwrap() > 0, "{file}");
+    }
+}
+
+#[test]
+fn simulate_human_flags_distorted_variants() {
+    let out = dropc(&["simulate", "examples/neon-apes/apes.drop"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Gold") && text.contains('!'), "{text}");
+    assert!(text.contains("count Headwear.Crown = 8: can hold"), "{text}");
+}
+
+#[test]
+fn simulate_reports_errors_with_exit_1() {
+    let dir = std::env::temp_dir().join(format!("dropc-sim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.drop");
+    std::fs::write(&file, "collection \"B\" { size 10 canvas 8 x 8 }\ntrait A < x: 1 >\n").unwrap();
+    let out = dropc(&["simulate", file.to_str().unwrap(), "--no-art", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["diagnostics"][0]["code"].as_str().unwrap().contains("size_infeasible"));
+}
+
+#[test]
+fn run_no_images_writes_identical_metadata_whatever_the_jobs() {
+    for file in EXAMPLES {
+        let base = std::env::temp_dir().join(format!("dropc-run-{}-{}", std::process::id(), file.replace('/', "_")));
+        let (a, b) = (base.join("a"), base.join("b"));
+        for (dir, jobs) in [(&a, "1"), (&b, "4")] {
+            let out = dropc(&["run", file, "--no-images", "-o", dir.to_str().unwrap(), "--jobs", jobs]);
+            assert_eq!(out.status.code(), Some(0), "{file}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let model = dropc::check::check_text(
+            &std::fs::read_to_string(format!("{}/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap(),
+            &dropc::check::NoArt,
+        )
+        .model
+        .unwrap();
+        let s = &model.settings;
+        for id in s.first_id..s.first_id + s.size {
+            let name = format!("metadata/{id}.json");
+            let x = std::fs::read(a.join(&name)).unwrap();
+            assert_eq!(x, std::fs::read(b.join(&name)).unwrap(), "{file} {name}");
+            let doc: serde_json::Value = serde_json::from_slice(&x).unwrap();
+            assert!(doc["name"].is_string() && doc["image"].as_str().unwrap().contains(&id.to_string()));
+            for attr in doc["attributes"].as_array().unwrap() {
+                assert_ne!(attr["value"], "none");
+                assert!(attr["trait_type"] != "Shadow", "hidden traits stay out of metadata");
+            }
+        }
+        assert_eq!(std::fs::read(a.join("tokens.json")).unwrap(), std::fs::read(b.join("tokens.json")).unwrap());
+        let _ = std::fs::remove_dir_all(&base);
+    }
+}
+
+#[test]
+fn run_renders_every_token_identically_whatever_the_jobs() {
+    let base = std::env::temp_dir().join(format!("dropc-run-images-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let (a, b) = (base.join("a"), base.join("b"));
+    for (dir, jobs) in [(&a, "1"), (&b, "2")] {
+        let out = dropc(&["run", "examples/pixel-pets/pets.drop", "-o", dir.to_str().unwrap(), "--jobs", jobs]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let mut files = 0;
+    for sub in ["images", "images/512x512", "metadata"] {
+        let mut names: Vec<_> = std::fs::read_dir(a.join(sub)).unwrap().flatten().map(|e| e.file_name()).collect();
+        names.sort();
+        let pngs = names.iter().filter(|n| n.to_string_lossy().ends_with(".png") || n.to_string_lossy().ends_with(".json")).count();
+        assert_eq!(pngs, 64, "{sub}: one file per token");
+        for name in names.iter().filter(|n| !a.join(sub).join(n).is_dir()) {
+            files += 1;
+            assert_eq!(std::fs::read(a.join(sub).join(name)).unwrap(), std::fs::read(b.join(sub).join(name)).unwrap(), "{sub}/{name:?}");
+        }
+    }
+    assert_eq!(files, 3 * 64);
+    // Canvas size, the extra size, and an sRGB chunk.
+    for (path, size) in [(a.join("images/1.png"), 32), (a.join("images/512x512/1.png"), 512)] {
+        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
+        let reader = decoder.read_info().unwrap();
+        let info = reader.info();
+        assert_eq!((info.width, info.height), (size, size));
+        assert!(info.srgb.is_some(), "{path:?} has an sRGB chunk");
+    }
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+#[test]
+fn run_into_an_unwritable_folder_is_an_io_error() {
+    let out = dropc(&["run", "examples/pixel-pets/pets.drop", "-o", "/proc/dropc-cannot-write-here"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
+}
