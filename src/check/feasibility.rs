@@ -349,7 +349,11 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
     if model.forbids.len() + model.requires.len() <= PRECISE_RULE_LIMIT {
         let per_rule = network_per_rule(model);
         let (rule_comps, rule_component_of) = components(model, &per_rule);
-        report_idle_rules(model, &per_rule, &rule_comps, &rule_component_of, &possible, &budget, diagnostics);
+        // Components too dense to count exactly would make one count per
+        // rule slow: those get the cheap test.
+        let exact: Vec<bool> = counts.iter().map(|c| c.exact().is_some()).collect();
+        let cheap = |v: VariantId| !exact[component_of[v.trait_id]];
+        report_idle_rules(model, &per_rule, &rule_comps, &rule_component_of, &possible, &budget, &cheap, diagnostics);
     } else {
         report_idle_rules_cheaply(model, &possible, diagnostics);
     }
@@ -487,9 +491,11 @@ fn report_idle_rules(
     component_of: &[usize],
     possible: &[Vec<bool>],
     budget: &Budget,
+    cheap: &dyn Fn(VariantId) -> bool,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let prior_factors = model.traits.len();
+    let is_possible = |v: VariantId| possible[v.trait_id][v.index];
     // Rules are tested last to first; a rule found redundant is dropped
     // before testing earlier ones, so that of two rules that each make the
     // other redundant only the later one is reported. Each test needs only
@@ -522,7 +528,11 @@ fn report_idle_rules(
         }
     };
     for (i, r) in model.requires.iter().enumerate().rev() {
-        let fires = violable(prior_factors + model.forbids.len() + i, &[(r.when.trait_id, r.when.index)], &r.alternatives);
+        let fires = if cheap(r.when) {
+            is_possible(r.when)
+        } else {
+            violable(prior_factors + model.forbids.len() + i, &[(r.when.trait_id, r.when.index)], &r.alternatives)
+        };
         if !fires {
             report(
                 r.span,
@@ -532,7 +542,11 @@ fn report_idle_rules(
         }
     }
     for (i, f) in model.forbids.iter().enumerate().rev() {
-        let fires = violable(prior_factors + i, &[(f.a.trait_id, f.a.index), (f.b.trait_id, f.b.index)], &[]);
+        let fires = if cheap(f.a) {
+            is_possible(f.a) && is_possible(f.b)
+        } else {
+            violable(prior_factors + i, &[(f.a.trait_id, f.a.index), (f.b.trait_id, f.b.index)], &[])
+        };
         if !fires {
             report(
                 f.span,
