@@ -353,7 +353,8 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
         // rule slow: those get the cheap test.
         let exact: Vec<bool> = counts.iter().map(|c| c.exact().is_some()).collect();
         let cheap = |v: VariantId| !exact[component_of[v.trait_id]];
-        report_idle_rules(model, &per_rule, &rule_comps, &rule_component_of, &possible, &budget, &cheap, diagnostics);
+        let graph = RuleGraph { net: &per_rule, comps: &rule_comps, component_of: &rule_component_of };
+        report_idle_rules(model, &graph, &possible, &budget, &cheap, diagnostics);
     } else {
         report_idle_rules_cheaply(model, &possible, diagnostics);
     }
@@ -484,17 +485,23 @@ fn rules_on(model: &Model, v: VariantId) -> Vec<crate::syntax::Span> {
 }
 
 /// Warns about `forbid`, `require` and `when` rules that never change anything.
+/// The per-rule factor graph and its components.
+struct RuleGraph<'a> {
+    net: &'a Network,
+    comps: &'a [Component],
+    component_of: &'a [usize],
+}
+
 fn report_idle_rules(
     model: &Model,
-    net: &Network,
-    comps: &[Component],
-    component_of: &[usize],
+    graph: &RuleGraph<'_>,
     possible: &[Vec<bool>],
     budget: &Budget,
     cheap: &dyn Fn(VariantId) -> bool,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let prior_factors = model.traits.len();
+    let RuleGraph { net, comps, component_of } = *graph;
     let is_possible = |v: VariantId| possible[v.trait_id][v.index];
     // Rules are tested last to first; a rule found redundant is dropped
     // before testing earlier ones, so that of two rules that each make the
