@@ -202,38 +202,15 @@ impl Component {
     }
 }
 
-/// Splits the network into connected components (union-find on scopes).
+/// Splits the network into its connected components.
 fn components(model: &Model, net: &Network) -> (Vec<Component>, Vec<usize>) {
-    let n = net.domains.len();
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn root(parent: &mut [usize], mut x: usize) -> usize {
-        while parent[x] != x {
-            parent[x] = parent[parent[x]];
-            x = parent[x];
-        }
-        x
-    }
-    for f in &net.factors {
-        if let Some((&first, rest)) = f.scope.split_first() {
-            for &other in rest {
-                let (a, b) = (root(&mut parent, first), root(&mut parent, other));
-                if a != b {
-                    parent[a.max(b)] = a.min(b);
-                }
-            }
-        }
-    }
-    let mut index_of_root = vec![usize::MAX; n];
-    let mut comps: Vec<Component> = Vec::new();
-    let mut component_of = vec![0; n];
-    for (t, component) in component_of.iter_mut().enumerate() {
-        let r = root(&mut parent, t);
-        if index_of_root[r] == usize::MAX {
-            index_of_root[r] = comps.len();
-            comps.push(Component { traits: Vec::new(), factors: Vec::new(), net: Network::new(Vec::new()), unique: Vec::new() });
-        }
-        *component = index_of_root[r];
-        comps[index_of_root[r]].traits.push(t);
+    let component_of = net.components();
+    let count = component_of.iter().max().map_or(0, |m| m + 1);
+    let mut comps: Vec<Component> = (0..count)
+        .map(|_| Component { traits: Vec::new(), factors: Vec::new(), net: Network::new(Vec::new()), unique: Vec::new() })
+        .collect();
+    for (t, &c) in component_of.iter().enumerate() {
+        comps[c].traits.push(t);
     }
     for (g, f) in net.factors.iter().enumerate() {
         if let Some(&first) = f.scope.first() {

@@ -98,35 +98,14 @@ impl Plan {
     pub fn build(model: &Model, strata: bool) -> Result<Plan, SampleError> {
         let net = network(model);
         let n = net.domains.len();
-        // Union-find over factor scopes.
-        let mut parent: Vec<usize> = (0..n).collect();
-        fn root(parent: &mut [usize], mut x: usize) -> usize {
-            while parent[x] != x {
-                parent[x] = parent[parent[x]];
-                x = parent[x];
-            }
-            x
-        }
-        for f in &net.factors {
-            if let Some((&first, rest)) = f.scope.split_first() {
-                for &other in rest {
-                    let (a, b) = (root(&mut parent, first), root(&mut parent, other));
-                    if a != b {
-                        parent[a.max(b)] = a.min(b);
-                    }
-                }
-            }
-        }
+        let component_of = net.components();
         let mut groups: Vec<Vec<TraitId>> = Vec::new();
-        let mut index_of_root = vec![usize::MAX; n];
         let mut place = vec![(0, 0); n];
         for (t, slot) in place.iter_mut().enumerate() {
-            let r = root(&mut parent, t);
-            if index_of_root[r] == usize::MAX {
-                index_of_root[r] = groups.len();
+            let c = component_of[t];
+            if c == groups.len() {
                 groups.push(Vec::new());
             }
-            let c = index_of_root[r];
             *slot = (c, groups[c].len());
             groups[c].push(t);
         }

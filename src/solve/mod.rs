@@ -136,6 +136,43 @@ impl Network {
         self.factors.push(factor);
     }
 
+    /// Connected components of the factor graph: for every variable the
+    /// index of its component, components numbered in order of their lowest
+    /// variable (so the numbering is deterministic).
+    pub fn components(&self) -> Vec<usize> {
+        let n = self.domains.len();
+        let mut parent: Vec<usize> = (0..n).collect();
+        fn root(parent: &mut [usize], mut x: usize) -> usize {
+            while parent[x] != x {
+                parent[x] = parent[parent[x]];
+                x = parent[x];
+            }
+            x
+        }
+        for f in &self.factors {
+            if let Some((&first, rest)) = f.scope.split_first() {
+                for &other in rest {
+                    let (a, b) = (root(&mut parent, first), root(&mut parent, other));
+                    if a != b {
+                        parent[a.max(b)] = a.min(b);
+                    }
+                }
+            }
+        }
+        let mut index_of_root = vec![usize::MAX; n];
+        let mut next = 0;
+        (0..n)
+            .map(|v| {
+                let r = root(&mut parent, v);
+                if index_of_root[r] == usize::MAX {
+                    index_of_root[r] = next;
+                    next += 1;
+                }
+                index_of_root[r]
+            })
+            .collect()
+    }
+
     /// Checks scopes, table lengths and entries of every factor.
     pub fn validate(&self) -> Result<(), SolveError> {
         for (i, f) in self.factors.iter().enumerate() {
