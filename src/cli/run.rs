@@ -149,6 +149,7 @@ fn render_images(model: &Model, tokens: &dropc::Tokens, root: &Path, dir: &Path)
         std::fs::create_dir_all(images.join(format!("{w}x{h}"))).map_err(RunError::Io)?;
     }
     let all: Vec<dropc::sample::Token<'_>> = tokens.iter().collect();
+    let progress = progress_bar(all.len() as u64);
     let written: Vec<usize> = all
         .par_iter()
         .map(|token| {
@@ -169,8 +170,32 @@ fn render_images(model: &Model, tokens: &dropc::Tokens, root: &Path, dir: &Path)
                 dropc::publish::write_atomic(&images.join(format!("{w}x{h}")).join(format!("{id}.png")), &png)
                     .map_err(RunError::Io)?;
             }
+            progress.inc(1);
             Ok(1 + settings.sizes.len())
         })
         .collect::<Result<_, RunError>>()?;
+    progress.finish_and_clear();
     Ok(written.iter().sum())
+}
+
+/// A progress bar with rate and ETA on a terminal; hidden otherwise (pipes,
+/// CI logs), so that scripts see only the final summary.
+fn progress_bar(tokens: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(tokens);
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} rendering [{bar:40}] {pos}/{len} tokens  {rate}  ETA {eta}",
+    )
+    .map(|s| {
+        s.progress_chars("=> ").with_key("rate", |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0} tokens/s", state.per_sec());
+        })
+    });
+    if let Ok(style) = style {
+        bar.set_style(style);
+    }
+    bar
 }
