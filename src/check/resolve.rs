@@ -158,7 +158,7 @@ impl<'a> Resolver<'a> {
             }
         }
         self.traits[id].folder = folder.clone();
-        self.repeated_options(&decl.options, &format!("trait `{}`", decl.name));
+        self.repeated_options(&decl.options, || format!("trait `{}`", decl.name));
 
         let mut names: HashMap<&str, Span> = HashMap::new();
         for v in &decl.variants {
@@ -175,7 +175,7 @@ impl<'a> Resolver<'a> {
             // An invalid weight is reported once; 1 keeps it from cascading into `unused_variant`.
             let weight = self.weight(&v.weight).unwrap_or(1.0);
             let mut variant_style = style;
-            self.repeated_options(&v.options, &format!("`{}.{}`", decl.name, v.name));
+            self.repeated_options(&v.options, || format!("`{}.{}`", decl.name, v.name));
             for option in &v.options {
                 if kind == TraitKind::MetadataOnly {
                     self.metadata_art(option.span, &decl.name.node, "rendering options");
@@ -223,7 +223,10 @@ impl<'a> Resolver<'a> {
     }
 
     /// Reports options given twice in one list (the last would silently win).
-    fn repeated_options(&mut self, options: &[Node<LayerOption>], whose: &str) {
+    fn repeated_options(&mut self, options: &[Node<LayerOption>], whose: impl Fn() -> String) {
+        if options.len() < 2 {
+            return;
+        }
         let mut seen: HashMap<&'static str, Span> = HashMap::new();
         for option in options {
             let key = match option.node {
@@ -234,7 +237,7 @@ impl<'a> Resolver<'a> {
             };
             if let Some(first) = seen.insert(key, option.span) {
                 self.push(
-                    Diagnostic::new(Code::DuplicateSetting, option.span, format!("`{key}` is given twice for {whose}"))
+                    Diagnostic::new(Code::DuplicateSetting, option.span, format!("`{key}` is given twice for {}", whose()))
                         .label("given again here")
                         .with_label(first, "first given here")
                         .help("keep one of them"),

@@ -7,6 +7,9 @@
 //! temporary file in the same folder, then a rename), so an interrupted run
 //! never leaves a half-written JSON document behind.
 
+pub mod provenance;
+pub mod rarity;
+
 use std::io::Write;
 use std::path::Path;
 

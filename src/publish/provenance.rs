@@ -1,0 +1,350 @@
+//! `provenance.json`: a commitment to the art before reveal.
+//!
+//! The recipe the largest collections publish (Bored Ape Yacht Club and its
+//! followers): hash every image with SHA-256, concatenate the lowercase hex
+//! digests in token-id order with no separator, and hash that string. The
+//! final hash can be published (or written on chain) before the images are;
+//! anyone can later recompute it from the revealed images and check that
+//! neither the art nor its order changed.
+//!
+//! The file lists every image's digest too, so a single image can be checked
+//! without rehashing the collection. Hashing streams files through the hasher:
+//! memory does not grow with the image size or the collection.
+//!
+//! [`summary_json`] is the other half of the audit trail, `collection.json`:
+//! what went in (the `.drop` source and every art file, by SHA-256, with the
+//! seed and the dropc version) and what came out (how many tokens drew each
+//! variant), so a published collection can be reproduced and checked.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::check::{Art, Model};
+use crate::sample::Tokens;
+use crate::syntax::TraitKind;
+
+/// A SHA-256 digest.
+pub type Sha256Digest = [u8; 32];
+
+/// Lowercase hexadecimal of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}
+
+/// SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> Sha256Digest {
+    Sha256::digest(bytes).into()
+}
+
+/// SHA-256 of `bytes`, as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&sha256(bytes))
+}
+
+/// SHA-256 of the file at `path`, read in chunks.
+pub fn sha256_file(path: &Path) -> std::io::Result<Sha256Digest> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(buffer.get(..n).unwrap_or_default());
+    }
+    Ok(hasher.finalize().into())
+}
+
+/// One image of `provenance.json`.
+#[derive(Serialize)]
+struct Image {
+    id: u64,
+    sha256: String,
+}
+
+/// The document, fields in this order.
+#[derive(Serialize)]
+struct Provenance {
+    algorithm: &'static str,
+    images: Vec<Image>,
+    concatenated: String,
+    provenance: String,
+}
+
+/// `provenance.json` from each image's digest. Images are put in id order
+/// (whatever the order given); the result is
+/// `{"algorithm": "sha256", "images": [{"id", "sha256"}], "concatenated",
+/// "provenance"}` where `provenance` is the SHA-256 of `concatenated`.
+pub fn provenance_json_from_digests(digests: &[(u64, Sha256Digest)]) -> Vec<u8> {
+    let mut sorted: Vec<&(u64, Sha256Digest)> = digests.iter().collect();
+    sorted.sort_by_key(|(id, _)| *id);
+    let images: Vec<Image> = sorted.iter().map(|(id, d)| Image { id: *id, sha256: hex(d) }).collect();
+    let concatenated: String = images.iter().map(|i| i.sha256.as_str()).collect();
+    let provenance = sha256_hex(concatenated.as_bytes());
+    let doc = Provenance { algorithm: "sha256", images, concatenated, provenance };
+    // Strings and integers only: serialisation cannot fail.
+    let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+/// `provenance.json` from the bytes of every image (see
+/// [`provenance_json_from_digests`]).
+pub fn provenance_json<B: AsRef<[u8]>>(images: &[(u64, B)]) -> Vec<u8> {
+    let digests: Vec<(u64, Sha256Digest)> = images.iter().map(|(id, b)| (*id, sha256(b.as_ref()))).collect();
+    provenance_json_from_digests(&digests)
+}
+
+/// `provenance.json` from the image files (see
+/// [`provenance_json_from_digests`]), each streamed through the hasher.
+pub fn provenance_json_from_files<P: AsRef<Path>>(images: &[(u64, P)]) -> std::io::Result<Vec<u8>> {
+    let digests = images
+        .iter()
+        .map(|(id, path)| Ok((*id, sha256_file(path.as_ref())?)))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    Ok(provenance_json_from_digests(&digests))
+}
+
+/// Every art file the model reads (variants' files and legendaries' images),
+/// relative to the `.drop` file's folder, sorted, each once: the list to hash
+/// for [`summary_json`].
+pub fn art_paths(model: &Model) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = model
+        .traits
+        .iter()
+        .flat_map(|t| &t.variants)
+        .flat_map(|v| match &v.art {
+            Art::Files(files) => files.iter().map(|f| f.path.clone()).collect(),
+            Art::Empty | Art::Derived { .. } => Vec::new(),
+        })
+        .chain(model.legendaries.iter().map(|l| l.image.clone()))
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+/// A variant and how many generated tokens drew it.
+#[derive(Serialize)]
+struct VariantCount<'a> {
+    name: &'a str,
+    count: u64,
+}
+
+/// A trait's realised counts, variants in declaration order.
+#[derive(Serialize)]
+struct TraitCounts<'a> {
+    name: &'a str,
+    kind: &'static str,
+    variants: Vec<VariantCount<'a>>,
+}
+
+/// A legendary and the id it was given.
+#[derive(Serialize)]
+struct LegendaryId<'a> {
+    name: &'a str,
+    id: u64,
+}
+
+/// The inputs' hashes.
+#[derive(Serialize)]
+struct Inputs {
+    source: String,
+    art: BTreeMap<String, String>,
+}
+
+/// `collection.json`, fields in this order.
+#[derive(Serialize)]
+struct Summary<'a> {
+    dropc_version: &'static str,
+    collection: &'a str,
+    seed: &'a str,
+    size: usize,
+    generated: usize,
+    traits: Vec<TraitCounts<'a>>,
+    legendaries: Vec<LegendaryId<'a>>,
+    inputs: Inputs,
+}
+
+/// `collection.json`: dropc version, collection name, seed, size (legendaries
+/// included), the realised count of every variant of every trait (in
+/// declaration order, zero counts included; hidden and metadata-only traits
+/// too; legendaries count for no variant), each legendary's id, and the
+/// SHA-256 of the `.drop` source and of every art file (path, with `/`
+/// separators, to hash; sorted by path). Pure: the caller reads the files.
+pub fn summary_json<P: AsRef<Path>, B: AsRef<[u8]>>(
+    model: &Model,
+    tokens: &Tokens,
+    seed: &str,
+    source: &[u8],
+    art: &[(P, B)],
+) -> Vec<u8> {
+    let mut counts: Vec<Vec<u64>> = model.traits.iter().map(|t| vec![0; t.variants.len()]).collect();
+    for (_, variants) in tokens.generated() {
+        for (trait_counts, &v) in counts.iter_mut().zip(variants) {
+            if let Some(n) = trait_counts.get_mut(v as usize) {
+                *n += 1;
+            }
+        }
+    }
+    let traits = model
+        .traits
+        .iter()
+        .zip(&counts)
+        .map(|(t, counts)| TraitCounts {
+            name: &t.name,
+            kind: match t.kind {
+                TraitKind::Visible => "visible",
+                TraitKind::Hidden => "hidden",
+                TraitKind::MetadataOnly => "metadata",
+            },
+            variants: t.variants.iter().zip(counts).map(|(v, &count)| VariantCount { name: &v.name, count }).collect(),
+        })
+        .collect();
+    let legendaries = tokens
+        .legendaries
+        .iter()
+        .filter_map(|&(id, index)| model.legendaries.get(index).map(|l| LegendaryId { name: &l.name, id }))
+        .collect();
+    let art = art
+        .iter()
+        .map(|(path, bytes)| {
+            let path: Vec<String> =
+                path.as_ref().components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+            (path.join("/"), sha256_hex(bytes.as_ref()))
+        })
+        .collect();
+    let doc = Summary {
+        dropc_version: env!("CARGO_PKG_VERSION"),
+        collection: &model.settings.name,
+        seed,
+        size: tokens.len(),
+        generated: tokens.ids.len(),
+        traits,
+        legendaries,
+        inputs: Inputs { source: sha256_hex(source), art },
+    };
+    // Strings, integers and maps with string keys: serialisation cannot fail.
+    let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EMPTY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    const ABC: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+    /// FIPS 180-2 / NIST test vectors.
+    #[test]
+    fn known_sha256_values() {
+        assert_eq!(sha256_hex(b""), EMPTY);
+        assert_eq!(sha256_hex(b"abc"), ABC);
+        assert_eq!(
+            sha256_hex(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        );
+    }
+
+    /// The document for two images given out of order; the provenance hash
+    /// was computed independently (`printf %s "$ABC$EMPTY" | sha256sum`).
+    #[test]
+    fn provenance_document() {
+        let bytes = provenance_json(&[(1u64, b"".as_slice()), (0, b"abc".as_slice())]);
+        let v: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+        assert_eq!(v["algorithm"], "sha256");
+        assert_eq!(v["images"][0]["id"], 0);
+        assert_eq!(v["images"][0]["sha256"], ABC);
+        assert_eq!(v["images"][1]["id"], 1);
+        assert_eq!(v["images"][1]["sha256"], EMPTY);
+        assert_eq!(v["concatenated"], format!("{ABC}{EMPTY}"));
+        assert_eq!(v["provenance"], PROVENANCE_ABC_EMPTY);
+        // Field order is fixed.
+        let text = String::from_utf8(bytes).expect("utf-8");
+        let at = |k: &str| text.find(&format!("\"{k}\"")).unwrap_or(usize::MAX);
+        assert!(at("algorithm") < at("images") && at("images") < at("concatenated"));
+        assert!(at("concatenated") < at("provenance"));
+    }
+
+    const PROVENANCE_ABC_EMPTY: &str = "17076dc047c0c18dc1ba5e0310336762a1db0b7daa275b1004887c2cca2c25b0";
+
+    /// Files hash like their bytes; a missing file is an error.
+    #[test]
+    fn files_hash_like_bytes() {
+        let dir = std::env::temp_dir().join(format!("dropc-provenance-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(dir.join("0.png"), &big).expect("write");
+        std::fs::write(dir.join("1.png"), b"abc").expect("write");
+        let from_files =
+            provenance_json_from_files(&[(0u64, dir.join("0.png")), (1, dir.join("1.png"))]).expect("hash files");
+        assert_eq!(from_files, provenance_json(&[(0u64, big.as_slice()), (1, b"abc".as_slice())]));
+        assert!(provenance_json_from_files(&[(2u64, dir.join("missing.png"))]).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    const DROP: &str = r#"collection "S" {
+    size 10
+    seed 3
+    canvas 4 x 4
+    layers "layers"
+    name "S #{id}"
+    description "d"
+    image "ipfs://x/{id}.png"
+}
+hidden trait Shadow < Soft: 1, Hard: 1 >
+trait Body < Ape: 3, Robot: 1, Ghost: 0 >
+metadata trait Mood < Calm: 1, Angry: 1 >
+legendary "The One" at 4 "legendaries/one.png" { Body: "Gold" }
+"#;
+
+    /// Counts add up per trait, zero-weight variants are listed with 0,
+    /// hashes are the inputs', and the output is deterministic.
+    #[test]
+    fn summary_document() {
+        let checked = crate::check_text(DROP, &crate::check::NoArt);
+        assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+        let model = checked.model.expect("model");
+        let tokens = crate::sample(&model, "3").expect("sample");
+        let paths = art_paths(&model);
+        assert!(paths.contains(&PathBuf::from("legendaries/one.png")));
+        let art = [(PathBuf::from("layers/Body/Ape.png"), b"abc".to_vec()), (PathBuf::from("a.png"), Vec::new())];
+        let bytes = summary_json(&model, &tokens, "3", b"abc", &art);
+        assert_eq!(bytes, summary_json(&model, &tokens, "3", b"abc", &art));
+        let v: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+        assert_eq!(v["dropc_version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(v["seed"], "3");
+        assert_eq!(v["size"], tokens.len());
+        assert_eq!(v["generated"], tokens.ids.len());
+        let traits = v["traits"].as_array().expect("traits");
+        assert_eq!(traits.len(), 3);
+        assert_eq!(traits[0]["kind"], "hidden");
+        assert_eq!(traits[2]["kind"], "metadata");
+        for t in traits {
+            let sum: u64 = t["variants"].as_array().expect("variants").iter().map(|v| v["count"].as_u64().unwrap_or(0)).sum();
+            assert_eq!(sum, tokens.ids.len() as u64);
+        }
+        assert_eq!(traits[1]["variants"][2]["name"], "Ghost");
+        assert_eq!(traits[1]["variants"][2]["count"], 0);
+        assert_eq!(v["legendaries"][0]["id"], 4);
+        assert_eq!(v["inputs"]["source"], ABC);
+        assert_eq!(v["inputs"]["art"]["layers/Body/Ape.png"], ABC);
+        assert_eq!(v["inputs"]["art"]["a.png"], EMPTY);
+        let text = String::from_utf8(bytes).expect("utf-8");
+        assert!(text.find("\"a.png\"") < text.find("\"layers/Body/Ape.png\""));
+        assert!(text.find("\"dropc_version\"") < text.find("\"inputs\""));
+    }
+}
