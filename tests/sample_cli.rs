@@ -104,6 +104,22 @@ fn run_renders_every_token_identically_whatever_the_jobs() {
         }
     }
     assert_eq!(files, 3 * 64);
+    // Provenance commits to the images as written; rarity ranks every token.
+    let provenance: serde_json::Value = serde_json::from_slice(&std::fs::read(a.join("provenance.json")).unwrap()).unwrap();
+    let images = provenance["images"].as_array().unwrap();
+    assert_eq!(images.len(), 64);
+    let first = dropc::publish::provenance::sha256_hex(&std::fs::read(a.join("images/1.png")).unwrap());
+    assert_eq!(images[0]["id"], 1);
+    assert_eq!(images[0]["sha256"], first.as_str());
+    let concatenated: String = images.iter().map(|i| i["sha256"].as_str().unwrap()).collect();
+    assert_eq!(provenance["concatenated"], concatenated.as_str());
+    assert_eq!(provenance["provenance"], dropc::publish::provenance::sha256_hex(concatenated.as_bytes()).as_str());
+    let rarity: serde_json::Value = serde_json::from_slice(&std::fs::read(a.join("rarity.json")).unwrap()).unwrap();
+    assert_eq!(rarity.as_array().unwrap().len(), 64);
+    assert_eq!(rarity[0]["rank"], 1);
+    for name in ["provenance.json", "rarity.json", "collection.json"] {
+        assert_eq!(std::fs::read(a.join(name)).unwrap(), std::fs::read(b.join(name)).unwrap(), "{name}");
+    }
     // Canvas size, the extra size, and an sRGB chunk.
     for (path, size) in [(a.join("images/1.png"), 32), (a.join("images/512x512/1.png"), 512)] {
         let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));

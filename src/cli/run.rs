@@ -1,6 +1,9 @@
 //! `dropc run FILE [-o DIR] [--jobs N] [--no-images]`: sample the collection
 //! and publish it: `images/<id>.png` (and `images/<W>x<H>/<id>.png` for every
-//! extra size), `metadata/<id>.json` and `tokens.json`. Every file is written
+//! extra size), `metadata/<id>.json`, `tokens.json`, `rarity.json`
+//! (OpenRarity), `provenance.json` (SHA-256 of every image and the
+//! provenance hash) and `collection.json` (realised counts, seed, version,
+//! input hashes). Every file is written
 //! atomically (temporary file, then rename); output bytes do not depend on
 //! `--jobs`.
 
@@ -91,10 +94,19 @@ pub fn run(args: &RunArgs) -> ExitCode {
         .output
         .clone()
         .unwrap_or_else(|| args.file.parent().map_or_else(|| PathBuf::from("out"), |p| p.join("out")));
+    let root = args.file.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let written = pool.install(|| {
         std::fs::create_dir_all(&dir)?;
         dropc::publish::write_metadata(model, &tokens, &dir)?;
-        dropc::publish::write_atomic(&dir.join("tokens.json"), &dropc::publish::tokens_json(model, &tokens, &seed))
+        dropc::publish::write_atomic(&dir.join("tokens.json"), &dropc::publish::tokens_json(model, &tokens, &seed))?;
+        dropc::publish::write_atomic(&dir.join("rarity.json"), &dropc::publish::rarity::rarity_json(model, &tokens))?;
+        // The collection summary records the hash of every input.
+        let art: Vec<(PathBuf, Vec<u8>)> = dropc::publish::provenance::art_paths(model)
+            .into_iter()
+            .filter_map(|p| std::fs::read(root.join(&p)).ok().map(|bytes| (p, bytes)))
+            .collect();
+        let summary = dropc::publish::provenance::summary_json(model, &tokens, &seed, loaded.source.text.as_bytes(), &art);
+        dropc::publish::write_atomic(&dir.join("collection.json"), &summary)
     });
     if let Err(e) = written {
         eprintln!("error: cannot write to `{}`: {e}", dir.display());
@@ -104,7 +116,6 @@ pub fn run(args: &RunArgs) -> ExitCode {
         eprintln!("{}: wrote metadata of {} tokens to `{}`", loaded.source.name, tokens.len(), dir.display());
         return ExitCode::SUCCESS;
     }
-    let root = args.file.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let started = std::time::Instant::now();
     match pool.install(|| render_images(model, &tokens, &root, &dir)) {
         Ok(count) => {
@@ -138,7 +149,8 @@ enum RunError {
 }
 
 /// Renders every token (and every extra size) into `dir/images`, in
-/// parallel; returns the number of files written.
+/// parallel, then `provenance.json` from the canvas-size images; returns the
+/// number of images written.
 fn render_images(model: &Model, tokens: &dropc::Tokens, root: &Path, dir: &Path) -> Result<usize, RunError> {
     use rayon::prelude::*;
     let renderer = dropc::Renderer::new(model, root).map_err(RunError::Art)?;
@@ -150,7 +162,7 @@ fn render_images(model: &Model, tokens: &dropc::Tokens, root: &Path, dir: &Path)
     }
     let all: Vec<dropc::sample::Token<'_>> = tokens.iter().collect();
     let progress = progress_bar(all.len() as u64);
-    let written: Vec<usize> = all
+    let written: Vec<(u64, dropc::publish::provenance::Sha256Digest)> = all
         .par_iter()
         .map(|token| {
             let image = match *token {
@@ -163,6 +175,7 @@ fn render_images(model: &Model, tokens: &dropc::Tokens, root: &Path, dir: &Path)
             .map_err(RunError::Art)?;
             let id = token.id();
             let png = dropc::render::encode_png(&image, settings.compression).map_err(RunError::Art)?;
+            let digest = dropc::publish::provenance::sha256(&png);
             dropc::publish::write_atomic(&images.join(format!("{id}.png")), &png).map_err(RunError::Io)?;
             for &(w, h) in &settings.sizes {
                 let resized = dropc::render::resize(&image, (w, h), settings.resize);
@@ -171,11 +184,13 @@ fn render_images(model: &Model, tokens: &dropc::Tokens, root: &Path, dir: &Path)
                     .map_err(RunError::Io)?;
             }
             progress.inc(1);
-            Ok(1 + settings.sizes.len())
+            Ok((id, digest))
         })
         .collect::<Result<_, RunError>>()?;
     progress.finish_and_clear();
-    Ok(written.iter().sum())
+    let provenance = dropc::publish::provenance::provenance_json_from_digests(&written);
+    dropc::publish::write_atomic(&dir.join("provenance.json"), &provenance).map_err(RunError::Io)?;
+    Ok(written.len() * (1 + settings.sizes.len()))
 }
 
 /// A progress bar with rate and ETA on a terminal; hidden otherwise (pipes,

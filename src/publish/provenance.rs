@@ -109,10 +109,8 @@ pub fn provenance_json<B: AsRef<[u8]>>(images: &[(u64, B)]) -> Vec<u8> {
 /// `provenance.json` from the image files (see
 /// [`provenance_json_from_digests`]), each streamed through the hasher.
 pub fn provenance_json_from_files<P: AsRef<Path>>(images: &[(u64, P)]) -> std::io::Result<Vec<u8>> {
-    let digests = images
-        .iter()
-        .map(|(id, path)| Ok((*id, sha256_file(path.as_ref())?)))
-        .collect::<std::io::Result<Vec<_>>>()?;
+    let digests =
+        images.iter().map(|(id, path)| Ok((*id, sha256_file(path.as_ref())?))).collect::<std::io::Result<Vec<_>>>()?;
     Ok(provenance_json_from_digests(&digests))
 }
 
@@ -297,7 +295,7 @@ mod tests {
     }
 
     const DROP: &str = r#"collection "S" {
-    size 10
+    size 7
     seed 3
     canvas 4 x 4
     layers "layers"
@@ -334,7 +332,8 @@ legendary "The One" at 4 "legendaries/one.png" { Body: "Gold" }
         assert_eq!(traits[0]["kind"], "hidden");
         assert_eq!(traits[2]["kind"], "metadata");
         for t in traits {
-            let sum: u64 = t["variants"].as_array().expect("variants").iter().map(|v| v["count"].as_u64().unwrap_or(0)).sum();
+            let sum: u64 =
+                t["variants"].as_array().expect("variants").iter().map(|v| v["count"].as_u64().unwrap_or(0)).sum();
             assert_eq!(sum, tokens.ids.len() as u64);
         }
         assert_eq!(traits[1]["variants"][2]["name"], "Ghost");

@@ -37,9 +37,6 @@ use crate::sample::Tokens;
 /// The name of OpenRarity's trait-count meta trait.
 pub const TRAIT_COUNT_ATTRIBUTE: &str = "meta_trait:trait_count";
 
-/// The value OpenRarity gives a trait type a token does not have.
-const NULL_VALUE: &str = "Null";
-
 /// The rarity of one token.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RarityEntry {
@@ -155,9 +152,7 @@ pub fn scores(collection: &[Vec<(String, String)>]) -> Vec<RarityEntry> {
 /// Sorts `entries` by unique attributes then score (descending, stable) and
 /// sets their ranks (standard competition ranking on close scores).
 fn rank(entries: &mut [RarityEntry]) {
-    entries.sort_by(|a, b| {
-        b.unique_attributes.cmp(&a.unique_attributes).then_with(|| b.score.total_cmp(&a.score))
-    });
+    entries.sort_by(|a, b| b.unique_attributes.cmp(&a.unique_attributes).then_with(|| b.score.total_cmp(&a.score)));
     for i in 0..entries.len() {
         let rank = match i.checked_sub(1).map(|p| &entries[p]) {
             Some(prev) if is_close(entries[i].score, prev.score) => prev.rank,
@@ -252,9 +247,7 @@ mod tests {
         assert_eq!(ranking(&r), vec![(4, 2, 1), (3, 1, 2), (0, 0, 3), (1, 0, 3), (2, 0, 5)]);
         let got: Vec<f64> = r.iter().map(|e| e.score).collect();
         let want = [1.3926137488801251, 1.1338031424711967, 0.8749925360622679, 0.8749925360622679, 0.7235980365241422];
-        for (g, w) in got.iter().zip(want) {
-            assert!((g - w).abs() <= 1e-15, "{got:?} vs {want:?}");
-        }
+        assert_eq!(got, want);
     }
 
     /// OpenRarity's `test_information_content_rarity_uniform` (smaller): every
