@@ -137,3 +137,31 @@ fn run_into_an_unwritable_folder_is_an_io_error() {
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
 }
+
+#[test]
+fn run_refuses_a_folder_holding_another_collection_unless_forced() {
+    let base = std::env::temp_dir().join(format!("dropc-run-force-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let dir = base.to_str().unwrap();
+    let first = dropc(&["run", "examples/pixel-pets/pets.drop", "--no-images", "-o", dir]);
+    assert_eq!(first.status.code(), Some(0));
+    // The same collection again: fine.
+    assert_eq!(dropc(&["run", "examples/pixel-pets/pets.drop", "--no-images", "-o", dir]).status.code(), Some(0));
+    // Another collection: refused, nothing touched.
+    let before = std::fs::read(base.join("collection.json")).unwrap();
+    let other = dropc(&["run", "examples/solana-sprites/sprites.drop", "--no-images", "-o", dir]);
+    assert_eq!(other.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("another collection"), "{}", String::from_utf8_lossy(&other.stderr));
+    assert_eq!(std::fs::read(base.join("collection.json")).unwrap(), before);
+    // Forced: written.
+    let forced = dropc(&["run", "examples/solana-sprites/sprites.drop", "--no-images", "--force", "-o", dir]);
+    assert_eq!(forced.status.code(), Some(0));
+    assert_ne!(std::fs::read(base.join("collection.json")).unwrap(), before);
+    // A folder of unrelated files is refused too.
+    let stranger = base.join("stranger");
+    std::fs::create_dir_all(&stranger).unwrap();
+    std::fs::write(stranger.join("notes.txt"), "mine").unwrap();
+    let out = dropc(&["run", "examples/pixel-pets/pets.drop", "--no-images", "-o", stranger.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&base);
+}

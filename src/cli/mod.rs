@@ -64,6 +64,9 @@ pub struct RunArgs {
     /// Skip reading art files.
     #[arg(long)]
     pub no_art: bool,
+    /// Write into a folder that holds another collection (or other files).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `dropc check`.

@@ -94,6 +94,12 @@ pub fn run(args: &RunArgs) -> ExitCode {
         .output
         .clone()
         .unwrap_or_else(|| args.file.parent().map_or_else(|| PathBuf::from("out"), |p| p.join("out")));
+    if !args.force {
+        if let Some(why) = foreign_output(&dir, &model.settings.name) {
+            eprintln!("error: `{}` {why}; choose another folder with -o, or pass --force to write into it", dir.display());
+            return ExitCode::from(EXIT_USAGE);
+        }
+    }
     let root = args.file.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let written = pool.install(|| {
         std::fs::create_dir_all(&dir)?;
@@ -137,6 +143,25 @@ pub fn run(args: &RunArgs) -> ExitCode {
             eprintln!("error: cannot write images to `{}`: {e}", dir.display());
             ExitCode::from(EXIT_USAGE)
         }
+    }
+}
+
+/// Why `dir` must not be written without `--force`: it holds another
+/// collection (its `collection.json` names another one), or files that no
+/// dropc run wrote. An empty or missing folder, or one with this collection,
+/// is fine: runs are repeatable and overwrite their own output.
+fn foreign_output(dir: &Path, collection: &str) -> Option<String> {
+    let mut entries = std::fs::read_dir(dir).ok()?.flatten().peekable();
+    entries.peek()?;
+    let summary = std::fs::read(dir.join("collection.json")).ok();
+    let Some(summary) = summary else {
+        return Some("is not empty and holds no dropc collection".to_string());
+    };
+    let value: serde_json::Value = serde_json::from_slice(&summary).ok()?;
+    match value.get("collection").and_then(serde_json::Value::as_str) {
+        Some(name) if name == collection => None,
+        Some(name) => Some(format!("holds another collection, `{name}`")),
+        None => Some("holds a `collection.json` dropc did not write".to_string()),
     }
 }
 
