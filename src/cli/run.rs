@@ -103,16 +103,19 @@ pub fn run(args: &RunArgs) -> ExitCode {
     let root = args.file.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let written = pool.install(|| {
         std::fs::create_dir_all(&dir)?;
-        dropc::publish::write_metadata(model, &tokens, &dir)?;
-        dropc::publish::write_atomic(&dir.join("tokens.json"), &dropc::publish::tokens_json(model, &tokens, &seed))?;
-        dropc::publish::write_atomic(&dir.join("rarity.json"), &dropc::publish::rarity::rarity_json(model, &tokens))?;
-        // The collection summary records the hash of every input.
+        dropc::publish::manifest::remove_leftovers(&dir);
+        // The collection summary (which records the hash of every input)
+        // comes first: it marks the folder as this collection's, even if the
+        // run is killed before it ends.
         let art: Vec<(PathBuf, Vec<u8>)> = dropc::publish::provenance::art_paths(model)
             .into_iter()
             .filter_map(|p| std::fs::read(root.join(&p)).ok().map(|bytes| (p, bytes)))
             .collect();
         let summary = dropc::publish::provenance::summary_json(model, &tokens, &seed, loaded.source.text.as_bytes(), &art);
-        dropc::publish::write_atomic(&dir.join("collection.json"), &summary)
+        dropc::publish::write_atomic(&dir.join("collection.json"), &summary)?;
+        dropc::publish::write_metadata(model, &tokens, &dir)?;
+        dropc::publish::write_atomic(&dir.join("tokens.json"), &dropc::publish::tokens_json(model, &tokens, &seed))?;
+        dropc::publish::write_atomic(&dir.join("rarity.json"), &dropc::publish::rarity::rarity_json(model, &tokens))
     });
     if let Err(e) = written {
         eprintln!("error: cannot write to `{}`: {e}", dir.display());
@@ -124,14 +127,13 @@ pub fn run(args: &RunArgs) -> ExitCode {
     }
     let started = std::time::Instant::now();
     match pool.install(|| render_images(model, &tokens, &root, &dir)) {
-        Ok(count) => {
+        Ok(Rendered { images, rendered, reused }) => {
             let seconds = started.elapsed().as_secs_f64();
             eprintln!(
-                "{}: wrote {} tokens to `{}` ({count} images in {seconds:.1} s, {:.0} images/s)",
+                "{}: wrote {} tokens to `{}`: rendered {rendered}, reused {reused} ({images} images in {seconds:.1} s)",
                 loaded.source.name,
                 tokens.len(),
                 dir.display(),
-                count as f64 / seconds.max(1e-9),
             );
             ExitCode::SUCCESS
         }
@@ -173,23 +175,60 @@ enum RunError {
     Io(std::io::Error),
 }
 
+/// What [`render_images`] did.
+struct Rendered {
+    /// Image files in the output (all sizes).
+    images: usize,
+    /// Tokens rendered by this run.
+    rendered: usize,
+    /// Tokens whose images were already there, made from the same inputs.
+    reused: usize,
+}
+
 /// Renders every token (and every extra size) into `dir/images`, in
-/// parallel, then `provenance.json` from the canvas-size images; returns the
-/// number of images written.
-fn render_images(model: &Model, tokens: &dropc::Tokens, root: &Path, dir: &Path) -> Result<usize, RunError> {
+/// parallel, skipping tokens the manifest shows unchanged; then writes
+/// `provenance.json` and `manifest.json`.
+fn render_images(model: &Model, tokens: &dropc::Tokens, root: &Path, dir: &Path) -> Result<Rendered, RunError> {
+    use dropc::publish::manifest::{self, Entry, Manifest};
     use rayon::prelude::*;
-    let renderer = dropc::Renderer::new(model, root).map_err(RunError::Art)?;
     let settings = &model.settings;
+    let previous = Manifest::load(dir);
+    let art = manifest::art_hashes(model, root);
     let images = dir.join("images");
     std::fs::create_dir_all(&images).map_err(RunError::Io)?;
     for (w, h) in &settings.sizes {
         std::fs::create_dir_all(images.join(format!("{w}x{h}"))).map_err(RunError::Io)?;
     }
     let all: Vec<dropc::sample::Token<'_>> = tokens.iter().collect();
-    let progress = progress_bar(all.len() as u64);
-    let written: Vec<(u64, dropc::publish::provenance::Sha256Digest)> = all
+    let keys: Vec<String> = all.par_iter().map(|&t| manifest::token_key(model, t, &art)).collect();
+    let images_dir = &images;
+    let files_of = |id: u64| -> Vec<PathBuf> {
+        std::iter::once(images_dir.join(format!("{id}.png")))
+            .chain(settings.sizes.iter().map(|(w, h)| images_dir.join(format!("{w}x{h}")).join(format!("{id}.png"))))
+            .collect()
+    };
+    let reusable: Vec<Option<Entry>> = all
+        .iter()
+        .zip(&keys)
+        .map(|(token, key)| {
+            let entry = previous.tokens.get(&token.id()).filter(|e| &e.key == key)?;
+            files_of(token.id()).iter().all(|p| p.is_file()).then(|| entry.clone())
+        })
+        .collect();
+    let rendered = reusable.iter().filter(|r| r.is_none()).count();
+    // Decoding the art is the expensive part of a run that changed little.
+    let renderer = if rendered > 0 { Some(dropc::Renderer::new(model, root).map_err(RunError::Art)?) } else { None };
+    let progress = progress_bar(rendered as u64);
+    let written: Vec<(u64, Entry)> = all
         .par_iter()
-        .map(|token| {
+        .zip(&keys)
+        .zip(&reusable)
+        .map(|((token, key), reuse)| {
+            let id = token.id();
+            if let Some(entry) = reuse {
+                return Ok((id, entry.clone()));
+            }
+            let Some(renderer) = &renderer else { return Err(RunError::Io(std::io::Error::other("no renderer"))) };
             let image = match *token {
                 dropc::sample::Token::Generated { variants, .. } => {
                     let variants: Vec<usize> = variants.iter().map(|&v| v as usize).collect();
@@ -198,9 +237,8 @@ fn render_images(model: &Model, tokens: &dropc::Tokens, root: &Path, dir: &Path)
                 dropc::sample::Token::Legendary { index, .. } => renderer.render_legendary(index),
             }
             .map_err(RunError::Art)?;
-            let id = token.id();
             let png = dropc::render::encode_png(&image, settings.compression).map_err(RunError::Art)?;
-            let digest = dropc::publish::provenance::sha256(&png);
+            let digest = dropc::publish::provenance::sha256_hex(&png);
             dropc::publish::write_atomic(&images.join(format!("{id}.png")), &png).map_err(RunError::Io)?;
             for &(w, h) in &settings.sizes {
                 let resized = dropc::render::resize(&image, (w, h), settings.resize);
@@ -209,13 +247,26 @@ fn render_images(model: &Model, tokens: &dropc::Tokens, root: &Path, dir: &Path)
                     .map_err(RunError::Io)?;
             }
             progress.inc(1);
-            Ok((id, digest))
+            Ok((id, Entry { key: key.clone(), sha256: digest }))
         })
         .collect::<Result<_, RunError>>()?;
     progress.finish_and_clear();
-    let provenance = dropc::publish::provenance::provenance_json_from_digests(&written);
+    let digests: Vec<(u64, dropc::publish::provenance::Sha256Digest)> =
+        written.iter().map(|(id, e)| (*id, digest_from_hex(&e.sha256))).collect();
+    let provenance = dropc::publish::provenance::provenance_json_from_digests(&digests);
     dropc::publish::write_atomic(&dir.join("provenance.json"), &provenance).map_err(RunError::Io)?;
-    Ok(written.len() * (1 + settings.sizes.len()))
+    let manifest = Manifest { dropc_version: env!("CARGO_PKG_VERSION").to_string(), tokens: written.into_iter().collect() };
+    dropc::publish::write_atomic(&dir.join(manifest::FILE), &manifest.to_json()).map_err(RunError::Io)?;
+    Ok(Rendered { images: all.len() * (1 + settings.sizes.len()), rendered, reused: all.len() - rendered })
+}
+
+/// A SHA-256 digest from its lowercase hex form (as the manifest stores it).
+fn digest_from_hex(hex: &str) -> dropc::publish::provenance::Sha256Digest {
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = hex.get(2 * i..2 * i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).unwrap_or(0);
+    }
+    out
 }
 
 /// A progress bar with rate and ETA on a terminal; hidden otherwise (pipes,

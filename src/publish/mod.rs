@@ -7,6 +7,7 @@
 //! temporary file in the same folder, then a rename), so an interrupted run
 //! never leaves a half-written JSON document behind.
 
+pub mod manifest;
 pub mod provenance;
 pub mod rarity;
 
