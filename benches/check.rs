@@ -12,17 +12,18 @@
 use std::fmt::Write;
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
+use dropc::check::{NoArt, check};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use dropc::check::{check, NoArt};
 
 /// The generated source and its line count.
 pub fn large_collection(groups: usize, traits_per_group: usize, variants: usize, lines: usize) -> String {
     let mut rng = ChaCha8Rng::seed_from_u64(2026);
     let mut below = move |n: u64| rng.random_range(0..n);
     let mut out = String::new();
-    let _ = writeln!(out, "collection \"Benchmark\" {{\n    size 10000\n    seed \"bench\"\n    canvas 1024 x 1024\n}}");
+    let _ =
+        writeln!(out, "collection \"Benchmark\" {{\n    size 10000\n    seed \"bench\"\n    canvas 1024 x 1024\n}}");
     let traits = groups * traits_per_group;
     for t in 0..traits {
         let list: Vec<String> = (0..variants).map(|v| format!("V{v}: {}", 1 + below(40))).collect();

@@ -21,8 +21,8 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use criterion::{criterion_group, criterion_main, Criterion};
-use dropc::check::{check_text, Compression, DiskArt};
+use criterion::{Criterion, criterion_group, criterion_main};
+use dropc::check::{Compression, DiskArt, check_text};
 use dropc::render::encode::{encode_png, encode_with};
 use dropc::render::{Image, Renderer};
 use rand::{RngExt, SeedableRng};
@@ -167,7 +167,11 @@ fn survey(images: &[Image]) {
 fn bench(c: &mut Criterion) {
     let start = Instant::now();
     let renderer = renderer();
-    println!("layers loaded in {:.0} ms, {} MiB of layer pixels", start.elapsed().as_secs_f64() * 1000.0, renderer.layer_bytes() >> 20);
+    println!(
+        "layers loaded in {:.0} ms, {} MiB of layer pixels",
+        start.elapsed().as_secs_f64() * 1000.0,
+        renderer.layer_bytes() >> 20
+    );
     let tokens = tokens();
     let images: Vec<Image> = tokens.iter().map(|t| renderer.render(t).unwrap()).collect();
 
@@ -187,7 +191,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("source-over kernel, 1M pixels", |b| {
         b.iter(|| dropc::render::blend::over(black_box(&mut dst), black_box(&src)))
     });
-    for (name, level) in [("fast", Compression::Fast), ("balanced", Compression::Balanced), ("small", Compression::Small)] {
+    for (name, level) in
+        [("fast", Compression::Fast), ("balanced", Compression::Balanced), ("small", Compression::Small)]
+    {
         let bytes: usize = images.iter().map(|img| encode_png(img, level).unwrap().len()).sum();
         println!("encode {name}: {} KiB per image", bytes / images.len() / 1024);
         let mut i = 0;

@@ -167,12 +167,7 @@ impl Diagnostic {
 /// Sorts diagnostics by position, then code, so output is stable.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
-        (a.span().start, a.span().end, a.code, &a.message).cmp(&(
-            b.span().start,
-            b.span().end,
-            b.code,
-            &b.message,
-        ))
+        (a.span().start, a.span().end, a.code, &a.message).cmp(&(b.span().start, b.span().end, b.code, &b.message))
     });
 }
 
@@ -196,9 +191,9 @@ impl SourceFile {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let starts = self.line_starts.get_or_init(|| {
-            std::iter::once(0).chain(self.text.match_indices('\n').map(|(i, _)| i + 1)).collect()
-        });
+        let starts = self
+            .line_starts
+            .get_or_init(|| std::iter::once(0).chain(self.text.match_indices('\n').map(|(i, _)| i + 1)).collect());
         let line = starts.partition_point(|&s| s <= offset);
         let line_start = starts.get(line.saturating_sub(1)).copied().unwrap_or(0);
         let column = self.text.get(line_start..offset).map_or(0, |s| s.chars().count()) + 1;
@@ -239,10 +234,7 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diagnostic
-            .help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.diagnostic.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -280,10 +272,7 @@ pub fn render_human(diagnostics: &[Diagnostic], source: &SourceFile, style: Styl
     let handler = GraphicalReportHandler::new_themed(theme).with_width(width);
     let mut out = String::new();
     for diagnostic in diagnostics {
-        let report = Report {
-            diagnostic,
-            source: NamedSource::new(source.name.clone(), source.text.clone()),
-        };
+        let report = Report { diagnostic, source: NamedSource::new(source.name.clone(), source.text.clone()) };
         // Writing into a String cannot fail.
         let _ = handler.render_report(&mut out, &report);
         out.push('\n');

@@ -14,15 +14,15 @@
 pub mod diagnostic;
 pub mod syntax;
 
+pub use check::{Checked, Model, check, check_text};
 pub use diagnostic::{Code, Diagnostic, Severity, SourceFile};
 pub use syntax::parse;
-pub use check::{check, check_text, Checked, Model};
 
 pub mod check;
-pub mod solve;
-pub mod sample;
 pub mod publish;
 pub mod render;
+pub mod sample;
+pub mod solve;
 
-pub use sample::{sample, SampleError, Tokens};
 pub use render::{RenderError, Renderer};
+pub use sample::{SampleError, Tokens, sample};

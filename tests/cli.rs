@@ -127,6 +127,7 @@ fn missing_art_is_listed_file_by_file() {
     let out = dropc(&["check", "tests/fixtures/ok/core.drop", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
-    let missing = json["diagnostics"].as_array().into_iter().flatten().filter(|d| d["code"] == "drop::missing_art").count();
+    let missing =
+        json["diagnostics"].as_array().into_iter().flatten().filter(|d| d["code"] == "drop::missing_art").count();
     assert_eq!(missing, 14, "every variant's missing file is reported");
 }

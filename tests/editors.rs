@@ -42,24 +42,16 @@ fn require_all_tools() -> bool {
 fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = env::var_os("PATH")?;
     let names: Vec<String> = if cfg!(windows) {
-        ["exe", "cmd", "bat"]
-            .iter()
-            .map(|ext| format!("{name}.{ext}"))
-            .collect()
+        ["exe", "cmd", "bat"].iter().map(|ext| format!("{name}.{ext}")).collect()
     } else {
         vec![name.to_string()]
     };
-    env::split_paths(&path)
-        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
-        .find(|candidate| candidate.is_file())
+    env::split_paths(&path).flat_map(|dir| names.iter().map(move |n| dir.join(n))).find(|candidate| candidate.is_file())
 }
 
 /// A missing tool: an error under `DROPC_REQUIRE_ALL_TOOLS`, else a loud skip.
 fn missing_tool(what: &str) {
-    assert!(
-        !require_all_tools(),
-        "{what}, and DROPC_REQUIRE_ALL_TOOLS is set (unset it to skip this test instead)"
-    );
+    assert!(!require_all_tools(), "{what}, and DROPC_REQUIRE_ALL_TOOLS is set (unset it to skip this test instead)");
     eprintln!(
         "\n\
          ************************************************************************\n\
@@ -102,10 +94,7 @@ fn textmate_grammar_tests() {
         return;
     };
     let dir = vscode_dir();
-    let tester = dir
-        .join("node_modules")
-        .join("vscode-tmgrammar-test")
-        .join("package.json");
+    let tester = dir.join("node_modules").join("vscode-tmgrammar-test").join("package.json");
     if !tester.is_file() {
         let output = run(&npm, &["ci", "--no-audit", "--no-fund"], &dir);
         assert_success("`npm ci` in editors/vscode", &output);
@@ -113,15 +102,9 @@ fn textmate_grammar_tests() {
     // `npm test`: checks that syntaxes/drop.tmLanguage.json is up to date with
     // scripts/build-grammar.mjs, then runs every test/*.test.drop.
     let output = run(&npm, &["test"], &dir);
-    assert_success(
-        "`npm test` in editors/vscode (TextMate grammar tests)",
-        &output,
-    );
+    assert_success("`npm test` in editors/vscode (TextMate grammar tests)", &output);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains(".test.drop run successfuly"),
-        "the TextMate grammar tests ran no test file:\n{stdout}"
-    );
+    assert!(stdout.contains(".test.drop run successfuly"), "the TextMate grammar tests ran no test file:\n{stdout}");
 }
 
 /// Every `*.json` file under `dir`, outside `node_modules`.
@@ -167,16 +150,10 @@ fn vscode_extension_manifest() {
         .filter_map(|p| p.strip_prefix(&dir).ok())
         .map(|p| p.to_string_lossy().replace('\\', "/"))
         .collect();
-    for expected in [
-        "package.json",
-        "package-lock.json",
-        "language-configuration.json",
-        "syntaxes/drop.tmLanguage.json",
-    ] {
-        assert!(
-            names.iter().any(|n| n == expected),
-            "missing editors/vscode/{expected}"
-        );
+    for expected in
+        ["package.json", "package-lock.json", "language-configuration.json", "syntaxes/drop.tmLanguage.json"]
+    {
+        assert!(names.iter().any(|n| n == expected), "missing editors/vscode/{expected}");
     }
     for file in &files {
         read_json(file);
@@ -185,14 +162,8 @@ fn vscode_extension_manifest() {
 
     assert_eq!(str_at(manifest, "/name"), Some("dropc-drop"));
     assert_eq!(str_at(manifest, "/publisher"), Some("dropc"));
-    assert!(
-        str_at(manifest, "/displayName").is_some(),
-        "package.json has no displayName"
-    );
-    assert!(
-        str_at(manifest, "/engines/vscode").is_some(),
-        "package.json has no engines.vscode"
-    );
+    assert!(str_at(manifest, "/displayName").is_some(), "package.json has no displayName");
+    assert!(str_at(manifest, "/engines/vscode").is_some(), "package.json has no engines.vscode");
     let tester = str_at(manifest, "/devDependencies/vscode-tmgrammar-test").unwrap_or("");
     assert!(
         !tester.is_empty() && tester.chars().all(|c| c.is_ascii_digit() || c == '.'),
@@ -200,31 +171,15 @@ fn vscode_extension_manifest() {
     );
 
     // contributes.languages: id `drop` for `.drop` files, with its configuration.
-    let languages = manifest
-        .pointer("/contributes/languages")
-        .and_then(Value::as_array);
-    let drop = languages
-        .into_iter()
-        .flatten()
-        .find(|l| str_at(l, "/id") == Some("drop"));
+    let languages = manifest.pointer("/contributes/languages").and_then(Value::as_array);
+    let drop = languages.into_iter().flatten().find(|l| str_at(l, "/id") == Some("drop"));
     let Some(drop) = drop else {
         panic!("package.json contributes no language `drop`");
     };
-    let extensions: Vec<&str> = drop
-        .pointer("/extensions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    assert!(
-        extensions.contains(&".drop"),
-        "language `drop` has no `.drop` extension"
-    );
-    let aliases = drop
-        .pointer("/aliases")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
+    let extensions: Vec<&str> =
+        drop.pointer("/extensions").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+    assert!(extensions.contains(&".drop"), "language `drop` has no `.drop` extension");
+    let aliases = drop.pointer("/aliases").and_then(Value::as_array).map_or(0, Vec::len);
     assert!(aliases > 0, "language `drop` has no aliases");
     let config_path = str_at(drop, "/configuration").unwrap_or("");
     let config = read_json(&dir.join(config_path));
@@ -234,13 +189,8 @@ fn vscode_extension_manifest() {
 
     // contributes.grammars: `source.drop` for language `drop`, and the grammar
     // file it names says the same.
-    let grammars = manifest
-        .pointer("/contributes/grammars")
-        .and_then(Value::as_array);
-    let grammar = grammars
-        .into_iter()
-        .flatten()
-        .find(|g| str_at(g, "/language") == Some("drop"));
+    let grammars = manifest.pointer("/contributes/grammars").and_then(Value::as_array);
+    let grammar = grammars.into_iter().flatten().find(|g| str_at(g, "/language") == Some("drop"));
     let Some(grammar) = grammar else {
         panic!("package.json contributes no grammar for language `drop`");
     };
@@ -248,11 +198,7 @@ fn vscode_extension_manifest() {
     let grammar_path = str_at(grammar, "/path").unwrap_or("");
     let tm = read_json(&dir.join(grammar_path));
     assert_eq!(str_at(&tm, "/scopeName"), Some("source.drop"));
-    assert!(
-        tm.pointer("/patterns")
-            .and_then(Value::as_array)
-            .is_some_and(|p| !p.is_empty())
-    );
+    assert!(tm.pointer("/patterns").and_then(Value::as_array).is_some_and(|p| !p.is_empty()));
 
     // Every `#name` the grammar includes exists in its repository.
     let mut includes = Vec::new();

@@ -19,7 +19,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dropc::check::{check_text, ArtStore, DiskArt, NoArt};
+use dropc::check::{ArtStore, DiskArt, NoArt, check_text};
 use dropc::diagnostic::Code;
 use dropc::{Severity, SourceFile};
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -49,7 +49,11 @@ fn parse_expectations(text: &str) -> Result<Vec<Expected>, String> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
-        let Some(rest) = line.strip_prefix("// Error:").map(|r| ("error", r)).or_else(|| line.strip_prefix("// Warning:").map(|r| ("warning", r))) else {
+        let Some(rest) = line
+            .strip_prefix("// Error:")
+            .map(|r| ("error", r))
+            .or_else(|| line.strip_prefix("// Warning:").map(|r| ("warning", r)))
+        else {
             continue;
         };
         let (severity, rest) = rest;
@@ -89,7 +93,13 @@ fn run_fixture(path: &Path) -> Result<(), Failed> {
         });
         match hit {
             Some(i) => unmatched[i] = false,
-            None => problems.push(format!("expected, not found: // {}: {} {} {:?}", capitalise(&e.severity), e.code, e.span, e.text)),
+            None => problems.push(format!(
+                "expected, not found: // {}: {} {} {:?}",
+                capitalise(&e.severity),
+                e.code,
+                e.span,
+                e.text
+            )),
         }
     }
     for (i, f) in found.iter().enumerate() {
@@ -100,11 +110,7 @@ fn run_fixture(path: &Path) -> Result<(), Failed> {
     if !expected.iter().any(|e| e.severity == "error") && checked.model.is_none() {
         problems.push("no error expected, but the checker produced no model".into());
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems.join("\n").into())
-    }
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("\n").into()) }
 }
 
 fn capitalise(s: &str) -> String {

@@ -16,8 +16,8 @@
 
 use std::path::{Path, PathBuf};
 
-use dropc::check::{check_text, ArtHeader, ArtProblem, ArtStore, Compression, DiskArt, Model, ResizeFilter};
-use dropc::render::{decode, encode_png, resize, Image, RenderError, Renderer};
+use dropc::check::{ArtHeader, ArtProblem, ArtStore, Compression, DiskArt, Model, ResizeFilter, check_text};
+use dropc::render::{Image, RenderError, Renderer, decode, encode_png, resize};
 
 fn ref_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ref")
@@ -79,7 +79,8 @@ fn compare(name: &str, image: &Image) -> Result<(), String> {
         std::fs::write(&path, encode_png(image, Compression::Small).unwrap()).unwrap();
         return Ok(());
     }
-    let bytes = std::fs::read(&path).map_err(|e| format!("{name}: cannot read {} ({e}); run with DROPC_UPDATE_REFS=1", path.display()))?;
+    let bytes = std::fs::read(&path)
+        .map_err(|e| format!("{name}: cannot read {} ({e}); run with DROPC_UPDATE_REFS=1", path.display()))?;
     let expected = decode::decode_bytes(&bytes).map_err(|e| format!("{name}: {e}"))?;
     if (expected.width, expected.height) != image.dimensions() {
         return Err(format!("{name}: size {:?}, expected {}x{}", image.dimensions(), expected.width, expected.height));

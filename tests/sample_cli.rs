@@ -96,16 +96,24 @@ fn run_renders_every_token_identically_whatever_the_jobs() {
     for sub in ["images", "images/512x512", "metadata"] {
         let mut names: Vec<_> = std::fs::read_dir(a.join(sub)).unwrap().flatten().map(|e| e.file_name()).collect();
         names.sort();
-        let pngs = names.iter().filter(|n| n.to_string_lossy().ends_with(".png") || n.to_string_lossy().ends_with(".json")).count();
+        let pngs = names
+            .iter()
+            .filter(|n| n.to_string_lossy().ends_with(".png") || n.to_string_lossy().ends_with(".json"))
+            .count();
         assert_eq!(pngs, 64, "{sub}: one file per token");
         for name in names.iter().filter(|n| !a.join(sub).join(n).is_dir()) {
             files += 1;
-            assert_eq!(std::fs::read(a.join(sub).join(name)).unwrap(), std::fs::read(b.join(sub).join(name)).unwrap(), "{sub}/{name:?}");
+            assert_eq!(
+                std::fs::read(a.join(sub).join(name)).unwrap(),
+                std::fs::read(b.join(sub).join(name)).unwrap(),
+                "{sub}/{name:?}"
+            );
         }
     }
     assert_eq!(files, 3 * 64);
     // Provenance commits to the images as written; rarity ranks every token.
-    let provenance: serde_json::Value = serde_json::from_slice(&std::fs::read(a.join("provenance.json")).unwrap()).unwrap();
+    let provenance: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("provenance.json")).unwrap()).unwrap();
     let images = provenance["images"].as_array().unwrap();
     assert_eq!(images.len(), 64);
     let first = dropc::publish::provenance::sha256_hex(&std::fs::read(a.join("images/1.png")).unwrap());
@@ -151,7 +159,11 @@ fn run_refuses_a_folder_holding_another_collection_unless_forced() {
     let before = std::fs::read(base.join("collection.json")).unwrap();
     let other = dropc(&["run", "examples/solana-sprites/sprites.drop", "--no-images", "-o", dir]);
     assert_eq!(other.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&other.stderr).contains("another collection"), "{}", String::from_utf8_lossy(&other.stderr));
+    assert!(
+        String::from_utf8_lossy(&other.stderr).contains("another collection"),
+        "{}",
+        String::from_utf8_lossy(&other.stderr)
+    );
     assert_eq!(std::fs::read(base.join("collection.json")).unwrap(), before);
     // Forced: written.
     let forced = dropc(&["run", "examples/solana-sprites/sprites.drop", "--no-images", "--force", "-o", dir]);

@@ -7,9 +7,9 @@
 
 use std::path::Path;
 
-use dropc::check::{check_text, ArtStore, DiskArt, NoArt};
-use dropc::diagnostic::{render_human, Style};
 use dropc::SourceFile;
+use dropc::check::{ArtStore, DiskArt, NoArt, check_text};
+use dropc::diagnostic::{Style, render_human};
 
 fn render(fixture: &str) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");

@@ -121,7 +121,12 @@ pub fn check_art(model: &Model, store: &dyn ArtStore) -> Vec<Diagnostic> {
                             out.push(d);
                         }
                     }
-                    Err(problem) => out.push(problem_diagnostic(problem, file.span, &file.path, &format!("`{}.{}`", t.name, v.name))),
+                    Err(problem) => out.push(problem_diagnostic(
+                        problem,
+                        file.span,
+                        &file.path,
+                        &format!("`{}.{}`", t.name, v.name),
+                    )),
                 }
             }
         }
@@ -173,13 +178,18 @@ fn size_problem(h: ArtHeader, (cw, ch): (u32, u32), style: &LayerStyle, span: Sp
     }
     if !style.placed {
         return Some(
-            Diagnostic::new(Code::ArtSizeMismatch, span, format!("art `{shown}` is {} x {} but the canvas is {cw} x {ch}", h.width, h.height))
-                .label("wrong size")
-                .help("export layers at the canvas size, or place a smaller image with `offset (x, y)`"),
+            Diagnostic::new(
+                Code::ArtSizeMismatch,
+                span,
+                format!("art `{shown}` is {} x {} but the canvas is {cw} x {ch}", h.width, h.height),
+            )
+            .label("wrong size")
+            .help("export layers at the canvas size, or place a smaller image with `offset (x, y)`"),
         );
     }
     let (x, y) = (i64::from(offset.0), i64::from(offset.1));
-    let inside = x >= 0 && y >= 0 && x + i64::from(h.width) <= i64::from(cw) && y + i64::from(h.height) <= i64::from(ch);
+    let inside =
+        x >= 0 && y >= 0 && x + i64::from(h.width) <= i64::from(cw) && y + i64::from(h.height) <= i64::from(ch);
     if inside {
         return None;
     }
@@ -187,7 +197,10 @@ fn size_problem(h: ArtHeader, (cw, ch): (u32, u32), style: &LayerStyle, span: Sp
         Diagnostic::new(
             Code::ArtSizeMismatch,
             span,
-            format!("art `{shown}` ({} x {}) at offset ({x}, {y}) does not fit the {cw} x {ch} canvas", h.width, h.height),
+            format!(
+                "art `{shown}` ({} x {}) at offset ({x}, {y}) does not fit the {cw} x {ch} canvas",
+                h.width, h.height
+            ),
         )
         .label("reaches outside the canvas")
         .help("crop the image or change the offset so that it lies inside the canvas"),

@@ -12,7 +12,6 @@
 //! must. Several counts that are each feasible may still be infeasible
 //! together; the sampler reports that case with the rules involved.
 
-
 use rayon::prelude::*;
 
 use super::model::*;
@@ -47,7 +46,9 @@ pub fn network(model: &Model) -> Network {
     let mut merged: std::collections::BTreeMap<Vec<usize>, Vec<f64>> = std::collections::BTreeMap::new();
     for f in &model.forbids {
         let (a, b) = if f.a.trait_id < f.b.trait_id { (f.a, f.b) } else { (f.b, f.a) };
-        let table = merged.entry(vec![a.trait_id, b.trait_id]).or_insert_with(|| vec![1.0; domains[a.trait_id] * domains[b.trait_id]]);
+        let table = merged
+            .entry(vec![a.trait_id, b.trait_id])
+            .or_insert_with(|| vec![1.0; domains[a.trait_id] * domains[b.trait_id]]);
         table[a.index * domains[b.trait_id] + b.index] = 0.0;
     }
     for r in &model.requires {
@@ -133,26 +134,38 @@ pub fn check_metaplex(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec
     }
     if s.symbol.len() > 10 {
         diagnostics.push(
-            Diagnostic::new(Code::MetaplexLimit, spans.get("symbol"), format!("the symbol `{}` is {} bytes; Metaplex allows 10", s.symbol, s.symbol.len()))
-                .label("too long")
-                .help("shorten the symbol to at most 10 bytes"),
+            Diagnostic::new(
+                Code::MetaplexLimit,
+                spans.get("symbol"),
+                format!("the symbol `{}` is {} bytes; Metaplex allows 10", s.symbol, s.symbol.len()),
+            )
+            .label("too long")
+            .help("shorten the symbol to at most 10 bytes"),
         );
     }
     let last_id = s.first_id + s.size.saturating_sub(1);
     let longest = token_name(&s.token_name, &s.name, last_id);
     if longest.len() > 32 {
         diagnostics.push(
-            Diagnostic::new(Code::MetaplexLimit, spans.get("name"), format!("token names reach {} bytes (`{longest}`); Metaplex allows 32", longest.len()))
-                .label("this name template")
-                .help("shorten the template, e.g. `name \"Ape #{id}\"`"),
+            Diagnostic::new(
+                Code::MetaplexLimit,
+                spans.get("name"),
+                format!("token names reach {} bytes (`{longest}`); Metaplex allows 32", longest.len()),
+            )
+            .label("this name template")
+            .help("shorten the template, e.g. `name \"Ape #{id}\"`"),
         );
     }
     for l in &model.legendaries {
         if l.name.len() > 32 {
             diagnostics.push(
-                Diagnostic::new(Code::MetaplexLimit, l.span, format!("the legendary name `{}` is {} bytes; Metaplex allows 32", l.name, l.name.len()))
-                    .label("too long")
-                    .help("shorten the name to at most 32 bytes"),
+                Diagnostic::new(
+                    Code::MetaplexLimit,
+                    l.span,
+                    format!("the legendary name `{}` is {} bytes; Metaplex allows 32", l.name, l.name.len()),
+                )
+                .label("too long")
+                .help("shorten the name to at most 32 bytes"),
             );
         }
     }
@@ -207,7 +220,12 @@ fn components(model: &Model, net: &Network) -> (Vec<Component>, Vec<usize>) {
     let component_of = net.components();
     let count = component_of.iter().max().map_or(0, |m| m + 1);
     let mut comps: Vec<Component> = (0..count)
-        .map(|_| Component { traits: Vec::new(), factors: Vec::new(), net: Network::new(Vec::new()), unique: Vec::new() })
+        .map(|_| Component {
+            traits: Vec::new(),
+            factors: Vec::new(),
+            net: Network::new(Vec::new()),
+            unique: Vec::new(),
+        })
         .collect();
     for (t, &c) in component_of.iter().enumerate() {
         comps[c].traits.push(t);
@@ -292,7 +310,9 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
             Diagnostic::new(
                 Code::FeasibilityUnknown,
                 size_span,
-                format!("could not prove that {drawn} unique tokens exist: the rules allow {shown} unique combinations"),
+                format!(
+                    "could not prove that {drawn} unique tokens exist: the rules allow {shown} unique combinations"
+                ),
             )
             .label("feasibility unknown")
             .help("the rule graph is too dense to count exactly; the sampler reports it if the combinations run out"),
@@ -360,7 +380,8 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
         } else {
             let mut mask = vec![1.0; model.traits[v.trait_id].variants.len()];
             mask[v.index] = 0.0;
-            let without_net = c.reduced(&net, usize::MAX, &vec![true; net.factors.len()], vec![Factor::unary(local, mask)]);
+            let without_net =
+                c.reduced(&net, usize::MAX, &vec![true; net.factors.len()], vec![Factor::unary(local, mask)]);
             let without_here = solve::count(&without_net, &c.unique, &budget).unwrap_or(UNKNOWN);
             product(others().chain([without_here]))
         };
@@ -377,9 +398,13 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
                 format!("the collection draws only {drawn} tokens")
             };
             diagnostics.push(
-                Diagnostic::new(Code::CountInfeasible, rule.span, format!("`{written}` cannot hold: it needs {min} tokens with `{name}` but {why}"))
-                    .label(format!("at most {most} tokens can have `{name}`"))
-                    .help(format!("lower the count to at most {most}, or loosen the rules on `{name}`")),
+                Diagnostic::new(
+                    Code::CountInfeasible,
+                    rule.span,
+                    format!("`{written}` cannot hold: it needs {min} tokens with `{name}` but {why}"),
+                )
+                .label(format!("at most {most} tokens can have `{name}`"))
+                .help(format!("lower the count to at most {most}, or loosen the rules on `{name}`")),
             );
         } else if max < least {
             diagnostics.push(
@@ -418,10 +443,15 @@ fn improbable(model: &Model, rule: &CountRule, p: f64, drawn: u128, diagnostics:
         Diagnostic::new(
             Code::ImprobableCount,
             rule.span,
-            format!("weights alone would give about {mean:.1} tokens with `{name}`; this `count` forces {side} {forced}"),
+            format!(
+                "weights alone would give about {mean:.1} tokens with `{name}`; this `count` forces {side} {forced}"
+            ),
         )
         .label("far from what the weights predict")
-        .help(format!("the count holds, but it distorts the shares of `{}`; adjust the weight of `{name}` to match", model.traits[rule.variant.trait_id].name)),
+        .help(format!(
+            "the count holds, but it distorts the shares of `{}`; adjust the weight of `{name}` to match",
+            model.traits[rule.variant.trait_id].name
+        )),
     );
     let _ = rule.op == CountOp::Eq;
 }
@@ -436,8 +466,12 @@ fn report_impossible(model: &Model, possible: &[Vec<bool>], diagnostics: &mut Ve
             let id = VariantId { trait_id, index };
             if enabled(id) && !possible[trait_id][index] {
                 let rules: Vec<_> = rules_on(model, id);
-                let mut d = Diagnostic::new(Code::ImpossibleVariant, variant.span, format!("`{}` can never be drawn: the rules exclude every token with it", model.variant_name(id)))
-                    .label("impossible under the rules");
+                let mut d = Diagnostic::new(
+                    Code::ImpossibleVariant,
+                    variant.span,
+                    format!("`{}` can never be drawn: the rules exclude every token with it", model.variant_name(id)),
+                )
+                .label("impossible under the rules");
                 for span in rules.iter().take(3) {
                     d = d.with_label(*span, "involved");
                 }
@@ -508,7 +542,11 @@ fn report_idle_rules(
     let mut report = |span: crate::syntax::Span, message: String, help: &str| {
         if !reported.contains(&span) {
             reported.push(span);
-            diagnostics.push(Diagnostic::new(Code::RuleNeverFires, span, message).label("never excludes a token").help(help.to_string()));
+            diagnostics.push(
+                Diagnostic::new(Code::RuleNeverFires, span, message)
+                    .label("never excludes a token")
+                    .help(help.to_string()),
+            );
         }
     };
     for (i, r) in model.requires.iter().enumerate().rev() {
@@ -520,7 +558,10 @@ fn report_idle_rules(
         if !fires {
             report(
                 r.span,
-                format!("`{}` never occurs without one of the alternatives, even without this `require`", model.variant_name(r.when)),
+                format!(
+                    "`{}` never occurs without one of the alternatives, even without this `require`",
+                    model.variant_name(r.when)
+                ),
                 "weights or other rules already ensure it; remove the rule",
             );
         }
@@ -534,7 +575,11 @@ fn report_idle_rules(
         if !fires {
             report(
                 f.span,
-                format!("`{}` and `{}` never meet, even without this `forbid`", model.variant_name(f.a), model.variant_name(f.b)),
+                format!(
+                    "`{}` and `{}` never meet, even without this `forbid`",
+                    model.variant_name(f.a),
+                    model.variant_name(f.b)
+                ),
                 "weights or other rules already keep them apart; remove the rule",
             );
         }
@@ -550,15 +595,27 @@ fn report_idle_rules_cheaply(model: &Model, possible: &[Vec<bool>], diagnostics:
     let mut report = |span: crate::syntax::Span, message: String, help: &str| {
         if !reported.contains(&span) {
             reported.push(span);
-            diagnostics.push(Diagnostic::new(Code::RuleNeverFires, span, message).label("never excludes a token").help(help.to_string()));
+            diagnostics.push(
+                Diagnostic::new(Code::RuleNeverFires, span, message)
+                    .label("never excludes a token")
+                    .help(help.to_string()),
+            );
         }
     };
     for r in model.requires.iter().filter(|r| !is_possible(r.when)) {
-        report(r.span, format!("`{}` can never occur, so this `require` never applies", model.variant_name(r.when)), "remove the rule");
+        report(
+            r.span,
+            format!("`{}` can never occur, so this `require` never applies", model.variant_name(r.when)),
+            "remove the rule",
+        );
     }
     for f in model.forbids.iter().filter(|f| !is_possible(f.a) || !is_possible(f.b)) {
         let gone = if is_possible(f.a) { f.b } else { f.a };
-        report(f.span, format!("`{}` can never occur, so this `forbid` never applies", model.variant_name(gone)), "remove the rule");
+        report(
+            f.span,
+            format!("`{}` can never occur, so this `forbid` never applies", model.variant_name(gone)),
+            "remove the rule",
+        );
     }
     idle_whens(model, possible, &mut report);
 }

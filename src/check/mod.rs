@@ -42,11 +42,8 @@ impl Checked {
 /// Resolves and validates a parsed file, reading art headers from `art`.
 pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
     let mut diagnostics = Vec::new();
-    let collections: Vec<_> = file
-        .statements
-        .iter()
-        .filter_map(|s| if let Statement::Collection(c) = s { Some(c) } else { None })
-        .collect();
+    let collections: Vec<_> =
+        file.statements.iter().filter_map(|s| if let Statement::Collection(c) = s { Some(c) } else { None }).collect();
     let Some(collection) = collections.first() else {
         let span = file.statements.first().map_or(Span::new(0, 0), |s| Span::new(s.span().start, s.span().start));
         diagnostics.push(

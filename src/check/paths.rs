@@ -51,7 +51,9 @@ pub fn join_inside(base: &Path, path: &str) -> Result<PathBuf, Escape> {
 pub fn escape_diagnostic(span: Span, path: &str, why: Escape) -> Diagnostic {
     let (message, label) = match why {
         Escape::Absolute => (format!("the path `{path}` is absolute"), "absolute path"),
-        Escape::Parent => (format!("the path `{path}` leaves the project folder"), "climbs above the folder of the `.drop` file"),
+        Escape::Parent => {
+            (format!("the path `{path}` leaves the project folder"), "climbs above the folder of the `.drop` file")
+        }
         Escape::Empty => ("the path is empty".to_string(), "empty path"),
     };
     Diagnostic::new(Code::PathEscape, span, message)

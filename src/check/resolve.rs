@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::model::*;
 use super::paths::{escape_diagnostic, join_inside, project_relative};
 use super::settings::SettingSpans;
-use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::syntax::{self as ast, CountOp, LayerOption, Node, Span, Statement, TraitKind, Value};
 
 /// Traits and rules resolved against the declared names.
@@ -25,10 +25,24 @@ pub struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     /// A resolver for `file` with its checked `settings`.
-    pub fn new(file: &'a ast::File, settings: &'a Settings, spans: &'a SettingSpans, diagnostics: &'a mut Vec<Diagnostic>) -> Self {
+    pub fn new(
+        file: &'a ast::File,
+        settings: &'a Settings,
+        spans: &'a SettingSpans,
+        diagnostics: &'a mut Vec<Diagnostic>,
+    ) -> Self {
         let legendaries = file.statements.iter().filter(|s| matches!(s, Statement::Legendary(_))).count() as u64;
         let drawn = settings.size.saturating_sub(legendaries);
-        Resolver { file, settings, spans, diagnostics, traits: Vec::new(), by_name: HashMap::new(), enabled_by_when: HashSet::new(), drawn }
+        Resolver {
+            file,
+            settings,
+            spans,
+            diagnostics,
+            traits: Vec::new(),
+            by_name: HashMap::new(),
+            enabled_by_when: HashSet::new(),
+            drawn,
+        }
     }
 
     fn push(&mut self, d: Diagnostic) {
@@ -50,10 +64,14 @@ impl<'a> Resolver<'a> {
             if let Some(&first) = self.by_name.get(&decl.name.node) {
                 let first_span = self.traits[first].span;
                 self.push(
-                    Diagnostic::new(Code::DuplicateTrait, decl.name.span, format!("trait `{}` is declared twice", decl.name))
-                        .label("declared again here")
-                        .with_label(first_span, "first declared here")
-                        .help("give each trait a distinct name, or merge their variants"),
+                    Diagnostic::new(
+                        Code::DuplicateTrait,
+                        decl.name.span,
+                        format!("trait `{}` is declared twice", decl.name),
+                    )
+                    .label("declared again here")
+                    .with_label(first_span, "first declared here")
+                    .help("give each trait a distinct name, or merge their variants"),
                 );
                 continue;
             }
@@ -122,7 +140,16 @@ impl<'a> Resolver<'a> {
         self.check_unused();
 
         let unique = unique.map_or_else(|| (0..self.traits.len()).collect(), |(t, _)| t);
-        Model { settings: self.settings.clone(), traits: self.traits, forbids, requires, whens, counts, unique, legendaries }
+        Model {
+            settings: self.settings.clone(),
+            traits: self.traits,
+            forbids,
+            requires,
+            whens,
+            counts,
+            unique,
+            legendaries,
+        }
     }
 
     // -----------------------------------------------------------------------
@@ -134,9 +161,13 @@ impl<'a> Resolver<'a> {
         let mut folder = self.settings.layers.join(file_name(&decl.name.node).unwrap_or("_"));
         if file_name(&decl.name.node).is_none() && kind != TraitKind::MetadataOnly {
             self.push(
-                Diagnostic::new(Code::PathEscape, decl.name.span, format!("the trait name `{}` cannot be a folder name", decl.name))
-                    .label("contains `/`, `\\` or is `.`/`..`")
-                    .help("give the trait's art folder with `folder \"path\"`"),
+                Diagnostic::new(
+                    Code::PathEscape,
+                    decl.name.span,
+                    format!("the trait name `{}` cannot be a folder name", decl.name),
+                )
+                .label("contains `/`, `\\` or is `.`/`..`")
+                .help("give the trait's art folder with `folder \"path\"`"),
             );
         }
         for option in &decl.options {
@@ -164,10 +195,14 @@ impl<'a> Resolver<'a> {
         for v in &decl.variants {
             if let Some(first) = names.get(v.name.node.as_str()) {
                 self.push(
-                    Diagnostic::new(Code::DuplicateVariant, v.name.span, format!("`{}` is declared twice in trait `{}`", v.name, decl.name))
-                        .label("declared again here")
-                        .with_label(*first, "first declared here")
-                        .help("give each variant a distinct name"),
+                    Diagnostic::new(
+                        Code::DuplicateVariant,
+                        v.name.span,
+                        format!("`{}` is declared twice in trait `{}`", v.name, decl.name),
+                    )
+                    .label("declared again here")
+                    .with_label(*first, "first declared here")
+                    .help("give each variant a distinct name"),
                 );
                 continue;
             }
@@ -207,18 +242,26 @@ impl<'a> Resolver<'a> {
         let t = &self.traits[id];
         if !t.variants.is_empty() && t.variants.iter().all(|v| v.weight == 0.0) {
             self.push(
-                Diagnostic::new(Code::ZeroWeights, decl.name.span, format!("every variant of `{}` has weight 0", decl.name))
-                    .label("no variant can be drawn")
-                    .help("give at least one variant a positive weight"),
+                Diagnostic::new(
+                    Code::ZeroWeights,
+                    decl.name.span,
+                    format!("every variant of `{}` has weight 0", decl.name),
+                )
+                .label("no variant can be drawn")
+                .help("give at least one variant a positive weight"),
             );
         }
     }
 
     fn metadata_art(&mut self, span: Span, trait_name: &str, what: &str) {
         self.push(
-            Diagnostic::new(Code::ArtOnMetadataTrait, span, format!("metadata trait `{trait_name}` cannot have {what}"))
-                .label("a metadata trait has no art")
-                .help("remove this, or declare the trait without `metadata` to render it"),
+            Diagnostic::new(
+                Code::ArtOnMetadataTrait,
+                span,
+                format!("metadata trait `{trait_name}` cannot have {what}"),
+            )
+            .label("a metadata trait has no art")
+            .help("remove this, or declare the trait without `metadata` to render it"),
         );
     }
 
@@ -237,10 +280,14 @@ impl<'a> Resolver<'a> {
             };
             if let Some(first) = seen.insert(key, option.span) {
                 self.push(
-                    Diagnostic::new(Code::DuplicateSetting, option.span, format!("`{key}` is given twice for {}", whose()))
-                        .label("given again here")
-                        .with_label(first, "first given here")
-                        .help("keep one of them"),
+                    Diagnostic::new(
+                        Code::DuplicateSetting,
+                        option.span,
+                        format!("`{key}` is given twice for {}", whose()),
+                    )
+                    .label("given again here")
+                    .with_label(first, "first given here")
+                    .help("keep one of them"),
                 );
             }
         }
@@ -257,7 +304,11 @@ impl<'a> Resolver<'a> {
                         Some(s) => format!("did you mean `{s}`? (blend modes: {list})"),
                         None => format!("blend modes: {list}"),
                     };
-                    self.push(Diagnostic::new(Code::InvalidOption, mode.span, format!("unknown blend mode `{}`", mode.node)).label("not a blend mode").help(help));
+                    self.push(
+                        Diagnostic::new(Code::InvalidOption, mode.span, format!("unknown blend mode `{}`", mode.node))
+                            .label("not a blend mode")
+                            .help(help),
+                    );
                 }
             },
             LayerOption::Opacity(value) => {
@@ -317,24 +368,38 @@ impl<'a> Resolver<'a> {
             }
             Value::Percentage(p) => {
                 self.push(
-                    Diagnostic::new(Code::InvalidWeight, value.span, format!("weights are relative numbers, not percentages (`{p}%`)"))
-                        .label("a percentage")
-                        .help(format!("write `{p}`: weights are normalised within their trait")),
+                    Diagnostic::new(
+                        Code::InvalidWeight,
+                        value.span,
+                        format!("weights are relative numbers, not percentages (`{p}%`)"),
+                    )
+                    .label("a percentage")
+                    .help(format!("write `{p}`: weights are normalised within their trait")),
                 );
                 None
             }
             ref other => {
                 self.push(
-                    Diagnostic::new(Code::InvalidWeight, value.span, format!("a weight must be a number, not {}", other.kind()))
-                        .label("not a number")
-                        .help("a variant is written `Name: weight`, e.g. `Cyber: 3` or `Rare: 0.5`"),
+                    Diagnostic::new(
+                        Code::InvalidWeight,
+                        value.span,
+                        format!("a weight must be a number, not {}", other.kind()),
+                    )
+                    .label("not a number")
+                    .help("a variant is written `Name: weight`, e.g. `Cyber: 3` or `Rare: 0.5`"),
                 );
                 None
             }
         }
     }
 
-    fn variant_art(&mut self, trait_id: TraitId, decl: &Node<ast::TraitDecl>, v: &Node<ast::VariantDecl>, folder: &Path) -> Art {
+    fn variant_art(
+        &mut self,
+        trait_id: TraitId,
+        decl: &Node<ast::TraitDecl>,
+        v: &Node<ast::VariantDecl>,
+        folder: &Path,
+    ) -> Art {
         let kind = self.traits[trait_id].kind;
         let is_none = v.name.node == "none";
         let parts = match &v.source {
@@ -370,14 +435,24 @@ impl<'a> Resolver<'a> {
         Art::Files(files)
     }
 
-    fn default_file(&mut self, _trait_id: TraitId, v: &Node<ast::VariantDecl>, folder: &Path, placement: Option<(ast::Side, TraitId)>) -> ArtFile {
+    fn default_file(
+        &mut self,
+        _trait_id: TraitId,
+        v: &Node<ast::VariantDecl>,
+        folder: &Path,
+        placement: Option<(ast::Side, TraitId)>,
+    ) -> ArtFile {
         let path = match file_name(&v.name.node) {
             Some(name) => folder.join(format!("{name}.png")),
             None => {
                 self.push(
-                    Diagnostic::new(Code::PathEscape, v.name.span, format!("the variant name `{}` cannot be a file name", v.name))
-                        .label("contains `/`, `\\` or is `.`/`..`")
-                        .help(format!("give its art path after the weight: `{}: 1 \"folder/file.png\"`", v.name)),
+                    Diagnostic::new(
+                        Code::PathEscape,
+                        v.name.span,
+                        format!("the variant name `{}` cannot be a file name", v.name),
+                    )
+                    .label("contains `/`, `\\` or is `.`/`..`")
+                    .help(format!("give its art path after the weight: `{}: 1 \"folder/file.png\"`", v.name)),
                 );
                 PathBuf::new()
             }
@@ -385,7 +460,11 @@ impl<'a> Resolver<'a> {
         ArtFile { path, span: v.name.span, placement }
     }
 
-    fn resolve_placement(&mut self, trait_id: TraitId, placement: &Node<ast::Placement>) -> Option<(ast::Side, TraitId)> {
+    fn resolve_placement(
+        &mut self,
+        trait_id: TraitId,
+        placement: &Node<ast::Placement>,
+    ) -> Option<(ast::Side, TraitId)> {
         let target = self.lookup_trait(&placement.trait_name)?;
         let message = if target == trait_id {
             Some(format!("a part of `{}` cannot be placed relative to its own trait", self.traits[trait_id].name))
@@ -405,7 +484,13 @@ impl<'a> Resolver<'a> {
         Some((placement.side, target))
     }
 
-    fn resolve_derived(&mut self, trait_id: TraitId, name: &ast::Name, derived: &ast::Derived, span: Span) -> Option<Art> {
+    fn resolve_derived(
+        &mut self,
+        trait_id: TraitId,
+        name: &ast::Name,
+        derived: &ast::Derived,
+        span: Span,
+    ) -> Option<Art> {
         let t = &self.traits[trait_id];
         let Some(from) = t.variants.iter().position(|x| x.name == derived.from.node) else {
             let candidates: Vec<String> = t.variants.iter().map(|x| x.name.clone()).collect();
@@ -435,9 +520,13 @@ impl<'a> Resolver<'a> {
                 Value::Number(n) => Recolour::Hue(n),
                 ref other => {
                     self.push(
-                        Diagnostic::new(Code::InvalidOption, value.span, format!("`hue` takes a number of degrees, not {}", other.kind()))
-                            .label("not a number")
-                            .help("e.g. `hue 120` or `hue -45`"),
+                        Diagnostic::new(
+                            Code::InvalidOption,
+                            value.span,
+                            format!("`hue` takes a number of degrees, not {}", other.kind()),
+                        )
+                        .label("not a number")
+                        .help("e.g. `hue 120` or `hue -45`"),
                     );
                     return None;
                 }
@@ -470,7 +559,8 @@ impl<'a> Resolver<'a> {
         if let Some(&id) = self.by_name.get(&name.node) {
             return Some(id);
         }
-        let mut d = Diagnostic::new(Code::UnknownTrait, name.span, format!("unknown trait `{}`", name.node)).label("no trait has this name");
+        let mut d = Diagnostic::new(Code::UnknownTrait, name.span, format!("unknown trait `{}`", name.node))
+            .label("no trait has this name");
         let names: Vec<&str> = self.traits.iter().map(|t| t.name.as_str()).collect();
         d = match did_you_mean(&name.node, names.iter().copied()) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
@@ -497,8 +587,12 @@ impl<'a> Resolver<'a> {
 
     fn unknown_variant_in(&mut self, trait_id: TraitId, name: &ast::Name, candidates: &[String]) {
         let t = &self.traits[trait_id];
-        let mut d = Diagnostic::new(Code::UnknownVariant, name.span, format!("trait `{}` has no variant `{}`", t.name, name.node))
-            .label(format!("not a variant of `{}`", t.name));
+        let mut d = Diagnostic::new(
+            Code::UnknownVariant,
+            name.span,
+            format!("trait `{}` has no variant `{}`", t.name, name.node),
+        )
+        .label(format!("not a variant of `{}`", t.name));
         let names: Vec<&str> = candidates.iter().map(String::as_str).collect();
         d = match did_you_mean(&name.node, names.iter().copied()) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
@@ -511,7 +605,12 @@ impl<'a> Resolver<'a> {
     // -----------------------------------------------------------------------
     // Rules
 
-    fn resolve_forbid(&mut self, rule: &Node<ast::Forbid>, out: &mut Vec<ForbidRule>, seen: &mut HashMap<(VariantId, VariantId), Span>) {
+    fn resolve_forbid(
+        &mut self,
+        rule: &Node<ast::Forbid>,
+        out: &mut Vec<ForbidRule>,
+        seen: &mut HashMap<(VariantId, VariantId), Span>,
+    ) {
         let left: Vec<_> = rule.left.iter().map(|r| (self.lookup_variant(r), r.span)).collect();
         let right: Vec<_> = rule.right.iter().map(|r| (self.lookup_variant(r), r.span)).collect();
         for &(a, a_span) in &left {
@@ -519,24 +618,36 @@ impl<'a> Resolver<'a> {
                 let (Some(a), Some(b)) = (a, b) else { continue };
                 if a.trait_id == b.trait_id {
                     let (message, help) = if a == b {
-                        (format!("`{}` is forbidden with itself", self.name_of(a)), "to exclude a variant, give it weight 0")
+                        (
+                            format!("`{}` is forbidden with itself", self.name_of(a)),
+                            "to exclude a variant, give it weight 0",
+                        )
                     } else {
                         (
                             format!("`{}` and `{}` are variants of the same trait", self.name_of(a), self.name_of(b)),
                             "a token has one variant of each trait, so these never meet; forbid variants of different traits",
                         )
                     };
-                    self.push(Diagnostic::new(Code::RuleNeverFires, b_span, message).label("same trait").with_label(a_span, "").help(help));
+                    self.push(
+                        Diagnostic::new(Code::RuleNeverFires, b_span, message)
+                            .label("same trait")
+                            .with_label(a_span, "")
+                            .help(help),
+                    );
                     continue;
                 }
                 let key = if a < b { (a, b) } else { (b, a) };
                 if let Some(first) = seen.get(&key) {
                     let first = *first;
                     self.push(
-                        Diagnostic::new(Code::DuplicateRule, a_span.to(b_span), format!("`{}` is already forbidden with `{}`", self.name_of(a), self.name_of(b)))
-                            .label("forbidden again here")
-                            .with_label(first, "first forbidden here")
-                            .help("remove one of the two"),
+                        Diagnostic::new(
+                            Code::DuplicateRule,
+                            a_span.to(b_span),
+                            format!("`{}` is already forbidden with `{}`", self.name_of(a), self.name_of(b)),
+                        )
+                        .label("forbidden again here")
+                        .with_label(first, "first forbidden here")
+                        .help("remove one of the two"),
                     );
                     continue;
                 }
@@ -546,7 +657,12 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn resolve_require(&mut self, rule: &Node<ast::Require>, out: &mut Vec<RequireRule>, seen: &mut HashMap<(VariantId, Vec<VariantId>), Span>) {
+    fn resolve_require(
+        &mut self,
+        rule: &Node<ast::Require>,
+        out: &mut Vec<RequireRule>,
+        seen: &mut HashMap<(VariantId, Vec<VariantId>), Span>,
+    ) {
         let left: Vec<_> = rule.left.iter().map(|r| self.lookup_variant(r)).collect();
         let right: Vec<_> = rule.right.iter().map(|r| self.lookup_variant(r)).collect();
         if right.iter().any(Option::is_none) {
@@ -568,10 +684,14 @@ impl<'a> Resolver<'a> {
             if let Some(first) = seen.get(&(when, alternatives.clone())) {
                 let first = *first;
                 self.push(
-                    Diagnostic::new(Code::DuplicateRule, r.span, format!("`{}` already has this requirement", self.name_of(when)))
-                        .label("required again here")
-                        .with_label(first, "first required here")
-                        .help("remove one of the two"),
+                    Diagnostic::new(
+                        Code::DuplicateRule,
+                        r.span,
+                        format!("`{}` already has this requirement", self.name_of(when)),
+                    )
+                    .label("required again here")
+                    .with_label(first, "first required here")
+                    .help("remove one of the two"),
                 );
                 continue;
             }
@@ -590,18 +710,25 @@ impl<'a> Resolver<'a> {
         if let Some((v, span)) = conditions.iter().find(|(v, _)| v.trait_id != condition_trait) {
             let span = *span;
             self.push(
-                Diagnostic::new(Code::AmbiguousWhen, span, format!("a `when` combines variants of `{}` and `{}`", self.traits[condition_trait].name, self.traits[v.trait_id].name))
-                    .label("another trait")
-                    .with_label(conditions[0].1, "")
-                    .help("the alternatives of one `when` must be variants of one trait; write one `when` per trait"),
+                Diagnostic::new(
+                    Code::AmbiguousWhen,
+                    span,
+                    format!(
+                        "a `when` combines variants of `{}` and `{}`",
+                        self.traits[condition_trait].name, self.traits[v.trait_id].name
+                    ),
+                )
+                .label("another trait")
+                .with_label(conditions[0].1, "")
+                .help("the alternatives of one `when` must be variants of one trait; write one `when` per trait"),
             );
             return None;
         }
         if rule.overrides.is_empty() {
             self.push(
-                Diagnostic::new(Code::RuleNeverFires, rule.span, "this `when` changes no weights")
-                    .label("empty")
-                    .help("list the traits whose weights change, e.g. `when Body.Zombie { Eyes < Normal: 1, Laser: 4 > }`"),
+                Diagnostic::new(Code::RuleNeverFires, rule.span, "this `when` changes no weights").label("empty").help(
+                    "list the traits whose weights change, e.g. `when Body.Zombie { Eyes < Normal: 1, Laser: 4 > }`",
+                ),
             );
         }
         let mut indices: Vec<usize> = conditions.iter().map(|(v, _)| v.index).collect();
@@ -613,20 +740,31 @@ impl<'a> Resolver<'a> {
             let Some(target) = self.lookup_trait(&o.trait_name) else { continue };
             if target == condition_trait {
                 self.push(
-                    Diagnostic::new(Code::WhenCycle, o.trait_name.span, format!("a `when` on `{}` cannot change the weights of `{}` itself", self.traits[target].name, self.traits[target].name))
-                        .label("the condition's own trait")
-                        .with_label(conditions[0].1, "condition")
-                        .help("a trait's weights can depend on other traits only"),
+                    Diagnostic::new(
+                        Code::WhenCycle,
+                        o.trait_name.span,
+                        format!(
+                            "a `when` on `{}` cannot change the weights of `{}` itself",
+                            self.traits[target].name, self.traits[target].name
+                        ),
+                    )
+                    .label("the condition's own trait")
+                    .with_label(conditions[0].1, "condition")
+                    .help("a trait's weights can depend on other traits only"),
                 );
                 continue;
             }
             if let Some(first) = spans.get(&target) {
                 let first = *first;
                 self.push(
-                    Diagnostic::new(Code::AmbiguousWhen, o.trait_name.span, format!("`{}` is given weights twice in this `when`", self.traits[target].name))
-                        .label("given again here")
-                        .with_label(first, "first given here")
-                        .help("merge the two lists"),
+                    Diagnostic::new(
+                        Code::AmbiguousWhen,
+                        o.trait_name.span,
+                        format!("`{}` is given weights twice in this `when`", self.traits[target].name),
+                    )
+                    .label("given again here")
+                    .with_label(first, "first given here")
+                    .help("merge the two lists"),
                 );
                 continue;
             }
@@ -637,10 +775,14 @@ impl<'a> Resolver<'a> {
                 let Some(v) = self.lookup_variant_in(target, &w.variant) else { continue };
                 if let Some(first) = listed.insert(v.index, w.variant.span) {
                     self.push(
-                        Diagnostic::new(Code::DuplicateVariant, w.variant.span, format!("`{}` is listed twice", w.variant))
-                            .label("listed again here")
-                            .with_label(first, "first listed here")
-                            .help("list each variant once"),
+                        Diagnostic::new(
+                            Code::DuplicateVariant,
+                            w.variant.span,
+                            format!("`{}` is listed twice", w.variant),
+                        )
+                        .label("listed again here")
+                        .with_label(first, "first listed here")
+                        .help("list each variant once"),
                     );
                     continue;
                 }
@@ -651,9 +793,13 @@ impl<'a> Resolver<'a> {
             }
             if !o.weights.is_empty() && weights.iter().all(|w| *w == 0.0) && listed.len() == o.weights.len() {
                 self.push(
-                    Diagnostic::new(Code::ZeroWeights, o.span, format!("this `when` gives every variant of `{}` weight 0", self.traits[target].name))
-                        .label("no variant can be drawn under this condition")
-                        .help("give at least one variant a positive weight, or forbid the condition instead"),
+                    Diagnostic::new(
+                        Code::ZeroWeights,
+                        o.span,
+                        format!("this `when` gives every variant of `{}` weight 0", self.traits[target].name),
+                    )
+                    .label("no variant can be drawn under this condition")
+                    .help("give at least one variant a positive weight, or forbid the condition instead"),
                 );
             }
             overrides.push((target, weights));
@@ -674,9 +820,13 @@ impl<'a> Resolver<'a> {
                 let whole = (scaled / 100.0 - (scaled / 100.0).round()).abs() < 1e-9;
                 if !whole && rule.op.node == CountOp::Eq {
                     self.push(
-                        Diagnostic::new(Code::InvalidValue, value.span, format!("{p}% of {size} tokens is {} tokens, not a whole number", scaled / 100.0))
-                            .label("not a whole number of tokens")
-                            .help("use a number of tokens, or `<=`/`>=` which round"),
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            value.span,
+                            format!("{p}% of {size} tokens is {} tokens, not a whole number", scaled / 100.0),
+                        )
+                        .label("not a whole number of tokens")
+                        .help("use a number of tokens, or `<=`/`>=` which round"),
                     );
                     return None;
                 }
@@ -684,9 +834,13 @@ impl<'a> Resolver<'a> {
             }
             Value::Number(n) => {
                 self.push(
-                    Diagnostic::new(Code::InvalidValue, value.span, format!("a count is a whole number of tokens, not {n}"))
-                        .label("not a whole number")
-                        .help("e.g. `count Head.Crown = 2` or `count Eyes.Laser <= 5%`"),
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        value.span,
+                        format!("a count is a whole number of tokens, not {n}"),
+                    )
+                    .label("not a whole number")
+                    .help("e.g. `count Head.Crown = 2` or `count Eyes.Laser <= 5%`"),
                 );
                 return None;
             }
@@ -700,9 +854,13 @@ impl<'a> Resolver<'a> {
             }
             ref other => {
                 self.push(
-                    Diagnostic::new(Code::InvalidValue, value.span, format!("a count is a whole number of tokens or a percentage, not {}", other.kind()))
-                        .label("not a count")
-                        .help("e.g. `count Head.Crown = 2` or `count Eyes.Laser <= 5%`"),
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        value.span,
+                        format!("a count is a whole number of tokens or a percentage, not {}", other.kind()),
+                    )
+                    .label("not a count")
+                    .help("e.g. `count Head.Crown = 2` or `count Eyes.Laser <= 5%`"),
                 );
                 return None;
             }
@@ -730,10 +888,18 @@ impl<'a> Resolver<'a> {
         if min > size {
             let name = self.name_of(variant);
             self.push(
-                Diagnostic::new(Code::CountConflict, rule.span, format!("`count {name} {} {}` asks for {min} tokens but the collection draws {size}", rule.op.node, value_text(&value.node)))
-                    .label(format!("{min} > {size}"))
-                    .with_label(self.spans.get("size"), "the collection's size")
-                    .help("lower the count or raise `size`"),
+                Diagnostic::new(
+                    Code::CountConflict,
+                    rule.span,
+                    format!(
+                        "`count {name} {} {}` asks for {min} tokens but the collection draws {size}",
+                        rule.op.node,
+                        value_text(&value.node)
+                    ),
+                )
+                .label(format!("{min} > {size}"))
+                .with_label(self.spans.get("size"), "the collection's size")
+                .help("lower the count or raise `size`"),
             );
             return None;
         }
@@ -777,10 +943,14 @@ impl<'a> Resolver<'a> {
         for a in &rule.attributes {
             if let Some(first) = seen.insert(&a.trait_name.node, a.trait_name.span) {
                 self.push(
-                    Diagnostic::new(Code::LegendaryConflict, a.trait_name.span, format!("attribute `{}` is given twice", a.trait_name))
-                        .label("given again here")
-                        .with_label(first, "first given here")
-                        .help("give each attribute once"),
+                    Diagnostic::new(
+                        Code::LegendaryConflict,
+                        a.trait_name.span,
+                        format!("attribute `{}` is given twice", a.trait_name),
+                    )
+                    .label("given again here")
+                    .with_label(first, "first given here")
+                    .help("give each attribute once"),
                 );
                 continue;
             }
@@ -796,14 +966,24 @@ impl<'a> Resolver<'a> {
         if let Some(id) = &rule.id {
             if id.node < first || id.node > last {
                 self.push(
-                    Diagnostic::new(Code::LegendaryConflict, id.span, format!("id {} is outside the collection's ids {first}..={last}", id.node))
-                        .label("no such token")
-                        .with_label(self.spans.get("size"), "the collection's size")
-                        .help(format!("choose an id from {first} to {last}, or leave out `at` for a seeded random id")),
+                    Diagnostic::new(
+                        Code::LegendaryConflict,
+                        id.span,
+                        format!("id {} is outside the collection's ids {first}..={last}", id.node),
+                    )
+                    .label("no such token")
+                    .with_label(self.spans.get("size"), "the collection's size")
+                    .help(format!("choose an id from {first} to {last}, or leave out `at` for a seeded random id")),
                 );
             }
         }
-        Some(Legendary { name: rule.name.node.clone(), id: rule.id.as_ref().map(|i| i.node), image, attributes, span: rule.span })
+        Some(Legendary {
+            name: rule.name.node.clone(),
+            id: rule.id.as_ref().map(|i| i.node),
+            image,
+            attributes,
+            span: rule.span,
+        })
     }
 
     // -----------------------------------------------------------------------
@@ -824,7 +1004,9 @@ impl<'a> Resolver<'a> {
                     let clash = if earlier.condition_trait != when.condition_trait {
                         Some(format!(
                             "the weights of `{}` depend on both `{}` and `{}`",
-                            self.traits[*target].name, self.traits[earlier.condition_trait].name, self.traits[when.condition_trait].name
+                            self.traits[*target].name,
+                            self.traits[earlier.condition_trait].name,
+                            self.traits[when.condition_trait].name
                         ))
                     } else {
                         earlier.conditions.iter().find(|c| when.conditions.contains(c)).map(|c| {
@@ -881,12 +1063,17 @@ impl<'a> Resolver<'a> {
             for (i, rule) in rules.iter().enumerate() {
                 let (new_min, new_max) = (min.max(rule.min), max.min(rule.max));
                 if new_min > new_max {
-                    let other = rules[..i].iter().find(|r| r.min > rule.max || r.max < rule.min).copied().unwrap_or(rules[0]);
+                    let other =
+                        rules[..i].iter().find(|r| r.min > rule.max || r.max < rule.min).copied().unwrap_or(rules[0]);
                     self.push(
-                        Diagnostic::new(Code::CountConflict, rule.span, format!("counts of `{}` contradict each other", self.name_of(*variant)))
-                            .label(format!("needs {}..={}", rule.min, rule.max))
-                            .with_label(other.span, format!("needs {}..={}", other.min, other.max))
-                            .help("no number of tokens satisfies both; remove or change one"),
+                        Diagnostic::new(
+                            Code::CountConflict,
+                            rule.span,
+                            format!("counts of `{}` contradict each other", self.name_of(*variant)),
+                        )
+                        .label(format!("needs {}..={}", rule.min, rule.max))
+                        .with_label(other.span, format!("needs {}..={}", other.min, other.max))
+                        .help("no number of tokens satisfies both; remove or change one"),
                     );
                     break;
                 }
@@ -905,15 +1092,23 @@ impl<'a> Resolver<'a> {
             let span = by_variant[&list[0].0].last().map(|r| r.span).unwrap_or_default();
             if least > size {
                 self.push(
-                    Diagnostic::new(Code::CountConflict, span, format!("counts of `{}` need at least {least} tokens but the collection draws {size}", self.traits[trait_id].name))
-                        .label("these counts together")
-                        .with_label(self.spans.get("size"), "the collection's size")
-                        .help("a token has one variant of each trait; lower the counts or raise `size`"),
+                    Diagnostic::new(
+                        Code::CountConflict,
+                        span,
+                        format!(
+                            "counts of `{}` need at least {least} tokens but the collection draws {size}",
+                            self.traits[trait_id].name
+                        ),
+                    )
+                    .label("these counts together")
+                    .with_label(self.spans.get("size"), "the collection's size")
+                    .help("a token has one variant of each trait; lower the counts or raise `size`"),
                 );
             }
-            let drawable = self.traits[trait_id].variants.iter().enumerate().filter(|(i, v)| {
-                v.weight > 0.0 || self.enabled_by_when.contains(&VariantId { trait_id, index: *i })
-            });
+            let drawable =
+                self.traits[trait_id].variants.iter().enumerate().filter(|(i, v)| {
+                    v.weight > 0.0 || self.enabled_by_when.contains(&VariantId { trait_id, index: *i })
+                });
             let mut most: u64 = 0;
             let mut all_bounded = true;
             for (i, _) in drawable {
@@ -924,10 +1119,17 @@ impl<'a> Resolver<'a> {
             }
             if all_bounded && most < size {
                 self.push(
-                    Diagnostic::new(Code::CountConflict, span, format!("counts of `{}` allow at most {most} tokens but the collection draws {size}", self.traits[trait_id].name))
-                        .label("every variant is capped")
-                        .with_label(self.spans.get("size"), "the collection's size")
-                        .help("a token has one variant of each trait; raise a cap or lower `size`"),
+                    Diagnostic::new(
+                        Code::CountConflict,
+                        span,
+                        format!(
+                            "counts of `{}` allow at most {most} tokens but the collection draws {size}",
+                            self.traits[trait_id].name
+                        ),
+                    )
+                    .label("every variant is capped")
+                    .with_label(self.spans.get("size"), "the collection's size")
+                    .help("a token has one variant of each trait; raise a cap or lower `size`"),
                 );
             }
         }
@@ -950,10 +1152,14 @@ impl<'a> Resolver<'a> {
         if legendaries.len() as u64 > self.settings.size {
             let span = legendaries.last().map(|l| l.span).unwrap_or_default();
             self.push(
-                Diagnostic::new(Code::LegendaryConflict, span, format!("{} legendaries do not fit in a collection of {}", legendaries.len(), self.settings.size))
-                    .label("one too many")
-                    .with_label(self.spans.get("size"), "the collection's size")
-                    .help("raise `size` or remove legendaries"),
+                Diagnostic::new(
+                    Code::LegendaryConflict,
+                    span,
+                    format!("{} legendaries do not fit in a collection of {}", legendaries.len(), self.settings.size),
+                )
+                .label("one too many")
+                .with_label(self.spans.get("size"), "the collection's size")
+                .help("raise `size` or remove legendaries"),
             );
         }
     }
@@ -984,7 +1190,12 @@ impl<'a> Resolver<'a> {
     }
 }
 
-fn find_cycle(start: TraitId, edges: &[Vec<(TraitId, Span)>], state: &mut [u8], stack: &mut Vec<TraitId>) -> Option<(Vec<TraitId>, Span)> {
+fn find_cycle(
+    start: TraitId,
+    edges: &[Vec<(TraitId, Span)>],
+    state: &mut [u8],
+    stack: &mut Vec<TraitId>,
+) -> Option<(Vec<TraitId>, Span)> {
     if state[start] != 0 {
         return None;
     }

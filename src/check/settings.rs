@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::model::*;
 use super::paths::project_relative;
-use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::syntax::{Collection, Node, Setting, Span, Value};
 
 /// Largest canvas side and output size, in pixels.
@@ -15,8 +15,22 @@ pub const MAX_SIZE: u64 = 10_000_000;
 
 /// Every setting the `collection` block accepts.
 pub const KEYS: &[&str] = &[
-    "size", "seed", "canvas", "layers", "first_id", "name", "description", "image", "external_url", "sizes",
-    "resize", "compression", "metadata", "symbol", "royalty", "creators",
+    "size",
+    "seed",
+    "canvas",
+    "layers",
+    "first_id",
+    "name",
+    "description",
+    "image",
+    "external_url",
+    "sizes",
+    "resize",
+    "compression",
+    "metadata",
+    "symbol",
+    "royalty",
+    "creators",
 ];
 
 /// Spans of settings, for later diagnostics (`size 45` when it cannot hold).
@@ -72,7 +86,10 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
                 .label("not a collection setting");
             d = match did_you_mean(key, KEYS.iter().copied()) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
-                None => d.help(format!("settings are {}", KEYS.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "))),
+                None => d.help(format!(
+                    "settings are {}",
+                    KEYS.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                )),
             };
             diagnostics.push(d);
             continue;
@@ -87,9 +104,10 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
             continue;
         }
         seen.insert(known, setting.span);
-        let value_span = setting.values.iter().fold(setting.key.span, |span, v| {
-            span.to(v.paired.as_ref().map_or(v.value.span, |p| p.span))
-        });
+        let value_span = setting
+            .values
+            .iter()
+            .fold(setting.key.span, |span, v| span.to(v.paired.as_ref().map_or(v.value.span, |p| p.span)));
         spans.by_key.insert(known.to_string(), value_span);
         let mut v = Values { setting, diagnostics };
         match known {
@@ -99,9 +117,13 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
                         v.invalid(span, "`size` must be at least 1", "a collection has at least one token");
                     } else if n > MAX_SIZE {
                         v.push(
-                            Diagnostic::new(Code::LimitExceeded, span, format!("`size` of {n} is beyond the limit of {MAX_SIZE} tokens"))
-                                .label("too many tokens")
-                                .help("split the collection into several drops"),
+                            Diagnostic::new(
+                                Code::LimitExceeded,
+                                span,
+                                format!("`size` of {n} is beyond the limit of {MAX_SIZE} tokens"),
+                            )
+                            .label("too many tokens")
+                            .help("split the collection into several drops"),
                         );
                     } else {
                         size = Some(n);
@@ -181,7 +203,11 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
                             }
                         }
                         Value::Number(n) if n.fract() != 0.0 || n < 1.0 => {
-                            v.invalid(value.span, &format!("an output size is a whole number of pixels of at least 1, not {n}"), "e.g. `sizes 512, 256 x 256`");
+                            v.invalid(
+                                value.span,
+                                &format!("an output size is a whole number of pixels of at least 1, not {n}"),
+                                "e.g. `sizes 512, 256 x 256`",
+                            );
                         }
                         Value::Number(n) => {
                             // Height follows later, from the canvas's aspect ratio.
@@ -231,9 +257,11 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
                             settings.royalty_basis_points = (p * 100.0).round() as u32;
                             royalty_given = true;
                         }
-                        Value::Percentage(p) => {
-                            v.invalid(value.span, &format!("a royalty of {p}% is out of range"), "royalties are between 0% and 100%")
-                        }
+                        Value::Percentage(p) => v.invalid(
+                            value.span,
+                            &format!("a royalty of {p}% is out of range"),
+                            "royalties are between 0% and 100%",
+                        ),
                         ref other => v.wrong_kind(value.span, other, "a percentage like `5%`"),
                     }
                 }
@@ -246,15 +274,23 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
                     let (Value::String(address), Some(Node { node: Value::Percentage(share), span: share_span })) =
                         (&item.value.node, &item.paired)
                     else {
-                        v.invalid(item.value.span, "a creator is written `\"ADDRESS\": SHARE%`", "e.g. `creators \"7xKX...\": 60%, \"9yQm...\": 40%`");
+                        v.invalid(
+                            item.value.span,
+                            "a creator is written `\"ADDRESS\": SHARE%`",
+                            "e.g. `creators \"7xKX...\": 60%, \"9yQm...\": 40%`",
+                        );
                         ok = false;
                         continue;
                     };
                     if share.fract() != 0.0 || *share < 0.0 || *share > 100.0 {
                         v.push(
-                            Diagnostic::new(Code::CreatorShares, *share_span, format!("a creator's share must be a whole percentage, not {share}%"))
-                                .label("not a whole percentage")
-                                .help("Metaplex shares are whole numbers from 0 to 100"),
+                            Diagnostic::new(
+                                Code::CreatorShares,
+                                *share_span,
+                                format!("a creator's share must be a whole percentage, not {share}%"),
+                            )
+                            .label("not a whole percentage")
+                            .help("Metaplex shares are whole numbers from 0 to 100"),
                         );
                         ok = false;
                         continue;
@@ -264,9 +300,13 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
                 }
                 if ok && total != 100.0 {
                     v.push(
-                        Diagnostic::new(Code::CreatorShares, setting.span, format!("creators' shares add up to {total}%, not 100%"))
-                            .label("these shares")
-                            .help("Metaplex requires the creators' shares to sum to exactly 100"),
+                        Diagnostic::new(
+                            Code::CreatorShares,
+                            setting.span,
+                            format!("creators' shares add up to {total}%, not 100%"),
+                        )
+                        .label("these shares")
+                        .help("Metaplex requires the creators' shares to sum to exactly 100"),
                     );
                 }
                 settings.creators = creators;
@@ -375,7 +415,11 @@ impl<'a> Values<'a, '_> {
             Value::Number(n) if n.fract() == 0.0 && (0.0..9.0e15).contains(&n) => Some((n as u64, value.span)),
             Value::Number(n) => {
                 let key = self.setting.key.node.clone();
-                self.invalid(value.span, &format!("`{key}` must be a whole number, not {n}"), "write a whole number like `100`");
+                self.invalid(
+                    value.span,
+                    &format!("`{key}` must be a whole number, not {n}"),
+                    "write a whole number like `100`",
+                );
                 None
             }
             ref other => {
@@ -392,9 +436,13 @@ impl<'a> Values<'a, '_> {
         }
         if w > MAX_PIXELS || h > MAX_PIXELS {
             self.push(
-                Diagnostic::new(Code::LimitExceeded, span, format!("{what} of {w} x {h} is beyond the limit of {MAX_PIXELS} pixels a side"))
-                    .label("too large")
-                    .help(format!("images are at most {MAX_PIXELS} x {MAX_PIXELS}")),
+                Diagnostic::new(
+                    Code::LimitExceeded,
+                    span,
+                    format!("{what} of {w} x {h} is beyond the limit of {MAX_PIXELS} pixels a side"),
+                )
+                .label("too large")
+                .help(format!("images are at most {MAX_PIXELS} x {MAX_PIXELS}")),
             );
             return None;
         }
@@ -409,7 +457,8 @@ impl<'a> Values<'a, '_> {
                 if let Some((_, t)) = names.iter().find(|(n, _)| n == w) {
                     return Some(*t);
                 }
-                let mut d = Diagnostic::new(Code::InvalidValue, value.span, format!("unknown {what} `{w}`")).label(format!("not a {what}"));
+                let mut d = Diagnostic::new(Code::InvalidValue, value.span, format!("unknown {what} `{w}`"))
+                    .label(format!("not a {what}"));
                 d = match did_you_mean(w, names.iter().map(|(n, _)| *n)) {
                     Some(s) => d.help(format!("did you mean `{s}`? (one of {list})")),
                     None => d.help(format!("use one of {list}")),

@@ -4,9 +4,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::{colour_stderr, report_width, CheckArgs, Format, EXIT_INPUT, EXIT_USAGE};
-use dropc::check::{check_text, ArtStore, DiskArt, NoArt};
-use dropc::diagnostic::{render_human, to_json, JsonDiagnostic, Style};
+use super::{CheckArgs, EXIT_INPUT, EXIT_USAGE, Format, colour_stderr, report_width};
+use dropc::check::{ArtStore, DiskArt, NoArt, check_text};
+use dropc::diagnostic::{JsonDiagnostic, Style, render_human, to_json};
 use dropc::{Severity, SourceFile};
 
 /// Runs `dropc check`.

@@ -96,7 +96,10 @@ pub fn run(args: &RunArgs) -> ExitCode {
         .unwrap_or_else(|| args.file.parent().map_or_else(|| PathBuf::from("out"), |p| p.join("out")));
     if !args.force {
         if let Some(why) = foreign_output(&dir, &model.settings.name) {
-            eprintln!("error: `{}` {why}; choose another folder with -o, or pass --force to write into it", dir.display());
+            eprintln!(
+                "error: `{}` {why}; choose another folder with -o, or pass --force to write into it",
+                dir.display()
+            );
             return ExitCode::from(EXIT_USAGE);
         }
     }
@@ -111,7 +114,8 @@ pub fn run(args: &RunArgs) -> ExitCode {
             .into_iter()
             .filter_map(|p| std::fs::read(root.join(&p)).ok().map(|bytes| (p, bytes)))
             .collect();
-        let summary = dropc::publish::provenance::summary_json(model, &tokens, &seed, loaded.source.text.as_bytes(), &art);
+        let summary =
+            dropc::publish::provenance::summary_json(model, &tokens, &seed, loaded.source.text.as_bytes(), &art);
         dropc::publish::write_atomic(&dir.join("collection.json"), &summary)?;
         dropc::publish::write_metadata(model, &tokens, &dir)?;
         dropc::publish::write_atomic(&dir.join("tokens.json"), &dropc::publish::tokens_json(model, &tokens, &seed))?;
@@ -255,7 +259,8 @@ fn render_images(model: &Model, tokens: &dropc::Tokens, root: &Path, dir: &Path)
         written.iter().map(|(id, e)| (*id, digest_from_hex(&e.sha256))).collect();
     let provenance = dropc::publish::provenance::provenance_json_from_digests(&digests);
     dropc::publish::write_atomic(&dir.join("provenance.json"), &provenance).map_err(RunError::Io)?;
-    let manifest = Manifest { dropc_version: env!("CARGO_PKG_VERSION").to_string(), tokens: written.into_iter().collect() };
+    let manifest =
+        Manifest { dropc_version: env!("CARGO_PKG_VERSION").to_string(), tokens: written.into_iter().collect() };
     dropc::publish::write_atomic(&dir.join(manifest::FILE), &manifest.to_json()).map_err(RunError::Io)?;
     Ok(Rendered { images: all.len() * (1 + settings.sizes.len()), rendered, reused: all.len() - rendered })
 }
@@ -277,14 +282,16 @@ fn progress_bar(tokens: u64) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(tokens);
-    let style = indicatif::ProgressStyle::with_template(
-        "{spinner} rendering [{bar:40}] {pos}/{len} tokens  {rate}  ETA {eta}",
-    )
-    .map(|s| {
-        s.progress_chars("=> ").with_key("rate", |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-            let _ = write!(w, "{:.0} tokens/s", state.per_sec());
-        })
-    });
+    let style =
+        indicatif::ProgressStyle::with_template("{spinner} rendering [{bar:40}] {pos}/{len} tokens  {rate}  ETA {eta}")
+            .map(|s| {
+                s.progress_chars("=> ").with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0} tokens/s", state.per_sec());
+                    },
+                )
+            });
     if let Ok(style) = style {
         bar.set_style(style);
     }

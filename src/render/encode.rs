@@ -44,7 +44,11 @@ pub fn encode_png(image: &Image, level: Compression) -> Result<Vec<u8>, RenderEr
 }
 
 /// Encodes with explicit png-crate settings (for measurements).
-pub fn encode_with(image: &Image, deflate: png::DeflateCompression, filter: png::Filter) -> Result<Vec<u8>, RenderError> {
+pub fn encode_with(
+    image: &Image,
+    deflate: png::DeflateCompression,
+    filter: png::Filter,
+) -> Result<Vec<u8>, RenderError> {
     let (width, height) = image.dimensions();
     let raw = image.as_raw();
     let opaque = raw.chunks_exact(4).all(|p| p[3] == 255);

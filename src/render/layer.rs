@@ -52,7 +52,14 @@ pub struct Layer {
 impl Layer {
     /// Builds a layer from a whole straight-RGBA image of `width × height`
     /// whose top-left corner sits at `offset` on a `canvas`.
-    pub fn new(rgba: &[u8], width: u32, height: u32, offset: (i32, i32), canvas: (u32, u32), blend: BlendMode) -> Layer {
+    pub fn new(
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+        offset: (i32, i32),
+        canvas: (u32, u32),
+        blend: BlendMode,
+    ) -> Layer {
         let (w, h) = (width as i64, height as i64);
         let (ox, oy) = (i64::from(offset.0), i64::from(offset.1));
         // The part of the image that lands on the canvas, in image coordinates.
@@ -75,7 +82,16 @@ impl Layer {
             }
         }
         if bx0 >= bx1 || by0 >= by1 {
-            return Layer { x: 0, y: 0, width: 0, height: 0, pixels: Vec::new(), blend, runs: Vec::new(), row_runs: vec![0] };
+            return Layer {
+                x: 0,
+                y: 0,
+                width: 0,
+                height: 0,
+                pixels: Vec::new(),
+                blend,
+                runs: Vec::new(),
+                row_runs: vec![0],
+            };
         }
         let (kw, kh) = ((bx1 - bx0) as usize, (by1 - by0) as usize);
         let mut pixels = Vec::with_capacity(kw * kh * 4);
@@ -206,7 +222,11 @@ mod tests {
         row_into_runs(&row(&a), true, &mut out);
         assert_eq!(
             out,
-            vec![Run { start: 20, len: 3, copy: false }, Run { start: 23, len: 40, copy: true }, Run { start: 63, len: 2, copy: false }]
+            vec![
+                Run { start: 20, len: 3, copy: false },
+                Run { start: 23, len: 40, copy: true },
+                Run { start: 63, len: 2, copy: false }
+            ]
         );
         out.clear();
         row_into_runs(&row(&a), false, &mut out);

@@ -156,7 +156,8 @@ impl Renderer {
                 let style = &model.traits[job.trait_id].variants[job.variant].style;
                 let source = &decoded[job.file.path.as_path()];
                 let opacity = f64::from(style.opacity).clamp(0.0, 1.0);
-                let build = |rgba: &[u8]| Layer::new(rgba, source.width, source.height, style.offset, canvas, style.blend);
+                let build =
+                    |rgba: &[u8]| Layer::new(rgba, source.width, source.height, style.offset, canvas, style.blend);
                 if job.recolour.is_none() && opacity >= 1.0 {
                     return build(&source.rgba);
                 }

@@ -8,4 +8,4 @@ mod ast;
 mod parse;
 
 pub use ast::*;
-pub use parse::{parse, DropParser, Rule};
+pub use parse::{DropParser, Rule, parse};

@@ -1,9 +1,9 @@
 //! The pest parser, the lowering of its pairs into the AST, and syntax errors
 //! in plain words.
 
+use pest::Parser;
 use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
-use pest::Parser;
 
 use super::ast::*;
 use crate::diagnostic::{Code, Diagnostic};
@@ -117,21 +117,16 @@ fn error_offset(error: &pest::error::Error<Rule>) -> usize {
 
 /// Byte offsets of lines that begin with a statement keyword.
 fn statement_starts(source: &str) -> Vec<usize> {
-    const KEYWORDS: &[&str] = &[
-        "collection", "trait", "hidden", "forbid", "require", "when", "count", "unique", "legendary",
-    ];
+    const KEYWORDS: &[&str] =
+        &["collection", "trait", "hidden", "forbid", "require", "when", "count", "unique", "legendary"];
     let mut starts = Vec::new();
     let mut offset = 0;
     for line in source.split_inclusive('\n') {
         let trimmed = line.trim_start();
         let at = offset + (line.len() - trimmed.len());
-        let word: String = trimmed
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
-            .collect();
+        let word: String = trimmed.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-').collect();
         let rest = trimmed[word.len()..].trim_start();
-        let is_start = KEYWORDS.contains(&word.as_str())
-            || (word == "metadata" && rest.starts_with("trait"));
+        let is_start = KEYWORDS.contains(&word.as_str()) || (word == "metadata" && rest.starts_with("trait"));
         if is_start {
             starts.push(at);
         }
@@ -144,10 +139,25 @@ fn statement_starts(source: &str) -> Vec<usize> {
 fn rule_name(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::EOI => "the end of the file",
-        Rule::collection | Rule::kw_collection | Rule::trait_decl | Rule::trait_kind | Rule::kw_trait
-        | Rule::kw_hidden | Rule::kw_metadata | Rule::forbid_rule | Rule::kw_forbid | Rule::require_rule
-        | Rule::kw_require | Rule::when_rule | Rule::kw_when | Rule::count_rule | Rule::kw_count
-        | Rule::unique_rule | Rule::kw_unique | Rule::legendary | Rule::kw_legendary => "a statement",
+        Rule::collection
+        | Rule::kw_collection
+        | Rule::trait_decl
+        | Rule::trait_kind
+        | Rule::kw_trait
+        | Rule::kw_hidden
+        | Rule::kw_metadata
+        | Rule::forbid_rule
+        | Rule::kw_forbid
+        | Rule::require_rule
+        | Rule::kw_require
+        | Rule::when_rule
+        | Rule::kw_when
+        | Rule::count_rule
+        | Rule::kw_count
+        | Rule::unique_rule
+        | Rule::kw_unique
+        | Rule::legendary
+        | Rule::kw_legendary => "a statement",
         Rule::setting | Rule::setting_key => "a setting",
         Rule::setting_value | Rule::value => "a value",
         Rule::dimension => "a size like `1024 x 1024`",
@@ -158,8 +168,14 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::derived | Rule::kw_from => "`from`",
         Rule::hue_shift | Rule::kw_hue | Rule::palette | Rule::kw_palette => "`hue` or `palette`",
         Rule::colour_pair | Rule::colour => "a colour like `#ff8800`",
-        Rule::blend | Rule::kw_blend | Rule::opacity | Rule::kw_opacity | Rule::offset | Rule::kw_offset
-        | Rule::folder | Rule::kw_folder => "an option",
+        Rule::blend
+        | Rule::kw_blend
+        | Rule::opacity
+        | Rule::kw_opacity
+        | Rule::offset
+        | Rule::kw_offset
+        | Rule::folder
+        | Rule::kw_folder => "an option",
         Rule::kw_with => "`with`",
         Rule::override_decl => "a trait's weights",
         Rule::override_weight => "a variant's weight",
@@ -194,9 +210,13 @@ fn syntax_error(source: &str, base: usize, error: pest::error::Error<Rule>) -> D
         let start = at + 1 + escape;
         let len = rest[1 + escape..].chars().take(2).map(char::len_utf8).sum::<usize>();
         let text = &source[start..start + len];
-        return Diagnostic::new(Code::Syntax, Span::new(start, start + len), format!("unknown escape `{text}` in a string"))
-            .label("not an escape")
-            .help("strings know `\\\"`, `\\\\`, `\\n`, `\\t` and `\\u{...}`; write `\\\\` for a backslash");
+        return Diagnostic::new(
+            Code::Syntax,
+            Span::new(start, start + len),
+            format!("unknown escape `{text}` in a string"),
+        )
+        .label("not an escape")
+        .help("strings know `\\\"`, `\\\\`, `\\n`, `\\t` and `\\u{...}`; write `\\\\` for a backslash");
     }
     if rest.starts_with('"') {
         let line_end = rest.find('\n').unwrap_or(rest.len());
@@ -245,11 +265,7 @@ fn syntax_error(source: &str, base: usize, error: pest::error::Error<Rule>) -> D
         None => format!("expected {list}"),
     };
     let span = Span::new(at, at + found.len());
-    let label = if found.is_empty() {
-        "the file ends here".to_string()
-    } else {
-        format!("found `{found}`")
-    };
+    let label = if found.is_empty() { "the file ends here".to_string() } else { format!("found `{found}`") };
     let mut diagnostic = Diagnostic::new(Code::Syntax, span, message).label(label);
     if let Some(help) = syntax_help(&expected, found) {
         diagnostic = diagnostic.help(help);
@@ -273,7 +289,9 @@ fn expected_literals(source: &str, base: usize, at: usize) -> Vec<String> {
         .into_iter()
         .map(|token| token.to_string())
         .filter(|t| !t.contains("..") && !t.starts_with('^') && !t.starts_with("BUILTIN"))
-        .filter(|t| !matches!(t.as_str(), " " | "\t" | "\r" | "\n" | "\u{feff}" | "//" | "/*" | "-" | "." | "\"" | "#" | "_"))
+        .filter(|t| {
+            !matches!(t.as_str(), " " | "\t" | "\r" | "\n" | "\u{feff}" | "//" | "/*" | "-" | "." | "\"" | "#" | "_")
+        })
         .filter(|t| !t.chars().all(|c| c.is_alphabetic()))
         .collect();
     literals.sort_by_key(|t| literal_rank(t));
@@ -566,7 +584,8 @@ fn lower_variant(pair: Pair<'_, Rule>) -> Node<VariantDecl> {
                                 .filter(|c| c.as_rule() == Rule::colour_pair)
                                 .filter_map(|c| {
                                     let c_span = span_of(&c);
-                                    let mut colours = c.into_inner().map(|x| Node::new(parse_colour(x.as_str()), span_of(&x)));
+                                    let mut colours =
+                                        c.into_inner().map(|x| Node::new(parse_colour(x.as_str()), span_of(&x)));
                                     let from = colours.next()?;
                                     let to = colours.next()?;
                                     Some(Node::new(ColourPair { from, to }, c_span))
@@ -785,7 +804,11 @@ mod tests {
         assert_eq!(format!("{parallel:?}"), format!("{sequential:?}"));
 
         let tricky = format!("{big}/*\ntrait Inside < A: 1 >\n*/\n{big}");
-        assert!(parse_in_parallel(&tricky).is_none() || format!("{:?}", parse(&tricky)) == format!("{:?}", parse_chunk(&tricky, 0, tricky.len()).map(|s| File { statements: s })));
+        assert!(
+            parse_in_parallel(&tricky).is_none()
+                || format!("{:?}", parse(&tricky))
+                    == format!("{:?}", parse_chunk(&tricky, 0, tricky.len()).map(|s| File { statements: s }))
+        );
         let whole = parse(&tricky).unwrap();
         let sequential = File { statements: parse_chunk(&tricky, 0, tricky.len()).unwrap() };
         assert_eq!(format!("{whole:?}"), format!("{sequential:?}"));
