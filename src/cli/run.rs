@@ -104,16 +104,20 @@ pub fn run(args: &RunArgs) -> ExitCode {
         }
     }
     let root = args.file.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    // Every art file is read once here: its hash goes into the summary and
+    // into each token's manifest key (files that cannot be read are left out;
+    // rendering reports them).
+    let art: Vec<(PathBuf, Vec<u8>)> = dropc::publish::provenance::art_paths(model)
+        .into_iter()
+        .filter_map(|p| std::fs::read(root.join(&p)).ok().map(|bytes| (p, bytes)))
+        .collect();
+    let art_hashes = dropc::publish::manifest::art_hashes(&art);
     let written = pool.install(|| {
         std::fs::create_dir_all(&dir)?;
         dropc::publish::manifest::remove_leftovers(&dir);
         // The collection summary (which records the hash of every input)
         // comes first: it marks the folder as this collection's, even if the
         // run is killed before it ends.
-        let art: Vec<(PathBuf, Vec<u8>)> = dropc::publish::provenance::art_paths(model)
-            .into_iter()
-            .filter_map(|p| std::fs::read(root.join(&p)).ok().map(|bytes| (p, bytes)))
-            .collect();
         let summary =
             dropc::publish::provenance::summary_json(model, &tokens, &seed, loaded.source.text.as_bytes(), &art);
         dropc::publish::write_atomic(&dir.join("collection.json"), &summary)?;
@@ -121,6 +125,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
         dropc::publish::write_atomic(&dir.join("tokens.json"), &dropc::publish::tokens_json(model, &tokens, &seed))?;
         dropc::publish::write_atomic(&dir.join("rarity.json"), &dropc::publish::rarity::rarity_json(model, &tokens))
     });
+    drop(art);
     if let Err(e) = written {
         eprintln!("error: cannot write to `{}`: {e}", dir.display());
         return ExitCode::from(EXIT_USAGE);
@@ -130,7 +135,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let started = std::time::Instant::now();
-    match pool.install(|| render_images(model, &tokens, &root, &dir)) {
+    match pool.install(|| render_images(model, &tokens, &root, &dir, &art_hashes)) {
         Ok(Rendered { images, rendered, reused }) => {
             let seconds = started.elapsed().as_secs_f64();
             eprintln!(
@@ -192,19 +197,24 @@ struct Rendered {
 /// Renders every token (and every extra size) into `dir/images`, in
 /// parallel, skipping tokens the manifest shows unchanged; then writes
 /// `provenance.json` and `manifest.json`.
-fn render_images(model: &Model, tokens: &dropc::Tokens, root: &Path, dir: &Path) -> Result<Rendered, RunError> {
+fn render_images(
+    model: &Model,
+    tokens: &dropc::Tokens,
+    root: &Path,
+    dir: &Path,
+    art: &std::collections::BTreeMap<PathBuf, String>,
+) -> Result<Rendered, RunError> {
     use dropc::publish::manifest::{self, Entry, Manifest};
     use rayon::prelude::*;
     let settings = &model.settings;
     let previous = Manifest::load(dir);
-    let art = manifest::art_hashes(model, root);
     let images = dir.join("images");
     std::fs::create_dir_all(&images).map_err(RunError::Io)?;
     for (w, h) in &settings.sizes {
         std::fs::create_dir_all(images.join(format!("{w}x{h}"))).map_err(RunError::Io)?;
     }
     let all: Vec<dropc::sample::Token<'_>> = tokens.iter().collect();
-    let keys: Vec<String> = all.par_iter().map(|&t| manifest::token_key(model, t, &art)).collect();
+    let keys: Vec<String> = all.par_iter().map(|&t| manifest::token_key(model, t, art)).collect();
     let images_dir = &images;
     let files_of = |id: u64| -> Vec<PathBuf> {
         std::iter::once(images_dir.join(format!("{id}.png")))

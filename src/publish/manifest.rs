@@ -66,13 +66,10 @@ impl Manifest {
     }
 }
 
-/// The SHA-256 of every art file the model uses, by project-relative path
-/// (files that cannot be read are left out; rendering reports them).
-pub fn art_hashes(model: &Model, root: &Path) -> BTreeMap<PathBuf, String> {
-    crate::publish::provenance::art_paths(model)
-        .into_iter()
-        .filter_map(|p| std::fs::read(root.join(&p)).ok().map(|bytes| (p, sha256_hex(&bytes))))
-        .collect()
+/// The SHA-256 of every art file, by project-relative path, from files
+/// already read (the run reads the art once, for the summary and for this).
+pub fn art_hashes(art: &[(PathBuf, Vec<u8>)]) -> BTreeMap<PathBuf, String> {
+    art.iter().map(|(path, bytes)| (path.clone(), sha256_hex(bytes))).collect()
 }
 
 /// The key of one token: see the module documentation.
