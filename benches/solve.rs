@@ -10,21 +10,9 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use dropc::solve::{Budget, Factor, Network, count, marginals, possible_values};
 
-/// splitmix64, so the benchmark does not depend on `rand`.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+#[path = "../src/solve/splitmix.rs"]
+mod splitmix;
+use splitmix::Rng;
 
 /// A collection of `traits` traits with `variants` variants each (weights 1..=50),
 /// `rules` pairwise rules (half `forbid a.x with b.y`, half `require a.x -> b.y`)

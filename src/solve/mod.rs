@@ -32,6 +32,8 @@ mod infer;
 mod prep;
 mod sample;
 #[cfg(test)]
+mod splitmix;
+#[cfg(test)]
 mod tests;
 
 use std::fmt;

@@ -6,20 +6,10 @@ use std::collections::HashSet;
 use super::elim::for_each_index;
 use super::*;
 
-/// splitmix64: a tiny deterministic PRNG so the module needs no `rand`.
-struct Rng(u64);
+use super::splitmix::Rng;
 
+/// Test-only draws on top of the shared generator.
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
     fn range(&mut self, lo: usize, hi: usize) -> usize {
         lo + self.below(hi - lo + 1)
     }
