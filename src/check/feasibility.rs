@@ -538,17 +538,7 @@ fn report_idle_rules(
         }
         fires
     };
-    let mut reported: Vec<crate::syntax::Span> = Vec::new();
-    let mut report = |span: crate::syntax::Span, message: String, help: &str| {
-        if !reported.contains(&span) {
-            reported.push(span);
-            diagnostics.push(
-                Diagnostic::new(Code::RuleNeverFires, span, message)
-                    .label("never excludes a token")
-                    .help(help.to_string()),
-            );
-        }
-    };
+    let mut report = idle_reporter(diagnostics);
     for (i, r) in model.requires.iter().enumerate().rev() {
         let fires = if cheap(r.when) {
             is_possible(r.when)
@@ -591,17 +581,7 @@ fn report_idle_rules(
 /// when a variant it needs can never occur.
 fn report_idle_rules_cheaply(model: &Model, possible: &[Vec<bool>], diagnostics: &mut Vec<Diagnostic>) {
     let is_possible = |v: VariantId| possible[v.trait_id][v.index];
-    let mut reported: Vec<crate::syntax::Span> = Vec::new();
-    let mut report = |span: crate::syntax::Span, message: String, help: &str| {
-        if !reported.contains(&span) {
-            reported.push(span);
-            diagnostics.push(
-                Diagnostic::new(Code::RuleNeverFires, span, message)
-                    .label("never excludes a token")
-                    .help(help.to_string()),
-            );
-        }
-    };
+    let mut report = idle_reporter(diagnostics);
     for r in model.requires.iter().filter(|r| !is_possible(r.when)) {
         report(
             r.span,
@@ -618,6 +598,22 @@ fn report_idle_rules_cheaply(model: &Model, possible: &[Vec<bool>], diagnostics:
         );
     }
     idle_whens(model, possible, &mut report);
+}
+
+/// Reports `rule_never_fires` once per rule (a rule with several pairs is
+/// one statement).
+fn idle_reporter(diagnostics: &mut Vec<Diagnostic>) -> impl FnMut(crate::syntax::Span, String, &str) + '_ {
+    let mut reported: Vec<crate::syntax::Span> = Vec::new();
+    move |span, message, help| {
+        if !reported.contains(&span) {
+            reported.push(span);
+            diagnostics.push(
+                Diagnostic::new(Code::RuleNeverFires, span, message)
+                    .label("never excludes a token")
+                    .help(help.to_string()),
+            );
+        }
+    }
 }
 
 fn idle_whens(model: &Model, possible: &[Vec<bool>], report: &mut impl FnMut(crate::syntax::Span, String, &str)) {
