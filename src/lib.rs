@@ -20,6 +20,7 @@ pub use syntax::parse;
 
 pub mod check;
 pub mod publish;
+pub mod qa;
 pub mod render;
 pub mod sample;
 pub mod solve;
