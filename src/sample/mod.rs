@@ -227,7 +227,11 @@ impl SampleError {
                 for r in rules.iter().skip(1).filter_map(|&r| model.counts.get(r)) {
                     d = d.with_label(r.span, "involved");
                 }
-                d.help("loosen one of these counts, lower `size`, or allow more combinations")
+                d.help(
+                    "loosen one of these counts, lower `size`, or allow more combinations \
+                     (the search that fits counts together is greedy: it can miss a rare arrangement \
+                     that meets them all, so loosening any count by one or two usually suffices)",
+                )
             }
             SampleError::UniqueExhausted { .. } => {
                 Diagnostic::new(Code::SizeInfeasible, first_span(), self.to_string())
