@@ -2,6 +2,11 @@
 
 Used to make the art of the checker's fixtures under tests/fixtures/art:
     python3 scripts/tiny_png.py
+
+Colour fixtures (tests/fixtures/art/colour.drop) carry colour chunks before
+their pixels: `iCCP` with the ICC profiles in tests/fixtures/art/profiles/
+(written by moxcms: `ColorProfile::new_display_p3().encode()` and
+`new_srgb()`), `sRGB`, `gAMA` and `cICP`.
 """
 import os
 import struct
@@ -10,7 +15,8 @@ import zlib
 ROOT = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "art")
 
 
-def png(path, width, height, rgba=(255, 0, 0, 255)):
+def png(path, width, height, rgba=(255, 0, 0, 255), extra=()):
+    """Writes a flat-colour RGBA PNG; `extra` chunks (kind, data) go before IDAT."""
     def chunk(kind, data):
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
@@ -19,6 +25,8 @@ def png(path, width, height, rgba=(255, 0, 0, 255)):
     raw = row * height
     data = b"\x89PNG\r\n\x1a\n"
     data += chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
+    for kind, body in extra:
+        data += chunk(kind, body)
     data += chunk(b"IDAT", zlib.compress(raw, 9))
     data += chunk(b"IEND", b"")
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -40,6 +48,29 @@ def main():
         f.write("this is not a png\n")
     with open(os.path.join(layers, "Eyes", "Cut.png"), "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n\x00\x00")
+
+    colour()
+
+
+def iccp(name, profile_file):
+    with open(os.path.join(ROOT, "profiles", profile_file), "rb") as f:
+        profile = f.read()
+    return (b"iCCP", name + b"\x00\x00" + zlib.compress(profile, 9))
+
+
+def colour():
+    layers = os.path.join(ROOT, "colour-layers")
+    srgb = (b"sRGB", b"\x00")
+    gama = (b"gAMA", struct.pack(">I", 45455))
+    p3 = iccp(b"Display P3", "display-p3.icc")
+    png(os.path.join(layers, "Background", "Plain.png"), 8, 8, (0, 0, 255, 255))
+    png(os.path.join(layers, "Background", "Tagged.png"), 8, 8, (0, 0, 255, 255), [gama, srgb])
+    png(os.path.join(layers, "Background", "Photoshop.png"), 8, 8, (0, 0, 255, 255), [iccp(b"sRGB", "srgb.icc")])
+    png(os.path.join(layers, "Eyes", "Normal.png"), 8, 8, (200, 100, 50, 255), [p3])
+    png(os.path.join(layers, "Eyes", "Wide.png"), 8, 8, (200, 100, 50, 255), [gama])
+    # cICP: primaries 9 (BT.2020), transfer 16 (PQ), matrix 0, full range.
+    png(os.path.join(layers, "Glow", "Hdr.png"), 8, 8, (255, 255, 255, 255), [(b"cICP", bytes([9, 16, 0, 1]))])
+    png(os.path.join(ROOT, "colour-layers", "legendary-p3.png"), 8, 8, (255, 0, 0, 255), [p3])
 
 
 if __name__ == "__main__":

@@ -80,6 +80,7 @@ codes! {
     MissingArt => "missing_art", Error;
     InvalidArt => "invalid_art", Error;
     ArtSizeMismatch => "art_size_mismatch", Error;
+    ArtColourProfile => "art_colour_profile", Error;
     LegendaryConflict => "legendary_conflict", Error;
     MetaplexLimit => "metaplex_limit", Error;
     CreatorShares => "creator_shares", Error;
@@ -89,6 +90,8 @@ codes! {
     DuplicateRule => "duplicate_rule", Warning;
     ImprobableCount => "improbable_count", Warning;
     FeasibilityUnknown => "feasibility_unknown", Warning;
+    ArtGamma => "art_gamma", Warning;
+    MixedColourProfiles => "mixed_colour_profiles", Warning;
 }
 
 impl fmt::Display for Code {

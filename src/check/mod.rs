@@ -8,13 +8,15 @@
 //! every `count` can hold, which variants and rules can never matter.
 
 pub mod art;
+pub mod colour;
 pub mod feasibility;
 mod model;
 pub mod paths;
 pub(crate) mod resolve;
 pub mod settings;
 
-pub use art::{ArtHeader, ArtProblem, ArtStore, DiskArt, NoArt};
+pub use art::{ArtHeader, ArtInfo, ArtProblem, ArtStore, DiskArt, NoArt};
+pub use colour::ColourSpace;
 pub use feasibility::Feasibility;
 pub use model::*;
 

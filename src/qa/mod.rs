@@ -140,4 +140,5 @@ pub fn render_human(findings: &[Finding]) -> String {
 
 pub mod inputs;
 pub mod output;
+pub mod profiles;
 pub mod report;

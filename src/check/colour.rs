@@ -1,0 +1,192 @@
+//! Colour spaces of art files, from the chunks a PNG carries before its
+//! pixels (`cICP`, `iCCP`, `sRGB`, `gAMA`, `cHRM`).
+//!
+//! dropc composites in sRGB and writes sRGB PNGs: every layer's numbers are
+//! taken to be sRGB numbers (see `render::decode`). A layer exported in
+//! another colour space (Display P3 from a Mac, Adobe RGB from a print
+//! workflow) would then render with shifted, usually duller colours, and
+//! differently from how the artist saw it. This module says which space a
+//! file declares, so that `check` can refuse what dropc would silently get
+//! wrong and `qa` can list it.
+//!
+//! Which chunk wins follows PNG (third edition, §4.3): `cICP` over `iCCP` over
+//! `sRGB` over `gAMA`/`cHRM`. An ICC profile counts as sRGB when it maps
+//! colours to sRGB unchanged (a 6 × 6 × 6 cube of colours, within 2 of 255;
+//! so the `sRGB IEC61966-2.1` profile that Photoshop embeds is sRGB, whatever
+//! its bytes). Files without any colour chunk are sRGB, as for every viewer.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use moxcms::{ColorProfile, DataColorSpace, Layout, ProfileText, TransformOptions};
+
+/// The colour space an art file declares.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ColourSpace {
+    /// No colour chunk at all: sRGB by convention.
+    Untagged,
+    /// An `sRGB` chunk, an sRGB-equivalent ICC profile, or `cICP` sRGB.
+    Srgb,
+    /// `gAMA` and/or `cHRM` without `sRGB`, `iCCP` or `cICP`.
+    Gamma {
+        /// The file gamma (`gAMA`; 0.45455 is sRGB's approximation), if given.
+        gamma: Option<f64>,
+        /// Whether a `cHRM` chunk is present.
+        chromaticities: bool,
+    },
+    /// An ICC profile that is not sRGB.
+    Icc {
+        /// The profile's description (`Display P3`), or `unnamed`.
+        name: String,
+        /// The profile bytes (for conversion).
+        profile: Vec<u8>,
+    },
+    /// An ICC profile dropc cannot read or convert from.
+    BadIcc {
+        /// Why.
+        why: String,
+    },
+    /// `cICP` code points other than sRGB's (primaries 1, transfer 13).
+    Cicp {
+        /// Colour primaries (ITU-T H.273 table 2; 12 is Display P3).
+        primaries: u8,
+        /// Transfer characteristics (table 3; 16 is PQ, 18 HLG).
+        transfer: u8,
+    },
+}
+
+impl ColourSpace {
+    /// Reads the colour chunks of a PNG's header.
+    pub fn of(info: &png::Info<'_>) -> ColourSpace {
+        if let Some(c) = info.coding_independent_code_points {
+            return if (c.color_primaries, c.transfer_function) == (1, 13) {
+                ColourSpace::Srgb
+            } else {
+                ColourSpace::Cicp { primaries: c.color_primaries, transfer: c.transfer_function }
+            };
+        }
+        if let Some(icc) = &info.icc_profile {
+            return classify_icc(icc);
+        }
+        if info.srgb.is_some() {
+            return ColourSpace::Srgb;
+        }
+        if info.gama_chunk.is_some() || info.chrm_chunk.is_some() {
+            return ColourSpace::Gamma {
+                gamma: info.gama_chunk.map(|g| f64::from(g.into_scaled()) / 100_000.0),
+                chromaticities: info.chrm_chunk.is_some(),
+            };
+        }
+        ColourSpace::Untagged
+    }
+
+    /// Whether dropc composites this file's numbers as they are meant: sRGB,
+    /// or untagged.
+    pub fn is_srgb(&self) -> bool {
+        matches!(self, ColourSpace::Untagged | ColourSpace::Srgb)
+    }
+
+    /// Whether the file must be converted to sRGB before it can be used
+    /// (an ICC profile or `cICP` that is not sRGB, or an unreadable profile).
+    pub fn needs_conversion(&self) -> bool {
+        matches!(self, ColourSpace::Icc { .. } | ColourSpace::BadIcc { .. } | ColourSpace::Cicp { .. })
+    }
+
+    /// A short name for messages (`ICC profile \`Display P3\``); untagged
+    /// and tagged sRGB have the same name, since they mean the same.
+    pub fn describe(&self) -> String {
+        match self {
+            ColourSpace::Untagged | ColourSpace::Srgb => "sRGB".into(),
+            ColourSpace::Gamma { gamma: Some(g), chromaticities } => {
+                format!("gamma {g:.5}{}", if *chromaticities { " with chromaticities" } else { "" })
+            }
+            ColourSpace::Gamma { gamma: None, .. } => "chromaticities without sRGB".into(),
+            ColourSpace::Icc { name, .. } => format!("ICC profile `{name}`"),
+            ColourSpace::BadIcc { .. } => "an unreadable ICC profile".into(),
+            ColourSpace::Cicp { primaries, transfer } => {
+                format!("cICP primaries {primaries}, transfer {transfer}")
+            }
+        }
+    }
+}
+
+/// Distinct ICC profiles seen so far and what they are (collections share a
+/// handful of profiles across thousands of files).
+fn icc_cache() -> &'static Mutex<HashMap<Vec<u8>, ColourSpace>> {
+    static CACHE: OnceLock<Mutex<HashMap<Vec<u8>, ColourSpace>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn classify_icc(icc: &[u8]) -> ColourSpace {
+    if let Ok(cache) = icc_cache().lock() {
+        if let Some(known) = cache.get(icc) {
+            return known.clone();
+        }
+    }
+    let found = classify_icc_uncached(icc);
+    if let Ok(mut cache) = icc_cache().lock() {
+        if cache.len() < 256 {
+            cache.insert(icc.to_vec(), found.clone());
+        }
+    }
+    found
+}
+
+fn classify_icc_uncached(icc: &[u8]) -> ColourSpace {
+    let profile = match ColorProfile::new_from_slice(icc) {
+        Ok(p) => p,
+        Err(e) => return ColourSpace::BadIcc { why: format!("the ICC profile cannot be read ({e})") },
+    };
+    match maps_to_srgb_unchanged(&profile) {
+        Ok(true) => ColourSpace::Srgb,
+        Ok(false) => ColourSpace::Icc { name: profile_name(&profile), profile: icc.to_vec() },
+        Err(why) => ColourSpace::BadIcc { why },
+    }
+}
+
+/// The profile's description, or `unnamed`.
+pub fn profile_name(profile: &ColorProfile) -> String {
+    let text = match &profile.description {
+        Some(ProfileText::PlainString(s)) => s.clone(),
+        Some(ProfileText::Localizable(list)) => list.first().map(|l| l.value.clone()).unwrap_or_default(),
+        Some(ProfileText::Description(d)) => d.ascii_string.clone(),
+        None => String::new(),
+    };
+    let text = text.trim_matches(|c: char| c.is_control() || c.is_whitespace()).to_string();
+    if text.is_empty() { "unnamed".into() } else { text }
+}
+
+/// Whether `profile` maps a cube of colours to sRGB unchanged (within 2).
+fn maps_to_srgb_unchanged(profile: &ColorProfile) -> Result<bool, String> {
+    let srgb = ColorProfile::new_srgb();
+    let cant = |e: moxcms::CmsError| format!("dropc cannot convert from this ICC profile ({e})");
+    match profile.color_space {
+        DataColorSpace::Rgb => {
+            let t = profile
+                .create_transform_8bit(Layout::Rgb, &srgb, Layout::Rgb, TransformOptions::default())
+                .map_err(cant)?;
+            let levels = [0u8, 51, 102, 153, 204, 255];
+            let mut src: Vec<u8> = Vec::with_capacity(3 * levels.len().pow(3));
+            for r in levels {
+                for g in levels {
+                    for b in levels {
+                        src.extend([r, g, b]);
+                    }
+                }
+            }
+            let mut dst = vec![0u8; src.len()];
+            t.transform(&src, &mut dst).map_err(cant)?;
+            Ok(src.iter().zip(&dst).all(|(&a, &b)| a.abs_diff(b) <= 2))
+        }
+        DataColorSpace::Gray => {
+            let t = profile
+                .create_transform_8bit(Layout::Gray, &srgb, Layout::Rgb, TransformOptions::default())
+                .map_err(cant)?;
+            let src: Vec<u8> = (0..=255u8).step_by(15).collect();
+            let mut dst = vec![0u8; src.len() * 3];
+            t.transform(&src, &mut dst).map_err(cant)?;
+            Ok(src.iter().zip(dst.chunks_exact(3)).all(|(&g, rgb)| rgb.iter().all(|&c| c.abs_diff(g) <= 2)))
+        }
+        other => Err(format!("the ICC profile is for {other:?} data, not RGB or grey")),
+    }
+}
