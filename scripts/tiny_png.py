@@ -15,14 +15,23 @@ import zlib
 ROOT = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "art")
 
 
-def png(path, width, height, rgba=(255, 0, 0, 255), extra=()):
-    """Writes a flat-colour RGBA PNG; `extra` chunks (kind, data) go before IDAT."""
+def png(path, width, height, rgba=(255, 0, 0, 255), extra=(), rects=None):
+    """Writes an RGBA PNG: flat `rgba`, or transparent with `rects` of
+    (x, y, w, h, rgba) painted on it; `extra` chunks (kind, data) go before IDAT."""
+
     def chunk(kind, data):
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
 
-    row = b"\x00" + bytes(rgba) * width
-    raw = row * height
+    if rects is None:
+        raw = (b"\x00" + bytes(rgba) * width) * height
+    else:
+        pixels = [[(0, 0, 0, 0)] * width for _ in range(height)]
+        for x0, y0, w, h, colour in rects:
+            for y in range(y0, y0 + h):
+                for x in range(x0, x0 + w):
+                    pixels[y][x] = colour
+        raw = b"".join(b"\x00" + b"".join(bytes(p) for p in row) for row in pixels)
     data = b"\x89PNG\r\n\x1a\n"
     data += chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
     for kind, body in extra:
@@ -50,6 +59,7 @@ def main():
         f.write(b"\x89PNG\r\n\x1a\n\x00\x00")
 
     colour()
+    visual()
 
 
 def iccp(name, profile_file):
@@ -71,6 +81,18 @@ def colour():
     # cICP: primaries 9 (BT.2020), transfer 16 (PQ), matrix 0, full range.
     png(os.path.join(layers, "Glow", "Hdr.png"), 8, 8, (255, 255, 255, 255), [(b"cICP", bytes([9, 16, 0, 1]))])
     png(os.path.join(ROOT, "colour-layers", "legendary-p3.png"), 8, 8, (255, 0, 0, 255), [p3])
+
+
+def visual():
+    """tests/fixtures/art/visual.drop: an opaque helmet that hides the eyes."""
+    layers = os.path.join(ROOT, "visual-layers")
+    png(os.path.join(layers, "Background", "Blue.png"), 8, 8, (0, 0, 255, 255))
+    png(os.path.join(layers, "Background", "Red.png"), 8, 8, (255, 0, 0, 255))
+    png(os.path.join(layers, "Eyes", "Normal.png"), 8, 8, rects=[(2, 3, 1, 1, (0, 0, 0, 255)), (5, 3, 1, 1, (0, 0, 0, 255))])
+    png(os.path.join(layers, "Eyes", "Laser.png"), 8, 8, rects=[(2, 3, 4, 1, (255, 0, 0, 200))])
+    png(os.path.join(layers, "Eyes", "Cyber.png"), 8, 8, rects=[(2, 3, 4, 2, (0, 255, 255, 255))])
+    png(os.path.join(layers, "Head", "Cap.png"), 8, 8, rects=[(1, 0, 6, 2, (0, 128, 0, 255))])
+    png(os.path.join(layers, "Head", "Helmet.png"), 8, 8, rects=[(1, 1, 6, 5, (128, 128, 128, 255))])
 
 
 if __name__ == "__main__":

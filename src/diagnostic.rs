@@ -81,6 +81,7 @@ codes! {
     InvalidArt => "invalid_art", Error;
     ArtSizeMismatch => "art_size_mismatch", Error;
     ArtColourProfile => "art_colour_profile", Error;
+    VisualNeedsArt => "visual_needs_art", Error;
     LegendaryConflict => "legendary_conflict", Error;
     MetaplexLimit => "metaplex_limit", Error;
     CreatorShares => "creator_shares", Error;

@@ -14,11 +14,13 @@ mod model;
 pub mod paths;
 pub(crate) mod resolve;
 pub mod settings;
+pub mod visibility;
 
 pub use art::{ArtHeader, ArtInfo, ArtProblem, ArtStore, DiskArt, NoArt};
 pub use colour::ColourSpace;
 pub use feasibility::Feasibility;
 pub use model::*;
+pub use visibility::Visibility;
 
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::syntax::{File, Span, Statement};
@@ -75,9 +77,45 @@ pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
     if diagnostics.iter().any(Diagnostic::is_error) {
         return finish(None, diagnostics, None);
     }
+    let mut model = model;
+    if let Some(span) = model.visually {
+        attach_visibility(&mut model, art, span, &mut diagnostics);
+        if diagnostics.iter().any(Diagnostic::is_error) {
+            return finish(None, diagnostics, None);
+        }
+    }
     let feasibility = feasibility::analyse(&model, &spans, &mut diagnostics);
     let ok = !diagnostics.iter().any(Diagnostic::is_error);
     finish(ok.then_some(model), diagnostics, Some(feasibility))
+}
+
+/// `unique visually`: reads every layer's alpha and stores which variants
+/// hide which in the model, for the sampler.
+fn attach_visibility(model: &mut Model, art: &dyn ArtStore, span: Span, diagnostics: &mut Vec<Diagnostic>) {
+    if !art.enabled() {
+        diagnostics.push(
+            Diagnostic::new(Code::VisualNeedsArt, span, "`unique visually` needs the art")
+                .label("which variants hide which is read from the art's pixels")
+                .help("run without `--no-art`, or write `unique` to compare variant names only"),
+        );
+        return;
+    }
+    match Visibility::compute(model, art) {
+        Ok(v) => model.visibility = Some(std::sync::Arc::new(v)),
+        Err(failures) => {
+            for (path, problem) in failures {
+                let why = match problem {
+                    ArtProblem::Missing => "is missing".to_string(),
+                    ArtProblem::Invalid(why) => why,
+                };
+                diagnostics.push(
+                    Diagnostic::new(Code::InvalidArt, span, format!("art `{}` {why}", path.display()))
+                        .label("`unique visually` reads the pixels of every layer")
+                        .help("export the layer again as a PNG"),
+                );
+            }
+        }
+    }
 }
 
 fn finish(model: Option<Model>, mut diagnostics: Vec<Diagnostic>, feasibility: Option<Feasibility>) -> Checked {

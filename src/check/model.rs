@@ -4,6 +4,9 @@
 //! later stages can still point at the source.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::visibility::Visibility;
 
 use crate::syntax::{CountOp, Side, Span, TraitKind};
 
@@ -36,6 +39,12 @@ pub struct Model {
     pub counts: Vec<CountRule>,
     /// Traits on which no two tokens may be equal.
     pub unique: Vec<TraitId>,
+    /// `unique visually`: the statement's span, when uniqueness is visual
+    /// (two tokens are equal when they look the same on the `unique` traits).
+    pub visually: Option<Span>,
+    /// Which variants are invisible where: computed by `check` from the
+    /// art's alpha when uniqueness is visual, `None` otherwise.
+    pub visibility: Option<Arc<Visibility>>,
     /// Hand-made tokens.
     pub legendaries: Vec<Legendary>,
 }

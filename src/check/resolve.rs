@@ -94,6 +94,7 @@ impl<'a> Resolver<'a> {
         let mut whens = Vec::new();
         let mut counts = Vec::new();
         let mut unique: Option<(Vec<TraitId>, Span)> = None;
+        let mut visually = None;
         let mut legendaries = Vec::new();
         let mut forbidden_pairs: HashMap<(VariantId, VariantId), Span> = HashMap::new();
         let mut required: HashMap<(VariantId, Vec<VariantId>), Span> = HashMap::new();
@@ -125,6 +126,7 @@ impl<'a> Resolver<'a> {
                     }
                     let traits = self.resolve_unique(rule);
                     unique = Some((traits, rule.span));
+                    visually = rule.node.visually.then_some(rule.span);
                 }
                 Statement::Legendary(rule) => {
                     if let Some(legendary) = self.resolve_legendary(rule) {
@@ -148,6 +150,8 @@ impl<'a> Resolver<'a> {
             whens,
             counts,
             unique,
+            visually,
+            visibility: None,
             legendaries,
         }
     }

@@ -180,6 +180,9 @@ pub enum SampleError {
         /// The numbers.
         detail: String,
     },
+    /// `unique visually` without the occlusion relation (the model was
+    /// checked without art).
+    NeedsArt,
     /// A stratum ran out of unique combinations.
     UniqueExhausted {
         /// Which tokens (e.g. "with `Head.Crown`"), empty for all.
@@ -196,6 +199,7 @@ impl fmt::Display for SampleError {
         match self {
             SampleError::Empty { traits } => write!(f, "no token satisfies the rules on {}", traits.join(", ")),
             SampleError::TooComplex { what } => write!(f, "{what}"),
+            SampleError::NeedsArt => write!(f, "`unique visually` needs the art, which was not read"),
             SampleError::CountsConflict { detail, .. } => write!(f, "the `count` rules cannot all hold: {detail}"),
             SampleError::UniqueExhausted { stratum, needed, available } => write!(
                 f,
@@ -220,6 +224,11 @@ impl SampleError {
             SampleError::TooComplex { .. } => Diagnostic::new(Code::LimitExceeded, first_span(), self.to_string())
                 .label("while sampling")
                 .help("split dense rule sets, or reduce the number of counted variants"),
+            SampleError::NeedsArt => {
+                Diagnostic::new(Code::VisualNeedsArt, model.visually.unwrap_or_else(first_span), self.to_string())
+                    .label("which variants hide which is read from the art's pixels")
+                    .help("check the file with its art (without `--no-art`)")
+            }
             SampleError::CountsConflict { rules, .. } => {
                 let span = rules.first().and_then(|&r| model.counts.get(r)).map_or(first_span(), |r| r.span);
                 let mut d =
@@ -376,6 +385,9 @@ impl Plan {
 
 /// Samples with an already compiled plan.
 pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens, SampleError> {
+    if model.visually.is_some() && model.visibility.is_none() {
+        return Err(SampleError::NeedsArt);
+    }
     let t = model.traits.len();
     let (legendaries, ids) = place_ids(model, seed);
     let g = ids.len();
@@ -503,10 +515,12 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
             loop {
                 if let Some(pool) = pools[s].as_mut() {
                     let Some(next) = pool.next(&used) else {
+                        let available =
+                            if used.is_visual() { used.distinct(pool.combinations()) } else { pool.len() } as u64;
                         return Err(SampleError::UniqueExhausted {
                             stratum: describe_signature(model, plan, s),
                             needed: n[s],
-                            available: pool.len() as u64,
+                            available,
                         });
                     };
                     for (&tr, &v) in model.unique.iter().zip(next) {

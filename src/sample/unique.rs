@@ -23,58 +23,120 @@
 //!   depend on this pool's keys. It never stalls: each token costs a pointer
 //!   step, and running out means the stratum has no combination left, which
 //!   is reported as an error with the numbers.
+//!
+//! Under `unique visually` the same two methods run on *visual keys*
+//! ([`crate::check::Visibility::key`]): a combination is free when no taken
+//! combination looks the same. The law of the next token is then its law
+//! restricted to the combinations whose look is still free: rejection draws
+//! from it as before, and the pool skips entries whose look was taken (by
+//! another entry of the same look), which conditions the exponential race on
+//! the same event. The key depends on the unique traits only, so drawing the
+//! other traits is unchanged; the counts in messages are then numbers of
+//! looks, not of combinations.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use super::plan::Plan;
 use super::streams::{StreamKey, to_unit};
-use crate::check::Model;
+use crate::check::{Model, TraitId, Visibility};
 
 /// Most combinations a pool may enumerate.
 pub const POOL_LIMIT: u64 = 1 << 21;
 
 /// The unique combinations taken so far.
+///
+/// Under `unique visually` a combination is stored as its visual key
+/// ([`Visibility::key`]): a combination counts as taken when one that looks
+/// the same is.
 #[derive(Debug)]
 pub struct UsedSet {
     /// Mixed-radix multipliers when every combination fits a `u128`.
     radix: Option<Vec<u128>>,
     packed: HashSet<u128>,
     wide: HashSet<Vec<u32>>,
+    /// The occlusion relation and the unique traits, under `unique visually`.
+    visual: Option<(Arc<Visibility>, Vec<TraitId>)>,
+    /// Scratch space for visual keys.
+    key: RefCell<Vec<u32>>,
 }
 
 impl UsedSet {
     /// An empty set for `model`'s unique traits.
     pub fn new(model: &Model, capacity: usize) -> Self {
+        let visual = match (model.visually, &model.visibility) {
+            (Some(_), Some(v)) => Some((Arc::clone(v), model.unique.clone())),
+            _ => None,
+        };
+        // A visual key has one more value per trait: "nothing visible".
+        let extra = u128::from(visual.is_some());
         let mut radix = Some(Vec::new());
         let mut mult: u128 = 1;
         for &t in &model.unique {
             if let Some(r) = radix.as_mut() {
                 r.push(mult);
             }
-            match mult.checked_mul(model.traits[t].variants.len() as u128) {
+            match mult.checked_mul(model.traits[t].variants.len() as u128 + extra) {
                 Some(m) => mult = m,
                 None => radix = None,
             }
         }
         let packed = if radix.is_some() { HashSet::with_capacity(capacity) } else { HashSet::new() };
-        UsedSet { radix, packed, wide: HashSet::new() }
+        UsedSet { radix, packed, wide: HashSet::new(), visual, key: RefCell::new(Vec::new()) }
+    }
+
+    /// Calls `f` with what is stored for `combination`: itself, or its visual key.
+    fn stored<R>(&self, combination: &[u32], f: impl FnOnce(&[u32]) -> R) -> R {
+        match &self.visual {
+            None => f(combination),
+            Some((visibility, traits)) => {
+                let mut key = self.key.borrow_mut();
+                visibility.key(traits, combination, &mut key);
+                f(&key)
+            }
+        }
     }
 
     /// Inserts a combination (values of the unique traits, in `Model::unique`
     /// order); false if it was taken already.
     pub fn insert(&mut self, combination: &[u32]) -> bool {
-        match &self.radix {
-            Some(r) => self.packed.insert(pack(r, combination)),
-            None => self.wide.insert(combination.to_vec()),
-        }
+        let mut key = std::mem::take(self.key.get_mut());
+        let stored: &[u32] = match &self.visual {
+            None => combination,
+            Some((visibility, traits)) => {
+                visibility.key(traits, combination, &mut key);
+                &key
+            }
+        };
+        let new = match &self.radix {
+            Some(r) => self.packed.insert(pack(r, stored)),
+            None => self.wide.insert(stored.to_vec()),
+        };
+        *self.key.get_mut() = key;
+        new
     }
 
     /// Whether a combination is taken.
     pub fn contains(&self, combination: &[u32]) -> bool {
-        match &self.radix {
-            Some(r) => self.packed.contains(&pack(r, combination)),
-            None => self.wide.contains(combination),
+        self.stored(combination, |c| match &self.radix {
+            Some(r) => self.packed.contains(&pack(r, c)),
+            None => self.wide.contains(c),
+        })
+    }
+
+    /// Whether combinations are compared by their visual keys.
+    pub fn is_visual(&self) -> bool {
+        self.visual.is_some()
+    }
+
+    /// How many different things (combinations, or visual keys) `combinations` hold.
+    pub fn distinct<'a>(&self, combinations: impl Iterator<Item = &'a [u32]>) -> usize {
+        let mut seen: HashSet<Vec<u32>> = HashSet::new();
+        for c in combinations {
+            self.stored(c, |k| seen.insert(k.to_vec()));
         }
+        seen.len()
     }
 }
 
@@ -200,6 +262,11 @@ impl Pool {
             }
         }
         None
+    }
+
+    /// Every combination of the pool (in `Model::unique` order), in no particular order.
+    pub fn combinations(&self) -> impl Iterator<Item = &[u32]> + '_ {
+        self.values.chunks_exact(self.width.max(1))
     }
 
     /// Number of combinations in the pool.

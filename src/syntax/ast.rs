@@ -392,11 +392,13 @@ pub struct Count {
     pub value: Node<Value>,
 }
 
-/// `unique` / `unique by A, B`
+/// `unique` / `unique by A, B` / `unique visually [by A, B]`
 #[derive(Clone, Debug, PartialEq)]
 pub struct Unique {
     /// The traits listed after `by`; `None` for all traits.
     pub traits: Option<Vec<Name>>,
+    /// `visually`: tokens are equal when they look the same on these traits.
+    pub visually: bool,
 }
 
 /// `legendary "Name" [at ID] "image.png" { attributes }`

@@ -182,6 +182,7 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::comparison => "a comparison (`=`, `<=`, `>=`, `<`, `>`)",
         Rule::count_value => "a number of tokens",
         Rule::kw_by => "`by`",
+        Rule::kw_visually => "`visually`",
         Rule::kw_at => "`at`",
         Rule::ref_list | Rule::alternatives | Rule::variant_ref => "`Trait.Variant`",
         Rule::attribute => "an attribute",
@@ -488,9 +489,11 @@ fn lower_statement(pair: Pair<'_, Rule>) -> Option<Statement> {
             Statement::Count(Node::new(Count { target: target?, op: op?, value: value? }, span))
         }
         Rule::unique_rule => {
-            let names: Vec<Name> = pair.into_inner().filter_map(lower_name).collect();
+            let inner: Vec<Pair<'_, Rule>> = pair.into_inner().collect();
+            let visually = inner.iter().any(|p| p.as_rule() == Rule::kw_visually);
+            let names: Vec<Name> = inner.into_iter().filter_map(lower_name).collect();
             let has_by = span.len() > "unique".len() && !names.is_empty();
-            Statement::Unique(Node::new(Unique { traits: has_by.then_some(names) }, span))
+            Statement::Unique(Node::new(Unique { traits: has_by.then_some(names), visually }, span))
         }
         Rule::legendary => Statement::Legendary(Node::new(lower_legendary(pair)?, span)),
         _ => return None,

@@ -1,0 +1,464 @@
+//! Which variants can be seen: the occlusion relation between variants,
+//! computed from the alpha of their art.
+//!
+//! Two tokens that differ only in a variant nobody can see render to the same
+//! image: `Eyes.Laser` under an opaque `Head.Helmet` that covers every one of
+//! its pixels looks exactly like `Eyes.Normal` under it. This module computes,
+//! once per collection, what is needed to tell:
+//!
+//! * a variant is **blank** when it draws no visible pixel on the canvas: no
+//!   art (`none`, a metadata-only trait), art that is fully transparent, an
+//!   opacity of 0, or art whose offset puts all of it off the canvas;
+//! * a variant `U` **covers** a variant `L` of another trait when every
+//!   visible pixel of every art file of `L` lies under a fully opaque pixel
+//!   (alpha 255 after opacity, blend `normal`) of an art file of `U` that is
+//!   drawn after that file of `L` (in the renderer's order: depth from
+//!   `below`/`above`, then trait order, then file order; see `render`).
+//!
+//! What an opaque `normal` pixel is drawn over never shows, whatever is
+//! drawn later, so a covered variant changes no pixel of any token in which
+//! its coverer is present, and a blank variant changes no pixel anywhere.
+//! Hence the **visual key** of a token on traits `T` (what `unique visually`
+//! compares, [`Visibility::key`]): per trait of `T`, its variant, or "nothing"
+//! when the variant is blank or covered by the variant of another trait of
+//! `T`. Tokens with equal keys on all drawn traits render identically.
+//!
+//! Only pairwise covers are found: a variant hidden by the *union* of two
+//! others (a helmet's left half and a visor's right half), or two variants
+//! whose art differs only where it is covered, are not recognised (their
+//! tokens count as different). Semi-transparent coverers, and coverers with
+//! another blend mode, never hide anything.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::art::{ArtProblem, ArtStore};
+use super::model::{Art, BlendMode, Model, Recolour, TraitId, VariantId};
+use crate::render::decode::Decoded;
+use crate::syntax::{Side, TraitKind};
+
+/// A set of canvas pixels within a bounding box.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Mask {
+    /// Left edge of the box on the canvas.
+    pub x: u32,
+    /// Top edge of the box on the canvas.
+    pub y: u32,
+    /// Width of the box.
+    pub width: u32,
+    /// Height of the box.
+    pub height: u32,
+    /// Number of pixels in the set.
+    pub count: u64,
+    /// One bit per pixel of the box, row by row, each row `⌈width / 64⌉` words.
+    bits: Vec<u64>,
+}
+
+impl Mask {
+    /// The pixels `(x, y)` of a `canvas` for which `inside(x, y)` holds.
+    fn from_fn(canvas: (u32, u32), bbox: (u32, u32, u32, u32), inside: impl Fn(u32, u32) -> bool) -> Mask {
+        let (x0, y0, x1, y1) = bbox;
+        if x0 >= x1 || y0 >= y1 || x1 > canvas.0 || y1 > canvas.1 {
+            return Mask::default();
+        }
+        let (width, height) = (x1 - x0, y1 - y0);
+        let stride = width.div_ceil(64) as usize;
+        let mut bits = vec![0u64; stride * height as usize];
+        let mut count = 0;
+        for dy in 0..height {
+            for dx in 0..width {
+                if inside(x0 + dx, y0 + dy) {
+                    bits[dy as usize * stride + dx as usize / 64] |= 1 << (dx % 64);
+                    count += 1;
+                }
+            }
+        }
+        Mask { x: x0, y: y0, width, height, count, bits }
+    }
+
+    /// Whether canvas pixel `(x, y)` is in the set.
+    pub fn contains(&self, x: u32, y: u32) -> bool {
+        if x < self.x || y < self.y || x >= self.x + self.width || y >= self.y + self.height {
+            return false;
+        }
+        let (dx, dy) = (x - self.x, y - self.y);
+        let stride = self.width.div_ceil(64) as usize;
+        self.bits[dy as usize * stride + dx as usize / 64] >> (dx % 64) & 1 == 1
+    }
+
+    /// Every pixel of the set, row by row.
+    pub fn pixels(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        let stride = self.width.div_ceil(64) as usize;
+        (0..self.height).flat_map(move |dy| {
+            (0..self.width)
+                .filter(move |&dx| self.bits[dy as usize * stride + dx as usize / 64] >> (dx % 64) & 1 == 1)
+                .map(move |dx| (self.x + dx, self.y + dy))
+        })
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+/// One art file of one variant as it lands on the canvas.
+#[derive(Clone, Debug)]
+pub struct LayerMask {
+    /// The file, relative to the project folder.
+    pub path: PathBuf,
+    /// Drawing order `(depth, trait, file index)`, as the renderer draws.
+    pub order: (usize, usize, usize),
+    /// Pixels of the file that are not fully transparent (after opacity), on or off the canvas.
+    pub content: u64,
+    /// The canvas pixels it changes: alpha above 0 after opacity.
+    pub visible: Mask,
+    /// The canvas pixels it paints fully opaque with blend `normal` (empty for other modes).
+    pub opaque: Mask,
+}
+
+impl LayerMask {
+    /// Pixels with content that an offset puts outside the canvas.
+    pub fn off_canvas(&self) -> u64 {
+        self.content - self.visible.count
+    }
+
+    /// Whether it paints every pixel of the canvas opaque.
+    pub fn covers_canvas(&self, canvas: (u32, u32)) -> bool {
+        self.opaque.count == u64::from(canvas.0) * u64::from(canvas.1)
+    }
+}
+
+/// The occlusion relation of a model's variants (see the module docs).
+#[derive(Clone, Debug, Default)]
+pub struct Visibility {
+    /// `layers[trait][variant]`: the variant's art files on the canvas.
+    pub layers: Vec<Vec<Vec<LayerMask>>>,
+    /// `blank[trait][variant]`.
+    blank: Vec<Vec<bool>>,
+    /// `covered_by[trait][variant]`: the variants that cover it, in order.
+    covered_by: Vec<Vec<Vec<VariantId>>>,
+}
+
+/// What one layer is made from.
+struct Job<'m> {
+    trait_id: TraitId,
+    variant: usize,
+    file_index: usize,
+    path: &'m Path,
+    placement: Option<(Side, TraitId)>,
+    recolour: Option<&'m Recolour>,
+}
+
+impl Visibility {
+    /// Computes the relation for `model`, decoding each art file once through
+    /// `store`; on failure, every file that could not be decoded.
+    pub fn compute(model: &Model, store: &dyn ArtStore) -> Result<Visibility, Vec<(PathBuf, ArtProblem)>> {
+        let (layers, failures) = Visibility::layers(model, store);
+        if failures.is_empty() { Ok(Visibility::from_layers(layers)) } else { Err(failures) }
+    }
+
+    /// The layers of every variant (`[trait][variant]`, each art file
+    /// decoded once through `store`), and the files that could not be
+    /// decoded (left out of the layers).
+    #[allow(clippy::type_complexity)]
+    pub fn layers(model: &Model, store: &dyn ArtStore) -> (Vec<Vec<Vec<LayerMask>>>, Vec<(PathBuf, ArtProblem)>) {
+        let mut jobs = Vec::new();
+        for (trait_id, t) in model.traits.iter().enumerate() {
+            if t.kind == TraitKind::MetadataOnly {
+                continue;
+            }
+            for (variant, v) in t.variants.iter().enumerate() {
+                let (files, recolour) = match &v.art {
+                    Art::Empty => continue,
+                    Art::Files(files) => (files, None),
+                    Art::Derived { from, recolour } => match t.variants.get(*from).map(|s| &s.art) {
+                        Some(Art::Files(files)) => (files, Some(recolour)),
+                        _ => continue,
+                    },
+                };
+                for (file_index, f) in files.iter().enumerate() {
+                    jobs.push(Job { trait_id, variant, file_index, path: &f.path, placement: f.placement, recolour });
+                }
+            }
+        }
+        let paths: Vec<&Path> = {
+            let mut p: Vec<&Path> = jobs.iter().map(|j| j.path).collect();
+            p.sort();
+            p.dedup();
+            p
+        };
+        let decoded: Vec<Result<Decoded, ArtProblem>> = paths.par_iter().map(|p| store.pixels(p)).collect();
+        let mut failures = Vec::new();
+        let mut images: BTreeMap<&Path, Decoded> = BTreeMap::new();
+        for (p, d) in paths.into_iter().zip(decoded) {
+            match d {
+                Ok(d) => {
+                    images.insert(p, d);
+                }
+                Err(e) => failures.push((p.to_path_buf(), e)),
+            }
+        }
+        let canvas = model.settings.canvas;
+        let jobs: Vec<Job<'_>> = jobs.into_iter().filter(|j| images.contains_key(j.path)).collect();
+        let masks: Vec<LayerMask> = jobs
+            .par_iter()
+            .map(|job| {
+                let style = &model.traits[job.trait_id].variants[job.variant].style;
+                let image = &images[job.path];
+                let depth = match job.placement {
+                    None => 3 * job.trait_id + 1,
+                    Some((Side::Below, other)) => 3 * other,
+                    Some((Side::Above, other)) => 3 * other + 2,
+                };
+                let recoloured;
+                let rgba: &[u8] = match job.recolour {
+                    Some(r @ Recolour::Palette(_)) => {
+                        let mut copy = image.rgba.clone();
+                        crate::render::recolour::recolour(&mut copy, r);
+                        recoloured = copy;
+                        &recoloured
+                    }
+                    _ => &image.rgba,
+                };
+                layer_mask(
+                    job.path,
+                    (depth, job.trait_id, job.file_index),
+                    rgba,
+                    (image.width, image.height),
+                    style.offset,
+                    style.opacity,
+                    style.blend,
+                    canvas,
+                )
+            })
+            .collect();
+        let mut layers: Vec<Vec<Vec<LayerMask>>> =
+            model.traits.iter().map(|t| vec![Vec::new(); t.variants.len()]).collect();
+        for (job, mask) in jobs.iter().zip(masks) {
+            layers[job.trait_id][job.variant].push(mask);
+        }
+        (layers, failures)
+    }
+
+    /// The relation from each variant's layers (`layers[trait][variant]`).
+    pub fn from_layers(layers: Vec<Vec<Vec<LayerMask>>>) -> Visibility {
+        let blank: Vec<Vec<bool>> =
+            layers.iter().map(|t| t.iter().map(|v| v.iter().all(|l| l.visible.is_empty())).collect()).collect();
+        let ids: Vec<VariantId> = layers
+            .iter()
+            .enumerate()
+            .flat_map(|(trait_id, t)| (0..t.len()).map(move |index| VariantId { trait_id, index }))
+            .collect();
+        let covered_by: Vec<Vec<Vec<VariantId>>> = layers
+            .iter()
+            .enumerate()
+            .map(|(lt, t)| {
+                t.par_iter()
+                    .enumerate()
+                    .map(|(li, lower)| {
+                        if blank[lt][li] {
+                            return Vec::new();
+                        }
+                        ids.iter()
+                            .filter(|u| u.trait_id != lt && covers(&layers[u.trait_id][u.index], lower))
+                            .copied()
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        Visibility { layers, blank, covered_by }
+    }
+
+    /// Whether variant `v` draws no visible pixel on the canvas.
+    pub fn is_blank(&self, v: VariantId) -> bool {
+        self.blank.get(v.trait_id).and_then(|t| t.get(v.index)).copied().unwrap_or(true)
+    }
+
+    /// The variants that cover `v` (none when `v` is blank).
+    pub fn covered_by(&self, v: VariantId) -> &[VariantId] {
+        self.covered_by.get(v.trait_id).and_then(|t| t.get(v.index)).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether `upper` covers `lower`.
+    pub fn covers(&self, upper: VariantId, lower: VariantId) -> bool {
+        self.covered_by(lower).contains(&upper)
+    }
+
+    /// The visual key of a token on `traits` (trait ids, increasing), whose
+    /// variant of `traits[i]` is `values[i]`: each value, or the trait's
+    /// number of variants ("nothing") when that variant is blank or covered
+    /// by the variant of another trait in `traits`.
+    pub fn key(&self, traits: &[TraitId], values: &[u32], out: &mut Vec<u32>) {
+        out.clear();
+        for (&t, &v) in traits.iter().zip(values) {
+            let id = VariantId { trait_id: t, index: v as usize };
+            let hidden = self.is_blank(id)
+                || self
+                    .covered_by(id)
+                    .iter()
+                    .any(|u| traits.binary_search(&u.trait_id).is_ok_and(|pos| values[pos] as usize == u.index));
+            let nothing = self.blank.get(t).map_or(0, Vec::len) as u32;
+            out.push(if hidden { nothing } else { v });
+        }
+    }
+}
+
+/// Whether the layers of an upper variant hide every visible pixel of the
+/// layers of a lower one (each under an opaque pixel drawn after it).
+fn covers(upper: &[LayerMask], lower: &[LayerMask]) -> bool {
+    lower.iter().all(|l| {
+        if l.visible.is_empty() {
+            return true;
+        }
+        let later: Vec<&Mask> =
+            upper.iter().filter(|u| u.order > l.order && !u.opaque.is_empty()).map(|u| &u.opaque).collect();
+        if later.is_empty() {
+            return false;
+        }
+        // Quick refusal: the opaque boxes together must span the visible box.
+        let v = &l.visible;
+        let (x0, y0) = (later.iter().map(|m| m.x).min(), later.iter().map(|m| m.y).min());
+        let (x1, y1) = (later.iter().map(|m| m.x + m.width).max(), later.iter().map(|m| m.y + m.height).max());
+        if x0 > Some(v.x) || y0 > Some(v.y) || x1 < Some(v.x + v.width) || y1 < Some(v.y + v.height) {
+            return false;
+        }
+        v.pixels().all(|(x, y)| later.iter().any(|m| m.contains(x, y)))
+    })
+}
+
+/// The masks of one art file: straight RGBA of `size`, placed at `offset`,
+/// with `opacity` folded into its alpha as the renderer does.
+#[allow(clippy::too_many_arguments)]
+pub fn layer_mask(
+    path: &Path,
+    order: (usize, usize, usize),
+    rgba: &[u8],
+    size: (u32, u32),
+    offset: (i32, i32),
+    opacity: f32,
+    blend: BlendMode,
+    canvas: (u32, u32),
+) -> LayerMask {
+    let opacity = f64::from(opacity).clamp(0.0, 1.0);
+    let table: Vec<u8> = (0..=255u8).map(|a| (f64::from(a) * opacity).round() as u8).collect();
+    let (w, h) = (i64::from(size.0), i64::from(size.1));
+    let alpha = |x: i64, y: i64| table[usize::from(rgba[((y * w + x) * 4 + 3) as usize])];
+    let content = rgba.chunks_exact(4).filter(|p| table[usize::from(p[3])] > 0).count() as u64;
+    let (ox, oy) = (i64::from(offset.0), i64::from(offset.1));
+    // The part of the image on the canvas, in canvas coordinates.
+    let x0 = ox.clamp(0, i64::from(canvas.0));
+    let y0 = oy.clamp(0, i64::from(canvas.1));
+    let x1 = (ox + w).clamp(x0, i64::from(canvas.0));
+    let y1 = (oy + h).clamp(y0, i64::from(canvas.1));
+    let bbox = (x0 as u32, y0 as u32, x1 as u32, y1 as u32);
+    let at = |x: u32, y: u32| alpha(i64::from(x) - ox, i64::from(y) - oy);
+    let visible = shrink(Mask::from_fn(canvas, bbox, |x, y| at(x, y) > 0), canvas);
+    let opaque = if blend == BlendMode::Normal {
+        shrink(
+            Mask::from_fn(
+                canvas,
+                (visible.x, visible.y, visible.x + visible.width, visible.y + visible.height),
+                |x, y| at(x, y) == 255,
+            ),
+            canvas,
+        )
+    } else {
+        Mask::default()
+    };
+    LayerMask { path: path.to_path_buf(), order, content, visible, opaque }
+}
+
+/// The same set in its smallest bounding box.
+fn shrink(mask: Mask, canvas: (u32, u32)) -> Mask {
+    if mask.is_empty() {
+        return Mask::default();
+    }
+    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
+    for (x, y) in mask.pixels() {
+        x0 = x0.min(x);
+        y0 = y0.min(y);
+        x1 = x1.max(x + 1);
+        y1 = y1.max(y + 1);
+    }
+    if (x0, y0, x1 - x0, y1 - y0) == (mask.x, mask.y, mask.width, mask.height) {
+        return mask;
+    }
+    Mask::from_fn(canvas, (x0, y0, x1, y1), |x, y| mask.contains(x, y))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn square(canvas: u32, x0: u32, y0: u32, side: u32, alpha: u8) -> Vec<u8> {
+        let mut rgba = vec![0u8; (canvas * canvas * 4) as usize];
+        for y in y0..y0 + side {
+            for x in x0..x0 + side {
+                rgba[((y * canvas + x) * 4 + 3) as usize] = alpha;
+            }
+        }
+        rgba
+    }
+
+    fn mask(order: usize, rgba: &[u8], opacity: f32) -> LayerMask {
+        layer_mask(Path::new("x.png"), (order, 0, 0), rgba, (8, 8), (0, 0), opacity, BlendMode::Normal, (8, 8))
+    }
+
+    #[test]
+    fn an_opaque_square_covers_a_smaller_one_below_it_only() {
+        let eyes = [mask(1, &square(8, 3, 3, 2, 255), 1.0)];
+        let helmet = mask(4, &square(8, 2, 2, 4, 255), 1.0);
+        assert!(covers(std::slice::from_ref(&helmet), &eyes));
+        // Drawn first, the helmet hides nothing.
+        let below = LayerMask { order: (0, 0, 0), ..helmet.clone() };
+        assert!(!covers(&[below], &eyes));
+        // Half transparent, or at 99 % opacity, it hides nothing either.
+        assert!(!covers(&[mask(4, &square(8, 2, 2, 4, 254), 1.0)], &eyes));
+        assert!(!covers(&[mask(4, &square(8, 2, 2, 4, 255), 0.99)], &eyes));
+        // A larger lower square is not covered.
+        assert!(!covers(&[helmet], &[mask(1, &square(8, 1, 1, 6, 255), 1.0)]));
+    }
+
+    #[test]
+    fn masks_clip_to_the_canvas_and_count_what_falls_off() {
+        let rgba = square(8, 0, 0, 4, 255);
+        let m = layer_mask(Path::new("x.png"), (1, 0, 0), &rgba, (8, 8), (6, 6), 1.0, BlendMode::Normal, (8, 8));
+        assert_eq!((m.content, m.visible.count, m.off_canvas()), (16, 4, 12));
+        assert_eq!((m.visible.x, m.visible.y, m.visible.width, m.visible.height), (6, 6, 2, 2));
+        let gone = layer_mask(Path::new("x.png"), (1, 0, 0), &rgba, (8, 8), (-8, 0), 1.0, BlendMode::Normal, (8, 8));
+        assert!(gone.visible.is_empty());
+        let full = layer_mask(
+            Path::new("x.png"),
+            (1, 0, 0),
+            &square(8, 0, 0, 8, 255),
+            (8, 8),
+            (0, 0),
+            1.0,
+            BlendMode::Multiply,
+            (8, 8),
+        );
+        assert!(full.opaque.is_empty() && !full.covers_canvas((8, 8)));
+    }
+
+    #[test]
+    fn the_key_hides_covered_and_blank_variants() {
+        let eyes = vec![vec![mask(1, &square(8, 3, 3, 2, 255), 1.0)], vec![mask(1, &square(8, 3, 3, 1, 255), 1.0)]];
+        let head = vec![vec![], vec![mask(4, &square(8, 2, 2, 4, 255), 1.0)]];
+        let v = Visibility::from_layers(vec![eyes, head]);
+        assert!(v.covers(VariantId { trait_id: 1, index: 1 }, VariantId { trait_id: 0, index: 0 }));
+        assert!(v.is_blank(VariantId { trait_id: 1, index: 0 }));
+        let mut key = Vec::new();
+        v.key(&[0, 1], &[0, 1], &mut key);
+        assert_eq!(key, [2, 1]);
+        v.key(&[0, 1], &[1, 1], &mut key);
+        assert_eq!(key, [2, 1], "both eyes vanish under the helmet");
+        v.key(&[0, 1], &[1, 0], &mut key);
+        assert_eq!(key, [1, 2], "no helmet: the eyes show, `none` does not");
+        v.key(&[0], &[1], &mut key);
+        assert_eq!(key, [1], "the helmet is not among the traits");
+    }
+}
