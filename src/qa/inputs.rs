@@ -1,13 +1,246 @@
 //! Audits of a collection's inputs: its art files, before anything is generated.
+//!
+//! `dropc check` reads only the headers of the art; this audit decodes every
+//! file, as rendering will, and looks at the pixels:
+//!
+//! | Code | Severity | Subject | What |
+//! |---|---|---|---|
+//! | `qa::unreadable_art` | error | file | the file cannot be decoded (a corrupted PNG) |
+//! | `qa::art_colour_profile` | error | file | an ICC profile or `cICP` other than sRGB |
+//! | `qa::art_gamma` | warning | file | `gAMA`/`cHRM` without `sRGB` |
+//! | `qa::mixed_colour_profiles` | warning | file | a layer whose colour space differs from most layers of its trait |
+//! | `qa::transparent_variant` | warning | variant | a variant (not `none`) whose art has no visible pixel |
+//! | `qa::art_outside_canvas` | warning | variant | content that its offset puts outside the canvas (clipped) |
+//! | `qa::covering_layer` | warning | variant | a layer that paints the whole canvas opaque above another trait |
+//! | `qa::occluded_variant` | warning | variant | a variant hidden by another that the rules allow with it ([`super::occlusion`]) |
+//! | `qa::visual_duplicate` | error | token | tokens of the sampled collection that look identical ([`super::occlusion`]) |
+//!
+//! The occlusion audits sample the collection with its own seed, exactly as
+//! `dropc run` would, to count the tokens affected.
 
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
-use crate::check::Model;
+use crate::check::art::{CONVERT_HELP, png_info};
+use crate::check::visibility::LayerMask;
+use crate::check::{Art, ArtProblem, ColourSpace, DiskArt, Model, Visibility};
+use crate::syntax::TraitKind;
 
-use super::Finding;
+use super::{Finding, Subject};
 
 /// Every finding about the art of `model`, whose paths are relative to `root`.
 pub fn audit(model: &Model, root: &Path) -> Vec<Finding> {
-    let _ = (model, root);
-    Vec::new()
+    let mut findings = Vec::new();
+    colour_findings(model, root, &mut findings);
+
+    let store = DiskArt { root: root.to_path_buf() };
+    let (layers, failures) = Visibility::layers(model, &store);
+    let failed: BTreeSet<PathBuf> = failures.iter().map(|(p, _)| p.clone()).collect();
+    for (path, problem) in &failures {
+        let why = match problem {
+            ArtProblem::Missing => "is missing".to_string(),
+            ArtProblem::Invalid(why) => why.clone(),
+        };
+        findings.push(Finding::error(
+            "qa::unreadable_art",
+            file_subject(path),
+            format!("`{}` {why}", shown(path)),
+            "export the layer again as a PNG; `dropc run` cannot render tokens that use it",
+        ));
+    }
+    pixel_findings(model, &layers, &failed, &mut findings);
+    if failed.is_empty() {
+        let visibility = Visibility::from_layers(layers);
+        findings.extend(super::occlusion::audit(model, &visibility));
+    }
+    super::sort(&mut findings);
+    findings
+}
+
+/// `path` with `/` separators.
+fn shown(path: &Path) -> String {
+    path.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+fn file_subject(path: &Path) -> Subject {
+    Subject::File { path: shown(path) }
+}
+
+pub(super) fn variant_subject(model: &Model, trait_id: usize, index: usize) -> Subject {
+    let t = &model.traits[trait_id];
+    Subject::Variant { trait_name: t.name.clone(), variant: t.variants[index].name.clone() }
+}
+
+/// Every art file of each drawn trait, in order (a derived variant's are its source's).
+fn trait_files(model: &Model) -> Vec<(usize, Vec<&Path>)> {
+    let mut out = Vec::new();
+    for (trait_id, t) in model.traits.iter().enumerate() {
+        if t.kind == TraitKind::MetadataOnly {
+            continue;
+        }
+        let mut files: Vec<&Path> = Vec::new();
+        for v in &t.variants {
+            if let Art::Files(fs) = &v.art {
+                for f in fs {
+                    if !files.contains(&f.path.as_path()) {
+                        files.push(&f.path);
+                    }
+                }
+            }
+        }
+        out.push((trait_id, files));
+    }
+    out
+}
+
+/// Colour spaces from the headers: non-sRGB profiles, gamma without sRGB,
+/// and layers whose space differs from the rest of their trait.
+fn colour_findings(model: &Model, root: &Path, findings: &mut Vec<Finding>) {
+    let mut spaces: BTreeMap<&Path, ColourSpace> = BTreeMap::new();
+    let per_trait = trait_files(model);
+    let all: BTreeSet<&Path> = per_trait
+        .iter()
+        .flat_map(|(_, files)| files.iter().copied())
+        .chain(model.legendaries.iter().map(|l| l.image.as_path()))
+        .collect();
+    for path in all {
+        let Ok(file) = std::fs::File::open(root.join(path)) else { continue };
+        let Ok(info) = png_info(std::io::BufReader::new(file)) else { continue };
+        let subject = file_subject(path);
+        match &info.colour {
+            ColourSpace::Untagged | ColourSpace::Srgb => {}
+            ColourSpace::Gamma { .. } => findings.push(Finding::warning(
+                "qa::art_gamma",
+                subject,
+                format!("`{}` declares {} but not sRGB", shown(path), info.colour.describe()),
+                "dropc uses its numbers as sRGB, but viewers that honour gAMA may show it lighter or darker; \
+                 export it again with an sRGB profile (or without colour chunks)",
+            )),
+            ColourSpace::BadIcc { why } => findings.push(Finding::error(
+                "qa::art_colour_profile",
+                subject,
+                format!("`{}` has an ICC profile dropc cannot use: {why}", shown(path)),
+                "export the layer again in sRGB",
+            )),
+            ColourSpace::Icc { .. } | ColourSpace::Cicp { .. } => findings.push(Finding::error(
+                "qa::art_colour_profile",
+                subject,
+                format!("`{}` is in {}, not sRGB", shown(path), info.colour.describe()),
+                CONVERT_HELP,
+            )),
+        }
+        spaces.insert(path, info.colour);
+    }
+    for (trait_id, files) in per_trait {
+        let named: Vec<(&Path, String)> =
+            files.iter().filter_map(|p| spaces.get(p).map(|c| (*p, c.describe()))).collect();
+        let mut tally: BTreeMap<&str, usize> = BTreeMap::new();
+        for (_, d) in &named {
+            *tally.entry(d.as_str()).or_default() += 1;
+        }
+        if tally.len() < 2 {
+            continue;
+        }
+        // The most common space (ties: sRGB, then by name) is the trait's; the others stand out.
+        let common = tally
+            .iter()
+            .max_by_key(|(d, n)| (**n, **d == "sRGB", std::cmp::Reverse(**d)))
+            .map(|(d, _)| d.to_string())
+            .unwrap_or_default();
+        let name = &model.traits[trait_id].name;
+        for (path, d) in &named {
+            if *d != common {
+                findings.push(Finding::warning(
+                    "qa::mixed_colour_profiles",
+                    file_subject(path),
+                    format!("`{}` is in {d} while most layers of `{name}` are in {common}", shown(path)),
+                    "export every layer of a trait with the same colour settings (sRGB)",
+                ));
+            }
+        }
+    }
+}
+
+/// Transparent variants, content outside the canvas, full-canvas opaque layers above others.
+fn pixel_findings(
+    model: &Model,
+    layers: &[Vec<Vec<LayerMask>>],
+    failed: &BTreeSet<PathBuf>,
+    findings: &mut Vec<Finding>,
+) {
+    let canvas = model.settings.canvas;
+    // The first layer drawn by each trait, to tell what a layer is drawn above.
+    let lowest: Vec<Option<(usize, usize, usize)>> =
+        layers.iter().map(|t| t.iter().flatten().map(|l| l.order).min()).collect();
+    for (trait_id, t) in model.traits.iter().enumerate() {
+        if t.kind == TraitKind::MetadataOnly {
+            continue;
+        }
+        for (index, v) in t.variants.iter().enumerate() {
+            let files: Vec<&Path> = match &v.art {
+                Art::Empty => continue,
+                Art::Files(fs) => fs.iter().map(|f| f.path.as_path()).collect(),
+                Art::Derived { from, .. } => match &t.variants[*from].art {
+                    Art::Files(fs) => fs.iter().map(|f| f.path.as_path()).collect(),
+                    _ => continue,
+                },
+            };
+            if files.iter().any(|f| failed.contains(*f)) {
+                continue;
+            }
+            let masks = &layers[trait_id][index];
+            let subject = || variant_subject(model, trait_id, index);
+            let who = format!("`{}.{}`", t.name, v.name);
+            if masks.iter().all(|m| m.content == 0) {
+                let why = if v.style.opacity <= 0.0 { "its opacity is 0" } else { "every pixel is fully transparent" };
+                findings.push(Finding::warning(
+                    "qa::transparent_variant",
+                    subject(),
+                    format!("{who} draws nothing: {why}"),
+                    "tokens with it show no trace of it but list it in their metadata; \
+                     draw its art, or make it `none` if it is meant to be empty",
+                ));
+                continue;
+            }
+            for m in masks {
+                let off = m.off_canvas();
+                if off == 0 {
+                    continue;
+                }
+                let (x, y) = v.style.offset;
+                let what = if m.visible.is_empty() {
+                    "all of it lies outside the canvas".to_string()
+                } else {
+                    format!("{off} of its {} visible pixels lie outside the canvas and are cut off", m.content)
+                };
+                findings.push(Finding::warning(
+                    "qa::art_outside_canvas",
+                    subject(),
+                    format!("{who}: `{}` at offset ({x}, {y}): {what}", shown(&m.path)),
+                    "change the offset, or crop or move the drawing inside the canvas",
+                ));
+            }
+            for m in masks.iter().filter(|m| m.covers_canvas(canvas)) {
+                let below: Vec<String> = lowest
+                    .iter()
+                    .enumerate()
+                    .filter(|&(other, low)| other != trait_id && low.is_some_and(|o| o < m.order))
+                    .map(|(other, _)| format!("`{}`", model.traits[other].name))
+                    .collect();
+                if below.is_empty() {
+                    continue;
+                }
+                findings.push(Finding::warning(
+                    "qa::covering_layer",
+                    subject(),
+                    format!(
+                        "{who}: `{}` paints the whole canvas opaque, hiding everything drawn below it ({})",
+                        shown(&m.path),
+                        below.join(", ")
+                    ),
+                    "export the layer with a transparent background, or move its trait to the bottom",
+                ));
+            }
+        }
+    }
 }

@@ -139,6 +139,7 @@ pub fn render_human(findings: &[Finding]) -> String {
 }
 
 pub mod inputs;
+pub mod occlusion;
 pub mod output;
 pub mod profiles;
 pub mod report;

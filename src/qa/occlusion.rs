@@ -1,0 +1,165 @@
+//! Occlusion: variants that cannot be seen, and tokens that look identical.
+//!
+//! A variant whose every visible pixel lies under an opaque pixel of a
+//! variant of another trait (see [`crate::check::visibility`]) vanishes from
+//! every token that has both; two such tokens that differ only there render
+//! to the same image, though their metadata says they differ. This audit
+//! reports:
+//!
+//! * `qa::occluded_variant` (warning), once per pair the rules allow
+//!   together: "`Eyes.Laser` is hidden by `Head.Helmet`", with the number of
+//!   tokens of the sampled collection that have both. Pairs that no token
+//!   can have (a `forbid`, or `require`s that exclude each other; asked of
+//!   the solver) are not reported, nor coverers that paint the whole canvas
+//!   (`qa::covering_layer` says that once).
+//! * `qa::visual_duplicate` (error), once per group of sampled tokens with
+//!   the same visual key on every trait: tokens that render identically.
+//!   Under `unique visually` the sampler never makes them (unless the cover
+//!   comes from a trait left out of `unique visually by …`).
+//!
+//! Only pairwise covers are found: a variant hidden by the union of two
+//! others is not (see the visibility module).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::check::feasibility::{budget, network};
+use crate::check::{Model, VariantId, Visibility};
+use crate::solve::possible_values_given;
+
+use super::inputs::variant_subject;
+use super::{Finding, Subject};
+
+/// Occlusion findings of `model`, whose occlusion relation is `visibility`.
+pub fn audit(model: &Model, visibility: &Visibility) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let canvas = model.settings.canvas;
+    let visual = model.visually.is_some();
+    // The collection as `dropc run` draws it (with the relation the sampler needs under `unique visually`).
+    let with_relation;
+    let sampled_model = if visual && model.visibility.is_none() {
+        let mut m = model.clone();
+        m.visibility = Some(Arc::new(visibility.clone()));
+        with_relation = m;
+        &with_relation
+    } else {
+        model
+    };
+    let tokens = crate::sample(sampled_model, &model.settings.seed).ok();
+
+    let net = network(model);
+    let budget = budget();
+    for (lt, t) in model.traits.iter().enumerate() {
+        for li in 0..t.variants.len() {
+            let lower = VariantId { trait_id: lt, index: li };
+            let coverers: Vec<VariantId> = visibility
+                .covered_by(lower)
+                .iter()
+                .copied()
+                .filter(|u| !visibility.layers[u.trait_id][u.index].iter().any(|l| l.covers_canvas(canvas)))
+                .collect();
+            if coverers.is_empty() {
+                continue;
+            }
+            // Which variants can appear together with `lower` (all, if the solver gives up).
+            let possible = possible_values_given(&net, &[(lt, li)], &budget).ok();
+            for u in coverers {
+                if possible.as_ref().is_some_and(|p| !p[u.trait_id][u.index]) {
+                    continue;
+                }
+                let (l_name, u_name) = (model.variant_name(lower), model.variant_name(u));
+                let count = tokens.as_ref().map(|tokens| {
+                    let both = tokens
+                        .generated()
+                        .filter(|(_, row)| row[lt] as usize == li && row[u.trait_id] as usize == u.index);
+                    (both.count(), tokens.ids.len())
+                });
+                let how_many = match count {
+                    Some((n, of)) => format!("{n} of the {of} generated tokens have both"),
+                    None => "the collection could not be sampled to count the tokens".into(),
+                };
+                let help = if visual {
+                    format!(
+                        "`unique visually` already counts tokens that differ only there as equal; \
+                         if `{l_name}` should always show, `forbid {l_name} with {u_name}` or change the art"
+                    )
+                } else {
+                    format!(
+                        "if that is not meant: change the art, `forbid {l_name} with {u_name}`, or write \
+                         `unique visually` so that tokens differing only there count as equal"
+                    )
+                };
+                findings.push(Finding::warning(
+                    "qa::occluded_variant",
+                    variant_subject(model, lt, li),
+                    format!("`{l_name}` is hidden by `{u_name}`, which the rules allow with it: {how_many}"),
+                    help,
+                ));
+            }
+        }
+    }
+    if let Some(tokens) = &tokens {
+        findings.extend(duplicates(model, visibility, tokens));
+    }
+    findings
+}
+
+/// One finding per group of generated tokens that render identically.
+fn duplicates(model: &Model, visibility: &Visibility, tokens: &crate::Tokens) -> Vec<Finding> {
+    let traits: Vec<usize> = (0..model.traits.len()).collect();
+    let mut groups: BTreeMap<Vec<u32>, Vec<(u64, &[u32])>> = BTreeMap::new();
+    let mut key = Vec::new();
+    for (id, row) in tokens.generated() {
+        visibility.key(&traits, row, &mut key);
+        groups.entry(key.clone()).or_default().push((id, row));
+    }
+    let mut out = Vec::new();
+    let affected: usize = groups.values().filter(|g| g.len() > 1).map(Vec::len).sum();
+    for group in groups.values().filter(|g| g.len() > 1) {
+        let ids: Vec<String> = group.iter().map(|(id, _)| id.to_string()).collect();
+        // The traits they differ in, and what hides them.
+        let (_, first) = group[0];
+        let mut differ: Vec<String> = Vec::new();
+        for (t, tr) in model.traits.iter().enumerate() {
+            if group.iter().any(|(_, row)| row[t] != first[t]) {
+                let hidden_by: Vec<String> = group
+                    .iter()
+                    .flat_map(|(_, row)| {
+                        let v = VariantId { trait_id: t, index: row[t] as usize };
+                        visibility
+                            .covered_by(v)
+                            .iter()
+                            .filter(|u| row[u.trait_id] as usize == u.index)
+                            .map(|u| format!("`{}`", model.variant_name(*u)))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                differ.push(if hidden_by.is_empty() {
+                    format!("`{}` (which draws nothing)", tr.name)
+                } else {
+                    format!("`{}` (hidden by {})", tr.name, hidden_by.join(", "))
+                });
+            }
+        }
+        out.push(Finding::error(
+            "qa::visual_duplicate",
+            Subject::Token { id: group[0].0 },
+            format!(
+                "tokens {} look identical: they differ only in {}; {affected} of the {} generated tokens look like another",
+                ids.join(", "),
+                differ.join(", "),
+                tokens.ids.len()
+            ),
+            if model.visually.is_some() {
+                "add the traits whose art hides others to `unique visually by …`".to_string()
+            } else {
+                "write `unique visually` (see the reference, §5.6): the sampler then keeps tokens that look \
+                 the same apart"
+                    .to_string()
+            },
+        ));
+    }
+    out
+}

@@ -1,0 +1,493 @@
+//! Input audits (`dropc::qa::inputs`) and the sRGB conversion of art
+//! (`dropc::qa::profiles`): each problem made on purpose in a small project
+//! written to a temporary folder, with the exact finding it must give.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use dropc::check::{ColourSpace, DiskArt, Model, NoArt, check_text};
+use dropc::qa::{Finding, Severity, Subject};
+
+// ---------------------------------------------------------------------------
+// Writing PNGs by hand, with any chunk before the pixels.
+
+fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend((data.len() as u32).to_be_bytes());
+    let mut crc = flate2::Crc::new();
+    crc.update(kind);
+    crc.update(data);
+    out.extend(kind);
+    out.extend(data);
+    out.extend(crc.sum().to_be_bytes());
+}
+
+fn zlib(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// An 8-bit RGBA PNG of `w × h` whose pixel `(x, y)` is `pixel(x, y)`, with `extra` chunks before IDAT.
+fn png_with(w: u32, h: u32, pixel: impl Fn(u32, u32) -> [u8; 4], extra: &[(&[u8; 4], Vec<u8>)]) -> Vec<u8> {
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend(w.to_be_bytes());
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 6, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    for (kind, data) in extra {
+        chunk(&mut out, kind, data);
+    }
+    let mut raw = Vec::new();
+    for y in 0..h {
+        raw.push(0);
+        for x in 0..w {
+            raw.extend(pixel(x, y));
+        }
+    }
+    chunk(&mut out, b"IDAT", &zlib(&raw));
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+fn png(w: u32, h: u32, pixel: impl Fn(u32, u32) -> [u8; 4]) -> Vec<u8> {
+    png_with(w, h, pixel, &[])
+}
+
+/// An `iCCP` chunk holding `profile`.
+fn iccp(name: &str, profile: &[u8]) -> (&'static [u8; 4], Vec<u8>) {
+    let mut data = name.as_bytes().to_vec();
+    data.extend([0, 0]);
+    data.extend(zlib(profile));
+    (b"iCCP", data)
+}
+
+fn display_p3() -> Vec<u8> {
+    moxcms::ColorProfile::new_display_p3().encode().unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// Projects in temporary folders.
+
+struct Project {
+    root: PathBuf,
+}
+
+impl Project {
+    fn new(name: &str) -> Project {
+        let root = std::env::temp_dir().join(format!("dropc-qa-inputs-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        Project { root }
+    }
+
+    fn file(&self, path: &str, bytes: &[u8]) -> &Project {
+        let full = self.root.join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, bytes).unwrap();
+        self
+    }
+
+    /// The model of `source` checked without art (so that art the checker
+    /// refuses still reaches the audit).
+    fn model(&self, source: &str) -> Model {
+        let checked = check_text(source, &NoArt);
+        assert!(!checked.has_errors(), "{:#?}", checked.diagnostics);
+        checked.model.unwrap()
+    }
+
+    fn audit(&self, source: &str) -> Vec<Finding> {
+        dropc::qa::inputs::audit(&self.model(source), &self.root)
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn file(path: &str) -> Subject {
+    Subject::File { path: path.into() }
+}
+
+fn variant(t: &str, v: &str) -> Subject {
+    Subject::Variant { trait_name: t.into(), variant: v.into() }
+}
+
+/// The (code, subject) of every finding, sorted.
+fn codes(findings: &[Finding]) -> Vec<(&'static str, Subject)> {
+    let mut out: Vec<_> = findings.iter().map(|f| (f.code, f.subject.clone())).collect();
+    out.sort();
+    out
+}
+
+const CLEAR: [u8; 4] = [0, 0, 0, 0];
+
+// ---------------------------------------------------------------------------
+// Colour profiles and their conversion.
+
+/// sRGB encoding of a linear value.
+fn encode_srgb(l: f64) -> f64 {
+    let l = l.clamp(0.0, 1.0);
+    if l <= 0.003_130_8 { 12.92 * l } else { 1.055 * l.powf(1.0 / 2.4) - 0.055 }
+}
+
+fn decode_srgb(v: f64) -> f64 {
+    if v <= 0.040_45 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+}
+
+/// Display P3 (sRGB transfer, P3 primaries, D65) to sRGB, computed independently of moxcms.
+fn p3_to_srgb(rgb: [u8; 3]) -> [f64; 3] {
+    const M: [[f64; 3]; 3] =
+        [[1.224_940_2, -0.224_940_2, 0.0], [-0.042_056_9, 1.042_056_9, 0.0], [-0.019_637_6, -0.078_636_0, 1.098_273_6]];
+    let lin: Vec<f64> = rgb.iter().map(|&c| decode_srgb(f64::from(c) / 255.0)).collect();
+    let mut out = [0.0; 3];
+    for (o, row) in out.iter_mut().zip(M) {
+        *o = 255.0 * encode_srgb(row[0] * lin[0] + row[1] * lin[1] + row[2] * lin[2]);
+    }
+    out
+}
+
+#[test]
+fn a_display_p3_layer_is_recognised_and_converted_to_srgb() {
+    let colours = [[200u8, 100, 50], [10, 200, 30], [128, 128, 128], [0, 0, 255], [250, 240, 10]];
+    let p3 = png_with(
+        colours.len() as u32,
+        1,
+        |x, _| {
+            let c = colours[x as usize];
+            [c[0], c[1], c[2], 40 + 50 * x as u8]
+        },
+        &[iccp("Display P3", &display_p3())],
+    );
+    let space = dropc::qa::profiles::colour_space(&p3).unwrap();
+    assert!(matches!(&space, ColourSpace::Icc { name, .. } if name == "Display P3"), "{space:?}");
+    assert!(space.needs_conversion());
+
+    let converted = dropc::qa::profiles::convert_to_srgb(&p3).unwrap();
+    assert_eq!(dropc::qa::profiles::colour_space(&converted).unwrap(), ColourSpace::Srgb);
+    let decoded = dropc::render::decode::decode_bytes(&converted).unwrap();
+    assert_eq!((decoded.width, decoded.height), (colours.len() as u32, 1));
+    for (x, (c, px)) in colours.iter().zip(decoded.rgba.chunks_exact(4)).enumerate() {
+        let want = p3_to_srgb(*c);
+        for k in 0..3 {
+            assert!(
+                (f64::from(px[k]) - want[k]).abs() <= 1.5,
+                "P3 {c:?} became {px:?}, expected about {want:?} (channel {k})"
+            );
+        }
+        assert_eq!(px[3], 40 + 50 * x as u8, "alpha is kept");
+    }
+}
+
+#[test]
+fn the_srgb_profile_photoshop_embeds_is_srgb() {
+    let srgb = moxcms::ColorProfile::new_srgb().encode().unwrap();
+    let bytes = png_with(2, 2, |_, _| [1, 2, 3, 255], &[iccp("sRGB IEC61966-2.1", &srgb)]);
+    assert_eq!(dropc::qa::profiles::colour_space(&bytes).unwrap(), ColourSpace::Srgb);
+    assert!(dropc::qa::profiles::convert_to_srgb(&bytes).is_err(), "nothing to convert from");
+}
+
+#[test]
+fn fix_profiles_rewrites_the_p3_layer_and_keeps_the_original() {
+    let p = Project::new("fix");
+    let p3 = png_with(4, 4, |_, _| [200, 100, 50, 255], &[iccp("Display P3", &display_p3())]);
+    p.file("layers/Body/Ape.png", &png(4, 4, |_, _| [9, 9, 9, 255]));
+    p.file("layers/Body/Robot.png", &p3);
+    let source = r#"collection "Fix" { size 2  canvas 4 x 4 }
+trait Body < Ape: 1, Robot: 1 >"#;
+    let checked = check_text(source, &DiskArt { root: p.root.clone() });
+    assert!(checked.diagnostics.iter().any(|d| d.code.name() == "art_colour_profile"));
+
+    let fixes = dropc::qa::profiles::fix_profiles(&p.model(source), &p.root);
+    assert_eq!(fixes.len(), 1, "{fixes:?}");
+    assert_eq!(fixes[0].path, Path::new("layers/Body/Robot.png"));
+    assert_eq!(fixes[0].from, "ICC profile `Display P3`");
+    assert_eq!(fixes[0].result, Ok(()));
+    assert_eq!(std::fs::read(p.root.join("layers/Body/Robot.png.orig")).unwrap(), p3);
+    let checked = check_text(source, &DiskArt { root: p.root.clone() });
+    assert!(checked.diagnostics.is_empty(), "{:#?}", checked.diagnostics);
+
+    // Once more: nothing left to convert.
+    assert!(dropc::qa::profiles::fix_profiles(&p.model(source), &p.root).is_empty());
+}
+
+#[test]
+fn a_p3_layer_and_a_gamma_only_layer_are_reported_with_their_files() {
+    let p = Project::new("colour");
+    p.file("layers/Body/Ape.png", &png(4, 4, |_, _| [9, 9, 9, 255]));
+    p.file("layers/Body/Robot.png", &png(4, 4, |_, _| [9, 9, 9, 255]));
+    p.file("layers/Body/Zombie.png", &png(4, 4, |_, _| [9, 9, 9, 255]));
+    p.file(
+        "layers/Eyes/P3.png",
+        &png_with(4, 4, |x, _| if x == 1 { [200, 9, 9, 255] } else { CLEAR }, &[iccp("Display P3", &display_p3())]),
+    );
+    p.file(
+        "layers/Eyes/Dim.png",
+        &png_with(
+            4,
+            4,
+            |x, _| if x == 2 { [9, 9, 200, 255] } else { CLEAR },
+            &[(b"gAMA", 45455u32.to_be_bytes().to_vec())],
+        ),
+    );
+    p.file("layers/Eyes/Round.png", &png(4, 4, |x, y| if (x, y) == (1, 1) { [0, 0, 0, 255] } else { CLEAR }));
+    p.file("layers/Eyes/Wide.png", &png(4, 4, |x, y| if y == 1 && x < 3 { [0, 0, 0, 255] } else { CLEAR }));
+    let findings = p.audit(
+        r#"collection "C" { size 2  canvas 4 x 4 }
+trait Body < Ape: 1, Robot: 1, Zombie: 1 >
+trait Eyes < P3: 1, Dim: 1, Round: 1, Wide: 1 >"#,
+    );
+    assert_eq!(
+        codes(&findings),
+        vec![
+            ("qa::art_colour_profile", file("layers/Eyes/P3.png")),
+            ("qa::art_gamma", file("layers/Eyes/Dim.png")),
+            // Most layers of `Eyes` are sRGB: the other two stand out.
+            ("qa::mixed_colour_profiles", file("layers/Eyes/Dim.png")),
+            ("qa::mixed_colour_profiles", file("layers/Eyes/P3.png")),
+        ]
+    );
+    let p3 = findings.iter().find(|f| f.code == "qa::art_colour_profile").unwrap();
+    assert_eq!(p3.severity, Severity::Error);
+    assert_eq!(p3.message, "`layers/Eyes/P3.png` is in ICC profile `Display P3`, not sRGB");
+    assert!(p3.help.contains("--fix-profiles"), "{}", p3.help);
+}
+
+#[test]
+fn a_corrupted_png_is_unreadable() {
+    let p = Project::new("corrupt");
+    let mut broken = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend(4u32.to_be_bytes());
+    ihdr.extend(4u32.to_be_bytes());
+    ihdr.extend([8, 6, 0, 0, 0]);
+    chunk(&mut broken, b"IHDR", &ihdr);
+    chunk(&mut broken, b"IDAT", b"these bytes are not zlib data at all");
+    chunk(&mut broken, b"IEND", &[]);
+    p.file("layers/Body/Ape.png", &png(4, 4, |_, _| [9, 9, 9, 255]));
+    p.file("layers/Body/Broken.png", &broken);
+    let source = r#"collection "C" { size 2  canvas 4 x 4 }
+trait Body < Ape: 1, Broken: 1 >"#;
+    // The header is fine: `check` cannot tell.
+    assert!(check_text(source, &DiskArt { root: p.root.clone() }).diagnostics.is_empty());
+    let findings = p.audit(source);
+    assert_eq!(codes(&findings), vec![("qa::unreadable_art", file("layers/Body/Broken.png"))]);
+    assert_eq!(findings[0].severity, Severity::Error);
+}
+
+#[test]
+fn a_fully_transparent_variant_draws_nothing() {
+    let p = Project::new("transparent");
+    p.file("layers/Body/Ape.png", &png(4, 4, |_, _| [9, 9, 9, 255]));
+    p.file("layers/Hat/Cap.png", &png(4, 4, |x, y| if y == 0 && x < 3 { [0, 200, 0, 255] } else { CLEAR }));
+    p.file("layers/Hat/Ghost.png", &png(4, 4, |_, _| [255, 255, 255, 0]));
+    let findings = p.audit(
+        r#"collection "C" { size 3  canvas 4 x 4 }
+trait Body < Ape: 1 >
+trait Hat < none: 1, Cap: 1, Ghost: 1, Faded: 1 "Hat/Cap.png" opacity 0 >"#,
+    );
+    assert_eq!(
+        codes(&findings),
+        vec![
+            ("qa::transparent_variant", variant("Hat", "Faded")),
+            ("qa::transparent_variant", variant("Hat", "Ghost")),
+            // None, Ghost and Faded all show the bare ape.
+            ("qa::visual_duplicate", Subject::Token { id: 1 }),
+        ]
+    );
+    let faded = findings.iter().find(|f| f.subject == variant("Hat", "Faded")).unwrap();
+    assert_eq!(faded.message, "`Hat.Faded` draws nothing: its opacity is 0");
+}
+
+#[test]
+fn a_full_canvas_opaque_layer_above_the_bottom_hides_everything_below() {
+    let p = Project::new("covering");
+    p.file("layers/Background/Blue.png", &png(4, 4, |_, _| [0, 0, 255, 255]));
+    p.file("layers/Background/Red.png", &png(4, 4, |_, _| [255, 0, 0, 255]));
+    p.file("layers/Frame/Gold.png", &png(4, 4, |_, _| [255, 215, 0, 255]));
+    let findings = p.audit(
+        r#"collection "C" { size 2  canvas 4 x 4 }
+trait Background < Blue: 1, Red: 1 >
+trait Frame < Gold: 1 >"#,
+    );
+    assert_eq!(
+        codes(&findings),
+        vec![("qa::covering_layer", variant("Frame", "Gold")), ("qa::visual_duplicate", Subject::Token { id: 1 }),]
+    );
+    let covering = &findings.iter().find(|f| f.code == "qa::covering_layer").unwrap().message;
+    assert!(covering.contains("(`Background`)"), "{covering}");
+    // The bottom trait may be opaque: backgrounds are.
+    let findings = p.audit(
+        r#"collection "C" { size 2  canvas 4 x 4 }
+trait Background < Blue: 1, Red: 1 >"#,
+    );
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn content_pushed_outside_the_canvas_by_an_offset_is_reported() {
+    let p = Project::new("outside");
+    p.file("layers/Body/Ape.png", &png(8, 8, |_, _| [9, 9, 9, 255]));
+    // A 4 x 4 drawing in the top-left corner of canvas-sized art, moved by (6, 6): 4 of 16 pixels remain.
+    p.file("layers/Badge/Star.png", &png(8, 8, |x, y| if x < 4 && y < 4 { [255, 255, 0, 255] } else { CLEAR }));
+    let findings = p.audit(
+        r#"collection "C" { size 1  canvas 8 x 8 }
+trait Body < Ape: 1 >
+trait Badge < Star: 1 offset (6, 6) >"#,
+    );
+    assert_eq!(codes(&findings), vec![("qa::art_outside_canvas", variant("Badge", "Star"))]);
+    assert_eq!(
+        findings[0].message,
+        "`Badge.Star`: `layers/Badge/Star.png` at offset (6, 6): 12 of its 16 visible pixels lie outside the canvas \
+         and are cut off"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Occlusion and `unique visually`: tests/fixtures/art/visual.drop, where an
+// opaque helmet hides the eyes.
+
+fn visual_fixture() -> (PathBuf, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/art");
+    let text = std::fs::read_to_string(root.join("visual.drop")).unwrap();
+    (root, text)
+}
+
+/// The model of the visual fixture, with `unique` written as `unique_line` and `size`.
+fn visual_model(unique_line: &str, size: u64) -> Model {
+    let (root, text) = visual_fixture();
+    let text = text.replace("unique visually", unique_line).replace("size   14", &format!("size   {size}"));
+    let checked = check_text(&text, &DiskArt { root });
+    assert!(!checked.has_errors(), "{:#?}", checked.diagnostics);
+    checked.model.unwrap()
+}
+
+/// How each generated token looks: its visual key on every trait.
+fn looks(model: &Model, visibility: &dropc::check::Visibility, tokens: &dropc::Tokens) -> Vec<Vec<u32>> {
+    let traits: Vec<usize> = (0..model.traits.len()).collect();
+    tokens
+        .generated()
+        .map(|(_, row)| {
+            let mut key = Vec::new();
+            visibility.key(&traits, row, &mut key);
+            key
+        })
+        .collect()
+}
+
+fn duplicated_tokens(looks: &[Vec<u32>]) -> usize {
+    let mut count = std::collections::BTreeMap::<&Vec<u32>, usize>::new();
+    for l in looks {
+        *count.entry(l).or_default() += 1;
+    }
+    count.values().filter(|&&n| n > 1).sum()
+}
+
+#[test]
+fn plain_unique_makes_visual_duplicates_that_qa_counts() {
+    // 18 combinations but 14 looks: 16 tokens unique on names must repeat a look.
+    let model = visual_model("unique", 16);
+    assert!(model.visibility.is_none());
+    let (root, _) = visual_fixture();
+    let visibility = dropc::check::Visibility::compute(&model, &DiskArt { root: root.clone() }).unwrap();
+    let tokens = dropc::sample(&model, &model.settings.seed).unwrap();
+    let looks = looks(&model, &visibility, &tokens);
+    let affected = duplicated_tokens(&looks);
+    assert!(affected >= 3, "pigeonhole: 16 tokens in 14 looks, got {affected}");
+
+    let findings = dropc::qa::inputs::audit(&model, &root);
+    let occluded: Vec<&Finding> = findings.iter().filter(|f| f.code == "qa::occluded_variant").collect();
+    assert_eq!(
+        occluded.iter().map(|f| f.subject.clone()).collect::<Vec<_>>(),
+        vec![variant("Eyes", "Cyber"), variant("Eyes", "Laser"), variant("Eyes", "Normal")]
+    );
+    for f in &occluded {
+        let Subject::Variant { variant: eyes, .. } = &f.subject else { unreachable!() };
+        let index = model.traits[1].variants.iter().position(|v| &v.name == eyes).unwrap() as u32;
+        let both = tokens.generated().filter(|(_, row)| row[1] == index && row[2] == 2).count();
+        assert_eq!(
+            f.message,
+            format!(
+                "`Eyes.{eyes}` is hidden by `Head.Helmet`, which the rules allow with it: {both} of the 16 \
+                 generated tokens have both"
+            )
+        );
+    }
+    let duplicates: Vec<&Finding> = findings.iter().filter(|f| f.code == "qa::visual_duplicate").collect();
+    assert!(!duplicates.is_empty());
+    for f in &duplicates {
+        assert_eq!(f.severity, Severity::Error);
+        assert!(
+            f.message.contains(&format!("{affected} of the 16 generated tokens look like another")),
+            "{}",
+            f.message
+        );
+        assert!(f.message.contains("`Eyes` (hidden by `Head.Helmet`)"), "{}", f.message);
+    }
+    let grouped: usize =
+        duplicates.iter().map(|f| f.message.split(" look identical").next().unwrap().split(", ").count()).sum();
+    assert_eq!(grouped, affected);
+    assert_eq!(codes(&findings).len(), occluded.len() + duplicates.len(), "{findings:#?}");
+}
+
+#[test]
+fn unique_visually_never_makes_two_tokens_that_look_the_same() {
+    // All 14 looks, from 18 combinations: the sampler must avoid every visual duplicate.
+    let model = visual_model("unique visually", 14);
+    let visibility = model.visibility.clone().expect("check attaches the relation");
+    let (root, _) = visual_fixture();
+    let tokens = dropc::sample(&model, &model.settings.seed).unwrap();
+    let looks = looks(&model, &visibility, &tokens);
+    assert_eq!(duplicated_tokens(&looks), 0);
+    let findings = dropc::qa::inputs::audit(&model, &root);
+    assert!(findings.iter().all(|f| f.code == "qa::occluded_variant"), "{findings:#?}");
+    assert_eq!(findings.len(), 3);
+    // Deterministic: the same tokens again.
+    assert_eq!(dropc::sample(&model, &model.settings.seed).unwrap(), tokens);
+
+    // A 15th token has no look left.
+    let err = dropc::sample(&visual_model("unique visually", 15), "helmets").unwrap_err();
+    assert!(matches!(err, dropc::SampleError::UniqueExhausted { needed: 15, available: 14, .. }), "{err:?}");
+}
+
+#[test]
+fn unique_visually_holds_for_many_seeds_and_sizes() {
+    for size in [6u64, 10, 13, 14] {
+        let model = visual_model("unique visually", size);
+        let visibility = model.visibility.clone().unwrap();
+        for seed in 0..12 {
+            let tokens = dropc::sample(&model, &format!("seed {seed}")).unwrap();
+            assert_eq!(tokens.len() as u64, size);
+            assert_eq!(duplicated_tokens(&looks(&model, &visibility, &tokens)), 0, "size {size}, seed {seed}");
+        }
+    }
+}
+
+#[test]
+fn unique_visually_needs_the_art() {
+    let (_, text) = visual_fixture();
+    let checked = check_text(&text, &NoArt);
+    assert!(checked.model.is_none());
+    assert_eq!(checked.diagnostics.len(), 1, "{:#?}", checked.diagnostics);
+    assert_eq!(checked.diagnostics[0].code.name(), "visual_needs_art");
+}
+
+// ---------------------------------------------------------------------------
+// The bundled examples are clean.
+
+#[test]
+fn the_examples_give_no_findings() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    for (dir, file) in [("neon-apes", "apes.drop"), ("pixel-pets", "pets.drop"), ("solana-sprites", "sprites.drop")] {
+        let root = examples.join(dir);
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let checked = check_text(&text, &DiskArt { root: root.clone() });
+        let model = checked.model.unwrap_or_else(|| panic!("{dir}: {:#?}", checked.diagnostics));
+        let findings = dropc::qa::inputs::audit(&model, &root);
+        assert!(findings.is_empty(), "{dir}:\n{}", dropc::qa::render_human(&findings));
+    }
+}
