@@ -491,3 +491,21 @@ fn the_examples_give_no_findings() {
         assert!(findings.is_empty(), "{dir}:\n{}", dropc::qa::render_human(&findings));
     }
 }
+
+#[test]
+fn visually_is_a_keyword_only_right_after_unique() {
+    use dropc::syntax::Statement;
+    let unique = |text: &str| {
+        let file =
+            dropc::parse(&format!("collection \"C\" {{ size 1  canvas 1 x 1 }}\ntrait visually < a: 1 >\n{text}"))
+                .unwrap();
+        let Some(Statement::Unique(u)) = file.statements.last() else { panic!("{text}: no unique") };
+        let names: Option<Vec<String>> = u.node.traits.as_ref().map(|t| t.iter().map(|n| n.node.clone()).collect());
+        (u.node.visually, names)
+    };
+    assert_eq!(unique("unique"), (false, None));
+    assert_eq!(unique("unique visually"), (true, None));
+    assert_eq!(unique("unique by visually"), (false, Some(vec!["visually".into()])));
+    assert_eq!(unique("unique visually by visually"), (true, Some(vec!["visually".into()])));
+    assert_eq!(unique("unique\n  visually\n  by visually"), (true, Some(vec!["visually".into()])));
+}

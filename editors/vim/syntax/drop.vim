@@ -134,8 +134,9 @@ syn match dropWhenBrace contained /{/
 exe 'syn match dropOverrideTrait contained /' . s:before . s:id . '/ skipwhite skipnl skipempty nextgroup=dropVariants'
 exe 'syn match dropOverrideTraitQ contained /' . s:q . '/ contains=@dropStringContent skipwhite skipnl skipempty nextgroup=dropVariants'
 
-" unique / unique by Trait, ...
-exe 'syn match dropUniqueKw /' . s:Word('unique') . '/ skipwhite skipnl skipempty nextgroup=dropByKw'
+" unique / unique [visually] by Trait, ...
+exe 'syn match dropUniqueKw /' . s:Word('unique') . '/ skipwhite skipnl skipempty nextgroup=dropVisuallyKw,dropByKw'
+exe 'syn match dropVisuallyKw contained /' . s:Word('visually') . '/ skipwhite skipnl skipempty nextgroup=dropByKw'
 exe 'syn match dropByKw contained /' . s:Word('by') . '/ skipwhite skipnl skipempty nextgroup=dropUniqueTrait,dropUniqueTraitQ'
 exe 'syn match dropUniqueTrait contained /' . s:id . '/ skipwhite skipnl skipempty nextgroup=dropUniqueComma'
 exe 'syn match dropUniqueTraitQ contained /' . s:q . '/ contains=@dropStringContent skipwhite skipnl skipempty nextgroup=dropUniqueComma'
@@ -183,6 +184,7 @@ hi def link dropPlacementKw      dropKeyword
 hi def link dropFromKw           dropKeyword
 hi def link dropPaletteKw        dropKeyword
 hi def link dropByKw             dropKeyword
+hi def link dropVisuallyKw       dropKeyword
 
 hi def link dropSettingKey       Identifier
 hi def link dropCollectionName   Title

@@ -465,13 +465,15 @@ const repository = {
     ],
   },
   unique: {
-    // `unique` / `unique by Trait, ...` (pest unique_rule).
+    // `unique` / `unique [visually] by Trait, ...` (pest unique_rule).
     name: 'meta.rule.unique.drop',
     begin: word('unique'),
     beginCaptures: { 0: { name: S.statement } },
     end: NEXT_STATEMENT,
     patterns: [
       { include: '#comments' },
+      // `visually` comes before `by`: after it (in the `by` list) it is a trait name.
+      { name: S.otherKeyword, match: word('visually') },
       {
         begin: word('by'),
         beginCaptures: { 0: { name: S.otherKeyword } },
