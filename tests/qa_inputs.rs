@@ -184,6 +184,40 @@ fn a_display_p3_layer_is_recognised_and_converted_to_srgb() {
 }
 
 #[test]
+fn sixteen_bit_art_converts_at_sixteen_bits() {
+    // One 16-bit RGBA pixel, P3 (200·257, 100·257, 50·257), alpha 0x1234.
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend(1u32.to_be_bytes());
+    ihdr.extend(1u32.to_be_bytes());
+    ihdr.extend([16, 6, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    let (name, data) = iccp("Display P3", &display_p3());
+    chunk(&mut out, name, &data);
+    let mut raw = vec![0u8];
+    for v in [200u16 * 257, 100 * 257, 50 * 257, 0x1234] {
+        raw.extend(v.to_be_bytes());
+    }
+    chunk(&mut out, b"IDAT", &zlib(&raw));
+    chunk(&mut out, b"IEND", &[]);
+
+    let converted = dropc::qa::profiles::convert_to_srgb(&out).unwrap();
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(&converted));
+    decoder.set_transformations(png::Transformations::IDENTITY);
+    let mut reader = decoder.read_info().unwrap();
+    assert_eq!(reader.info().bit_depth, png::BitDepth::Sixteen);
+    assert!(reader.info().srgb.is_some() && reader.info().icc_profile.is_none());
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    reader.next_frame(&mut buf).unwrap();
+    let px: Vec<u16> = buf.chunks_exact(2).map(|s| u16::from_be_bytes([s[0], s[1]])).collect();
+    let want = p3_to_srgb([200, 100, 50]);
+    for k in 0..3 {
+        assert!((f64::from(px[k]) / 257.0 - want[k]).abs() <= 1.0, "{px:?} vs {want:?}");
+    }
+    assert_eq!(px[3], 0x1234, "alpha is kept exactly");
+}
+
+#[test]
 fn the_srgb_profile_photoshop_embeds_is_srgb() {
     let srgb = moxcms::ColorProfile::new_srgb().encode().unwrap();
     let bytes = png_with(2, 2, |_, _| [1, 2, 3, 255], &[iccp("sRGB IEC61966-2.1", &srgb)]);

@@ -122,7 +122,7 @@ pub struct LayerMask {
 impl LayerMask {
     /// Pixels with content that an offset puts outside the canvas.
     pub fn off_canvas(&self) -> u64 {
-        self.content - self.visible.count
+        self.content.saturating_sub(self.visible.count)
     }
 
     /// Whether it paints every pixel of the canvas opaque.
@@ -343,6 +343,16 @@ pub fn layer_mask(
     blend: BlendMode,
     canvas: (u32, u32),
 ) -> LayerMask {
+    if rgba.len() as u64 != u64::from(size.0) * u64::from(size.1) * 4 {
+        // Not a whole image (a store that lies about its pixels): nothing to see.
+        return LayerMask {
+            path: path.to_path_buf(),
+            order,
+            content: 0,
+            visible: Mask::default(),
+            opaque: Mask::default(),
+        };
+    }
     let opacity = f64::from(opacity).clamp(0.0, 1.0);
     let table: Vec<u8> = (0..=255u8).map(|a| (f64::from(a) * opacity).round() as u8).collect();
     let (w, h) = (i64::from(size.0), i64::from(size.1));
