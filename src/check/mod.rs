@@ -2,7 +2,8 @@
 //!
 //! [`check`] runs, in order: the `collection` block ([`settings`]), name
 //! resolution and validation of traits and rules ([`resolve`]), art headers
-//! ([`art`]), and — when the collection is otherwise sound — the whole-
+//! ([`art`], [`colour`]), under `unique visually` the art's alpha
+//! ([`visibility`]), and — when the collection is otherwise sound — the whole-
 //! collection questions that need reasoning over all rules at once
 //! ([`feasibility`]): how many unique combinations exist, whether `size` and
 //! every `count` can hold, which variants and rules can never matter.

@@ -41,6 +41,10 @@
 //!    cheap, and from an exactly weighted, pre-shuffled pool of the stratum's
 //!    combinations when it is scarce. Both draw from the same law, so
 //!    switching is exact; the pool cannot stall.
+//!    Under `unique visually` combinations are compared by their visual
+//!    keys (a variant nobody can see counts as "nothing"; see
+//!    [`crate::check::visibility`]), using the occlusion relation that
+//!    `check` stored in the model.
 //!
 //! # Why it is correct
 //!
