@@ -19,14 +19,15 @@
 use std::fmt::Write;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use dropc::check::{Compression, DiskArt, check_text};
-use dropc::render::encode::{encode_png, encode_with};
+use dropc::render::encode::{Deflate, Filter, encode_png, encode_with};
 use dropc::render::{Image, Renderer};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use sha2::Digest;
 
 const SIDE: u32 = 1024;
 const TRAITS: usize = 8;
@@ -101,17 +102,24 @@ fn background(rng: &mut ChaCha8Rng) -> Vec<u8> {
     rgba
 }
 
-/// Writes the layer set and its `.drop`; returns the project folder.
-fn project() -> PathBuf {
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("render-bench");
-    let marker = root.join("bench.drop");
-    let mut drop = format!("collection \"Bench\" {{ size 100  canvas {SIDE} x {SIDE} }}\n");
+/// The `.drop` of the bench collection: `size` tokens at `compression`.
+fn drop_text(size: usize, compression: &str) -> String {
+    let mut drop = format!(
+        "collection \"Bench\" {{ size {size}  canvas {SIDE} x {SIDE}  seed \"bench\"  compression {compression} }}\n"
+    );
     for t in 0..TRAITS {
         let vs: Vec<String> = (0..VARIANTS).map(|v| format!("V{v}: 1")).collect();
         let _ = writeln!(drop, "trait T{t} < {} >", vs.join(", "));
     }
+    drop
+}
+
+/// Writes the layer set (`layers/T<t>/V<v>.png`, always the same pixels)
+/// and `drop` as `bench.drop` into `root`, unless they are already there.
+fn write_project(root: &Path, drop: &str) {
+    let marker = root.join("bench.drop");
     if std::fs::read_to_string(&marker).is_ok_and(|d| d == drop) {
-        return root;
+        return;
     }
     let mut rng = ChaCha8Rng::seed_from_u64(1024);
     for t in 0..TRAITS {
@@ -125,6 +133,17 @@ fn project() -> PathBuf {
         }
     }
     std::fs::write(&marker, drop).unwrap();
+}
+
+/// The bench project under Cargo's benchmark temp folder; also writes the
+/// benchmark's tokens to `tokens.txt` (one token a line, variant numbers)
+/// for `benches/pillow_baseline.py`.
+fn project() -> PathBuf {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("render-bench");
+    write_project(&root, &drop_text(100, "balanced"));
+    let lines: Vec<String> =
+        tokens().iter().map(|t| t.iter().map(usize::to_string).collect::<Vec<_>>().join(" ")).collect();
+    std::fs::write(root.join("tokens.txt"), lines.join("\n") + "\n").unwrap();
     root
 }
 
@@ -140,31 +159,63 @@ fn renderer() -> Renderer {
     Renderer::new(&model, &root).unwrap()
 }
 
+/// On-CPU time of this thread (Linux: `/proc/thread-self/schedstat`), so
+/// that surveys on a shared, loaded machine measure work, not waiting; wall
+/// time where that file is missing.
+fn cpu_time() -> Duration {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let schedstat = std::fs::read_to_string("/proc/thread-self/schedstat").ok();
+    match schedstat.and_then(|s| s.split_whitespace().next().and_then(|n| n.parse::<u64>().ok())) {
+        Some(ns) => Duration::from_nanos(ns),
+        None => START.get_or_init(Instant::now).elapsed(),
+    }
+}
+
+/// Milliseconds of CPU per call of `f`: the least of `rounds` rounds over
+/// `items` (the least is the run least disturbed by other work).
+fn cpu_ms<T>(items: &[T], rounds: usize, mut f: impl FnMut(&T)) -> f64 {
+    (0..rounds)
+        .map(|_| {
+            let start = cpu_time();
+            items.iter().for_each(&mut f);
+            (cpu_time() - start).as_secs_f64() * 1000.0 / items.len() as f64
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
 fn survey(images: &[Image]) {
-    println!("\nencode survey ({} images of {SIDE}x{SIDE}): ms per image, KiB per image", images.len());
-    let mut settings: Vec<(String, png::DeflateCompression)> =
-        vec![("fdeflate".into(), png::DeflateCompression::FdeflateUltraFast)];
-    settings.extend((1..=9).map(|l| (format!("zlib {l}"), png::DeflateCompression::Level(l))));
+    println!("\nencode survey ({} images of {SIDE}x{SIDE}): CPU ms per image, KiB per image", images.len());
+    let mut settings = vec![("fdeflate".to_string(), Deflate::Fdeflate)];
+    settings.extend((1..=9).map(|l| (format!("zlib {l}"), Deflate::Zlib(l))));
+    settings.extend((1..=12).map(|l| (format!("libdeflate {l}"), Deflate::Libdeflate(l))));
     let filters = [
-        ("none", png::Filter::NoFilter),
-        ("sub", png::Filter::Sub),
-        ("up", png::Filter::Up),
-        ("paeth", png::Filter::Paeth),
-        ("adaptive", png::Filter::Adaptive),
+        ("none", Filter::None),
+        ("sub", Filter::Sub),
+        ("up", Filter::Up),
+        ("avg", Filter::Avg),
+        ("paeth", Filter::Paeth),
+        ("adaptive", Filter::Adaptive),
     ];
     for (name, deflate) in &settings {
-        let mut line = format!("{name:>9}");
+        let mut line = format!("{name:>13}");
         for (fname, filter) in filters {
-            let start = Instant::now();
-            let bytes: usize = images.iter().map(|i| encode_with(i, *deflate, filter).unwrap().len()).sum();
-            let ms = start.elapsed().as_secs_f64() * 1000.0 / images.len() as f64;
-            let _ = write!(line, "  {fname} {ms:6.1} ms {:5} KiB", bytes / images.len() / 1024);
+            let mut bytes = 0;
+            let ms = cpu_ms(images, 1, |i| bytes += encode_with(i, *deflate, filter).unwrap().len());
+            let _ = write!(line, "  {fname} {ms:6.1} ms {:4} KiB", bytes / images.len() / 1024);
         }
         println!("{line}");
     }
 }
 
 fn bench(c: &mut Criterion) {
+    if let Some(dir) = std::env::var_os("DROPC_BENCH_PROJECT") {
+        let size = std::env::var("DROPC_BENCH_TOKENS").ok().and_then(|n| n.parse().ok()).unwrap_or(10_000);
+        let level = std::env::var("DROPC_BENCH_COMPRESSION").unwrap_or_else(|_| "balanced".into());
+        let dir = PathBuf::from(dir);
+        write_project(&dir, &drop_text(size, &level));
+        println!("wrote {} ({size} tokens, compression {level})", dir.join("bench.drop").display());
+        return;
+    }
     let start = Instant::now();
     let renderer = renderer();
     println!(
@@ -175,10 +226,32 @@ fn bench(c: &mut Criterion) {
     let tokens = tokens();
     let images: Vec<Image> = tokens.iter().map(|t| renderer.render(t).unwrap()).collect();
 
+    // One core, the work of `dropc run` per image but the file write:
+    // composite, encode, hash. CPU time, least of three rounds.
+    let mut out = Image::new(0, 0);
+    let composite = cpu_ms(&tokens, 3, |t| renderer.render_into(t, &mut out).unwrap());
+    println!("composite: {composite:.2} CPU ms per image");
+    for (name, level) in
+        [("fast", Compression::Fast), ("balanced", Compression::Balanced), ("small", Compression::Small)]
+    {
+        let rounds = if level == Compression::Small { 1 } else { 3 };
+        let mut bytes = 0;
+        let ms = cpu_ms(&tokens, rounds, |t| {
+            renderer.render_into(t, &mut out).unwrap();
+            let png = encode_png(&out, level).unwrap();
+            bytes += png.len();
+            black_box(sha2::Sha256::digest(&png));
+        });
+        println!(
+            "pipeline {name}: {ms:.1} CPU ms per image ({:.0} images/s per core), {} KiB per image",
+            1000.0 / ms,
+            bytes / rounds / tokens.len() / 1024
+        );
+    }
+
     let mut group = c.benchmark_group("render");
     group.sample_size(20);
     let mut i = 0;
-    let mut out = Image::new(0, 0);
     group.bench_function("composite 1024x1024, 8 layers", |b| {
         b.iter(|| {
             i = (i + 1) % tokens.len();

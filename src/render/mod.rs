@@ -30,6 +30,7 @@
 pub mod blend;
 pub mod decode;
 pub mod encode;
+pub mod filter;
 pub mod layer;
 pub mod recolour;
 
