@@ -385,11 +385,24 @@ fn thumbnails_exist_and_links_resolve() {
         assert_eq!((thumb.width(), thumb.height()), (side, side), "thumbnail {id}");
     }
 
-    // The same input gives the same bytes; pixel art keeps hard edges.
+    // The same input gives the same bytes, made afresh or kept.
     let first: Vec<u8> = std::fs::read(dir.join("report/thumbs/5.png")).unwrap();
+    let modified = |p: &str| std::fs::metadata(dir.join(p)).unwrap().modified().unwrap();
+    let before = modified("report/thumbs/5.png");
     write_report(&dir, &input).unwrap();
     assert_eq!(std::fs::read_to_string(dir.join("report.html")).unwrap(), html);
-    assert_eq!(std::fs::read(dir.join("report/thumbs/5.png")).unwrap(), first);
+    assert_eq!(modified("report/thumbs/5.png"), before, "an unchanged image's thumbnail is kept");
+    std::fs::remove_dir_all(dir.join("report")).unwrap();
+    write_report(&dir, &input).unwrap();
+    assert_eq!(std::fs::read(dir.join("report/thumbs/5.png")).unwrap(), first, "thumbnails are deterministic");
+
+    // A changed image, or other options, make the thumbnail again.
+    write_png(&dir.join("images/5.png"), 64, 1);
+    write_report(&dir, &input).unwrap();
+    assert_eq!(image::open(dir.join("report/thumbs/5.png")).unwrap().width(), 64, "a changed image is redone");
+    write_png(&dir.join("images/5.png"), 224, 200);
+    write_report(&dir, &input).unwrap();
+    // Pixel art keeps hard edges.
     input.thumbnails = ThumbnailOptions { size: 128, filter: ResizeFilter::Nearest };
     write_report(&dir, &input).unwrap();
     let nearest = image::open(dir.join("report/thumbs/5.png")).unwrap().to_rgba8();
