@@ -1053,7 +1053,7 @@ thead th{font-size:.72rem;text-transform:uppercase;letter-spacing:.05em;color:va
 .attr{display:inline-block;border:1px solid var(--border);border-radius:6px;padding:0 6px;margin:0 4px 0 0;white-space:nowrap;font-size:.8rem}
 .attr span{color:var(--muted)}
 .foot{color:var(--muted);font-size:.8rem;padding-top:28px;padding-bottom:36px}
-@media (max-width:560px){.wrap{padding:0 14px}h1{font-size:1.5rem}.charts{grid-template-columns:1fr}.verdict{min-width:0;width:100%}}
+@media (max-width:560px){.wrap{padding-left:14px;padding-right:14px}h1{font-size:1.5rem}.charts{grid-template-columns:1fr}.verdict{min-width:0;width:100%}}
 @media print{body{background:#fff;color:#000;font-size:11pt}.toc{display:none}.top{border:0}
 .chart,.finding,.table-wrap,.sheet li{border-color:#ccc;box-shadow:none}
 .sheet{grid-template-columns:repeat(6,1fr);gap:6px}.sheet li{content-visibility:visible}
