@@ -453,6 +453,12 @@ fn write_real_report(findings: &[Finding]) -> PathBuf {
         rarity.as_array().unwrap().iter().map(|e| (e["id"].as_u64().unwrap(), e["rank"].as_u64().unwrap())).collect();
     let ours: Vec<(u64, u64)> = input.tokens.iter().map(|t| (t.id, t.rank as u64)).collect();
     assert_eq!(ours, published, "the ranking is rarity.json's");
+    // A recorded ranking, when given, is what the page shows.
+    let mut recorded = input.clone();
+    recorded.use_recorded_ranking([(input.tokens[0].id, 7, 0.5)]);
+    let moved = recorded.tokens.iter().find(|t| t.id == input.tokens[0].id).unwrap();
+    assert_eq!((moved.rank, moved.score), (7, 0.5));
+    assert!(recorded.tokens.windows(2).all(|w| (w[0].rank, w[0].id) <= (w[1].rank, w[1].id)));
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("collection.json")).unwrap()).unwrap();
     for (t, published) in input.traits.iter().zip(summary["traits"].as_array().unwrap()) {

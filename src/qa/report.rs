@@ -209,6 +209,24 @@ impl<'a> ReportInput<'a> {
     }
 }
 
+impl ReportInput<'_> {
+    /// Takes each token's rank and score from a recorded ranking (the lines
+    /// of `rarity.json`: id, rank, score) instead of computing them, so the
+    /// page shows what was published; tokens the record does not list keep
+    /// theirs. An empty record (unreadable) changes nothing.
+    pub fn use_recorded_ranking(&mut self, record: impl IntoIterator<Item = (u64, usize, f64)>) {
+        let record: BTreeMap<u64, (usize, f64)> =
+            record.into_iter().map(|(id, rank, score)| (id, (rank, score))).collect();
+        for t in &mut self.tokens {
+            if let Some(&(rank, score)) = record.get(&t.id) {
+                t.rank = rank;
+                t.score = score;
+            }
+        }
+        self.tokens.sort_by_key(|t| (t.rank, t.id));
+    }
+}
+
 /// Which thumbnails exist: images that could not be read are shown as a
 /// placeholder naming the reason.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
