@@ -529,11 +529,13 @@ fn missing_tool(what: &str) {
     );
 }
 
-/// Debian's `chromium` (or `chromium-browser`) on `PATH`.
+/// Debian's `chromium` (or `chromium-browser`) on `PATH`, else
+/// `/usr/bin/chromium`.
 fn find_chromium() -> Option<PathBuf> {
-    let path = env::var_os("PATH")?;
+    let path = env::var_os("PATH").unwrap_or_default();
     env::split_paths(&path)
         .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
+        .chain([PathBuf::from("/usr/bin/chromium")])
         .find(|candidate| candidate.is_file())
 }
 

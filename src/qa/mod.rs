@@ -99,7 +99,14 @@ impl Finding {
         message: impl Into<String>,
         help: impl Into<String>,
     ) -> Finding {
-        Finding { severity: Severity::Warning, code, subject, message: message.into(), help: help.into(), images: vec![] }
+        Finding {
+            severity: Severity::Warning,
+            code,
+            subject,
+            message: message.into(),
+            help: help.into(),
+            images: vec![],
+        }
     }
 
     /// The same finding, showing `images` in the report.
@@ -138,8 +145,12 @@ pub fn render_human(findings: &[Finding]) -> String {
     out
 }
 
+pub mod image;
 pub mod inputs;
 pub mod occlusion;
 pub mod output;
+pub mod parity;
 pub mod profiles;
+pub mod record;
 pub mod report;
+pub mod schema;
