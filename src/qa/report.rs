@@ -822,7 +822,8 @@ fn chart(out: &mut String, index: usize, t: &TraitChart, marks: &[Option<Severit
             tick_label(share, step)
         );
     }
-    let _ = writeln!(out, "<text class=\"tick\" x=\"{VALUE_X:.1}\" y=\"{:.1}\">realised</text>", CHART_TOP - 10.0);
+    // The column of realised shares is headed on the legend's line, clear of the axis labels.
+    let _ = writeln!(out, "<text class=\"tick\" x=\"{VALUE_X:.1}\" y=\"15\">realised</text>");
     for (row, v) in t.variants.iter().enumerate() {
         let y0 = CHART_TOP + ROW * row as f64;
         if row % 2 == 1 {
