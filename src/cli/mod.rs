@@ -3,6 +3,7 @@
 //! is wrong, 2 usage or I/O error outside the input.
 
 mod check;
+mod qa;
 mod run;
 mod simulate;
 
@@ -30,6 +31,8 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Generate the collection.
     Run(RunArgs),
+    /// Audit an output folder (and its `.drop`'s art), or a `.drop`'s art alone.
+    Qa(qa::QaArgs),
 }
 
 /// Arguments of `dropc simulate`.
@@ -67,6 +70,9 @@ pub struct RunArgs {
     /// Write into a folder that holds another collection (or other files).
     #[arg(long)]
     pub force: bool,
+    /// Audit the output right after generating it, as `dropc qa DIR` does.
+    #[arg(long, conflicts_with = "no_images")]
+    pub qa: bool,
 }
 
 /// Arguments of `dropc check`.
@@ -111,6 +117,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Qa(args) => qa::run(&args),
     }
 }
 

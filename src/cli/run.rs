@@ -1,11 +1,11 @@
-//! `dropc run FILE [-o DIR] [--jobs N] [--no-images]`: sample the collection
+//! `dropc run FILE [-o DIR] [--jobs N] [--no-images] [--qa]`: sample the collection
 //! and publish it: `images/<id>.png` (and `images/<W>x<H>/<id>.png` for every
 //! extra size), `metadata/<id>.json`, `tokens.json`, `rarity.json`
 //! (OpenRarity), `provenance.json` (SHA-256 of every image and the
 //! provenance hash) and `collection.json` (realised counts, seed, version,
 //! input hashes). Every file is written
 //! atomically (temporary file, then rename); output bytes do not depend on
-//! `--jobs`.
+//! `--jobs`. `--qa` audits the folder right after (`dropc qa DIR`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -118,8 +118,13 @@ pub fn run(args: &RunArgs) -> ExitCode {
         // The collection summary (which records the hash of every input)
         // comes first: it marks the folder as this collection's, even if the
         // run is killed before it ends.
-        let summary =
-            dropc::publish::provenance::summary_json(model, &tokens, &seed, loaded.source.text.as_bytes(), &art);
+        // The `.drop` relative to the folder, so that `dropc qa DIR` finds it.
+        let source_path = std::fs::canonicalize(&dir)
+            .ok()
+            .zip(std::fs::canonicalize(&args.file).ok())
+            .map(|(d, f)| dropc::publish::provenance::relative_path(&d, &f));
+        let source = (source_path.as_deref(), loaded.source.text.as_bytes());
+        let summary = dropc::publish::provenance::summary_json(model, &tokens, &seed, source, &art);
         dropc::publish::write_atomic(&dir.join("collection.json"), &summary)?;
         dropc::publish::write_metadata(model, &tokens, &dir)?;
         dropc::publish::write_atomic(&dir.join("tokens.json"), &dropc::publish::tokens_json(model, &tokens, &seed))?;
@@ -144,6 +149,10 @@ pub fn run(args: &RunArgs) -> ExitCode {
                 tokens.len(),
                 dir.display(),
             );
+            if args.qa {
+                let source = loaded.source.text.as_bytes();
+                return super::qa::audit_output(model, source, &root, &dir, Format::Human, &pool);
+            }
             ExitCode::SUCCESS
         }
         Err(RunError::Art(e)) => {

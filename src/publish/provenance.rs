@@ -158,6 +158,10 @@ struct LegendaryId<'a> {
 /// The inputs' hashes.
 #[derive(Serialize)]
 struct Inputs {
+    /// The `.drop` file, relative to the output folder, `/`-separated (so
+    /// that `dropc qa DIR` finds it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_path: Option<String>,
     source: String,
     art: BTreeMap<String, String>,
 }
@@ -178,16 +182,19 @@ struct Summary<'a> {
 /// `collection.json`: dropc version, collection name, seed, size (legendaries
 /// included), the realised count of every variant of every trait (in
 /// declaration order, zero counts included; hidden and metadata-only traits
-/// too; legendaries count for no variant), each legendary's id, and the
-/// SHA-256 of the `.drop` source and of every art file (path, with `/`
-/// separators, to hash; sorted by path). Pure: the caller reads the files.
+/// too; legendaries count for no variant), each legendary's id, the path of
+/// the `.drop` relative to the output folder (`source_path`, when given: see
+/// [`relative_path`]), and the SHA-256 of the `.drop` source and of every art
+/// file (path, with `/` separators, to hash; sorted by path). Pure: the
+/// caller reads the files.
 pub fn summary_json<P: AsRef<Path>, B: AsRef<[u8]>>(
     model: &Model,
     tokens: &Tokens,
     seed: &str,
-    source: &[u8],
+    source: (Option<&Path>, &[u8]),
     art: &[(P, B)],
 ) -> Vec<u8> {
+    let (source_path, source) = source;
     let mut counts: Vec<Vec<u64>> = model.traits.iter().map(|t| vec![0; t.variants.len()]).collect();
     for (_, variants) in tokens.generated() {
         for (trait_counts, &v) in counts.iter_mut().zip(variants) {
@@ -215,14 +222,7 @@ pub fn summary_json<P: AsRef<Path>, B: AsRef<[u8]>>(
         .iter()
         .filter_map(|&(id, index)| model.legendaries.get(index).map(|l| LegendaryId { name: &l.name, id }))
         .collect();
-    let art = art
-        .iter()
-        .map(|(path, bytes)| {
-            let path: Vec<String> =
-                path.as_ref().components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-            (path.join("/"), sha256_hex(bytes.as_ref()))
-        })
-        .collect();
+    let art = art.iter().map(|(path, bytes)| (slash_path(path.as_ref()), sha256_hex(bytes.as_ref()))).collect();
     let doc = Summary {
         dropc_version: env!("CARGO_PKG_VERSION"),
         collection: &model.settings.name,
@@ -231,11 +231,34 @@ pub fn summary_json<P: AsRef<Path>, B: AsRef<[u8]>>(
         generated: tokens.ids.len(),
         traits,
         legendaries,
-        inputs: Inputs { source: sha256_hex(source), art },
+        inputs: Inputs { source_path: source_path.map(slash_path), source: sha256_hex(source), art },
     };
     // Strings, integers and maps with string keys: serialisation cannot fail.
     let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();
     out.push(b'\n');
+    out
+}
+
+/// A relative path with `/` separators, whatever the platform.
+pub fn slash_path(path: &Path) -> String {
+    let parts: Vec<String> = path.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    parts.join("/")
+}
+
+/// The path of `target` relative to the folder `base` (both absolute, or both
+/// relative to the same folder, and free of `..`): `../apes.drop` for
+/// `examples/neon-apes/apes.drop` from `examples/neon-apes/out`.
+pub fn relative_path(base: &Path, target: &Path) -> PathBuf {
+    let base: Vec<_> = base.components().collect();
+    let target: Vec<_> = target.components().collect();
+    let common = base.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..base.len() {
+        out.push("..");
+    }
+    for c in target.get(common..).unwrap_or_default() {
+        out.push(c.as_os_str());
+    }
     out
 }
 
@@ -275,6 +298,14 @@ mod tests {
         let at = |k: &str| text.find(&format!("\"{k}\"")).unwrap_or(usize::MAX);
         assert!(at("algorithm") < at("images") && at("images") < at("concatenated"));
         assert!(at("concatenated") < at("provenance"));
+    }
+
+    #[test]
+    fn relative_paths() {
+        let rel = |a: &str, b: &str| relative_path(Path::new(a), Path::new(b));
+        assert_eq!(rel("/p/examples/apes/out", "/p/examples/apes/apes.drop"), PathBuf::from("../apes.drop"));
+        assert_eq!(rel("/tmp/out", "/p/apes.drop"), PathBuf::from("../../p/apes.drop"));
+        assert_eq!(rel("/p", "/p/x/a.drop"), PathBuf::from("x/a.drop"));
     }
 
     const PROVENANCE_ABC_EMPTY: &str = "17076dc047c0c18dc1ba5e0310336762a1db0b7daa275b1004887c2cca2c25b0";
@@ -320,8 +351,8 @@ legendary "The One" at 4 "legendaries/one.png" { Body: "Gold" }
         let paths = art_paths(&model);
         assert!(paths.contains(&PathBuf::from("legendaries/one.png")));
         let art = [(PathBuf::from("layers/Body/Ape.png"), b"abc".to_vec()), (PathBuf::from("a.png"), Vec::new())];
-        let bytes = summary_json(&model, &tokens, "3", b"abc", &art);
-        assert_eq!(bytes, summary_json(&model, &tokens, "3", b"abc", &art));
+        let bytes = summary_json(&model, &tokens, "3", (Some(Path::new("../s.drop")), b"abc"), &art);
+        assert_eq!(bytes, summary_json(&model, &tokens, "3", (Some(Path::new("../s.drop")), b"abc"), &art));
         let v: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
         assert_eq!(v["dropc_version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(v["seed"], "3");
@@ -340,6 +371,7 @@ legendary "The One" at 4 "legendaries/one.png" { Body: "Gold" }
         assert_eq!(traits[1]["variants"][2]["count"], 0);
         assert_eq!(v["legendaries"][0]["id"], 4);
         assert_eq!(v["inputs"]["source"], ABC);
+        assert_eq!(v["inputs"]["source_path"], "../s.drop");
         assert_eq!(v["inputs"]["art"]["layers/Body/Ape.png"], ABC);
         assert_eq!(v["inputs"]["art"]["a.png"], EMPTY);
         let text = String::from_utf8(bytes).expect("utf-8");

@@ -145,6 +145,7 @@ pub fn render_human(findings: &[Finding]) -> String {
     out
 }
 
+pub mod distribution;
 pub mod image;
 pub mod inputs;
 pub mod occlusion;

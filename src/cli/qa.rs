@@ -1,0 +1,184 @@
+//! `dropc qa PATH [--drop FILE] [--format human|json] [--jobs N]`: audit a
+//! collection.
+//!
+//! PATH is an output folder of `dropc run` — its `.drop` is the one named in
+//! `collection.json` (`inputs.source_path`, relative to the folder), or the
+//! only `.drop` in the folder's parent, or `--drop FILE` — and both the
+//! inputs (the art) and the output are audited; or PATH is a `.drop` file,
+//! and only its inputs are.
+//!
+//! Exit codes: 0 when no finding is an error (warnings are allowed, as for
+//! `check`), 1 when one is (a failed audit, or a `.drop` with errors), 2 for
+//! a usage or I/O error (no such path, no `.drop` found). Human output goes
+//! to stderr like `check`'s diagnostics, ending in a one-line summary; JSON
+//! is one document on stdout, `{"findings": [...], "errors", "warnings",
+//! ...}`.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use super::run::{load, model_or_report};
+use super::{EXIT_INPUT, EXIT_USAGE, Format};
+use dropc::check::Model;
+use dropc::qa::{Finding, Severity};
+use serde_json::json;
+
+/// Arguments of `dropc qa`.
+#[derive(Debug, clap::Args)]
+pub struct QaArgs {
+    /// An output folder of `dropc run` (inputs and output are audited), or a
+    /// `.drop` file (its inputs only).
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// The `.drop` file of the output folder (default: the one its
+    /// `collection.json` names, or the only one in the folder's parent).
+    #[arg(long, value_name = "FILE")]
+    pub drop: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Worker threads (default: one per core). Findings are the same whatever it is.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+/// Runs `dropc qa`.
+pub fn run(args: &QaArgs) -> ExitCode {
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot start worker threads: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let (drop_file, output) = if args.path.is_dir() {
+        match args.drop.clone().map_or_else(|| find_drop(&args.path), Ok) {
+            Ok(file) => (file, Some(args.path.clone())),
+            Err(why) => {
+                eprintln!("error: {why}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+        }
+    } else if args.path.is_file() {
+        (args.path.clone(), None)
+    } else {
+        eprintln!("error: `{}` is neither an output folder nor a `.drop` file", args.path.display());
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let loaded = match load(&drop_file, false) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let model = match model_or_report(&loaded, args.format) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let root = drop_file.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    match output {
+        Some(dir) => audit_output(model, loaded.source.text.as_bytes(), &root, &dir, args.format, &pool),
+        None => {
+            let started = Instant::now();
+            let mut findings = pool.install(|| dropc::qa::inputs::audit(model, &root));
+            dropc::qa::sort(&mut findings);
+            print(&findings, None, args.format, &format!("`{}`", drop_file.display()), started);
+            exit_code(&findings)
+        }
+    }
+}
+
+/// Audits the inputs and the output folder `dir` of `model` and prints the
+/// findings; the exit code of the audit. Used by `dropc qa DIR` and
+/// `dropc run --qa`.
+pub(super) fn audit_output(
+    model: &Model,
+    source: &[u8],
+    root: &Path,
+    dir: &Path,
+    format: Format,
+    pool: &rayon::ThreadPool,
+) -> ExitCode {
+    let started = Instant::now();
+    let (mut findings, audit) = pool.install(|| {
+        let mut findings = dropc::qa::inputs::audit(model, root);
+        let audit = dropc::qa::output::audit(model, source, root, dir);
+        findings.extend(audit.findings.iter().cloned());
+        (findings, audit)
+    });
+    dropc::qa::sort(&mut findings);
+    // report.html goes here: `dropc::qa::report` renders `findings` with
+    // `audit.tokens`, `audit.seed`, `audit.shares` and `audit.rarity` into
+    // `dir/report.html` (to be wired when that module's entry point settles).
+    print(&findings, Some(&audit), format, &format!("`{}`", dir.display()), started);
+    exit_code(&findings)
+}
+
+/// 1 when any finding is an error, else 0.
+fn exit_code(findings: &[Finding]) -> ExitCode {
+    if findings.iter().any(|f| f.severity == Severity::Error) { ExitCode::from(EXIT_INPUT) } else { ExitCode::SUCCESS }
+}
+
+/// Prints the findings and the summary in `format`.
+fn print(findings: &[Finding], audit: Option<&dropc::qa::output::Audit>, format: Format, what: &str, started: Instant) {
+    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+    let warnings = findings.len() - errors;
+    match format {
+        Format::Json => {
+            let mut doc = json!({ "findings": findings, "errors": errors, "warnings": warnings });
+            if let Some(a) = audit {
+                doc["tokens"] = json!(a.tokens.len());
+                doc["images"] = json!(a.images);
+                doc["shares"] = json!(a.shares);
+            }
+            let _ = std::io::stdout().lock().write_all(format!("{doc:#}\n").as_bytes());
+        }
+        Format::Human => {
+            let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+            let scope = audit.map_or_else(
+                || "inputs".to_string(),
+                |a| format!("{} and {}", plural(a.tokens.len(), "token"), plural(a.images, "image")),
+            );
+            let verdict = if findings.is_empty() {
+                "no findings".to_string()
+            } else {
+                format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+            };
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "{}", dropc::qa::render_human(findings));
+            let _ = writeln!(err, "qa: {what}: {scope} audited in {:.1} s: {verdict}", started.elapsed().as_secs_f64());
+        }
+    }
+}
+
+/// The `.drop` of the output folder `dir`: the one `collection.json` names,
+/// else the only `.drop` in the folder's parent.
+fn find_drop(dir: &Path) -> Result<PathBuf, String> {
+    let named = std::fs::read(dir.join("collection.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v.get("inputs")?.get("source_path")?.as_str().map(|p| dir.join(p)));
+    if let Some(path) = named {
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!(
+                "`collection.json` names `{}` as the `.drop`, which does not exist; pass --drop FILE",
+                path.display()
+            ))
+        };
+    }
+    let parent = std::fs::canonicalize(dir).ok().and_then(|d| d.parent().map(Path::to_path_buf));
+    let drops: Vec<PathBuf> = parent
+        .and_then(|p| std::fs::read_dir(p).ok())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "drop") && p.is_file())
+        .collect();
+    match drops.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(format!("cannot tell which `.drop` wrote `{}`; pass --drop FILE", dir.display())),
+    }
+}
