@@ -432,7 +432,7 @@ impl TokenContext<'_> {
                         Subject::Token { id },
                         format!(
                             "`{folder}/{id}.png` does not look like `images/{id}.png` \
-                             (a region differs by {distance} levels of 255)"
+                             (a region differs by {distance}/255)"
                         ),
                         RERUN,
                     )
@@ -710,9 +710,7 @@ fn check_duplicates(scans: &[TokenScan], findings: &mut Vec<Finding>) {
             Finding::warning(
                 "qa::near_duplicate",
                 Subject::Token { id },
-                format!(
-                    "its image looks almost like token {other}'s (no region differs by more than {d} levels of 255)"
-                ),
+                format!("its image looks almost like token {other}'s (no region differs by more than {d}/255)"),
                 "make the traits that tell them apart more visible, or accept the pair",
             )
             .with_images([PathBuf::from(format!("images/{other}.png")), PathBuf::from(format!("images/{id}.png"))]),
