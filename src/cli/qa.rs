@@ -107,9 +107,11 @@ pub(super) fn audit_output(
         (findings, audit)
     });
     dropc::qa::sort(&mut findings);
-    // report.html goes here: `dropc::qa::report` renders `findings` with
-    // `audit.tokens`, `audit.seed`, `audit.shares` and `audit.rarity` into
-    // `dir/report.html` (to be wired when that module's entry point settles).
+    // report.html goes here, once (and only where) it is wired:
+    //     let mut input = ReportInput::from_collection(model, &audit.tokens, &audit.seed, &findings);
+    //     input.use_recorded_ranking(audit.rarity.iter().map(|l| (l.id, l.rank, l.score)));
+    //     dropc::qa::report::write_report(dir, &input)  // an I/O error is EXIT_USAGE
+    // (`audit.shares` also has the expected share and p-value per variant.)
     print(&findings, Some(&audit), format, &format!("`{}`", dir.display()), started);
     exit_code(&findings)
 }
