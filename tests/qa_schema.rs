@@ -15,40 +15,49 @@ fn dropc(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_dropc")).args(args).output().expect("dropc runs")
 }
 
-const EXAMPLES: [(&str, MetadataFlavour); 3] = [
-    ("examples/neon-apes/apes.drop", MetadataFlavour::Erc721),
-    ("examples/pixel-pets/pets.drop", MetadataFlavour::Erc721),
-    ("examples/solana-sprites/sprites.drop", MetadataFlavour::Metaplex),
-];
+/// Every `.drop` under `examples/*/`.
+fn examples() -> Vec<std::path::PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut files: Vec<_> = std::fs::read_dir(root)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .flat_map(|e| std::fs::read_dir(e.path()).unwrap().flatten().map(|f| f.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "drop"))
+        .collect();
+    files.sort();
+    files
+}
 
 #[test]
 fn every_metadata_file_of_every_example_validates() {
     let base = std::env::temp_dir().join(format!("dropc-qa-schema-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
-    for (i, (file, flavour)) in EXAMPLES.iter().enumerate() {
+    let mut flavours = Vec::new();
+    for (i, drop) in examples().iter().enumerate() {
+        let model = dropc::check_text(&std::fs::read_to_string(drop).unwrap(), &dropc::check::NoArt).model.unwrap();
+        let flavour = model.settings.metadata;
+        flavours.push(flavour);
         let out = base.join(i.to_string());
-        let drop = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
         let run = dropc(&["run", drop.to_str().unwrap(), "--no-images", "-o", out.to_str().unwrap()]);
         assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
         let mut files = 0;
         for entry in std::fs::read_dir(out.join("metadata")).unwrap().flatten() {
             let doc: Value = serde_json::from_slice(&std::fs::read(entry.path()).unwrap()).unwrap();
-            assert_eq!(violations(*flavour, &doc), Vec::<String>::new(), "{file}: {:?}", entry.path());
+            assert_eq!(violations(flavour, &doc), Vec::<String>::new(), "{drop:?}: {:?}", entry.path());
             // The other flavour's schema refuses it: the schemas are strict.
             let other = match flavour {
                 MetadataFlavour::Erc721 => MetadataFlavour::Metaplex,
                 MetadataFlavour::Metaplex => MetadataFlavour::Erc721,
             };
-            assert!(!violations(other, &doc).is_empty(), "{file}: {:?} passes both schemas", entry.path());
+            assert!(!violations(other, &doc).is_empty(), "{drop:?}: {:?} passes both schemas", entry.path());
             files += 1;
         }
-        let expected = match i {
-            0 => 200,
-            1 => 64,
-            _ => 24,
-        };
-        assert_eq!(files, expected, "{file}");
+        assert_eq!(files, model.settings.size, "{drop:?}");
     }
+    // The examples cover both flavours.
+    assert!(flavours.len() >= 3, "{flavours:?}");
+    assert!(flavours.contains(&MetadataFlavour::Erc721) && flavours.contains(&MetadataFlavour::Metaplex));
     let _ = std::fs::remove_dir_all(&base);
 }
 
