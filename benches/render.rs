@@ -229,11 +229,23 @@ fn bench(c: &mut Criterion) {
     // One core, the work of `dropc run` per image but the file write:
     // composite, encode, hash. CPU time, least of three rounds.
     let mut out = Image::new(0, 0);
-    let composite = cpu_ms(&tokens, 3, |t| renderer.render_into(t, &mut out).unwrap());
-    println!("composite: {composite:.2} CPU ms per image");
+    let pipeline = std::env::var_os("DROPC_BENCH_PIPELINE").is_none_or(|v| v != "0");
+    let composite = cpu_ms(&tokens, 10, |t| renderer.render_into(t, &mut out).unwrap());
+    println!("composite: {composite:.2} CPU ms per image (random tokens)");
+    // As `dropc run` orders them: 1,000 distinct tokens sorted by the layers they draw.
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let mut run: Vec<Vec<usize>> =
+        (0..1000).map(|_| (0..TRAITS).map(|_| rng.random_range(0..VARIANTS)).collect()).collect();
+    run.sort_by_key(|t| renderer.draw_order(t).unwrap());
+    run.dedup();
+    let in_order = cpu_ms(&run, 3, |t| renderer.render_into(t, &mut out).unwrap());
+    println!("composite: {in_order:.2} CPU ms per image ({} tokens in run order)", run.len());
     for (name, level) in
         [("fast", Compression::Fast), ("balanced", Compression::Balanced), ("small", Compression::Small)]
     {
+        if !pipeline {
+            break;
+        }
         let rounds = if level == Compression::Small { 1 } else { 3 };
         let mut bytes = 0;
         let ms = cpu_ms(&tokens, rounds, |t| {

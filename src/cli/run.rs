@@ -242,37 +242,66 @@ fn render_images(
     // Decoding the art is the expensive part of a run that changed little.
     let renderer = if rendered > 0 { Some(dropc::Renderer::new(model, root).map_err(RunError::Art)?) } else { None };
     let progress = progress_bar(rendered as u64);
-    let written: Vec<(u64, Entry)> = all
-        .par_iter()
-        .zip(&keys)
-        .zip(&reusable)
-        .map(|((token, key), reuse)| {
-            let id = token.id();
-            if let Some(entry) = reuse {
-                return Ok((id, entry.clone()));
-            }
-            let Some(renderer) = &renderer else { return Err(RunError::Io(std::io::Error::other("no renderer"))) };
-            let image = match *token {
+    // The tokens to render, sorted by the layers they draw (bottom first),
+    // legendaries last, and split into contiguous chunks that each thread
+    // renders in order: consecutive tokens share their lower layers, whose
+    // pixels are then still in cache. The bytes of each image do not depend
+    // on this order.
+    let mut todo: Vec<((bool, Vec<usize>), usize)> = Vec::with_capacity(rendered);
+    if let Some(renderer) = &renderer {
+        for (i, token) in all.iter().enumerate().filter(|(i, _)| reusable[*i].is_none()) {
+            let key = match *token {
                 dropc::sample::Token::Generated { variants, .. } => {
                     let variants: Vec<usize> = variants.iter().map(|&v| v as usize).collect();
-                    renderer.render(&variants)
+                    (false, renderer.draw_order(&variants).unwrap_or_default())
                 }
-                dropc::sample::Token::Legendary { index, .. } => renderer.render_legendary(index),
+                dropc::sample::Token::Legendary { index, .. } => (true, vec![index]),
+            };
+            todo.push((key, i));
+        }
+    }
+    todo.sort_unstable();
+    let render_one = |i: usize, image: &mut dropc::render::Image| -> Result<Entry, RunError> {
+        let Some(renderer) = &renderer else { return Err(RunError::Io(std::io::Error::other("no renderer"))) };
+        let token = all[i];
+        let id = token.id();
+        match token {
+            dropc::sample::Token::Generated { variants, .. } => {
+                let variants: Vec<usize> = variants.iter().map(|&v| v as usize).collect();
+                renderer.render_into(&variants, image)
             }
-            .map_err(RunError::Art)?;
-            let png = dropc::render::encode_png(&image, settings.compression).map_err(RunError::Art)?;
-            let digest = dropc::publish::provenance::sha256_hex(&png);
-            dropc::publish::write_atomic(&images.join(format!("{id}.png")), &png).map_err(RunError::Io)?;
-            for &(w, h) in &settings.sizes {
-                let resized = dropc::render::resize(&image, (w, h), settings.resize);
-                let png = dropc::render::encode_png(&resized, settings.compression).map_err(RunError::Art)?;
-                dropc::publish::write_atomic(&images.join(format!("{w}x{h}")).join(format!("{id}.png")), &png)
-                    .map_err(RunError::Io)?;
-            }
-            progress.inc(1);
-            Ok((id, Entry { key: key.clone(), sha256: digest }))
+            dropc::sample::Token::Legendary { index, .. } => renderer.render_legendary(index).map(|l| *image = l),
+        }
+        .map_err(RunError::Art)?;
+        let png = dropc::render::encode_png(image, settings.compression).map_err(RunError::Art)?;
+        let digest = dropc::publish::provenance::sha256_hex(&png);
+        dropc::publish::write_atomic(&images.join(format!("{id}.png")), &png).map_err(RunError::Io)?;
+        for &(w, h) in &settings.sizes {
+            let resized = dropc::render::resize(image, (w, h), settings.resize);
+            let png = dropc::render::encode_png(&resized, settings.compression).map_err(RunError::Art)?;
+            dropc::publish::write_atomic(&images.join(format!("{w}x{h}")).join(format!("{id}.png")), &png)
+                .map_err(RunError::Io)?;
+        }
+        progress.inc(1);
+        Ok(Entry { key: keys[i].clone(), sha256: digest })
+    };
+    let fresh: Vec<(usize, Entry)> = todo
+        .par_chunks(32)
+        .flat_map_iter(|chunk| {
+            let mut image = dropc::render::Image::new(0, 0);
+            chunk.iter().map(move |&(_, i)| render_one(i, &mut image).map(|e| (i, e)))
         })
         .collect::<Result<_, RunError>>()?;
+    let mut entries = reusable;
+    for (i, entry) in fresh {
+        entries[i] = Some(entry);
+    }
+    let written: Vec<(u64, Entry)> = all
+        .iter()
+        .zip(entries)
+        .map(|(token, entry)| entry.map(|e| (token.id(), e)))
+        .collect::<Option<_>>()
+        .ok_or_else(|| RunError::Io(std::io::Error::other("a token was not rendered")))?;
     progress.finish_and_clear();
     let digests: Vec<(u64, dropc::publish::provenance::Sha256Digest)> =
         written.iter().map(|(id, e)| (*id, digest_from_hex(&e.sha256))).collect();

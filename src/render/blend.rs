@@ -51,14 +51,26 @@ pub fn div255(x: u16) -> u16 {
     (t + (t >> 8)) >> 8
 }
 
+/// [`div255`] as one high-half multiply (`pmulhuw`):
+/// `⌊(t + ⌊t/256⌋) / 256⌋ = ⌊257·t / 65 536⌋` for `t = x + 128`, since
+/// `t + ⌊t/256⌋` is the integer part of `t + t/256` and dividing by 256
+/// cannot cross an integer between the two.
+#[inline(always)]
+fn div255_mulhi(x: u16) -> u16 {
+    ((u32::from(x + 128) * 257) >> 16) as u16
+}
+
 /// Source-over of straight `src` pixels onto premultiplied `dst` pixels.
 pub fn over(dst: &mut [u8], src: &[u8]) {
-    const BLOCK: usize = 64; // 16 pixels: whole SIMD registers of u16 lanes
+    const BLOCK: usize = 16; // 4 pixels: two SSE registers of u16 lanes
+    // 255 in the alpha lanes. Hidden from the optimiser: known, it folds
+    // `s | 255` to a constant lane and then builds each vector lane by lane.
+    let opaque = std::hint::black_box([0u16, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255]);
     let mut d_blocks = dst.chunks_exact_mut(BLOCK);
     let mut s_blocks = src.chunks_exact(BLOCK);
     for (d, s) in (&mut d_blocks).zip(&mut s_blocks) {
         if let (Ok(d), Ok(s)) = (<&mut [u8; BLOCK]>::try_from(d), <&[u8; BLOCK]>::try_from(s)) {
-            over_block(d, s);
+            over_block(d, s, &opaque);
         }
     }
     for (d, s) in d_blocks.into_remainder().chunks_exact_mut(4).zip(s_blocks.remainder().chunks_exact(4)) {
@@ -71,24 +83,20 @@ pub fn over(dst: &mut [u8], src: &[u8]) {
     }
 }
 
-/// [`over`] on a fixed block, written lane by lane so that it vectorises:
-/// the alpha channel is treated as a colour channel whose straight value is 255.
+/// [`over`] on 4 pixels, written on fixed-size arrays so that it becomes
+/// straight-line SIMD code (byte unpacks, word shuffles for the alpha,
+/// multiplies, one pack): the alpha channel is treated as a colour channel
+/// whose straight value is 255 (`opaque` is 255 in the alpha lanes, 0
+/// elsewhere).
 #[inline(always)]
-fn over_block<const N: usize>(d: &mut [u8; N], s: &[u8; N]) {
-    let mut alpha = [0u16; N];
-    let mut colour = [0u16; N];
-    // Pixel by pixel with constant offsets: LLVM turns this into shuffles
-    // (indexing with `i | 3` over all lanes kept it a scalar loop).
-    for p in 0..N / 4 {
-        let a = u16::from(s[4 * p + 3]);
-        alpha[4 * p..4 * p + 4].copy_from_slice(&[a; 4]);
-        colour[4 * p] = u16::from(s[4 * p]);
-        colour[4 * p + 1] = u16::from(s[4 * p + 1]);
-        colour[4 * p + 2] = u16::from(s[4 * p + 2]);
-        colour[4 * p + 3] = 255;
-    }
-    for i in 0..N {
-        d[i] = div255(colour[i] * alpha[i] + u16::from(d[i]) * (255 - alpha[i])) as u8;
+fn over_block(d: &mut [u8; 16], s: &[u8; 16], opaque: &[u16; 16]) {
+    const ALPHA: [usize; 16] = [3, 3, 3, 3, 7, 7, 7, 7, 11, 11, 11, 11, 15, 15, 15, 15];
+    let s16: [u16; 16] = s.map(u16::from);
+    let d16: [u16; 16] = d.map(u16::from);
+    let alpha: [u16; 16] = ALPHA.map(|i| s16[i]);
+    for i in 0..16 {
+        let colour = s16[i] | opaque[i];
+        d[i] = div255_mulhi(colour * alpha[i] + d16[i] * (255 - alpha[i])) as u8;
     }
 }
 
@@ -141,6 +149,7 @@ mod tests {
         for x in 0..=65025u32 {
             let expected = (2 * x + 255) / 510; // round half up; no ties for odd 255
             assert_eq!(u32::from(div255(x as u16)), expected, "x = {x}");
+            assert_eq!(u32::from(div255_mulhi(x as u16)), expected, "x = {x}");
         }
     }
 

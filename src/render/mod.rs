@@ -45,6 +45,11 @@ use crate::syntax::{Side, TraitKind};
 pub use encode::{encode_png, resize};
 use layer::Layer;
 
+thread_local! {
+    /// [`layer::composite`]'s buffers, kept between tokens.
+    static SCRATCH: std::cell::RefCell<layer::Scratch> = std::cell::RefCell::new(layer::Scratch::default());
+}
+
 /// An image: 8-bit straight (not premultiplied) sRGB RGBA.
 pub type Image = image::RgbaImage;
 
@@ -204,17 +209,12 @@ impl Renderer {
         self.layers.iter().map(Layer::bytes).sum()
     }
 
-    /// Composites the token whose variant of trait `t` is `variants[t]`
-    /// (an index into that trait's variants), at canvas size.
-    pub fn render(&self, variants: &[usize]) -> Result<Image, RenderError> {
-        let mut image = Image::new(0, 0);
-        self.render_into(variants, &mut image)?;
-        Ok(image)
-    }
-
-    /// [`Renderer::render`] into `image`, reusing its allocation (resized to
-    /// the canvas): a thread rendering many tokens allocates once.
-    pub fn render_into(&self, variants: &[usize], image: &mut Image) -> Result<(), RenderError> {
+    /// The prepared layers the token `variants` draws (see
+    /// [`Renderer::render`]), bottom first, as indices into this renderer's
+    /// layers. Tokens rendered one after another on one thread in the order
+    /// of these keys share their lower layers, whose pixels are then still
+    /// in cache: `dropc run` renders in that order.
+    pub fn draw_order(&self, variants: &[usize]) -> Result<Vec<usize>, RenderError> {
         if variants.len() != self.parts.len() {
             return Err(RenderError::Token(format!(
                 "{} variants given for {} traits",
@@ -230,25 +230,28 @@ impl Renderer {
             parts.extend_from_slice(variant_parts);
         }
         parts.sort_by_key(|p| p.order);
+        Ok(parts.into_iter().map(|p| p.layer).collect())
+    }
 
+    /// Composites the token whose variant of trait `t` is `variants[t]`
+    /// (an index into that trait's variants), at canvas size.
+    pub fn render(&self, variants: &[usize]) -> Result<Image, RenderError> {
+        let mut image = Image::new(0, 0);
+        self.render_into(variants, &mut image)?;
+        Ok(image)
+    }
+
+    /// [`Renderer::render`] into `image`, reusing its allocation (resized to
+    /// the canvas): a thread rendering many tokens allocates once.
+    pub fn render_into(&self, variants: &[usize], image: &mut Image) -> Result<(), RenderError> {
+        let order = self.draw_order(variants)?;
         let (w, h) = self.canvas;
         let len = w as usize * h as usize * 4;
         let mut canvas = std::mem::take(image).into_raw();
         canvas.resize(len, 0);
-        let mut layers = parts.iter().map(|p| &self.layers[p.layer]).peekable();
-        // An opaque full-canvas bottom layer is the canvas: copy it instead of blending onto nothing.
-        match layers.peek() {
-            Some(first) if first.covers(self.canvas) => {
-                canvas.copy_from_slice(&first.pixels);
-                layers.next();
-            }
-            _ => canvas.fill(0),
-        }
-        for layer in layers {
-            layer.draw(&mut canvas, w);
-        }
+        let layers: Vec<&Layer> = order.iter().map(|&l| &self.layers[l]).filter(|l| l.height > 0).collect();
+        SCRATCH.with_borrow_mut(|scratch| layer::composite(&layers, &mut canvas, w, scratch));
         *image = Image::from_raw(w, h, canvas).ok_or_else(|| RenderError::Token("canvas size overflow".into()))?;
-        unpremultiply(image);
         Ok(())
     }
 
@@ -272,9 +275,16 @@ impl Renderer {
 /// Premultiplied RGBA to straight, in place: `c = round(255 · c / a)`;
 /// fully transparent pixels become `(0, 0, 0, 0)`.
 pub fn unpremultiply(image: &mut Image) {
-    // Most canvases are opaque: test 16 pixels at a time without branching per pixel.
-    for block in image.chunks_mut(64) {
-        if block.iter().skip(3).step_by(4).fold(255u8, |m, &a| m & a) == 255 {
+    unpremultiply_row(image);
+}
+
+/// [`unpremultiply`] on raw pixels.
+fn unpremultiply_row(pixels: &mut [u8]) {
+    // Most canvases are opaque: test 16 pixels at a time without branching
+    // per pixel (the AND of their words has alpha 255 only if all do).
+    for block in pixels.chunks_mut(64) {
+        let all = block.chunks_exact(4).fold(u32::MAX, |m, p| m & u32::from_le_bytes([p[0], p[1], p[2], p[3]]));
+        if block.len() == 64 && all >> 24 == 255 {
             continue;
         }
         for p in block.chunks_exact_mut(4) {
