@@ -250,6 +250,26 @@ trait Body < Ape: 1, Robot: 1 >"#;
 }
 
 #[test]
+fn dropc_qa_fix_profiles_converts_so_that_check_passes() {
+    let p = Project::new("fix-cli");
+    p.file("layers/Body/Ape.png", &png(4, 4, |_, _| [9, 9, 9, 255]));
+    p.file("layers/Body/Robot.png", &png_with(4, 4, |_, _| [200, 100, 50, 255], &[iccp("Display P3", &display_p3())]));
+    let drop = p.root.join("fix.drop");
+    std::fs::write(&drop, "collection \"Fix\" { size 2  canvas 4 x 4 }\ntrait Body < Ape: 1, Robot: 1 >\n").unwrap();
+    let dropc = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_dropc")).args(args).output().unwrap();
+    let path = drop.to_str().unwrap();
+    assert_eq!(dropc(&["check", path]).status.code(), Some(1), "a P3 layer is an error");
+    let out = dropc(&["qa", "--fix-profiles", path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("converted `layers/Body/Robot.png` from ICC profile `Display P3` to sRGB"), "{stderr}");
+    assert!(p.root.join("layers/Body/Robot.png.orig").is_file());
+    assert_eq!(dropc(&["check", path]).status.code(), Some(0));
+    let out = dropc(&["qa", "--fix-profiles", path]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("every art file is already in sRGB"));
+}
+
+#[test]
 fn a_p3_layer_and_a_gamma_only_layer_are_reported_with_their_files() {
     let p = Project::new("colour");
     p.file("layers/Body/Ape.png", &png(4, 4, |_, _| [9, 9, 9, 255]));

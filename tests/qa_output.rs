@@ -138,6 +138,21 @@ fn the_drop_is_found_from_collection_json_and_run_qa_audits() {
     let out = dropc(&["run", example("solana-sprites").to_str().unwrap(), "-o", dir.to_str().unwrap(), "--qa"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("24 tokens and 48 images audited"));
+    // Both write the report, with a thumbnail per token; --no-report does not.
+    assert!(dir.join("report.html").is_file());
+    assert_eq!(
+        std::fs::read_dir(dir.join("report/thumbs"))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "png"))
+            .count(),
+        24
+    );
+    let bare = temp("no-report");
+    let out = dropc(&["run", example("solana-sprites").to_str().unwrap(), "-o", bare.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(dropc(&["qa", bare.to_str().unwrap(), "--no-report"]).status.code(), Some(0));
+    assert!(!bare.join("report.html").exists());
+    let _ = std::fs::remove_dir_all(&bare);
     // A `.drop` alone: the inputs only.
     let out = dropc(&["qa", example("solana-sprites").to_str().unwrap(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(0));

@@ -22,6 +22,7 @@ use std::time::Instant;
 use super::run::{load, model_or_report};
 use super::{EXIT_INPUT, EXIT_USAGE, Format};
 use dropc::check::Model;
+use dropc::qa::report::ReportInput;
 use dropc::qa::{Finding, Severity};
 use serde_json::json;
 
@@ -42,6 +43,14 @@ pub struct QaArgs {
     /// Worker threads (default: one per core). Findings are the same whatever it is.
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Instead of auditing, convert every art file in a colour space other
+    /// than sRGB (an ICC profile or `cICP`) to sRGB, keeping each original
+    /// as `<name>.png.orig`.
+    #[arg(long)]
+    pub fix_profiles: bool,
+    /// Do not write `report.html` (output folders only).
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 /// Runs `dropc qa`.
@@ -67,6 +76,9 @@ pub fn run(args: &QaArgs) -> ExitCode {
         eprintln!("error: `{}` is neither an output folder nor a `.drop` file", args.path.display());
         return ExitCode::from(EXIT_USAGE);
     };
+    if args.fix_profiles {
+        return fix_profiles(&drop_file);
+    }
     let loaded = match load(&drop_file, false) {
         Ok(l) => l,
         Err(code) => return code,
@@ -77,7 +89,10 @@ pub fn run(args: &QaArgs) -> ExitCode {
     };
     let root = drop_file.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     match output {
-        Some(dir) => audit_output(model, loaded.source.text.as_bytes(), &root, &dir, args.format, &pool),
+        Some(dir) => {
+            let report = !args.no_report;
+            audit_output(model, loaded.source.text.as_bytes(), &root, &dir, args.format, report, &pool)
+        }
         None => {
             let started = Instant::now();
             let mut findings = pool.install(|| dropc::qa::inputs::audit(model, &root));
@@ -89,14 +104,15 @@ pub fn run(args: &QaArgs) -> ExitCode {
 }
 
 /// Audits the inputs and the output folder `dir` of `model` and prints the
-/// findings; the exit code of the audit. Used by `dropc qa DIR` and
-/// `dropc run --qa`.
+/// findings, and writes `report.html` into `dir` when `report` is set; the
+/// exit code of the audit. Used by `dropc qa DIR` and `dropc run --qa`.
 pub(super) fn audit_output(
     model: &Model,
     source: &[u8],
     root: &Path,
     dir: &Path,
     format: Format,
+    report: bool,
     pool: &rayon::ThreadPool,
 ) -> ExitCode {
     let started = Instant::now();
@@ -107,13 +123,50 @@ pub(super) fn audit_output(
         (findings, audit)
     });
     dropc::qa::sort(&mut findings);
-    // report.html goes here, once (and only where) it is wired:
-    //     let mut input = ReportInput::from_collection(model, &audit.tokens, &audit.seed, &findings);
-    //     input.use_recorded_ranking(audit.rarity.iter().map(|l| (l.id, l.rank, l.score)));
-    //     dropc::qa::report::write_report(dir, &input)  // an I/O error is EXIT_USAGE
-    // (`audit.shares` also has the expected share and p-value per variant.)
     print(&findings, Some(&audit), format, &format!("`{}`", dir.display()), started);
+    if report {
+        let mut input = ReportInput::from_collection(model, &audit.tokens, &audit.seed, &findings);
+        input.use_recorded_ranking(audit.rarity.iter().map(|l| (l.id, l.rank, l.score)));
+        if let Err(e) = pool.install(|| dropc::qa::report::write_report(dir, &input)) {
+            eprintln!("error: cannot write the report into `{}`: {e}", dir.display());
+            return ExitCode::from(EXIT_USAGE);
+        }
+        if format == Format::Human {
+            eprintln!("qa: report: `{}`", dir.join(dropc::qa::report::REPORT_FILE).display());
+        }
+    }
     exit_code(&findings)
+}
+
+/// `dropc qa --fix-profiles`: converts the art of `drop_file` to sRGB and
+/// says what it did. The file is checked without its art, since art in
+/// another colour space is exactly what makes `check` fail.
+fn fix_profiles(drop_file: &Path) -> ExitCode {
+    let loaded = match load(drop_file, true) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let model = match model_or_report(&loaded, Format::Human) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let root = drop_file.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let fixes = dropc::qa::profiles::fix_profiles(model, &root);
+    let mut failed = false;
+    for fix in &fixes {
+        let path = fix.path.display();
+        match &fix.result {
+            Ok(()) => eprintln!("converted `{path}` from {} to sRGB (the original is `{path}.orig`)", fix.from),
+            Err(why) => {
+                failed = true;
+                eprintln!("error: cannot convert `{path}` from {}: {why}", fix.from);
+            }
+        }
+    }
+    if fixes.is_empty() {
+        eprintln!("{}: every art file is already in sRGB", drop_file.display());
+    }
+    if failed { ExitCode::from(EXIT_INPUT) } else { ExitCode::SUCCESS }
 }
 
 /// 1 when any finding is an error, else 0.

@@ -151,7 +151,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
             );
             if args.qa {
                 let source = loaded.source.text.as_bytes();
-                return super::qa::audit_output(model, source, &root, &dir, Format::Human, &pool);
+                return super::qa::audit_output(model, source, &root, &dir, Format::Human, true, &pool);
             }
             ExitCode::SUCCESS
         }
