@@ -90,10 +90,16 @@ pub fn over(dst: &mut [u8], src: &[u8]) {
 /// elsewhere).
 #[inline(always)]
 fn over_block(d: &mut [u8; 16], s: &[u8; 16], opaque: &[u16; 16]) {
-    const ALPHA: [usize; 16] = [3, 3, 3, 3, 7, 7, 7, 7, 11, 11, 11, 11, 15, 15, 15, 15];
-    let s16: [u16; 16] = s.map(u16::from);
-    let d16: [u16; 16] = d.map(u16::from);
-    let alpha: [u16; 16] = ALPHA.map(|i| s16[i]);
+    // Plain loops over 16 lanes (fully unrolled), not `array::map`, which
+    // is not always inlined.
+    let (mut s16, mut d16, mut alpha) = ([0u16; 16], [0u16; 16], [0u16; 16]);
+    for i in 0..16 {
+        s16[i] = u16::from(s[i]);
+        d16[i] = u16::from(d[i]);
+    }
+    for i in 0..16 {
+        alpha[i] = s16[i | 3];
+    }
     for i in 0..16 {
         let colour = s16[i] | opaque[i];
         d[i] = div255_mulhi(colour * alpha[i] + d16[i] * (255 - alpha[i])) as u8;

@@ -34,7 +34,7 @@ pub mod filter;
 pub mod layer;
 pub mod recolour;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -150,34 +150,31 @@ impl Renderer {
             }
         }
 
-        // Decode each file once, in parallel; report the first failure in path order.
-        let paths: BTreeSet<&Path> = jobs.iter().map(|j| j.file.path.as_path()).collect();
-        let decoded: Vec<_> =
-            paths.par_iter().map(|p| decode::decode_file(&project_root.join(p), p)).collect::<Result<_, _>>()?;
-        let decoded: BTreeMap<&Path, decode::Decoded> = paths.into_iter().zip(decoded).collect();
-
-        let layers: Vec<Layer> = jobs
+        // Decode each file once, in parallel, and build its layers right away,
+        // so that only the files being worked on are held decoded (not all at
+        // once next to the layers). Report the first failure in path order.
+        let mut by_path: BTreeMap<&Path, Vec<usize>> = BTreeMap::new();
+        for (i, job) in jobs.iter().enumerate() {
+            by_path.entry(job.file.path.as_path()).or_default().push(i);
+        }
+        let by_path: Vec<(&Path, Vec<usize>)> = by_path.into_iter().collect();
+        let built: Vec<Result<Vec<(usize, Layer)>, RenderError>> = by_path
             .par_iter()
-            .map(|job| {
-                let style = &model.traits[job.trait_id].variants[job.variant].style;
-                let source = &decoded[job.file.path.as_path()];
-                let opacity = f64::from(style.opacity).clamp(0.0, 1.0);
-                let build =
-                    |rgba: &[u8]| Layer::new(rgba, source.width, source.height, style.offset, canvas, style.blend);
-                if job.recolour.is_none() && opacity >= 1.0 {
-                    return build(&source.rgba);
-                }
-                let mut rgba = source.rgba.clone();
-                if let Some(r) = job.recolour {
-                    recolour::recolour(&mut rgba, r);
-                }
-                if opacity < 1.0 {
-                    let table: Vec<u8> = (0..=255u8).map(|a| (f64::from(a) * opacity).round() as u8).collect();
-                    rgba.chunks_exact_mut(4).for_each(|p| p[3] = table[usize::from(p[3])]);
-                }
-                build(&rgba)
+            .map(|(path, uses)| {
+                let source = decode::decode_file(&project_root.join(path), path)?;
+                Ok(uses.iter().map(|&i| (i, Self::layer(model, &jobs[i], &source, canvas))).collect())
             })
             .collect();
+        let mut layers: Vec<Option<Layer>> = vec![None; jobs.len()];
+        for result in built {
+            for (i, layer) in result? {
+                layers[i] = Some(layer);
+            }
+        }
+        let layers: Vec<Layer> = layers
+            .into_iter()
+            .collect::<Option<_>>()
+            .ok_or_else(|| RenderError::Token("an art file was not prepared".into()))?;
 
         let mut parts: Vec<Vec<Vec<Part>>> = model.traits.iter().map(|t| vec![Vec::new(); t.variants.len()]).collect();
         for (layer, job) in jobs.iter().enumerate() {
@@ -197,6 +194,26 @@ impl Renderer {
             root: project_root.to_path_buf(),
             legendaries: model.legendaries.iter().map(|l| l.image.clone()).collect(),
         })
+    }
+
+    /// The layer of `job` from its decoded file: recoloured, opacity folded
+    /// into alpha, placed and cropped.
+    fn layer(model: &Model, job: &LayerJob<'_>, source: &decode::Decoded, canvas: (u32, u32)) -> Layer {
+        let style = &model.traits[job.trait_id].variants[job.variant].style;
+        let opacity = f64::from(style.opacity).clamp(0.0, 1.0);
+        let build = |rgba: &[u8]| Layer::new(rgba, source.width, source.height, style.offset, canvas, style.blend);
+        if job.recolour.is_none() && opacity >= 1.0 {
+            return build(&source.rgba);
+        }
+        let mut rgba = source.rgba.clone();
+        if let Some(r) = job.recolour {
+            recolour::recolour(&mut rgba, r);
+        }
+        if opacity < 1.0 {
+            let table: Vec<u8> = (0..=255u8).map(|a| (f64::from(a) * opacity).round() as u8).collect();
+            rgba.chunks_exact_mut(4).for_each(|p| p[3] = table[usize::from(p[3])]);
+        }
+        build(&rgba)
     }
 
     /// The canvas size.
