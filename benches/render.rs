@@ -7,11 +7,35 @@
 //! written as PNGs under Cargo's benchmark temp folder and loaded through
 //! [`Renderer::new`] like a real collection.
 //!
-//! `cargo bench --bench render` measures compositing per image and encoding
-//! per image at each level, and prints bytes per image.
+//! `cargo bench --bench render` first prints CPU-time figures on one core
+//! (least of several rounds, so that a shared, loaded machine disturbs them
+//! less): compositing of the 16 benchmark tokens, compositing of 1,000
+//! tokens in the order `dropc run` renders them, and the pipeline of
+//! `dropc run` per image but the file write (composite, encode, SHA-256) at
+//! each level with its images per second per core. Then criterion measures
+//! compositing, the source-over kernel and encoding at each level, and
+//! prints bytes per image. `DROPC_BENCH_PIPELINE=0` skips the pipeline.
+//!
 //! `DROPC_BENCH_SURVEY=1 cargo bench --bench render` also prints a table of
-//! png-crate deflate levels × filters (time and size), the measurement the
-//! compression levels were chosen from.
+//! deflate implementations and levels (fdeflate, zlib-rs 1–9, libdeflate
+//! 1–12) × row filters, CPU time and size: the measurement the compression
+//! levels were chosen from.
+//!
+//! `DROPC_BENCH_PROJECT=DIR cargo bench --bench render` only writes the
+//! layer set with a `bench.drop` of 10,000 tokens (`DROPC_BENCH_TOKENS=N`
+//! for another count, `DROPC_BENCH_COMPRESSION=fast|balanced|small`) into
+//! `DIR`, for end-to-end runs: `/usr/bin/time -v dropc run DIR/bench.drop -o
+//! OUT` gives the wall time, CPU time and peak memory.
+//!
+//! Pillow baseline, same layers and tokens (written by any run of this
+//! benchmark to `<target>/tmp/render-bench`), one core:
+//!
+//! ```text
+//! cargo bench --bench render -- composite   # writes the layers and tokens.txt
+//! python3 benches/pillow_baseline.py target/tmp/render-bench
+//! ```
+//!
+//! (with `$CARGO_TARGET_DIR/tmp/render-bench` when `CARGO_TARGET_DIR` is set).
 
 // Benchmarks may fail loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -159,16 +183,10 @@ fn renderer() -> Renderer {
     Renderer::new(&model, &root).unwrap()
 }
 
-/// On-CPU time of this thread (Linux: `/proc/thread-self/schedstat`), so
-/// that surveys on a shared, loaded machine measure work, not waiting; wall
-/// time where that file is missing.
+/// CPU time of this thread (`CLOCK_THREAD_CPUTIME_ID`), so that figures on
+/// a shared, loaded machine measure work, not waiting for a core.
 fn cpu_time() -> Duration {
-    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    let schedstat = std::fs::read_to_string("/proc/thread-self/schedstat").ok();
-    match schedstat.and_then(|s| s.split_whitespace().next().and_then(|n| n.parse::<u64>().ok())) {
-        Some(ns) => Duration::from_nanos(ns),
-        None => START.get_or_init(Instant::now).elapsed(),
-    }
+    cpu_time::ThreadTime::now().as_duration()
 }
 
 /// Milliseconds of CPU per call of `f`: the least of `rounds` rounds over

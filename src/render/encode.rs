@@ -3,24 +3,28 @@
 //!
 //! Encoding dominates the cost of a run, so the levels were chosen by
 //! measurement on realistic layers (`DROPC_BENCH_SURVEY=1 cargo bench
-//! --bench render`: every deflate level of fdeflate, zlib-rs and libdeflate
-//! with every row filter; CPU time per 1024 × 1024 image of 8 layers on the
-//! 2-core development machine):
+//! --bench render`: fdeflate, zlib-rs levels 1–9 and libdeflate levels 1–12,
+//! each with every row filter; CPU time per 1024 × 1024 image of 8 layers on
+//! one core of the 2-core development machine, size per image):
 //!
 //! | level | deflate | row filter | size | time |
 //! |---|---|---|---|---|
-//! | `fast` | fdeflate's ultra-fast mode | Paeth | 507 KiB | 5.8 ms |
-//! | `balanced` | zlib level 6 on zlib-rs | Up | 352 KiB | 58 ms |
-//! | `small` | libdeflate level 10 | Up | 298 KiB | 710 ms |
+//! | `fast` | fdeflate's ultra-fast mode | Paeth | 498 KiB | 5.9 ms |
+//! | `balanced` | zlib level 6 on zlib-rs | Up | 347 KiB | 57 ms |
+//! | `small` | libdeflate level 10 | Up | 294 KiB | 700 ms |
 //!
-//! Nothing reaches the size of zlib level 6 faster: libdeflate is smaller
-//! than zlib at its top levels but larger at equal speed on this kind of
-//! image (level 6: 368 KiB in 34 ms; level 7: 354 KiB in 67 ms; level 9:
-//! 333 KiB in 316 ms), and lower zlib levels are larger (level 5: 370 KiB
-//! in 27 ms). For `small`, libdeflate 10 is 7 % smaller than zlib 9 (319 KiB
-//! with the adaptive filter, 740 ms) in the same time; levels 11 and 12 save
-//! 2 % more in twice the time. Up is the smallest filter at nearly every
-//! level, including the adaptive per-row choice.
+//! Nothing available reaches the size of zlib level 6 faster. On this kind
+//! of image libdeflate is larger than zlib-rs at equal time (survey of 4
+//! images, Up filter: zlib 6 352 KiB in 59 ms; libdeflate 6 368 KiB in
+//! 34 ms, 7 354 KiB in 68 ms, 8 339 KiB in 184 ms, 9 333 KiB in 322 ms),
+//! lower zlib levels are larger (level 5: 370 KiB in 27 ms), and a one-off
+//! trial of zlib-rs's other strategies (filtered, RLE), a 16 KiB window and
+//! memory level 9 found nothing better either.
+//! For `small`, libdeflate 10 is 7 % smaller than zlib 9 (319 KiB with the
+//! adaptive filter, 730 ms, the previous choice) in the same time; levels
+//! 11 and 12 save 2 % more in 1.7 and 2.2 times the time. Up is the
+//! smallest filter at nearly every level, smaller than the adaptive per-row
+//! choice (minimum sum of absolute differences).
 //!
 //! Filtering is done here ([`super::filter`]) and the zlib stream is
 //! written as one `IDAT` chunk; only fdeflate goes through the png crate's
@@ -29,7 +33,9 @@
 //! The PNG is 8-bit RGB when every pixel is opaque (a quarter smaller before
 //! compression, and what collections with a background produce), 8-bit RGBA
 //! otherwise, with an `sRGB` chunk (perceptual intent) and nothing else: no
-//! time stamps or text, so the same pixels always give the same bytes.
+//! time stamps or text, so the same pixels always give the same bytes. Each
+//! deflate implementation's output depends only on its version, and
+//! libdeflate's is pinned (`libdeflater = "=1.26.1"`, libdeflate 1.26).
 
 use std::cell::RefCell;
 
