@@ -195,14 +195,7 @@ pub fn summary_json<P: AsRef<Path>, B: AsRef<[u8]>>(
     art: &[(P, B)],
 ) -> Vec<u8> {
     let (source_path, source) = source;
-    let mut counts: Vec<Vec<u64>> = model.traits.iter().map(|t| vec![0; t.variants.len()]).collect();
-    for (_, variants) in tokens.generated() {
-        for (trait_counts, &v) in counts.iter_mut().zip(variants) {
-            if let Some(n) = trait_counts.get_mut(v as usize) {
-                *n += 1;
-            }
-        }
-    }
+    let counts = tokens.variant_counts(model);
     let traits = model
         .traits
         .iter()

@@ -83,7 +83,7 @@ pub struct TraitShares {
 /// `model` with `seed`), and every variant's shares for the report.
 pub fn analyse(model: &Model, tokens: &Tokens, seed: &str) -> (Vec<TraitShares>, Vec<Finding>) {
     let n = tokens.ids.len();
-    let counts = variant_counts(model, tokens);
+    let counts = tokens.variant_counts(model);
     let predicted = predicted_shares(model).unwrap_or_else(|_| zeros(model));
     let (mean, standard_error) = replicate_counts(model, seed, n);
     let pinned = |t: usize, v: usize| {
@@ -172,19 +172,6 @@ fn zeros(model: &Model) -> Vec<Vec<f64>> {
     model.traits.iter().map(|t| vec![0.0; t.variants.len()]).collect()
 }
 
-/// Generated tokens per variant, per trait.
-pub fn variant_counts(model: &Model, tokens: &Tokens) -> Vec<Vec<u64>> {
-    let mut counts: Vec<Vec<u64>> = model.traits.iter().map(|t| vec![0; t.variants.len()]).collect();
-    for (_, row) in tokens.generated() {
-        for (c, &v) in counts.iter_mut().zip(row) {
-            if let Some(n) = c.get_mut(v as usize) {
-                *n += 1;
-            }
-        }
-    }
-    counts
-}
-
 /// Mean count of every variant over the replicate draws, and the standard
 /// error of that mean; `None` when the model cannot be drawn.
 #[allow(clippy::type_complexity)]
@@ -199,7 +186,7 @@ fn replicate_counts(model: &Model, seed: &str, n: usize) -> (Option<Vec<Vec<f64>
         plan.keys = model.traits.iter().map(|t| StreamKey::new(&seed, "trait", &t.name)).collect();
         let Ok(tokens) = sample_with_plan(model, &plan, &seed) else { continue };
         drawn += 1;
-        for (t, c) in variant_counts(model, &tokens).iter().enumerate() {
+        for (t, c) in tokens.variant_counts(model).iter().enumerate() {
             for (v, &x) in c.iter().enumerate() {
                 sum[t][v] += x as f64;
                 squares[t][v] += (x as f64) * (x as f64);

@@ -28,6 +28,7 @@
 use std::io::Cursor;
 
 use crate::render::Image;
+use crate::render::decode::describe;
 
 /// Cells across and down the fingerprint grid.
 pub const GRID: usize = 16;
@@ -155,17 +156,6 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
         (4, d.rgba)
     };
     Ok(Decoded { size, colour, depth, srgb, channels, data })
-}
-
-fn describe(e: png::DecodingError) -> String {
-    match e {
-        png::DecodingError::Format(e) => format!("is not a valid PNG ({e})"),
-        png::DecodingError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            "is not a PNG, or is cut short".into()
-        }
-        png::DecodingError::LimitsExceeded => "is too large to decode".into(),
-        e => format!("cannot be decoded ({e})"),
-    }
 }
 
 /// A 128-bit hash of the pixels and the size: equal for equal images, and

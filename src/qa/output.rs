@@ -921,7 +921,7 @@ fn check_summary(
     if number("generated") != Some(tokens.ids.len() as u64) {
         bad(format!("gives {:?} generated tokens, but `tokens.json` has {}", number("generated"), tokens.ids.len()));
     }
-    let counts = distribution::variant_counts(model, tokens);
+    let counts = tokens.variant_counts(model);
     let traits = doc.get("traits").and_then(Value::as_array).cloned().unwrap_or_default();
     for (t, tr) in model.traits.iter().enumerate() {
         let listed = traits.iter().find(|x| x.get("name").and_then(Value::as_str) == Some(tr.name.as_str()));

@@ -147,14 +147,7 @@ impl<'a> ReportInput<'a> {
     /// resize filter.
     pub fn from_collection(model: &Model, tokens: &Tokens, seed: &str, findings: &'a [Finding]) -> ReportInput<'a> {
         let predicted = crate::sample::predicted_shares(model).ok();
-        let mut counts: Vec<Vec<u64>> = model.traits.iter().map(|t| vec![0; t.variants.len()]).collect();
-        for (_, variants) in tokens.generated() {
-            for (trait_counts, &v) in counts.iter_mut().zip(variants) {
-                if let Some(n) = trait_counts.get_mut(v as usize) {
-                    *n += 1;
-                }
-            }
-        }
+        let counts = tokens.variant_counts(model);
         let traits = model
             .traits
             .iter()

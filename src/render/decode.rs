@@ -95,7 +95,8 @@ fn decode(reader: impl std::io::BufRead + std::io::Seek) -> Result<Decoded, Stri
     Ok(Decoded { width, height, rgba })
 }
 
-fn describe(e: png::DecodingError) -> String {
+/// A PNG decoding error as a phrase after "it" (`is not a valid PNG (…)`).
+pub(crate) fn describe(e: png::DecodingError) -> String {
     match e {
         png::DecodingError::Format(e) => format!("is not a valid PNG ({e})"),
         png::DecodingError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {

@@ -139,6 +139,20 @@ impl Tokens {
         self.ids.iter().copied().zip(self.variants.chunks_exact(self.traits.max(1)))
     }
 
+    /// How many generated tokens have each variant: `[trait][variant]`
+    /// (legendaries are not counted).
+    pub fn variant_counts(&self, model: &Model) -> Vec<Vec<u64>> {
+        let mut counts: Vec<Vec<u64>> = model.traits.iter().map(|t| vec![0; t.variants.len()]).collect();
+        for (_, variants) in self.generated() {
+            for (trait_counts, &v) in counts.iter_mut().zip(variants) {
+                if let Some(n) = trait_counts.get_mut(v as usize) {
+                    *n += 1;
+                }
+            }
+        }
+        counts
+    }
+
     /// Every token, by increasing id.
     pub fn iter(&self) -> impl Iterator<Item = Token<'_>> + '_ {
         let mut generated = self.generated().peekable();
