@@ -491,3 +491,443 @@ fn metadata_and_images_agree_token_for_token() {
     assert!(!findings.iter().any(|f| f.subject.to_string() == "token 100"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `dropc qa` with `args`, killed (and the test failed) if it runs longer
+/// than a minute: a hostile folder must not hang the audit.
+fn dropc_within_a_minute(args: &[&str]) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dropc"));
+    command.args(args);
+    within_a_minute(command)
+}
+
+/// Runs `command`, killed (and the test failed) after a minute.
+fn within_a_minute(mut command: Command) -> std::process::Output {
+    let args = format!("{command:?}");
+    let mut child =
+        command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("dropc runs");
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("{args} ran for a minute: it hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// The findings of a JSON audit as `(code, subject)` pairs, and the document.
+fn findings_of(out: &std::process::Output) -> (BTreeSet<(String, String)>, Value) {
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    });
+    let findings = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["code"].as_str().unwrap().to_string(), subject(&f["subject"])))
+        .collect();
+    (findings, doc)
+}
+
+/// The message of the finding `code` about token `id`.
+fn message(doc: &Value, code: &str, id: u64) -> String {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code && f["subject"]["id"] == id)
+        .unwrap_or_else(|| panic!("no {code} for token {id} in {doc:#}"))["message"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A PNG whose header declares `w × h` (valid chunks and CRCs) but whose
+/// data is a few bytes: decoding it naively allocates `4 w h` bytes.
+fn png_declaring(w: u32, h: u32) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32(&body).to_be_bytes());
+    }
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    chunk(&mut png, b"IHDR", &ihdr);
+    chunk(&mut png, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+/// Files replaced by what an attacker (or an accident) leaves: links that
+/// dangle or lead to a folder or to `/dev/zero`, FIFOs, a folder, a header
+/// declaring 100000 x 100000, a 2 GiB sparse file and an unreadable file.
+/// Each is an error naming its token; none hangs qa or costs it memory; the
+/// report still gets written.
+#[cfg(unix)]
+#[test]
+fn hostile_files_are_errors_naming_their_token() {
+    use std::os::unix::fs::{PermissionsExt as _, symlink};
+    let dir = fixture("pixel-pets", "hostile");
+    let img = |id: u64| dir.join(format!("images/{id}.png"));
+    let meta = |id: u64| dir.join(format!("metadata/{id}.json"));
+    let replace = |path: &Path| std::fs::remove_file(path).unwrap();
+    replace(&img(5));
+    symlink(dir.join("no-such-file.png"), img(5)).unwrap();
+    replace(&meta(6));
+    symlink(dir.join("no-such-file.json"), meta(6)).unwrap();
+    replace(&img(7));
+    symlink(dir.join("metadata"), img(7)).unwrap();
+    replace(&img(8));
+    symlink("/dev/zero", img(8)).unwrap();
+    for path in [img(9), meta(10)] {
+        replace(&path);
+        let made = Command::new("mkfifo").arg(&path).status().expect("mkfifo runs");
+        assert!(made.success());
+    }
+    replace(&img(11));
+    std::fs::create_dir(img(11)).unwrap();
+    std::fs::write(img(12), png_declaring(100_000, 100_000)).unwrap();
+    std::fs::OpenOptions::new().write(true).open(img(13)).unwrap().set_len(2 << 30).unwrap();
+    std::fs::set_permissions(img(14), std::fs::Permissions::from_mode(0o000)).unwrap();
+    // Root reads a file whatever its mode: then the unreadable file is
+    // audited by another user below.
+    let unreadable = std::fs::read(img(14)).is_err();
+    if !unreadable {
+        std::fs::set_permissions(img(14), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+
+    let out = dropc_within_a_minute(&[
+        "qa",
+        dir.to_str().unwrap(),
+        "--drop",
+        example("pixel-pets").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let (findings, doc) = findings_of(&out);
+    let mut expected = vec![
+        ("image_unreadable", "token 5"),
+        ("metadata_unreadable", "token 6"),
+        ("image_unreadable", "token 7"),
+        ("image_unreadable", "token 8"),
+        ("image_unreadable", "token 9"),
+        ("metadata_unreadable", "token 10"),
+        ("image_unreadable", "token 11"),
+        ("image_size", "token 12"),
+        // The bomb's bytes are read (they are few) and hashed.
+        ("provenance_hash", "token 12"),
+        ("manifest_hash", "token 12"),
+        ("image_unreadable", "token 13"),
+    ];
+    if unreadable {
+        expected.push(("image_unreadable", "token 14"));
+    }
+    assert_eq!(findings, set(&expected), "{doc:#}");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(message(&doc, "qa::image_unreadable", 5).contains("symbolic link"));
+    assert!(message(&doc, "qa::metadata_unreadable", 6).contains("symbolic link"));
+    assert!(message(&doc, "qa::image_unreadable", 8).contains("/dev/zero"));
+    assert!(message(&doc, "qa::image_unreadable", 9).contains("not a regular file"));
+    assert!(message(&doc, "qa::metadata_unreadable", 10).contains("not a regular file"));
+    assert!(message(&doc, "qa::image_unreadable", 11).contains("folder"));
+    assert!(message(&doc, "qa::image_size", 12).contains("100000 x 100000"));
+    assert!(message(&doc, "qa::image_unreadable", 13).contains("2.0 GiB"));
+    if unreadable {
+        assert!(message(&doc, "qa::image_unreadable", 14).contains("ermission denied"));
+    }
+    // The report was written, with placeholders for what could not be read.
+    assert!(dir.join("report.html").is_file());
+    let _ = std::fs::set_permissions(img(14), std::fs::Permissions::from_mode(0o644));
+    let _ = std::fs::remove_dir_all(&dir);
+    if !unreadable {
+        unreadable_file_audited_as_another_user();
+    }
+}
+
+/// As root, a `chmod 000` file is still readable: the audit is run as
+/// `nobody` (`setpriv`), as when another user audits a studio's folder.
+/// Skipped, loudly, where that cannot be done.
+#[cfg(unix)]
+fn unreadable_file_audited_as_another_user() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let skip = |why: &str| {
+        eprintln!(
+            "\n*** SKIPPED: the unreadable-file case of `hostile_files_are_errors_naming_their_token`: running as \
+             root, where `chmod 000` does not stop reading, and {why} ***\n"
+        );
+    };
+    let dir = fixture("pixel-pets", "hostile-unreadable");
+    let image = dir.join("images/14.png");
+    std::fs::set_permissions(&image, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let mut probe = Command::new("setpriv");
+    probe.args(["--reuid=65534", "--regid=65534", "--clear-groups", "cat"]).arg(&image);
+    match probe.output() {
+        Err(e) => return skip(&format!("`setpriv` cannot be run ({e})")),
+        Ok(out) if out.status.success() => return skip("`nobody` can read the file too"),
+        Ok(out) if !String::from_utf8_lossy(&out.stderr).contains("ermission denied") => {
+            return skip(&format!(
+                "`setpriv` cannot run a command as `nobody`: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(_) => {}
+    }
+    let mut audit = Command::new("setpriv");
+    audit
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_dropc"), "qa"])
+        .arg(&dir)
+        .arg("--drop")
+        .arg(example("pixel-pets"))
+        .args(["--format", "json", "--no-report"]);
+    let out = within_a_minute(audit);
+    let (findings, doc) = findings_of(&out);
+    assert_eq!(findings, set(&[("image_unreadable", "token 14")]), "{doc:#}");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(message(&doc, "qa::image_unreadable", 14).contains("ermission denied"), "{doc:#}");
+    let _ = std::fs::set_permissions(&image, std::fs::Permissions::from_mode(0o644));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Folders and records that are links or not what they should be.
+#[cfg(unix)]
+#[test]
+fn hostile_folders_and_records_are_errors() {
+    use std::os::unix::fs::symlink;
+    let dir = fixture("pixel-pets", "hostile-folders");
+    // The extra size's folder is a link to another copy; `rarity.json` a
+    // FIFO; `provenance.json` a link to `/dev/zero`; `manifest.json` a folder.
+    let elsewhere = temp("hostile-elsewhere");
+    copy_dir(&dir.join("images/512x512"), &elsewhere);
+    std::fs::remove_dir_all(dir.join("images/512x512")).unwrap();
+    symlink(&elsewhere, dir.join("images/512x512")).unwrap();
+    std::fs::remove_file(dir.join("rarity.json")).unwrap();
+    assert!(Command::new("mkfifo").arg(dir.join("rarity.json")).status().unwrap().success());
+    std::fs::remove_file(dir.join("provenance.json")).unwrap();
+    symlink("/dev/zero", dir.join("provenance.json")).unwrap();
+    std::fs::remove_file(dir.join("manifest.json")).unwrap();
+    std::fs::create_dir(dir.join("manifest.json")).unwrap();
+    let out = dropc_within_a_minute(&[
+        "qa",
+        dir.to_str().unwrap(),
+        "--drop",
+        example("pixel-pets").to_str().unwrap(),
+        "--format",
+        "json",
+        "--no-report",
+    ]);
+    let (findings, doc) = findings_of(&out);
+    assert_eq!(
+        findings,
+        set(&[
+            ("missing_image", "file images/512x512/"),
+            ("unreadable_record", "file rarity.json"),
+            ("unreadable_record", "file provenance.json"),
+            ("unreadable_record", "file manifest.json"),
+        ]),
+        "{doc:#}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = doc.to_string();
+    assert!(text.contains("`images/512x512` is a symbolic link"), "{doc:#}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&elsewhere);
+}
+
+/// A tampered `collection.json` naming a secret (absolute, or climbing out
+/// of a folder it names) as the `.drop`, and art outside the project: qa
+/// opens none of them, says so, and audits with the `.drop` beside the
+/// folder.
+#[test]
+fn a_tampered_collection_json_is_data() {
+    let project = temp("tampered-project");
+    copy_dir(example("pixel-pets").parent().unwrap(), &project);
+    let secret = temp("tampered-secret");
+    std::fs::create_dir_all(&secret).unwrap();
+    std::fs::write(secret.join("shadow"), "root:TOP-SECRET-HASH:19000:0:99999:7:::\n").unwrap();
+    std::fs::write(secret.join("shadow.drop"), "root:TOP-SECRET-HASH:19000:0:99999:7:::\n").unwrap();
+    let dir = project.join("out");
+    copy_dir(base("pixel-pets"), &dir);
+    for (source_path, why) in [
+        (secret.join("shadow").to_str().unwrap().to_string(), "absolute"),
+        ("../layers/../../tampered-secret/shadow.drop".to_string(), "climbs"),
+        ("../../tampered-secret/shadow".to_string(), "`.drop`"),
+    ] {
+        let mut summary = read_json(&dir.join("collection.json"));
+        summary["inputs"]["source_path"] = json!(source_path);
+        summary["inputs"]["art"]["/etc/shadow"] = json!("0".repeat(64));
+        write_json(&dir.join("collection.json"), &summary);
+        for format in ["json", "human"] {
+            let out = dropc_within_a_minute(&["qa", dir.to_str().unwrap(), "--format", format, "--no-report"]);
+            let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert!(!all.contains("TOP-SECRET"), "{source_path}: {all}");
+            assert_eq!(out.status.code(), Some(1), "{source_path}: {all}");
+            if format == "json" {
+                let (findings, doc) = findings_of(&out);
+                assert_eq!(findings, set(&[("collection_record", "file collection.json")]), "{source_path}: {doc:#}");
+                let messages: Vec<&str> =
+                    doc["findings"].as_array().unwrap().iter().map(|f| f["message"].as_str().unwrap()).collect();
+                assert!(messages.iter().any(|m| m.contains(why) && m.contains("not used")), "{messages:?}");
+                assert!(messages.iter().any(|m| m.contains("`/etc/shadow`")), "{messages:?}");
+            }
+        }
+    }
+    // A recorded path that resolves to a file that is not a `.drop` (a link
+    // named like one): refused before it is read.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(secret.join("shadow"), project.join("evil.drop")).unwrap();
+        let mut summary = read_json(&dir.join("collection.json"));
+        summary["inputs"]["source_path"] = json!("../evil.drop");
+        write_json(&dir.join("collection.json"), &summary);
+        let out = dropc_within_a_minute(&["qa", dir.to_str().unwrap(), "--no-report"]);
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!all.contains("TOP-SECRET"), "{all}");
+        assert_eq!(out.status.code(), Some(2), "{all}");
+        assert!(all.contains("not a `.drop` file"), "{all}");
+    }
+    let _ = std::fs::remove_dir_all(&project);
+    let _ = std::fs::remove_dir_all(&secret);
+}
+
+/// `manifest.json`: a key that is not the token's (`manifest_key`), a token
+/// left out and a document that is not a manifest (`manifest_record`), and
+/// one written by another version of dropc (a warning: keys unchecked).
+#[test]
+fn manifest_keys_and_records() {
+    let dir = fixture("pixel-pets", "manifest");
+    let path = dir.join("manifest.json");
+    let original = read_json(&path);
+    let mut manifest = original.clone();
+    manifest["tokens"]["3"]["key"] = json!("0".repeat(64));
+    manifest["tokens"].as_object_mut().unwrap().remove("4");
+    write_json(&path, &manifest);
+    let (code, findings, doc) = audit(&dir, &example("pixel-pets"));
+    assert_eq!(findings, set(&[("manifest_key", "token 3"), ("manifest_record", "file manifest.json")]), "{doc:#}");
+    assert_eq!(code, 1);
+    assert!(doc.to_string().contains("4 missing"), "{doc:#}");
+
+    write_json(&path, &json!({"dropc_version": "0.1.0", "tokens": 5}));
+    let (code, findings, doc) = audit(&dir, &example("pixel-pets"));
+    assert_eq!(findings, set(&[("manifest_record", "file manifest.json")]), "{doc:#}");
+    assert!(doc.to_string().contains("is not a dropc manifest"), "{doc:#}");
+    assert_eq!(code, 1);
+
+    let mut manifest = original;
+    manifest["dropc_version"] = json!("0.0.1");
+    manifest["tokens"]["3"]["key"] = json!("0".repeat(64));
+    write_json(&path, &manifest);
+    let (code, findings, doc) = audit(&dir, &example("pixel-pets"));
+    assert_eq!(findings, set(&[("manifest_record", "file manifest.json")]), "{doc:#}");
+    assert_eq!(doc["findings"][0]["severity"], "warning");
+    assert_eq!(code, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `tokens.json` of another collection, another seed, naming a variant that
+/// does not exist (`tokens_record`); ids missing, outside the range and
+/// twice (`token_ids`).
+#[test]
+fn tokens_record_and_ids() {
+    let dir = fixture("pixel-pets", "tokens-record");
+    let path = dir.join("tokens.json");
+    let original = read_json(&path);
+    let mut tokens = original.clone();
+    tokens["collection"] = json!("Pixel Pests");
+    tokens["seed"] = json!("another-seed");
+    tokens["tokens"][2]["variants"][1] = json!("Dragon");
+    write_json(&path, &tokens);
+    let (code, findings, doc) = audit(&dir, &example("pixel-pets"));
+    // The unknown variant leaves token 3 out of the record's tokens, which
+    // the manifest, the rarity and the counts then disagree with.
+    assert_eq!(
+        findings,
+        set(&[
+            ("tokens_record", "file tokens.json"),
+            ("tokens_record", "token 3"),
+            ("draw_mismatch", "file tokens.json"),
+            ("manifest_record", "file manifest.json"),
+            ("rarity_record", "file rarity.json"),
+            ("collection_record", "file collection.json"),
+        ]),
+        "{doc:#}"
+    );
+    let text = doc.to_string();
+    for phrase in ["`Pixel Pests`", "`another-seed`", "`Body.Dragon`"] {
+        assert!(text.contains(phrase), "{phrase} in {doc:#}");
+    }
+    assert_eq!(code, 1);
+
+    // Token 64 renumbered 65; token 2 listed twice.
+    let mut tokens = original;
+    tokens["tokens"][63]["id"] = json!(65);
+    let second = tokens["tokens"][1].clone();
+    tokens["tokens"].as_array_mut().unwrap().push(second);
+    write_json(&path, &tokens);
+    let (code, findings, doc) = audit(&dir, &example("pixel-pets"));
+    let ids: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "qa::token_ids")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3, "{doc:#}");
+    assert!(ids.iter().any(|m| m.contains("lacks ids 64 of 1..=64")), "{ids:?}");
+    assert!(ids.iter().any(|m| m.contains("has ids 65 outside 1..=64")), "{ids:?}");
+    assert!(ids.iter().any(|m| m.contains("lists ids 2 more than once")), "{ids:?}");
+    assert!(findings.contains(&("qa::token_ids".into(), "file tokens.json".into())));
+    assert_eq!(code, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An art file changed since the run, its pixels the same (bytes after
+/// `IEND`): `art_changed`, a warning. An art file cut short: the inputs
+/// audit's `unreadable_art`, and no image can be checked against its
+/// metadata (`parity_unchecked`).
+#[test]
+fn changed_and_missing_art() {
+    let project = temp("art-project");
+    copy_dir(example("pixel-pets").parent().unwrap(), &project);
+    let drop = project.join("pets.drop");
+    let dir = project.join("out");
+    let run = dropc(&["run", drop.to_str().unwrap(), "-o", dir.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let cat = project.join("layers/Body/Cat.png");
+    let mut bytes = std::fs::read(&cat).unwrap();
+    bytes.extend_from_slice(b"trailing bytes");
+    std::fs::write(&cat, &bytes).unwrap();
+    let (code, findings, doc) = audit(&dir, &drop);
+    assert_eq!(findings, set(&[("art_changed", "file layers/Body/Cat.png")]), "{doc:#}");
+    assert_eq!(code, 0);
+
+    // Cut short: its header still reads (`check` passes), its pixels do not.
+    std::fs::write(&cat, &bytes[..bytes.len() / 2]).unwrap();
+    let (code, findings, doc) = audit(&dir, &drop);
+    assert_eq!(
+        findings,
+        set(&[
+            ("unreadable_art", "file layers/Body/Cat.png"),
+            ("art_changed", "file layers/Body/Cat.png"),
+            ("parity_unchecked", "collection"),
+        ]),
+        "{doc:#}"
+    );
+    assert_eq!(code, 1);
+    let _ = std::fs::remove_dir_all(&project);
+}

@@ -403,7 +403,7 @@ fn thumbnails_exist_and_links_resolve() {
     write_png(&dir.join("images/5.png"), 224, 200);
     write_report(&dir, &input).unwrap();
     // Pixel art keeps hard edges.
-    input.thumbnails = ThumbnailOptions { size: 128, filter: ResizeFilter::Nearest };
+    input.thumbnails = ThumbnailOptions { filter: ResizeFilter::Nearest, ..ThumbnailOptions::default() };
     write_report(&dir, &input).unwrap();
     let nearest = image::open(dir.join("report/thumbs/5.png")).unwrap().to_rgba8();
     let colours: BTreeSet<[u8; 4]> = nearest.pixels().map(|p| p.0).collect();

@@ -207,33 +207,59 @@ fn print(findings: &[Finding], audit: Option<&dropc::qa::output::Audit>, format:
 }
 
 /// The `.drop` of the output folder `dir`: the one `collection.json` names,
-/// else the only `.drop` in the folder's parent.
+/// else the only `.drop` in the folder's parent. The recorded path is data:
+/// an absolute one, one that climbs out of a folder it named, or one that
+/// is not a `.drop` (or resolves to a file that is not) is never opened
+/// (the audit reports it); the parent's `.drop` is used instead.
 fn find_drop(dir: &Path) -> Result<PathBuf, String> {
-    let named = std::fs::read(dir.join("collection.json"))
+    let summary = dropc::qa::read::read_file(&dir.join("collection.json"), dropc::qa::read::record_limit(0));
+    let recorded: Option<String> = summary
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .and_then(|v| v.get("inputs")?.get("source_path")?.as_str().map(|p| dir.join(p)));
-    if let Some(path) = named {
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(format!(
-                "`collection.json` names `{}` as the `.drop`, which does not exist; pass --drop FILE",
-                path.display()
-            ))
-        };
+        .and_then(|v| v.get("inputs")?.get("source_path")?.as_str().map(str::to_string));
+    let mut refused = String::new();
+    if let Some(recorded) = recorded {
+        match dropc::qa::read::recorded_path(&recorded, Some("drop")) {
+            Ok(relative) => {
+                let path = dir.join(relative);
+                let real = std::fs::canonicalize(&path).map_err(|e| {
+                    format!(
+                        "`collection.json` names `{}` as the `.drop`, which cannot be opened ({}); pass --drop FILE",
+                        path.display(),
+                        dropc::qa::read::describe_io(&e)
+                    )
+                })?;
+                return if real.is_file() && real.extension().is_some_and(|e| e == "drop") {
+                    Ok(path)
+                } else {
+                    Err(format!(
+                        "`collection.json` names `{}` as the `.drop`, which is `{}`, not a `.drop` file; pass --drop FILE",
+                        path.display(),
+                        real.display()
+                    ))
+                };
+            }
+            Err(why) => refused = format!(" (`collection.json` names `{recorded}`, which {why})"),
+        }
     }
-    let parent = std::fs::canonicalize(dir).ok().and_then(|d| d.parent().map(Path::to_path_buf));
-    let drops: Vec<PathBuf> = parent
-        .and_then(|p| std::fs::read_dir(p).ok())
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "drop") && p.is_file())
-        .collect();
+    let parent = std::fs::canonicalize(dir)
+        .map_err(|e| format!("cannot read `{}`: {}", dir.display(), dropc::qa::read::describe_io(&e)))?
+        .parent()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| format!("cannot tell which `.drop` wrote `{}`; pass --drop FILE", dir.display()))?;
+    let mut drops: Vec<PathBuf> = Vec::new();
+    let entries = std::fs::read_dir(&parent)
+        .map_err(|e| format!("cannot list `{}`: {}", parent.display(), dropc::qa::read::describe_io(&e)))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|e| format!("cannot list `{}`: {}", parent.display(), dropc::qa::read::describe_io(&e)))?
+            .path();
+        if path.extension().is_some_and(|e| e == "drop") && path.is_file() {
+            drops.push(path);
+        }
+    }
     match drops.as_slice() {
         [one] => Ok(one.clone()),
-        _ => Err(format!("cannot tell which `.drop` wrote `{}`; pass --drop FILE", dir.display())),
+        _ => Err(format!("cannot tell which `.drop` wrote `{}`{refused}; pass --drop FILE", dir.display())),
     }
 }

@@ -119,8 +119,21 @@ impl Decoded {
     }
 }
 
+/// The width and height a PNG file's header declares, read without
+/// decoding a pixel: what an untrusted image is checked against before its
+/// pixels are allocated (a header may declare 100000 × 100000). The error is
+/// a phrase after "it", as [`decode`]'s.
+pub fn dimensions(bytes: &[u8]) -> Result<(u32, u32), String> {
+    let mut decoder = png::Decoder::new(Cursor::new(bytes));
+    decoder.set_ignore_text_chunk(true);
+    let reader = decoder.read_info().map_err(describe)?;
+    let info = reader.info();
+    Ok((info.width, info.height))
+}
+
 /// Decodes a PNG file's bytes; the error is a phrase after "it"
-/// (`is not a valid PNG (…)`).
+/// (`is not a valid PNG (…)`). Allocates what the header declares: check
+/// [`dimensions`] first on a file that is not trusted.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
     let mut decoder = png::Decoder::new(Cursor::new(bytes));
     decoder.set_transformations(png::Transformations::EXPAND);

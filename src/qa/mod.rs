@@ -152,6 +152,7 @@ pub mod occlusion;
 pub mod output;
 pub mod parity;
 pub mod profiles;
+pub mod read;
 pub mod record;
 pub mod report;
 pub mod schema;

@@ -29,6 +29,7 @@ use crate::sample::{Token, Tokens};
 use super::distribution::{self, TraitShares};
 use super::image::{self as img, Fingerprint};
 use super::parity::{self, Parity};
+use super::read::{self, Unread};
 use super::record::Record;
 use super::{Finding, Subject};
 
@@ -111,19 +112,28 @@ fn list(ids: &[u64]) -> String {
 
 const RERUN: &str = "run `dropc run` again: it rewrites what is missing or changed";
 
-/// Reads and parses a JSON record of the output folder; findings for a
-/// missing or unreadable one.
-fn read_json(dir: &Path, name: &str, findings: &mut Vec<Finding>) -> Option<Value> {
-    match std::fs::read(dir.join(name)) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+/// Reads a record file of the output folder (see [`read::read_file`]): a
+/// finding for a missing or unreadable one. `limit` is the most it may take.
+fn read_record(dir: &Path, name: &str, limit: u64, findings: &mut Vec<Finding>) -> Option<Vec<u8>> {
+    match read::read_file(&dir.join(name), limit) {
+        Err(Unread::Missing) => {
             findings.push(Finding::error("qa::missing_record", file(name), format!("`{name}` is missing"), RERUN));
             None
         }
-        Err(e) => {
-            findings.push(Finding::error("qa::unreadable_record", file(name), format!("cannot be read: {e}"), RERUN));
+        Err(Unread::Refused(why)) => {
+            findings.push(Finding::error("qa::unreadable_record", file(name), format!("`{name}` {why}"), RERUN));
             None
         }
-        Ok(bytes) => match serde_json::from_slice(&bytes) {
+        Ok(bytes) => Some(bytes),
+    }
+}
+
+/// Reads and parses a JSON record of the output folder; findings for a
+/// missing or unreadable one.
+fn read_json(dir: &Path, name: &str, limit: u64, findings: &mut Vec<Finding>) -> Option<Value> {
+    match read_record(dir, name, limit, findings) {
+        None => None,
+        Some(bytes) => match serde_json::from_slice(&bytes) {
             Ok(v) => Some(v),
             Err(e) => {
                 findings.push(Finding::error("qa::unreadable_record", file(name), format!("is not JSON: {e}"), RERUN));
@@ -143,21 +153,16 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
     // The record, or a fresh draw when it cannot be read (so that the other
     // checks still run).
     let fresh = crate::sample(model, &s.seed).ok();
-    let record = match std::fs::read(dir.join("tokens.json")) {
-        Err(e) => {
-            let (code, message) = if e.kind() == std::io::ErrorKind::NotFound {
-                ("qa::missing_record", "`tokens.json` is missing".to_string())
-            } else {
-                ("qa::unreadable_record", format!("cannot be read: {e}"))
-            };
-            findings.push(Finding::error(code, file("tokens.json"), message, RERUN));
-            None
-        }
-        Ok(bytes) => Record::parse(&bytes)
-            .map_err(|e| {
+    let limit = read::record_limit(s.size);
+    let record = match read_record(dir, "tokens.json", limit, &mut findings) {
+        None => None,
+        Some(bytes) => match Record::parse(&bytes) {
+            Ok(r) => Some(r),
+            Err(e) => {
                 findings.push(Finding::error("qa::unreadable_record", file("tokens.json"), e, RERUN));
-            })
-            .ok(),
+                None
+            }
+        },
     };
     let record = match (record, &fresh) {
         (Some(r), _) => r,
@@ -204,7 +209,7 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
         let set: BTreeSet<u64> = record.tokens.iter().map(|(id, _)| *id).collect();
         set.into_iter().collect()
     };
-    let missing_folders = check_folders(model, &ids, dir, &mut findings);
+    let listing = check_folders(model, &ids, dir, &mut findings);
     let parity = match Parity::new(model, root) {
         Ok(p) => Some(p),
         Err(e) => {
@@ -219,7 +224,7 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
     };
     let by_id: HashMap<u64, Token<'_>> = tokens.iter().map(|t| (t.id(), t)).collect();
     let entries: HashMap<u64, &super::record::Entry> = record.tokens.iter().map(|(id, e)| (*id, e)).collect();
-    let context = TokenContext { model, dir, parity: parity.as_ref(), record: &record, missing_folders };
+    let context = TokenContext { model, dir, parity: parity.as_ref(), record: &record, listing };
     let scans: Vec<TokenScan> = ids
         .par_iter()
         .map_init(
@@ -237,18 +242,25 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
     let (shares, distribution_findings) = distribution::analyse(model, &tokens, &record.seed);
     findings.extend(distribution_findings);
     let digests: BTreeMap<u64, Sha256Digest> = scans.iter().filter_map(|s| Some((s.id, s.sha256?))).collect();
-    if let Some(provenance) = read_json(dir, "provenance.json", &mut findings) {
+    if let Some(provenance) = read_json(dir, "provenance.json", limit, &mut findings) {
         check_provenance(&provenance, &ids, &digests, &mut findings);
     }
-    let summary = read_json(dir, "collection.json", &mut findings);
+    let summary = read_json(dir, "collection.json", limit, &mut findings);
+    // Art keys are data: only those inside the project are used (the
+    // others are findings of `check_summary`).
     let recorded_art: Option<BTreeMap<PathBuf, String>> = summary.as_ref().and_then(|v| {
         let art = v.get("inputs")?.get("art")?.as_object()?;
-        Some(art.iter().filter_map(|(k, v)| Some((PathBuf::from(k), v.as_str()?.to_string()))).collect())
+        Some(
+            art.iter()
+                .filter(|(k, _)| read::inside(k))
+                .filter_map(|(k, v)| Some((PathBuf::from(k), v.as_str()?.to_string())))
+                .collect(),
+        )
     });
-    if let Some(manifest) = read_json(dir, crate::publish::manifest::FILE, &mut findings) {
+    if let Some(manifest) = read_json(dir, crate::publish::manifest::FILE, limit, &mut findings) {
         check_manifest(model, &manifest, &tokens, &digests, recorded_art.as_ref(), root, &mut findings);
     }
-    let rarity = match read_json(dir, "rarity.json", &mut findings) {
+    let rarity = match read_json(dir, "rarity.json", limit, &mut findings) {
         Some(v) => check_rarity(model, &tokens, v, &mut findings),
         None => Vec::new(),
     };
@@ -325,38 +337,60 @@ fn check_draw(model: &Model, record: &Record, fresh: &Tokens, findings: &mut Vec
 }
 
 /// The folders `images/`, `images/<W>x<H>/` and `metadata/` hold exactly
-/// one file per token. Returns the folders that are missing altogether
-/// (reported once, not per token).
-fn check_folders(model: &Model, ids: &[u64], dir: &Path, findings: &mut Vec<Finding>) -> BTreeSet<String> {
+/// one file per token. Returns what they hold.
+fn check_folders(model: &Model, ids: &[u64], dir: &Path, findings: &mut Vec<Finding>) -> Listing {
     let sizes: Vec<String> = model.settings.sizes.iter().map(|(w, h)| format!("{w}x{h}")).collect();
     let mut folders: Vec<(String, &str, &'static str)> =
         vec![("images".into(), "png", "qa::missing_image"), ("metadata".into(), "json", "qa::missing_metadata")];
     folders.extend(sizes.iter().map(|s| (format!("images/{s}"), "png", "qa::missing_image")));
-    let mut missing_folders = BTreeSet::new();
+    let mut listing = Listing::default();
     for (folder, ext, code) in &folders {
-        let Ok(entries) = std::fs::read_dir(dir.join(folder)) else {
-            findings.push(Finding::error(
-                code,
-                file(format!("{folder}/")),
-                format!("the folder `{folder}` is missing: no token has its file there"),
-                RERUN,
-            ));
-            missing_folders.insert(folder.clone());
-            continue;
+        let unlisted = |why: String| {
+            Finding::error(code, file(format!("{folder}/")), format!("the folder `{folder}` {why}"), RERUN)
         };
-        let mut present: BTreeSet<String> = BTreeSet::new();
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-            if folder == "images" && is_dir && sizes.contains(&name) {
+        let entries = match read::folder_problem(&dir.join(folder)) {
+            None => std::fs::read_dir(dir.join(folder))
+                .map_err(|e| Unread::Refused(format!("cannot be listed: {}", read::describe_io(&e)))),
+            Some(problem) => Err(problem),
+        };
+        let entries = match entries {
+            Ok(entries) => entries,
+            Err(problem) => {
+                let why = match problem {
+                    Unread::Missing => "is missing: no token has its file there".to_string(),
+                    Unread::Refused(why) => format!("{why}: none of its files is audited"),
+                };
+                findings.push(unlisted(why));
+                listing.unlisted.insert(folder.clone());
                 continue;
             }
-            let wanted = !is_dir
-                && name
-                    .strip_suffix(&format!(".{ext}"))
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .is_some_and(|id| ids.binary_search(&id).is_ok() && name == format!("{id}.{ext}"));
+        };
+        let mut present: BTreeSet<String> = BTreeSet::new();
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    findings.push(unlisted(format!("cannot be listed: {}", read::describe_io(&e))));
+                    continue;
+                }
+            };
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // Not followed: a link to a folder is a link.
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if folder == "images" && sizes.contains(&name) {
+                // The folder of an extra size: checked on its own.
+                continue;
+            }
+            // A token's name is its file's, whatever is there: reading it
+            // says what is wrong with it (a folder, a link, a FIFO).
+            let wanted = name
+                .strip_suffix(&format!(".{ext}"))
+                .and_then(|n| n.parse::<u64>().ok())
+                .is_some_and(|id| ids.binary_search(&id).is_ok() && name == format!("{id}.{ext}"));
             if wanted {
+                if let Some(id) = name.strip_suffix(&format!(".{ext}")).and_then(|n| n.parse::<u64>().ok()) {
+                    listing.present.insert((folder.clone(), id));
+                }
                 present.insert(name);
             } else {
                 let path = format!("{folder}/{name}{}", if is_dir { "/" } else { "" });
@@ -380,7 +414,17 @@ fn check_folders(model: &Model, ids: &[u64], dir: &Path, findings: &mut Vec<Find
             }
         }
     }
-    missing_folders
+    listing
+}
+
+/// What the folders of the output hold.
+#[derive(Default)]
+struct Listing {
+    /// Folders that are missing or cannot be listed (reported once, not per
+    /// token).
+    unlisted: BTreeSet<String>,
+    /// `(folder, id)` of every token's file the listing saw.
+    present: BTreeSet<(String, u64)>,
 }
 
 /// What every token's check needs.
@@ -389,10 +433,15 @@ struct TokenContext<'a> {
     dir: &'a Path,
     parity: Option<&'a Parity<'a>>,
     record: &'a Record,
-    missing_folders: BTreeSet<String>,
+    listing: Listing,
 }
 
 impl TokenContext<'_> {
+    /// Whether the folder listing saw the token's file in `folder`.
+    fn present(&self, folder: &str, id: u64) -> bool {
+        self.listing.present.contains(&(folder.to_string(), id))
+    }
+
     /// Every check of one token that needs its files.
     fn scan(
         &self,
@@ -446,14 +495,42 @@ impl TokenContext<'_> {
     /// Reads, decodes and checks one image; `None` when it cannot be used.
     /// The canvas-size image's SHA-256 goes into `scan`, decodable or not.
     fn image(&self, folder: &str, id: u64, size: (u32, u32), scan: &mut TokenScan) -> Option<img::Decoded> {
-        if self.missing_folders.contains(folder) {
+        if self.listing.unlisted.contains(folder) {
             return None;
         }
         let rel = format!("{folder}/{id}.png");
-        // A missing file is reported by the folder listing.
-        let bytes = std::fs::read(self.dir.join(&rel)).ok()?;
+        let unusable = |why: String| {
+            Finding::error("qa::image_unreadable", Subject::Token { id }, format!("`{rel}` {why}"), RERUN)
+        };
+        let bytes = match read::read_file(&self.dir.join(&rel), read::png_limit(size)) {
+            Ok(bytes) => bytes,
+            // Reported by the folder listing (`qa::missing_image`).
+            Err(Unread::Missing) if !self.present(folder, id) => return None,
+            Err(why) => {
+                scan.findings.push(unusable(why.phrase()));
+                return None;
+            }
+        };
         if folder == "images" {
             scan.sha256 = Some(sha256(&bytes));
+        }
+        // The header first: pixels are allocated only for the expected size
+        // (a header may declare 100000 x 100000).
+        let declared = match img::dimensions(&bytes) {
+            Ok(d) => d,
+            Err(why) => {
+                scan.findings.push(unusable(why));
+                return None;
+            }
+        };
+        if declared != size {
+            scan.findings.push(Finding::error(
+                "qa::image_size",
+                Subject::Token { id },
+                format!("`{rel}` is {} x {}, not {} x {}", declared.0, declared.1, size.0, size.1),
+                RERUN,
+            ));
+            return None;
         }
         let decoded = match img::decode(&bytes) {
             Ok(d) => d,
@@ -470,14 +547,6 @@ impl TokenContext<'_> {
         scan.decoded += 1;
         let shown = || vec![PathBuf::from(&rel)];
         let subject = || Subject::Token { id };
-        if decoded.size != size {
-            scan.findings.push(Finding::error(
-                "qa::image_size",
-                subject(),
-                format!("`{rel}` is {} x {}, not {} x {}", decoded.size.0, decoded.size.1, size.0, size.1),
-                RERUN,
-            ));
-        }
         if !decoded.is_rgb8() {
             scan.findings.push(Finding::error(
                 "qa::image_format",
@@ -516,12 +585,25 @@ impl TokenContext<'_> {
     /// schema, and agreement with the record and the `.drop`. Returns the
     /// document when parity can use it (it parses and passes the schema).
     fn metadata(&self, id: u64, token: Option<Token<'_>>, findings: &mut Vec<Finding>) -> Option<Value> {
-        if self.missing_folders.contains("metadata") {
+        if self.listing.unlisted.contains("metadata") {
             return None;
         }
         let rel = format!("metadata/{id}.json");
-        let bytes = std::fs::read(self.dir.join(&rel)).ok()?;
         let subject = || Subject::Token { id };
+        let bytes = match read::read_file(&self.dir.join(&rel), read::METADATA_LIMIT) {
+            Ok(bytes) => bytes,
+            // Reported by the folder listing (`qa::missing_metadata`).
+            Err(Unread::Missing) if !self.present("metadata", id) => return None,
+            Err(why) => {
+                findings.push(Finding::error(
+                    "qa::metadata_unreadable",
+                    subject(),
+                    format!("`{rel}` {}", why.phrase()),
+                    RERUN,
+                ));
+                return None;
+            }
+        };
         let doc: Value = match serde_json::from_slice(&bytes) {
             Ok(v) => v,
             Err(e) => {
@@ -806,9 +888,12 @@ fn check_manifest(
     let art = match recorded_art {
         Some(a) => a,
         None => {
+            // An art file that cannot be read is left out, as `dropc run`
+            // leaves it out of the keys; the inputs audit reports it
+            // (`qa::unreadable_art`).
             current_art = crate::publish::provenance::art_paths(model)
                 .into_iter()
-                .filter_map(|p| std::fs::read(root.join(&p)).ok().map(|b| (p, sha256_hex(&b))))
+                .filter_map(|p| art_hash(root, &p).map(|h| (p, h)))
                 .collect();
             &current_art
         }
@@ -859,6 +944,15 @@ fn check_manifest(
                 RERUN,
             ));
         }
+    }
+}
+
+/// The SHA-256 of an art file of the project, `None` when it cannot be
+/// read (an error of the inputs audit, `qa::unreadable_art`).
+fn art_hash(root: &Path, path: &Path) -> Option<String> {
+    match std::fs::read(root.join(path)) {
+        Ok(bytes) => Some(sha256_hex(&bytes)),
+        Err(_) => None,
     }
 }
 
@@ -957,8 +1051,48 @@ fn check_summary(
     if legendaries != recorded {
         bad("gives the legendaries other ids than `tokens.json`".to_string());
     }
-    // Inputs: changed since the run?
+    // Inputs: paths are data, never opened here; a tampered one is a finding.
     let inputs = doc.get("inputs");
+    match inputs.and_then(|i| i.get("source_path")) {
+        None | Some(Value::Null) => {}
+        Some(Value::String(path)) => {
+            if let Err(why) = read::recorded_path(path, Some("drop")) {
+                findings.push(Finding::error(
+                    "qa::collection_record",
+                    file("collection.json"),
+                    format!("names the `.drop` as `{path}`, which {why}: it was not used"),
+                    "run `dropc run` again; audit with --drop FILE meanwhile",
+                ));
+            }
+        }
+        Some(other) => findings.push(Finding::error(
+            "qa::collection_record",
+            file("collection.json"),
+            format!("gives `source_path` as {}, not a path", clip(other)),
+            RERUN,
+        )),
+    }
+    if let Some(art) = inputs.and_then(|i| i.get("art")).and_then(Value::as_object) {
+        let outside: Vec<&str> = art.keys().map(String::as_str).filter(|k| !read::inside(k)).collect();
+        if !outside.is_empty() {
+            let shown: Vec<String> = outside.iter().take(LISTED).map(|k| format!("`{k}`")).collect();
+            findings.push(Finding::error(
+                "qa::collection_record",
+                file("collection.json"),
+                format!(
+                    "records art outside the project folder ({}{}): the record was tampered with; it was not used",
+                    shown.join(", "),
+                    if outside.len() > LISTED {
+                        format!(" and {} more", outside.len() - LISTED)
+                    } else {
+                        String::new()
+                    }
+                ),
+                RERUN,
+            ));
+        }
+    }
+    // Changed since the run?
     let source_hash = sha256_hex(source);
     match inputs.and_then(|i| i.get("source")).and_then(Value::as_str) {
         Some(h) if h == source_hash => {}
@@ -983,7 +1117,9 @@ fn check_summary(
     for path in crate::publish::provenance::art_paths(model) {
         let key: Vec<String> = path.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
         let key = key.join("/");
-        let now = std::fs::read(root.join(&path)).ok().map(|b| sha256_hex(&b));
+        // Art that cannot be read is an error of the inputs audit
+        // (`qa::unreadable_art`): whether it changed cannot be told.
+        let now = art_hash(root, &path);
         if now.is_some() && recorded_art.get(&key) != now.as_ref() {
             findings.push(Finding::warning(
                 "qa::art_changed",

@@ -208,7 +208,9 @@ pub fn audit(model: &Model, root: &Path, dir: &Path) -> Vec<Finding> {
     let unchecked = |subject: Subject, why: String| {
         Finding::error(UNCHECKED, subject, why, "run `dropc run` again to rewrite the missing files")
     };
-    let record = match std::fs::read(dir.join("tokens.json")).map_err(|e| e.to_string()).and_then(|b| Record::parse(&b))
+    let read = |rel: &Path, limit: u64| super::read::read_file(&dir.join(rel), limit).map_err(|e| e.phrase());
+    let record = match read(Path::new("tokens.json"), super::read::record_limit(model.settings.size))
+        .and_then(|b| Record::parse(&b))
     {
         Ok(r) => r,
         Err(e) => return vec![unchecked(Subject::File { path: "tokens.json".into() }, format!("`tokens.json` {e}"))],
@@ -224,32 +226,29 @@ pub fn audit(model: &Model, root: &Path, dir: &Path) -> Vec<Finding> {
             || Image::new(0, 0),
             |scratch, (id, entry)| {
                 let id = *id;
-                let meta_path = dir.join("metadata").join(format!("{id}.json"));
-                let metadata: Value = match std::fs::read(&meta_path)
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+                let meta_path = PathBuf::from("metadata").join(format!("{id}.json"));
+                let metadata: Value = match read(&meta_path, super::read::METADATA_LIMIT)
+                    .and_then(|b| serde_json::from_slice(&b).map_err(|e| format!("is not JSON: {e}")))
                 {
                     Ok(v) => v,
                     Err(e) => {
-                        return Some(unchecked(
-                            Subject::Token { id },
-                            format!("`metadata/{id}.json` cannot be read: {e}"),
-                        ));
+                        return Some(unchecked(Subject::Token { id }, format!("`metadata/{id}.json` {e}")));
                     }
                 };
                 let image_path = PathBuf::from("images").join(format!("{id}.png"));
-                let decoded = match std::fs::read(dir.join(&image_path))
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| super::image::decode(&b))
-                {
-                    Ok(d) => d.into_rgba(),
-                    Err(e) => {
-                        return Some(unchecked(
-                            Subject::Token { id },
-                            format!("`images/{id}.png` cannot be read: {e}"),
-                        ));
-                    }
-                };
+                let canvas = model.settings.canvas;
+                let decoded =
+                    match read(&image_path, super::read::png_limit(canvas)).and_then(
+                        |b| match super::image::dimensions(&b)? {
+                            size if size == canvas => super::image::decode(&b),
+                            (w, h) => Err(format!("is {w} x {h}, not {} x {}", canvas.0, canvas.1)),
+                        },
+                    ) {
+                        Ok(d) => d.into_rgba(),
+                        Err(e) => {
+                            return Some(unchecked(Subject::Token { id }, format!("`images/{id}.png` {e}")));
+                        }
+                    };
                 let recorded = record.variant_names(model, entry);
                 parity.check(id, &metadata, &recorded, &decoded, &image_path, scratch)
             },

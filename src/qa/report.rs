@@ -129,11 +129,16 @@ pub struct ThumbnailOptions {
     pub size: u32,
     /// The resize filter: `Nearest` for pixel art, `Lanczos3` for the rest.
     pub filter: ResizeFilter,
+    /// The largest image (width, height) decoded for a thumbnail: an image
+    /// of the folder whose header declares more (a tampered file) is shown
+    /// as a placeholder, and its pixels are never allocated.
+    pub largest: (u32, u32),
 }
 
 impl Default for ThumbnailOptions {
     fn default() -> Self {
-        ThumbnailOptions { size: 128, filter: ResizeFilter::Lanczos3 }
+        let side = crate::check::settings::MAX_PIXELS as u32;
+        ThumbnailOptions { size: 128, filter: ResizeFilter::Lanczos3, largest: (side, side) }
     }
 }
 
@@ -197,7 +202,15 @@ impl<'a> ReportInput<'a> {
             traits,
             tokens: ranked,
             findings,
-            thumbnails: ThumbnailOptions { size: 128, filter: model.settings.resize },
+            thumbnails: ThumbnailOptions {
+                size: 128,
+                filter: model.settings.resize,
+                largest: model
+                    .settings
+                    .sizes
+                    .iter()
+                    .fold(model.settings.canvas, |(w, h), &(a, b)| (w.max(a), h.max(b))),
+            },
         }
     }
 }
@@ -291,7 +304,9 @@ pub fn write_thumbnails(dir: &Path, input: &ReportInput<'_>) -> io::Result<Thumb
     }
     let options = input.thumbnails;
     let made_by = format!("dropc {} {} {:?}", env!("CARGO_PKG_VERSION"), options.size, options.filter);
-    let previous: ThumbsIndex = std::fs::read(root.join(THUMBS_INDEX))
+    // The index only saves work: one that cannot be read (or is not a
+    // regular file) means every thumbnail is made again.
+    let previous: ThumbsIndex = super::read::read_file(&root.join(THUMBS_INDEX), super::read::record_limit(0))
         .ok()
         .and_then(|bytes| serde_json::from_slice::<ThumbsIndex>(&bytes).ok())
         .filter(|index| index.made_by == made_by)
@@ -353,12 +368,21 @@ fn make_thumbnail(
     known: Option<&str>,
     options: ThumbnailOptions,
 ) -> Result<String, ThumbError> {
-    let bytes = std::fs::read(image).map_err(|e| {
-        ThumbError::Image(match e.kind() {
-            io::ErrorKind::NotFound => "does not exist".to_string(),
-            _ => format!("cannot be read ({e})"),
+    // The folder is not trusted: a regular file no larger than the largest
+    // image can be, whose header declares no more than that.
+    let bytes = super::read::read_file(image, super::read::png_limit(options.largest)).map_err(|e| {
+        ThumbError::Image(match e {
+            super::read::Unread::Missing => "does not exist".to_string(),
+            super::read::Unread::Refused(why) => why,
         })
     })?;
+    let (w, h) = super::image::dimensions(&bytes).map_err(ThumbError::Image)?;
+    if w > options.largest.0 || h > options.largest.1 {
+        return Err(ThumbError::Image(format!(
+            "is {w} x {h}, larger than any image of the collection ({} x {})",
+            options.largest.0, options.largest.1
+        )));
+    }
     let hash = sha256_hex(&bytes);
     if known == Some(hash.as_str()) && thumb.is_file() {
         return Ok(hash);
