@@ -9,8 +9,11 @@
 //! Counts are checked one at a time against the unique combinations: with
 //! `G` tokens drawn from `N` unique combinations of which `N_v` contain `v`,
 //! at most `min(G, N_v)` tokens can have `v` and at least `G - (N - N_v)`
-//! must. Several counts that are each feasible may still be infeasible
-//! together; the sampler reports that case with the rules involved.
+//! must. Counts that are each feasible may still be infeasible together:
+//! then the joint problem (every `count`, `size`, the rules and `unique`, an
+//! integer program over the strata the counts define, solved exactly in
+//! `crate::sample::counts`) decides, and an irreducible set of conflicting
+//! counts is reported with the number of tokens each can have.
 
 use rayon::prelude::*;
 
@@ -357,6 +360,7 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
     }
 
     let mut count_ranges = Vec::new();
+    let errors_before = diagnostics.iter().filter(|d| d.is_error()).count();
     for rule in &model.counts {
         let v = rule.variant;
         let ci = component_of[v.trait_id];
@@ -424,7 +428,64 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
             }
         }
     }
+    if !model.counts.is_empty() && diagnostics.iter().filter(|d| d.is_error()).count() == errors_before {
+        joint_counts(model, size_span, diagnostics);
+    }
     Feasibility { combinations, count_ranges }
+}
+
+/// Decides whether every `count` holds together with `size`, the rules and
+/// `unique` (an integer program over the strata the counts define, see
+/// `crate::sample::counts`), and reports an irreducible set that cannot.
+fn joint_counts(model: &Model, size_span: crate::syntax::Span, diagnostics: &mut Vec<Diagnostic>) {
+    let Ok(plan) = crate::sample::plan::Plan::new(model) else { return };
+    let quotas = crate::sample::quotas(model, &plan);
+    let conflict = match quotas.conflict() {
+        Ok(Some(c)) => c,
+        Ok(None) => return,
+        Err(e) => {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::FeasibilityUnknown,
+                    model.counts.first().map_or(size_span, |r| r.span),
+                    format!("could not decide whether the `count` rules hold together: {}", e.0),
+                )
+                .label("feasibility unknown")
+                .help("the sampler reports it if the counts cannot be met"),
+            );
+            return;
+        }
+    };
+    let detail = crate::sample::counts::describe_conflict(model, &conflict);
+    let Some(&first) = conflict.rules.first() else {
+        diagnostics.push(
+            Diagnostic::new(Code::SizeInfeasible, size_span, format!("the collection cannot be drawn: {detail}"))
+                .label("the collection's size")
+                .help("lower `size`, add variants or loosen the rules"),
+        );
+        return;
+    };
+    let names: Vec<String> =
+        conflict.rules.iter().map(|&r| format!("`{}`", crate::sample::counts::written(model, r))).collect();
+    let message = if names.len() == 1 {
+        format!("{} cannot hold: {detail}", names[0])
+    } else {
+        format!("{} cannot hold together: {detail}", crate::sample::counts::join_and(&names))
+    };
+    let label = |i: usize| -> String {
+        let v = crate::sample::counts::quoted_variant(model, model.counts[conflict.rules[i]].variant);
+        match conflict.ranges[i] {
+            Some((lo, hi)) if lo == hi => format!("with the others, exactly {lo} tokens can have `{v}`"),
+            Some((lo, hi)) => format!("with the others, {lo} to {hi} tokens can have `{v}`"),
+            None => "involved".to_string(),
+        }
+    };
+    let mut d = Diagnostic::new(Code::CountInfeasible, model.counts[first].span, message).label(label(0));
+    for i in 1..conflict.rules.len() {
+        d = d.with_label(model.counts[conflict.rules[i]].span, label(i));
+    }
+    d = d.with_label(size_span, "the collection's size");
+    diagnostics.push(d.help("loosen one of these counts, lower `size`, or allow more combinations"));
 }
 
 fn improbable(model: &Model, rule: &CountRule, p: f64, drawn: u128, diagnostics: &mut Vec<Diagnostic>) {

@@ -1,23 +1,32 @@
-//! Exact `count`s: how many generated tokens fall in each stratum.
+//! Exact `count`s: how many generated tokens fall in each stratum, decided
+//! jointly for every `count`, `size` and `unique` at once.
 //!
 //! A token's *signature* records, for every trait with a `count`, which of its
 //! counted variants it has (or none). Every `count` is a linear constraint on
-//! the number of tokens per signature, `n_s`, and nothing else; so counts are
-//! settled on the vector `n` alone, before any token is finished:
+//! the number of tokens per signature, `n_s`, and nothing else; `size` fixes
+//! `Σ n_s`; uniqueness bounds each `n_s` by the unique combinations of its
+//! stratum (`cap_s`) and each group of strata that share combinations (strata
+//! differing only on counted traits outside `unique`) by the combinations the
+//! group has. So whether the counts can hold together is an *integer
+//! feasibility problem* over the vector `n` ([`Quotas`]), which is solved
+//! exactly by branch and bound (the `microlp` crate, pure Rust), every
+//! solution being verified here in integer arithmetic before it is used.
+//!
+//! `check` asks [`Quotas::conflict`] whether the problem has a solution and,
+//! when it has none, for an irreducible set of `count`s that cannot hold
+//! together (a deletion filter: a count is dropped from the set when the
+//! others are still infeasible without it), and for each of them the range
+//! its number of tokens can take while the others hold.
+//!
+//! `run` settles `n` before any token is finished:
 //!
 //! 1. every token is first drawn from the unconditioned distribution, which
 //!    gives `n` the multinomial law the definition prescribes;
-//! 2. [`repair`] then moves as few tokens as it can between signatures until
-//!    every count holds and no stratum holds more tokens than it has unique
-//!    combinations. It minimises the total violation
-//!    `V(n) = Σ_rules dist(c_r(n), [min_r, max_r]) + Σ_s max(0, n_s − cap_s)`
-//!    greedily: each move takes `a` tokens from one signature to another, the
-//!    one that lowers `V` most per token (ties: fewest counted traits changed,
-//!    then lowest indices), with the `a` that minimises `V` along that move
-//!    (`V` is convex in `a`). `V` is a non-negative integer that strictly
-//!    decreases, so the loop ends; it ends at 0 (all counts exact) or at a
-//!    point no single move improves, which is reported as counts that cannot
-//!    hold together, naming the rules still violated and by how much.
+//! 2. when that draw breaks a `count` or a capacity, [`repair`] moves it to
+//!    the *nearest* feasible vector: the integer program minimises the number
+//!    of tokens that change stratum (`Σ_s |n_s − m_s| / 2`), so a feasible set
+//!    of counts is never refused, and a draw that already satisfies them is
+//!    kept as it is;
 //! 3. which tokens move is decided by a seeded priority per token id, and a
 //!    moved token is redrawn from the distribution conditioned on its new
 //!    signature, only in the components whose part of the signature changed.
@@ -25,165 +34,335 @@
 //! A token that is not moved keeps its draw, whose law given its signature is
 //! exactly the conditioned distribution; a moved one is drawn from it. So the
 //! tokens are exactly distributed given the signatures, and the signatures are
-//! the multinomial draw changed by a minimal (greedy) repair.
+//! the multinomial draw moved the least distance that makes every count hold.
+//!
+//! Exactness of the capacities: when every counted trait is `unique` (the
+//! default, `unique` over all traits), strata never share a combination and
+//! `n_s ≤ cap_s` is exactly what uniqueness demands. When a counted trait is
+//! outside `unique`, strata of one group share combinations and the per-stratum
+//! and per-group bounds used here are necessary, not always sufficient (the
+//! exact condition is Hall's, over every subset of a group's strata); the
+//! uniqueness stage then reports a shortfall with its numbers.
+
+use microlp::{ComparisonOp, OptimizationDirection, Problem, Variable};
 
 use super::SampleError;
 use super::plan::Plan;
 use crate::check::Model;
 
-/// Membership of signatures in each count rule, and the rules' bounds.
-struct Rules {
+/// The integer problem over tokens per signature.
+#[derive(Clone, Debug)]
+pub struct Quotas {
+    /// Tokens to draw.
+    total: u64,
+    /// Per signature: its capacity when a token can have it (`None`: impossible).
+    cap: Vec<Option<u64>>,
+    /// Per signature: its group.
+    group: Vec<usize>,
+    /// Per group: the unique combinations its strata share.
+    group_cap: Vec<u64>,
     /// Per rule: whether each signature has the counted variant.
     member: Vec<Vec<bool>>,
     /// Per rule: `(min, max)`.
     bounds: Vec<(u64, u64)>,
 }
 
-fn dist(c: u64, (lo, hi): (u64, u64)) -> u64 {
-    lo.saturating_sub(c) + c.saturating_sub(hi)
+/// Why the solver gave no answer (a numerical failure or a size beyond its integers).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SolverFailure(pub String);
+
+/// `count`s that cannot hold together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conflict {
+    /// Indices into `Model::counts`: an irreducible set (without any one of
+    /// them, the others can hold). Empty when `size` and uniqueness alone
+    /// cannot be met.
+    pub rules: Vec<usize>,
+    /// Per rule of `rules`: the least and most tokens its variant can have
+    /// while the other rules of the set hold (`None`: not even that).
+    pub ranges: Vec<Option<(u64, u64)>>,
 }
 
-/// Finds signature counts satisfying every `count` and capacity, starting from
-/// `n` (tokens per signature) and moving as few tokens as it can. `feasible[s]`
-/// says whether a token can have signature `s`; `cap[s]` bounds its tokens.
-///
-/// `group[s]` is the group of `s` (see [`Plan::group`]) and `group_cap[g]` the
-/// unique combinations the strata of group `g` share: their tokens together
-/// may not exceed it.
-pub fn repair(
-    model: &Model,
-    plan: &Plan,
-    mut n: Vec<u64>,
-    feasible: &[bool],
-    cap: &[u64],
-    group: &[usize],
-    group_cap: &[u64],
-) -> Result<Vec<u64>, SampleError> {
-    let s_count = n.len();
-    let mut in_group = vec![0u64; group_cap.len()];
-    for s in 0..s_count {
-        in_group[group[s]] += n[s];
-    }
-    let classes: Vec<Vec<usize>> = (0..s_count).map(|s| plan.classes(s)).collect();
-    let rules = Rules {
-        member: model
+/// What the integer program optimises.
+enum Objective<'a> {
+    /// Any feasible point.
+    None,
+    /// The nearest point (in tokens moved) to this vector.
+    Nearest(&'a [u64]),
+    /// The number of tokens with rule `r`'s variant, minimised or maximised.
+    Rule(usize, bool),
+}
+
+impl Quotas {
+    /// The problem of `model` under `plan`: `feasible[s]` says whether a token
+    /// can have signature `s`, `cap[s]` bounds its tokens, `group_cap[g]` the
+    /// tokens of group `g` (see [`Plan::group`]).
+    pub fn new(
+        model: &Model,
+        plan: &Plan,
+        feasible: &[bool],
+        cap: &[u64],
+        group: &[usize],
+        group_cap: &[u64],
+    ) -> Quotas {
+        let s_count = feasible.len();
+        let classes: Vec<Vec<usize>> = (0..s_count).map(|s| plan.classes(s)).collect();
+        let member = model
             .counts
             .iter()
             .map(|r| {
                 let i = plan.counted_of_trait[r.variant.trait_id].unwrap_or(0);
                 let k = plan.class(i, r.variant.index as u32);
-                classes.iter().map(|c| c[i] == k).collect()
-            })
-            .collect(),
-        bounds: model.counts.iter().map(|r| (r.min, r.max)).collect(),
-    };
-    let mut c: Vec<u64> = rules.member.iter().map(|m| (0..s_count).filter(|&s| m[s]).map(|s| n[s]).sum()).collect();
-    let total_v = |c: &[u64], n: &[u64], in_group: &[u64]| -> u64 {
-        c.iter().zip(&rules.bounds).map(|(&x, &b)| dist(x, b)).sum::<u64>()
-            + n.iter().zip(cap).map(|(&x, &k)| x.saturating_sub(k)).sum::<u64>()
-            + in_group.iter().zip(group_cap).map(|(&x, &k)| x.saturating_sub(k)).sum::<u64>()
-    };
-    // V after moving `a` tokens from `s` to `t`, relative to now.
-    let delta = |c: &[u64], n: &[u64], in_group: &[u64], s: usize, t: usize, a: u64| -> i128 {
-        let mut d: i128 = 0;
-        for (r, m) in rules.member.iter().enumerate() {
-            let new = match (m[s], m[t]) {
-                (true, false) => c[r] - a,
-                (false, true) => c[r] + a,
-                _ => continue,
-            };
-            d += i128::from(dist(new, rules.bounds[r])) - i128::from(dist(c[r], rules.bounds[r]));
-        }
-        let over = |x: u64, k: u64| i128::from(x.saturating_sub(k));
-        d += over(n[s] - a, cap[s]) - over(n[s], cap[s]);
-        d += over(n[t] + a, cap[t]) - over(n[t], cap[t]);
-        let (gs, gt) = (group[s], group[t]);
-        if gs != gt {
-            d += over(in_group[gs] - a, group_cap[gs]) - over(in_group[gs], group_cap[gs]);
-            d += over(in_group[gt] + a, group_cap[gt]) - over(in_group[gt], group_cap[gt]);
-        }
-        d
-    };
-    let differing = |s: usize, t: usize| classes[s].iter().zip(&classes[t]).filter(|(a, b)| a != b).count();
-    let restrict = s_count > 256;
-    let mut guard = 0u64;
-    while total_v(&c, &n, &in_group) > 0 {
-        guard += 1;
-        let mut best: Option<(i128, usize, usize, usize)> = None;
-        for s in (0..s_count).filter(|&s| n[s] > 0) {
-            for t in (0..s_count).filter(|&t| t != s && feasible[t]) {
-                let diff = differing(s, t);
-                if restrict && diff > 2 {
-                    continue;
-                }
-                let d = delta(&c, &n, &in_group, s, t, 1);
-                if d < 0 && best.is_none_or(|(bd, bdiff, bs, bt)| (d, diff, s, t) < (bd, bdiff, bs, bt)) {
-                    best = Some((d, diff, s, t));
-                }
-            }
-        }
-        let Some((_, _, s, t)) = best else { break };
-        // Largest `a` whose last step still lowers V (V is convex along the move).
-        let (mut lo, mut hi) = (1u64, n[s]);
-        while lo < hi {
-            let mid = lo + (hi - lo).div_ceil(2);
-            if delta(&c, &n, &in_group, s, t, mid) < delta(&c, &n, &in_group, s, t, mid - 1) {
-                lo = mid;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        let a = lo;
-        for (r, m) in rules.member.iter().enumerate() {
-            match (m[s], m[t]) {
-                (true, false) => c[r] -= a,
-                (false, true) => c[r] += a,
-                _ => {}
-            }
-        }
-        n[s] -= a;
-        n[t] += a;
-        in_group[group[s]] -= a;
-        in_group[group[t]] += a;
-        if guard > 1_000_000 {
-            break;
-        }
-    }
-    if total_v(&c, &n, &in_group) == 0 {
-        return Ok(n);
-    }
-    let violated: Vec<usize> = (0..model.counts.len()).filter(|&r| dist(c[r], rules.bounds[r]) > 0).collect();
-    let over: Vec<usize> = (0..s_count).filter(|&s| n[s] > cap[s]).collect();
-    let detail = if violated.is_empty() {
-        match over.first() {
-            Some(&s) => format!(
-                "the counts leave {} tokens {} but only {} unique combinations have that",
-                n[s],
-                super::describe_signature(model, plan, s),
-                cap[s]
-            ),
-            None => {
-                let s = (0..s_count).find(|&s| in_group[group[s]] > group_cap[group[s]]).unwrap_or(0);
-                format!(
-                    "the counts leave {} tokens {} (whatever the other counted traits) but only {} unique combinations have that",
-                    in_group[group[s]],
-                    super::describe_group(model, plan, s),
-                    group_cap[group[s]]
-                )
-            }
-        }
-    } else {
-        let parts: Vec<String> = violated
-            .iter()
-            .map(|&r| {
-                let rule = &model.counts[r];
-                format!("`{}` would get {} tokens", model.variant_name(rule.variant), c[r])
+                classes.iter().map(|c| c.get(i) == Some(&k)).collect()
             })
             .collect();
-        format!("with the other counts holding, {}", parts.join(" and "))
+        let unique = !model.unique.is_empty();
+        Quotas {
+            total: model.generated_size(),
+            cap: (0..s_count)
+                .map(|s| (feasible[s] && (!unique || cap[s] > 0)).then(|| if unique { cap[s] } else { u64::MAX }))
+                .collect(),
+            group: group.to_vec(),
+            group_cap: if unique { group_cap.to_vec() } else { vec![u64::MAX; group_cap.len()] },
+            member,
+            bounds: model.counts.iter().map(|r| (r.min, r.max)).collect(),
+        }
+    }
+
+    /// Tokens with rule `r`'s variant under `n`.
+    fn rule_count(&self, r: usize, n: &[u64]) -> u64 {
+        self.member[r].iter().zip(n).filter(|(m, _)| **m).map(|(_, &x)| x).sum()
+    }
+
+    /// Whether `n` meets every active rule, `size` and every capacity (exact, in integers).
+    fn holds(&self, n: &[u64], active: &[bool]) -> bool {
+        if n.iter().sum::<u64>() != self.total {
+            return false;
+        }
+        let mut in_group = vec![0u64; self.group_cap.len()];
+        for (s, &x) in n.iter().enumerate() {
+            match self.cap[s] {
+                None if x > 0 => return false,
+                Some(c) if x > c => return false,
+                _ => {}
+            }
+            in_group[self.group[s]] += x;
+        }
+        if in_group.iter().zip(&self.group_cap).any(|(&x, &c)| x > c) {
+            return false;
+        }
+        (0..self.bounds.len()).filter(|&r| active[r]).all(|r| {
+            let c = self.rule_count(r, n);
+            self.bounds[r].0 <= c && c <= self.bounds[r].1
+        })
+    }
+
+    /// Whether `n` meets every rule and capacity.
+    pub fn satisfied_by(&self, n: &[u64]) -> bool {
+        self.holds(n, &vec![true; self.bounds.len()])
+    }
+
+    /// Solves the integer program over the active rules; `Ok(None)` when it is infeasible.
+    fn solve(&self, active: &[bool], objective: Objective<'_>) -> Result<Option<Vec<u64>>, SolverFailure> {
+        let limit = |x: u64| i32::try_from(x).map_err(|_| SolverFailure(format!("{x} tokens exceed the solver's range")));
+        let total = limit(self.total)?;
+        let direction = match objective {
+            Objective::Rule(_, true) => OptimizationDirection::Maximize,
+            _ => OptimizationDirection::Minimize,
+        };
+        let mut p = Problem::new(direction);
+        let vars: Vec<Option<Variable>> = self
+            .cap
+            .iter()
+            .enumerate()
+            .map(|(s, cap)| {
+                cap.map(|c| {
+                    let coeff = match objective {
+                        Objective::Rule(r, _) if self.member[r][s] => 1.0,
+                        _ => 0.0,
+                    };
+                    p.add_integer_var(coeff, (0, i32::try_from(c.min(self.total)).unwrap_or(total)))
+                })
+            })
+            .collect();
+        let terms = |pick: &dyn Fn(usize) -> bool| -> Vec<(Variable, f64)> {
+            vars.iter().enumerate().filter(|(s, _)| pick(*s)).filter_map(|(_, v)| v.map(|v| (v, 1.0))).collect()
+        };
+        p.add_constraint(terms(&|_| true), ComparisonOp::Eq, f64::from(total));
+        for (r, &(lo, hi)) in self.bounds.iter().enumerate() {
+            if !active[r] {
+                continue;
+            }
+            let expr = terms(&|s| self.member[r][s]);
+            if lo > self.total {
+                return Ok(None);
+            }
+            let (lo, hi) = (limit(lo)?, limit(hi.min(self.total))?);
+            if lo == hi {
+                p.add_constraint(expr, ComparisonOp::Eq, f64::from(lo));
+            } else {
+                if lo > 0 {
+                    p.add_constraint(expr.clone(), ComparisonOp::Ge, f64::from(lo));
+                }
+                if hi < total {
+                    p.add_constraint(expr, ComparisonOp::Le, f64::from(hi));
+                }
+            }
+        }
+        for (g, &gc) in self.group_cap.iter().enumerate() {
+            let members: Vec<usize> = (0..self.cap.len()).filter(|&s| self.group[s] == g).collect();
+            let room: u64 = members.iter().map(|&s| self.cap[s].unwrap_or(0)).fold(0, u64::saturating_add);
+            if members.len() > 1 && room > gc && gc < self.total {
+                p.add_constraint(terms(&|s| self.group[s] == g), ComparisonOp::Le, f64::from(limit(gc)?));
+            }
+        }
+        if let Objective::Nearest(start) = objective {
+            // d_s >= |n_s - m_s|: minimising Σ d_s moves the fewest tokens.
+            for (s, v) in vars.iter().enumerate() {
+                if let Some(v) = *v {
+                    let m = f64::from(limit(start[s])?);
+                    let d = p.add_var(1.0, (0.0, f64::INFINITY));
+                    p.add_constraint([(d, 1.0), (v, -1.0)], ComparisonOp::Ge, -m);
+                    p.add_constraint([(d, 1.0), (v, 1.0)], ComparisonOp::Ge, m);
+                }
+            }
+        }
+        let solution = match p.solve() {
+            Ok(outcome) => outcome.into_solution().map_err(|_| SolverFailure("the solver was interrupted".into()))?,
+            Err(microlp::Error::Infeasible) => return Ok(None),
+            Err(e) => return Err(SolverFailure(e.to_string())),
+        };
+        let n: Vec<u64> =
+            vars.iter().map(|v| v.map_or(0, |v| solution.var_value(v).round().max(0.0) as u64)).collect();
+        if !self.holds(&n, active) {
+            return Err(SolverFailure("the solver's answer does not meet the counts".into()));
+        }
+        Ok(Some(n))
+    }
+
+    /// The feasible vector nearest to `start` (fewest tokens moved), or `None`
+    /// when the counts cannot hold together.
+    pub fn nearest(&self, start: &[u64]) -> Result<Option<Vec<u64>>, SolverFailure> {
+        let all = vec![true; self.bounds.len()];
+        if self.holds(start, &all) {
+            return Ok(Some(start.to_vec()));
+        }
+        self.solve(&all, Objective::Nearest(start))
+    }
+
+    /// `None` when every count can hold together (with `size` and uniqueness);
+    /// otherwise an irreducible conflicting set with the numbers.
+    pub fn conflict(&self) -> Result<Option<Conflict>, SolverFailure> {
+        let mut active = vec![true; self.bounds.len()];
+        if self.solve(&active, Objective::None)?.is_some() {
+            return Ok(None);
+        }
+        // Deletion filter: keep a rule only if the others are feasible without it.
+        for r in (0..active.len()).rev() {
+            active[r] = false;
+            if self.solve(&active, Objective::None)?.is_some() {
+                active[r] = true;
+            }
+        }
+        let rules: Vec<usize> = (0..active.len()).filter(|&r| active[r]).collect();
+        let mut ranges = Vec::with_capacity(rules.len());
+        for &r in &rules {
+            let mut others = active.clone();
+            others[r] = false;
+            let lo = self.solve(&others, Objective::Rule(r, false))?;
+            let hi = self.solve(&others, Objective::Rule(r, true))?;
+            ranges.push(match (lo, hi) {
+                (Some(lo), Some(hi)) => Some((self.rule_count(r, &lo), self.rule_count(r, &hi))),
+                _ => None,
+            });
+        }
+        Ok(Some(Conflict { rules, ranges }))
+    }
+}
+
+/// A count rule as written, for messages: `count Hat.Crown = 3`.
+pub fn written(model: &Model, r: usize) -> String {
+    let rule = &model.counts[r];
+    format!("count {} {} {}", quoted_variant(model, rule.variant), rule.op, rule.written)
+}
+
+/// `Trait.Variant`, with names that hold spaces quoted.
+pub fn quoted_variant(model: &Model, v: crate::check::VariantId) -> String {
+    let quote = |s: &str| if s.contains(' ') { format!("\"{s}\"") } else { s.to_string() };
+    format!("{}.{}", quote(&model.traits[v.trait_id].name), quote(&model.variant(v).name))
+}
+
+/// One line per rule of a conflict: what it asks and what the others allow.
+pub fn describe_conflict(model: &Model, conflict: &Conflict) -> String {
+    if conflict.rules.is_empty() {
+        return format!("{} tokens cannot be unique under the rules", model.generated_size());
+    }
+    let (r, range) = (conflict.rules[0], conflict.ranges[0]);
+    let rule = &model.counts[r];
+    let name = quoted_variant(model, rule.variant);
+    let others: Vec<String> = conflict.rules[1..].iter().map(|&o| format!("`{}`", written(model, o))).collect();
+    let asks = if rule.min == rule.max {
+        format!("{}", rule.min)
+    } else if rule.max >= model.generated_size() {
+        format!("at least {}", rule.min)
+    } else if rule.min == 0 {
+        format!("at most {}", rule.max)
+    } else {
+        format!("between {} and {}", rule.min, rule.max)
     };
-    Err(SampleError::CountsConflict {
-        rules: if violated.is_empty() { (0..model.counts.len()).collect() } else { violated },
-        detail,
-    })
+    let with = if others.is_empty() {
+        String::new()
+    } else {
+        format!("with {}, ", join_and(&others))
+    };
+    let unique = if model.unique.is_empty() { "" } else { "unique " };
+    let can = match range {
+        Some((lo, hi)) if lo == hi => format!("exactly {lo}"),
+        Some((lo, hi)) => format!("between {lo} and {hi}"),
+        None => "none".to_string(),
+    };
+    format!(
+        "{with}{} {unique}tokens can have {can} with `{name}`, but `{}` asks for {asks}",
+        model.generated_size(),
+        written(model, r)
+    )
+}
+
+/// `a`, `a and b`, `a, b and c`.
+pub fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Finds signature counts satisfying every `count` and capacity nearest to
+/// `n` (tokens per signature as drawn). `feasible[s]` says whether a token can
+/// have signature `s`; `cap[s]` bounds its tokens; `group[s]` is the group of
+/// `s` (see [`Plan::group`]) and `group_cap[g]` the unique combinations the
+/// strata of group `g` share.
+pub fn repair(
+    model: &Model,
+    plan: &Plan,
+    n: Vec<u64>,
+    feasible: &[bool],
+    cap: &[u64],
+    group: &[usize],
+    group_cap: &[u64],
+) -> Result<Vec<u64>, SampleError> {
+    let quotas = Quotas::new(model, plan, feasible, cap, group, group_cap);
+    let failure = |e: SolverFailure| SampleError::TooComplex {
+        what: format!("the integer program that fits the `count` rules together failed ({})", e.0),
+    };
+    match quotas.nearest(&n).map_err(failure)? {
+        Some(target) => Ok(target),
+        None => {
+            let conflict = quotas.conflict().map_err(failure)?.unwrap_or(Conflict { rules: Vec::new(), ranges: vec![] });
+            Err(SampleError::CountsConflict {
+                detail: describe_conflict(model, &conflict),
+                rules: if conflict.rules.is_empty() { (0..model.counts.len()).collect() } else { conflict.rules },
+            })
+        }
+    }
 }

@@ -31,10 +31,11 @@
 //!    rule ties them to it).
 //! 4. **Counts** ([`counts`]): tokens are grouped by *signature* (which
 //!    counted variant of each counted trait they have). Counts constrain only
-//!    the number of tokens per signature; a greedy repair moves the fewest
-//!    tokens it can between signatures until every count holds (or proves it
-//!    stuck and says which counts conflict), and moved tokens are redrawn
-//!    from the law conditioned on their new signature.
+//!    the number of tokens per signature; when the draw breaks one, an exact
+//!    integer program moves the fewest tokens between signatures that makes
+//!    every count hold together (it fails only when no collection can meet
+//!    them, which `check` reports), and moved tokens are redrawn from the
+//!    law conditioned on their new signature.
 //! 5. **Unique** ([`unique`]): in token-id order, each token is drawn from its
 //!    law restricted to the unique combinations not yet taken (successive
 //!    sampling without replacement): by redrawing on collision while that is
@@ -59,16 +60,14 @@
 //! * Counts hold exactly because the signature counts satisfy them before any
 //!   token is finished, and uniqueness never changes a token's signature
 //!   (redraws and pools are per stratum).
-//! * Termination: the repair strictly lowers a non-negative integer; rejection
+//! * Termination: the integer program is finite (branch and bound); rejection
 //!   is bounded (after [`REJECTIONS`] tries a pool takes over, and a pool is
 //!   a finite list); so sampling returns `size` tokens or an error, never a
 //!   hang and never fewer tokens.
 //!
-//! What is *not* claimed: the greedy count repair is a minimal-change
-//! heuristic, not an exact draw of the signature counts conditioned on the
-//! counts (which is #P-hard in general); and if the counts can only be met by
-//! an assignment the greedy search does not find, sampling reports the counts
-//! as conflicting.
+//! What is *not* claimed: the count repair is the nearest feasible point to
+//! the multinomial draw, not an exact draw of the signature counts conditioned
+//! on the counts holding (which is #P-hard in general).
 
 pub mod counts;
 pub mod plan;
@@ -254,11 +253,7 @@ impl SampleError {
                 for r in rules.iter().skip(1).filter_map(|&r| model.counts.get(r)) {
                     d = d.with_label(r.span, "involved");
                 }
-                d.help(
-                    "loosen one of these counts, lower `size`, or allow more combinations \
-                     (the search that fits counts together is greedy: it can miss a rare arrangement \
-                     that meets them all, so loosening any count by one or two usually suffices)",
-                )
+                d.help("loosen one of these counts, lower `size`, or allow more combinations")
             }
             SampleError::UniqueExhausted { .. } => {
                 Diagnostic::new(Code::SizeInfeasible, first_span(), self.to_string())
@@ -288,19 +283,6 @@ pub(crate) fn describe_signature(model: &Model, plan: &Plan, sig: usize) -> Stri
         })
         .collect();
     parts.join(", ")
-}
-
-/// A signature's classes on unique counted traits only, for messages.
-pub(crate) fn describe_group(model: &Model, plan: &Plan, sig: usize) -> String {
-    let g = plan.group(model, sig);
-    let full = describe_signature(model, plan, g);
-    let keep: Vec<&str> = full
-        .split(", ")
-        .zip(&plan.counted)
-        .filter(|(_, c)| model.unique.contains(&c.trait_id))
-        .map(|(p, _)| p)
-        .collect();
-    keep.join(", ")
 }
 
 /// Names of traits, for messages.
@@ -426,10 +408,7 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
     // 4. Counts.
     let mut sigs: Vec<usize> = vec![0; g];
     let s_count = plan.signatures;
-    let caps = capacities(plan);
-    let groups: Vec<usize> = (0..s_count).map(|s| plan.group(model, s)).collect();
-    let group_caps = group_capacities(plan, &groups);
-    let feasible: Vec<bool> = (0..s_count).map(|s| (0..n_comp).all(|ci| plan.compiled(ci, s).is_some())).collect();
+    let (feasible, caps, groups, group_caps) = strata(model, plan);
     if !plan.counted.is_empty() {
         sigs.par_iter_mut().zip(variants.par_chunks(t.max(1))).for_each(|(s, row)| *s = plan.signature(row));
         let mut n = vec![0u64; s_count];
@@ -604,6 +583,24 @@ impl Drawer<'_> {
         }
         ok
     }
+}
+
+/// Per signature: whether a token can have it, its unique combinations and
+/// its group; per group: the combinations its strata share.
+fn strata(model: &Model, plan: &Plan) -> (Vec<bool>, Vec<u64>, Vec<usize>, Vec<u64>) {
+    let s_count = plan.signatures;
+    let n_comp = plan.components.len();
+    let caps = capacities(plan);
+    let groups: Vec<usize> = (0..s_count).map(|s| plan.group(model, s)).collect();
+    let group_caps = group_capacities(plan, &groups);
+    let feasible: Vec<bool> = (0..s_count).map(|s| (0..n_comp).all(|ci| plan.compiled(ci, s).is_some())).collect();
+    (feasible, caps, groups, group_caps)
+}
+
+/// The joint problem of `model`'s counts, `size` and uniqueness (see [`counts`]).
+pub fn quotas(model: &Model, plan: &Plan) -> counts::Quotas {
+    let (feasible, caps, groups, group_caps) = strata(model, plan);
+    counts::Quotas::new(model, plan, &feasible, &caps, &groups, &group_caps)
 }
 
 /// Unique combinations shared by each group (indexed by group id).
