@@ -45,8 +45,12 @@ impl Record {
         let list = doc.get("tokens").and_then(Value::as_array).ok_or("has no list of `tokens`")?;
         let mut tokens = Vec::with_capacity(list.len());
         for (i, t) in list.iter().enumerate() {
-            let id =
-                t.get("id").and_then(Value::as_u64).ok_or_else(|| format!("token number {} has no `id`", i + 1))?;
+            let id = match t.get("id") {
+                None => return Err(format!("token number {} has no `id`", i + 1)),
+                Some(id) => id.as_u64().ok_or_else(|| {
+                    format!("token number {} has the `id` {id}, which is no whole number from 0 to {}", i + 1, u64::MAX)
+                })?,
+            };
             let entry = if let Some(variants) = t.get("variants").and_then(names) {
                 if variants.len() != traits.len() {
                     return Err(format!("token {id} has {} variants for {} traits", variants.len(), traits.len()));
@@ -155,5 +159,27 @@ impl Record {
                 .collect(),
             Entry::Legendary(_) => vec![None; model.traits.len()],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::Record;
+
+    #[test]
+    fn an_id_beyond_64_bits_is_named_as_such() {
+        let record = |id: &str| {
+            format!(r#"{{"collection": "C", "seed": "s", "traits": ["T"], "tokens": [{{"id": {id}, "variants": ["V"]}}]}}"#)
+        };
+        assert_eq!(Record::parse(record("7").as_bytes()).unwrap().tokens[0].0, 7);
+        let error = Record::parse(record("18446744073709551616").as_bytes()).unwrap_err();
+        assert!(error.contains("token number 1 has the `id` 1.8446744073709552e+19"), "{error}");
+        assert!(error.contains("no whole number from 0 to 18446744073709551615"), "{error}");
+        let error = Record::parse(record("-1").as_bytes()).unwrap_err();
+        assert!(error.contains("the `id` -1"), "{error}");
+        let error = Record::parse(br#"{"collection": "C", "seed": "s", "traits": [], "tokens": [{}]}"#).unwrap_err();
+        assert_eq!(error, "token number 1 has no `id`");
     }
 }
