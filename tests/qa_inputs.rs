@@ -483,7 +483,7 @@ fn plain_unique_makes_visual_duplicates_that_qa_counts() {
         assert!(f.message.contains("`Eyes` (hidden by `Head.Helmet`)"), "{}", f.message);
     }
     let grouped: usize =
-        duplicates.iter().map(|f| f.message.split(" look identical").next().unwrap().split(", ").count()).sum();
+        duplicates.iter().map(|f| f.message.split(" tokens look identical").next().unwrap().parse::<usize>().unwrap()).sum();
     assert_eq!(grouped, affected);
     assert_eq!(codes(&findings).len(), occluded.len() + duplicates.len(), "{findings:#?}");
 }
@@ -562,4 +562,37 @@ fn visually_is_a_keyword_only_right_after_unique() {
     assert_eq!(unique("unique by visually"), (false, Some(vec!["visually".into()])));
     assert_eq!(unique("unique visually by visually"), (true, Some(vec!["visually".into()])));
     assert_eq!(unique("unique\n  visually\n  by visually"), (true, Some(vec!["visually".into()])));
+}
+
+/// A collection of metadata traits only: every token looks the same (an
+/// empty canvas), one finding, whose line names the group's size and a few
+/// ids, not all 2,000.
+#[test]
+fn a_metadata_only_collection_is_one_short_finding() {
+    let p = Project::new("all-metadata");
+    let variants = |prefix: &str, n: usize| (0..n).map(|i| format!("{prefix}{i}: 1")).collect::<Vec<_>>().join(", ");
+    let source = format!(
+        r#"collection "Cards" {{
+    size 2000
+    seed "cards"
+    canvas 8 x 8
+    name "Card #{{id}}"
+    description "Cards."
+    image "ipfs://CID/{{id}}.png"
+}}
+metadata trait Suit < {} >
+metadata trait Rank < {} >
+metadata trait Luck < {} >
+"#,
+        variants("S", 20),
+        variants("R", 20),
+        variants("L", 10)
+    );
+    let findings = p.audit(&source);
+    let duplicates: Vec<&Finding> = findings.iter().filter(|f| f.code == "qa::visual_duplicate").collect();
+    assert_eq!(duplicates.len(), 1, "{findings:#?}");
+    let message = &duplicates[0].message;
+    assert!(message.len() < 400, "{} bytes: {message}", message.len());
+    assert!(message.starts_with("2000 tokens look identical (1, 2, 3, 4, 5, 6, 7, 8 and 1992 more)"), "{message}");
+    assert!(message.contains("`Suit` (metadata only), `Rank` (metadata only), `Luck` (metadata only)"), "{message}");
 }

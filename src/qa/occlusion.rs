@@ -104,6 +104,19 @@ pub fn audit(model: &Model, visibility: &Visibility) -> Vec<Finding> {
     findings
 }
 
+/// Most ids or traits named in one finding.
+const LISTED: usize = 8;
+
+/// The first [`LISTED`] of `items` (`len` of them), joined, and how many
+/// more there are: a group of thousands of tokens is one line, not 17 KB.
+fn listed(items: impl Iterator<Item = String>, len: usize) -> String {
+    let shown: Vec<String> = items.take(LISTED).collect();
+    match len.saturating_sub(LISTED) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
 /// One finding per group of generated tokens that render identically.
 fn duplicates(model: &Model, visibility: &Visibility, tokens: &crate::Tokens) -> Vec<Finding> {
     let traits: Vec<usize> = (0..model.traits.len()).collect();
@@ -116,7 +129,7 @@ fn duplicates(model: &Model, visibility: &Visibility, tokens: &crate::Tokens) ->
     let mut out = Vec::new();
     let affected: usize = groups.values().filter(|g| g.len() > 1).map(Vec::len).sum();
     for group in groups.values().filter(|g| g.len() > 1) {
-        let ids: Vec<String> = group.iter().map(|(id, _)| id.to_string()).collect();
+        let ids = listed(group.iter().map(|(id, _)| id.to_string()), group.len());
         // The traits they differ in, and what hides them.
         let (_, first) = group[0];
         let mut differ: Vec<String> = Vec::new();
@@ -136,7 +149,9 @@ fn duplicates(model: &Model, visibility: &Visibility, tokens: &crate::Tokens) ->
                     .collect::<std::collections::BTreeSet<_>>()
                     .into_iter()
                     .collect();
-                differ.push(if hidden_by.is_empty() {
+                differ.push(if tr.kind == crate::syntax::TraitKind::MetadataOnly {
+                    format!("`{}` (metadata only)", tr.name)
+                } else if hidden_by.is_empty() {
                     format!("`{}` (which draws nothing)", tr.name)
                 } else {
                     format!("`{}` (hidden by {})", tr.name, hidden_by.join(", "))
@@ -147,9 +162,10 @@ fn duplicates(model: &Model, visibility: &Visibility, tokens: &crate::Tokens) ->
             "qa::visual_duplicate",
             Subject::Token { id: group[0].0 },
             format!(
-                "tokens {} look identical: they differ only in {}; {affected} of the {} generated tokens look like another",
-                ids.join(", "),
-                differ.join(", "),
+                "{} tokens look identical ({ids}): they differ only in {}; {affected} of the {} generated tokens look \
+                 like another",
+                group.len(),
+                listed(differ.iter().cloned(), differ.len()),
                 tokens.ids.len()
             ),
             if model.visually.is_some() {
