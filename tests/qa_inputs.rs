@@ -482,8 +482,10 @@ fn plain_unique_makes_visual_duplicates_that_qa_counts() {
         );
         assert!(f.message.contains("`Eyes` (hidden by `Head.Helmet`)"), "{}", f.message);
     }
-    let grouped: usize =
-        duplicates.iter().map(|f| f.message.split(" tokens look identical").next().unwrap().parse::<usize>().unwrap()).sum();
+    let grouped: usize = duplicates
+        .iter()
+        .map(|f| f.message.split(" tokens look identical").next().unwrap().parse::<usize>().unwrap())
+        .sum();
     assert_eq!(grouped, affected);
     assert_eq!(codes(&findings).len(), occluded.len() + duplicates.len(), "{findings:#?}");
 }

@@ -931,3 +931,27 @@ fn changed_and_missing_art() {
     assert_eq!(code, 1);
     let _ = std::fs::remove_dir_all(&project);
 }
+
+/// `resize nearest` downscaling (32 to 12 and 20: one pixel kept of each
+/// block, thin lines lost) is what `dropc run` writes, not a mismatch; a
+/// thumbnail of another token still is.
+#[test]
+fn nearest_downscales_are_no_size_mismatch() {
+    let project = temp("nearest-project");
+    copy_dir(example("pixel-pets").parent().unwrap(), &project);
+    let drop = project.join("pets.drop");
+    let source = std::fs::read_to_string(&drop).unwrap();
+    let smaller = source.replace("sizes       512 ", "sizes       12, 20 ");
+    assert_ne!(smaller, source);
+    std::fs::write(&drop, smaller).unwrap();
+    let dir = project.join("out");
+    let run = dropc(&["run", drop.to_str().unwrap(), "-o", dir.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let (code, findings, doc) = audit(&dir, &drop);
+    assert_eq!(findings, set(&[]), "{doc:#}");
+    assert_eq!(code, 0);
+    std::fs::copy(dir.join("images/20x20/4.png"), dir.join("images/20x20/3.png")).unwrap();
+    let (_, findings, doc) = audit(&dir, &drop);
+    assert_eq!(findings, set(&[("size_mismatch", "token 3")]), "{doc:#}");
+    let _ = std::fs::remove_dir_all(&project);
+}

@@ -454,27 +454,36 @@ impl TokenContext<'_> {
         let metadata = self.metadata(id, token, &mut scan.findings);
         let canvas = self.model.settings.canvas;
         let image_path = PathBuf::from(format!("images/{id}.png"));
-        // The canvas image's fingerprint, when it decodes at the canvas size.
-        let mut fingerprint = None;
+        // The canvas image (its pixels and fingerprint), when it decodes at
+        // the canvas size.
+        let mut main_image = None;
         if let Some(main) = self.image("images", id, canvas, &mut scan) {
-            let size = main.size;
             let pixels = main.into_rgba();
             let f = img::fingerprint(&pixels);
             scan.pixels = Some((img::pixel_hash(&pixels), f));
-            if size == canvas {
-                fingerprint = Some(f);
-                if let (Some(parity), Some(metadata)) = (self.parity, &metadata) {
-                    let recorded = entry.map(|e| self.record.variant_names(self.model, e)).unwrap_or_default();
-                    scan.findings.extend(parity.check(id, metadata, &recorded, &pixels, &image_path, scratch));
-                }
+            if let (Some(parity), Some(metadata)) = (self.parity, &metadata) {
+                let recorded = entry.map(|e| self.record.variant_names(self.model, e)).unwrap_or_default();
+                scan.findings.extend(parity.check(id, metadata, &recorded, &pixels, &image_path, scratch));
             }
+            main_image = Some((pixels, f));
         }
+        let filter = self.model.settings.resize;
         for &(w, h) in &self.model.settings.sizes {
             let folder = format!("images/{w}x{h}");
             let Some(decoded) = self.image(&folder, id, (w, h), &mut scan) else { continue };
-            let Some(fingerprint) = fingerprint.filter(|_| decoded.size == (w, h)) else { continue };
-            let distance = fingerprint.distance(&decoded.fingerprint());
-            if distance > size_tolerance(canvas, (w, h)) {
+            let Some((pixels, fingerprint)) = &main_image else { continue };
+            // Nearest neighbour picks one pixel in each block, so a smaller
+            // copy's cells need not average like the canvas image's (thin
+            // lines vanish): it is compared with the canvas image resized as
+            // `dropc run` resizes it, which costs a lookup per pixel. Smooth
+            // filters average, and are compared with the canvas image itself.
+            let (reference, tolerance) = if filter == crate::check::ResizeFilter::Nearest {
+                (img::fingerprint(&crate::render::resize(pixels, (w, h), filter)), SIZE_MISMATCH_LEVELS)
+            } else {
+                (*fingerprint, size_tolerance(canvas, (w, h)))
+            };
+            let distance = reference.distance(&decoded.fingerprint());
+            if distance > tolerance {
                 scan.findings.push(
                     Finding::warning(
                         "qa::size_mismatch",

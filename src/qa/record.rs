@@ -171,7 +171,9 @@ mod tests {
     #[test]
     fn an_id_beyond_64_bits_is_named_as_such() {
         let record = |id: &str| {
-            format!(r#"{{"collection": "C", "seed": "s", "traits": ["T"], "tokens": [{{"id": {id}, "variants": ["V"]}}]}}"#)
+            format!(
+                r#"{{"collection": "C", "seed": "s", "traits": ["T"], "tokens": [{{"id": {id}, "variants": ["V"]}}]}}"#
+            )
         };
         assert_eq!(Record::parse(record("7").as_bytes()).unwrap().tokens[0].0, 7);
         let error = Record::parse(record("18446744073709551616").as_bytes()).unwrap_err();
