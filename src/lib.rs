@@ -19,6 +19,7 @@ pub use diagnostic::{Code, Diagnostic, Severity, SourceFile};
 pub use syntax::parse;
 
 pub mod check;
+pub mod output;
 pub mod publish;
 pub mod qa;
 pub mod render;

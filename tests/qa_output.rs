@@ -464,7 +464,7 @@ fn metadata_and_images_agree_token_for_token() {
     std::fs::write(dir.join("images/2.png"), encode(&image)).unwrap();
     // Token 3: its hidden shadow, which only tokens.json records.
     let tokens = std::fs::read_to_string(dir.join("tokens.json")).unwrap();
-    let line = tokens.lines().find(|l| l.starts_with("{\"id\":3,")).unwrap();
+    let line = tokens.lines().find(|l| l.trim_start().starts_with("{\"id\":3,")).unwrap();
     let flipped = if line.contains("\"Soft\"") {
         line.replace("\"Soft\"", "\"Hard\"")
     } else {

@@ -1,69 +1,55 @@
-//! The run manifest: what each token's image was made from, so that a run
-//! after an edit re-renders only the tokens whose inputs changed, and a run
-//! killed at any moment can be finished by running it again.
+//! The run manifest: what each token's images were made from, so that a
+//! run after an edit renders only the tokens whose inputs changed, and a run
+//! killed at any moment is finished by running it again.
 //!
-//! Each token gets a *key*: the SHA-256 of everything that shapes its pixels
-//! — dropc's version, canvas, extra sizes, resize filter and compression, and
-//! for every trait the token's variant with its art (the SHA-256 of every file
-//! it uses, placements, recolouring) and rendering style; for a legendary, its
-//! image's hash. `manifest.json` maps each id to its key and the SHA-256 of
-//! its image. A token is re-rendered unless the manifest has the same key and
-//! every image file of the token exists.
+//! Each token gets a *key*: the SHA-256 of everything that shapes its
+//! canvas-size pixels — dropc's version, canvas and compression, and for
+//! every trait the token's variant with its art (the SHA-256 of every file
+//! it uses, placements, recolouring) and rendering style; for a legendary,
+//! its image's hash. Each extra size gets a key of its own, from the canvas
+//! key, the size, the resize filter and the compression
+//! ([`size_key`]): adding a size needs no rendering, the new image is
+//! derived from the canvas image already on disk.
 //!
-//! Crash safety needs no journal: every file is written atomically
-//! (temporary file, then rename) and the manifest last, so after a kill the
-//! manifest is the previous one (or missing), and re-running re-renders at
-//! most what the killed run had not recorded. Leftover temporary files are
-//! removed at the start of a run.
+//! Invariant: an image is reused only when its manifest entry has the key
+//! of this run *and* the file's bytes hash to the entry's SHA-256. So
+//! neither a kill nor any sequence of edits can leave an image that its
+//! record does not describe: an image replaced by an interrupted run no
+//! longer hashes to the old record and is rendered again. While rendering,
+//! each finished token is appended to `manifest.journal`, so a rerun after
+//! a kill reuses everything finished before it; the journal is folded into
+//! `manifest.json` when the run ends.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-use serde::{Deserialize, Serialize};
 
 use crate::check::{Art, Model};
 use crate::publish::provenance::sha256_hex;
 use crate::sample::Token;
 
 /// The manifest's file name in the output folder.
-pub const FILE: &str = "manifest.json";
+pub const FILE: &str = crate::output::MANIFEST;
 
-/// What was rendered for each token.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Manifest {
-    /// The dropc version that wrote it.
-    pub dropc_version: String,
-    /// Per token id.
-    pub tokens: BTreeMap<u64, Entry>,
-}
+pub use crate::output::{JournalLine, Manifest, ManifestEntry as Entry, SizedImage};
 
-/// One token's record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
-    /// Hash of every input that shapes the token's images.
-    pub key: String,
-    /// SHA-256 of its canvas-size image.
-    pub sha256: String,
-}
-
-impl Manifest {
-    /// Reads `dir/manifest.json`; an unreadable or foreign manifest counts as
-    /// empty (everything is re-rendered, which is always correct).
-    pub fn load(dir: &Path) -> Manifest {
-        std::fs::read(dir.join(FILE))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Manifest>(&bytes).ok())
-            .filter(|m| m.dropc_version == env!("CARGO_PKG_VERSION"))
-            .unwrap_or_default()
+/// Reads `dir/manifest.json` and the journal of an interrupted run
+/// (`manifest.journal`, whose lines override the manifest's entries); an
+/// unreadable, foreign or other-version manifest counts as empty: every
+/// entry is verified against its image's hash before it is trusted, so an
+/// empty one only costs rendering.
+pub fn load(dir: &Path) -> Manifest {
+    let layout = crate::output::Layout::new(dir);
+    let mut manifest = crate::output::read_record::<Manifest>(&layout.file(FILE))
+        .ok()
+        .filter(|m| m.dropc_version == env!("CARGO_PKG_VERSION"))
+        .unwrap_or_else(|| Manifest { dropc_version: env!("CARGO_PKG_VERSION").to_string(), ..Manifest::default() });
+    if let Ok(journal) = std::fs::read(layout.file(crate::output::JOURNAL)) {
+        for line in JournalLine::parse_all(&journal) {
+            manifest.tokens.insert(line.id, line.entry);
+        }
     }
-
-    /// The manifest as written to disk (deterministic).
-    pub fn to_json(&self) -> Vec<u8> {
-        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
-        bytes.push(b'\n');
-        bytes
-    }
+    manifest
 }
 
 /// The SHA-256 of every art file, by project-relative path, from files
@@ -72,17 +58,11 @@ pub fn art_hashes(art: &[(PathBuf, Vec<u8>)]) -> BTreeMap<PathBuf, String> {
     art.iter().map(|(path, bytes)| (path.clone(), sha256_hex(bytes))).collect()
 }
 
-/// The key of one token: see the module documentation.
+/// The key of one token's canvas-size image: see the module documentation.
 pub fn token_key(model: &Model, token: Token<'_>, art: &BTreeMap<PathBuf, String>) -> String {
     let s = &model.settings;
-    let mut text = format!(
-        "dropc {}\ncanvas {:?}\nsizes {:?}\nresize {:?}\ncompression {:?}\n",
-        env!("CARGO_PKG_VERSION"),
-        s.canvas,
-        s.sizes,
-        s.resize,
-        s.compression
-    );
+    let mut text =
+        format!("dropc {}\ncanvas {:?}\ncompression {:?}\n", env!("CARGO_PKG_VERSION"), s.canvas, s.compression);
     let hash = |p: &Path| art.get(p).map_or("missing", String::as_str).to_string();
     match token {
         Token::Generated { variants, .. } => {
@@ -114,6 +94,15 @@ pub fn token_key(model: &Model, token: Token<'_>, art: &BTreeMap<PathBuf, String
     sha256_hex(text.as_bytes())
 }
 
+/// The key of one extra size of a token whose canvas image has the key
+/// `canvas_key`.
+pub fn size_key(model: &Model, canvas_key: &str, size: (u32, u32)) -> String {
+    let s = &model.settings;
+    sha256_hex(
+        format!("{canvas_key}\nsize {size:?}\nresize {:?}\ncompression {:?}\n", s.resize, s.compression).as_bytes(),
+    )
+}
+
 /// Removes temporary files a killed run may have left in `dir` and its
 /// output folders.
 pub fn remove_leftovers(dir: &Path) {
@@ -125,7 +114,7 @@ pub fn remove_leftovers(dir: &Path) {
         let Ok(entries) = std::fs::read_dir(&folder) else { continue };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') && name.contains(".tmp-") {
+            if crate::output::is_temporary(&name) {
                 let _ = std::fs::remove_file(entry.path());
             }
         }

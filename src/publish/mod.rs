@@ -10,6 +10,7 @@
 pub mod manifest;
 pub mod provenance;
 pub mod rarity;
+pub mod run;
 
 use std::io::Write;
 use std::path::Path;
@@ -71,18 +72,34 @@ pub fn metadata(model: &Model, token: Token<'_>) -> Value {
     doc
 }
 
-/// Writes `bytes` to `path` atomically (temporary file, then rename).
+/// Writes `bytes` to `path` atomically: a temporary file beside it
+/// ([`crate::output::temporary_path`]), then a rename, so that readers see
+/// the old file or the new one, never a part. When the write fails (a full
+/// disk), the temporary file is removed.
+///
+/// Nothing is flushed to the disk: a killed process loses nothing the
+/// kernel already has, and after a power loss every file is verified again
+/// by the next run (images by hash, the rest by content) and rewritten when
+/// it differs.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_data().ok();
-    }
-    std::fs::rename(&tmp, path).inspect_err(|_| {
+    let tmp = crate::output::temporary_path(path);
+    let written =
+        std::fs::File::create(&tmp).and_then(|mut f| f.write_all(bytes)).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
-    })
+    }
+    written
+}
+
+/// Writes `bytes` to `path` atomically unless the file already holds
+/// exactly them; returns whether it wrote.
+pub fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
+    let same = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+        && std::fs::read(path).is_ok_and(|old| old == bytes);
+    if same {
+        return Ok(false);
+    }
+    write_atomic(path, bytes).map(|()| true)
 }
 
 /// Writes `dir/metadata/<id>.json` for every token, in parallel on the
@@ -102,27 +119,5 @@ pub fn write_metadata(model: &Model, tokens: &Tokens, dir: &Path) -> std::io::Re
 /// `tokens.json`: every token with the variant of every trait (hidden and
 /// `none` included) or its legendary name, for audits.
 pub fn tokens_json(model: &Model, tokens: &Tokens, seed: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(tokens.len() * 64);
-    let traits: Vec<&str> = model.traits.iter().map(|t| t.name.as_str()).collect();
-    let head = json!({ "collection": model.settings.name, "seed": seed, "traits": traits });
-    let head = serde_json::to_string(&head).unwrap_or_default();
-    // The header object without its closing brace, then the token list.
-    out.extend_from_slice(head.get(..head.len().saturating_sub(1)).unwrap_or("{").as_bytes());
-    out.extend_from_slice(b",\"tokens\":[\n");
-    for (i, token) in tokens.iter().enumerate() {
-        let line = match token {
-            Token::Generated { id, variants } => {
-                let values: Vec<&str> =
-                    model.traits.iter().zip(variants).map(|(t, &v)| t.variants[v as usize].name.as_str()).collect();
-                json!({ "id": id, "variants": values })
-            }
-            Token::Legendary { id, index } => json!({ "id": id, "legendary": model.legendaries[index].name }),
-        };
-        if i > 0 {
-            out.extend_from_slice(b",\n");
-        }
-        out.extend_from_slice(serde_json::to_string(&line).unwrap_or_default().as_bytes());
-    }
-    out.extend_from_slice(b"\n]}\n");
-    out
+    crate::output::TokensRecord::of(model, tokens, seed).to_json()
 }

@@ -16,14 +16,13 @@
 //! seed and the dropc version) and what came out (how many tokens drew each
 //! variant), so a published collection can be reproduced and checked.
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::check::{Art, Model};
+use crate::output::{CollectionRecord, ImageDigest, Inputs, LegendaryId, ProvenanceRecord, TraitCounts, VariantCount};
 use crate::sample::Tokens;
 use crate::syntax::TraitKind;
 
@@ -66,22 +65,6 @@ pub fn sha256_file(path: &Path) -> std::io::Result<Sha256Digest> {
     Ok(hasher.finalize().into())
 }
 
-/// One image of `provenance.json`.
-#[derive(Serialize)]
-struct Image {
-    id: u64,
-    sha256: String,
-}
-
-/// The document, fields in this order.
-#[derive(Serialize)]
-struct Provenance {
-    algorithm: &'static str,
-    images: Vec<Image>,
-    concatenated: String,
-    provenance: String,
-}
-
 /// `provenance.json` from each image's digest. Images are put in id order
 /// (whatever the order given); the result is
 /// `{"algorithm": "sha256", "images": [{"id", "sha256"}], "concatenated",
@@ -89,14 +72,10 @@ struct Provenance {
 pub fn provenance_json_from_digests(digests: &[(u64, Sha256Digest)]) -> Vec<u8> {
     let mut sorted: Vec<&(u64, Sha256Digest)> = digests.iter().collect();
     sorted.sort_by_key(|(id, _)| *id);
-    let images: Vec<Image> = sorted.iter().map(|(id, d)| Image { id: *id, sha256: hex(d) }).collect();
+    let images: Vec<ImageDigest> = sorted.iter().map(|(id, d)| ImageDigest { id: *id, sha256: hex(d) }).collect();
     let concatenated: String = images.iter().map(|i| i.sha256.as_str()).collect();
     let provenance = sha256_hex(concatenated.as_bytes());
-    let doc = Provenance { algorithm: "sha256", images, concatenated, provenance };
-    // Strings and integers only: serialisation cannot fail.
-    let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();
-    out.push(b'\n');
-    out
+    ProvenanceRecord { algorithm: "sha256".to_string(), images, concatenated, provenance }.to_json()
 }
 
 /// `provenance.json` from the bytes of every image (see
@@ -133,52 +112,6 @@ pub fn art_paths(model: &Model) -> Vec<PathBuf> {
     paths
 }
 
-/// A variant and how many generated tokens drew it.
-#[derive(Serialize)]
-struct VariantCount<'a> {
-    name: &'a str,
-    count: u64,
-}
-
-/// A trait's realised counts, variants in declaration order.
-#[derive(Serialize)]
-struct TraitCounts<'a> {
-    name: &'a str,
-    kind: &'static str,
-    variants: Vec<VariantCount<'a>>,
-}
-
-/// A legendary and the id it was given.
-#[derive(Serialize)]
-struct LegendaryId<'a> {
-    name: &'a str,
-    id: u64,
-}
-
-/// The inputs' hashes.
-#[derive(Serialize)]
-struct Inputs {
-    /// The `.drop` file, relative to the output folder, `/`-separated (so
-    /// that `dropc qa DIR` finds it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source_path: Option<String>,
-    source: String,
-    art: BTreeMap<String, String>,
-}
-
-/// `collection.json`, fields in this order.
-#[derive(Serialize)]
-struct Summary<'a> {
-    dropc_version: &'static str,
-    collection: &'a str,
-    seed: &'a str,
-    size: usize,
-    generated: usize,
-    traits: Vec<TraitCounts<'a>>,
-    legendaries: Vec<LegendaryId<'a>>,
-    inputs: Inputs,
-}
-
 /// `collection.json`: dropc version, collection name, seed, size (legendaries
 /// included), the realised count of every variant of every trait (in
 /// declaration order, zero counts included; hidden and metadata-only traits
@@ -194,6 +127,19 @@ pub fn summary_json<P: AsRef<Path>, B: AsRef<[u8]>>(
     source: (Option<&Path>, &[u8]),
     art: &[(P, B)],
 ) -> Vec<u8> {
+    summary(model, tokens, seed, source, art, true).to_json()
+}
+
+/// The record [`summary_json`] writes; `images` is whether the run writes
+/// images (false for `--no-images`).
+pub fn summary<P: AsRef<Path>, B: AsRef<[u8]>>(
+    model: &Model,
+    tokens: &Tokens,
+    seed: &str,
+    source: (Option<&Path>, &[u8]),
+    art: &[(P, B)],
+    images: bool,
+) -> CollectionRecord {
     let (source_path, source) = source;
     let counts = tokens.variant_counts(model);
     let traits = model
@@ -201,35 +147,40 @@ pub fn summary_json<P: AsRef<Path>, B: AsRef<[u8]>>(
         .iter()
         .zip(&counts)
         .map(|(t, counts)| TraitCounts {
-            name: &t.name,
+            name: t.name.clone(),
             kind: match t.kind {
                 TraitKind::Visible => "visible",
                 TraitKind::Hidden => "hidden",
                 TraitKind::MetadataOnly => "metadata",
-            },
-            variants: t.variants.iter().zip(counts).map(|(v, &count)| VariantCount { name: &v.name, count }).collect(),
+            }
+            .to_string(),
+            variants: t
+                .variants
+                .iter()
+                .zip(counts)
+                .map(|(v, &count)| VariantCount { name: v.name.clone(), count })
+                .collect(),
         })
         .collect();
     let legendaries = tokens
         .legendaries
         .iter()
-        .filter_map(|&(id, index)| model.legendaries.get(index).map(|l| LegendaryId { name: &l.name, id }))
+        .filter_map(|&(id, index)| model.legendaries.get(index).map(|l| LegendaryId { name: l.name.clone(), id }))
         .collect();
     let art = art.iter().map(|(path, bytes)| (slash_path(path.as_ref()), sha256_hex(bytes.as_ref()))).collect();
-    let doc = Summary {
-        dropc_version: env!("CARGO_PKG_VERSION"),
-        collection: &model.settings.name,
-        seed,
+    CollectionRecord {
+        format_version: crate::output::FORMAT_VERSION,
+        dropc_version: env!("CARGO_PKG_VERSION").to_string(),
+        collection: model.settings.name.clone(),
+        seed: seed.to_string(),
         size: tokens.len(),
         generated: tokens.ids.len(),
+        images,
+        sizes: model.settings.sizes.iter().map(|&s| crate::output::size_folder(s)).collect(),
         traits,
         legendaries,
         inputs: Inputs { source_path: source_path.map(slash_path), source: sha256_hex(source), art },
-    };
-    // Strings, integers and maps with string keys: serialisation cannot fail.
-    let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();
-    out.push(b'\n');
-    out
+    }
 }
 
 /// A relative path with `/` separators, whatever the platform.

@@ -29,8 +29,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
 use crate::check::Model;
 use crate::sample::Tokens;
 
@@ -191,32 +189,17 @@ pub fn collection_attributes(model: &Model, tokens: &Tokens) -> Vec<Vec<(String,
         .collect()
 }
 
-/// One line of `rarity.json`.
-#[derive(Serialize)]
-struct RarityLine {
-    id: u64,
-    rank: usize,
-    score: f64,
-}
-
 /// `rarity.json`: `[{"id", "rank", "score"}]` for every token, sorted by rank
 /// then id, scored on the attributes its metadata publishes.
 pub fn rarity_json(model: &Model, tokens: &Tokens) -> Vec<u8> {
+    use crate::output::RarityLine;
     let ids: Vec<u64> = tokens.iter().map(|t| t.id()).collect();
     let mut lines: Vec<RarityLine> = scores(&collection_attributes(model, tokens))
         .into_iter()
         .filter_map(|e| ids.get(e.index).map(|&id| RarityLine { id, rank: e.rank, score: e.score }))
         .collect();
     lines.sort_by_key(|l| (l.rank, l.id));
-    let mut out = Vec::with_capacity(lines.len() * 48 + 4);
-    out.extend_from_slice(b"[");
-    for (i, line) in lines.iter().enumerate() {
-        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-        // A struct of integers and a finite float always serialises.
-        out.extend_from_slice(serde_json::to_string(line).unwrap_or_default().as_bytes());
-    }
-    out.extend_from_slice(b"\n]\n");
-    out
+    crate::output::rarity_to_json(&lines)
 }
 
 #[cfg(test)]

@@ -18,7 +18,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::check::Model;
@@ -77,16 +76,7 @@ pub struct Audit {
     pub rarity: Vec<RarityLine>,
 }
 
-/// One line of `rarity.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
-pub struct RarityLine {
-    /// Token id.
-    pub id: u64,
-    /// Rank, 1 the rarest.
-    pub rank: usize,
-    /// OpenRarity score.
-    pub score: f64,
-}
+pub use crate::output::RarityLine;
 
 /// What one token's turn leaves for the collection-wide checks.
 struct TokenScan {

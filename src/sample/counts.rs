@@ -164,7 +164,8 @@ impl Quotas {
 
     /// Solves the integer program over the active rules; `Ok(None)` when it is infeasible.
     fn solve(&self, active: &[bool], objective: Objective<'_>) -> Result<Option<Vec<u64>>, SolverFailure> {
-        let limit = |x: u64| i32::try_from(x).map_err(|_| SolverFailure(format!("{x} tokens exceed the solver's range")));
+        let limit =
+            |x: u64| i32::try_from(x).map_err(|_| SolverFailure(format!("{x} tokens exceed the solver's range")));
         let total = limit(self.total)?;
         let direction = match objective {
             Objective::Rule(_, true) => OptimizationDirection::Maximize,
@@ -232,8 +233,7 @@ impl Quotas {
             Err(microlp::Error::Infeasible) => return Ok(None),
             Err(e) => return Err(SolverFailure(e.to_string())),
         };
-        let n: Vec<u64> =
-            vars.iter().map(|v| v.map_or(0, |v| solution.var_value(v).round().max(0.0) as u64)).collect();
+        let n: Vec<u64> = vars.iter().map(|v| v.map_or(0, |v| solution.var_value(v).round().max(0.0) as u64)).collect();
         if !self.holds(&n, active) {
             return Err(SolverFailure("the solver's answer does not meet the counts".into()));
         }
@@ -310,11 +310,7 @@ pub fn describe_conflict(model: &Model, conflict: &Conflict) -> String {
     } else {
         format!("between {} and {}", rule.min, rule.max)
     };
-    let with = if others.is_empty() {
-        String::new()
-    } else {
-        format!("with {}, ", join_and(&others))
-    };
+    let with = if others.is_empty() { String::new() } else { format!("with {}, ", join_and(&others)) };
     let unique = if model.unique.is_empty() { "" } else { "unique " };
     let can = match range {
         Some((lo, hi)) if lo == hi => format!("exactly {lo}"),
@@ -358,7 +354,8 @@ pub fn repair(
     match quotas.nearest(&n).map_err(failure)? {
         Some(target) => Ok(target),
         None => {
-            let conflict = quotas.conflict().map_err(failure)?.unwrap_or(Conflict { rules: Vec::new(), ranges: vec![] });
+            let conflict =
+                quotas.conflict().map_err(failure)?.unwrap_or(Conflict { rules: Vec::new(), ranges: vec![] });
             Err(SampleError::CountsConflict {
                 detail: describe_conflict(model, &conflict),
                 rules: if conflict.rules.is_empty() { (0..model.counts.len()).collect() } else { conflict.rules },

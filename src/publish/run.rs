@@ -1,0 +1,714 @@
+//! `dropc run`'s pipeline after sampling: the output folder brought to
+//! exactly this collection's files, in an order that survives a kill at any
+//! moment.
+//!
+//! 1. The folder is locked (an advisory lock on `.dropc.lock`, which holds
+//!    the process id): a second run on the same folder stops at once.
+//! 2. A folder holding another collection, or files no dropc run wrote, is
+//!    refused unless forced; dropc's own leftovers (temporary files, the
+//!    journal, the lock) never count.
+//! 3. Stale files are removed *before* any record is replaced: the files
+//!    the previous records (`tokens.json`, `collection.json`, the manifest
+//!    and its journal) say dropc wrote and this run does not write (tokens
+//!    beyond a lowered `size`, removed extra sizes, every image after
+//!    `--no-images`). A kill during the removal leaves those records in
+//!    place, so the rerun finishes it.
+//! 4. `collection.json` and `tokens.json` are written before any per-token
+//!    file, so the records always name every file a run may have written.
+//!    Then `rarity.json` and every `metadata/<id>.json`.
+//! 5. Images: a token's images are reused only when the manifest (with the
+//!    journal of an interrupted run) has this run's key for them and the
+//!    files hash to the recorded SHA-256; an extra size missing or stale
+//!    beside a verified canvas image is derived from that image; the rest
+//!    is rendered. Each finished token is appended to `manifest.journal`.
+//!    Then `provenance.json` and `manifest.json`, and the journal goes.
+//!
+//! Every file is written atomically and only when its bytes change
+//! ([`super::write_if_changed`]). Output bytes do not depend on the number
+//! of threads or on what earlier runs left: a rerun after any kill gives
+//! the folder of a clean run, byte for byte.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+
+use crate::check::Model;
+use crate::output::{
+    self, CollectionRecord, JournalLine, Layout, Manifest, ManifestEntry, ReadError, SizedImage, TokensRecord,
+};
+use crate::publish::manifest::{size_key, token_key};
+use crate::publish::provenance::{Sha256Digest, hex, sha256, sha256_file};
+use crate::render::{Image, RenderError, Renderer};
+use crate::sample::{Token, Tokens};
+
+/// Most worker threads a run accepts (`--jobs`): more only costs memory
+/// and start-up time.
+pub const MAX_JOBS: usize = 256;
+
+/// What a run is asked to do.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The output folder.
+    pub dir: PathBuf,
+    /// The project folder, which art paths are relative to.
+    pub root: PathBuf,
+    /// The `.drop` file (its path relative to the output folder goes into
+    /// `collection.json`).
+    pub drop_file: PathBuf,
+    /// The `.drop` source.
+    pub source: Vec<u8>,
+    /// Whether to write images (`false`: `--no-images`).
+    pub images: bool,
+    /// Write into a folder that holds another collection or foreign files.
+    pub force: bool,
+    /// Test hook: stop as a kill would after this many files are written,
+    /// leaving the next file half-written in its temporary file.
+    pub stop_after_files: Option<u64>,
+}
+
+/// A long step of a run, for progress reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Removing the files of a previous run that this one does not write.
+    Clean,
+    /// Writing `metadata/<id>.json`.
+    Metadata,
+    /// Hashing the images of a previous run before reusing them.
+    Verify,
+    /// Rendering and deriving images.
+    Images,
+}
+
+impl Step {
+    /// What the step does, for a progress bar.
+    pub fn label(self) -> &'static str {
+        match self {
+            Step::Clean => "removing stale files",
+            Step::Metadata => "writing metadata",
+            Step::Verify => "verifying images",
+            Step::Images => "rendering",
+        }
+    }
+}
+
+/// Where a run reports its progress (from any thread).
+pub trait Progress: Sync {
+    /// A step starts, with `total` items to do.
+    fn start(&self, step: Step, total: u64);
+    /// `n` more items of the current step are done.
+    fn advance(&self, n: u64);
+    /// The current step is over.
+    fn finish(&self);
+}
+
+/// No progress reports.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn start(&self, _: Step, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Tokens in the collection.
+    pub tokens: usize,
+    /// Image files in the folder (all sizes).
+    pub images: usize,
+    /// Tokens rendered.
+    pub rendered: usize,
+    /// Tokens whose canvas image was reused and some extra size derived
+    /// from it.
+    pub derived: usize,
+    /// Tokens whose every image was reused.
+    pub reused: usize,
+    /// Metadata files written (the rest were unchanged).
+    pub metadata_written: usize,
+    /// Files of a previous run removed.
+    pub removed: usize,
+}
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Another run holds the folder.
+    #[error("another dropc run{} is using `{}`; wait for it to end", pid.map(|p| format!(" (process {p})")).unwrap_or_default(), dir.display())]
+    Busy {
+        /// The folder.
+        dir: PathBuf,
+        /// The other run's process id, when it could be read.
+        pid: Option<u32>,
+    },
+    /// The folder holds another collection or foreign files.
+    #[error("`{}` {why}; choose another folder with -o, or pass --force to write into it", dir.display())]
+    Foreign {
+        /// The folder.
+        dir: PathBuf,
+        /// What is in it.
+        why: String,
+    },
+    /// The art is wrong (missing, corrupt, wrong size): the input's fault.
+    #[error(transparent)]
+    Art(RenderError),
+    /// A file could not be written or removed.
+    #[error("cannot write `{}`: {error}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The test hook stopped the run.
+    #[error("stopped after {0} files, as asked (DROPC_TEST_STOP_AFTER_FILES)")]
+    Stopped(u64),
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |error| Error::Io { path: path.to_path_buf(), error }
+}
+
+/// Every file write of a run, counted for the test hook.
+struct Writer {
+    stop_after: Option<u64>,
+    written: AtomicU64,
+}
+
+impl Writer {
+    /// Writes unless `path` already holds `bytes`; returns whether it wrote.
+    fn write(&self, path: &Path, bytes: &[u8]) -> Result<bool, Error> {
+        let same = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+            && std::fs::read(path).is_ok_and(|old| old == bytes);
+        if same {
+            return Ok(false);
+        }
+        if let Some(limit) = self.stop_after {
+            if self.written.fetch_add(1, Ordering::SeqCst) >= limit {
+                // What a kill in the middle of this write leaves.
+                let half = bytes.get(..bytes.len() / 2).unwrap_or_default();
+                let _ = std::fs::write(output::temporary_path(path), half);
+                return Err(Error::Stopped(limit));
+            }
+        }
+        super::write_atomic(path, bytes).map_err(io_error(path))?;
+        Ok(true)
+    }
+}
+
+/// The advisory lock on a folder, released (and its file removed) on drop.
+struct Lock {
+    path: PathBuf,
+    file: Option<std::fs::File>,
+    remove: bool,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        if self.remove {
+            // Removed while still held: a run that opened it meanwhile sees
+            // another file at the path once it gets the lock, and retries.
+            let _ = std::fs::remove_file(&self.path);
+        }
+        drop(self.file.take());
+    }
+}
+
+/// Whether the open `file` is the file at `path` (not one removed since).
+fn is_at(file: &std::fs::File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
+}
+
+fn lock(dir: &Path) -> Result<Lock, Error> {
+    let path = dir.join(output::LOCK);
+    loop {
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io_error(&path))?;
+        if !fs4::fs_std::FileExt::try_lock_exclusive(&file).map_err(io_error(&path))? {
+            let pid = std::fs::read_to_string(&path).ok().and_then(|s| s.trim().parse().ok());
+            return Err(Error::Busy { dir: dir.to_path_buf(), pid });
+        }
+        if !is_at(&file, &path) {
+            continue;
+        }
+        file.set_len(0).and_then(|()| writeln!(file, "{}", std::process::id())).map_err(io_error(&path))?;
+        return Ok(Lock { path, file: Some(file), remove: true });
+    }
+}
+
+/// Why `dir` must not be written without `--force`: it holds another
+/// collection, a folder written by a later dropc, or files no dropc run
+/// wrote. An empty folder (dropc's leftovers aside) or one with this
+/// collection is fine: runs are repeatable and overwrite their own output.
+fn foreign(layout: &Layout, collection: &str) -> Option<String> {
+    let entries = std::fs::read_dir(layout.dir()).ok()?;
+    let mut any = false;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !(output::is_temporary(&name) || name == output::LOCK || name == output::JOURNAL) {
+            any = true;
+        }
+    }
+    if !any {
+        return None;
+    }
+    match output::read_record::<CollectionRecord>(&layout.file(output::COLLECTION)) {
+        Ok(r) if r.format_version > output::FORMAT_VERSION => Some(format!(
+            "was written by a later dropc ({}, folder format {}), which this one ({}, format {}) cannot read",
+            r.dropc_version,
+            r.format_version,
+            env!("CARGO_PKG_VERSION"),
+            output::FORMAT_VERSION
+        )),
+        Ok(r) if r.collection == collection => None,
+        Ok(r) => Some(format!("holds another collection, `{}`", r.collection)),
+        Err(ReadError::Missing) => Some("is not empty and holds no dropc collection".to_string()),
+        Err(ReadError::Invalid(_)) => Some("holds a `collection.json` dropc did not write".to_string()),
+        Err(ReadError::Io(e)) => Some(format!("holds a `collection.json` that cannot be read ({e})")),
+    }
+}
+
+/// What the records of earlier runs say dropc wrote into the folder.
+struct Previous {
+    /// Token ids of `tokens.json`, the manifest and the journal.
+    ids: BTreeSet<u64>,
+    /// Extra sizes of `collection.json`, the manifest, the journal, and
+    /// every folder under `images/` named like one.
+    sizes: BTreeSet<(u32, u32)>,
+}
+
+impl Previous {
+    fn read(layout: &Layout) -> Previous {
+        let mut ids = BTreeSet::new();
+        let mut sizes = BTreeSet::new();
+        if let Ok(bytes) = std::fs::read(layout.file(output::TOKENS)) {
+            if let Ok(record) = TokensRecord::parse(&bytes) {
+                ids.extend(record.tokens.iter().map(|(id, _)| *id));
+            }
+        }
+        if let Ok(record) = output::read_record::<CollectionRecord>(&layout.file(output::COLLECTION)) {
+            sizes.extend(record.size_list());
+        }
+        let mut entries: Vec<(u64, ManifestEntry)> = Vec::new();
+        if let Ok(manifest) = output::read_record::<Manifest>(&layout.file(output::MANIFEST)) {
+            entries.extend(manifest.tokens);
+        }
+        if let Ok(journal) = std::fs::read(layout.file(output::JOURNAL)) {
+            entries.extend(JournalLine::parse_all(&journal).into_iter().map(|l| (l.id, l.entry)));
+        }
+        for (id, entry) in entries {
+            ids.insert(id);
+            sizes.extend(entry.sizes.keys().filter_map(|s| output::parse_size_folder(s)));
+        }
+        if let Ok(folders) = std::fs::read_dir(layout.images()) {
+            for folder in folders.flatten() {
+                if folder.file_type().is_ok_and(|t| t.is_dir()) {
+                    sizes.extend(output::parse_size_folder(&folder.file_name().to_string_lossy()));
+                }
+            }
+        }
+        Previous { ids, sizes }
+    }
+}
+
+/// Removes a file; `Ok(false)` when there was none.
+fn remove(path: &Path) -> Result<bool, Error> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(Error::Io { path: path.to_path_buf(), error }),
+    }
+}
+
+/// Step 3 of the module documentation: removes what earlier runs wrote and
+/// this one does not. Returns how many files went.
+fn remove_stale(
+    layout: &Layout,
+    previous: &Previous,
+    ids: &BTreeSet<u64>,
+    sizes: &[(u32, u32)],
+    images: bool,
+    progress: &dyn Progress,
+) -> Result<usize, Error> {
+    let gone: Vec<u64> = previous.ids.difference(ids).copied().collect();
+    let known: Vec<u64> = previous.ids.union(ids).copied().collect();
+    let mut files: Vec<PathBuf> = gone.iter().map(|&id| layout.metadata(id)).collect();
+    let canvas_ids = if images { &gone } else { &known };
+    files.extend(canvas_ids.iter().map(|&id| layout.image(id, None)));
+    let mut folders: Vec<PathBuf> = Vec::new();
+    for &size in &previous.sizes {
+        let kept = images && sizes.contains(&size);
+        let stale = if kept { &gone } else { &known };
+        files.extend(stale.iter().map(|&id| layout.image(id, Some(size))));
+        if !kept {
+            folders.push(layout.image_folder(Some(size)));
+        }
+    }
+    if !images {
+        folders.push(layout.images());
+    }
+    progress.start(Step::Clean, files.len() as u64);
+    let removed = AtomicUsize::new(0);
+    files.par_chunks(256).try_for_each(|chunk| {
+        for path in chunk {
+            if remove(path)? {
+                removed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        progress.advance(chunk.len() as u64);
+        Ok::<(), Error>(())
+    })?;
+    progress.finish();
+    let mut removed = removed.into_inner();
+    // A folder is removed only when empty: files dropc did not write stay.
+    for folder in folders {
+        let _ = std::fs::remove_dir(folder);
+    }
+    if !images {
+        // The image records go last: until then they name the images.
+        for name in [output::PROVENANCE, output::MANIFEST, output::JOURNAL] {
+            removed += usize::from(remove(&layout.file(name))?);
+        }
+    }
+    Ok(removed)
+}
+
+/// Runs the pipeline of the module documentation for `tokens` of `model`
+/// on the current rayon pool.
+pub fn run(model: &Model, tokens: &Tokens, options: &Options, progress: &dyn Progress) -> Result<Summary, Error> {
+    let layout = Layout::new(&options.dir);
+    std::fs::create_dir_all(layout.dir()).map_err(io_error(layout.dir()))?;
+    let mut lock = lock(layout.dir())?;
+    let result = run_locked(model, tokens, options, &layout, progress);
+    // A stopped run leaves everything as a kill would (the lock file too).
+    lock.remove = !matches!(result, Err(Error::Stopped(_)));
+    result
+}
+
+fn run_locked(
+    model: &Model,
+    tokens: &Tokens,
+    options: &Options,
+    layout: &Layout,
+    progress: &dyn Progress,
+) -> Result<Summary, Error> {
+    let settings = &model.settings;
+    if !options.force {
+        if let Some(why) = foreign(layout, &settings.name) {
+            return Err(Error::Foreign { dir: layout.dir().to_path_buf(), why });
+        }
+    }
+    super::manifest::remove_leftovers(layout.dir());
+    let writer = Writer { stop_after: options.stop_after_files, written: AtomicU64::new(0) };
+    let mut summary = Summary { tokens: tokens.len(), ..Summary::default() };
+
+    let all: Vec<Token<'_>> = tokens.iter().collect();
+    let ids: BTreeSet<u64> = all.iter().map(|t| t.id()).collect();
+    let previous = Previous::read(layout);
+    summary.removed = remove_stale(layout, &previous, &ids, &settings.sizes, options.images, progress)?;
+
+    // Every art file is read once: its hash goes into the summary and into
+    // each token's key (files that cannot be read are left out; rendering
+    // reports them).
+    let art: Vec<(PathBuf, Vec<u8>)> = super::provenance::art_paths(model)
+        .into_iter()
+        .filter_map(|p| std::fs::read(options.root.join(&p)).ok().map(|bytes| (p, bytes)))
+        .collect();
+    let art_hashes = super::manifest::art_hashes(&art);
+    let source_path = std::fs::canonicalize(layout.dir())
+        .ok()
+        .zip(std::fs::canonicalize(&options.drop_file).ok())
+        .map(|(d, f)| super::provenance::relative_path(&d, &f));
+    let seed = &settings.seed;
+    let record = super::provenance::summary(
+        model,
+        tokens,
+        seed,
+        (source_path.as_deref(), &options.source),
+        &art,
+        options.images,
+    );
+    drop(art);
+    writer.write(&layout.file(output::COLLECTION), &record.to_json())?;
+    writer.write(&layout.file(output::TOKENS), &TokensRecord::of(model, tokens, seed).to_json())?;
+    writer.write(&layout.file(output::RARITY), &super::rarity::rarity_json(model, tokens))?;
+
+    let folder = layout.metadata_folder();
+    std::fs::create_dir_all(&folder).map_err(io_error(&folder))?;
+    progress.start(Step::Metadata, all.len() as u64);
+    let written = AtomicUsize::new(0);
+    all.par_chunks(64).try_for_each(|chunk| {
+        for &token in chunk {
+            let mut bytes = serde_json::to_vec_pretty(&super::metadata(model, token)).unwrap_or_default();
+            bytes.push(b'\n');
+            if writer.write(&layout.metadata(token.id()), &bytes)? {
+                written.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        progress.advance(chunk.len() as u64);
+        Ok::<(), Error>(())
+    })?;
+    progress.finish();
+    summary.metadata_written = written.into_inner();
+
+    if options.images {
+        let images = Images { model, layout, root: &options.root, writer: &writer, progress };
+        images.run(&all, &art_hashes, &mut summary)?;
+    }
+    let _ = remove(&layout.file(output::JOURNAL));
+    Ok(summary)
+}
+
+/// What a token's images need.
+#[derive(Clone, Debug)]
+enum Plan {
+    /// Every image verified: nothing to do.
+    Reuse(ManifestEntry),
+    /// The canvas image verified; these extra sizes are derived from it.
+    Derive(ManifestEntry, Vec<(u32, u32)>),
+    /// Render everything.
+    Render,
+}
+
+/// Step 5 of the module documentation.
+struct Images<'a> {
+    model: &'a Model,
+    layout: &'a Layout,
+    root: &'a Path,
+    writer: &'a Writer,
+    progress: &'a dyn Progress,
+}
+
+impl Images<'_> {
+    fn run(&self, all: &[Token<'_>], art: &BTreeMap<PathBuf, String>, summary: &mut Summary) -> Result<(), Error> {
+        let settings = &self.model.settings;
+        let layout = self.layout;
+        for size in std::iter::once(None).chain(settings.sizes.iter().copied().map(Some)) {
+            let folder = layout.image_folder(size);
+            std::fs::create_dir_all(&folder).map_err(io_error(&folder))?;
+        }
+        let previous = super::manifest::load(layout.dir());
+        let keys: Vec<String> = all.par_iter().map(|&t| token_key(self.model, t, art)).collect();
+
+        // What can be reused, verified by hash.
+        let candidates =
+            all.iter().zip(&keys).filter(|(t, k)| previous.tokens.get(&t.id()).is_some_and(|e| e.key == **k));
+        self.progress.start(Step::Verify, candidates.count() as u64);
+        let plans: Vec<Plan> = all
+            .par_iter()
+            .zip(&keys)
+            .map(|(token, key)| {
+                let Some(entry) = previous.tokens.get(&token.id()).filter(|e| e.key == *key) else {
+                    return Plan::Render;
+                };
+                let plan = self.plan(token.id(), key, entry);
+                self.progress.advance(1);
+                plan
+            })
+            .collect();
+        self.progress.finish();
+
+        let to_render: Vec<usize> = (0..all.len()).filter(|&i| matches!(plans[i], Plan::Render)).collect();
+        let to_derive: Vec<usize> = (0..all.len()).filter(|&i| matches!(plans[i], Plan::Derive(..))).collect();
+        summary.rendered = to_render.len();
+        summary.derived = to_derive.len();
+        summary.reused = all.len() - to_render.len() - to_derive.len();
+        summary.images = all.len() * (1 + settings.sizes.len());
+
+        let journal_path = layout.file(output::JOURNAL);
+        let journal = if to_render.is_empty() && to_derive.is_empty() {
+            None
+        } else {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&journal_path)
+                .map_err(io_error(&journal_path))?;
+            Some(Mutex::new(file))
+        };
+        let record = |id: u64, entry: &ManifestEntry| -> Result<(), Error> {
+            let Some(journal) = &journal else { return Ok(()) };
+            let line = JournalLine { dropc_version: env!("CARGO_PKG_VERSION").to_string(), id, entry: entry.clone() };
+            let mut file = journal.lock().map_err(|_| Error::Io {
+                path: journal_path.clone(),
+                error: std::io::Error::other("a thread failed while writing the journal"),
+            })?;
+            file.write_all(&line.to_line()).map_err(io_error(&journal_path))
+        };
+
+        self.progress.start(Step::Images, (to_render.len() + to_derive.len()) as u64);
+        // Decoding the art is the expensive part of a run that changed little.
+        let renderer =
+            if to_render.is_empty() { None } else { Some(Renderer::new(self.model, self.root).map_err(Error::Art)?) };
+        let mut fresh: Vec<(usize, ManifestEntry)> = Vec::new();
+        if let Some(renderer) = &renderer {
+            // Sorted by the layers they draw (bottom first), legendaries
+            // last, and split into contiguous chunks that each thread renders
+            // in order: consecutive tokens share their lower layers, whose
+            // pixels are then still in cache. The bytes of each image do not
+            // depend on this order.
+            let mut todo: Vec<((bool, Vec<usize>), usize)> = to_render
+                .iter()
+                .map(|&i| {
+                    let key = match all[i] {
+                        Token::Generated { variants, .. } => {
+                            let variants: Vec<usize> = variants.iter().map(|&v| v as usize).collect();
+                            (false, renderer.draw_order(&variants).unwrap_or_default())
+                        }
+                        Token::Legendary { index, .. } => (true, vec![index]),
+                    };
+                    (key, i)
+                })
+                .collect();
+            todo.sort_unstable();
+            let (keys, record) = (&keys, &record);
+            let rendered: Vec<(usize, ManifestEntry)> = todo
+                .par_chunks(32)
+                .flat_map_iter(|chunk| {
+                    let mut image = Image::new(0, 0);
+                    chunk.iter().map(move |&(_, i)| {
+                        let entry = self.render(renderer, all[i], &keys[i], &mut image)?;
+                        record(all[i].id(), &entry)?;
+                        self.progress.advance(1);
+                        Ok((i, entry))
+                    })
+                })
+                .collect::<Result<_, Error>>()?;
+            fresh.extend(rendered);
+        }
+        let derived: Vec<(usize, ManifestEntry)> = to_derive
+            .par_iter()
+            .map(|&i| {
+                let Plan::Derive(entry, sizes) = &plans[i] else {
+                    return Err(Error::Art(RenderError::Token("no plan to derive".into())));
+                };
+                let entry = self.derive(all[i].id(), entry, sizes)?;
+                record(all[i].id(), &entry)?;
+                self.progress.advance(1);
+                Ok((i, entry))
+            })
+            .collect::<Result<_, Error>>()?;
+        fresh.extend(derived);
+        self.progress.finish();
+
+        let mut entries: Vec<Option<ManifestEntry>> =
+            plans.into_iter().map(|p| if let Plan::Reuse(e) = p { Some(e) } else { None }).collect();
+        for (i, entry) in fresh {
+            entries[i] = Some(entry);
+        }
+        let mut manifest = Manifest { dropc_version: env!("CARGO_PKG_VERSION").to_string(), tokens: BTreeMap::new() };
+        let mut digests: Vec<(u64, Sha256Digest)> = Vec::with_capacity(all.len());
+        for (token, entry) in all.iter().zip(entries) {
+            let entry = entry
+                .ok_or_else(|| Error::Art(RenderError::Token(format!("token {} was not rendered", token.id()))))?;
+            digests.push((token.id(), digest_from_hex(&entry.sha256)));
+            manifest.tokens.insert(token.id(), entry);
+        }
+        let provenance = super::provenance::provenance_json_from_digests(&digests);
+        self.writer.write(&layout.file(output::PROVENANCE), &provenance)?;
+        self.writer.write(&layout.file(output::MANIFEST), &manifest.to_json())?;
+        Ok(())
+    }
+
+    /// Which of a token's recorded images still hash to their record.
+    fn plan(&self, id: u64, key: &str, entry: &ManifestEntry) -> Plan {
+        let verified = |path: PathBuf, sha: &str| sha256_file(&path).is_ok_and(|d| hex(&d) == sha);
+        if !verified(self.layout.image(id, None), &entry.sha256) {
+            return Plan::Render;
+        }
+        let mut kept = ManifestEntry { key: entry.key.clone(), sha256: entry.sha256.clone(), sizes: BTreeMap::new() };
+        let mut missing = Vec::new();
+        for &size in &self.model.settings.sizes {
+            let name = output::size_folder(size);
+            let want = size_key(self.model, key, size);
+            match entry.sizes.get(&name) {
+                Some(s) if s.key == want && verified(self.layout.image(id, Some(size)), &s.sha256) => {
+                    kept.sizes.insert(name, s.clone());
+                }
+                _ => missing.push(size),
+            }
+        }
+        if missing.is_empty() { Plan::Reuse(kept) } else { Plan::Derive(kept, missing) }
+    }
+
+    /// Renders a token and writes its images.
+    fn render(
+        &self,
+        renderer: &Renderer,
+        token: Token<'_>,
+        key: &str,
+        image: &mut Image,
+    ) -> Result<ManifestEntry, Error> {
+        match token {
+            Token::Generated { variants, .. } => {
+                let variants: Vec<usize> = variants.iter().map(|&v| v as usize).collect();
+                renderer.render_into(&variants, image)
+            }
+            Token::Legendary { index, .. } => renderer.render_legendary(index).map(|l| *image = l),
+        }
+        .map_err(Error::Art)?;
+        let png = crate::render::encode_png(image, self.model.settings.compression).map_err(Error::Art)?;
+        let sha256 = hex(&sha256(&png));
+        self.writer.write(&self.layout.image(token.id(), None), &png)?;
+        let mut entry = ManifestEntry { key: key.to_string(), sha256, sizes: BTreeMap::new() };
+        self.sizes(token.id(), image, &self.model.settings.sizes, &mut entry)?;
+        Ok(entry)
+    }
+
+    /// Derives the extra sizes `sizes` of a token from its verified canvas
+    /// image on disk (which decodes to the pixels it was encoded from).
+    fn derive(&self, id: u64, entry: &ManifestEntry, sizes: &[(u32, u32)]) -> Result<ManifestEntry, Error> {
+        let path = self.layout.image(id, None);
+        let bytes = std::fs::read(&path).map_err(io_error(&path))?;
+        let decoded = crate::render::decode::decode_bytes(&bytes)
+            .map_err(|why| Error::Art(RenderError::Encode(format!("`{}` {why}", path.display()))))?;
+        let image = Image::from_raw(decoded.width, decoded.height, decoded.rgba)
+            .ok_or_else(|| Error::Art(RenderError::Encode(format!("`{}` has the wrong length", path.display()))))?;
+        let mut entry = entry.clone();
+        self.sizes(id, &image, sizes, &mut entry)?;
+        Ok(entry)
+    }
+
+    /// Writes the extra sizes `sizes` of `image` and records them.
+    fn sizes(&self, id: u64, image: &Image, sizes: &[(u32, u32)], entry: &mut ManifestEntry) -> Result<(), Error> {
+        let settings = &self.model.settings;
+        for &size in sizes {
+            let resized = crate::render::resize(image, size, settings.resize);
+            let png = crate::render::encode_png(&resized, settings.compression).map_err(Error::Art)?;
+            self.writer.write(&self.layout.image(id, Some(size)), &png)?;
+            let key = size_key(self.model, &entry.key, size);
+            entry.sizes.insert(output::size_folder(size), SizedImage { key, sha256: hex(&sha256(&png)) });
+        }
+        Ok(())
+    }
+}
+
+/// A SHA-256 digest from its lowercase hex form (as the manifest stores it).
+fn digest_from_hex(hex: &str) -> Sha256Digest {
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = hex.get(2 * i..2 * i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).unwrap_or(0);
+    }
+    out
+}
