@@ -42,6 +42,9 @@ pub enum ArtProblem {
     Missing,
     /// The file exists but is not a readable PNG.
     Invalid(String),
+    /// The path resolves, through symbolic links, outside the project
+    /// folder (to this file): it is not read.
+    Outside(PathBuf),
 }
 
 /// Where the checker reads art headers from.
@@ -81,7 +84,7 @@ impl ArtStore for DiskArt {
     }
 
     fn info(&self, path: &Path) -> Result<ArtInfo, ArtProblem> {
-        let full = self.root.join(path);
+        let full = super::paths::resolve_inside(&self.root, path).map_err(|o| ArtProblem::Outside(o.target))?;
         let file = match File::open(&full) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ArtProblem::Missing),
@@ -94,7 +97,8 @@ impl ArtStore for DiskArt {
     }
 
     fn pixels(&self, path: &Path) -> Result<Decoded, ArtProblem> {
-        crate::render::decode::decode_file(&self.root.join(path), path).map_err(|e| match e {
+        let full = super::paths::resolve_inside(&self.root, path).map_err(|o| ArtProblem::Outside(o.target))?;
+        crate::render::decode::decode_file(&full, path).map_err(|e| match e {
             crate::render::RenderError::Art { reason, .. } if reason == "does not exist" => ArtProblem::Missing,
             crate::render::RenderError::Art { reason, .. } => ArtProblem::Invalid(reason),
             other => ArtProblem::Invalid(other.to_string()),
@@ -283,6 +287,13 @@ fn problem_diagnostic(problem: ArtProblem, span: Span, path: &Path, who: &str) -
         ArtProblem::Invalid(why) => Diagnostic::new(Code::InvalidArt, span, format!("art `{shown}` {why}"))
             .label(format!("{who} uses this file"))
             .help("export the layer again as a PNG"),
+        ArtProblem::Outside(target) => Diagnostic::new(
+            Code::PathEscape,
+            span,
+            format!("art `{shown}` is a link to `{}`, outside the project folder", target.display()),
+        )
+        .label(format!("{who} uses this file"))
+        .help("copy the art into the project folder instead of linking to it; links inside the folder are fine"),
     }
 }
 

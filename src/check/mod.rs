@@ -108,6 +108,9 @@ fn attach_visibility(model: &mut Model, art: &dyn ArtStore, span: Span, diagnost
                 let why = match problem {
                     ArtProblem::Missing => "is missing".to_string(),
                     ArtProblem::Invalid(why) => why,
+                    ArtProblem::Outside(target) => {
+                        format!("is a link to `{}`, outside the project folder", target.display())
+                    }
                 };
                 diagnostics.push(
                     Diagnostic::new(Code::InvalidArt, span, format!("art `{}` {why}", path.display()))

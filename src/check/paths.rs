@@ -2,7 +2,11 @@
 //!
 //! A collection is shared, built in CI and run on other people's machines: a
 //! path like `../../etc/passwd` or `/home/me/art` must not be read. Paths are
-//! checked lexically, before any file is opened.
+//! checked lexically, before any file is opened ([`join_inside`]); then,
+//! before a file is opened, symbolic links are resolved ([`resolve_inside`]):
+//! `layers/Body/Evil.png` linked to `../../outside/secret.png` or to
+//! `/etc/shadow` is refused, while links that stay inside the project folder
+//! keep working.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -47,6 +51,26 @@ pub fn join_inside(base: &Path, path: &str) -> Result<PathBuf, Escape> {
     Ok(out.iter().collect())
 }
 
+/// A project-relative path whose file resolves, through symbolic links,
+/// outside the project folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outside {
+    /// Where the links lead.
+    pub target: PathBuf,
+}
+
+/// The file `root/path` with every symbolic link resolved, when it stays
+/// inside the canonical `root`; a file that does not exist (or a `root`
+/// that cannot be resolved) is returned as `root/path`, for the caller's
+/// open to report.
+pub fn resolve_inside(root: &Path, path: &Path) -> Result<PathBuf, Outside> {
+    let full = root.join(path);
+    let (Ok(root), Ok(target)) = (std::fs::canonicalize(root), std::fs::canonicalize(&full)) else {
+        return Ok(full);
+    };
+    if target.starts_with(&root) { Ok(target) } else { Err(Outside { target }) }
+}
+
 /// The diagnostic for a refused path.
 pub fn escape_diagnostic(span: Span, path: &str, why: Escape) -> Diagnostic {
     let (message, label) = match why {
@@ -69,6 +93,32 @@ mod tests {
     fn inside_paths_are_normalised() {
         assert_eq!(project_relative("layers/./Eyes/../Head"), Ok(PathBuf::from("layers/Head")));
         assert_eq!(join_inside(Path::new("layers"), "../art/x.png"), Ok(PathBuf::from("art/x.png")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_leaving_the_project_are_refused() {
+        let base = std::env::temp_dir().join(format!("dropc-links-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let project = base.join("project");
+        std::fs::create_dir_all(project.join("layers/Body")).expect("folders");
+        std::fs::create_dir_all(base.join("outside")).expect("folders");
+        std::fs::write(base.join("outside/secret.png"), b"x").expect("write");
+        std::fs::write(project.join("layers/Body/Real.png"), b"x").expect("write");
+        let link = |target: &str, name: &str| {
+            std::os::unix::fs::symlink(target, project.join("layers/Body").join(name)).expect("link");
+        };
+        link("../../../outside/secret.png", "Evil.png");
+        link("Real.png", "Alias.png");
+        link("/etc/passwd", "Passwd.png");
+        std::os::unix::fs::symlink(base.join("outside"), project.join("linked")).expect("link");
+        let resolve = |p: &str| resolve_inside(&project, Path::new(p));
+        assert!(resolve("layers/Body/Alias.png").is_ok_and(|p| p.ends_with("layers/Body/Real.png")));
+        assert!(resolve("layers/Body/Evil.png").is_err_and(|o| o.target.ends_with("outside/secret.png")));
+        assert!(resolve("layers/Body/Passwd.png").is_err());
+        assert!(resolve("linked/secret.png").is_err());
+        assert_eq!(resolve("layers/Body/Missing.png"), Ok(project.join("layers/Body/Missing.png")));
+        let _ = std::fs::remove_dir_all(&base);
     }
 
     #[test]

@@ -58,8 +58,8 @@ pub struct RunArgs {
     /// Output folder (default: `out` beside the file).
     #[arg(short, long, value_name = "DIR")]
     pub output: Option<PathBuf>,
-    /// Worker threads (default: one per core). The output is the same whatever it is.
-    #[arg(long, value_name = "N")]
+    /// Worker threads, 1 to 256 (default: one per core). The output is the same whatever it is.
+    #[arg(long, value_name = "N", value_parser = jobs)]
     pub jobs: Option<usize>,
     /// Write everything but the images.
     #[arg(long)]
@@ -118,6 +118,16 @@ pub fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Qa(args) => qa::run(&args),
+    }
+}
+
+/// Parses `--jobs`: 1 to [`dropc::publish::run::MAX_JOBS`] threads (more
+/// only costs memory and minutes of thread start-up).
+pub(crate) fn jobs(text: &str) -> Result<usize, String> {
+    let max = dropc::publish::run::MAX_JOBS;
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("the number of worker threads must be a whole number from 1 to {max}")),
     }
 }
 

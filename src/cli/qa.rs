@@ -40,8 +40,8 @@ pub struct QaArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// Worker threads (default: one per core). Findings are the same whatever it is.
-    #[arg(long, value_name = "N")]
+    /// Worker threads, 1 to 256 (default: one per core). Findings are the same whatever it is.
+    #[arg(long, value_name = "N", value_parser = super::jobs)]
     pub jobs: Option<usize>,
     /// Instead of auditing, convert every art file in a colour space other
     /// than sRGB (an ICC profile or `cICP`) to sRGB, keeping each original

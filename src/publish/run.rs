@@ -433,7 +433,10 @@ fn run_locked(
     // reports them).
     let art: Vec<(PathBuf, Vec<u8>)> = super::provenance::art_paths(model)
         .into_iter()
-        .filter_map(|p| std::fs::read(options.root.join(&p)).ok().map(|bytes| (p, bytes)))
+        .filter_map(|p| {
+            let full = crate::check::paths::resolve_inside(&options.root, &p).ok()?;
+            std::fs::read(full).ok().map(|bytes| (p, bytes))
+        })
         .collect();
     let art_hashes = super::manifest::art_hashes(&art);
     let source_path = std::fs::canonicalize(layout.dir())

@@ -40,6 +40,7 @@ pub fn audit(model: &Model, root: &Path) -> Vec<Finding> {
         let why = match problem {
             ArtProblem::Missing => "is missing".to_string(),
             ArtProblem::Invalid(why) => why.clone(),
+            ArtProblem::Outside(target) => format!("is a link to `{}`, outside the project folder", target.display()),
         };
         findings.push(Finding::error(
             "qa::unreadable_art",

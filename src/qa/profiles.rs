@@ -43,6 +43,7 @@ pub fn colour_space(bytes: &[u8]) -> Result<ColourSpace, String> {
     crate::check::art::png_info(std::io::Cursor::new(bytes)).map(|i| i.colour).map_err(|p| match p {
         crate::check::ArtProblem::Missing => "is missing".to_string(),
         crate::check::ArtProblem::Invalid(why) => why,
+        crate::check::ArtProblem::Outside(target) => format!("is a link to `{}`", target.display()),
     })
 }
 

@@ -161,7 +161,7 @@ impl Renderer {
         let built: Vec<Result<Vec<(usize, Layer)>, RenderError>> = by_path
             .par_iter()
             .map(|(path, uses)| {
-                let source = decode::decode_file(&project_root.join(path), path)?;
+                let source = decode::decode_file(&inside(project_root, path)?, path)?;
                 Ok(uses.iter().map(|&i| (i, Self::layer(model, &jobs[i], &source, canvas))).collect())
             })
             .collect();
@@ -275,7 +275,7 @@ impl Renderer {
     /// The image of legendary number `index` (in [`Model::legendaries`] order).
     pub fn render_legendary(&self, index: usize) -> Result<Image, RenderError> {
         let path = self.legendaries.get(index).ok_or(RenderError::NoLegendary(index))?;
-        let decoded = decode::decode_file(&self.root.join(path), path)?;
+        let decoded = decode::decode_file(&inside(&self.root, path)?, path)?;
         if (decoded.width, decoded.height) != self.canvas {
             return Err(RenderError::LegendarySize {
                 path: path.clone(),
@@ -287,6 +287,15 @@ impl Renderer {
         Image::from_raw(decoded.width, decoded.height, decoded.rgba)
             .ok_or_else(|| RenderError::Encode("decoded image has the wrong length".into()))
     }
+}
+
+/// The art file `root/path`, its links resolved; art whose links leave the
+/// project folder is refused, never opened.
+fn inside(root: &Path, path: &Path) -> Result<PathBuf, RenderError> {
+    crate::check::paths::resolve_inside(root, path).map_err(|o| RenderError::Art {
+        path: path.to_path_buf(),
+        reason: format!("is a link to `{}`, outside the project folder", o.target.display()),
+    })
 }
 
 /// Premultiplied RGBA to straight, in place: `c = round(255 · c / a)`;
