@@ -331,6 +331,15 @@ trait Body < Ape: 1, Broken: 1 >"#;
     let findings = p.audit(source);
     assert_eq!(codes(&findings), vec![("qa::unreadable_art", file("layers/Body/Broken.png"))]);
     assert_eq!(findings[0].severity, Severity::Error);
+
+    // A legendary's image (no layer of any trait) is decoded too.
+    p.file("legendaries/one.png", &broken);
+    let source = r#"collection "C" { size 2  canvas 4 x 4 }
+trait Body < Ape: 1 >
+legendary "One" "legendaries/one.png" { Body: Ape }"#;
+    assert!(check_text(source, &DiskArt { root: p.root.clone() }).diagnostics.is_empty());
+    let findings = p.audit(source);
+    assert_eq!(codes(&findings), vec![("qa::unreadable_art", file("legendaries/one.png"))]);
 }
 
 #[test]

@@ -185,6 +185,7 @@ fn print(findings: &[Finding], audit: Option<&dropc::qa::output::Audit>, format:
                 doc["tokens"] = json!(a.tokens.len());
                 doc["images"] = json!(a.images);
                 doc["shares"] = json!(a.shares);
+                doc["not_audited"] = json!(a.not_audited);
             }
             let _ = std::io::stdout().lock().write_all(format!("{doc:#}\n").as_bytes());
         }
@@ -202,6 +203,9 @@ fn print(findings: &[Finding], audit: Option<&dropc::qa::output::Audit>, format:
             let mut err = std::io::stderr().lock();
             let _ = write!(err, "{}", dropc::qa::render_human(findings));
             let _ = writeln!(err, "qa: {what}: {scope} audited in {:.1} s: {verdict}", started.elapsed().as_secs_f64());
+            for missing in audit.map(|a| a.not_audited.as_slice()).unwrap_or_default() {
+                let _ = writeln!(err, "qa: not audited: {missing}");
+            }
         }
     }
 }

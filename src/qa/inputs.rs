@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use crate::check::art::{CONVERT_HELP, png_info};
 use crate::check::visibility::LayerMask;
-use crate::check::{Art, ArtProblem, ColourSpace, DiskArt, Model, Visibility};
+use crate::check::{Art, ArtProblem, ArtStore as _, ColourSpace, DiskArt, Model, Visibility};
 use crate::syntax::TraitKind;
 
 use super::{Finding, Subject};
@@ -34,7 +34,18 @@ pub fn audit(model: &Model, root: &Path) -> Vec<Finding> {
     colour_findings(model, root, &mut findings);
 
     let store = DiskArt { root: root.to_path_buf() };
-    let (layers, failures) = Visibility::layers(model, &store);
+    let (layers, mut failures) = Visibility::layers(model, &store);
+    // Legendaries are no layer: their images are decoded here, one at a
+    // time, so that a corrupt one is found before `dropc run`.
+    let legendaries: BTreeSet<&Path> = model.legendaries.iter().map(|l| l.image.as_path()).collect();
+    for path in legendaries {
+        if failures.iter().any(|(p, _)| p == path) {
+            continue;
+        }
+        if let Err(problem) = store.pixels(path) {
+            failures.push((path.to_path_buf(), problem));
+        }
+    }
     let failed: BTreeSet<PathBuf> = failures.iter().map(|(p, _)| p.clone()).collect();
     for (path, problem) in &failures {
         let why = match problem {
@@ -105,6 +116,8 @@ fn colour_findings(model: &Model, root: &Path, findings: &mut Vec<Finding>) {
         .chain(model.legendaries.iter().map(|l| l.image.as_path()))
         .collect();
     for path in all {
+        // A file that cannot be opened or whose header is broken is an
+        // `unreadable_art` error of the decoding below, not a colour finding.
         let Ok(file) = std::fs::File::open(root.join(path)) else { continue };
         let Ok(info) = png_info(std::io::BufReader::new(file)) else { continue };
         let subject = file_subject(path);

@@ -74,6 +74,9 @@ pub struct Audit {
     /// `rarity.json` as recorded (`id`, `rank`, `score`), rarest first;
     /// empty when it cannot be read.
     pub rarity: Vec<RarityLine>,
+    /// What the folder does not hold and was therefore not audited, one
+    /// phrase each (images, after `--no-images`): said beside the findings.
+    pub not_audited: Vec<String>,
 }
 
 pub use crate::output::RarityLine;
@@ -165,7 +168,15 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
                 "run `dropc check` on the `.drop`",
             ));
             let tokens = Tokens { traits: model.traits.len(), ids: vec![], variants: vec![], legendaries: vec![] };
-            return Audit { findings, tokens, seed: s.seed.clone(), images: 0, shares: Vec::new(), rarity: Vec::new() };
+            return Audit {
+                findings,
+                tokens,
+                seed: s.seed.clone(),
+                images: 0,
+                shares: Vec::new(),
+                rarity: Vec::new(),
+                not_audited: vec!["everything: `tokens.json` cannot be read, nor the `.drop` sampled".to_string()],
+            };
         }
     };
     let (tokens, problems) = record.to_tokens(model);
@@ -199,7 +210,20 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
         let set: BTreeSet<u64> = record.tokens.iter().map(|(id, _)| *id).collect();
         set.into_iter().collect()
     };
-    let listing = check_folders(model, &ids, dir, &mut findings);
+    // A folder written with `--no-images` holds no images, provenance or
+    // manifest: what it holds is audited, and the rest is said to be not
+    // audited (and must not be there).
+    let summary = read_json(dir, "collection.json", limit, &mut findings);
+    let with_images = summary.as_ref().and_then(|v| v.get("images")).and_then(Value::as_bool) != Some(false);
+    let mut not_audited = Vec::new();
+    if !with_images {
+        not_audited.push(
+            "images, parity, duplicates, provenance and the manifest: `collection.json` says the run wrote no images \
+             (--no-images)"
+                .to_string(),
+        );
+    }
+    let listing = check_folders(model, &ids, dir, with_images, &mut findings);
     let parity = match Parity::new(model, root) {
         Ok(p) => Some(p),
         Err(e) => {
@@ -232,10 +256,20 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
     let (shares, distribution_findings) = distribution::analyse(model, &tokens, &record.seed);
     findings.extend(distribution_findings);
     let digests: BTreeMap<u64, Sha256Digest> = scans.iter().filter_map(|s| Some((s.id, s.sha256?))).collect();
-    if let Some(provenance) = read_json(dir, "provenance.json", limit, &mut findings) {
+    if !with_images {
+        for name in ["provenance.json", crate::publish::manifest::FILE] {
+            if std::fs::symlink_metadata(dir.join(name)).is_ok() {
+                findings.push(Finding::error(
+                    "qa::extra_file",
+                    file(name),
+                    format!("`{name}` describes images, but `collection.json` says the run wrote none (--no-images)"),
+                    "run `dropc run` again (with or without --no-images): it removes what it did not write",
+                ));
+            }
+        }
+    } else if let Some(provenance) = read_json(dir, "provenance.json", limit, &mut findings) {
         check_provenance(&provenance, &ids, &digests, &mut findings);
     }
-    let summary = read_json(dir, "collection.json", limit, &mut findings);
     // Art keys are data: only those inside the project are used (the
     // others are findings of `check_summary`).
     let recorded_art: Option<BTreeMap<PathBuf, String>> = summary.as_ref().and_then(|v| {
@@ -247,7 +281,9 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
                 .collect(),
         )
     });
-    if let Some(manifest) = read_json(dir, crate::publish::manifest::FILE, limit, &mut findings) {
+    let manifest =
+        if with_images { read_json(dir, crate::publish::manifest::FILE, limit, &mut findings) } else { None };
+    if let Some(manifest) = manifest {
         check_manifest(model, &manifest, &tokens, &digests, recorded_art.as_ref(), root, &mut findings);
     }
     let rarity = match read_json(dir, "rarity.json", limit, &mut findings) {
@@ -257,7 +293,7 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
     if let Some(summary) = &summary {
         check_summary(model, &tokens, &record, summary, source, root, &mut findings);
     }
-    Audit { findings, tokens, seed: record.seed, images, shares, rarity }
+    Audit { findings, tokens, seed: record.seed, images, shares, rarity, not_audited }
 }
 
 /// Ids must be `first_id ..= first_id + size - 1`, each once.
@@ -327,13 +363,27 @@ fn check_draw(model: &Model, record: &Record, fresh: &Tokens, findings: &mut Vec
 }
 
 /// The folders `images/`, `images/<W>x<H>/` and `metadata/` hold exactly
-/// one file per token. Returns what they hold.
-fn check_folders(model: &Model, ids: &[u64], dir: &Path, findings: &mut Vec<Finding>) -> Listing {
+/// one file per token; without images (`--no-images`), the image folders
+/// must be absent. Returns what they hold.
+fn check_folders(model: &Model, ids: &[u64], dir: &Path, with_images: bool, findings: &mut Vec<Finding>) -> Listing {
     let sizes: Vec<String> = model.settings.sizes.iter().map(|(w, h)| format!("{w}x{h}")).collect();
     let mut folders: Vec<(String, &str, &'static str)> =
         vec![("images".into(), "png", "qa::missing_image"), ("metadata".into(), "json", "qa::missing_metadata")];
     folders.extend(sizes.iter().map(|s| (format!("images/{s}"), "png", "qa::missing_image")));
     let mut listing = Listing::default();
+    if !with_images {
+        if std::fs::symlink_metadata(dir.join("images")).is_ok() {
+            findings.push(Finding::error(
+                "qa::extra_file",
+                file("images/"),
+                "`images/` is there, but `collection.json` says the run wrote no images (--no-images): it would be \
+                 published",
+                "run `dropc run` again (with or without --no-images): it removes what it did not write",
+            ));
+        }
+        folders.retain(|(folder, _, _)| folder == "metadata");
+        listing.unlisted.extend(["images".to_string()].into_iter().chain(sizes.iter().map(|s| format!("images/{s}"))));
+    }
     for (folder, ext, code) in &folders {
         let unlisted = |why: String| {
             Finding::error(code, file(format!("{folder}/")), format!("the folder `{folder}` {why}"), RERUN)

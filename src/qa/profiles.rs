@@ -66,8 +66,27 @@ pub fn fix_profiles(model: &Model, root: &Path) -> Vec<ProfileFix> {
     let mut out = Vec::new();
     for path in paths {
         let full = root.join(path);
-        let Ok(bytes) = std::fs::read(&full) else { continue };
-        let Ok(colour) = colour_space(&bytes) else { continue };
+        // A file that cannot be read or whose header is broken is not
+        // skipped silently: it is listed as not converted, with why.
+        let unread = |why: String| ProfileFix {
+            path: path.to_path_buf(),
+            from: "an unknown colour space".into(),
+            result: Err(why),
+        };
+        let bytes = match std::fs::read(&full) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                out.push(unread(format!("cannot be read: {}", super::read::describe_io(&e))));
+                continue;
+            }
+        };
+        let colour = match colour_space(&bytes) {
+            Ok(colour) => colour,
+            Err(why) => {
+                out.push(unread(why));
+                continue;
+            }
+        };
         if !colour.needs_conversion() {
             continue;
         }
