@@ -93,6 +93,7 @@ codes! {
     FeasibilityUnknown => "feasibility_unknown", Warning;
     ArtGamma => "art_gamma", Warning;
     MixedColourProfiles => "mixed_colour_profiles", Warning;
+    IdenticalArt => "identical_art", Warning;
 }
 
 impl fmt::Display for Code {

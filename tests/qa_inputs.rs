@@ -326,8 +326,11 @@ fn a_corrupted_png_is_unreadable() {
     p.file("layers/Body/Broken.png", &broken);
     let source = r#"collection "C" { size 2  canvas 4 x 4 }
 trait Body < Ape: 1, Broken: 1 >"#;
-    // The header is fine: `check` cannot tell.
-    assert!(check_text(source, &DiskArt { root: p.root.clone() }).diagnostics.is_empty());
+    // The header is fine, but `check` decodes the pixels as `run` will.
+    let checked = check_text(source, &DiskArt { root: p.root.clone() });
+    let messages: Vec<&str> = checked.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].starts_with("art `layers/Body/Broken.png` is not a valid PNG"), "{messages:?}");
     let findings = p.audit(source);
     assert_eq!(codes(&findings), vec![("qa::unreadable_art", file("layers/Body/Broken.png"))]);
     assert_eq!(findings[0].severity, Severity::Error);
@@ -514,9 +517,11 @@ fn unique_visually_never_makes_two_tokens_that_look_the_same() {
     // Deterministic: the same tokens again.
     assert_eq!(dropc::sample(&model, &model.settings.seed).unwrap(), tokens);
 
-    // A 15th token has no look left.
-    let err = dropc::sample(&visual_model("unique visually", 15), "helmets").unwrap_err();
-    assert!(matches!(err, dropc::SampleError::UniqueExhausted { needed: 15, available: 14, .. }), "{err:?}");
+    // A 15th token has no look left: `check` says so, in looks.
+    let (root, text) = visual_fixture();
+    let checked = check_text(&text.replace("size   14", "size   15"), &DiskArt { root });
+    let refusal: Vec<&str> = checked.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.message.as_str()).collect();
+    assert_eq!(refusal, ["the collection draws 15 tokens but only 14 different looks exist"]);
 }
 
 #[test]

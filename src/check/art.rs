@@ -1,7 +1,16 @@
-//! Art validation: every file a variant needs exists, is a PNG, fits the
-//! canvas and is in sRGB. Only headers are read (dimensions and the colour
-//! chunks before the pixels, see [`super::colour`]), never pixels, so checking
-//! a collection with thousands of layers stays fast.
+//! Art validation: every file a variant needs exists, is a PNG that decodes
+//! whole, fits the canvas and is in sRGB; and which variants of a trait draw
+//! identical art.
+//!
+//! Invariant: every problem with an art file that `dropc run` would meet when
+//! it decodes the file is found here. Headers alone cannot promise that (a
+//! file cut short inside its pixel data, or a palette image without its
+//! `PLTE`, has a sound header), so [`DiskArt`] decodes every file fully, once
+//! per file however many variants use it, on the rayon pool, and keeps only
+//! two SHA-256 digests (of the bytes and of the decoded pixels), never the
+//! pixels. The pixel digest also tells which variants draw exactly the same
+//! thing ([`IdenticalArt`]): the same file, byte-identical files, or files
+//! that decode to the same pixels, with the same rendering options.
 //!
 //! File access goes through [`ArtStore`], so that the checker itself does no
 //! I/O of its own choosing and tests can supply art from memory.
@@ -9,11 +18,15 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::BufReader;
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 use super::colour::ColourSpace;
 use super::model::*;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::publish::provenance::{Sha256Digest, sha256};
 use crate::render::decode::Decoded;
 use crate::syntax::{Span, TraitKind};
 
@@ -65,10 +78,28 @@ pub trait ArtStore: Sync {
         Err(ArtProblem::Invalid("cannot be decoded here (no pixels are available)".into()))
     }
 
+    /// The file at `path` checked as `dropc run` will use it: its header and
+    /// colour space, and, where the store can decode it, the digests of its
+    /// bytes and pixels (a file that does not decode whole is an
+    /// [`ArtProblem::Invalid`]). By default only [`info`](ArtStore::info).
+    fn verify(&self, path: &Path) -> Result<Verified, ArtProblem> {
+        self.info(path).map(|info| Verified { info, digests: None })
+    }
+
     /// Whether art should be checked at all.
     fn enabled(&self) -> bool {
         true
     }
+}
+
+/// An art file that decodes whole.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verified {
+    /// Its header and colour space.
+    pub info: ArtInfo,
+    /// SHA-256 of its bytes and of its decoded pixels (with the size), when
+    /// the store decoded it.
+    pub digests: Option<(Sha256Digest, Sha256Digest)>,
 }
 
 /// Art on disk, relative to a project folder (the `.drop` file's folder).
@@ -96,6 +127,19 @@ impl ArtStore for DiskArt {
         png_info(BufReader::new(file))
     }
 
+    fn verify(&self, path: &Path) -> Result<Verified, ArtProblem> {
+        let full = self.root.join(path);
+        if full.is_dir() {
+            return Err(ArtProblem::Invalid("is a folder, not a file".into()));
+        }
+        let bytes = match std::fs::read(&full) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ArtProblem::Missing),
+            Err(e) => return Err(ArtProblem::Invalid(format!("cannot be read: {e}"))),
+        };
+        verify_bytes(&bytes)
+    }
+
     fn pixels(&self, path: &Path) -> Result<Decoded, ArtProblem> {
         let full = super::paths::resolve_inside(&self.root, path).map_err(|o| ArtProblem::Outside(o.target))?;
         crate::render::decode::decode_file(&full, path).map_err(|e| match e {
@@ -118,6 +162,27 @@ impl ArtStore for NoArt {
     fn enabled(&self) -> bool {
         false
     }
+}
+
+/// Checks a whole PNG file in memory as the renderer will decode it.
+pub fn verify_bytes(bytes: &[u8]) -> Result<Verified, ArtProblem> {
+    if bytes.is_empty() {
+        return Err(ArtProblem::Invalid("is empty (0 bytes)".into()));
+    }
+    let info = png_info(std::io::Cursor::new(bytes))?;
+    let decoded = crate::render::decode::decode_bytes(bytes).map_err(|why| {
+        // The header was read: what ends early is the pixel data.
+        ArtProblem::Invalid(if why == "is not a PNG, or is cut short" {
+            "is cut short inside its pixel data".to_string()
+        } else {
+            why
+        })
+    })?;
+    let mut pixels = Sha256::new();
+    pixels.update(decoded.width.to_le_bytes());
+    pixels.update(decoded.height.to_le_bytes());
+    pixels.update(&decoded.rgba);
+    Ok(Verified { info, digests: Some((sha256(bytes), pixels.finalize().into())) })
 }
 
 /// Reads a PNG header: the signature and the chunks up to the first image data.
@@ -144,56 +209,116 @@ pub fn png_info(reader: impl std::io::BufRead + std::io::Seek) -> Result<ArtInfo
 
 /// Checks every art file of the model; returns the diagnostics.
 pub fn check_art(model: &Model, store: &dyn ArtStore) -> Vec<Diagnostic> {
+    audit_art(model, store).0
+}
+
+/// Which variants of each trait draw exactly the same pixels as an earlier
+/// variant of the same trait: the same art files (or files with identical
+/// pixels) at the same depths, with the same blend, opacity, offset and
+/// recolouring.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IdenticalArt {
+    /// `first[trait][variant]`: the first variant of the trait whose art is
+    /// identical to this one's (the variant itself when there is none, and
+    /// for variants without art).
+    pub first: Vec<Vec<usize>>,
+}
+
+impl IdenticalArt {
+    /// No two variants share their art.
+    pub fn none(model: &Model) -> IdenticalArt {
+        IdenticalArt { first: model.traits.iter().map(|t| (0..t.variants.len()).collect()).collect() }
+    }
+
+    /// Whether some variant draws what another draws.
+    pub fn any(&self) -> bool {
+        self.first.iter().any(|t| t.iter().enumerate().any(|(i, &f)| f != i))
+    }
+}
+
+/// Checks every art file of the model (each decoded once, see the module
+/// docs); returns the diagnostics and which variants draw identical art.
+pub fn audit_art(model: &Model, store: &dyn ArtStore) -> (Vec<Diagnostic>, IdenticalArt) {
     let mut out = Vec::new();
+    let mut identical = IdenticalArt::none(model);
     if !store.enabled() {
-        return out;
+        return (out, identical);
     }
     let (cw, ch) = model.settings.canvas;
-    let mut cache: HashMap<PathBuf, Result<ArtInfo, ArtProblem>> = HashMap::new();
-    let mut info = |path: &Path| cache.entry(path.to_path_buf()).or_insert_with(|| store.info(path)).clone();
+    let mut paths: Vec<&Path> = model
+        .traits
+        .iter()
+        .filter(|t| t.kind != TraitKind::MetadataOnly)
+        .flat_map(|t| &t.variants)
+        .filter_map(|v| if let Art::Files(files) = &v.art { Some(files) } else { None })
+        .flatten()
+        .map(|f| f.path.as_path())
+        .filter(|p| !p.as_os_str().is_empty())
+        .chain(model.legendaries.iter().map(|l| l.image.as_path()))
+        .collect();
+    paths.sort();
+    paths.dedup();
+    let verified: Vec<Result<Verified, ArtProblem>> = paths.par_iter().map(|p| store.verify(p)).collect();
+    let cache: HashMap<&Path, Result<Verified, ArtProblem>> = paths.into_iter().zip(verified).collect();
+    let info = |path: &Path| cache.get(path).cloned().unwrap_or(Err(ArtProblem::Missing));
+    // A file's own problems (not its size, which depends on the variant's
+    // offset) are reported once, at its first use.
+    let mut reported: HashMap<&Path, ()> = HashMap::new();
 
-    for t in &model.traits {
+    for (trait_id, t) in model.traits.iter().enumerate() {
         if t.kind == TraitKind::MetadataOnly {
             continue;
         }
         // Colour space of each readable file of the trait, for `mixed_colour_profiles`.
         let mut spaces: Vec<(String, &Path)> = Vec::new();
-        for v in &t.variants {
+        for (index, v) in t.variants.iter().enumerate() {
             let Art::Files(files) = &v.art else { continue };
+            let who = format!("`{}`", model.variant_name(VariantId { trait_id, index }));
             for file in files {
                 if file.path.as_os_str().is_empty() {
                     continue;
                 }
+                let first_use = reported.insert(file.path.as_path(), ()).is_none();
                 match info(&file.path) {
                     Ok(i) => {
-                        if let Some(d) = size_problem(i.header, (cw, ch), &v.style, file.span, &file.path) {
+                        if let Some(d) = size_problem(i.info.header, (cw, ch), &v.style, file.span, &file.path) {
                             out.push(d);
                         }
-                        out.extend(colour_problem(&i.colour, file.span, &file.path));
+                        if first_use {
+                            out.extend(colour_problem(&i.info.colour, file.span, &file.path));
+                        }
                         if !spaces.iter().any(|(_, p)| *p == file.path.as_path()) {
-                            spaces.push((i.colour.describe(), &file.path));
+                            spaces.push((i.info.colour.describe(), &file.path));
                         }
                     }
-                    Err(problem) => out.push(problem_diagnostic(
-                        problem,
-                        file.span,
-                        &file.path,
-                        &format!("`{}.{}`", t.name, v.name),
-                    )),
+                    Err(problem @ ArtProblem::Missing) => {
+                        out.push(problem_diagnostic(problem, file.span, &file.path, &who));
+                    }
+                    Err(problem) if first_use => out.push(problem_diagnostic(problem, file.span, &file.path, &who)),
+                    Err(_) => {}
                 }
             }
         }
         out.extend(mixed_profiles(&t.name, t.span, &spaces));
     }
     for l in &model.legendaries {
+        let first_use = reported.insert(l.image.as_path(), ()).is_none();
         match info(&l.image) {
             Ok(i) => {
-                if let Some(d) = size_problem(i.header, (cw, ch), &LayerStyle::default(), l.span, &l.image) {
+                if let Some(d) = size_problem(i.info.header, (cw, ch), &LayerStyle::default(), l.span, &l.image) {
                     out.push(d);
                 }
-                out.extend(colour_problem(&i.colour, l.span, &l.image));
+                if first_use {
+                    out.extend(colour_problem(&i.info.colour, l.span, &l.image));
+                }
             }
-            Err(problem) => out.push(problem_diagnostic(problem, l.span, &l.image, &format!("legendary `{}`", l.name))),
+            Err(problem @ ArtProblem::Missing) => {
+                out.push(problem_diagnostic(problem, l.span, &l.image, &format!("legendary `{}`", l.name)));
+            }
+            Err(problem) if first_use => {
+                out.push(problem_diagnostic(problem, l.span, &l.image, &format!("legendary `{}`", l.name)));
+            }
+            Err(_) => {}
         }
     }
     // A derived variant has its source's art at its own offset.
@@ -202,15 +327,139 @@ pub fn check_art(model: &Model, store: &dyn ArtStore) -> Vec<Diagnostic> {
             let Art::Derived { from, .. } = &v.art else { continue };
             let Art::Files(files) = &t.variants[*from].art else { continue };
             for file in files {
-                if let Some(Ok(i)) = cache.get(&file.path).cloned() {
-                    if let Some(d) = size_problem(i.header, (cw, ch), &v.style, v.span, &file.path) {
+                if let Some(Ok(i)) = cache.get(file.path.as_path()) {
+                    if let Some(d) = size_problem(i.info.header, (cw, ch), &v.style, v.span, &file.path) {
                         out.push(d);
                     }
                 }
             }
         }
     }
-    out
+    for (trait_id, t) in model.traits.iter().enumerate() {
+        if t.kind == TraitKind::MetadataOnly {
+            continue;
+        }
+        let groups = identical_groups(t, &cache);
+        for group in &groups {
+            let first = group[0];
+            for &v in &group[1..] {
+                identical.first[trait_id][v] = first;
+            }
+            out.push(identical_diagnostic(model, trait_id, group, &cache));
+        }
+    }
+    (out, identical)
+}
+
+/// What a variant draws, as far as pixels go: per art file its pixels
+/// (their digest, or the path when the store has no pixels) and depth, then
+/// the recolouring and the rendering options. `None` for a variant without
+/// art or with a file that cannot be used.
+fn look_of(t: &Trait, v: &Variant, cache: &HashMap<&Path, Result<Verified, ArtProblem>>) -> Option<String> {
+    let (files, recolour) = match &v.art {
+        Art::Empty => return None,
+        Art::Files(files) => (files, None),
+        Art::Derived { from, recolour } => match &t.variants.get(*from)?.art {
+            Art::Files(files) => (files, Some(recolour)),
+            _ => return None,
+        },
+    };
+    let mut look = String::new();
+    for f in files {
+        let verified = cache.get(f.path.as_path())?.as_ref().ok()?;
+        match verified.digests {
+            Some((_, pixels)) => look.push_str(&crate::publish::provenance::hex(&pixels)),
+            None => look.push_str(&format!("{:?}", f.path)),
+        }
+        // Pixels declared in different colour spaces are not meant to look alike.
+        look.push_str(&format!(" {}", verified.info.colour.describe()));
+        look.push_str(&format!(" {:?};", f.placement));
+    }
+    let style = v.style;
+    look.push_str(&format!("{recolour:?} {:?} {} {:?}", style.blend, style.opacity.to_bits(), style.offset));
+    Some(look)
+}
+
+/// Groups (of two or more variant indices, ascending) of variants of `t` that draw identical art.
+fn identical_groups(t: &Trait, cache: &HashMap<&Path, Result<Verified, ArtProblem>>) -> Vec<Vec<usize>> {
+    let mut by_look: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, v) in t.variants.iter().enumerate() {
+        let Some(look) = look_of(t, v, cache) else { continue };
+        match by_look.iter_mut().find(|(l, _)| *l == look) {
+            Some((_, group)) => group.push(i),
+            None => by_look.push((look, vec![i])),
+        }
+    }
+    by_look.into_iter().map(|(_, g)| g).filter(|g| g.len() > 1).collect()
+}
+
+/// The `identical_art` warning for one group of variants.
+fn identical_diagnostic(
+    model: &Model,
+    trait_id: TraitId,
+    group: &[usize],
+    cache: &HashMap<&Path, Result<Verified, ArtProblem>>,
+) -> Diagnostic {
+    let t = &model.traits[trait_id];
+    let name = |i: usize| model.variant_name(VariantId { trait_id, index: i });
+    let names: Vec<String> = group.iter().map(|&i| name(i)).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let files = |i: usize| -> Vec<&Path> {
+        match &t.variants[i].art {
+            Art::Files(files) => files.iter().map(|f| f.path.as_path()).collect(),
+            Art::Derived { from, .. } => match &t.variants[*from].art {
+                Art::Files(files) => files.iter().map(|f| f.path.as_path()).collect(),
+                _ => Vec::new(),
+            },
+            Art::Empty => Vec::new(),
+        }
+    };
+    let all: Vec<Vec<&Path>> = group.iter().map(|&i| files(i)).collect();
+    let bytes = |p: &Path| cache.get(p).and_then(|r| r.as_ref().ok()).and_then(|v| v.digests).map(|d| d.0);
+    let why = if all.iter().all(|f| *f == all[0]) {
+        match all[0].as_slice() {
+            [one] => format!("they use the same file `{}`", one.display()),
+            _ => "they use the same files".to_string(),
+        }
+    } else {
+        let distinct: Vec<&Path> = {
+            let mut d: Vec<&Path> = all.iter().flatten().copied().collect();
+            d.sort();
+            d.dedup();
+            d
+        };
+        let shown: Vec<String> = distinct.iter().take(4).map(|p| format!("`{}`", p.display())).collect();
+        let more = if distinct.len() > 4 { format!(" and {} more", distinct.len() - 4) } else { String::new() };
+        let same_bytes = all.iter().all(|f| {
+            f.len() == all[0].len() && f.iter().zip(&all[0]).all(|(a, b)| bytes(a).is_some() && bytes(a) == bytes(b))
+        });
+        let kind = if same_bytes { "byte-identical files" } else { "files with identical pixels" };
+        format!("{kind} {}{more}", shown.join(", "))
+    };
+    let help = if model.visually.is_some() {
+        "under `unique visually` they count as one look, so tokens that differ only in them are kept apart; \
+         give each its own art if they are meant to look different"
+            .to_string()
+    } else {
+        format!(
+            "tokens that differ only in {} get identical images; give each its own art, or write \
+             `unique visually` so that tokens that look the same are kept apart (`unique by` cannot help: \
+             the tokens differ in name)",
+            if group.len() == 2 { "these two" } else { "these variants" }
+        )
+    };
+    let first = &t.variants[group[0]];
+    let mut d = Diagnostic::new(
+        Code::IdenticalArt,
+        t.variants[group[1]].span,
+        format!("{} draw identical art: {why}", super::resolve::quote_list(&refs)),
+    )
+    .label(format!("draws exactly what `{}` draws", names[0]))
+    .with_label(first.span, "the same art");
+    for &i in &group[2..] {
+        d = d.with_label(t.variants[i].span, "the same art");
+    }
+    d.help(help)
 }
 
 /// How to get an art file into sRGB (the help of `art_colour_profile`, and of qa's finding).
@@ -311,7 +560,11 @@ fn size_problem(h: ArtHeader, (cw, ch): (u32, u32), style: &LayerStyle, span: Sp
                 format!("art `{shown}` is {} x {} but the canvas is {cw} x {ch}", h.width, h.height),
             )
             .label("wrong size")
-            .help("export layers at the canvas size, or place a smaller image with `offset (x, y)`"),
+            .help(if h.width > cw || h.height > ch {
+                format!("export the layer at the canvas size, {cw} x {ch} (or crop it to that size)")
+            } else {
+                "export layers at the canvas size, or place a smaller image with `offset (x, y)`".to_string()
+            }),
         );
     }
     let (x, y) = (i64::from(offset.0), i64::from(offset.1));

@@ -6,18 +6,20 @@
 //! ([`visibility`]), and — when the collection is otherwise sound — the whole-
 //! collection questions that need reasoning over all rules at once
 //! ([`feasibility`]): how many unique combinations exist, whether `size` and
-//! every `count` can hold, which variants and rules can never matter.
+//! every `count` can hold, which variants and rules can never matter; under
+//! `unique visually`, how many different looks exist ([`looks`]).
 
 pub mod art;
 pub mod colour;
 pub mod feasibility;
+pub mod looks;
 mod model;
 pub mod paths;
 pub(crate) mod resolve;
 pub mod settings;
 pub mod visibility;
 
-pub use art::{ArtHeader, ArtInfo, ArtProblem, ArtStore, DiskArt, NoArt};
+pub use art::{ArtHeader, ArtInfo, ArtProblem, ArtStore, DiskArt, IdenticalArt, NoArt, Verified};
 pub use colour::ColourSpace;
 pub use feasibility::Feasibility;
 pub use model::*;
@@ -72,7 +74,8 @@ pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
         // Names and rules are checked; what depends on `size` or `canvas` is not.
         return finish(None, diagnostics, None);
     }
-    diagnostics.extend(art::check_art(&model, art));
+    let (art_diagnostics, identical) = art::audit_art(&model, art);
+    diagnostics.extend(art_diagnostics);
     feasibility::check_metaplex(&model, &spans, &mut diagnostics);
 
     if diagnostics.iter().any(Diagnostic::is_error) {
@@ -80,19 +83,30 @@ pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
     }
     let mut model = model;
     if let Some(span) = model.visually {
-        attach_visibility(&mut model, art, span, &mut diagnostics);
+        attach_visibility(&mut model, art, &identical, span, &mut diagnostics);
         if diagnostics.iter().any(Diagnostic::is_error) {
             return finish(None, diagnostics, None);
         }
     }
     let feasibility = feasibility::analyse(&model, &spans, &mut diagnostics);
+    if let Some(visibility) = model.visibility.as_deref() {
+        if !diagnostics.iter().any(Diagnostic::is_error) {
+            looks::check_size(&model, visibility, &spans, &mut diagnostics);
+        }
+    }
     let ok = !diagnostics.iter().any(Diagnostic::is_error);
     finish(ok.then_some(model), diagnostics, Some(feasibility))
 }
 
 /// `unique visually`: reads every layer's alpha and stores which variants
 /// hide which in the model, for the sampler.
-fn attach_visibility(model: &mut Model, art: &dyn ArtStore, span: Span, diagnostics: &mut Vec<Diagnostic>) {
+fn attach_visibility(
+    model: &mut Model,
+    art: &dyn ArtStore,
+    identical: &IdenticalArt,
+    span: Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     if !art.enabled() {
         diagnostics.push(
             Diagnostic::new(Code::VisualNeedsArt, span, "`unique visually` needs the art")
@@ -102,7 +116,7 @@ fn attach_visibility(model: &mut Model, art: &dyn ArtStore, span: Span, diagnost
         return;
     }
     match Visibility::compute(model, art) {
-        Ok(v) => model.visibility = Some(std::sync::Arc::new(v)),
+        Ok(v) => model.visibility = Some(std::sync::Arc::new(v.with_identical(identical))),
         Err(failures) => {
             for (path, problem) in failures {
                 let why = match problem {

@@ -55,15 +55,25 @@ impl Model {
         &self.traits[id.trait_id].variants[id.index]
     }
 
-    /// `Trait.Variant`, for messages.
+    /// `Trait.Variant`, for messages, as it is written in a `.drop` file
+    /// (`"Eye color".Pink`, `Mouth."Gold Grill"`).
     pub fn variant_name(&self, id: VariantId) -> String {
-        format!("{}.{}", self.traits[id.trait_id].name, self.variant(id).name)
+        format!("{}.{}", source_name(&self.traits[id.trait_id].name), source_name(&self.variant(id).name))
     }
 
     /// The number of tokens drawn by the sampler (`size` minus legendaries).
     pub fn generated_size(&self) -> u64 {
         self.settings.size.saturating_sub(self.legendaries.len() as u64)
     }
+}
+
+/// A name as it is written in a `.drop` file: as is when it is an
+/// identifier (letters, digits, `_` and `-`, not starting with a digit),
+/// else quoted.
+pub fn source_name(name: &str) -> std::borrow::Cow<'_, str> {
+    let identifier = name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    if identifier { std::borrow::Cow::Borrowed(name) } else { std::borrow::Cow::Owned(format!("{name:?}")) }
 }
 
 /// Collection settings.

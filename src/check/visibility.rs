@@ -18,10 +18,15 @@
 //! What an opaque `normal` pixel is drawn over never shows, whatever is
 //! drawn later, so a covered variant changes no pixel of any token in which
 //! its coverer is present, and a blank variant changes no pixel anywhere.
+//! * two variants of a trait are **the same** when they draw identical art
+//!   (the same files, or files with identical pixels, with the same options;
+//!   found by `check`'s art pass, [`IdenticalArt`]).
+//!
 //! Hence the **visual key** of a token on traits `T` (what `unique visually`
-//! compares, [`Visibility::key`]): per trait of `T`, its variant, or "nothing"
-//! when the variant is blank or covered by the variant of another trait of
-//! `T`. Tokens with equal keys on all drawn traits render identically.
+//! compares, [`Visibility::key`]): per trait of `T`, its variant (the first
+//! of the variants that are the same as it), or "nothing" when the variant is
+//! blank or covered by the variant of another trait of `T`. Tokens with equal
+//! keys on all drawn traits render identically.
 //!
 //! Only pairwise covers are found: a variant hidden by the *union* of two
 //! others (a helmet's left half and a visor's right half), or two variants
@@ -34,7 +39,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::art::{ArtProblem, ArtStore};
+use super::art::{ArtProblem, ArtStore, IdenticalArt};
 use super::model::{Art, BlendMode, Model, Recolour, TraitId, VariantId};
 use crate::render::decode::Decoded;
 use crate::syntax::{Side, TraitKind};
@@ -140,6 +145,9 @@ pub struct Visibility {
     blank: Vec<Vec<bool>>,
     /// `covered_by[trait][variant]`: the variants that cover it, in order.
     covered_by: Vec<Vec<Vec<VariantId>>>,
+    /// `same[trait][variant]`: the first variant of the trait whose art is
+    /// identical ([`IdenticalArt`]); empty when not known.
+    same: Vec<Vec<usize>>,
 }
 
 /// What one layer is made from.
@@ -260,7 +268,19 @@ impl Visibility {
                     .collect()
             })
             .collect();
-        Visibility { layers, blank, covered_by }
+        Visibility { layers, blank, covered_by, same: Vec::new() }
+    }
+
+    /// The relation where variants with identical art ([`IdenticalArt`])
+    /// count as one: the visual key shows the first of them.
+    pub fn with_identical(mut self, identical: &IdenticalArt) -> Visibility {
+        self.same.clone_from(&identical.first);
+        self
+    }
+
+    /// The first variant of `v`'s trait that draws exactly what `v` draws.
+    pub fn same_as(&self, v: VariantId) -> usize {
+        self.same.get(v.trait_id).and_then(|t| t.get(v.index)).copied().unwrap_or(v.index)
     }
 
     /// Whether variant `v` draws no visible pixel on the canvas.
@@ -279,7 +299,8 @@ impl Visibility {
     }
 
     /// The visual key of a token on `traits` (trait ids, increasing), whose
-    /// variant of `traits[i]` is `values[i]`: each value, or the trait's
+    /// variant of `traits[i]` is `values[i]`: each value (the first variant
+    /// with identical art, see [`Visibility::same_as`]), or the trait's
     /// number of variants ("nothing") when that variant is blank or covered
     /// by the variant of another trait in `traits`.
     pub fn key(&self, traits: &[TraitId], values: &[u32], out: &mut Vec<u32>) {
@@ -292,7 +313,7 @@ impl Visibility {
                     .iter()
                     .any(|u| traits.binary_search(&u.trait_id).is_ok_and(|pos| values[pos] as usize == u.index));
             let nothing = self.blank.get(t).map_or(0, Vec::len) as u32;
-            out.push(if hidden { nothing } else { v });
+            out.push(if hidden { nothing } else { self.same_as(id) as u32 });
         }
     }
 }

@@ -13,6 +13,7 @@
 //! | `qa::art_outside_canvas` | warning | variant | content that its offset puts outside the canvas (clipped) |
 //! | `qa::covering_layer` | warning | variant | a layer that paints the whole canvas opaque above another trait |
 //! | `qa::occluded_variant` | warning | variant | a variant hidden by another that the rules allow with it ([`super::occlusion`]) |
+//! | `qa::identical_art` | warning | variant | variants of one trait that draw identical art (as `check`'s `identical_art`) |
 //! | `qa::visual_duplicate` | error | token | tokens of the sampled collection that look identical ([`super::occlusion`]) |
 //!
 //! The occlusion audits sample the collection with its own seed, exactly as
@@ -21,9 +22,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::check::art::{CONVERT_HELP, png_info};
+use crate::check::art::{CONVERT_HELP, audit_art, png_info};
 use crate::check::visibility::LayerMask;
-use crate::check::{Art, ArtProblem, ArtStore as _, ColourSpace, DiskArt, Model, Visibility};
+use crate::check::{Art, ArtProblem, ArtStore as _, ColourSpace, DiskArt, IdenticalArt, Model, Visibility};
 use crate::syntax::TraitKind;
 
 use super::{Finding, Subject};
@@ -61,12 +62,37 @@ pub fn audit(model: &Model, root: &Path) -> Vec<Finding> {
         ));
     }
     pixel_findings(model, &layers, &failed, &mut findings);
+    let identical = identical_findings(model, &store, &mut findings);
     if failed.is_empty() {
-        let visibility = Visibility::from_layers(layers);
+        let visibility = Visibility::from_layers(layers).with_identical(&identical);
         findings.extend(super::occlusion::audit(model, &visibility));
     }
     super::sort(&mut findings);
     findings
+}
+
+/// One `qa::identical_art` finding per group of variants that draw
+/// identical art (found as `check` finds them); returns the groups.
+fn identical_findings(model: &Model, store: &DiskArt, findings: &mut Vec<Finding>) -> IdenticalArt {
+    let (diagnostics, identical) = audit_art(model, store);
+    let mut said = diagnostics.iter().filter(|d| d.code == crate::diagnostic::Code::IdenticalArt);
+    for (trait_id, firsts) in identical.first.iter().enumerate() {
+        for (index, &first) in firsts.iter().enumerate() {
+            // One finding per group, on its first variant (the diagnostics come in that order).
+            if first != index || !firsts.iter().enumerate().any(|(i, &f)| f == index && i != index) {
+                continue;
+            }
+            if let Some(d) = said.next() {
+                findings.push(Finding::warning(
+                    "qa::identical_art",
+                    variant_subject(model, trait_id, index),
+                    d.message.clone(),
+                    d.help.clone().unwrap_or_default(),
+                ));
+            }
+        }
+    }
+    identical
 }
 
 /// `path` with `/` separators.

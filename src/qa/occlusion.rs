@@ -149,8 +149,25 @@ fn duplicates(model: &Model, visibility: &Visibility, tokens: &crate::Tokens) ->
                     .collect::<std::collections::BTreeSet<_>>()
                     .into_iter()
                     .collect();
+                let shown: std::collections::BTreeSet<usize> = group
+                    .iter()
+                    .map(|(_, row)| row[t] as usize)
+                    .filter(|&index| !visibility.is_blank(VariantId { trait_id: t, index }))
+                    .collect();
+                let same_art = shown.len() > 1
+                    && shown.iter().all(|&index| {
+                        visibility.same_as(VariantId { trait_id: t, index })
+                            == visibility
+                                .same_as(VariantId { trait_id: t, index: shown.iter().copied().min().unwrap_or(0) })
+                    });
                 differ.push(if tr.kind == crate::syntax::TraitKind::MetadataOnly {
                     format!("`{}` (metadata only)", tr.name)
+                } else if same_art && hidden_by.is_empty() {
+                    let names: Vec<String> = shown
+                        .iter()
+                        .map(|&index| format!("`{}`", model.variant_name(VariantId { trait_id: t, index })))
+                        .collect();
+                    format!("`{}` ({}, which draw identical art)", tr.name, names.join(", "))
                 } else if hidden_by.is_empty() {
                     format!("`{}` (which draws nothing)", tr.name)
                 } else {

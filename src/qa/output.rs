@@ -250,7 +250,7 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
     for scan in &scans {
         findings.extend(scan.findings.iter().cloned());
     }
-    check_duplicates(&scans, &mut findings);
+    check_duplicates(model, &tokens, &scans, &mut findings);
 
     // Collection-wide records.
     let (shares, distribution_findings) = distribution::analyse(model, &tokens, &record.seed);
@@ -788,11 +788,48 @@ fn attribute_difference(doc: &Value, expected: &Value) -> String {
     "lists its attributes in another order or more than once".to_string()
 }
 
+/// The variants two generated tokens with identical images differ in:
+/// `; they differ only in `Face.faceA` / `Face.faceB``, or nothing.
+fn duplicate_cause(model: &Model, a: Option<&[u32]>, b: Option<&[u32]>) -> String {
+    let (Some(a), Some(b)) = (a, b) else { return String::new() };
+    let pairs: Vec<String> = (0..model.traits.len().min(a.len()).min(b.len()))
+        .filter(|&t| a[t] != b[t])
+        .map(|t| {
+            let name = |v: u32| model.variant_name(crate::check::VariantId { trait_id: t, index: v as usize });
+            format!("`{}` / `{}`", name(a[t].min(b[t])), name(a[t].max(b[t])))
+        })
+        .collect();
+    if pairs.is_empty() {
+        "; they have the same variants".to_string()
+    } else {
+        format!("; they differ only in {}, which draw the same pixels here", pairs.join(", "))
+    }
+}
+
+/// What to do about a duplicate image: `unique by` helps only when the two
+/// tokens have the same variants.
+fn duplicate_help(model: &Model, a: Option<&[u32]>, b: Option<&[u32]>) -> &'static str {
+    match (a, b) {
+        (Some(a), Some(b)) if a != b => {
+            "the variants they differ in draw identical art (check's `identical_art`) or are hidden by another \
+             layer: give them art that tells them apart, or write `unique visually` so that tokens that look the \
+             same are kept apart (`unique by` cannot help: the tokens already differ in names); then run \
+             `dropc run` again"
+        }
+        _ if model.unique.len() < model.traits.len() => {
+            "declare `unique by` over the traits that are drawn (or give the traits that differ visible art) \
+             and run `dropc run` again"
+        }
+        _ => "run `dropc run` again: a fresh draw keeps generated tokens unique",
+    }
+}
+
 /// Identical pixels across tokens (errors) and near duplicates (warnings):
 /// each token is reported once, against the first token it matches.
-fn check_duplicates(scans: &[TokenScan], findings: &mut Vec<Finding>) {
+fn check_duplicates(model: &Model, tokens: &Tokens, scans: &[TokenScan], findings: &mut Vec<Finding>) {
     let hashed: Vec<(u64, u128, Fingerprint)> =
         scans.iter().filter_map(|s| s.pixels.map(|(h, f)| (s.id, h, f))).collect();
+    let rows: HashMap<u64, &[u32]> = tokens.generated().collect();
     let mut first_with: HashMap<u128, u64> = HashMap::new();
     for &(id, hash, _) in &hashed {
         match first_with.get(&hash) {
@@ -800,9 +837,11 @@ fn check_duplicates(scans: &[TokenScan], findings: &mut Vec<Finding>) {
                 Finding::error(
                     "qa::duplicate_image",
                     Subject::Token { id },
-                    format!("its image has exactly the pixels of token {first}'s"),
-                    "declare `unique by` over the traits that are drawn (or give the traits that differ visible art) \
-                     and run `dropc run` again",
+                    format!(
+                        "its image has exactly the pixels of token {first}'s{}",
+                        duplicate_cause(model, rows.get(&first).copied(), rows.get(&id).copied())
+                    ),
+                    duplicate_help(model, rows.get(&first).copied(), rows.get(&id).copied()),
                 )
                 .with_images([PathBuf::from(format!("images/{first}.png")), PathBuf::from(format!("images/{id}.png"))]),
             ),
