@@ -273,8 +273,8 @@ fn dropc_qa_fix_profiles_converts_so_that_check_passes() {
 fn a_p3_layer_and_a_gamma_only_layer_are_reported_with_their_files() {
     let p = Project::new("colour");
     p.file("layers/Body/Ape.png", &png(4, 4, |_, _| [9, 9, 9, 255]));
-    p.file("layers/Body/Robot.png", &png(4, 4, |_, _| [9, 9, 9, 255]));
-    p.file("layers/Body/Zombie.png", &png(4, 4, |_, _| [9, 9, 9, 255]));
+    p.file("layers/Body/Robot.png", &png(4, 4, |_, _| [9, 9, 10, 255]));
+    p.file("layers/Body/Zombie.png", &png(4, 4, |_, _| [9, 10, 9, 255]));
     p.file(
         "layers/Eyes/P3.png",
         &png_with(4, 4, |x, _| if x == 1 { [200, 9, 9, 255] } else { CLEAR }, &[iccp("Display P3", &display_p3())]),
