@@ -20,6 +20,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use super::run::{load, model_or_report};
+use dropc::diagnostic::Code;
 use super::{EXIT_INPUT, EXIT_USAGE, Format};
 use dropc::check::Model;
 use dropc::qa::report::ReportInput;
@@ -82,6 +83,20 @@ pub fn run(args: &QaArgs) -> ExitCode {
     let loaded = match load(&drop_file, false) {
         Ok(l) => l,
         Err(code) => return code,
+    };
+    // Art that `check` refuses (missing, unreadable, in another colour
+    // space) is what the audit reports as findings: when those are the only
+    // errors, the model comes from checking without the art.
+    let art_only = loaded.checked.diagnostics.iter().filter(|d| d.is_error()).all(|d| {
+        matches!(d.code, Code::MissingArt | Code::InvalidArt | Code::ArtColourProfile | Code::ArtSizeMismatch)
+    });
+    let loaded = if loaded.checked.has_errors() && art_only {
+        match load(&drop_file, true) {
+            Ok(without) if !without.checked.has_errors() => without,
+            _ => loaded,
+        }
+    } else {
+        loaded
     };
     let model = match model_or_report(&loaded, args.format) {
         Ok(m) => m,
