@@ -20,9 +20,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use super::run::{load, model_or_report};
-use dropc::diagnostic::Code;
 use super::{EXIT_INPUT, EXIT_USAGE, Format};
 use dropc::check::Model;
+use dropc::diagnostic::Code;
 use dropc::qa::report::ReportInput;
 use dropc::qa::{Finding, Severity};
 use serde_json::json;
