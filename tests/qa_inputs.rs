@@ -340,7 +340,10 @@ trait Body < Ape: 1, Broken: 1 >"#;
     let source = r#"collection "C" { size 2  canvas 4 x 4 }
 trait Body < Ape: 1 >
 legendary "One" "legendaries/one.png" { Body: Ape }"#;
-    assert!(check_text(source, &DiskArt { root: p.root.clone() }).diagnostics.is_empty());
+    let checked = check_text(source, &DiskArt { root: p.root.clone() });
+    let messages: Vec<&str> = checked.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].starts_with("art `legendaries/one.png` is not a valid PNG"), "{messages:?}");
     let findings = p.audit(source);
     assert_eq!(codes(&findings), vec![("qa::unreadable_art", file("legendaries/one.png"))]);
 }

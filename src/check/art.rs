@@ -128,7 +128,7 @@ impl ArtStore for DiskArt {
     }
 
     fn verify(&self, path: &Path) -> Result<Verified, ArtProblem> {
-        let full = self.root.join(path);
+        let full = super::paths::resolve_inside(&self.root, path).map_err(|o| ArtProblem::Outside(o.target))?;
         if full.is_dir() {
             return Err(ArtProblem::Invalid("is a folder, not a file".into()));
         }
