@@ -955,3 +955,39 @@ fn nearest_downscales_are_no_size_mismatch() {
     assert_eq!(findings, set(&[("size_mismatch", "token 3")]), "{doc:#}");
     let _ = std::fs::remove_dir_all(&project);
 }
+
+/// A folder written with `--no-images` passes when what it holds is right,
+/// says what was not audited, and still catches edited metadata and images
+/// or records of images that should not be there.
+#[test]
+fn a_no_images_folder_is_audited_for_what_it_holds() {
+    let dir = temp("no-images");
+    let drop = example("pixel-pets");
+    let run = dropc(&["run", drop.to_str().unwrap(), "-o", dir.to_str().unwrap(), "--no-images"]);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let (code, findings, doc) = audit(&dir, &drop);
+    assert_eq!(findings, set(&[]), "{doc:#}");
+    assert_eq!(code, 0);
+    assert!(doc["not_audited"][0].as_str().unwrap().contains("--no-images"), "{doc:#}");
+    let human = dropc(&["qa", dir.to_str().unwrap(), "--drop", drop.to_str().unwrap(), "--no-report"]);
+    assert!(String::from_utf8_lossy(&human.stderr).contains("qa: not audited: images"));
+
+    let mut meta = read_json(&dir.join("metadata/3.json"));
+    meta["description"] = json!("edited");
+    write_json(&dir.join("metadata/3.json"), &meta);
+    std::fs::create_dir_all(dir.join("images")).unwrap();
+    std::fs::copy(base("pixel-pets").join("images/1.png"), dir.join("images/1.png")).unwrap();
+    std::fs::copy(base("pixel-pets").join("provenance.json"), dir.join("provenance.json")).unwrap();
+    let (code, findings, doc) = audit(&dir, &drop);
+    assert_eq!(
+        findings,
+        set(&[
+            ("metadata_field", "token 3"),
+            ("extra_file", "file images/"),
+            ("extra_file", "file provenance.json"),
+        ]),
+        "{doc:#}"
+    );
+    assert_eq!(code, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
