@@ -361,7 +361,7 @@ impl<'a> Drawer<'a> {
         self.local.extend(c.traits.iter().map(|&t| row[t]));
         let keys = &plan.keys;
         let traits = &c.traits;
-        let ok = compiled.sampler.draw_from(
+        let ok = compiled.draw_from(
             fixed,
             &mut self.local,
             |v| keys[traits[v]].uniform(id, attempt),
@@ -577,7 +577,7 @@ impl Drawer<'_> {
         self.local.resize(c.traits.len(), 0);
         let keys = &plan.keys;
         let traits = &c.traits;
-        let ok = c.base.sampler.draw_from(0, &mut self.local, |v| keys[traits[v]].uniform(id, 0), &mut self.scratch);
+        let ok = c.base.draw_from(0, &mut self.local, |v| keys[traits[v]].uniform(id, 0), &mut self.scratch);
         for (&t, &v) in c.traits.iter().zip(&self.local) {
             row[t] = v;
         }
@@ -651,7 +651,7 @@ pub fn predicted_shares(model: &Model) -> Result<Vec<Vec<f64>>, SampleError> {
 pub fn shares_of_plan(model: &Model, plan: &Plan) -> Vec<Vec<f64>> {
     let mut out: Vec<Vec<f64>> = model.traits.iter().map(|t| vec![0.0; t.variants.len()]).collect();
     for c in &plan.components {
-        let m = c.base.model.marginals();
+        let m = c.base.marginals();
         for (local, &tr) in c.traits.iter().enumerate() {
             out[tr].clone_from(&m[local]);
         }

@@ -15,11 +15,15 @@
 //! first: that lets the uniqueness stage enumerate, weigh and fix the unique
 //! part of a token before drawing the rest.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use crate::check::feasibility::{budget as count_budget, network};
 use crate::check::{Model, TraitId};
-use crate::solve::{self, Budget, Count, Factor, Network, Sampler, SolveError, WeightedModel};
+use crate::solve::{
+    self, Budget, Count, Factor, Network, Sampler, SamplerStep, RelaxedModel, SearchBudget, SearchModel, SolveError, WeightedModel,
+};
 
 use super::SampleError;
 use super::streams::StreamKey;
@@ -33,13 +37,31 @@ pub struct Counted {
     pub variants: Vec<usize>,
 }
 
+/// How a component's distribution is compiled.
+#[derive(Clone, Debug)]
+pub enum Engine {
+    /// Variable elimination (the fast path) and its backward sampler.
+    Elimination {
+        /// The compiled model (marginals for `simulate`).
+        model: Box<WeightedModel>,
+        /// Its exact sampler.
+        sampler: Sampler,
+    },
+    /// Search with component caching, for graphs too dense to eliminate.
+    Search(Arc<SearchModel>),
+    /// Rejection from a relaxation that eliminates (exact draws; marginals
+    /// estimated from [`RELAXED_DRAWS`] draws), when search is over budget too.
+    Relaxed(Arc<RelaxedModel>, Vec<usize>),
+}
+
+/// Accepted draws behind the estimated shares of a relaxed component.
+pub const RELAXED_DRAWS: u64 = 20_000;
+
 /// One compiled distribution of a component.
 #[derive(Clone, Debug)]
 pub struct Compiled {
-    /// The compiled model (marginals for `simulate`).
-    pub model: WeightedModel,
-    /// Its exact sampler.
-    pub sampler: Sampler,
+    /// The exact compiled distribution.
+    pub engine: Engine,
     /// Whether the sampler draws the component's unique traits first.
     pub unique_first: bool,
     /// Unique projections (assignments of the component's unique traits) with positive mass.
@@ -269,20 +291,75 @@ fn compile(
     let too_complex = |e: SolveError| SampleError::TooComplex {
         what: format!("the rules tying {} are too dense to sample exactly ({e})", super::trait_names(model, traits)),
     };
-    let (model_w, unique_first) = match WeightedModel::compile_with_last(net, &[], &budget, unique) {
-        Ok(m) => (m, true),
+    let search = || match SearchModel::compile(net, &[], SearchBudget::default()) {
+        Ok(m) => Ok(Some(Engine::Search(Arc::new(m)))),
+        Err(SolveError::EmptySupport) => Ok(None),
+        Err(SolveError::TooLarge { .. }) => match RelaxedModel::compile(net, &budget) {
+            Ok(m) => Ok(Some(Engine::Relaxed(Arc::new(m), net.domains.clone()))),
+            Err(SolveError::EmptySupport) => Ok(None),
+            Err(e) => Err(too_complex(e)),
+        },
+        Err(e) => Err(too_complex(e)),
+    };
+    let (engine, unique_first) = match WeightedModel::compile_with_last(net, &[], &budget, unique) {
+        Ok(m) => (Some(Engine::Elimination { sampler: m.sampler(), model: Box::new(m) }), true),
         Err(SolveError::EmptySupport) => return Ok(None),
         Err(SolveError::TooLarge { .. }) => match WeightedModel::compile(net, &[], &budget) {
-            Ok(m) => (m, false),
+            Ok(m) => (Some(Engine::Elimination { sampler: m.sampler(), model: Box::new(m) }), false),
             Err(SolveError::EmptySupport) => return Ok(None),
+            Err(SolveError::TooLarge { .. }) => (search()?, false),
             Err(e) => return Err(too_complex(e)),
         },
         Err(e) => return Err(too_complex(e)),
     };
-    let sampler = model_w.sampler();
-    let unique_first = unique_first && sampler.steps().iter().take(unique.len()).all(|s| unique.contains(&s.var));
+    let Some(engine) = engine else { return Ok(None) };
+    let unique_first = unique_first
+        && matches!(&engine, Engine::Elimination { sampler, .. }
+            if sampler.steps().iter().take(unique.len()).all(|s| unique.contains(&s.var)));
     let capacity = projections(net, unique);
-    Ok(Some(Compiled { model: model_w, sampler, unique_first, capacity, group_capacity: capacity }))
+    Ok(Some(Compiled { engine, unique_first, capacity, group_capacity: capacity }))
+}
+
+impl Compiled {
+    /// Draws the component into `local` (one uniform per variable, from
+    /// `uniform(var)`); with elimination, the first `fixed` steps keep the
+    /// values already in `local` (only used when [`Compiled::unique_first`]).
+    pub fn draw_from(
+        &self,
+        fixed: usize,
+        local: &mut [u32],
+        uniform: impl FnMut(usize) -> f64,
+        scratch: &mut Vec<(u32, f64)>,
+    ) -> bool {
+        match &self.engine {
+            Engine::Elimination { sampler, .. } => sampler.draw_from(fixed, local, uniform, scratch),
+            Engine::Search(m) => m.draw(local, uniform),
+            Engine::Relaxed(m, _) => m.draw(local, uniform, scratch),
+        }
+    }
+
+    /// Whether [`Compiled::marginals`] are exact (else estimated from
+    /// [`RELAXED_DRAWS`] exact draws: standard error at most `0.5 / sqrt(RELAXED_DRAWS)`).
+    pub fn exact_marginals(&self) -> bool {
+        !matches!(self.engine, Engine::Relaxed(..))
+    }
+
+    /// `P(trait = variant)` for every local trait and variant.
+    pub fn marginals(&self) -> Vec<Vec<f64>> {
+        match &self.engine {
+            Engine::Elimination { model, .. } => model.marginals(),
+            Engine::Search(m) => m.marginals(),
+            Engine::Relaxed(m, domains) => m.estimate_marginals(domains, RELAXED_DRAWS),
+        }
+    }
+
+    /// The elimination sampler's steps (drawing order), when it has them.
+    pub fn steps(&self) -> Option<&[SamplerStep]> {
+        match &self.engine {
+            Engine::Elimination { sampler, .. } => Some(sampler.steps()),
+            Engine::Search(_) | Engine::Relaxed(..) => None,
+        }
+    }
 }
 
 /// Number of assignments of `unique` with positive mass (1 when there are none).

@@ -176,7 +176,7 @@ impl Pool {
             if !compiled.unique_first {
                 return None;
             }
-            let steps = &compiled.sampler.steps()[..c.unique.len()];
+            let steps = &compiled.steps()?[..c.unique.len()];
             let mut list: Vec<Entry> = Vec::new();
             let mut assignment = vec![0u32; c.traits.len()];
             let mut scratch = Vec::new();

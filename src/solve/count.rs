@@ -142,6 +142,16 @@ impl Counter {
                 Ok(n) => return Count::from_saturating(n),
                 Err(Abort::Timeout) => {}
             }
+        } else {
+            // Too dense to eliminate: exact search with component caching
+            // (`search`), within a deterministic budget scaled to this one.
+            let budget = super::search::SearchBudget {
+                max_entries: (self.budget.max_table_entries / 16) as usize,
+                max_nodes: self.budget.max_table_entries / 16,
+            };
+            if let Ok(n) = super::search::count_reduced(&self.sizes, &self.cfactors, &self.projected, budget) {
+                return Count::from_saturating(n);
+            }
         }
         self.cutset()
     }

@@ -139,13 +139,45 @@ impl WeightedModel {
     }
 }
 
+/// Whether [`WeightedModel::compile`] of `net` fits `budget` (planning only,
+/// nothing is eliminated). `Err(EmptySupport)` when nothing has positive mass.
+pub(super) fn elimination_fits(net: &Network, budget: &Budget) -> Result<bool, SolveError> {
+    let red = reduce(net, &[])?;
+    if red.empty {
+        return Err(SolveError::EmptySupport);
+    }
+    let sizes = red.sizes();
+    let mut weights = red.weights.clone();
+    let mut shapes = Vec::with_capacity(red.factors.len());
+    for cf in &red.factors {
+        let mut f = LFactor::dense(cf.vars.clone(), &sizes, cf.table.clone());
+        compress_proportional(&mut f, &mut weights);
+        if !f.shape.vars.is_empty() {
+            shapes.push(f.shape.clone());
+        }
+    }
+    let vars: Vec<usize> = (0..sizes.len()).collect();
+    let p = plan(&shapes, &sizes, &vars, &|_| 0, budget.max_table_entries as f64);
+    Ok(p.max_size <= budget.max_table_entries as f64)
+}
+
 /// `P(var = value)` for every variable and value under the normalised product
 /// of all factors, computed exactly with the default [`Budget`].
 ///
 /// Fails with [`SolveError::EmptySupport`] when the product is zero
 /// everywhere (see [`WeightedModel::compile`] for the other errors).
+///
+/// Graphs too dense to eliminate are compiled by search with component
+/// caching instead ([`super::SearchModel`]), exactly as well.
 pub fn marginals(net: &Network) -> Result<Vec<Vec<f64>>, SolveError> {
-    Ok(WeightedModel::compile(net, &[], &Budget::default())?.marginals())
+    match WeightedModel::compile(net, &[], &Budget::default()) {
+        Ok(m) => Ok(m.marginals()),
+        Err(SolveError::TooLarge { .. }) => {
+            Ok(super::SearchModel::compile(net, &[], super::SearchBudget { max_entries: 1 << 17, max_nodes: 1 << 18 })?
+                .marginals())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// For every variable and value: whether some assignment with positive

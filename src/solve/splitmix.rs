@@ -1,5 +1,5 @@
-//! splitmix64: a tiny deterministic PRNG for the solver's tests and the
-//! benchmarks' generators, so that they need no `rand` and their inputs never
+//! splitmix64: a tiny deterministic PRNG for the relaxation's pilot runs,
+//! the solver's tests and the benchmarks' generators, so that they need no `rand` and their inputs never
 //! change with a dependency's version. (Benchmarks include this file by
 //! path.)
 
@@ -17,6 +17,7 @@ impl Rng {
     }
 
     /// A number in `0..n`.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }

@@ -1,7 +1,7 @@
 //! Tests of the solver against brute-force enumeration on thousands of small
 //! random networks, plus the worked example of the language design.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::elim::for_each_index;
 use super::*;
@@ -500,4 +500,152 @@ fn realistic_network_is_fast_and_consistent() {
             assert_eq!(p, q > 0.0);
         }
     }
+}
+
+/// Chi-square statistic of `draws` against the brute-force law (cells with
+/// expectation below 5 pooled), with its degrees of freedom.
+fn chi_square_of(brute: &Brute, draws: &HashMap<Vec<usize>, u64>, n: u64) -> (f64, usize) {
+    let z: f64 = brute.support.iter().map(|(_, p)| p).sum();
+    let (mut chi, mut df) = (0.0, 0usize);
+    let (mut pooled_o, mut pooled_e) = (0.0, 0.0);
+    for (a, p) in &brute.support {
+        let e = n as f64 * p / z;
+        let o = draws.get(a).copied().unwrap_or(0) as f64;
+        if e < 5.0 {
+            pooled_o += o;
+            pooled_e += e;
+        } else {
+            chi += (o - e) * (o - e) / e;
+            df += 1;
+        }
+    }
+    if pooled_e > 0.0 {
+        chi += (pooled_o - pooled_e) * (pooled_o - pooled_e) / pooled_e;
+        df += 1;
+    }
+    let outside: u64 = draws.iter().filter(|(a, _)| !brute.support.iter().any(|(b, _)| b == *a)).map(|(_, c)| c).sum();
+    assert_eq!(outside, 0, "draws outside the support");
+    (chi, df.saturating_sub(1).max(1))
+}
+
+/// Chi-square critical value at p = 0.001 (Wilson–Hilferty).
+fn chi_critical(df: usize) -> f64 {
+    let k = df as f64;
+    k * (1.0 - 2.0 / (9.0 * k) + 3.090_232 * (2.0 / (9.0 * k)).sqrt()).powi(3)
+}
+
+#[test]
+fn search_counts_match_brute_force() {
+    let mut rng = Rng(11);
+    for case in 0..1500 {
+        let net = random_network(&mut rng, 6, 5);
+        let brute = Brute::new(&net);
+        let n = net.domains.len();
+        let proj = random_projection(&mut rng, n);
+        let v = rng.below(n);
+        let evidence: Vec<(usize, usize)> =
+            if rng.chance(0.5) { vec![(v, rng.below(net.domains[v]))] } else { Vec::new() };
+        let red = super::prep::reduce(&net, &evidence).unwrap();
+        let got = if red.empty {
+            0
+        } else {
+            let mut projected = vec![false; n];
+            proj.iter().for_each(|&v| projected[v] = true);
+            super::search::count_reduced(&red.sizes(), &red.factors, &projected, SearchBudget::default()).unwrap()
+        };
+        assert_eq!(got, brute.count(&proj, &evidence), "case {case} proj {proj:?} ev {evidence:?}\n{net:?}");
+    }
+}
+
+#[test]
+fn search_marginals_match_brute_force() {
+    let mut rng = Rng(12);
+    for case in 0..1500 {
+        let net = random_network(&mut rng, 6, 5);
+        let brute = Brute::new(&net);
+        match (SearchModel::compile(&net, &[], SearchBudget::default()), brute.marginals(&net.domains)) {
+            (Err(SolveError::EmptySupport), None) => {}
+            (Ok(m), Some(expected)) => {
+                for (a, b) in m.marginals().iter().flatten().zip(expected.iter().flatten()) {
+                    assert!((a - b).abs() < 1e-9, "case {case}: {a} vs {b}\n{net:?}");
+                }
+            }
+            (got, expected) => panic!("case {case}: {:?} vs {expected:?}", got.map(|m| m.entries())),
+        }
+    }
+}
+
+/// Draws `n` assignments with `draw` (uniforms from a fixed generator) and
+/// tests them against the brute-force law.
+fn draws_follow_the_law(net: &Network, n: u64, mut draw: impl FnMut(&mut [u32], &[f64]) -> bool) {
+    let brute = Brute::new(net);
+    let mut rng = Rng(99);
+    let mut counts: HashMap<Vec<usize>, u64> = HashMap::new();
+    let mut a = vec![0u32; net.domains.len()];
+    for _ in 0..n {
+        let us: Vec<f64> = (0..a.len()).map(|_| (rng.next() >> 11) as f64 / (1u64 << 53) as f64).collect();
+        assert!(draw(&mut a, &us));
+        *counts.entry(a.iter().map(|&x| x as usize).collect()).or_default() += 1;
+    }
+    let (chi, df) = chi_square_of(&brute, &counts, n);
+    assert!(chi < chi_critical(df), "chi-square {chi:.1} with {df} d.o.f. (critical {:.1})", chi_critical(df));
+}
+
+/// An all-different network of `n` variables over `n` values with weights.
+fn all_different(n: usize) -> Network {
+    let mut net = Network::new(vec![n; n]);
+    for i in 0..n {
+        net.push(Factor::unary(i, (0..n).map(|k| 1.0 + ((i * 7 + k * 3) % 5) as f64).collect()));
+    }
+    for i in 0..n {
+        for j in i + 1..n {
+            net.push(Factor::from_fn(vec![i, j], &net.domains.clone(), |v| if v[0] == v[1] { 0.0 } else { 1.0 }));
+        }
+    }
+    net
+}
+
+#[test]
+fn search_draws_follow_the_law() {
+    let mut rng = Rng(13);
+    for _ in 0..6 {
+        let net = rule_network(&mut rng, 5, 3, 8);
+        if let Ok(m) = SearchModel::compile(&net, &[], SearchBudget::default()) {
+            draws_follow_the_law(&net, 20_000, |a, us| m.draw(a, |v| us[v]));
+        }
+    }
+    let net = all_different(5);
+    let m = SearchModel::compile(&net, &[], SearchBudget::default()).unwrap();
+    draws_follow_the_law(&net, 30_000, |a, us| m.draw(a, |v| us[v]));
+}
+
+#[test]
+fn relaxed_draws_follow_the_law() {
+    // A budget so small that most rules must be dropped from the proposal.
+    let tiny = Budget { max_table_entries: 9, ..Budget::default() };
+    let mut rng = Rng(14);
+    let mut tried = 0;
+    for _ in 0..6 {
+        let net = rule_network(&mut rng, 5, 3, 8);
+        if let Ok(m) = RelaxedModel::compile(&net, &tiny) {
+            tried += 1;
+            let mut scratch = Vec::new();
+            draws_follow_the_law(&net, 20_000, |a, us| m.draw(a, |v| us[v], &mut scratch));
+        }
+    }
+    let net = all_different(4);
+    let m = RelaxedModel::compile(&net, &tiny).unwrap();
+    assert!(m.dropped() > 0);
+    let mut scratch = Vec::new();
+    draws_follow_the_law(&net, 20_000, |a, us| m.draw(a, |v| us[v], &mut scratch));
+    assert!(tried > 0);
+}
+
+#[test]
+fn search_counts_permutations_where_elimination_gives_up() {
+    // 10 traits, all different: 10! combinations, far beyond elimination's budget.
+    let net = all_different(10);
+    let budget = Budget { max_table_entries: 1 << 16, ..Budget::default() };
+    assert!(matches!(WeightedModel::compile(&net, &[], &budget), Err(SolveError::TooLarge { .. })));
+    assert_eq!(count(&net, &(0..10).collect::<Vec<_>>(), &Budget::default()).unwrap(), Count::Exact(3_628_800));
 }

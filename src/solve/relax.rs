@@ -1,0 +1,219 @@
+//! Exact sampling from a relaxation, for graphs that neither elimination nor
+//! search can compile (many weak rules over a dozen or more traits).
+//!
+//! Let the distribution be `π(x) ∝ Π_f f(x)`. Split the factors into kept
+//! ones `K` and dropped ones `D`, each dropped factor scaled to a maximum of 1
+//! (`g_d = f_d / max f_d`, so `0 ≤ g_d ≤ 1`). Then
+//!
+//! ```text
+//! π(x) ∝ q(x) · Π_{d ∈ D} g_d(x),   q(x) ∝ Π_{f ∈ K} f(x)
+//! ```
+//!
+//! and the classic rejection step is exact: draw `x` from `q` (exactly, by
+//! variable elimination over the kept factors, which compiles because enough
+//! factors were dropped), accept it with probability `Π g_d(x)`, else draw
+//! again. Accepted draws have law `π` whatever `D` is; only the cost depends on
+//! it: the acceptance rate is `E_q[Π g_d]`, and a draw costs `1 / rate`
+//! proposals on average.
+//!
+//! Choosing `D`: factors are ranked by how little mass they remove under the
+//! product of the unary priors, and the fewest weakest ones are dropped that
+//! make the rest compile within the budget (a binary search over that
+//! ranking). The acceptance rate is then *estimated* from a fixed number of
+//! proposals (with a fixed internal seed, so compiling is deterministic); a
+//! rate of zero in the estimate means the relaxation is useless and is
+//! reported as too dense. Draws give up after `1000 / rate` proposals, which
+//! an exact sampler of that rate exceeds with probability below `e^-1000`.
+//!
+//! Marginals of `π` are not known exactly here: [`RelaxedModel::estimate_marginals`]
+//! estimates them from accepted draws and says how many it used.
+
+use super::splitmix::Rng as SplitMix64;
+use super::{Budget, Factor, Network, Sampler, SolveError, WeightedModel};
+
+/// Proposals used to estimate the acceptance rate when compiling.
+const PILOT: u64 = 4096;
+
+/// A relaxation and its exact rejection sampler.
+#[derive(Clone, Debug)]
+pub struct RelaxedModel {
+    sampler: Sampler,
+    /// Dropped factors, scaled to a maximum of 1.
+    dropped: Vec<Factor>,
+    /// Per dropped factor: its scope's strides.
+    strides: Vec<Vec<usize>>,
+    /// Estimated acceptance rate (accepted / proposals of the pilot run).
+    rate: f64,
+    /// Proposals of the pilot run and how many were accepted.
+    pilot: (u64, u64),
+}
+
+/// A fresh uniform in `[0, 1)` from `u` and a round number.
+fn remix(u: f64, round: u64, salt: u64) -> f64 {
+    let bits = (u * (1u64 << 53) as f64) as u64;
+    let mut s = SplitMix64(bits ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt);
+    (s.next() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+impl RelaxedModel {
+    /// Drops the weakest factors of arity two or more until the rest compiles
+    /// within `budget`, and estimates the acceptance rate.
+    pub fn compile(net: &Network, budget: &Budget) -> Result<RelaxedModel, SolveError> {
+        net.validate()?;
+        let n = net.domains.len();
+        let mut prior: Vec<Vec<f64>> = net.domains.iter().map(|&d| vec![1.0; d]).collect();
+        for f in net.factors.iter().filter(|f| f.scope.len() == 1) {
+            prior[f.scope[0]].iter_mut().zip(&f.table).for_each(|(p, t)| *p *= t);
+        }
+        for p in &mut prior {
+            let total: f64 = p.iter().sum();
+            if total > 0.0 {
+                p.iter_mut().for_each(|x| *x /= total);
+            }
+        }
+        // Strength of each droppable factor: the prior mass it removes.
+        let mut candidates: Vec<(f64, usize)> = Vec::new();
+        for (i, f) in net.factors.iter().enumerate() {
+            if f.scope.len() < 2 {
+                continue;
+            }
+            let max = f.table.iter().copied().fold(0.0f64, f64::max);
+            if max <= 0.0 {
+                return Err(SolveError::EmptySupport);
+            }
+            let dims: Vec<usize> = f.scope.iter().map(|&v| net.domains[v]).collect();
+            let mut kept = 0.0;
+            super::elim::for_each_index(&dims, |digits, lin| {
+                let p: f64 = digits.iter().zip(&f.scope).map(|(&x, &v)| prior[v][x]).product();
+                kept += p * f.table[lin] / max;
+            });
+            candidates.push((1.0 - kept, i));
+        }
+        candidates.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let relaxed = |k: usize| -> Network {
+            let mut drop = vec![false; net.factors.len()];
+            candidates.iter().take(k).for_each(|&(_, i)| drop[i] = true);
+            let mut r = Network::new(net.domains.clone());
+            for (f, _) in net.factors.iter().zip(&drop).filter(|(_, d)| !**d) {
+                r.push(f.clone());
+            }
+            r
+        };
+        // The proposal is compiled once; the search for it only plans.
+        let budget = &Budget { max_table_entries: budget.max_table_entries.min(1 << 20), ..*budget };
+        let fits = |k: usize| super::infer::elimination_fits(&relaxed(k), budget);
+        let (mut lo, mut hi) = (0usize, candidates.len());
+        if !fits(hi)? {
+            return Err(SolveError::TooLarge { needed: u128::MAX, budget: budget.max_table_entries });
+        }
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if fits(mid)? {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        let proposal = WeightedModel::compile(&relaxed(lo), &[], budget)?;
+        let dropped: Vec<Factor> = candidates
+            .iter()
+            .take(lo)
+            .map(|&(_, i)| {
+                let f = &net.factors[i];
+                let max = f.table.iter().copied().fold(0.0f64, f64::max);
+                Factor::new(f.scope.clone(), f.table.iter().map(|x| x / max).collect())
+            })
+            .collect();
+        let strides = dropped
+            .iter()
+            .map(|f| super::elim::strides(&f.scope.iter().map(|&v| net.domains[v]).collect::<Vec<_>>()))
+            .collect();
+        let mut model = RelaxedModel { sampler: proposal.sampler(), dropped, strides, rate: 1.0, pilot: (0, 0) };
+        let mut rng = SplitMix64(0x005e_ed0f_7e1a_c5ed);
+        let mut assignment = vec![0u32; n];
+        let mut scratch = Vec::new();
+        let mut accepted = 0;
+        for _ in 0..PILOT {
+            let us: Vec<f64> = (0..n).map(|_| (rng.next() >> 11) as f64 / (1u64 << 53) as f64).collect();
+            if !model.sampler.draw_from(0, &mut assignment, |v| us[v], &mut scratch) {
+                return Err(SolveError::EmptySupport);
+            }
+            let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+            if u < model.accept(&assignment) {
+                accepted += 1;
+            }
+        }
+        if accepted == 0 {
+            return Err(SolveError::TooLarge { needed: u128::MAX, budget: budget.max_table_entries });
+        }
+        model.pilot = (PILOT, accepted);
+        model.rate = accepted as f64 / PILOT as f64;
+        Ok(model)
+    }
+
+    /// `Π g_d(x)`: the probability of accepting proposal `x`.
+    fn accept(&self, x: &[u32]) -> f64 {
+        let mut p = 1.0;
+        for (f, st) in self.dropped.iter().zip(&self.strides) {
+            let idx: usize = f.scope.iter().zip(st).map(|(&v, s)| x[v] as usize * s).sum();
+            p *= f.table[idx];
+            if p == 0.0 {
+                break;
+            }
+        }
+        p
+    }
+
+    /// The estimated acceptance rate and the pilot run `(proposals, accepted)` it comes from.
+    pub fn acceptance(&self) -> (f64, (u64, u64)) {
+        (self.rate, self.pilot)
+    }
+
+    /// Number of rules dropped from the proposal.
+    pub fn dropped(&self) -> usize {
+        self.dropped.len()
+    }
+
+    /// Draws every variable into `assignment` from the exact law: proposals
+    /// from the relaxation, each round's uniforms derived from `uniform(var)`
+    /// and the round number. Returns false after `1000 / rate` rejected rounds.
+    pub fn draw(&self, assignment: &mut [u32], mut uniform: impl FnMut(usize) -> f64, scratch: &mut Vec<(u32, f64)>) -> bool {
+        let max_rounds = (1000.0 / self.rate).min(1e12) as u64;
+        let n = assignment.len();
+        let base: Vec<f64> = (0..n).map(&mut uniform).collect();
+        for round in 0..max_rounds {
+            if !self.sampler.draw_from(0, assignment, |v| remix(base[v], round, 0), scratch) {
+                return false;
+            }
+            let u = remix(base.first().copied().unwrap_or(0.5), round, 0xacce_97ed);
+            if u < self.accept(assignment) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Marginals estimated from `draws` accepted draws (fixed internal seed):
+    /// each share has a standard error of at most `0.5 / sqrt(draws)`.
+    pub fn estimate_marginals(&self, domains: &[usize], draws: u64) -> Vec<Vec<f64>> {
+        let mut out: Vec<Vec<f64>> = domains.iter().map(|&d| vec![0.0; d]).collect();
+        let mut rng = SplitMix64(0x003a_261a_150f_da7a);
+        let mut assignment = vec![0u32; domains.len()];
+        let mut scratch = Vec::new();
+        let mut got = 0u64;
+        while got < draws {
+            let us: Vec<f64> = (0..domains.len()).map(|_| (rng.next() >> 11) as f64 / (1u64 << 53) as f64).collect();
+            if !self.draw(&mut assignment, |v| us[v], &mut scratch) {
+                break;
+            }
+            for (v, &x) in assignment.iter().enumerate() {
+                out[v][x as usize] += 1.0;
+            }
+            got += 1;
+        }
+        if got > 0 {
+            out.iter_mut().flatten().for_each(|x| *x /= got as f64);
+        }
+        out
+    }
+}
