@@ -90,6 +90,7 @@ codes! {
     RuleNeverFires => "rule_never_fires", Warning;
     DuplicateRule => "duplicate_rule", Warning;
     ImprobableCount => "improbable_count", Warning;
+    UniquenessDrift => "uniqueness_drift", Warning;
     FeasibilityUnknown => "feasibility_unknown", Warning;
     ArtGamma => "art_gamma", Warning;
     MixedColourProfiles => "mixed_colour_profiles", Warning;

@@ -35,6 +35,10 @@ pub struct Feasibility {
     /// Per `count` rule (same order as [`Model::counts`]): how many tokens
     /// with the variant are possible, as `(least, most)`.
     pub count_ranges: Vec<(u128, u128)>,
+    /// Natural log of the probability that a token of independent traits
+    /// (each drawn from its normalised weights) satisfies every rule, when
+    /// every component could be compiled exactly.
+    pub log_partition: Option<f64>,
 }
 
 /// The factor graph of a model: priors from weights (and `when`), 0/1 rules.
@@ -285,10 +289,16 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
 
     // Components are independent: solve them in parallel (results are
     // collected in component order, so output does not depend on threads).
-    let solved: Vec<(Count, Marginals)> = comps
+    let solved: Vec<(Count, Marginals, Option<f64>)> = comps
         .par_iter()
-        .map(|c| (solve::count(&c.net, &c.unique, &budget).unwrap_or(UNKNOWN), solve::marginals(&c.net)))
+        .map(|c| {
+            let compiled = solve::WeightedModel::compile(&c.net, &[], &solve::Budget::default());
+            let log_z = compiled.as_ref().ok().map(solve::WeightedModel::log_partition);
+            (solve::count(&c.net, &c.unique, &budget).unwrap_or(UNKNOWN), compiled.map(|m| m.marginals()), log_z)
+        })
         .collect();
+    let log_partition = solved.iter().map(|(_, _, z)| *z).sum::<Option<f64>>();
+    let solved: Vec<(Count, Marginals)> = solved.into_iter().map(|(n, m, _)| (n, m)).collect();
     let counts: Vec<Count> = solved.iter().map(|(n, _)| *n).collect();
     let combinations = product(counts.iter().copied());
     let shown = describe(&combinations);
@@ -323,7 +333,7 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
     }
     if combinations.upper() == 0 || drawn > combinations.upper() {
         // Nothing more to learn: everything else would only repeat this error.
-        return Feasibility { combinations, count_ranges: Vec::new() };
+        return Feasibility { combinations, count_ranges: Vec::new(), log_partition };
     }
 
     // Per component: the probability of every variant; a variant can occur
@@ -424,14 +434,14 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
         } else {
             let p = marginals[v.trait_id][v.index];
             if p.is_finite() {
-                improbable(model, rule, p, drawn, diagnostics);
+                improbable(model, rule, p, drawn, (least, most), diagnostics);
             }
         }
     }
     if !model.counts.is_empty() && diagnostics.iter().filter(|d| d.is_error()).count() == errors_before {
         joint_counts(model, size_span, diagnostics);
     }
-    Feasibility { combinations, count_ranges }
+    Feasibility { combinations, count_ranges, log_partition }
 }
 
 /// Decides whether every `count` holds together with `size`, the rules and
@@ -488,10 +498,29 @@ fn joint_counts(model: &Model, size_span: crate::syntax::Span, diagnostics: &mut
     diagnostics.push(d.help("loosen one of these counts, lower `size`, or allow more combinations"));
 }
 
-fn improbable(model: &Model, rule: &CountRule, p: f64, drawn: u128, diagnostics: &mut Vec<Diagnostic>) {
+/// Warns about a count far from what the weights give. The weights' number
+/// is first clamped to what uniqueness allows (`range`): a count cannot be
+/// blamed for forcing a variant below a cap that uniqueness already sets.
+fn improbable(
+    model: &Model,
+    rule: &CountRule,
+    p: f64,
+    drawn: u128,
+    range: (u128, u128),
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let g = drawn as f64;
-    let mean = g * p;
-    let sd = (g * p * (1.0 - p)).sqrt();
+    let (least, most) = (range.0 as f64, range.1 as f64);
+    let mean = (g * p).clamp(least, most.max(least));
+    let (alone, capped) = if mean < g * p {
+        ("", format!(" (uniqueness allows at most {most:.0})"))
+    } else if mean > g * p {
+        ("", format!(" (uniqueness needs at least {least:.0})"))
+    } else {
+        (" alone", String::new())
+    };
+    let share = if g > 0.0 { mean / g } else { p };
+    let sd = (g * share * (1.0 - share)).sqrt();
     let name = model.variant_name(rule.variant);
     let (forced, side) = if rule.min as f64 > mean + 3.0 * sd + 0.5 {
         (rule.min, "at least")
@@ -505,7 +534,7 @@ fn improbable(model: &Model, rule: &CountRule, p: f64, drawn: u128, diagnostics:
             Code::ImprobableCount,
             rule.span,
             format!(
-                "weights alone would give about {mean:.1} tokens with `{name}`; this `count` forces {side} {forced}"
+                "weights{alone} would give about {mean:.1} tokens with `{name}`{capped}; this `count` forces {side} {forced}"
             ),
         )
         .label("far from what the weights predict")

@@ -7,10 +7,13 @@
 //! collection questions that need reasoning over all rules at once
 //! ([`feasibility`]): how many unique combinations exist, whether `size` and
 //! every `count` can hold, which variants and rules can never matter; under
-//! `unique visually`, how many different looks exist ([`looks`]).
+//! `unique visually`, how many different looks exist ([`looks`]); then
+//! whether uniqueness at this size moves shares far from the predicted ones
+//! ([`expected`]).
 
 pub mod art;
 pub mod colour;
+pub mod expected;
 pub mod feasibility;
 pub mod looks;
 mod model;
@@ -95,6 +98,9 @@ pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
         }
     }
     let ok = !diagnostics.iter().any(Diagnostic::is_error);
+    if ok {
+        expected::warn_drift(&model, &feasibility, spans.get("size"), &mut diagnostics);
+    }
     finish(ok.then_some(model), diagnostics, Some(feasibility))
 }
 

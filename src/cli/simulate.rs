@@ -18,6 +18,8 @@ use super::run::{load, model_or_report, report};
 use super::{EXIT_INPUT, Format, SimulateArgs};
 use dropc::check::Model;
 use dropc::check::feasibility::describe;
+use dropc::check::expected::{self, DRIFT_TOLERANCE, Expected, Method};
+use dropc::sample::SampleError;
 use dropc::solve::Count;
 use serde_json::{Value, json};
 
@@ -44,7 +46,15 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
     let feasibility = loaded.checked.feasibility.as_ref();
     let combinations = feasibility.map(|f| f.combinations);
     let ranges: Vec<(u128, u128)> = feasibility.map(|f| f.count_ranges.clone()).unwrap_or_default();
-    let doc = document(model, &predicted, combinations, &ranges);
+    let expected = dropc::sample::plan::Plan::new(model).and_then(|plan| {
+        expected::expected(
+            model,
+            &plan,
+            combinations.and_then(|c| c.exact()),
+            feasibility.and_then(|f| f.log_partition),
+        )
+    });
+    let doc = document(model, &predicted, &expected, combinations, &ranges);
     let text = match args.format {
         Format::Json => format!("{doc:#}\n"),
         Format::Human => human(model, &doc, combinations),
@@ -60,8 +70,23 @@ fn declared(model: &Model, t: usize) -> Vec<f64> {
     ws.iter().map(|w| if total > 0.0 { w / total } else { 0.0 }).collect()
 }
 
-fn document(model: &Model, predicted: &[Vec<f64>], combinations: Option<Count>, ranges: &[(u128, u128)]) -> Value {
+fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Exact => "exact",
+        Method::Bounded => "bounded",
+        Method::Estimated => "estimated",
+    }
+}
+
+fn document(
+    model: &Model,
+    predicted: &[Vec<f64>],
+    expected: &Result<Expected, SampleError>,
+    combinations: Option<Count>,
+    ranges: &[(u128, u128)],
+) -> Value {
     let g = model.generated_size();
+    let exp = expected.as_ref().ok();
     let traits: Vec<Value> = model
         .traits
         .iter()
@@ -78,12 +103,19 @@ fn document(model: &Model, predicted: &[Vec<f64>], combinations: Option<Count>, 
                         "name": var.name,
                         "declared": d[v],
                         "predicted": p,
-                        "expected_tokens": p * g as f64,
+                        "expected": exp.map(|e| e.shares[t][v]),
+                        "expected_error": exp.map(|e| e.errors[t][v]),
+                        "expected_tokens": exp.map_or(p, |e| e.shares[t][v]) * g as f64,
                         "flagged": (p - d[v]).abs() > TOLERANCE,
+                        "expected_flagged": exp.is_some_and(|e| (e.shares[t][v] - p).abs() > DRIFT_TOLERANCE),
                     })
                 })
                 .collect();
-            json!({ "name": tr.name, "variants": variants })
+            json!({
+                "name": tr.name,
+                "expected_method": exp.map(|e| method_name(e.methods[t])),
+                "variants": variants,
+            })
         })
         .collect();
     let counts: Vec<Value> = model
@@ -120,7 +152,9 @@ fn document(model: &Model, predicted: &[Vec<f64>], combinations: Option<Count>, 
         "combinations_bounds": { "lower": lower.to_string(), "upper": upper.to_string() },
         "unique_traits": model.unique.iter().map(|&t| model.traits[t].name.clone()).collect::<Vec<_>>(),
         "counts": counts,
-        "exact": "predicted shares are the exact law of one token under forbid, require and when; count and unique then constrain the collection as a whole",
+        "expected_replicates": exp.map(|e| e.replicates),
+        "expected_unavailable": expected.as_ref().err().map(ToString::to_string),
+        "exact": "predicted shares are the exact law of one token under forbid, require and when; expected shares are among the generated tokens of this collection, with count, unique and legendaries",
     })
 }
 
@@ -135,29 +169,65 @@ fn human(model: &Model, doc: &Value, combinations: Option<Count>) -> String {
     );
     let _ = writeln!(
         out,
-        "shares: declared (weights) and predicted (exact, under forbid/require/when); `!` marks a difference over {:.0} points\n",
-        TOLERANCE * 100.0
+        "shares: declared (weights), predicted (exact law of one token under forbid/require/when) and expected\n\
+         (among this collection's {} generated tokens, with unique and count); `!` marks a predicted share over\n\
+         {:.0} points from the declared one, `*` an expected share over {:.0} points from the predicted one\n",
+        model.generated_size(),
+        TOLERANCE * 100.0,
+        DRIFT_TOLERANCE * 100.0
     );
     let width =
         model.traits.iter().flat_map(|t| t.variants.iter().map(|v| v.name.chars().count())).max().unwrap_or(4).max(7);
+    let mut worst_error: f64 = 0.0;
     for tr in doc["traits"].as_array().into_iter().flatten() {
         let _ = writeln!(out, "{}", tr["name"].as_str().unwrap_or(""));
-        let _ = writeln!(out, "  {:<width$}  {:<20}  {:>8}  {:>9}", "variant", "", "declared", "predicted");
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:<20}  {:>8}  {:>9}  {:>8}",
+            "variant", "", "declared", "predicted", "expected"
+        );
         for v in tr["variants"].as_array().into_iter().flatten() {
             let p = v["predicted"].as_f64().unwrap_or(0.0);
             let d = v["declared"].as_f64().unwrap_or(0.0);
-            let filled = (p * 20.0).round() as usize;
+            let e = v["expected"].as_f64();
+            worst_error = worst_error.max(v["expected_error"].as_f64().unwrap_or(0.0));
+            let filled = (e.unwrap_or(p) * 20.0).round() as usize;
             let bar: String = "█".repeat(filled.min(20)) + &"·".repeat(20 - filled.min(20));
             let flag = if v["flagged"].as_bool().unwrap_or(false) { "  !" } else { "" };
+            let drift = if v["expected_flagged"].as_bool().unwrap_or(false) { "  *" } else { "" };
+            let expected = e.map_or_else(|| "?".to_string(), |e| format!("{:.1}%", e * 100.0));
             let _ = writeln!(
                 out,
-                "  {:<width$}  {bar}  {:>7.1}%  {:>8.1}%{flag}",
+                "  {:<width$}  {bar}  {:>7.1}%  {:>8.1}%  {:>8}{flag}{drift}",
                 v["name"].as_str().unwrap_or(""),
                 d * 100.0,
-                p * 100.0
+                p * 100.0,
+                expected
             );
         }
         let _ = writeln!(out);
+    }
+    let methods: Vec<&str> =
+        doc["traits"].as_array().into_iter().flatten().filter_map(|t| t["expected_method"].as_str()).collect();
+    if let Some(why) = doc["expected_unavailable"].as_str() {
+        let _ = writeln!(out, "expected shares unavailable: {why}");
+    } else if methods.iter().all(|m| *m == "exact") {
+        let _ = writeln!(out, "expected shares: exact");
+    } else if methods.contains(&"estimated") {
+        let r = doc["expected_replicates"].as_u64().unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "expected shares: {}estimated from {r} replicate draw{} of the collection (standard error at most {:.2} points)",
+            if methods.contains(&"exact") { "exact for the unique traits, the others " } else { "" },
+            if r == 1 { "" } else { "s" },
+            worst_error * 100.0
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "expected shares: the predicted ones; uniqueness moves none by more than {:.1e} at this size",
+            worst_error
+        );
     }
     if let Some(c) = combinations {
         let unique: Vec<String> = model.unique.iter().map(|&t| model.traits[t].name.clone()).collect();

@@ -1,0 +1,274 @@
+//! Rarity at the collection's size: the *expected* share of every variant
+//! among the generated tokens of a collection of exactly `size` tokens, with
+//! `unique`, every `count` and the legendaries taken into account.
+//!
+//! The *predicted* share (`crate::sample::predicted_shares`) is the law of one
+//! token. A collection is not `size` independent tokens: uniqueness draws
+//! without replacement, so when `size` uses a large part of the unique
+//! combinations the common combinations run out and the rare ones fill the
+//! collection (HashLips' own example, 242 tokens of 242 combinations: a
+//! colour predicted at 69% ends at 22%); counts pin their variants and move
+//! the traits tied to them.
+//!
+//! # How it is computed
+//!
+//! * **Exact** for the `unique` traits when the collection draws exactly as
+//!   many tokens as there are unique combinations (and uniqueness compares
+//!   names, not looks): every combination is then drawn once, whatever the
+//!   seed, so every draw has the same share of each variant.
+//! * **Exact** (the predicted share) when nothing acts on the collection as a
+//!   whole: no `count`, and uniqueness cannot bind (no `unique` trait, or one
+//!   token).
+//! * **Predicted within a bound** when there is no `count` and uniqueness
+//!   provably moves no share by more than [`NEGLIGIBLE`]: see
+//!   [`uniqueness_bound`].
+//! * Otherwise **estimated** by replicate draws of the real sampler
+//!   (`crate::sample`), with the standard error of the mean over replicates.
+//!   Replicates are seeded from the collection's seed (the first replicate is
+//!   the collection `run` generates), so the estimate is deterministic. Their
+//!   number is chosen so that simulation stays fast: [`REPLICATE_TOKENS`]
+//!   tokens drawn in all, between [`MIN_REPLICATES`] and [`MAX_REPLICATES`]
+//!   replicates. With `p` a share and `G` the generated tokens, the standard
+//!   error is at most about `sqrt(p (1 - p) / (G R))`: under 0.5 points for
+//!   any collection of 100 tokens or more.
+//!
+//! # The uniqueness bound
+//!
+//! The `k`-th token is drawn from the law of one token restricted to the
+//! combinations not yet taken; if the taken ones have mass `m`, that law is
+//! at total-variation distance exactly `m` from the unrestricted one, and
+//! `m <= k p_max`, `p_max` the largest mass of one unique combination. So no
+//! expected share moves by more than `(G - 1) p_max / 2`. `p_max` is at most
+//! the product over the `unique` traits of their largest normalised weight,
+//! divided by `Z`, the probability that a token with independent traits
+//! satisfies every rule (the partition function `check` computes anyway).
+
+use crate::check::feasibility::{Feasibility, describe};
+use crate::check::{Model, TraitId, VariantId};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::sample::plan::Plan;
+use crate::sample::streams::StreamKey;
+use crate::sample::{SampleError, sample_with_plan, shares_of_plan};
+use crate::syntax::Span;
+
+/// Tokens drawn in all by the replicates of one estimate.
+pub const REPLICATE_TOKENS: u64 = 400_000;
+/// Fewest replicates (more if the collection is small).
+pub const MIN_REPLICATES: u64 = 1;
+/// Most replicates.
+pub const MAX_REPLICATES: u64 = 64;
+/// A uniqueness effect this small counts as none.
+pub const NEGLIGIBLE: f64 = 1e-6;
+
+/// How an expected share was obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Computed exactly.
+    Exact,
+    /// The predicted share, which uniqueness provably moves by at most the error.
+    Bounded,
+    /// The mean over replicate draws; the error is its standard error.
+    Estimated,
+}
+
+/// Expected shares of every variant, `[trait][variant]`.
+#[derive(Clone, Debug)]
+pub struct Expected {
+    /// The expected share among generated tokens.
+    pub shares: Vec<Vec<f64>>,
+    /// Standard error of each estimate (0 where exact; the bound where bounded).
+    pub errors: Vec<Vec<f64>>,
+    /// Per trait: how its shares were obtained.
+    pub methods: Vec<Method>,
+    /// Replicate draws made (0 when none was needed).
+    pub replicates: u64,
+}
+
+/// The largest normalised weight of every trait (over its `when` overrides too).
+fn max_prior(model: &Model, t: TraitId) -> f64 {
+    let normal_max = |ws: &mut dyn Iterator<Item = f64>| {
+        let ws: Vec<f64> = ws.collect();
+        let total: f64 = ws.iter().sum();
+        if total > 0.0 { ws.iter().fold(0.0f64, |m, w| m.max(w / total)) } else { 0.0 }
+    };
+    let mut m = normal_max(&mut model.traits[t].variants.iter().map(|v| v.weight));
+    for w in &model.whens {
+        for (target, weights) in &w.overrides {
+            if *target == t {
+                m = m.max(normal_max(&mut weights.iter().copied()));
+            }
+        }
+    }
+    m
+}
+
+/// An upper bound on how far uniqueness can move any expected share from the
+/// predicted one, given `log_z`, the natural log of the probability that a
+/// token of independent traits satisfies every rule (module docs).
+pub fn uniqueness_bound(model: &Model, log_z: f64) -> f64 {
+    let g = model.generated_size();
+    if model.unique.is_empty() || g <= 1 {
+        return 0.0;
+    }
+    let log_p_max: f64 = model.unique.iter().map(|&t| max_prior(model, t).ln()).sum::<f64>() - log_z;
+    let bound = (g - 1) as f64 / 2.0 * log_p_max.min(0.0).exp();
+    if bound.is_finite() { bound.min(1.0) } else { 1.0 }
+}
+
+/// The seed of replicate `r`: the collection's own seed first.
+pub fn replicate_seed(seed: &str, r: u64) -> String {
+    if r == 0 { seed.to_string() } else { format!("{seed}/expected/{r}") }
+}
+
+/// Replicates for a collection of `g` generated tokens.
+pub fn replicates_for(g: u64) -> u64 {
+    (REPLICATE_TOKENS / g.max(1)).clamp(MIN_REPLICATES, MAX_REPLICATES)
+}
+
+/// Expected shares of `model` (compiled into `plan`, e.g. `Plan::new`).
+/// `combinations` is the exact number of unique combinations, if known;
+/// `log_z` as for [`uniqueness_bound`], if known.
+pub fn expected(
+    model: &Model,
+    plan: &Plan,
+    combinations: Option<u128>,
+    log_z: Option<f64>,
+) -> Result<Expected, SampleError> {
+    let predicted = shares_of_plan(model, plan);
+    let g = model.generated_size();
+    let zeros = || model.traits.iter().map(|t| vec![0.0; t.variants.len()]).collect::<Vec<_>>();
+    let whole = |method: Method, errors: Vec<Vec<f64>>| Expected {
+        shares: predicted.clone(),
+        errors,
+        methods: vec![method; model.traits.len()],
+        replicates: 0,
+    };
+    if model.counts.is_empty() {
+        if model.unique.is_empty() || g <= 1 {
+            return Ok(whole(Method::Exact, zeros()));
+        }
+        if let Some(bound) = log_z.map(|z| uniqueness_bound(model, z))
+            && bound <= NEGLIGIBLE
+        {
+            let errors = model.traits.iter().map(|t| vec![bound; t.variants.len()]).collect();
+            return Ok(whole(Method::Bounded, errors));
+        }
+    }
+    if g == 0 {
+        return Ok(Expected { shares: zeros(), errors: zeros(), methods: vec![Method::Exact; model.traits.len()], replicates: 0 });
+    }
+    let every_once = combinations == Some(u128::from(g)) && model.visually.is_none();
+    let r = if every_once && model.unique.len() == model.traits.len() { 1 } else { replicates_for(g) };
+    let mut plan = plan.clone();
+    let mut sum = zeros();
+    let mut sum_sq = zeros();
+    for i in 0..r {
+        let seed = replicate_seed(&model.settings.seed, i);
+        plan.keys = model.traits.iter().map(|t| StreamKey::new(&seed, "trait", &t.name)).collect();
+        let tokens = sample_with_plan(model, &plan, &seed)?;
+        for (t, counts) in tokens.variant_counts(model).iter().enumerate() {
+            for (v, &n) in counts.iter().enumerate() {
+                let share = n as f64 / g as f64;
+                sum[t][v] += share;
+                sum_sq[t][v] += share * share;
+            }
+        }
+    }
+    let rf = r as f64;
+    let mut methods = vec![Method::Estimated; model.traits.len()];
+    let mut errors = zeros();
+    let mut shares = zeros();
+    for t in 0..model.traits.len() {
+        let exact = every_once && model.unique.contains(&t);
+        if exact {
+            methods[t] = Method::Exact;
+        }
+        for v in 0..shares[t].len() {
+            let mean = sum[t][v] / rf;
+            shares[t][v] = mean;
+            errors[t][v] = if exact {
+                0.0
+            } else if r >= 2 {
+                let var = ((sum_sq[t][v] - rf * mean * mean) / (rf - 1.0)).max(0.0);
+                (var / rf).sqrt()
+            } else {
+                // One replicate: the binomial error, which draws without
+                // replacement and exact counts only make smaller.
+                (mean * (1.0 - mean) / g as f64).sqrt()
+            };
+        }
+    }
+    Ok(Expected { shares, errors, methods, replicates: r })
+}
+
+/// Share differences larger than this (5 points) are reported by `check`.
+pub const DRIFT_TOLERANCE: f64 = 0.05;
+
+/// `check`'s warning: variants whose expected share differs from the
+/// predicted one by more than [`DRIFT_TOLERANCE`] because of uniqueness at
+/// this size. Skipped, at no cost, when [`uniqueness_bound`] proves no share
+/// can move that far; otherwise the expected shares are estimated as
+/// `simulate` does.
+pub fn warn_drift(
+    model: &Model,
+    feasibility: &Feasibility,
+    size_span: Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let Some(log_z) = feasibility.log_partition else { return };
+    if uniqueness_bound(model, log_z) <= DRIFT_TOLERANCE {
+        return;
+    }
+    if model.visually.is_some() && model.visibility.is_none() {
+        return;
+    }
+    let Ok(plan) = Plan::new(model) else { return };
+    let predicted = shares_of_plan(model, &plan);
+    let Ok(expected) = expected(model, &plan, feasibility.combinations.exact(), Some(log_z)) else { return };
+    let g = model.generated_size();
+    let used = match feasibility.combinations.exact() {
+        Some(n) => format!("{g} of the {n} unique combinations"),
+        None => format!("{g} tokens from {} unique combinations", describe(&feasibility.combinations)),
+    };
+    let counted = |v: VariantId| model.counts.iter().any(|c| c.variant == v);
+    for (t, tr) in model.traits.iter().enumerate() {
+        let moved: Vec<usize> = (0..tr.variants.len())
+            .filter(|&v| {
+                !counted(VariantId { trait_id: t, index: v })
+                    && (expected.shares[t][v] - predicted[t][v]).abs() > DRIFT_TOLERANCE
+            })
+            .collect();
+        let Some(&first) = moved.first() else { continue };
+        let says = |v: usize| {
+            format!(
+                "`{}` from {:.1}% predicted to {:.1}% expected",
+                model.variant_name(VariantId { trait_id: t, index: v }),
+                predicted[t][v] * 100.0,
+                expected.shares[t][v] * 100.0
+            )
+        };
+        let more = match moved.len() {
+            1 => String::new(),
+            2 => format!(" and {}", says(moved[1])),
+            n => format!(" and {} other variants", n - 1),
+        };
+        let counts_too = if model.counts.is_empty() { "" } else { " (with the `count` rules)" };
+        let mut d = Diagnostic::new(
+            Code::UniquenessDrift,
+            tr.span,
+            format!("uniqueness at this size{counts_too} moves {}{more}", says(first)),
+        )
+        .label("shares drift at this size");
+        for &v in moved.iter().take(4) {
+            let e = expected.shares[t][v] * 100.0;
+            d = d.with_label(tr.variants[v].span, format!("expected {e:.1}%"));
+        }
+        diagnostics.push(
+            d.with_label(size_span, "the collection's size")
+                .help(format!(
+                    "the collection draws {used}: once the likely combinations are taken the rare ones fill it; \
+                     lower `size`, add variants, or set the weights to give the shares you want (`dropc simulate` shows them)"
+                )),
+        );
+    }
+}
