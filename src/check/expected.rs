@@ -206,7 +206,8 @@ pub const DRIFT_TOLERANCE: f64 = 0.05;
 
 /// `check`'s warning: variants whose expected share differs from the
 /// predicted one by more than [`DRIFT_TOLERANCE`] because of uniqueness at
-/// this size. Skipped, at no cost, when [`uniqueness_bound`] proves no share
+/// this size (estimated without the `count` rules, whose effect is meant;
+/// counted variants are not reported). Skipped, at no cost, when [`uniqueness_bound`] proves no share
 /// can move that far; otherwise the expected shares are estimated as
 /// `simulate` does.
 pub fn warn_drift(
@@ -222,6 +223,12 @@ pub fn warn_drift(
     if model.visually.is_some() && model.visibility.is_none() {
         return;
     }
+    // Uniqueness alone: counts move shares on purpose, and `simulate` shows
+    // their effect; this warning is about what the author did not write.
+    let with_counts = model;
+    let mut alone = model.clone();
+    alone.counts.clear();
+    let model = &alone;
     let Ok(plan) = Plan::new(model) else { return };
     let predicted = shares_of_plan(model, &plan);
     let Ok(expected) = expected(model, &plan, feasibility.combinations.exact(), Some(log_z)) else { return };
@@ -230,7 +237,7 @@ pub fn warn_drift(
         Some(n) => format!("{g} of the {n} unique combinations"),
         None => format!("{g} tokens from {} unique combinations", describe(&feasibility.combinations)),
     };
-    let counted = |v: VariantId| model.counts.iter().any(|c| c.variant == v);
+    let counted = |v: VariantId| with_counts.counts.iter().any(|c| c.variant == v);
     for (t, tr) in model.traits.iter().enumerate() {
         let moved: Vec<usize> = (0..tr.variants.len())
             .filter(|&v| {
@@ -252,7 +259,7 @@ pub fn warn_drift(
             2 => format!(" and {}", says(moved[1])),
             n => format!(" and {} other variants", n - 1),
         };
-        let counts_too = if model.counts.is_empty() { "" } else { " (with the `count` rules)" };
+        let counts_too = if with_counts.counts.is_empty() { "" } else { " (leaving the `count` rules aside)" };
         let mut d = Diagnostic::new(
             Code::UniquenessDrift,
             tr.span,
@@ -270,5 +277,78 @@ pub fn warn_drift(
                      lower `size`, add variants, or set the weights to give the shares you want (`dropc simulate` shows them)"
                 )),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::check::{NoArt, check_text};
+
+    fn run(src: &str) -> (Model, Expected) {
+        let checked = check_text(src, &NoArt);
+        let model = checked.model.expect("checks");
+        let f = checked.feasibility.expect("feasibility");
+        let plan = Plan::new(&model).unwrap();
+        let e = expected(&model, &plan, f.combinations.exact(), f.log_partition).unwrap();
+        (model, e)
+    }
+
+    const SMALL: &str = "collection \"T\" { size SIZE canvas 8 x 8 seed \"s\" }\n\
+        trait Eyes < Yellow: 20, Blue: 1, Green: 1 >\n\
+        trait Mouth < Smile: 1, Frown: 1, Open: 1, Flat: 1 >\n";
+
+    #[test]
+    fn every_combination_once_is_exact() {
+        let (_, e) = run(&SMALL.replace("SIZE", "12"));
+        assert_eq!(e.methods, vec![Method::Exact, Method::Exact]);
+        for share in &e.shares[0] {
+            assert!((share - 1.0 / 3.0).abs() < 1e-12, "{share}");
+        }
+        assert!(e.errors.iter().flatten().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn partial_use_is_estimated_deterministically_between_predicted_and_uniform() {
+        let src = SMALL.replace("SIZE", "8");
+        let (_, a) = run(&src);
+        let (_, b) = run(&src);
+        assert_eq!(a.shares, b.shares, "seeded from the collection's seed");
+        assert_eq!(a.methods[0], Method::Estimated);
+        assert_eq!(a.replicates, MAX_REPLICATES);
+        let yellow = a.shares[0][0];
+        // At most 4 combinations have Yellow, so at most 4 of 8 tokens: 50%.
+        assert!(yellow <= 0.5 + 1e-12 && yellow > 1.0 / 3.0, "{yellow}");
+        let total: f64 = a.shares[0].iter().sum();
+        assert!((total - 1.0).abs() < 1e-9);
+        assert!(a.errors[0][1] > 0.0);
+    }
+
+    #[test]
+    fn uniqueness_that_cannot_bind_keeps_the_predicted_shares() {
+        let mut src = String::from("collection \"T\" { size 10 canvas 8 x 8 }\n");
+        for t in 0..12 {
+            src.push_str(&format!("metadata trait T{t} < a: 1, b: 1, c: 1, d: 1, e: 1, f: 1, g: 1, h: 1 >\n"));
+        }
+        let (model, e) = run(&src);
+        assert_eq!(e.methods, vec![Method::Bounded; model.traits.len()]);
+        assert!(e.errors[0][0] <= NEGLIGIBLE && e.errors[0][0] > 0.0);
+        assert!((e.shares[0][0] - 0.125).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bound_holds_against_the_estimate() {
+        let src = SMALL.replace("SIZE", "5");
+        let checked = check_text(&src, &NoArt);
+        let model = checked.model.unwrap();
+        let f = checked.feasibility.unwrap();
+        let bound = uniqueness_bound(&model, f.log_partition.unwrap());
+        let plan = Plan::new(&model).unwrap();
+        let predicted = shares_of_plan(&model, &plan);
+        let e = expected(&model, &plan, f.combinations.exact(), f.log_partition).unwrap();
+        for (p, x) in predicted.iter().flatten().zip(e.shares.iter().flatten()) {
+            assert!((p - x).abs() <= bound + 0.02, "{p} {x} {bound}");
+        }
     }
 }
