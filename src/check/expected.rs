@@ -205,8 +205,9 @@ pub fn expected(
 pub const DRIFT_TOLERANCE: f64 = 0.05;
 
 /// `check`'s warning: variants whose expected share differs from the
-/// predicted one by more than [`DRIFT_TOLERANCE`] because of uniqueness at
-/// this size (estimated without the `count` rules, whose effect is meant;
+/// predicted one by more than [`DRIFT_TOLERANCE`] (by more than that plus
+/// two standard errors, when estimated: a warning the estimate's noise could
+/// not explain) because of uniqueness at this size (estimated without the `count` rules, whose effect is meant;
 /// counted variants are not reported). Skipped, at no cost, when [`uniqueness_bound`] proves no share
 /// can move that far; otherwise the expected shares are estimated as
 /// `simulate` does.
@@ -242,7 +243,8 @@ pub fn warn_drift(
         let moved: Vec<usize> = (0..tr.variants.len())
             .filter(|&v| {
                 !counted(VariantId { trait_id: t, index: v })
-                    && (expected.shares[t][v] - predicted[t][v]).abs() > DRIFT_TOLERANCE
+                    && (expected.shares[t][v] - predicted[t][v]).abs() - 2.0 * expected.errors[t][v]
+                        > DRIFT_TOLERANCE
             })
             .collect();
         let Some(&first) = moved.first() else { continue };
