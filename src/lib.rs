@@ -10,6 +10,9 @@
 //! editors can stop at any stage: [`parse`] turns text into a [`syntax::File`],
 //! [`check`] resolves and validates it into a [`check::Model`] with every
 //! diagnostic found. Stages never print; they return [`Diagnostic`]s.
+//! [`publish::run::run`] is `dropc run` after sampling: it brings an output
+//! folder, whose layout and record files [`output`] alone defines, to
+//! exactly the collection's files.
 
 pub mod diagnostic;
 pub mod syntax;

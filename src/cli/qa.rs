@@ -231,8 +231,7 @@ fn print(findings: &[Finding], audit: Option<&dropc::qa::output::Audit>, format:
 /// is not a `.drop` (or resolves to a file that is not) is never opened
 /// (the audit reports it); the parent's `.drop` is used instead.
 fn find_drop(dir: &Path) -> Result<PathBuf, String> {
-    let summary =
-        dropc::qa::read::read_file(&dir.join(dropc::output::COLLECTION), dropc::qa::read::record_limit(0));
+    let summary = dropc::qa::read::read_file(&dir.join(dropc::output::COLLECTION), dropc::qa::read::record_limit(0));
     let recorded: Option<String> = summary
         .ok()
         .and_then(|b| serde_json::from_slice::<dropc::output::CollectionRecord>(&b).ok())

@@ -182,6 +182,10 @@ struct Writer {
 impl Writer {
     /// Writes unless `path` already holds `bytes`; returns whether it wrote.
     fn write(&self, path: &Path, bytes: &[u8]) -> Result<bool, Error> {
+        self.write_with(path, bytes, false)
+    }
+
+    fn write_with(&self, path: &Path, bytes: &[u8], remove_first: bool) -> Result<bool, Error> {
         let same = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
             && std::fs::read(path).is_ok_and(|old| old == bytes);
         if same {
@@ -195,8 +199,21 @@ impl Writer {
                 return Err(Error::Stopped(limit));
             }
         }
+        if remove_first {
+            remove(path)?;
+        }
         super::write_atomic(path, bytes).map_err(io_error(path))?;
         Ok(true)
+    }
+
+    /// [`Writer::write`] for a token's file (metadata, image): an old file
+    /// is removed before the new one is renamed into place. On ext4, a
+    /// rename over an existing file forces the new data to disk first
+    /// (`auto_da_alloc`), which made rewriting 20,000 metadata files 25 times
+    /// slower; a kill in between leaves the file missing, which the records
+    /// still name, so the next run writes it again.
+    fn write_token_file(&self, path: &Path, bytes: &[u8]) -> Result<bool, Error> {
+        self.write_with(path, bytes, true)
     }
 }
 
@@ -465,7 +482,7 @@ fn run_locked(
         for &token in chunk {
             let mut bytes = serde_json::to_vec_pretty(&super::metadata(model, token)).unwrap_or_default();
             bytes.push(b'\n');
-            if writer.write(&layout.metadata(token.id()), &bytes)? {
+            if writer.write_token_file(&layout.metadata(token.id()), &bytes)? {
                 written.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -673,7 +690,7 @@ impl Images<'_> {
         .map_err(Error::Art)?;
         let png = crate::render::encode_png(image, self.model.settings.compression).map_err(Error::Art)?;
         let sha256 = hex(&sha256(&png));
-        self.writer.write(&self.layout.image(token.id(), None), &png)?;
+        self.writer.write_token_file(&self.layout.image(token.id(), None), &png)?;
         let mut entry = ManifestEntry { key: key.to_string(), sha256, sizes: BTreeMap::new() };
         self.sizes(token.id(), image, &self.model.settings.sizes, &mut entry)?;
         Ok(entry)
@@ -699,7 +716,7 @@ impl Images<'_> {
         for &size in sizes {
             let resized = crate::render::resize(image, size, settings.resize);
             let png = crate::render::encode_png(&resized, settings.compression).map_err(Error::Art)?;
-            self.writer.write(&self.layout.image(id, Some(size)), &png)?;
+            self.writer.write_token_file(&self.layout.image(id, Some(size)), &png)?;
             let key = size_key(self.model, &entry.key, size);
             entry.sizes.insert(output::size_folder(size), SizedImage { key, sha256: hex(&sha256(&png)) });
         }
