@@ -95,6 +95,7 @@ codes! {
     ArtGamma => "art_gamma", Warning;
     MixedColourProfiles => "mixed_colour_profiles", Warning;
     IdenticalArt => "identical_art", Warning;
+    RedundantSize => "redundant_size", Warning;
 }
 
 impl fmt::Display for Code {

@@ -462,8 +462,8 @@ fn kill_9_at_measured_points_and_two_runs_on_one_folder() {
 }
 
 /// Art linked outside the project folder is refused (`path_escape`) by
-/// `check` and by `run`, even with `--no-art`; a link that stays inside
-/// works.
+/// `check` and by `run` (with `--no-art`, `run` draws no image and reads no
+/// art); a link that stays inside works.
 #[cfg(unix)]
 #[test]
 fn art_linked_outside_the_project_is_refused() {
@@ -485,8 +485,12 @@ fn art_linked_outside_the_project_is_refused() {
     assert_eq!(check.status.code(), Some(1));
     let text = String::from_utf8_lossy(&check.stdout);
     assert!(text.contains("\"drop::path_escape\"") && text.contains("outside the project folder"), "{text}");
-    let run = dropc(&["run", drop.to_str().unwrap(), "-o", out.to_str().unwrap(), "--no-art"]);
+    let run = dropc(&["run", drop.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     assert_eq!(run.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&run.stderr).contains("outside the project folder"));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("drop::path_escape"));
+    // `--no-art` draws no image, so no art is read at all.
+    let run = dropc(&["run", drop.to_str().unwrap(), "-o", out.to_str().unwrap(), "--no-art"]);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("`--no-art`: no images"));
     let _ = std::fs::remove_dir_all(&outside);
 }

@@ -303,17 +303,19 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
     let combinations = product(counts.iter().copied());
     let shown = describe(&combinations);
     let size_span = spans.get("size");
-    let legendary_note = if model.legendaries.is_empty() {
-        String::new()
-    } else {
-        format!(" ({} tokens less {} legendaries)", model.settings.size, model.legendaries.len())
+    let legendary_note = match model.legendaries.len() {
+        0 => String::new(),
+        1 => format!(" ({} tokens less 1 legendary)", model.settings.size),
+        n => format!(" ({} tokens less {n} legendaries)", model.settings.size),
     };
+    let rules = !(model.forbids.is_empty() && model.requires.is_empty() && model.whens.is_empty());
+    let allow = if rules { "the rules allow only" } else { "the traits make only" };
     if drawn > combinations.upper() {
         diagnostics.push(
             Diagnostic::new(
                 Code::SizeInfeasible,
                 size_span,
-                format!("the collection draws {drawn} tokens{legendary_note} but the rules allow only {shown} unique combinations"),
+                format!("the collection draws {drawn} tokens{legendary_note} but {allow} {shown} unique combinations"),
             )
             .label(format!("{drawn} > {shown}"))
             .help(format!("combinations are unique on {unique_names}; lower `size`, add variants, loosen rules or `unique by` fewer traits")),
@@ -719,6 +721,7 @@ fn idle_whens(model: &Model, possible: &[Vec<bool>], report: &mut impl FnMut(cra
 }
 
 fn trait_list(model: &Model, traits: &[TraitId]) -> String {
-    let names: Vec<&str> = traits.iter().map(|&t| model.traits[t].name.as_str()).collect();
+    let names: Vec<std::borrow::Cow<'_, str>> = traits.iter().map(|&t| source_name(&model.traits[t].name)).collect();
+    let names: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
     super::resolve::quote_list(&names)
 }

@@ -352,3 +352,17 @@ pub enum AttributeValue {
     /// A number.
     Number(f64),
 }
+
+impl AttributeValue {
+    /// The value in metadata: a whole number stays an integer (`100`, not
+    /// `100.0`) while JSON readers can hold it exactly (|n| ≤ 2^53).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            AttributeValue::Text(t) => serde_json::Value::from(t.as_str()),
+            AttributeValue::Number(n) if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_992.0 => {
+                serde_json::Value::from(*n as i64)
+            }
+            AttributeValue::Number(n) => serde_json::Value::from(*n),
+        }
+    }
+}

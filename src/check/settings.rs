@@ -78,6 +78,7 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
     let mut size = None;
     let mut canvas = None;
     let mut royalty_given = false;
+    let mut size_spans: Vec<Span> = Vec::new();
 
     for setting in &collection.settings {
         let key = setting.key.node.as_str();
@@ -165,7 +166,8 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
                 }
             }
             "name" => {
-                if let Some((s, _)) = v.string() {
+                if let Some((s, span)) = v.string() {
+                    v.template(&s, span, &["id", "collection"]);
                     settings.token_name = s;
                 }
             }
@@ -175,12 +177,14 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
                 }
             }
             "image" => {
-                if let Some((s, _)) = v.string() {
+                if let Some((s, span)) = v.string() {
+                    v.template(&s, span, &["id"]);
                     settings.image = s;
                 }
             }
             "external_url" => {
-                if let Some((s, _)) = v.string() {
+                if let Some((s, span)) = v.string() {
+                    v.template(&s, span, &["id"]);
                     settings.external_url = Some(s);
                 }
             }
@@ -218,6 +222,7 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
                         ref other => v.wrong_kind(value.span, other, "a width like `256` or a size like `256 x 256`"),
                     }
                 }
+                size_spans = sizes.iter().map(|(_, span)| *span).collect();
                 settings.sizes = sizes.into_iter().map(|(d, _)| d).collect();
             }
             "resize" => {
@@ -342,6 +347,9 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
             }
         }
     }
+    if let Some(canvas) = canvas {
+        redundant_sizes(&mut settings.sizes, &size_spans, canvas, diagnostics);
+    }
     let complete = size.is_some() && canvas.is_some();
     settings.size = size.unwrap_or(MAX_SIZE);
     settings.canvas = canvas.unwrap_or((1, 1));
@@ -349,6 +357,33 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
 }
 
 /// Reads the values of one setting, reporting what is wrong with them.
+/// Warns about an extra size given twice, or equal to the canvas (whose
+/// images are written anyway), and drops the repeats.
+fn redundant_sizes(sizes: &mut Vec<(u32, u32)>, spans: &[Span], canvas: (u32, u32), diagnostics: &mut Vec<Diagnostic>) {
+    let mut kept: Vec<((u32, u32), Span)> = Vec::new();
+    for (i, &size) in sizes.iter().enumerate() {
+        let span = spans.get(i).copied().unwrap_or_default();
+        let shown = format!("{} x {}", size.0, size.1);
+        if size == canvas {
+            diagnostics.push(
+                Diagnostic::new(Code::RedundantSize, span, format!("the output size {shown} is the canvas size"))
+                    .label("same as `canvas`")
+                    .help("`images/` already holds every image at the canvas size; remove this size"),
+            );
+        } else if let Some((_, first)) = kept.iter().find(|(k, _)| *k == size) {
+            diagnostics.push(
+                Diagnostic::new(Code::RedundantSize, span, format!("the output size {shown} is listed twice"))
+                    .label("again")
+                    .with_label(*first, "first here")
+                    .help("remove the repeat; each size is written once"),
+            );
+            continue;
+        }
+        kept.push((size, span));
+    }
+    *sizes = kept.into_iter().map(|(s, _)| s).collect();
+}
+
 struct Values<'a, 'd> {
     setting: &'a Node<Setting>,
     diagnostics: &'d mut Vec<Diagnostic>,
@@ -357,6 +392,35 @@ struct Values<'a, 'd> {
 impl<'a> Values<'a, '_> {
     fn push(&mut self, d: Diagnostic) {
         self.diagnostics.push(d);
+    }
+
+    /// Checks that every `{placeholder}` of a template is one of `known`.
+    fn template(&mut self, text: &str, span: Span, known: &[&str]) {
+        let key = self.setting.key.node.clone();
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('}') else { break };
+            let name = &after[..close];
+            rest = &after[close + 1..];
+            if known.contains(&name) {
+                continue;
+            }
+            let listed: Vec<String> = known.iter().map(|k| format!("`{{{k}}}`")).collect();
+            let help = match crate::diagnostic::did_you_mean(name, known.iter().copied()) {
+                Some(k) => format!("did you mean `{{{k}}}`? `{key}` knows {}", listed.join(" and ")),
+                None => format!("`{key}` knows {}", listed.join(" and ")),
+            };
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    span,
+                    format!("unknown placeholder `{{{name}}}` in the `{key}` template"),
+                )
+                .label("would be written as is into every token")
+                .help(help),
+            );
+        }
     }
 
     fn invalid(&mut self, span: Span, message: &str, help: &str) {

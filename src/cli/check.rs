@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::{CheckArgs, EXIT_INPUT, EXIT_USAGE, Format, colour_stderr, report_width};
-use dropc::check::{ArtStore, DiskArt, NoArt, check_text};
+use dropc::check::{ArtStore, Checked, DiskArt, NoArt, check_text};
 use dropc::diagnostic::{JsonDiagnostic, Style, render_human, to_json};
 use dropc::{Severity, SourceFile};
 
@@ -16,7 +16,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let mut io_error = false;
     let style = if colour_stderr() { Style::Colour } else { Style::Plain };
     for path in &args.files {
-        let text = match std::fs::read_to_string(path) {
+        let bytes = match std::fs::read(path) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("error: cannot read `{}`: {e}", path.display());
@@ -27,7 +27,13 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         let root = path.parent().map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
         let disk = DiskArt { root };
         let art: &dyn ArtStore = if args.no_art { &NoArt } else { &disk };
-        let checked = check_text(&text, art);
+        let (text, checked) = match dropc::syntax::source_text(bytes) {
+            Ok(text) => {
+                let checked = check_text(&text, art);
+                (text, checked)
+            }
+            Err((text, d)) => (text, Checked { model: None, diagnostics: vec![d], feasibility: None }),
+        };
         let source = SourceFile::new(path.display().to_string(), text);
         let errors = checked.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
         let warnings = checked.diagnostics.len() - errors;
@@ -68,6 +74,6 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     }
 }
 
-fn plural(n: usize, word: &str) -> String {
+pub(super) fn plural(n: usize, word: &str) -> String {
     if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }

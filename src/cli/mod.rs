@@ -64,14 +64,15 @@ pub struct RunArgs {
     /// Write everything but the images.
     #[arg(long)]
     pub no_images: bool,
-    /// Skip reading art files.
+    /// Skip reading art files: the art is not checked, so no images are
+    /// written (as with --no-images).
     #[arg(long)]
     pub no_art: bool,
     /// Write into a folder that holds another collection (or other files).
     #[arg(long)]
     pub force: bool,
     /// Audit the output right after generating it, as `dropc qa DIR` does.
-    #[arg(long, conflicts_with = "no_images")]
+    #[arg(long, conflicts_with_all = ["no_images", "no_art"])]
     pub qa: bool,
 }
 

@@ -21,14 +21,20 @@ pub(super) struct Loaded {
 
 /// Reads and checks `path`; on failure returns the exit code to use.
 pub(super) fn load(path: &Path, no_art: bool) -> Result<Loaded, ExitCode> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         eprintln!("error: cannot read `{}`: {e}", path.display());
         ExitCode::from(EXIT_USAGE)
     })?;
     let root = path.parent().map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
     let disk = DiskArt { root };
     let art: &dyn ArtStore = if no_art { &NoArt } else { &disk };
-    let checked = check_text(&text, art);
+    let (text, checked) = match dropc::syntax::source_text(bytes) {
+        Ok(text) => {
+            let checked = check_text(&text, art);
+            (text, checked)
+        }
+        Err((text, d)) => (text, Checked { model: None, diagnostics: vec![d], feasibility: None }),
+    };
     Ok(Loaded { checked, source: SourceFile::new(path.display().to_string(), text) })
 }
 
@@ -104,7 +110,8 @@ pub fn run(args: &RunArgs) -> ExitCode {
         root: root.clone(),
         drop_file: args.file.clone(),
         source: loaded.source.text.as_bytes().to_vec(),
-        images: !args.no_images,
+        // Without the art checked, no image is drawn from it.
+        images: !args.no_images && !args.no_art,
         force: args.force,
         stop_after_files: std::env::var(STOP_AFTER_FILES).ok().and_then(|n| n.trim().parse().ok()),
     };
@@ -133,25 +140,26 @@ pub fn run(args: &RunArgs) -> ExitCode {
         1 => "; removed 1 file of an earlier run".to_string(),
         n => format!("; removed {n} files of an earlier run"),
     };
-    if args.no_images {
+    if args.no_images || args.no_art {
+        let why = if args.no_images { "" } else { " (`--no-art`: no images)" };
         eprintln!(
-            "{}: wrote metadata of {} tokens to `{}` ({} changed){removed}",
+            "{}: wrote metadata of {} to `{}` ({} changed){removed}{why}",
             loaded.source.name,
-            summary.tokens,
+            super::check::plural(summary.tokens, "token"),
             dir.display(),
             summary.metadata_written
         );
         return ExitCode::SUCCESS;
     }
     eprintln!(
-        "{}: wrote {} tokens to `{}`: rendered {}, derived {}, reused {} ({} images in {seconds:.1} s){removed}",
+        "{}: wrote {} to `{}`: rendered {}, derived {}, reused {} ({} in {seconds:.1} s){removed}",
         loaded.source.name,
-        summary.tokens,
+        super::check::plural(summary.tokens, "token"),
         dir.display(),
         summary.rendered,
         summary.derived,
         summary.reused,
-        summary.images,
+        super::check::plural(summary.images, "image"),
     );
     if args.qa {
         let source = loaded.source.text.as_bytes();

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use crate::check::feasibility::token_name;
-use crate::check::{AttributeValue, MetadataFlavour, Model};
+use crate::check::{MetadataFlavour, Model};
 use crate::sample::{Token, Tokens};
 use crate::syntax::TraitKind;
 
@@ -40,14 +40,8 @@ pub fn metadata(model: &Model, token: Token<'_>) -> Value {
         ),
         Token::Legendary { index, .. } => {
             let l = &model.legendaries[index];
-            let attributes = l
-                .attributes
-                .iter()
-                .map(|(k, v)| match v {
-                    AttributeValue::Text(t) => json!({ "trait_type": k, "value": t }),
-                    AttributeValue::Number(n) => json!({ "trait_type": k, "value": n }),
-                })
-                .collect();
+            let attributes =
+                l.attributes.iter().map(|(k, v)| json!({ "trait_type": k, "value": v.to_json() })).collect();
             (l.name.clone(), attributes)
         }
     };

@@ -380,7 +380,7 @@ legendary "The One" at 5 "one.png" { Body: "Gold", Power: 100 }
             match token {
                 crate::sample::Token::Legendary { .. } => assert_eq!(
                     attrs,
-                    &vec![("Body".to_string(), "Gold".to_string()), ("Power".to_string(), "100.0".to_string())]
+                    &vec![("Body".to_string(), "Gold".to_string()), ("Power".to_string(), "100".to_string())]
                 ),
                 crate::sample::Token::Generated { .. } => {
                     assert!(attrs.iter().any(|(k, _)| k == "Mood"));

@@ -27,13 +27,50 @@ mod generated {
 /// after the first one, parsing resumes at the next line that starts a
 /// statement, so that one typo does not hide the next.
 pub fn parse(source: &str) -> Result<File, Vec<Diagnostic>> {
-    if let Some(file) = parse_in_parallel(source) {
-        return Ok(file);
+    let file = match parse_in_parallel(source) {
+        Some(file) => file,
+        None => match parse_chunk(source, 0, source.len()) {
+            Ok(statements) => File { statements },
+            Err(error) => return Err(recover(source, error)),
+        },
+    };
+    let too_large = numbers_out_of_range(source);
+    if too_large.is_empty() { Ok(file) } else { Err(too_large) }
+}
+
+/// Digits a number needs before its point to exceed `f64::MAX` (about 1.8 · 10^308).
+const OUT_OF_RANGE_DIGITS: usize = 309;
+
+/// A `limit_exceeded` error for every number too large to be represented
+/// (the grammar has no exponent, so only a run of at least 309 digits can
+/// be; files without one are not parsed again).
+fn numbers_out_of_range(source: &str) -> Vec<Diagnostic> {
+    let mut run = 0;
+    let long_run = source.bytes().any(|b| {
+        run = if b.is_ascii_digit() { run + 1 } else { 0 };
+        run >= OUT_OF_RANGE_DIGITS
+    });
+    if !long_run {
+        return Vec::new();
     }
-    match parse_chunk(source, 0, source.len()) {
-        Ok(statements) => Ok(File { statements }),
-        Err(error) => Err(recover(source, error)),
-    }
+    let Ok(pairs) = DropParser::parse(Rule::file, source) else { return Vec::new() };
+    pairs
+        .flatten()
+        .filter(|p| matches!(p.as_rule(), Rule::number | Rule::integer | Rule::percentage))
+        .filter(|p| !p.as_str().trim_end_matches('%').parse::<f64>().is_ok_and(f64::is_finite))
+        .map(|p| {
+            let text = p.as_str();
+            let digits = text.bytes().filter(u8::is_ascii_digit).count();
+            let shown = format!("{}…{}", &text[..6.min(text.len())], &text[text.len().saturating_sub(3)..]);
+            Diagnostic::new(
+                Code::LimitExceeded,
+                Span::new(p.as_span().start(), p.as_span().end()),
+                format!("the number `{shown}` ({digits} digits) is out of range"),
+            )
+            .label("too large to represent")
+            .help("numbers are at most about 1.8e308; weights are relative, so scale them all down alike")
+        })
+        .collect()
 }
 
 /// Files above this size are parsed in chunks on all cores.
