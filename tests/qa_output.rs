@@ -981,11 +981,7 @@ fn a_no_images_folder_is_audited_for_what_it_holds() {
     let (code, findings, doc) = audit(&dir, &drop);
     assert_eq!(
         findings,
-        set(&[
-            ("metadata_field", "token 3"),
-            ("extra_file", "file images/"),
-            ("extra_file", "file provenance.json"),
-        ]),
+        set(&[("metadata_field", "token 3"), ("extra_file", "file images/"), ("extra_file", "file provenance.json"),]),
         "{doc:#}"
     );
     assert_eq!(code, 1);

@@ -120,7 +120,11 @@ fn all_different_draws_match_ryser() {
             observed[t[i] as usize] += 1;
         }
         let (chi, df) = chi_square(&observed, probs);
-        assert!(chi < chi_critical(df), "T{i}: chi-square {chi:.1} with {df} d.o.f. (critical {:.1})", chi_critical(df));
+        assert!(
+            chi < chi_critical(df),
+            "T{i}: chi-square {chi:.1} with {df} d.o.f. (critical {:.1})",
+            chi_critical(df)
+        );
     }
 }
 

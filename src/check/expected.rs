@@ -155,7 +155,12 @@ pub fn expected(
         }
     }
     if g == 0 {
-        return Ok(Expected { shares: zeros(), errors: zeros(), methods: vec![Method::Exact; model.traits.len()], replicates: 0 });
+        return Ok(Expected {
+            shares: zeros(),
+            errors: zeros(),
+            methods: vec![Method::Exact; model.traits.len()],
+            replicates: 0,
+        });
     }
     let every_once = combinations == Some(u128::from(g)) && model.visually.is_none();
     let r = if every_once && model.unique.len() == model.traits.len() { 1 } else { replicates_for(g) };
@@ -211,12 +216,7 @@ pub const DRIFT_TOLERANCE: f64 = 0.05;
 /// counted variants are not reported). Skipped, at no cost, when [`uniqueness_bound`] proves no share
 /// can move that far; otherwise the expected shares are estimated as
 /// `simulate` does.
-pub fn warn_drift(
-    model: &Model,
-    feasibility: &Feasibility,
-    size_span: Span,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
+pub fn warn_drift(model: &Model, feasibility: &Feasibility, size_span: Span, diagnostics: &mut Vec<Diagnostic>) {
     let Some(log_z) = feasibility.log_partition else { return };
     if uniqueness_bound(model, log_z) <= DRIFT_TOLERANCE {
         return;
@@ -243,8 +243,7 @@ pub fn warn_drift(
         let moved: Vec<usize> = (0..tr.variants.len())
             .filter(|&v| {
                 !counted(VariantId { trait_id: t, index: v })
-                    && (expected.shares[t][v] - predicted[t][v]).abs() - 2.0 * expected.errors[t][v]
-                        > DRIFT_TOLERANCE
+                    && (expected.shares[t][v] - predicted[t][v]).abs() - 2.0 * expected.errors[t][v] > DRIFT_TOLERANCE
             })
             .collect();
         let Some(&first) = moved.first() else { continue };

@@ -5,7 +5,7 @@
 //!
 //! A token's law is the product of its traits' normalised weights (`when`
 //! replacing its trait's weights) restricted to the combinations every
-//! `forbid` and `require` allows (`LANGUAGE.md`, "Meaning of the core"). Over
+//! `forbid` and `require` allows (the language reference, §7.5). Over
 //! the collection, every `count` holds exactly and no two generated tokens are
 //! equal on the `unique` traits. Legendaries take their ids and are left out
 //! of sampling, counts and uniqueness.
@@ -361,12 +361,8 @@ impl<'a> Drawer<'a> {
         self.local.extend(c.traits.iter().map(|&t| row[t]));
         let keys = &plan.keys;
         let traits = &c.traits;
-        let ok = compiled.draw_from(
-            fixed,
-            &mut self.local,
-            |v| keys[traits[v]].uniform(id, attempt),
-            &mut self.scratch,
-        );
+        let ok =
+            compiled.draw_from(fixed, &mut self.local, |v| keys[traits[v]].uniform(id, attempt), &mut self.scratch);
         for (&t, &v) in c.traits.iter().zip(&self.local) {
             row[t] = v;
         }

@@ -22,7 +22,8 @@ use rayon::prelude::*;
 use crate::check::feasibility::{budget as count_budget, network};
 use crate::check::{Model, TraitId};
 use crate::solve::{
-    self, Budget, Count, Factor, Network, Sampler, SamplerStep, RelaxedModel, SearchBudget, SearchModel, SolveError, WeightedModel,
+    self, Budget, Count, Factor, Network, RelaxedModel, Sampler, SamplerStep, SearchBudget, SearchModel, SolveError,
+    WeightedModel,
 };
 
 use super::SampleError;

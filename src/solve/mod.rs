@@ -42,8 +42,8 @@ use std::time::Duration;
 
 pub use count::{count, count_given};
 pub use infer::{WeightedModel, marginals, possible_values, possible_values_given};
-pub use sample::{Sampler, SamplerStep};
 pub use relax::RelaxedModel;
+pub use sample::{Sampler, SamplerStep};
 pub use search::{SearchBudget, SearchModel};
 
 /// A non-negative function of a few variables, stored as a dense table.

@@ -177,7 +177,12 @@ impl RelaxedModel {
     /// Draws every variable into `assignment` from the exact law: proposals
     /// from the relaxation, each round's uniforms derived from `uniform(var)`
     /// and the round number. Returns false after `1000 / rate` rejected rounds.
-    pub fn draw(&self, assignment: &mut [u32], mut uniform: impl FnMut(usize) -> f64, scratch: &mut Vec<(u32, f64)>) -> bool {
+    pub fn draw(
+        &self,
+        assignment: &mut [u32],
+        mut uniform: impl FnMut(usize) -> f64,
+        scratch: &mut Vec<(u32, f64)>,
+    ) -> bool {
         let max_rounds = (1000.0 / self.rate).min(1e12) as u64;
         let n = assignment.len();
         let base: Vec<f64> = (0..n).map(&mut uniform).collect();

@@ -58,7 +58,6 @@ use super::elim::strides;
 use super::prep::{CFactor, Reduced, reduce};
 use super::{Network, SolveError};
 
-
 /// Limits of one search.
 #[derive(Clone, Copy, Debug)]
 pub struct SearchBudget {
@@ -488,7 +487,8 @@ impl SearchModel {
     /// `uniform(var)` once per variable. Returns false if the model is
     /// inconsistent (never, for a compiled model).
     pub fn draw(&self, assignment: &mut [u32], mut uniform: impl FnMut(usize) -> f64) -> bool {
-        let mut s: Search<'_, f64> = Search::new(&self.p, SearchBudget { max_entries: usize::MAX, max_nodes: u64::MAX });
+        let mut s: Search<'_, f64> =
+            Search::new(&self.p, SearchBudget { max_entries: usize::MAX, max_nodes: u64::MAX });
         s.base = Some(&self.cache);
         let vars: Vec<usize> = (0..self.p.sizes.len()).collect();
         let mut stack: Vec<Vec<usize>> = s.state.components(&vars);
@@ -548,7 +548,8 @@ impl SearchModel {
     /// reuses the compiled cache.
     pub fn marginals(&self) -> Vec<Vec<f64>> {
         let mut out: Vec<Vec<f64>> = self.red.domains.iter().map(|&d| vec![0.0; d]).collect();
-        let mut s: Search<'_, f64> = Search::new(&self.p, SearchBudget { max_entries: usize::MAX, max_nodes: u64::MAX });
+        let mut s: Search<'_, f64> =
+            Search::new(&self.p, SearchBudget { max_entries: usize::MAX, max_nodes: u64::MAX });
         s.base = Some(&self.cache);
         for v in 0..self.p.sizes.len() {
             for x in 0..self.p.sizes[v] {
