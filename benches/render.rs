@@ -46,7 +46,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dropc::check::{Compression, DiskArt, check_text};
+use dropc::check::{DiskArt, check_text};
+use dropc::model::Compression;
 use dropc::render::encode::{Deflate, Filter, encode_png, encode_with};
 use dropc::render::{Image, Renderer};
 use rand::{RngExt, SeedableRng};

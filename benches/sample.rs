@@ -12,7 +12,8 @@
 use std::hint::black_box;
 
 use criterion::Criterion;
-use dropc::check::{Model, NoArt, check_text};
+use dropc::check::{NoArt, check_text};
+use dropc::model::Model;
 
 #[path = "../src/solve/splitmix.rs"]
 mod splitmix;

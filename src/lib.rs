@@ -8,17 +8,20 @@
 //!
 //! Each arrow is one public function, so that tests, the CLI, benchmarks and
 //! editors can stop at any stage: [`parse`] turns text into a [`syntax::File`],
-//! [`check`] resolves and validates it into a [`check::Model`] with every
+//! [`check`] resolves and validates it into a [`Model`] with every
 //! diagnostic found. Stages never print; they return [`Diagnostic`]s.
 //! [`publish::run::run`] is `dropc run` after sampling: it brings an output
 //! folder, whose layout and record files [`output`] alone defines, to
 //! exactly the collection's files.
 
 pub mod diagnostic;
+pub mod model;
+pub mod span;
 pub mod syntax;
 
-pub use check::{Checked, Model, check, check_text};
+pub use check::{Checked, check, check_text};
 pub use diagnostic::{Code, Diagnostic, Severity, SourceFile};
+pub use model::Model;
 pub use syntax::parse;
 
 pub mod check;

@@ -8,7 +8,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use dropc::check::{DiskArt, Model, VariantId, check_text};
+use dropc::model::{Model, VariantId};
+
+use dropc::check::{DiskArt, check_text};
 use dropc::diagnostic::Code;
 use dropc::sample::sample;
 

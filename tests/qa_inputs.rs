@@ -7,7 +7,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use dropc::check::{ColourSpace, DiskArt, Model, NoArt, check_text};
+use dropc::model::Model;
+
+use dropc::check::{ColourSpace, DiskArt, NoArt, check_text};
 use dropc::qa::{Finding, Severity, Subject};
 
 // ---------------------------------------------------------------------------
@@ -436,7 +438,7 @@ fn visual_model(unique_line: &str, size: u64) -> Model {
 }
 
 /// How each generated token looks: its visual key on every trait.
-fn looks(model: &Model, visibility: &dropc::check::Visibility, tokens: &dropc::Tokens) -> Vec<Vec<u32>> {
+fn looks(model: &Model, visibility: &dropc::model::Visibility, tokens: &dropc::Tokens) -> Vec<Vec<u32>> {
     let traits: Vec<usize> = (0..model.traits.len()).collect();
     tokens
         .generated()
@@ -462,7 +464,7 @@ fn plain_unique_makes_visual_duplicates_that_qa_counts() {
     let model = visual_model("unique", 16);
     assert!(model.visibility.is_none());
     let (root, _) = visual_fixture();
-    let visibility = dropc::check::Visibility::compute(&model, &DiskArt { root: root.clone() }).unwrap();
+    let visibility = dropc::model::Visibility::compute(&model, &DiskArt { root: root.clone() }).unwrap();
     let tokens = dropc::sample(&model, &model.settings.seed).unwrap();
     let looks = looks(&model, &visibility, &tokens);
     let affected = duplicated_tokens(&looks);

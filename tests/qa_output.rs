@@ -111,7 +111,7 @@ fn decode(path: &Path) -> dropc::render::Image {
 }
 
 fn encode(image: &dropc::render::Image) -> Vec<u8> {
-    dropc::render::encode_png(image, dropc::check::Compression::Fast).unwrap()
+    dropc::render::encode_png(image, dropc::model::Compression::Fast).unwrap()
 }
 
 #[test]

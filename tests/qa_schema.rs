@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use dropc::check::MetadataFlavour;
+use dropc::model::MetadataFlavour;
 use dropc::qa::schema::violations;
 use serde_json::{Value, json};
 

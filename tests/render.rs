@@ -16,7 +16,9 @@
 
 use std::path::{Path, PathBuf};
 
-use dropc::check::{ArtHeader, ArtProblem, ArtStore, Compression, DiskArt, Model, ResizeFilter, check_text};
+use dropc::model::{Compression, Model, ResizeFilter};
+
+use dropc::check::{ArtHeader, ArtProblem, ArtStore, DiskArt, check_text};
 use dropc::render::{Image, RenderError, Renderer, decode, encode_png, resize};
 
 fn ref_dir() -> PathBuf {
@@ -309,5 +311,27 @@ fn missing_and_corrupt_art_are_clear_errors() {
         let err = Renderer::new(&model, &root).unwrap_err();
         assert!(matches!(&err, RenderError::Art { path, .. } if path == Path::new(&format!("layers/A/{variant}.png"))));
         assert!(err.to_string().starts_with(message), "{err}");
+    }
+}
+
+#[test]
+fn a_derived_variant_draws_its_sources_files_recoloured() {
+    let model = model();
+    let body = model.traits.iter().position(|t| t.name == "Body").unwrap();
+    let index = |name: &str| model.traits[body].variants.iter().position(|v| v.name == name).unwrap();
+    let id = |name: &str| dropc::model::VariantId { trait_id: body, index: index(name) };
+    let disc = model.drawn(id("Disc")).unwrap();
+    let red = model.drawn(id("Red")).unwrap();
+    assert!(disc.recolour.is_none() && !disc.files.is_empty());
+    let paths = |d: &dropc::model::Drawn<'_>| d.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>();
+    assert_eq!(paths(&red), paths(&disc));
+    assert_eq!(red.recolour, Some(&dropc::model::Recolour::Hue(120.0)));
+    // A model `check` would refuse (`invalid_derive`): the source has no art.
+    let mut broken = model.clone();
+    broken.traits[body].variants[index("Disc")].art = dropc::model::Art::Empty;
+    assert_eq!(broken.drawn(id("Red")).unwrap_err().variant, id("Red"));
+    match Renderer::new(&broken, &ref_dir()) {
+        Err(RenderError::Token(why)) => assert!(why.contains("derived from a variant without art"), "{why}"),
+        other => panic!("expected a refusal, got {:?}", other.err()),
     }
 }

@@ -22,13 +22,15 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use dropc::check::{DiskArt, ResizeFilter, check_text};
+use dropc::model::ResizeFilter;
+
+use dropc::check::{DiskArt, check_text};
+use dropc::model::TraitKind;
 use dropc::qa::report::{
     RANKING_ROWS, RankedToken, ReportInput, ThumbnailOptions, Thumbnails, TraitChart, VariantBars, render_html,
     write_report,
 };
 use dropc::qa::{Finding, Subject};
-use dropc::syntax::TraitKind;
 
 // ---------------------------------------------------------------------------
 // Helpers.

@@ -24,11 +24,12 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 use super::colour::ColourSpace;
-use super::model::*;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::model::TraitKind;
+use crate::model::*;
 use crate::publish::provenance::{Sha256Digest, sha256};
 use crate::render::decode::Decoded;
-use crate::syntax::{Span, TraitKind};
+use crate::span::Span;
 
 /// What the header of an art file says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -212,30 +213,6 @@ pub fn check_art(model: &Model, store: &dyn ArtStore) -> Vec<Diagnostic> {
     audit_art(model, store).0
 }
 
-/// Which variants of each trait draw exactly the same pixels as an earlier
-/// variant of the same trait: the same art files (or files with identical
-/// pixels) at the same depths, with the same blend, opacity, offset and
-/// recolouring.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct IdenticalArt {
-    /// `first[trait][variant]`: the first variant of the trait whose art is
-    /// identical to this one's (the variant itself when there is none, and
-    /// for variants without art).
-    pub first: Vec<Vec<usize>>,
-}
-
-impl IdenticalArt {
-    /// No two variants share their art.
-    pub fn none(model: &Model) -> IdenticalArt {
-        IdenticalArt { first: model.traits.iter().map(|t| (0..t.variants.len()).collect()).collect() }
-    }
-
-    /// Whether some variant draws what another draws.
-    pub fn any(&self) -> bool {
-        self.first.iter().any(|t| t.iter().enumerate().any(|(i, &f)| f != i))
-    }
-}
-
 /// Checks every art file of the model (each decoded once, see the module
 /// docs); returns the diagnostics and which variants draw identical art.
 pub fn audit_art(model: &Model, store: &dyn ArtStore) -> (Vec<Diagnostic>, IdenticalArt) {
@@ -322,11 +299,13 @@ pub fn audit_art(model: &Model, store: &dyn ArtStore) -> (Vec<Diagnostic>, Ident
         }
     }
     // A derived variant has its source's art at its own offset.
-    for t in &model.traits {
-        for v in &t.variants {
-            let Art::Derived { from, .. } = &v.art else { continue };
-            let Art::Files(files) = &t.variants[*from].art else { continue };
-            for file in files {
+    for (trait_id, t) in model.traits.iter().enumerate() {
+        for (index, v) in t.variants.iter().enumerate() {
+            if !matches!(v.art, Art::Derived { .. }) {
+                continue;
+            }
+            let Ok(drawn) = model.drawn(VariantId { trait_id, index }) else { continue };
+            for file in drawn.files {
                 if let Some(Ok(i)) = cache.get(file.path.as_path()) {
                     if let Some(d) = size_problem(i.info.header, (cw, ch), &v.style, v.span, &file.path) {
                         out.push(d);
@@ -339,7 +318,7 @@ pub fn audit_art(model: &Model, store: &dyn ArtStore) -> (Vec<Diagnostic>, Ident
         if t.kind == TraitKind::MetadataOnly {
             continue;
         }
-        let groups = identical_groups(t, &cache);
+        let groups = identical_groups(model, trait_id, &cache);
         for group in &groups {
             let first = group[0];
             for &v in &group[1..] {
@@ -355,15 +334,12 @@ pub fn audit_art(model: &Model, store: &dyn ArtStore) -> (Vec<Diagnostic>, Ident
 /// (their digest, or the path when the store has no pixels) and depth, then
 /// the recolouring and the rendering options. `None` for a variant without
 /// art or with a file that cannot be used.
-fn look_of(t: &Trait, v: &Variant, cache: &HashMap<&Path, Result<Verified, ArtProblem>>) -> Option<String> {
-    let (files, recolour) = match &v.art {
-        Art::Empty => return None,
-        Art::Files(files) => (files, None),
-        Art::Derived { from, recolour } => match &t.variants.get(*from)?.art {
-            Art::Files(files) => (files, Some(recolour)),
-            _ => return None,
-        },
-    };
+fn look_of(model: &Model, id: VariantId, cache: &HashMap<&Path, Result<Verified, ArtProblem>>) -> Option<String> {
+    let v = model.variant(id);
+    if matches!(v.art, Art::Empty) {
+        return None;
+    }
+    let Drawn { files, recolour } = model.drawn(id).ok()?;
     let mut look = String::new();
     for f in files {
         let verified = cache.get(f.path.as_path())?.as_ref().ok()?;
@@ -381,10 +357,14 @@ fn look_of(t: &Trait, v: &Variant, cache: &HashMap<&Path, Result<Verified, ArtPr
 }
 
 /// Groups (of two or more variant indices, ascending) of variants of `t` that draw identical art.
-fn identical_groups(t: &Trait, cache: &HashMap<&Path, Result<Verified, ArtProblem>>) -> Vec<Vec<usize>> {
+fn identical_groups(
+    model: &Model,
+    trait_id: TraitId,
+    cache: &HashMap<&Path, Result<Verified, ArtProblem>>,
+) -> Vec<Vec<usize>> {
     let mut by_look: Vec<(String, Vec<usize>)> = Vec::new();
-    for (i, v) in t.variants.iter().enumerate() {
-        let Some(look) = look_of(t, v, cache) else { continue };
+    for i in 0..model.traits[trait_id].variants.len() {
+        let Some(look) = look_of(model, VariantId { trait_id, index: i }, cache) else { continue };
         match by_look.iter_mut().find(|(l, _)| *l == look) {
             Some((_, group)) => group.push(i),
             None => by_look.push((look, vec![i])),
@@ -405,14 +385,8 @@ fn identical_diagnostic(
     let names: Vec<String> = group.iter().map(|&i| name(i)).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let files = |i: usize| -> Vec<&Path> {
-        match &t.variants[i].art {
-            Art::Files(files) => files.iter().map(|f| f.path.as_path()).collect(),
-            Art::Derived { from, .. } => match &t.variants[*from].art {
-                Art::Files(files) => files.iter().map(|f| f.path.as_path()).collect(),
-                _ => Vec::new(),
-            },
-            Art::Empty => Vec::new(),
-        }
+        let drawn = model.drawn(VariantId { trait_id, index: i });
+        drawn.map_or(Vec::new(), |d| d.files.iter().map(|f| f.path.as_path()).collect())
     };
     let all: Vec<Vec<&Path>> = group.iter().map(|&i| files(i)).collect();
     let bytes = |p: &Path| cache.get(p).and_then(|r| r.as_ref().ok()).and_then(|v| v.digests).map(|d| d.0);

@@ -44,12 +44,12 @@
 //! satisfies every rule (the partition function `check` computes anyway).
 
 use crate::check::feasibility::{Feasibility, describe};
-use crate::check::{Model, TraitId, VariantId};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Model, TraitId, VariantId};
 use crate::sample::plan::Plan;
 use crate::sample::streams::StreamKey;
 use crate::sample::{SampleError, sample_with_plan, shares_of_plan};
-use crate::syntax::Span;
+use crate::span::Span;
 
 /// Tokens drawn in all by the replicates of one estimate.
 pub const REPLICATE_TOKENS: u64 = 400_000;

@@ -17,11 +17,11 @@
 
 use rayon::prelude::*;
 
-use super::model::*;
 use super::settings::SettingSpans;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::model::CountOp;
+use crate::model::*;
 use crate::solve::{self, Budget, Count, Factor, Network};
-use crate::syntax::CountOp;
 
 /// Above this many rules, "rule never fires" uses a cheaper test (one
 /// variable elimination per rule is too slow for generated giants).
@@ -151,7 +151,7 @@ pub fn check_metaplex(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec
         );
     }
     let last_id = s.first_id + s.size.saturating_sub(1);
-    let longest = token_name(&s.token_name, &s.name, last_id);
+    let longest = s.token_name_of(last_id);
     if longest.len() > 32 {
         diagnostics.push(
             Diagnostic::new(
@@ -176,11 +176,6 @@ pub fn check_metaplex(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec
             );
         }
     }
-}
-
-/// A token's name from the template.
-pub fn token_name(template: &str, collection: &str, id: u64) -> String {
-    template.replace("{collection}", collection).replace("{id}", &id.to_string())
 }
 
 /// One connected component of the factor graph: traits linked by rules or
@@ -449,7 +444,7 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
 /// Decides whether every `count` holds together with `size`, the rules and
 /// `unique` (an integer program over the strata the counts define, see
 /// `crate::sample::counts`), and reports an irreducible set that cannot.
-fn joint_counts(model: &Model, size_span: crate::syntax::Span, diagnostics: &mut Vec<Diagnostic>) {
+fn joint_counts(model: &Model, size_span: crate::span::Span, diagnostics: &mut Vec<Diagnostic>) {
     let Ok(plan) = crate::sample::plan::Plan::new(model) else { return };
     let quotas = crate::sample::quotas(model, &plan);
     let conflict = match quotas.conflict() {
@@ -574,7 +569,7 @@ fn report_impossible(model: &Model, possible: &[Vec<bool>], diagnostics: &mut Ve
 }
 
 /// Spans of rules that mention `v`.
-fn rules_on(model: &Model, v: VariantId) -> Vec<crate::syntax::Span> {
+fn rules_on(model: &Model, v: VariantId) -> Vec<crate::span::Span> {
     let mut spans: Vec<_> = model
         .forbids
         .iter()
@@ -694,8 +689,8 @@ fn report_idle_rules_cheaply(model: &Model, possible: &[Vec<bool>], diagnostics:
 
 /// Reports `rule_never_fires` once per rule (a rule with several pairs is
 /// one statement).
-fn idle_reporter(diagnostics: &mut Vec<Diagnostic>) -> impl FnMut(crate::syntax::Span, String, &str) + '_ {
-    let mut reported: Vec<crate::syntax::Span> = Vec::new();
+fn idle_reporter(diagnostics: &mut Vec<Diagnostic>) -> impl FnMut(crate::span::Span, String, &str) + '_ {
+    let mut reported: Vec<crate::span::Span> = Vec::new();
     move |span, message, help| {
         if !reported.contains(&span) {
             reported.push(span);
@@ -708,7 +703,7 @@ fn idle_reporter(diagnostics: &mut Vec<Diagnostic>) -> impl FnMut(crate::syntax:
     }
 }
 
-fn idle_whens(model: &Model, possible: &[Vec<bool>], report: &mut impl FnMut(crate::syntax::Span, String, &str)) {
+fn idle_whens(model: &Model, possible: &[Vec<bool>], report: &mut impl FnMut(crate::span::Span, String, &str)) {
     for w in &model.whens {
         if !w.conditions.iter().any(|&c| possible[w.condition_trait][c]) {
             report(

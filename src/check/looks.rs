@@ -20,10 +20,10 @@
 //! shows: at least as many looks) and hiding every variant that anything can
 //! cover (at most as many looks).
 
-use super::model::{Model, TraitId, VariantId};
 use super::settings::SettingSpans;
-use super::visibility::Visibility;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::model::Visibility;
+use crate::model::{Model, TraitId, VariantId};
 use crate::solve::{self, Count, Factor, Network};
 
 /// Largest key factor built exactly (entries of its table).

@@ -16,20 +16,20 @@ pub mod colour;
 pub mod expected;
 pub mod feasibility;
 pub mod looks;
-mod model;
-pub mod paths;
 pub(crate) mod resolve;
 pub mod settings;
 pub mod visibility;
 
-pub use art::{ArtHeader, ArtInfo, ArtProblem, ArtStore, DiskArt, IdenticalArt, NoArt, Verified};
+/// Paths named in a `.drop` file ([`crate::model::paths`]).
+pub use crate::model::paths;
+pub use art::{ArtHeader, ArtInfo, ArtProblem, ArtStore, DiskArt, NoArt, Verified};
 pub use colour::ColourSpace;
 pub use feasibility::Feasibility;
-pub use model::*;
-pub use visibility::Visibility;
 
 use crate::diagnostic::{self, Code, Diagnostic};
-use crate::syntax::{File, Span, Statement};
+use crate::model::{IdenticalArt, Model, Visibility};
+use crate::span::Span;
+use crate::syntax::{File, Statement};
 
 /// What [`check`] found.
 #[derive(Debug)]

@@ -3,11 +3,13 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::model::*;
 use super::paths::{escape_diagnostic, join_inside, project_relative};
 use super::settings::SettingSpans;
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
-use crate::syntax::{self as ast, CountOp, LayerOption, Node, Span, Statement, TraitKind, Value};
+use crate::model::*;
+use crate::model::{CountOp, TraitKind};
+use crate::span::Span;
+use crate::syntax::{self as ast, LayerOption, Node, Statement, Value};
 
 /// Traits and rules resolved against the declared names.
 pub struct Resolver<'a> {

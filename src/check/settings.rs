@@ -3,10 +3,11 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use super::model::*;
 use super::paths::project_relative;
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
-use crate::syntax::{Collection, Node, Setting, Span, Value};
+use crate::model::*;
+use crate::span::Span;
+use crate::syntax::{Collection, Node, Setting, Value};
 
 /// Largest canvas side and output size, in pixels.
 pub const MAX_PIXELS: u64 = 16_384;

@@ -21,8 +21,8 @@ use std::time::Instant;
 
 use super::run::{load, model_or_report};
 use super::{EXIT_INPUT, EXIT_USAGE, Format};
-use dropc::check::Model;
 use dropc::diagnostic::Code;
+use dropc::model::Model;
 use dropc::qa::report::ReportInput;
 use dropc::qa::{Finding, Severity};
 use serde_json::json;

@@ -10,8 +10,9 @@ use std::process::ExitCode;
 
 use super::{EXIT_INPUT, EXIT_USAGE, Format, RunArgs, colour_stderr, report_width};
 use dropc::SourceFile;
-use dropc::check::{ArtStore, Checked, DiskArt, Model, NoArt, check_text};
+use dropc::check::{ArtStore, Checked, DiskArt, NoArt, check_text};
 use dropc::diagnostic::{Diagnostic, Style, render_human, to_json};
+use dropc::model::Model;
 
 /// A checked file: its model (when it has no errors) and source.
 pub(super) struct Loaded {

@@ -16,9 +16,9 @@ use std::process::ExitCode;
 
 use super::run::{load, model_or_report, report};
 use super::{EXIT_INPUT, Format, SimulateArgs};
-use dropc::check::Model;
 use dropc::check::expected::{self, DRIFT_TOLERANCE, Expected, Method};
 use dropc::check::feasibility::describe;
+use dropc::model::Model;
 use dropc::sample::SampleError;
 use dropc::solve::Count;
 use serde_json::{Value, json};

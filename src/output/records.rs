@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::Model;
+use crate::model::Model;
 use crate::sample::{Token, Tokens};
 
 /// A JSON layout: containers nested at most `expand` deep put each element

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::check::{Art, Model};
+use crate::model::{Art, Model, VariantId};
 use crate::publish::provenance::sha256_hex;
 use crate::sample::Token;
 
@@ -66,18 +66,14 @@ pub fn token_key(model: &Model, token: Token<'_>, art: &BTreeMap<PathBuf, String
     let hash = |p: &Path| art.get(p).map_or("missing", String::as_str).to_string();
     match token {
         Token::Generated { variants, .. } => {
-            for (t, &v) in model.traits.iter().zip(variants) {
+            for (trait_id, (t, &v)) in model.traits.iter().zip(variants).enumerate() {
                 let Some(variant) = t.variants.get(v as usize) else { continue };
                 let _ = write!(text, "{} {:?} {} {:?}", t.name, t.kind, variant.name, variant.style);
-                let files = match &variant.art {
-                    Art::Derived { from, recolour } => {
-                        let _ = write!(text, " from {from} {recolour:?}");
-                        t.variants.get(*from).map(|source| &source.art)
-                    }
-                    other => Some(other),
-                };
-                if let Some(Art::Files(files)) = files {
-                    for f in files {
+                if let Art::Derived { from, recolour } = &variant.art {
+                    let _ = write!(text, " from {from} {recolour:?}");
+                }
+                if let Ok(drawn) = model.drawn(VariantId { trait_id, index: v as usize }) {
+                    for f in drawn.files {
                         let placement = f.placement.map(|(side, target)| (side, model.traits[target].name.as_str()));
                         let _ = write!(text, " [{} {} {placement:?}]", f.path.display(), hash(&f.path));
                     }

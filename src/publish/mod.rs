@@ -18,10 +18,9 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
-use crate::check::feasibility::token_name;
-use crate::check::{MetadataFlavour, Model};
+use crate::model::TraitKind;
+use crate::model::{MetadataFlavour, Model};
 use crate::sample::{Token, Tokens};
-use crate::syntax::TraitKind;
 
 /// The metadata document of one token.
 pub fn metadata(model: &Model, token: Token<'_>) -> Value {
@@ -29,7 +28,7 @@ pub fn metadata(model: &Model, token: Token<'_>) -> Value {
     let id = token.id();
     let (name, attributes): (String, Vec<Value>) = match token {
         Token::Generated { variants, .. } => (
-            token_name(&s.token_name, &s.name, id),
+            s.token_name_of(id),
             model
                 .traits
                 .iter()

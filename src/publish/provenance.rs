@@ -21,10 +21,10 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::check::{Art, Model};
+use crate::model::TraitKind;
+use crate::model::{Art, Model};
 use crate::output::{CollectionRecord, ImageDigest, Inputs, LegendaryId, ProvenanceRecord, TraitCounts, VariantCount};
 use crate::sample::Tokens;
-use crate::syntax::TraitKind;
 
 /// A SHA-256 digest.
 pub type Sha256Digest = [u8; 32];

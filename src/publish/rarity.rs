@@ -29,7 +29,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::check::Model;
+use crate::model::Model;
 use crate::sample::Tokens;
 
 /// The name of OpenRarity's trait-count meta trait.

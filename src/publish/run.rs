@@ -36,7 +36,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use crate::check::Model;
+use crate::model::Model;
 use crate::output::{
     self, CollectionRecord, JournalLine, Layout, Manifest, ManifestEntry, ReadError, SizedImage, TokensRecord,
 };
@@ -451,7 +451,7 @@ fn run_locked(
     let art: Vec<(PathBuf, Vec<u8>)> = super::provenance::art_paths(model)
         .into_iter()
         .filter_map(|p| {
-            let full = crate::check::paths::resolve_inside(&options.root, &p).ok()?;
+            let full = crate::model::paths::resolve_inside(&options.root, &p).ok()?;
             std::fs::read(full).ok().map(|bytes| (p, bytes))
         })
         .collect();

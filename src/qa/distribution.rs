@@ -28,7 +28,7 @@
 
 use serde::Serialize;
 
-use crate::check::Model;
+use crate::model::Model;
 use crate::sample::plan::Plan;
 use crate::sample::streams::StreamKey;
 use crate::sample::{Tokens, predicted_shares, sample_with_plan};

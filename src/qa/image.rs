@@ -326,7 +326,7 @@ mod tests {
     use super::*;
 
     fn encode(image: &Image) -> Vec<u8> {
-        crate::render::encode_png(image, crate::check::Compression::Fast).expect("encode")
+        crate::render::encode_png(image, crate::model::Compression::Fast).expect("encode")
     }
 
     #[test]

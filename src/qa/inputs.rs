@@ -23,9 +23,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::check::art::{CONVERT_HELP, audit_art, png_info};
-use crate::check::visibility::LayerMask;
-use crate::check::{Art, ArtProblem, ArtStore as _, ColourSpace, DiskArt, IdenticalArt, Model, Visibility};
-use crate::syntax::TraitKind;
+use crate::check::{ArtProblem, ArtStore as _, ColourSpace, DiskArt};
+use crate::model::LayerMask;
+use crate::model::TraitKind;
+use crate::model::{Art, IdenticalArt, Model, VariantId, Visibility};
 
 use super::{Finding, Subject};
 
@@ -217,14 +218,11 @@ fn pixel_findings(
             continue;
         }
         for (index, v) in t.variants.iter().enumerate() {
-            let files: Vec<&Path> = match &v.art {
-                Art::Empty => continue,
-                Art::Files(fs) => fs.iter().map(|f| f.path.as_path()).collect(),
-                Art::Derived { from, .. } => match &t.variants[*from].art {
-                    Art::Files(fs) => fs.iter().map(|f| f.path.as_path()).collect(),
-                    _ => continue,
-                },
-            };
+            if matches!(v.art, Art::Empty) {
+                continue;
+            }
+            let Ok(drawn) = model.drawn(VariantId { trait_id, index }) else { continue };
+            let files: Vec<&Path> = drawn.files.iter().map(|f| f.path.as_path()).collect();
             if files.iter().any(|f| failed.contains(*f)) {
                 continue;
             }

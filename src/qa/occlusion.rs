@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::check::feasibility::{budget, network};
-use crate::check::{Model, VariantId, Visibility};
+use crate::model::{Model, VariantId, Visibility};
 use crate::solve::possible_values_given;
 
 use super::inputs::variant_subject;
@@ -160,7 +160,7 @@ fn duplicates(model: &Model, visibility: &Visibility, tokens: &crate::Tokens) ->
                             == visibility
                                 .same_as(VariantId { trait_id: t, index: shown.iter().copied().min().unwrap_or(0) })
                     });
-                differ.push(if tr.kind == crate::syntax::TraitKind::MetadataOnly {
+                differ.push(if tr.kind == crate::model::TraitKind::MetadataOnly {
                     format!("`{}` (metadata only)", tr.name)
                 } else if same_art && hidden_by.is_empty() {
                     let names: Vec<String> = shown

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::check::Model;
+use crate::model::Model;
 use crate::publish::provenance::{Sha256Digest, hex, sha256, sha256_hex};
 use crate::render::Image;
 use crate::sample::{Token, Tokens};
@@ -517,7 +517,7 @@ impl TokenContext<'_> {
             // lines vanish): it is compared with the canvas image resized as
             // `dropc run` resizes it, which costs a lookup per pixel. Smooth
             // filters average, and are compared with the canvas image itself.
-            let (reference, tolerance) = if filter == crate::check::ResizeFilter::Nearest {
+            let (reference, tolerance) = if filter == crate::model::ResizeFilter::Nearest {
                 (img::fingerprint(&crate::render::resize(pixels, (w, h), filter)), SIZE_MISMATCH_LEVELS)
             } else {
                 (*fingerprint, size_tolerance(canvas, (w, h)))
@@ -741,10 +741,10 @@ impl TokenContext<'_> {
     }
 }
 
-fn flavour_name(flavour: crate::check::MetadataFlavour) -> &'static str {
+fn flavour_name(flavour: crate::model::MetadataFlavour) -> &'static str {
     match flavour {
-        crate::check::MetadataFlavour::Erc721 => "ERC721",
-        crate::check::MetadataFlavour::Metaplex => "Metaplex",
+        crate::model::MetadataFlavour::Erc721 => "ERC721",
+        crate::model::MetadataFlavour::Metaplex => "Metaplex",
     }
 }
 
@@ -795,7 +795,7 @@ fn duplicate_cause(model: &Model, a: Option<&[u32]>, b: Option<&[u32]>) -> Strin
     let pairs: Vec<String> = (0..model.traits.len().min(a.len()).min(b.len()))
         .filter(|&t| a[t] != b[t])
         .map(|t| {
-            let name = |v: u32| model.variant_name(crate::check::VariantId { trait_id: t, index: v as usize });
+            let name = |v: u32| model.variant_name(crate::model::VariantId { trait_id: t, index: v as usize });
             format!("`{}` / `{}`", name(a[t].min(b[t])), name(a[t].max(b[t])))
         })
         .collect();

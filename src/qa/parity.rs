@@ -20,9 +20,9 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::check::Model;
+use crate::model::Model;
+use crate::model::TraitKind;
 use crate::render::{Image, RenderError, Renderer};
-use crate::syntax::TraitKind;
 
 use super::record::Record;
 use super::{Finding, Subject};

@@ -23,8 +23,10 @@ use moxcms::{
     TransferCharacteristics, TransformOptions,
 };
 
-use crate::check::{Art, ColourSpace, Model};
-use crate::syntax::TraitKind;
+use crate::model::{Art, Model};
+
+use crate::check::ColourSpace;
+use crate::model::TraitKind;
 
 /// What [`fix_profiles`] did to one file.
 #[derive(Clone, Debug, PartialEq, Eq)]

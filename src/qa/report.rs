@@ -36,12 +36,12 @@ use std::path::{Component, Path, PathBuf};
 use rayon::prelude::*;
 
 use super::{Finding, Severity, Subject};
-use crate::check::{Compression, Model, ResizeFilter};
+use crate::model::TraitKind;
+use crate::model::{Compression, Model, ResizeFilter};
 use crate::publish::provenance::sha256_hex;
 use crate::publish::rarity::{collection_attributes, scores};
 use crate::publish::write_atomic;
 use crate::sample::Tokens;
-use crate::syntax::TraitKind;
 
 /// The report's file name, in the output folder.
 pub const REPORT_FILE: &str = "report.html";

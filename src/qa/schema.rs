@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::check::MetadataFlavour;
+use crate::model::MetadataFlavour;
 
 /// The ERC-721 / OpenSea schema's text.
 pub const ERC721: &str = include_str!("../../schemas/erc721.schema.json");

@@ -42,7 +42,7 @@
 //! `X = 255²·αb·B`, then clamped to `αo` to stay a valid premultiplied value.
 //! For `normal` this reduces to the formula above, bit for bit.
 
-use crate::check::BlendMode;
+use crate::model::BlendMode;
 
 /// `round(x / 255)` for `0 ≤ x ≤ 65 025`.
 #[inline(always)]

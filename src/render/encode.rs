@@ -41,7 +41,7 @@ use std::cell::RefCell;
 
 use image::imageops::FilterType;
 
-use crate::check::{Compression, ResizeFilter};
+use crate::model::{Compression, ResizeFilter};
 
 pub use super::filter::Filter;
 use super::filter::filter_image;

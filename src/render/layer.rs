@@ -20,7 +20,7 @@
 //! pixels are exactly those of drawing every layer bottom to top: under an
 //! opaque run the canvas is that run's pixel whatever was below.
 
-use crate::check::BlendMode;
+use crate::model::BlendMode;
 
 use super::blend;
 

@@ -3,7 +3,7 @@
 //! This stage sits between sampling and publishing. [`Renderer::new`] does
 //! every expensive, token-independent step once per run: it decodes each art
 //! file the model needs (any PNG colour type, converted to 8-bit sRGB RGBA,
-//! see [`decode`]), computes each derived colour variant ([`recolour`]),
+//! see [`decode`]), computes each derived colour variant ([`crate::model::recolour`]),
 //! folds each variant's opacity into its alpha, applies its offset, and crops
 //! every layer to the part of its content that lands on the canvas
 //! ([`layer`]). [`Renderer::render`] then only composites prepared layers
@@ -32,15 +32,13 @@ pub mod decode;
 pub mod encode;
 pub mod filter;
 pub mod layer;
-pub mod recolour;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::check::{Art, ArtFile, Model};
-use crate::syntax::{Side, TraitKind};
+use crate::model::{ArtFile, Model, Side, TraitKind, VariantId};
 
 pub use encode::{encode_png, resize};
 use layer::Layer;
@@ -117,7 +115,7 @@ struct LayerJob<'m> {
     variant: usize,
     file_index: usize,
     file: &'m ArtFile,
-    recolour: Option<&'m crate::check::Recolour>,
+    recolour: Option<&'m crate::model::Recolour>,
 }
 
 impl Renderer {
@@ -131,19 +129,13 @@ impl Renderer {
                 continue;
             }
             for (variant, v) in t.variants.iter().enumerate() {
-                let (files, recolour) = match &v.art {
-                    Art::Empty => continue,
-                    Art::Files(files) => (files, None),
-                    Art::Derived { from, recolour } => match t.variants.get(*from).map(|s| &s.art) {
-                        Some(Art::Files(files)) => (files, Some(recolour)),
-                        _ => {
-                            return Err(RenderError::Token(format!(
-                                "`{}.{}` is derived from a variant without art",
-                                t.name, v.name
-                            )));
-                        }
-                    },
+                let Ok(drawn) = model.drawn(VariantId { trait_id, index: variant }) else {
+                    return Err(RenderError::Token(format!(
+                        "`{}.{}` is derived from a variant without art",
+                        t.name, v.name
+                    )));
                 };
+                let (files, recolour) = (drawn.files, drawn.recolour);
                 for (file_index, file) in files.iter().enumerate() {
                     jobs.push(LayerJob { trait_id, variant, file_index, file, recolour });
                 }
@@ -207,7 +199,7 @@ impl Renderer {
         }
         let mut rgba = source.rgba.clone();
         if let Some(r) = job.recolour {
-            recolour::recolour(&mut rgba, r);
+            crate::model::recolour::recolour(&mut rgba, r);
         }
         if opacity < 1.0 {
             let table: Vec<u8> = (0..=255u8).map(|a| (f64::from(a) * opacity).round() as u8).collect();
@@ -292,7 +284,7 @@ impl Renderer {
 /// The art file `root/path`, its links resolved; art whose links leave the
 /// project folder is refused, never opened.
 fn inside(root: &Path, path: &Path) -> Result<PathBuf, RenderError> {
-    crate::check::paths::resolve_inside(root, path).map_err(|o| RenderError::Art {
+    crate::model::paths::resolve_inside(root, path).map_err(|o| RenderError::Art {
         path: path.to_path_buf(),
         reason: format!("is a link to `{}`, outside the project folder", o.target.display()),
     })

@@ -48,7 +48,7 @@ use microlp::{ComparisonOp, OptimizationDirection, Problem, Variable};
 
 use super::SampleError;
 use super::plan::Plan;
-use crate::check::Model;
+use crate::model::Model;
 
 /// The integer problem over tokens per signature.
 #[derive(Clone, Debug)]
@@ -287,7 +287,7 @@ pub fn written(model: &Model, r: usize) -> String {
 }
 
 /// `Trait.Variant`, with names that hold spaces quoted.
-pub fn quoted_variant(model: &Model, v: crate::check::VariantId) -> String {
+pub fn quoted_variant(model: &Model, v: crate::model::VariantId) -> String {
     let quote = |s: &str| if s.contains(' ') { format!("\"{s}\"") } else { s.to_string() };
     format!("{}.{}", quote(&model.traits[v.trait_id].name), quote(&model.variant(v).name))
 }

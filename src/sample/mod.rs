@@ -78,9 +78,9 @@ use std::fmt;
 
 use rayon::prelude::*;
 
-use crate::check::{Model, TraitId};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::syntax::Span;
+use crate::model::{Model, TraitId};
+use crate::span::Span;
 use plan::Plan;
 use streams::{StreamKey, below, chacha};
 use unique::{Pool, UsedSet};

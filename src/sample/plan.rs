@@ -20,7 +20,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::check::feasibility::{budget as count_budget, network};
-use crate::check::{Model, TraitId};
+use crate::model::{Model, TraitId};
 use crate::solve::{
     self, Budget, Count, Factor, Network, RelaxedModel, Sampler, SamplerStep, SearchBudget, SearchModel, SolveError,
     WeightedModel,

@@ -25,7 +25,7 @@
 //!   is reported as an error with the numbers.
 //!
 //! Under `unique visually` the same two methods run on *visual keys*
-//! ([`crate::check::Visibility::key`]): a combination is free when no taken
+//! ([`crate::model::Visibility::key`]): a combination is free when no taken
 //! combination looks the same. The law of the next token is then its law
 //! restricted to the combinations whose look is still free: rejection draws
 //! from it as before, and the pool skips entries whose look was taken (by
@@ -40,7 +40,7 @@ use std::sync::Arc;
 
 use super::plan::Plan;
 use super::streams::{StreamKey, to_unit};
-use crate::check::{Model, TraitId, Visibility};
+use crate::model::{Model, TraitId, Visibility};
 
 /// Most combinations a pool may enumerate.
 pub const POOL_LIMIT: u64 = 1 << 21;

@@ -7,42 +7,8 @@
 use std::fmt;
 use std::ops::Deref;
 
-/// A byte range `start..end` in the source text.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Span {
-    /// Offset of the first byte.
-    pub start: usize,
-    /// Offset one past the last byte.
-    pub end: usize,
-}
-
-impl Span {
-    /// The span `start..end`.
-    pub const fn new(start: usize, end: usize) -> Self {
-        Span { start, end }
-    }
-
-    /// Length in bytes.
-    pub const fn len(self) -> usize {
-        self.end - self.start
-    }
-
-    /// Whether the span covers no bytes (a position).
-    pub const fn is_empty(self) -> bool {
-        self.start == self.end
-    }
-
-    /// The smallest span covering both.
-    pub fn to(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
-    }
-}
-
-impl From<Span> for miette::SourceSpan {
-    fn from(span: Span) -> Self {
-        miette::SourceSpan::new(span.start.into(), span.len())
-    }
-}
+pub use crate::model::{CountOp, Side, TraitKind};
+pub use crate::span::Span;
 
 /// A syntax node with its span. Equality and hashing ignore the span.
 #[derive(Clone, Copy, Debug, Default)]
@@ -186,17 +152,6 @@ pub struct SettingValue {
     pub paired: Option<Node<Value>>,
 }
 
-/// Whether and how a trait appears in outputs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TraitKind {
-    /// Rendered and written to metadata (the default).
-    Visible,
-    /// `hidden trait`: rendered, not written to metadata.
-    Hidden,
-    /// `metadata trait`: written to metadata, no art.
-    MetadataOnly,
-}
-
 /// `[hidden|metadata] trait Name < variants > options`
 #[derive(Clone, Debug, PartialEq)]
 pub struct TraitDecl {
@@ -249,15 +204,6 @@ pub struct Placement {
     pub side: Side,
     /// The trait whose layer this part sits next to.
     pub trait_name: Name,
-}
-
-/// Which side of another layer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Side {
-    /// Just below the named trait.
-    Below,
-    /// Just above the named trait.
-    Above,
 }
 
 /// `from Variant hue N` / `from Variant palette { ... }`
@@ -352,33 +298,6 @@ pub struct OverrideWeight {
     pub variant: Name,
     /// Its weight as written.
     pub weight: Node<Value>,
-}
-
-/// A `count` comparison.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CountOp {
-    /// `=`
-    Eq,
-    /// `<=`
-    Le,
-    /// `>=`
-    Ge,
-    /// `<`
-    Lt,
-    /// `>`
-    Gt,
-}
-
-impl fmt::Display for CountOp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            CountOp::Eq => "=",
-            CountOp::Le => "<=",
-            CountOp::Ge => ">=",
-            CountOp::Lt => "<",
-            CountOp::Gt => ">",
-        })
-    }
 }
 
 /// `count Trait.Variant OP N`

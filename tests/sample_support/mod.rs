@@ -2,7 +2,9 @@
 //! independent rule checker, and a brute-force enumeration of a token's law.
 #![allow(dead_code, clippy::panic)]
 
-use dropc::check::{Model, NoArt, check_text};
+use dropc::model::Model;
+
+use dropc::check::{NoArt, check_text};
 use dropc::sample::Tokens;
 
 /// The model of `text`, or a panic listing the diagnostics.

@@ -1,14 +1,30 @@
-//! The resolved, validated model of a collection: what `check` produces and
-//! every later stage consumes. Names are resolved to indices; weights are
-//! numbers; every setting has its value or its default. Spans are kept so that
-//! later stages can still point at the source.
+//! The model of a collection: what `check` produces and every later stage
+//! (solve, sample, render, publish, qa, the language server) reads.
+//!
+//! It is the centre of the crate's import graph, so it imports nothing of
+//! the crate but [`crate::span`] and [`crate::diagnostic`] (a test,
+//! `tests/architecture.rs`, holds this): a stage that needs the model does
+//! not pull in the checker, the renderer or the PNG codec.
+//!
+//! Names are resolved to indices; weights are numbers; every setting has
+//! its value or its default. Spans are kept so that later stages can still
+//! point at the source. What several stages would otherwise each derive
+//! lives here once: what a variant draws with derived variants resolved
+//! ([`Model::drawn`]), a token's name ([`Settings::token_name_of`]), what a
+//! recolouring does to pixels ([`recolour`]) and the occlusion relation's
+//! data ([`Visibility`]).
 
+use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::visibility::Visibility;
+pub mod paths;
+pub mod recolour;
+pub mod visibility;
 
-use crate::syntax::{CountOp, Side, Span, TraitKind};
+pub use visibility::{IdenticalArt, LayerMask, Mask, Visibility};
+
+use crate::span::Span;
 
 /// Index of a trait in [`Model::traits`] (declaration order = bottom to top).
 pub type TraitId = usize;
@@ -61,6 +77,26 @@ impl Model {
         format!("{}.{}", source_name(&self.traits[id.trait_id].name), source_name(&self.variant(id).name))
     }
 
+    /// What variant `id` draws: its own files, or, for a derived variant,
+    /// its source's files and the recolouring. No files for `none` and for
+    /// variants of a metadata-only trait.
+    ///
+    /// A derived variant whose source has no files of its own cannot come
+    /// out of `check` (`invalid_derive`); in a model built otherwise it is an
+    /// error, never an empty layer: the renderer refuses the model, and
+    /// analyses of the art leave the variant out.
+    pub fn drawn(&self, id: VariantId) -> Result<Drawn<'_>, UnresolvedDerive> {
+        let t = &self.traits[id.trait_id];
+        match &t.variants[id.index].art {
+            Art::Empty => Ok(Drawn { files: &[], recolour: None }),
+            Art::Files(files) => Ok(Drawn { files, recolour: None }),
+            Art::Derived { from, recolour } => match t.variants.get(*from).map(|s| &s.art) {
+                Some(Art::Files(files)) => Ok(Drawn { files, recolour: Some(recolour) }),
+                _ => Err(UnresolvedDerive { variant: id }),
+            },
+        }
+    }
+
     /// The number of tokens drawn by the sampler (`size` minus legendaries).
     pub fn generated_size(&self) -> u64 {
         self.settings.size.saturating_sub(self.legendaries.len() as u64)
@@ -74,6 +110,22 @@ pub fn source_name(name: &str) -> std::borrow::Cow<'_, str> {
     let identifier = name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-');
     if identifier { std::borrow::Cow::Borrowed(name) } else { std::borrow::Cow::Owned(format!("{name:?}")) }
+}
+
+/// What a variant draws ([`Model::drawn`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Drawn<'m> {
+    /// The art files, in drawing order (a derived variant's are its source's).
+    pub files: &'m [ArtFile],
+    /// The recolouring of a derived variant.
+    pub recolour: Option<&'m Recolour>,
+}
+
+/// A derived variant whose source has no art files of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnresolvedDerive {
+    /// The derived variant.
+    pub variant: VariantId,
 }
 
 /// Collection settings.
@@ -113,6 +165,14 @@ pub struct Settings {
     pub royalty_basis_points: u32,
     /// Metaplex creators with their shares in percent.
     pub creators: Vec<(String, u8)>,
+}
+
+impl Settings {
+    /// The name of token `id`: the `token_name` template with `{collection}`
+    /// and `{id}` filled in.
+    pub fn token_name_of(&self, id: u64) -> String {
+        self.token_name.replace("{collection}", &self.name).replace("{id}", &id.to_string())
+    }
 }
 
 /// Filter used to resize images to extra sizes.
@@ -364,5 +424,52 @@ impl AttributeValue {
             }
             AttributeValue::Number(n) => serde_json::Value::from(*n),
         }
+    }
+}
+
+/// Whether and how a trait appears in outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraitKind {
+    /// Rendered and written to metadata (the default).
+    Visible,
+    /// `hidden trait`: rendered, not written to metadata.
+    Hidden,
+    /// `metadata trait`: written to metadata, no art.
+    MetadataOnly,
+}
+
+/// Which side of another layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// Just below the named trait.
+    Below,
+    /// Just above the named trait.
+    Above,
+}
+
+/// A `count` comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CountOp {
+    /// `=`
+    Eq,
+    /// `<=`
+    Le,
+    /// `>=`
+    Ge,
+    /// `<`
+    Lt,
+    /// `>`
+    Gt,
+}
+
+impl fmt::Display for CountOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CountOp::Eq => "=",
+            CountOp::Le => "<=",
+            CountOp::Ge => ">=",
+            CountOp::Lt => "<",
+            CountOp::Gt => ">",
+        })
     }
 }

@@ -11,7 +11,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::syntax::Span;
+use crate::span::Span;
 
 /// Why a path is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! Derived colour variants: one drawing, a family of colourways.
 //!
-//! Recolouring runs once per derived variant when the [`Renderer`] is built,
+//! Recolouring runs once per derived variant when the renderer is built,
 //! on the source's decoded straight (unpremultiplied) 8-bit sRGB pixels, before
 //! opacity is applied. No pixel is recoloured per token.
 //!
@@ -16,10 +16,8 @@
 //!   exactly `from` (`#rrggbb` means alpha `ff`) becomes `to`; every other
 //!   pixel is left alone. Matching is on all four channels, so a half
 //!   transparent pixel of the same RGB is not a match.
-//!
-//! [`Renderer`]: super::Renderer
 
-use crate::check::Recolour;
+use super::Recolour;
 
 /// Applies `recolour` to straight RGBA pixels in place.
 pub fn recolour(rgba: &mut [u8], recolour: &Recolour) {

@@ -1,0 +1,241 @@
+//! The occlusion relation's data: which variants draw nothing, which hide
+//! which, which draw the same art. `check` computes it from the art
+//! (`check::visibility`, whose documentation defines the terms); sampling
+//! (`unique visually`) and `qa` read it.
+
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use super::{Model, TraitId, VariantId};
+
+/// A set of canvas pixels within a bounding box.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Mask {
+    /// Left edge of the box on the canvas.
+    pub x: u32,
+    /// Top edge of the box on the canvas.
+    pub y: u32,
+    /// Width of the box.
+    pub width: u32,
+    /// Height of the box.
+    pub height: u32,
+    /// Number of pixels in the set.
+    pub count: u64,
+    /// One bit per pixel of the box, row by row, each row `⌈width / 64⌉` words.
+    bits: Vec<u64>,
+}
+
+impl Mask {
+    /// The pixels `(x, y)` of a `canvas` for which `inside(x, y)` holds.
+    pub(crate) fn from_fn(canvas: (u32, u32), bbox: (u32, u32, u32, u32), inside: impl Fn(u32, u32) -> bool) -> Mask {
+        let (x0, y0, x1, y1) = bbox;
+        if x0 >= x1 || y0 >= y1 || x1 > canvas.0 || y1 > canvas.1 {
+            return Mask::default();
+        }
+        let (width, height) = (x1 - x0, y1 - y0);
+        let stride = width.div_ceil(64) as usize;
+        let mut bits = vec![0u64; stride * height as usize];
+        let mut count = 0;
+        for dy in 0..height {
+            for dx in 0..width {
+                if inside(x0 + dx, y0 + dy) {
+                    bits[dy as usize * stride + dx as usize / 64] |= 1 << (dx % 64);
+                    count += 1;
+                }
+            }
+        }
+        Mask { x: x0, y: y0, width, height, count, bits }
+    }
+
+    /// Whether canvas pixel `(x, y)` is in the set.
+    pub fn contains(&self, x: u32, y: u32) -> bool {
+        if x < self.x || y < self.y || x >= self.x + self.width || y >= self.y + self.height {
+            return false;
+        }
+        let (dx, dy) = (x - self.x, y - self.y);
+        let stride = self.width.div_ceil(64) as usize;
+        self.bits[dy as usize * stride + dx as usize / 64] >> (dx % 64) & 1 == 1
+    }
+
+    /// Every pixel of the set, row by row.
+    pub fn pixels(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        let stride = self.width.div_ceil(64) as usize;
+        (0..self.height).flat_map(move |dy| {
+            (0..self.width)
+                .filter(move |&dx| self.bits[dy as usize * stride + dx as usize / 64] >> (dx % 64) & 1 == 1)
+                .map(move |dx| (self.x + dx, self.y + dy))
+        })
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+/// One art file of one variant as it lands on the canvas.
+#[derive(Clone, Debug)]
+pub struct LayerMask {
+    /// The file, relative to the project folder.
+    pub path: PathBuf,
+    /// Drawing order `(depth, trait, file index)`, as the renderer draws.
+    pub order: (usize, usize, usize),
+    /// Pixels of the file that are not fully transparent (after opacity), on or off the canvas.
+    pub content: u64,
+    /// The canvas pixels it changes: alpha above 0 after opacity.
+    pub visible: Mask,
+    /// The canvas pixels it paints fully opaque with blend `normal` (empty for other modes).
+    pub opaque: Mask,
+}
+
+impl LayerMask {
+    /// Pixels with content that an offset puts outside the canvas.
+    pub fn off_canvas(&self) -> u64 {
+        self.content.saturating_sub(self.visible.count)
+    }
+
+    /// Whether it paints every pixel of the canvas opaque.
+    pub fn covers_canvas(&self, canvas: (u32, u32)) -> bool {
+        self.opaque.count == u64::from(canvas.0) * u64::from(canvas.1)
+    }
+}
+
+/// The occlusion relation of a model's variants (see the module docs).
+#[derive(Clone, Debug, Default)]
+pub struct Visibility {
+    /// `layers[trait][variant]`: the variant's art files on the canvas.
+    pub layers: Vec<Vec<Vec<LayerMask>>>,
+    /// `blank[trait][variant]`.
+    blank: Vec<Vec<bool>>,
+    /// `covered_by[trait][variant]`: the variants that cover it, in order.
+    covered_by: Vec<Vec<Vec<VariantId>>>,
+    /// `same[trait][variant]`: the first variant of the trait whose art is
+    /// identical ([`IdenticalArt`]); empty when not known.
+    same: Vec<Vec<usize>>,
+}
+
+impl Visibility {
+    /// The relation from each variant's layers (`layers[trait][variant]`).
+    pub fn from_layers(layers: Vec<Vec<Vec<LayerMask>>>) -> Visibility {
+        let blank: Vec<Vec<bool>> =
+            layers.iter().map(|t| t.iter().map(|v| v.iter().all(|l| l.visible.is_empty())).collect()).collect();
+        let ids: Vec<VariantId> = layers
+            .iter()
+            .enumerate()
+            .flat_map(|(trait_id, t)| (0..t.len()).map(move |index| VariantId { trait_id, index }))
+            .collect();
+        let covered_by: Vec<Vec<Vec<VariantId>>> = layers
+            .iter()
+            .enumerate()
+            .map(|(lt, t)| {
+                t.par_iter()
+                    .enumerate()
+                    .map(|(li, lower)| {
+                        if blank[lt][li] {
+                            return Vec::new();
+                        }
+                        ids.iter()
+                            .filter(|u| u.trait_id != lt && covers(&layers[u.trait_id][u.index], lower))
+                            .copied()
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        Visibility { layers, blank, covered_by, same: Vec::new() }
+    }
+
+    /// The relation where variants with identical art ([`IdenticalArt`])
+    /// count as one: the visual key shows the first of them.
+    pub fn with_identical(mut self, identical: &IdenticalArt) -> Visibility {
+        self.same.clone_from(&identical.first);
+        self
+    }
+
+    /// The first variant of `v`'s trait that draws exactly what `v` draws.
+    pub fn same_as(&self, v: VariantId) -> usize {
+        self.same.get(v.trait_id).and_then(|t| t.get(v.index)).copied().unwrap_or(v.index)
+    }
+
+    /// Whether variant `v` draws no visible pixel on the canvas.
+    pub fn is_blank(&self, v: VariantId) -> bool {
+        self.blank.get(v.trait_id).and_then(|t| t.get(v.index)).copied().unwrap_or(true)
+    }
+
+    /// The variants that cover `v` (none when `v` is blank).
+    pub fn covered_by(&self, v: VariantId) -> &[VariantId] {
+        self.covered_by.get(v.trait_id).and_then(|t| t.get(v.index)).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether `upper` covers `lower`.
+    pub fn covers(&self, upper: VariantId, lower: VariantId) -> bool {
+        self.covered_by(lower).contains(&upper)
+    }
+
+    /// The visual key of a token on `traits` (trait ids, increasing), whose
+    /// variant of `traits[i]` is `values[i]`: each value (the first variant
+    /// with identical art, see [`Visibility::same_as`]), or the trait's
+    /// number of variants ("nothing") when that variant is blank or covered
+    /// by the variant of another trait in `traits`.
+    pub fn key(&self, traits: &[TraitId], values: &[u32], out: &mut Vec<u32>) {
+        out.clear();
+        for (&t, &v) in traits.iter().zip(values) {
+            let id = VariantId { trait_id: t, index: v as usize };
+            let hidden = self.is_blank(id)
+                || self
+                    .covered_by(id)
+                    .iter()
+                    .any(|u| traits.binary_search(&u.trait_id).is_ok_and(|pos| values[pos] as usize == u.index));
+            let nothing = self.blank.get(t).map_or(0, Vec::len) as u32;
+            out.push(if hidden { nothing } else { self.same_as(id) as u32 });
+        }
+    }
+}
+
+/// Whether the layers of an upper variant hide every visible pixel of the
+/// layers of a lower one (each under an opaque pixel drawn after it).
+pub(crate) fn covers(upper: &[LayerMask], lower: &[LayerMask]) -> bool {
+    lower.iter().all(|l| {
+        if l.visible.is_empty() {
+            return true;
+        }
+        let later: Vec<&Mask> =
+            upper.iter().filter(|u| u.order > l.order && !u.opaque.is_empty()).map(|u| &u.opaque).collect();
+        if later.is_empty() {
+            return false;
+        }
+        // Quick refusal: the opaque boxes together must span the visible box.
+        let v = &l.visible;
+        let (x0, y0) = (later.iter().map(|m| m.x).min(), later.iter().map(|m| m.y).min());
+        let (x1, y1) = (later.iter().map(|m| m.x + m.width).max(), later.iter().map(|m| m.y + m.height).max());
+        if x0 > Some(v.x) || y0 > Some(v.y) || x1 < Some(v.x + v.width) || y1 < Some(v.y + v.height) {
+            return false;
+        }
+        v.pixels().all(|(x, y)| later.iter().any(|m| m.contains(x, y)))
+    })
+}
+
+/// Which variants of each trait draw exactly the same pixels as an earlier
+/// variant of the same trait: the same art files (or files with identical
+/// pixels) at the same depths, with the same blend, opacity, offset and
+/// recolouring.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IdenticalArt {
+    /// `first[trait][variant]`: the first variant of the trait whose art is
+    /// identical to this one's (the variant itself when there is none, and
+    /// for variants without art).
+    pub first: Vec<Vec<usize>>,
+}
+
+impl IdenticalArt {
+    /// No two variants share their art.
+    pub fn none(model: &Model) -> IdenticalArt {
+        IdenticalArt { first: model.traits.iter().map(|t| (0..t.variants.len()).collect()).collect() }
+    }
+
+    /// Whether some variant draws what another draws.
+    pub fn any(&self) -> bool {
+        self.first.iter().any(|t| t.iter().enumerate().any(|(i, &f)| f != i))
+    }
+}
