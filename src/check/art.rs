@@ -327,7 +327,68 @@ pub fn audit_art(model: &Model, store: &dyn ArtStore) -> (Vec<Diagnostic>, Ident
             out.push(identical_diagnostic(model, trait_id, group, &cache));
         }
     }
+    out.extend(identical_across_traits(model, &cache));
     (out, identical)
+}
+
+/// `identical_art` for variants of different traits that draw the same
+/// pixels (the same file, or byte- or pixel-identical files, with the same
+/// placement, recolouring and rendering options): one warning per look,
+/// naming the first such variant of each trait. Reported after the
+/// per-trait groups, which `qa` reads in order.
+fn identical_across_traits(model: &Model, cache: &HashMap<&Path, Result<Verified, ArtProblem>>) -> Vec<Diagnostic> {
+    let mut by_look: Vec<(String, Vec<VariantId>)> = Vec::new();
+    for (trait_id, t) in model.traits.iter().enumerate() {
+        if t.kind == TraitKind::MetadataOnly {
+            continue;
+        }
+        for (index, v) in t.variants.iter().enumerate() {
+            let Some(look) = look_of(t, v, cache) else { continue };
+            let id = VariantId { trait_id, index };
+            match by_look.iter_mut().find(|(l, _)| *l == look) {
+                // One variant per trait: identical art within a trait is the per-trait warning's.
+                Some((_, ids)) if ids.iter().all(|i| i.trait_id != trait_id) => ids.push(id),
+                Some(_) => {}
+                None => by_look.push((look, vec![id])),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (_, ids) in by_look.into_iter().filter(|(_, ids)| ids.len() > 1) {
+        let names: Vec<String> = ids.iter().map(|&i| model.variant_name(i)).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let files: Vec<String> = match &model.variant(ids[0]).art {
+            Art::Files(files) => files.iter().map(|f| format!("`{}`", f.path.display())).collect(),
+            Art::Derived { from, .. } => match &model.traits[ids[0].trait_id].variants[*from].art {
+                Art::Files(files) => files.iter().map(|f| format!("`{}`", f.path.display())).collect(),
+                _ => Vec::new(),
+            },
+            Art::Empty => Vec::new(),
+        };
+        let what = if files.len() == 1 { format!(" (as {})", files[0]) } else { String::new() };
+        let help = format!(
+            "a token with `{}` and one with `{}` in its place can get the same image; give each its own art{}",
+            names[0],
+            names[1],
+            if model.visually.is_some() {
+                " (`unique visually` compares each trait's art on its own, so it does not keep such tokens apart)"
+            } else {
+                ""
+            }
+        );
+        let mut d = Diagnostic::new(
+            Code::IdenticalArt,
+            model.variant(ids[1]).span,
+            format!("{} draw identical art in different traits{what}", super::resolve::quote_list(&refs)),
+        )
+        .label(format!("draws exactly what `{}` draws", names[0]))
+        .with_label(model.variant(ids[0]).span, "the same art");
+        for &i in &ids[2..] {
+            d = d.with_label(model.variant(i).span, "the same art");
+        }
+        out.push(d.help(help));
+    }
+    out
 }
 
 /// What a variant draws, as far as pixels go: per art file its pixels

@@ -22,6 +22,11 @@
 //! * **Predicted within a bound** when there is no `count` and uniqueness
 //!   provably moves no share by more than [`NEGLIGIBLE`]: see
 //!   [`uniqueness_bound`].
+//! * In both cases the predicted share is itself an estimate for the traits
+//!   of a rule group too dense to compile exactly (drawn by rejection from a
+//!   relaxation, [`predicted_exact`]): their expected share is then
+//!   **estimated**, with the predicted share's standard error
+//!   ([`RELAXED_ERROR`], plus the uniqueness bound).
 //! * Otherwise **estimated** by replicate draws of the real sampler
 //!   (`crate::sample`), with the standard error of the mean over replicates.
 //!   Replicates are seeded from the collection's seed (the first replicate is
@@ -69,6 +74,25 @@ pub enum Method {
     Bounded,
     /// The mean over replicate draws; the error is its standard error.
     Estimated,
+}
+
+/// Upper bound on the standard error of a predicted share estimated from
+/// [`RELAXED_DRAWS`](crate::sample::plan::RELAXED_DRAWS) exact draws (`sqrt(p (1 - p) / n) <= 0.5 / sqrt(n)`).
+pub const RELAXED_ERROR: f64 = 0.003_535_533_905_932_738;
+
+/// Per trait: whether its predicted share (`crate::sample::shares_of_plan`)
+/// is exact (compiled by elimination or search) rather than estimated from
+/// [`RELAXED_DRAWS`](crate::sample::plan::RELAXED_DRAWS) draws of a relaxation.
+pub fn predicted_exact(model: &Model, plan: &Plan) -> Vec<bool> {
+    let mut exact = vec![true; model.traits.len()];
+    for c in &plan.components {
+        if !c.base.exact_marginals() {
+            for &t in &c.traits {
+                exact[t] = false;
+            }
+        }
+    }
+    exact
 }
 
 /// Expected shares of every variant, `[trait][variant]`.
@@ -137,11 +161,21 @@ pub fn expected(
     let predicted = shares_of_plan(model, plan);
     let g = model.generated_size();
     let zeros = || model.traits.iter().map(|t| vec![0.0; t.variants.len()]).collect::<Vec<_>>();
-    let whole = |method: Method, errors: Vec<Vec<f64>>| Expected {
-        shares: predicted.clone(),
-        errors,
-        methods: vec![method; model.traits.len()],
-        replicates: 0,
+    let exact = predicted_exact(model, plan);
+    // The predicted shares as expected ones: estimated, not exact or
+    // bounded, where the predicted share is itself an estimate.
+    let whole = |method: Method, mut errors: Vec<Vec<f64>>| {
+        let methods = (0..model.traits.len())
+            .map(|t| {
+                if exact[t] {
+                    method
+                } else {
+                    errors[t].iter_mut().for_each(|e| *e += RELAXED_ERROR);
+                    Method::Estimated
+                }
+            })
+            .collect();
+        Expected { shares: predicted.clone(), errors, methods, replicates: 0 }
     };
     if model.counts.is_empty() {
         if model.unique.is_empty() || g <= 1 {
@@ -286,6 +320,56 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::check::{NoArt, check_text};
+
+    #[test]
+    fn relaxed_error_bounds_the_standard_error_of_the_relaxed_draws() {
+        let n = crate::sample::plan::RELAXED_DRAWS as f64;
+        assert!((RELAXED_ERROR - 0.5 / n.sqrt()).abs() < 1e-12);
+    }
+
+    /// A rule group drawn by rejection from a relaxation has estimated
+    /// predicted shares: never labelled exact or bounded, and the error says
+    /// how far the estimate can be.
+    #[test]
+    fn shares_of_a_relaxed_group_are_estimated_not_exact() {
+        let src = "collection \"R\" { size SIZE canvas 8 x 8 seed \"s\" }\n\
+            metadata trait A < a: 1, b: 2, c: 3 >\n\
+            metadata trait B < a: 1, b: 2, c: 3 >\n\
+            metadata trait C < a: 1, b: 2, c: 3 >\n\
+            forbid A.a with B.a\nforbid A.b with B.b\nforbid A.c with C.c\nforbid B.c with C.c\nforbid B.a with C.b\n";
+        for size in ["1", "3"] {
+            let checked = check_text(&src.replace("SIZE", size), &NoArt);
+            let model = checked.model.expect("checks");
+            let f = checked.feasibility.expect("feasibility");
+            let mut plan = Plan::new(&model).unwrap();
+            assert_eq!(predicted_exact(&model, &plan), vec![true; 3]);
+            let exact = expected(&model, &plan, f.combinations.exact(), f.log_partition).unwrap();
+            if size == "1" {
+                // One token: uniqueness cannot bind, the predicted share is the expected one.
+                assert_eq!(exact.methods, vec![Method::Exact; 3]);
+            }
+
+            // The same group compiled as a relaxation (a budget that forces rules out).
+            let net = crate::check::feasibility::network(&model);
+            let tiny = crate::solve::Budget { max_table_entries: 9, ..crate::solve::Budget::default() };
+            let relaxed = crate::solve::RelaxedModel::compile(&net, &tiny).unwrap();
+            assert_eq!(plan.components.len(), 1);
+            plan.components[0].base.engine =
+                crate::sample::plan::Engine::Relaxed(std::sync::Arc::new(relaxed), net.domains.clone());
+            assert_eq!(predicted_exact(&model, &plan), vec![false; 3]);
+            let e = expected(&model, &plan, f.combinations.exact(), f.log_partition).unwrap();
+            assert_eq!(e.methods, vec![Method::Estimated; 3], "size {size}");
+            assert!(e.errors.iter().flatten().all(|&x| x >= RELAXED_ERROR), "{:?}", e.errors);
+            if size == "1" {
+                // The estimate is near the exact law (5 standard errors).
+                for (shares, exact_shares) in e.shares.iter().zip(&exact.shares) {
+                    for (s, x) in shares.iter().zip(exact_shares) {
+                        assert!((s - x).abs() < 5.0 * RELAXED_ERROR, "{s} vs {x}");
+                    }
+                }
+            }
+        }
+    }
 
     fn run(src: &str) -> (Model, Expected) {
         let checked = check_text(src, &NoArt);

@@ -11,6 +11,9 @@ use crate::model::{CountOp, TraitKind};
 use crate::span::Span;
 use crate::syntax::{self as ast, LayerOption, Node, Statement, Value};
 
+/// Largest `hue` rotation accepted, in degrees either way (one full turn).
+pub const MAX_HUE: f64 = 360.0;
+
 /// Traits and rules resolved against the declared names.
 pub struct Resolver<'a> {
     file: &'a ast::File,
@@ -523,7 +526,21 @@ impl<'a> Resolver<'a> {
         }
         let recolour = match &derived.recolour.node {
             ast::Recolour::Hue(value) => match value.node {
-                Value::Number(n) => Recolour::Hue(n),
+                Value::Number(n) if (-MAX_HUE..=MAX_HUE).contains(&n) => Recolour::Hue(n),
+                Value::Number(n) => {
+                    // Far from zero a float cannot hold the rotation modulo 360:
+                    // `hue 1e20` would render an arbitrary colour.
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidOption,
+                            value.span,
+                            format!("a `hue` rotation of {n} degrees is out of range"),
+                        )
+                        .label(format!("not between -{MAX_HUE} and {MAX_HUE}"))
+                        .help("a rotation repeats every 360 degrees: write the same turn between -360 and 360"),
+                    );
+                    return None;
+                }
                 ref other => {
                     self.push(
                         Diagnostic::new(

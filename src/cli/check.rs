@@ -19,7 +19,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         let bytes = match std::fs::read(path) {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("error: cannot read `{}`: {e}", path.display());
+                errln!("error: cannot read `{}`: {e}", path.display());
                 io_error = true;
                 continue;
             }
@@ -63,7 +63,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     }
     if args.format == Format::Json {
         let document = serde_json::json!({ "diagnostics": json });
-        println!("{document:#}");
+        outln!("{document:#}");
     }
     if io_error {
         ExitCode::from(EXIT_USAGE)

@@ -1,6 +1,30 @@
 //! The `dropc` command line: argument parsing and one module per subcommand.
 //! Exit codes follow the contract: 0 success (warnings allowed), 1 the input
 //! is wrong, 2 usage or I/O error outside the input.
+//!
+//! Only this module prints. It never uses `println!`/`eprintln!`, which
+//! panic when the reader has gone (`dropc check --format json … | head`):
+//! [`outln!`] and [`errln!`] write and ignore a closed pipe, so every command
+//! ends quietly with its own exit code.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+/// `println!` that ignores a closed or failing stdout (`| head`) instead of
+/// panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that ignores a closed or failing stderr instead of panicking.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
 
 mod check;
 mod qa;

@@ -59,7 +59,7 @@ pub fn run(args: &QaArgs) -> ExitCode {
     let pool = match rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build() {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: cannot start worker threads: {e}");
+            errln!("error: cannot start worker threads: {e}");
             return ExitCode::from(EXIT_USAGE);
         }
     };
@@ -67,14 +67,14 @@ pub fn run(args: &QaArgs) -> ExitCode {
         match args.drop.clone().map_or_else(|| find_drop(&args.path), Ok) {
             Ok(file) => (file, Some(args.path.clone())),
             Err(why) => {
-                eprintln!("error: {why}");
+                errln!("error: {why}");
                 return ExitCode::from(EXIT_USAGE);
             }
         }
     } else if args.path.is_file() {
         (args.path.clone(), None)
     } else {
-        eprintln!("error: `{}` is neither an output folder nor a `.drop` file", args.path.display());
+        errln!("error: `{}` is neither an output folder nor a `.drop` file", args.path.display());
         return ExitCode::from(EXIT_USAGE);
     };
     if args.fix_profiles {
@@ -143,11 +143,11 @@ pub(super) fn audit_output(
         let mut input = ReportInput::from_collection(model, &audit.tokens, &audit.seed, &findings);
         input.use_recorded_ranking(audit.rarity.iter().map(|l| (l.id, l.rank, l.score)));
         if let Err(e) = pool.install(|| dropc::qa::report::write_report(dir, &input)) {
-            eprintln!("error: cannot write the report into `{}`: {e}", dir.display());
+            errln!("error: cannot write the report into `{}`: {e}", dir.display());
             return ExitCode::from(EXIT_USAGE);
         }
         if format == Format::Human {
-            eprintln!("qa: report: `{}`", dir.join(dropc::qa::report::REPORT_FILE).display());
+            errln!("qa: report: `{}`", dir.join(dropc::qa::report::REPORT_FILE).display());
         }
     }
     exit_code(&findings)
@@ -171,15 +171,15 @@ fn fix_profiles(drop_file: &Path) -> ExitCode {
     for fix in &fixes {
         let path = fix.path.display();
         match &fix.result {
-            Ok(()) => eprintln!("converted `{path}` from {} to sRGB (the original is `{path}.orig`)", fix.from),
+            Ok(()) => errln!("converted `{path}` from {} to sRGB (the original is `{path}.orig`)", fix.from),
             Err(why) => {
                 failed = true;
-                eprintln!("error: cannot convert `{path}` from {}: {why}", fix.from);
+                errln!("error: cannot convert `{path}` from {}: {why}", fix.from);
             }
         }
     }
     if fixes.is_empty() {
-        eprintln!("{}: every art file is already in sRGB", drop_file.display());
+        errln!("{}: every art file is already in sRGB", drop_file.display());
     }
     if failed { ExitCode::from(EXIT_INPUT) } else { ExitCode::SUCCESS }
 }

@@ -23,7 +23,7 @@ pub(super) struct Loaded {
 /// Reads and checks `path`; on failure returns the exit code to use.
 pub(super) fn load(path: &Path, no_art: bool) -> Result<Loaded, ExitCode> {
     let bytes = std::fs::read(path).map_err(|e| {
-        eprintln!("error: cannot read `{}`: {e}", path.display());
+        errln!("error: cannot read `{}`: {e}", path.display());
         ExitCode::from(EXIT_USAGE)
     })?;
     let root = path.parent().map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
@@ -89,7 +89,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
     let pool = match rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build() {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: cannot start worker threads: {e}");
+            errln!("error: cannot start worker threads: {e}");
             return ExitCode::from(EXIT_USAGE);
         }
     };
@@ -123,15 +123,15 @@ pub fn run(args: &RunArgs) -> ExitCode {
     let summary = match result {
         Ok(s) => s,
         Err(e @ dropc::publish::run::Error::Art(_)) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::from(EXIT_INPUT);
         }
         Err(e @ dropc::publish::run::Error::Stopped(_)) => {
-            eprintln!("{}: {e}", loaded.source.name);
+            errln!("{}: {e}", loaded.source.name);
             return ExitCode::from(EXIT_STOPPED);
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::from(EXIT_USAGE);
         }
     };
@@ -143,7 +143,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
     };
     if args.no_images || args.no_art {
         let why = if args.no_images { "" } else { " (`--no-art`: no images)" };
-        eprintln!(
+        errln!(
             "{}: wrote metadata of {} to `{}` ({} changed){removed}{why}",
             loaded.source.name,
             super::check::plural(summary.tokens, "token"),
@@ -152,7 +152,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    eprintln!(
+    errln!(
         "{}: wrote {} to `{}`: rendered {}, derived {}, reused {} ({} in {seconds:.1} s){removed}",
         loaded.source.name,
         super::check::plural(summary.tokens, "token"),

@@ -1,9 +1,11 @@
 //! `dropc simulate FILE [--format human|json]`: the rarity a collection will
 //! really have, before anything is generated.
 //!
-//! Shares are exact: the law of one token under every `forbid`, `require` and
-//! `when`, computed by variable elimination (`dropc::sample::predicted_shares`),
-//! not estimated. `count` and `unique` act on the whole collection afterwards:
+//! Predicted shares are the law of one token under every `forbid`, `require`
+//! and `when`, computed exactly (variable elimination or search) except for a
+//! rule group too dense for both, drawn by rejection from a relaxation: its
+//! shares are estimated from exact draws, and labelled so (`predicted_method`,
+//! `predicted_error`; `~` in the table). `count` and `unique` act on the whole collection afterwards:
 //! a count pins its variant's number of tokens (so its share becomes the
 //! count, and the other variants of that trait and of tied traits shift), and
 //! uniqueness draws without replacement, which flattens shares slightly when
@@ -19,7 +21,8 @@ use super::{EXIT_INPUT, Format, SimulateArgs};
 use dropc::check::expected::{self, DRIFT_TOLERANCE, Expected, Method};
 use dropc::check::feasibility::describe;
 use dropc::model::Model;
-use dropc::sample::SampleError;
+use dropc::sample::plan::Plan;
+use dropc::sample::{SampleError, shares_of_plan};
 use dropc::solve::Count;
 use serde_json::{Value, json};
 
@@ -36,8 +39,8 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
         Ok(m) => m,
         Err(code) => return code,
     };
-    let predicted = match dropc::sample::predicted_shares(model) {
-        Ok(p) => p,
+    let (predicted, predicted_exact) = match Plan::build(model, false) {
+        Ok(plan) => (shares_of_plan(model, &plan), expected::predicted_exact(model, &plan)),
         Err(e) => {
             report(&e.to_diagnostics(model), &loaded.source, args.format);
             return ExitCode::from(EXIT_INPUT);
@@ -54,7 +57,7 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
             feasibility.and_then(|f| f.log_partition),
         )
     });
-    let doc = document(model, &predicted, &expected, combinations, &ranges);
+    let doc = document(model, (&predicted, &predicted_exact), &expected, combinations, &ranges);
     let text = match args.format {
         Format::Json => format!("{doc:#}\n"),
         Format::Human => human(model, &doc, combinations),
@@ -80,7 +83,7 @@ fn method_name(m: Method) -> &'static str {
 
 fn document(
     model: &Model,
-    predicted: &[Vec<f64>],
+    (predicted, predicted_exact): (&[Vec<f64>], &[bool]),
     expected: &Result<Expected, SampleError>,
     combinations: Option<Count>,
     ranges: &[(u128, u128)],
@@ -103,6 +106,7 @@ fn document(
                         "name": var.name,
                         "declared": d[v],
                         "predicted": p,
+                        "predicted_error": if predicted_exact[t] { 0.0 } else { expected::RELAXED_ERROR },
                         "expected": exp.map(|e| e.shares[t][v]),
                         "expected_error": exp.map(|e| e.errors[t][v]),
                         "expected_tokens": exp.map_or(p, |e| e.shares[t][v]) * g as f64,
@@ -113,6 +117,7 @@ fn document(
                 .collect();
             json!({
                 "name": tr.name,
+                "predicted_method": if predicted_exact[t] { "exact" } else { "estimated" },
                 "expected_method": exp.map(|e| method_name(e.methods[t])),
                 "variants": variants,
             })
@@ -154,7 +159,7 @@ fn document(
         "counts": counts,
         "expected_replicates": exp.map(|e| e.replicates),
         "expected_unavailable": expected.as_ref().err().map(ToString::to_string),
-        "exact": "predicted shares are the exact law of one token under forbid, require and when; expected shares are among the generated tokens of this collection, with count, unique and legendaries",
+        "methods": "predicted shares are the law of one token under forbid, require and when, exact unless the trait's predicted_method is estimated (a rule group too dense to compile, estimated from exact draws of a relaxation, predicted_error its standard error bound); expected shares are among the generated tokens of this collection, with count, unique and legendaries, obtained as the trait's expected_method says",
     })
 }
 
@@ -169,9 +174,9 @@ fn human(model: &Model, doc: &Value, combinations: Option<Count>) -> String {
     );
     let _ = writeln!(
         out,
-        "shares: declared (weights), predicted (exact law of one token under forbid/require/when) and expected\n\
-         (among this collection's {} generated tokens, with unique and count); `!` marks a predicted share over\n\
-         {:.0} points from the declared one, `*` an expected share over {:.0} points from the predicted one\n",
+        "shares: declared (weights), predicted (law of one token under forbid/require/when; exact unless marked `~`)\n\
+         and expected (among this collection's {} generated tokens, with unique and count); `!` marks a predicted\n\
+         share over {:.0} points from the declared one, `*` an expected share over {:.0} points from the predicted one\n",
         model.generated_size(),
         TOLERANCE * 100.0,
         DRIFT_TOLERANCE * 100.0
@@ -196,16 +201,36 @@ fn human(model: &Model, doc: &Value, combinations: Option<Count>) -> String {
             let flag = if v["flagged"].as_bool().unwrap_or(false) { "  !" } else { "" };
             let drift = if v["expected_flagged"].as_bool().unwrap_or(false) { "  *" } else { "" };
             let expected = e.map_or_else(|| "?".to_string(), |e| format!("{:.1}%", e * 100.0));
+            let approx = if tr["predicted_method"] == "estimated" { "~" } else { "" };
+            let predicted = format!("{approx}{:.1}%", p * 100.0);
             let _ = writeln!(
                 out,
-                "  {:<width$}  {bar}  {:>7.1}%  {:>8.1}%  {:>8}{flag}{drift}",
+                "  {:<width$}  {bar}  {:>7.1}%  {:>9}  {:>8}{flag}{drift}",
                 v["name"].as_str().unwrap_or(""),
                 d * 100.0,
-                p * 100.0,
+                predicted,
                 expected
             );
         }
         let _ = writeln!(out);
+    }
+    let relaxed: Vec<&str> = doc["traits"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["predicted_method"] == "estimated")
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    if !relaxed.is_empty() {
+        let names: Vec<String> = relaxed.iter().map(|n| format!("`{}`", dropc::model::source_name(n))).collect();
+        let _ = writeln!(
+            out,
+            "predicted shares of {}: estimated (`~`) from {} exact draws, the rules being too dense to compile \
+             (standard error at most {:.2} points)",
+            names.join(", "),
+            dropc::sample::plan::RELAXED_DRAWS,
+            expected::RELAXED_ERROR * 100.0
+        );
     }
     let methods: Vec<&str> =
         doc["traits"].as_array().into_iter().flatten().filter_map(|t| t["expected_method"].as_str()).collect();
@@ -247,4 +272,43 @@ fn human(model: &Model, doc: &Value, combinations: Option<Count>) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use dropc::check::{NoArt, check_text};
+
+    /// Shares of a rule group drawn from a relaxation are estimates: JSON and
+    /// the table say so, never "exact".
+    #[test]
+    fn relaxed_shares_are_labelled_estimated() {
+        let src = "collection \"S\" { size 1 canvas 8 x 8 seed \"s\" }\n\
+                   metadata trait A < a: 1, b: 2 >\nmetadata trait \"B b\" < a: 1, b: 2 >\nforbid A.a with \"B b\".a\n";
+        let checked = check_text(src, &NoArt);
+        let model = checked.model.unwrap();
+        let plan = Plan::build(&model, false).unwrap();
+        let predicted = shares_of_plan(&model, &plan);
+        let exact = expected::predicted_exact(&model, &plan);
+        assert_eq!(exact, vec![true, true]);
+        let combinations = checked.feasibility.as_ref().map(|f| f.combinations);
+        let e = Err(SampleError::TooComplex { what: "not computed here".into() });
+        let doc = document(&model, (&predicted, &exact), &e, combinations, &[]);
+        assert!(doc["traits"].as_array().unwrap().iter().all(|t| t["predicted_method"] == "exact"));
+        // Only the header's legend mentions `~`.
+        assert_eq!(human(&model, &doc, combinations).matches('~').count(), 1);
+
+        // The same shares, as a relaxed group would give them.
+        let relaxed = vec![true, false];
+        let doc = document(&model, (&predicted, &relaxed), &e, combinations, &[]);
+        assert_eq!(doc["traits"][0]["predicted_method"], "exact");
+        assert_eq!(doc["traits"][1]["predicted_method"], "estimated");
+        assert_eq!(doc["traits"][1]["variants"][0]["predicted_error"], expected::RELAXED_ERROR);
+        assert_eq!(doc["traits"][0]["variants"][0]["predicted_error"], 0.0);
+        let table = human(&model, &doc, combinations);
+        assert!(table.contains("predicted shares of `\"B b\"`: estimated (`~`) from 20000 exact draws"), "{table}");
+        // The legend, the two shares of `"B b"` and the note.
+        assert_eq!(table.matches('~').count(), 4, "{table}");
+    }
 }

@@ -1,0 +1,360 @@
+//! `check` decides feasibility exactly, and `run` delivers what it accepts.
+//!
+//! Over random small collections (a few traits and variants; `forbid`,
+//! `require`, `when`, `count` with every operator and
+//! percentages, `unique` on all or some traits, legendaries, and sizes at and
+//! around the number of unique combinations), this test decides by itself,
+//! without the crate's solver, whether a collection of `size` tokens exists:
+//! it enumerates every combination the rules allow and runs a dynamic
+//! program over (tokens taken, tokens per counted variant) in which each
+//! unique key is used at most once. `check` must accept exactly the feasible
+//! collections, refuse the others with a feasibility diagnostic, and every
+//! accepted collection must be sampled and written by the library's `run`
+//! (metadata only), with every rule, count and uniqueness holding when
+//! verified here against the collection as written.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use dropc::check::{NoArt, check_text};
+use dropc::diagnostic::Code;
+use dropc::sample::sample;
+use proptest::prelude::*;
+
+/// A random collection, in terms the test can both write and decide.
+#[derive(Debug, Clone)]
+struct Spec {
+    /// Weights per trait and variant (all positive).
+    weights: Vec<Vec<u8>>,
+    /// `forbid Ta.vx with Tb.vy`.
+    forbids: Vec<(usize, usize, usize, usize)>,
+    /// `require Ta.vx -> Tb.vy | Tb.v(y+1)`.
+    requires: Vec<(usize, usize, usize, usize)>,
+    /// `when Tc.vx { Tt < weights > }` (a weight may be 0).
+    when: Option<(usize, usize, usize, Vec<u8>)>,
+    /// `count Tt.vv OP amount`: operator 0..5 (`=`, `<=`, `>=`, `<`, `>`),
+    /// amount as a share of the drawn tokens in 0..=255, percentage or not.
+    counts: Vec<(usize, usize, u8, u8, bool)>,
+    /// `unique by` these traits when some are chosen; `None`: no `unique`
+    /// statement (every trait).
+    unique: Option<Vec<bool>>,
+    /// Size near the number of unique combinations (by this offset), or this size.
+    near: Option<i8>,
+    size: u64,
+    legendaries: u64,
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (2usize..5).prop_flat_map(|traits| {
+        (
+            prop::collection::vec(prop::collection::vec(1u8..5, 2..5), traits),
+            prop::collection::vec((0..traits, 0usize..4, 0..traits, 0usize..4), 0..5),
+            prop::collection::vec((0..traits, 0usize..4, 0..traits, 0usize..4), 0..3),
+            prop::option::of((0..traits, 0usize..4, 0..traits, prop::collection::vec(0u8..4, 4))),
+            prop::collection::vec((0..traits, 0usize..4, 0u8..5, any::<u8>(), prop::bool::weighted(0.2)), 0..4),
+            prop::option::of(prop::collection::vec(any::<bool>(), traits)),
+            prop::option::weighted(0.7, -3i8..=3),
+            1u64..20,
+            prop_oneof![4 => Just(0u64), 1 => 1u64..3],
+        )
+            .prop_map(
+                |(weights, forbids, requires, when, counts, unique, near, size, legendaries)| Spec {
+                    weights,
+                    forbids,
+                    requires,
+                    when,
+                    counts,
+                    unique,
+                    near,
+                    size,
+                    legendaries,
+                },
+            )
+    })
+}
+
+/// The collection written out and decided here.
+struct Case {
+    text: String,
+    size: u64,
+    /// Tokens drawn by the sampler (`size` minus legendaries).
+    drawn: u64,
+    /// Per count: the variant and its bounds on the drawn tokens.
+    counts: Vec<((usize, usize), u64, u64)>,
+    /// The traits no two tokens may share all of.
+    unique: Vec<usize>,
+    /// Every combination the rules allow with a positive probability.
+    allowed: Vec<Vec<usize>>,
+    feasible: bool,
+}
+
+impl Spec {
+    fn var(&self, t: usize, v: usize) -> (usize, usize) {
+        (t, v % self.weights[t].len())
+    }
+
+    fn when_weights(&self) -> Option<((usize, usize), usize, Vec<u8>)> {
+        let (c, x, t, ws) = self.when.as_ref()?;
+        if c == t {
+            return None;
+        }
+        let mut w: Vec<u8> = (0..self.weights[*t].len()).map(|i| ws[i % ws.len()]).collect();
+        if w.iter().all(|&x| x == 0) {
+            w[0] = 1;
+        }
+        Some((self.var(*c, *x), *t, w))
+    }
+
+    /// Whether `token` has a positive probability under the rules as written.
+    fn allows(&self, token: &[usize]) -> bool {
+        let has = |(t, v): (usize, usize)| token[t] == v;
+        for &(a, x, b, y) in &self.forbids {
+            if a != b && has(self.var(a, x)) && has(self.var(b, y)) {
+                return false;
+            }
+        }
+        for &(a, x, b, y) in &self.requires {
+            if a != b && has(self.var(a, x)) && !has(self.var(b, y)) && !has(self.var(b, y + 1)) {
+                return false;
+            }
+        }
+        if let Some((cond, t, ws)) = self.when_weights() {
+            if has(cond) && ws[token[t]] == 0 {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn case(&self) -> Case {
+        let dims: Vec<usize> = self.weights.iter().map(Vec::len).collect();
+        let mut allowed = Vec::new();
+        let mut token = vec![0usize; dims.len()];
+        'all: loop {
+            if self.allows(&token) {
+                allowed.push(token.clone());
+            }
+            for j in (0..dims.len()).rev() {
+                token[j] += 1;
+                if token[j] < dims[j] {
+                    continue 'all;
+                }
+                token[j] = 0;
+            }
+            break;
+        }
+        let unique: Vec<usize> = match &self.unique {
+            Some(by) if by.iter().any(|&b| b) => (0..dims.len()).filter(|&t| by[t]).collect(),
+            _ => (0..dims.len()).collect(),
+        };
+        let keys: HashSet<Vec<usize>> = allowed.iter().map(|t| unique.iter().map(|&u| t[u]).collect()).collect();
+        let keys = keys.len() as u64;
+        let size = match self.near {
+            Some(offset) if keys <= 24 => (keys as i64 + self.legendaries as i64 + i64::from(offset)).max(1) as u64,
+            _ => self.size,
+        };
+        let legendaries = self.legendaries.min(size);
+        let drawn = size - legendaries;
+
+        let mut text = format!("collection \"P\" {{ size {size} canvas 8 x 8 seed \"p\" }}\n");
+        let name = |(t, v): (usize, usize)| format!("T{t}.v{v}");
+        for (t, ws) in self.weights.iter().enumerate() {
+            let vs: Vec<String> = ws.iter().enumerate().map(|(i, w)| format!("v{i}: {w}")).collect();
+            text += &format!("metadata trait T{t} < {} >\n", vs.join(", "));
+        }
+        for &(a, x, b, y) in &self.forbids {
+            if a != b {
+                text += &format!("forbid {} with {}\n", name(self.var(a, x)), name(self.var(b, y)));
+            }
+        }
+        for &(a, x, b, y) in &self.requires {
+            if a != b {
+                text += &format!(
+                    "require {} -> {} | {}\n",
+                    name(self.var(a, x)),
+                    name(self.var(b, y)),
+                    name(self.var(b, y + 1))
+                );
+            }
+        }
+        if let Some((cond, t, ws)) = self.when_weights() {
+            let vs: Vec<String> = ws.iter().enumerate().map(|(i, w)| format!("v{i}: {w}")).collect();
+            text += &format!("when {} {{ T{t} < {} > }}\n", name(cond), vs.join(", "));
+        }
+        let mut counts = Vec::new();
+        for &(t, v, op, amount, percent) in &self.counts {
+            let variant = self.var(t, v);
+            // Amounts cluster around what the collection can hold.
+            let (min, max, written) = if percent {
+                let p = u64::from(amount) * 100 / 255;
+                let scaled = p * drawn;
+                match op % 2 {
+                    0 => (0, scaled / 100, format!("<= {p}%")),
+                    _ => (scaled.div_ceil(100), drawn, format!(">= {p}%")),
+                }
+            } else {
+                let n = u64::from(amount) * (drawn + 2) / 256;
+                match op {
+                    0 => (n, n, format!("= {n}")),
+                    1 => (0, n, format!("<= {n}")),
+                    2 => (n, drawn, format!(">= {n}")),
+                    // `< 0` can never hold: an empty range.
+                    3 => (u64::from(n == 0), n.saturating_sub(1), format!("< {n}")),
+                    _ => (n + 1, drawn, format!("> {n}")),
+                }
+            };
+            text += &format!("count {} {written}\n", name(variant));
+            counts.push((variant, min, max));
+        }
+        if let Some(by) = &self.unique {
+            let names: Vec<String> = (0..dims.len()).filter(|&t| by[t]).map(|t| format!("T{t}")).collect();
+            if !names.is_empty() {
+                text += &format!("unique by {}\n", names.join(", "));
+            }
+        }
+        for l in 0..legendaries {
+            text += &format!("legendary L{l} \"l{l}.png\"\n");
+        }
+        let feasible = decide(&allowed, &unique, &counts, drawn);
+        Case { text, size, drawn, counts, unique, allowed, feasible }
+    }
+}
+
+/// Whether `drawn` tokens exist among `allowed` with distinct keys on
+/// `unique` and every count within its bounds: a dynamic program over the
+/// states (tokens taken, tokens with each counted variant), one unique key
+/// at a time (a key gives at most one token, with any of its combinations'
+/// count signatures). Keys offering the same signatures are interchangeable,
+/// and more than `drawn` of them never help.
+fn decide(allowed: &[Vec<usize>], unique: &[usize], counts: &[((usize, usize), u64, u64)], drawn: u64) -> bool {
+    if counts.iter().any(|&(_, min, max)| min > max || min > drawn) {
+        return false;
+    }
+    let signature = |token: &[usize]| -> u32 {
+        counts.iter().enumerate().fold(0, |s, (i, &((t, v), _, _))| if token[t] == v { s | 1 << i } else { s })
+    };
+    let mut by_key: BTreeMap<Vec<usize>, BTreeSet<u32>> = BTreeMap::new();
+    for token in allowed {
+        by_key.entry(unique.iter().map(|&u| token[u]).collect()).or_default().insert(signature(token));
+    }
+    let mut types: BTreeMap<BTreeSet<u32>, u64> = BTreeMap::new();
+    for sigs in by_key.into_values() {
+        *types.entry(sigs).or_default() += 1;
+    }
+    let n = drawn as usize;
+    let mut states: HashSet<Vec<u64>> = HashSet::from([vec![0; counts.len() + 1]]);
+    for (sigs, copies) in types {
+        for _ in 0..copies.min(drawn) {
+            let mut next = states.clone();
+            for s in &states {
+                if s[0] as usize == n {
+                    continue;
+                }
+                for &sig in &sigs {
+                    let mut t = s.clone();
+                    t[0] += 1;
+                    let mut ok = true;
+                    for (i, &(_, _, max)) in counts.iter().enumerate() {
+                        if sig & 1 << i != 0 {
+                            t[i + 1] += 1;
+                            ok &= t[i + 1] <= max;
+                        }
+                    }
+                    if ok {
+                        next.insert(t);
+                    }
+                }
+            }
+            if next.len() == states.len() {
+                break;
+            }
+            states = next;
+        }
+    }
+    states.iter().any(|s| s[0] == drawn && counts.iter().enumerate().all(|(i, &(_, min, _))| s[i + 1] >= min))
+}
+
+/// Diagnostics by which `check` may refuse a collection that cannot be made.
+const INFEASIBLE: &[Code] = &[Code::SizeInfeasible, Code::CountInfeasible, Code::CountConflict];
+
+fn verify(spec: Spec) -> Result<(), TestCaseError> {
+    let case = spec.case();
+    let text = &case.text;
+    let checked = check_text(text, &NoArt);
+    let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).collect();
+    let Some(model) = checked.model else {
+        for e in &errors {
+            prop_assert!(INFEASIBLE.contains(&e.code), "refused for another reason: {e:?}\n{text}");
+        }
+        prop_assert!(
+            !case.feasible,
+            "check refuses a feasible collection: {:?}\n{text}",
+            errors.iter().map(|e| &e.message).collect::<Vec<_>>()
+        );
+        return Ok(());
+    };
+    prop_assert!(errors.is_empty());
+    prop_assert!(case.feasible, "check accepts an infeasible collection\n{text}");
+
+    let tokens = sample(&model, "seed").map_err(|e| TestCaseError::fail(format!("sample failed: {e}\n{text}")))?;
+    prop_assert_eq!(tokens.len() as u64, case.size);
+    let allowed: HashSet<&Vec<usize>> = case.allowed.iter().collect();
+    let mut keys = HashSet::new();
+    let mut drawn = 0;
+    let mut counted = vec![0u64; case.counts.len()];
+    for (id, token) in tokens.generated() {
+        let token: Vec<usize> = token.iter().map(|&v| v as usize).collect();
+        prop_assert!(allowed.contains(&token), "token {} {:?} breaks a rule\n{}", id, token, text);
+        let key: Vec<usize> = case.unique.iter().map(|&u| token[u]).collect();
+        prop_assert!(keys.insert(key), "token {} repeats a unique combination\n{}", id, text);
+        for (i, &((t, v), _, _)) in case.counts.iter().enumerate() {
+            counted[i] += u64::from(token[t] == v);
+        }
+        drawn += 1;
+    }
+    prop_assert_eq!(drawn, case.drawn);
+    for (&((t, v), min, max), &n) in case.counts.iter().zip(&counted) {
+        prop_assert!(min <= n && n <= max, "T{}.v{} has {} tokens, not {}..={}\n{}", t, v, n, min, max, text);
+    }
+
+    // And the library's `run` writes the collection (metadata only).
+    let dir = tempfile::tempdir().unwrap();
+    let options = dropc::publish::run::Options {
+        dir: dir.path().join("out"),
+        root: dir.path().to_path_buf(),
+        drop_file: dir.path().join("p.drop"),
+        source: text.as_bytes().to_vec(),
+        images: false,
+        force: false,
+        stop_after_files: None,
+    };
+    let summary = dropc::publish::run::run(&model, &tokens, &options, &dropc::publish::run::Silent)
+        .map_err(|e| TestCaseError::fail(format!("run failed: {e}\n{text}")))?;
+    prop_assert_eq!(summary.tokens as u64, case.size);
+    prop_assert_eq!(std::fs::read_dir(dir.path().join("out/metadata")).unwrap().count() as u64, case.size);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn check_accepts_exactly_the_feasible_collections_and_run_delivers_them(s in spec()) {
+        verify(s)?;
+    }
+}
+
+/// The oracle itself must see both answers often, or the property is weak.
+#[test]
+fn the_random_collections_are_both_feasible_and_infeasible() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let (mut yes, mut no) = (0, 0);
+    for _ in 0..400 {
+        let case = spec().new_tree(&mut runner).unwrap().current().case();
+        if case.feasible { yes += 1 } else { no += 1 }
+    }
+    assert!(yes > 100 && no > 60, "{yes} feasible, {no} infeasible");
+}
