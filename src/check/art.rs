@@ -342,9 +342,9 @@ fn identical_across_traits(model: &Model, cache: &HashMap<&Path, Result<Verified
         if t.kind == TraitKind::MetadataOnly {
             continue;
         }
-        for (index, v) in t.variants.iter().enumerate() {
-            let Some(look) = look_of(t, v, cache) else { continue };
+        for index in 0..t.variants.len() {
             let id = VariantId { trait_id, index };
+            let Some(look) = look_of(model, id, cache) else { continue };
             match by_look.iter_mut().find(|(l, _)| *l == look) {
                 // One variant per trait: identical art within a trait is the per-trait warning's.
                 Some((_, ids)) if ids.iter().all(|i| i.trait_id != trait_id) => ids.push(id),
@@ -357,14 +357,10 @@ fn identical_across_traits(model: &Model, cache: &HashMap<&Path, Result<Verified
     for (_, ids) in by_look.into_iter().filter(|(_, ids)| ids.len() > 1) {
         let names: Vec<String> = ids.iter().map(|&i| model.variant_name(i)).collect();
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let files: Vec<String> = match &model.variant(ids[0]).art {
-            Art::Files(files) => files.iter().map(|f| format!("`{}`", f.path.display())).collect(),
-            Art::Derived { from, .. } => match &model.traits[ids[0].trait_id].variants[*from].art {
-                Art::Files(files) => files.iter().map(|f| format!("`{}`", f.path.display())).collect(),
-                _ => Vec::new(),
-            },
-            Art::Empty => Vec::new(),
-        };
+        let files: Vec<String> = model
+            .drawn(ids[0])
+            .map(|d| d.files.iter().map(|f| format!("`{}`", f.path.display())).collect())
+            .unwrap_or_default();
         let what = if files.len() == 1 { format!(" (as {})", files[0]) } else { String::new() };
         let help = format!(
             "a token with `{}` and one with `{}` in its place can get the same image; give each its own art{}",
