@@ -16,6 +16,7 @@
 
 pub mod diagnostic;
 pub mod model;
+pub mod png;
 pub mod span;
 pub mod syntax;
 

@@ -93,3 +93,16 @@ fn diagnostics_import_nothing_but_spans() {
 fn the_renderer_does_not_import_the_checker() {
     only_imports(&["src/render"], &["render", "model", "span", "diagnostic", "png"]);
 }
+
+#[test]
+fn png_imports_nothing_of_the_crate() {
+    only_imports(&["src/png"], &["png"]);
+}
+
+#[test]
+fn the_checker_does_not_import_the_renderer() {
+    only_imports(
+        &["src/check"],
+        &["check", "model", "span", "diagnostic", "png", "syntax", "solve", "sample", "publish"],
+    );
+}

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use dropc::model::Model;
 
-use dropc::check::{ColourSpace, DiskArt, NoArt, check_text};
+use dropc::check::{DiskArt, NoArt, check_text};
+use dropc::png::ColourSpace;
 use dropc::qa::{Finding, Severity, Subject};
 
 // ---------------------------------------------------------------------------
@@ -171,7 +172,7 @@ fn a_display_p3_layer_is_recognised_and_converted_to_srgb() {
 
     let converted = dropc::qa::profiles::convert_to_srgb(&p3).unwrap();
     assert_eq!(dropc::qa::profiles::colour_space(&converted).unwrap(), ColourSpace::Srgb);
-    let decoded = dropc::render::decode::decode_bytes(&converted).unwrap();
+    let decoded = dropc::png::decode_bytes(&converted).unwrap();
     assert_eq!((decoded.width, decoded.height), (colours.len() as u32, 1));
     for (x, (c, px)) in colours.iter().zip(decoded.rgba.chunks_exact(4)).enumerate() {
         let want = p3_to_srgb(*c);

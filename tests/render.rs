@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 use dropc::model::{Compression, Model, ResizeFilter};
 
 use dropc::check::{ArtHeader, ArtProblem, ArtStore, DiskArt, check_text};
-use dropc::render::{Image, RenderError, Renderer, decode, encode_png, resize};
+use dropc::png::decode;
+use dropc::render::{Image, RenderError, Renderer, encode_png, resize};
 
 fn ref_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ref")

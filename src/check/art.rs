@@ -23,12 +23,12 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-use super::colour::ColourSpace;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::TraitKind;
 use crate::model::*;
+use crate::png::ColourSpace;
+use crate::png::Decoded;
 use crate::publish::provenance::{Sha256Digest, sha256};
-use crate::render::decode::Decoded;
 use crate::span::Span;
 
 /// What the header of an art file says.
@@ -143,10 +143,9 @@ impl ArtStore for DiskArt {
 
     fn pixels(&self, path: &Path) -> Result<Decoded, ArtProblem> {
         let full = super::paths::resolve_inside(&self.root, path).map_err(|o| ArtProblem::Outside(o.target))?;
-        crate::render::decode::decode_file(&full, path).map_err(|e| match e {
-            crate::render::RenderError::Art { reason, .. } if reason == "does not exist" => ArtProblem::Missing,
-            crate::render::RenderError::Art { reason, .. } => ArtProblem::Invalid(reason),
-            other => ArtProblem::Invalid(other.to_string()),
+        crate::png::decode_file(&full).map_err(|reason| match reason {
+            r if r == crate::png::decode::NOT_FOUND => ArtProblem::Missing,
+            r => ArtProblem::Invalid(r),
         })
     }
 }
@@ -171,7 +170,7 @@ pub fn verify_bytes(bytes: &[u8]) -> Result<Verified, ArtProblem> {
         return Err(ArtProblem::Invalid("is empty (0 bytes)".into()));
     }
     let info = png_info(std::io::Cursor::new(bytes))?;
-    let decoded = crate::render::decode::decode_bytes(bytes).map_err(|why| {
+    let decoded = crate::png::decode_bytes(bytes).map_err(|why| {
         // The header was read: what ends early is the pixel data.
         ArtProblem::Invalid(if why == "is not a PNG, or is cut short" {
             "is cut short inside its pixel data".to_string()
@@ -193,19 +192,8 @@ pub fn png_header(reader: impl std::io::BufRead + std::io::Seek) -> Result<ArtHe
 
 /// Reads a PNG's size and colour space from the chunks up to the first image data.
 pub fn png_info(reader: impl std::io::BufRead + std::io::Seek) -> Result<ArtInfo, ArtProblem> {
-    let mut decoder = png::Decoder::new(reader);
-    decoder.set_ignore_text_chunk(true);
-    match decoder.read_info() {
-        Ok(reader) => {
-            let info = reader.info();
-            Ok(ArtInfo { header: ArtHeader { width: info.width, height: info.height }, colour: ColourSpace::of(info) })
-        }
-        Err(png::DecodingError::Format(e)) => Err(ArtProblem::Invalid(format!("is not a valid PNG ({e})"))),
-        Err(png::DecodingError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            Err(ArtProblem::Invalid("is not a PNG, or is cut short".into()))
-        }
-        Err(e) => Err(ArtProblem::Invalid(format!("cannot be decoded ({e})"))),
-    }
+    let info = crate::png::info(reader).map_err(ArtProblem::Invalid)?;
+    Ok(ArtInfo { header: ArtHeader { width: info.width, height: info.height }, colour: info.colour })
 }
 
 /// Checks every art file of the model; returns the diagnostics.

@@ -12,7 +12,6 @@
 //! ([`expected`]).
 
 pub mod art;
-pub mod colour;
 pub mod expected;
 pub mod feasibility;
 pub mod looks;
@@ -23,7 +22,6 @@ pub mod visibility;
 /// Paths named in a `.drop` file ([`crate::model::paths`]).
 pub use crate::model::paths;
 pub use art::{ArtHeader, ArtInfo, ArtProblem, ArtStore, DiskArt, NoArt, Verified};
-pub use colour::ColourSpace;
 pub use feasibility::Feasibility;
 
 use crate::diagnostic::{self, Code, Diagnostic};

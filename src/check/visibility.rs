@@ -41,7 +41,7 @@ use rayon::prelude::*;
 
 use super::art::{ArtProblem, ArtStore};
 use crate::model::{BlendMode, LayerMask, Mask, Model, Recolour, Side, TraitId, TraitKind, VariantId, Visibility};
-use crate::render::decode::Decoded;
+use crate::png::Decoded;
 
 /// What one layer is made from.
 struct Job<'m> {

@@ -701,7 +701,7 @@ impl Images<'_> {
     fn derive(&self, id: u64, entry: &ManifestEntry, sizes: &[(u32, u32)]) -> Result<ManifestEntry, Error> {
         let path = self.layout.image(id, None);
         let bytes = std::fs::read(&path).map_err(io_error(&path))?;
-        let decoded = crate::render::decode::decode_bytes(&bytes)
+        let decoded = crate::png::decode_bytes(&bytes)
             .map_err(|why| Error::Art(RenderError::Encode(format!("`{}` {why}", path.display()))))?;
         let image = Image::from_raw(decoded.width, decoded.height, decoded.rgba)
             .ok_or_else(|| Error::Art(RenderError::Encode(format!("`{}` has the wrong length", path.display()))))?;

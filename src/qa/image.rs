@@ -25,10 +25,7 @@
 //! Mean colours see both at once (differences of 40 to 200 levels), and cost
 //! one pass over pixels already decoded.
 
-use std::io::Cursor;
-
 use crate::render::Image;
-use crate::render::decode::describe;
 
 /// Cells across and down the fingerprint grid.
 pub const GRID: usize = 16;
@@ -69,106 +66,13 @@ fn max_difference(a: &[[u8; 3]], b: &[[u8; 3]]) -> u8 {
     a.iter().zip(b).flat_map(|(x, y)| x.iter().zip(y).map(|(p, q)| p.abs_diff(*q))).max().unwrap_or(0)
 }
 
-/// A decoded output image.
-#[derive(Clone, Debug)]
-pub struct Decoded {
-    /// Width and height from the header.
-    pub size: (u32, u32),
-    /// Colour type as stored.
-    pub colour: png::ColorType,
-    /// Bit depth as stored.
-    pub depth: png::BitDepth,
-    /// Whether the file has an `sRGB` chunk.
-    pub srgb: bool,
-    /// 3 (RGB, every pixel opaque) or 4 (straight RGBA), 8 bits each.
-    pub channels: usize,
-    /// The pixels, row by row, no padding.
-    pub data: Vec<u8>,
-}
+pub use crate::png::{Stored as Decoded, decode_stored as decode, dimensions};
 
 impl Decoded {
-    /// Whether it is stored as dropc writes images: 8-bit RGB or RGBA.
-    pub fn is_rgb8(&self) -> bool {
-        self.depth == png::BitDepth::Eight && matches!(self.colour, png::ColorType::Rgb | png::ColorType::Rgba)
-    }
-
-    /// The pixels as 8-bit straight RGBA.
-    pub fn into_rgba(self) -> Image {
-        let (w, h) = self.size;
-        let rgba = if self.channels == 4 {
-            self.data
-        } else {
-            let mut rgba = vec![255u8; self.data.len() / 3 * 4];
-            for (d, s) in rgba.chunks_exact_mut(4).zip(self.data.chunks_exact(3)) {
-                d[..3].copy_from_slice(s);
-            }
-            rgba
-        };
-        Image::from_raw(w, h, rgba).unwrap_or_else(|| Image::new(0, 0))
-    }
-
-    /// Whether every pixel has the same value (an empty image is blank too).
-    pub fn is_blank(&self) -> bool {
-        let Some(first) = self.data.get(..self.channels) else { return true };
-        self.data.chunks_exact(self.channels).all(|p| p == first)
-    }
-
     /// The perceptual fingerprint (see the module documentation).
     pub fn fingerprint(&self) -> Fingerprint {
         fingerprint_of(&self.data, self.size.0 as usize, self.size.1 as usize, self.channels)
     }
-}
-
-/// The width and height a PNG file's header declares, read without
-/// decoding a pixel: what an untrusted image is checked against before its
-/// pixels are allocated (a header may declare 100000 × 100000). The error is
-/// a phrase after "it", as [`decode`]'s.
-pub fn dimensions(bytes: &[u8]) -> Result<(u32, u32), String> {
-    let mut decoder = png::Decoder::new(Cursor::new(bytes));
-    decoder.set_ignore_text_chunk(true);
-    let reader = decoder.read_info().map_err(describe)?;
-    let info = reader.info();
-    Ok((info.width, info.height))
-}
-
-/// Decodes a PNG file's bytes; the error is a phrase after "it"
-/// (`is not a valid PNG (…)`). Allocates what the header declares: check
-/// [`dimensions`] first on a file that is not trusted.
-pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
-    let mut decoder = png::Decoder::new(Cursor::new(bytes));
-    decoder.set_transformations(png::Transformations::EXPAND);
-    decoder.set_ignore_text_chunk(true);
-    let mut reader = decoder.read_info().map_err(describe)?;
-    let info = reader.info();
-    let (size, colour, depth, srgb) = ((info.width, info.height), info.color_type, info.bit_depth, info.srgb.is_some());
-    let fast = depth == png::BitDepth::Eight && matches!(colour, png::ColorType::Rgb | png::ColorType::Rgba);
-    let (channels, data) = if fast {
-        let len = reader.output_buffer_size().ok_or("is too large to decode")?;
-        let mut buf = vec![0; len];
-        let frame = reader.next_frame(&mut buf).map_err(describe)?;
-        let (w, h) = (frame.width as usize, frame.height as usize);
-        let channels = if colour == png::ColorType::Rgb { 3 } else { 4 };
-        let row_bytes = w * channels;
-        if frame.line_size == row_bytes {
-            buf.truncate(row_bytes * h);
-        } else {
-            let mut packed = Vec::with_capacity(row_bytes * h);
-            for row in buf.chunks(frame.line_size).take(h) {
-                packed.extend_from_slice(row.get(..row_bytes).ok_or("has a short row")?);
-            }
-            buf = packed;
-        }
-        if buf.len() != row_bytes * h {
-            return Err("is cut short".into());
-        }
-        (channels, buf)
-    } else {
-        // Other formats are not what dropc writes (a finding of its own);
-        // decode them the way art is decoded, to still compare pixels.
-        let d = crate::render::decode::decode_bytes(bytes)?;
-        (4, d.rgba)
-    };
-    Ok(Decoded { size, colour, depth, srgb, channels, data })
 }
 
 /// A 128-bit hash of the pixels and the size: equal for equal images, and

@@ -23,10 +23,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::check::art::{CONVERT_HELP, audit_art, png_info};
-use crate::check::{ArtProblem, ArtStore as _, ColourSpace, DiskArt};
+use crate::check::{ArtProblem, ArtStore as _, DiskArt};
 use crate::model::LayerMask;
 use crate::model::TraitKind;
 use crate::model::{Art, IdenticalArt, Model, VariantId, Visibility};
+use crate::png::ColourSpace;
 
 use super::{Finding, Subject};
 

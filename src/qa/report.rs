@@ -387,7 +387,7 @@ fn make_thumbnail(
     if known == Some(hash.as_str()) && thumb.is_file() {
         return Ok(hash);
     }
-    let decoded = crate::render::decode::decode_bytes(&bytes).map_err(ThumbError::Image)?;
+    let decoded = crate::png::decode_bytes(&bytes).map_err(ThumbError::Image)?;
     drop(bytes);
     let (w, h) = (decoded.width, decoded.height);
     let pixels = crate::render::Image::from_raw(w, h, decoded.rgba)

@@ -3,7 +3,7 @@
 //! This stage sits between sampling and publishing. [`Renderer::new`] does
 //! every expensive, token-independent step once per run: it decodes each art
 //! file the model needs (any PNG colour type, converted to 8-bit sRGB RGBA,
-//! see [`decode`]), computes each derived colour variant ([`crate::model::recolour`]),
+//! see [`crate::png`]), computes each derived colour variant ([`crate::model::recolour`]),
 //! folds each variant's opacity into its alpha, applies its offset, and crops
 //! every layer to the part of its content that lands on the canvas
 //! ([`layer`]). [`Renderer::render`] then only composites prepared layers
@@ -28,9 +28,7 @@
 //! is returned by [`Renderer::render_legendary`].
 
 pub mod blend;
-pub mod decode;
 pub mod encode;
-pub mod filter;
 pub mod layer;
 
 use std::collections::BTreeMap;
@@ -153,7 +151,7 @@ impl Renderer {
         let built: Vec<Result<Vec<(usize, Layer)>, RenderError>> = by_path
             .par_iter()
             .map(|(path, uses)| {
-                let source = decode::decode_file(&inside(project_root, path)?, path)?;
+                let source = decode_art(&inside(project_root, path)?, path)?;
                 Ok(uses.iter().map(|&i| (i, Self::layer(model, &jobs[i], &source, canvas))).collect())
             })
             .collect();
@@ -190,7 +188,7 @@ impl Renderer {
 
     /// The layer of `job` from its decoded file: recoloured, opacity folded
     /// into alpha, placed and cropped.
-    fn layer(model: &Model, job: &LayerJob<'_>, source: &decode::Decoded, canvas: (u32, u32)) -> Layer {
+    fn layer(model: &Model, job: &LayerJob<'_>, source: &crate::png::Decoded, canvas: (u32, u32)) -> Layer {
         let style = &model.traits[job.trait_id].variants[job.variant].style;
         let opacity = f64::from(style.opacity).clamp(0.0, 1.0);
         let build = |rgba: &[u8]| Layer::new(rgba, source.width, source.height, style.offset, canvas, style.blend);
@@ -267,7 +265,7 @@ impl Renderer {
     /// The image of legendary number `index` (in [`Model::legendaries`] order).
     pub fn render_legendary(&self, index: usize) -> Result<Image, RenderError> {
         let path = self.legendaries.get(index).ok_or(RenderError::NoLegendary(index))?;
-        let decoded = decode::decode_file(&inside(&self.root, path)?, path)?;
+        let decoded = decode_art(&inside(&self.root, path)?, path)?;
         if (decoded.width, decoded.height) != self.canvas {
             return Err(RenderError::LegendarySize {
                 path: path.clone(),
@@ -279,6 +277,11 @@ impl Renderer {
         Image::from_raw(decoded.width, decoded.height, decoded.rgba)
             .ok_or_else(|| RenderError::Encode("decoded image has the wrong length".into()))
     }
+}
+
+/// Decodes the art file at `full` (reported as `shown`).
+fn decode_art(full: &Path, shown: &Path) -> Result<crate::png::Decoded, RenderError> {
+    crate::png::decode_file(full).map_err(|reason| RenderError::Art { path: shown.to_path_buf(), reason })
 }
 
 /// The art file `root/path`, its links resolved; art whose links leave the
