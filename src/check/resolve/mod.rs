@@ -1,0 +1,145 @@
+//! Name resolution and validation of traits and rules: AST to [`Model`].
+//!
+//! One module per construct, each an `impl` block of [`Resolver`]:
+//! [`names`] (trait declarations and every lookup of a trait or variant),
+//! [`traits`] (variants, weights, art, rendering options, derived colours,
+//! unused variants), [`forbid`], [`require`], [`when`], [`count`] (each
+//! `count` resolved and all counts checked together, in one place),
+//! [`unique`] and [`legendary`]. `collection` settings are [`super::settings`].
+//!
+//! Invariant: the checks say what is wrong as data ([`problem::Problem`]);
+//! [`Resolver::report`] turns each into a diagnostic in one place
+//! ([`problem::Problem::diagnostic`]), as [`crate::model::paths`] does for
+//! paths. The model returned is only meaningful when no error was reported.
+
+mod count;
+mod forbid;
+mod legendary;
+mod names;
+mod problem;
+mod require;
+mod traits;
+mod unique;
+mod when;
+
+use std::collections::{HashMap, HashSet};
+
+use super::settings::SettingSpans;
+use crate::diagnostic::Diagnostic;
+use crate::model::*;
+use crate::syntax::{self as ast, Statement, Value};
+use problem::Problem;
+
+/// Traits and rules resolved against the declared names.
+pub struct Resolver<'a> {
+    file: &'a ast::File,
+    settings: &'a Settings,
+    spans: &'a SettingSpans,
+    diagnostics: &'a mut Vec<Diagnostic>,
+    traits: Vec<Trait>,
+    by_name: HashMap<String, TraitId>,
+    /// Variants some `when` gives a positive weight.
+    enabled_by_when: HashSet<VariantId>,
+    /// Tokens drawn by the sampler: `size` less legendaries.
+    drawn: u64,
+}
+
+impl<'a> Resolver<'a> {
+    /// A resolver for `file` with its checked `settings`.
+    pub fn new(
+        file: &'a ast::File,
+        settings: &'a Settings,
+        spans: &'a SettingSpans,
+        diagnostics: &'a mut Vec<Diagnostic>,
+    ) -> Self {
+        let legendaries = file.statements.iter().filter(|s| matches!(s, Statement::Legendary(_))).count() as u64;
+        let drawn = settings.size.saturating_sub(legendaries);
+        Resolver {
+            file,
+            settings,
+            spans,
+            diagnostics,
+            traits: Vec::new(),
+            by_name: HashMap::new(),
+            enabled_by_when: HashSet::new(),
+            drawn,
+        }
+    }
+
+    /// Reports `problem`: the one place where findings become diagnostics.
+    fn report(&mut self, problem: Problem) {
+        let d = problem.diagnostic(self.spans.get("size"));
+        self.diagnostics.push(d);
+    }
+
+    /// Resolves everything into a model (which is only meaningful when no
+    /// error was reported).
+    pub fn resolve(mut self) -> Model {
+        // Names first, so that placements can refer to any trait.
+        let kept = self.declare_traits();
+        for (id, decl) in kept.iter().enumerate() {
+            self.resolve_trait(id, decl);
+        }
+
+        let mut forbids = forbid::Forbids::default();
+        let mut requires = require::Requires::default();
+        let mut whens = Vec::new();
+        let mut counts = Vec::new();
+        let mut unique = unique::Unique::default();
+        let mut legendaries = Vec::new();
+        for statement in &self.file.statements {
+            match statement {
+                Statement::Forbid(rule) => self.resolve_forbid(rule, &mut forbids),
+                Statement::Require(rule) => self.resolve_require(rule, &mut requires),
+                Statement::When(rule) => whens.extend(self.resolve_when(rule)),
+                Statement::Count(rule) => counts.extend(self.resolve_count(rule)),
+                Statement::Unique(rule) => self.resolve_unique(rule, &mut unique),
+                Statement::Legendary(rule) => legendaries.extend(self.resolve_legendary(rule)),
+                Statement::Collection(_) | Statement::Trait(_) => {}
+            }
+        }
+        self.check_whens(&whens);
+        self.check_counts(&counts);
+        self.check_legendaries(&legendaries);
+        self.check_unused();
+
+        let (unique, visually) = unique.finish(self.traits.len());
+        Model {
+            settings: self.settings.clone(),
+            traits: self.traits,
+            forbids: forbids.rules,
+            requires: requires.rules,
+            whens,
+            counts,
+            unique,
+            visually,
+            visibility: None,
+            legendaries,
+        }
+    }
+
+    /// `Trait.Variant`, for messages.
+    fn name_of(&self, v: VariantId) -> String {
+        let t = &self.traits[v.trait_id];
+        format!("{}.{}", t.name, t.variants[v.index].name)
+    }
+}
+
+/// A value as written, for messages.
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::Percentage(p) => format!("{p}%"),
+        Value::Number(n) => format!("{n}"),
+        other => other.kind().to_string(),
+    }
+}
+
+/// `` `a`, `b` and `c` ``
+pub fn quote_list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.as_slice() {
+        [] => "no variants".to_string(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {}", init.join(", "), last),
+    }
+}

@@ -1,0 +1,327 @@
+//! `trait Name < Variant: weight ..., > options`: variants, weights, art
+//! files and folders, rendering options, derived colourways, and variants
+//! that can never be drawn.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::Resolver;
+use super::problem::{BadPlacement, BadSource, Problem};
+use crate::model::paths::join_inside;
+use crate::model::*;
+use crate::span::Span;
+use crate::syntax::{self as ast, LayerOption, Node, Value};
+
+/// Largest `hue` rotation accepted, in degrees either way (one full turn).
+pub const MAX_HUE: f64 = 360.0;
+
+impl Resolver<'_> {
+    pub(super) fn resolve_trait(&mut self, id: TraitId, decl: &Node<ast::TraitDecl>) {
+        let kind = self.traits[id].kind;
+        let mut style = LayerStyle::default();
+        let mut folder = self.settings.layers.join(file_name(&decl.name.node).unwrap_or("_"));
+        if file_name(&decl.name.node).is_none() && kind != TraitKind::MetadataOnly {
+            self.report(Problem::TraitFolderName { name: decl.name.node.clone(), span: decl.name.span });
+        }
+        for option in &decl.options {
+            if kind == TraitKind::MetadataOnly && !matches!(option.node, LayerOption::Folder(_)) {
+                self.metadata_art(option.span, &decl.name.node, "rendering options");
+                continue;
+            }
+            match &option.node {
+                LayerOption::Folder(path) => {
+                    if kind == TraitKind::MetadataOnly {
+                        self.metadata_art(option.span, &decl.name.node, "an art folder");
+                    }
+                    match join_inside(&self.settings.layers, &path.node) {
+                        Ok(p) => folder = p,
+                        Err(why) => self.report(Problem::Escape { span: path.span, path: path.node.clone(), why }),
+                    }
+                }
+                other => self.apply_option(other, &mut style),
+            }
+        }
+        self.traits[id].folder = folder.clone();
+        self.repeated_options(&decl.options, || format!("trait `{}`", decl.name));
+
+        let mut names: HashMap<&str, Span> = HashMap::new();
+        for v in &decl.variants {
+            if let Some(&first) = names.get(v.name.node.as_str()) {
+                self.report(Problem::DuplicateVariant {
+                    name: v.name.node.clone(),
+                    trait_name: decl.name.node.clone(),
+                    span: v.name.span,
+                    first,
+                });
+                continue;
+            }
+            names.insert(&v.name.node, v.name.span);
+            // An invalid weight is reported once; 1 keeps it from cascading into `unused_variant`.
+            let weight = self.weight(&v.weight).unwrap_or(1.0);
+            let mut variant_style = style;
+            self.repeated_options(&v.options, || format!("`{}.{}`", decl.name, v.name));
+            for option in &v.options {
+                if kind == TraitKind::MetadataOnly {
+                    self.metadata_art(option.span, &decl.name.node, "rendering options");
+                } else {
+                    self.apply_option(&option.node, &mut variant_style);
+                }
+            }
+            let art = self.variant_art(id, decl, v, &folder);
+            self.traits[id].variants.push(Variant {
+                name: v.name.node.clone(),
+                span: v.name.span,
+                weight,
+                weight_span: v.weight.span,
+                art,
+                style: variant_style,
+            });
+        }
+        // Derivations refer to variants by name, so resolve them once all are known.
+        for v in &decl.variants {
+            let Some(Node { node: ast::VariantSource::Derived(derived), .. }) = &v.source else { continue };
+            let Some(index) = self.traits[id].variants.iter().position(|x| x.span == v.name.span) else { continue };
+            if kind == TraitKind::MetadataOnly {
+                continue;
+            }
+            if let Some(art) = self.resolve_derived(id, &v.name, derived) {
+                self.traits[id].variants[index].art = art;
+            }
+        }
+        let t = &self.traits[id];
+        if !t.variants.is_empty() && t.variants.iter().all(|v| v.weight == 0.0) {
+            self.report(Problem::ZeroWeights { trait_name: decl.name.node.clone(), span: decl.name.span });
+        }
+    }
+
+    fn metadata_art(&mut self, span: Span, trait_name: &str, what: &'static str) {
+        self.report(Problem::ArtOnMetadataTrait { trait_name: trait_name.to_string(), what, span });
+    }
+
+    /// Reports options given twice in one list (the last would silently win).
+    fn repeated_options(&mut self, options: &[Node<LayerOption>], whose: impl Fn() -> String) {
+        if options.len() < 2 {
+            return;
+        }
+        let mut seen: HashMap<&'static str, Span> = HashMap::new();
+        for option in options {
+            let key = match option.node {
+                LayerOption::Blend(_) => "blend",
+                LayerOption::Opacity(_) => "opacity",
+                LayerOption::Offset(..) => "offset",
+                LayerOption::Folder(_) => "folder",
+            };
+            if let Some(first) = seen.insert(key, option.span) {
+                self.report(Problem::RepeatedOption { key, whose: whose(), span: option.span, first });
+            }
+        }
+    }
+
+    fn apply_option(&mut self, option: &LayerOption, style: &mut LayerStyle) {
+        match option {
+            LayerOption::Blend(mode) => match BlendMode::NAMES.iter().find(|(n, _)| *n == mode.node) {
+                Some((_, m)) => style.blend = *m,
+                None => self.report(Problem::UnknownBlend {
+                    mode: mode.node.clone(),
+                    span: mode.span,
+                    names: BlendMode::NAMES.iter().map(|(n, _)| *n).collect(),
+                }),
+            },
+            LayerOption::Opacity(value) => {
+                let opacity = match value.node {
+                    Value::Percentage(p) if (0.0..=100.0).contains(&p) => Some(p / 100.0),
+                    Value::Number(n) if (0.0..=1.0).contains(&n) => Some(n),
+                    _ => None,
+                };
+                match opacity {
+                    Some(o) => style.opacity = o as f32,
+                    None => self.report(Problem::Opacity { span: value.span }),
+                }
+            }
+            LayerOption::Offset(x, y) => {
+                let mut ok = true;
+                let limit = crate::check::settings::MAX_PIXELS as f64;
+                for c in [x, y] {
+                    let problem = if c.node.fract() != 0.0 {
+                        Problem::OffsetFraction { value: c.node, limit, span: c.span }
+                    } else if c.node.abs() > limit {
+                        Problem::OffsetBeyond { value: c.node, limit, span: c.span }
+                    } else {
+                        continue;
+                    };
+                    ok = false;
+                    self.report(problem);
+                }
+                if ok {
+                    style.offset = (x.node as i32, y.node as i32);
+                    style.placed = true;
+                }
+            }
+            LayerOption::Folder(_) => {}
+        }
+    }
+
+    /// Validates a weight as written.
+    pub(super) fn weight(&mut self, value: &Node<Value>) -> Option<f64> {
+        let problem = match value.node {
+            Value::Number(n) if n >= 0.0 && n.is_finite() => return Some(n),
+            Value::Number(n) => Problem::NegativeWeight { value: n, span: value.span },
+            Value::Percentage(p) => Problem::PercentWeight { value: p, span: value.span },
+            ref other => Problem::NotAWeight { kind: other.kind(), span: value.span },
+        };
+        self.report(problem);
+        None
+    }
+
+    fn variant_art(
+        &mut self,
+        trait_id: TraitId,
+        decl: &Node<ast::TraitDecl>,
+        v: &Node<ast::VariantDecl>,
+        folder: &Path,
+    ) -> Art {
+        let kind = self.traits[trait_id].kind;
+        let is_none = v.name.node == "none";
+        let parts = match &v.source {
+            Some(source) if is_none => {
+                self.report(Problem::NoneWithArt { span: source.span, name: v.name.span });
+                return Art::Empty;
+            }
+            Some(source) if kind == TraitKind::MetadataOnly => {
+                self.metadata_art(source.span, &decl.name.node, "art");
+                return Art::Empty;
+            }
+            _ if is_none || kind == TraitKind::MetadataOnly => return Art::Empty,
+            None => return Art::Files(vec![self.default_file(v, folder, None)]),
+            Some(Node { node: ast::VariantSource::Derived(_), .. }) => return Art::Empty, // filled in later
+            Some(Node { node: ast::VariantSource::Art(parts), .. }) => parts,
+        };
+        let mut files = Vec::new();
+        for part in parts {
+            let placement = part.placement.as_ref().and_then(|p| self.resolve_placement(trait_id, p));
+            match &part.path {
+                None => files.push(self.default_file(v, folder, placement)),
+                Some(path) => match join_inside(&self.settings.layers, &path.node) {
+                    Ok(p) => files.push(ArtFile { path: p, span: path.span, placement }),
+                    Err(why) => self.report(Problem::Escape { span: path.span, path: path.node.clone(), why }),
+                },
+            }
+        }
+        Art::Files(files)
+    }
+
+    fn default_file(
+        &mut self,
+        v: &Node<ast::VariantDecl>,
+        folder: &Path,
+        placement: Option<(ast::Side, TraitId)>,
+    ) -> ArtFile {
+        let path = match file_name(&v.name.node) {
+            Some(name) => folder.join(format!("{name}.png")),
+            None => {
+                self.report(Problem::VariantFileName { name: v.name.node.clone(), span: v.name.span });
+                PathBuf::new()
+            }
+        };
+        ArtFile { path, span: v.name.span, placement }
+    }
+
+    fn resolve_placement(
+        &mut self,
+        trait_id: TraitId,
+        placement: &Node<ast::Placement>,
+    ) -> Option<(ast::Side, TraitId)> {
+        let target = self.lookup_trait(&placement.trait_name)?;
+        let why = if target == trait_id {
+            Some(BadPlacement::OwnTrait(self.traits[trait_id].name.clone()))
+        } else if self.traits[target].kind == TraitKind::MetadataOnly {
+            Some(BadPlacement::Metadata(self.traits[target].name.clone()))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            self.report(Problem::InvalidPlacement { why, span: placement.trait_name.span });
+            return None;
+        }
+        Some((placement.side, target))
+    }
+
+    fn resolve_derived(&mut self, trait_id: TraitId, name: &ast::Name, derived: &ast::Derived) -> Option<Art> {
+        let t = &self.traits[trait_id];
+        let Some(from) = t.variants.iter().position(|x| x.name == derived.from.node) else {
+            let candidates: Vec<String> = t.variants.iter().map(|x| x.name.clone()).collect();
+            self.unknown_variant_in(trait_id, &derived.from, candidates);
+            return None;
+        };
+        let source = &t.variants[from];
+        let why = if source.name == name.node {
+            Some(BadSource::Itself)
+        } else if source.is_none() {
+            Some(BadSource::None)
+        } else if !matches!(source.art, Art::Files(_)) {
+            Some(BadSource::Derived(source.name.clone()))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            self.report(Problem::InvalidDerive { why, span: derived.from.span });
+            return None;
+        }
+        let recolour = match &derived.recolour.node {
+            ast::Recolour::Hue(value) => match value.node {
+                Value::Number(n) if (-MAX_HUE..=MAX_HUE).contains(&n) => Recolour::Hue(n),
+                // Far from zero a float cannot hold the rotation modulo 360:
+                // `hue 1e20` would render an arbitrary colour.
+                Value::Number(n) => {
+                    self.report(Problem::HueOutOfRange { value: n, limit: MAX_HUE, span: value.span });
+                    return None;
+                }
+                ref other => {
+                    self.report(Problem::HueNotNumber { kind: other.kind(), span: value.span });
+                    return None;
+                }
+            },
+            ast::Recolour::Palette(pairs) => {
+                let mut seen: HashMap<[u8; 4], Span> = HashMap::new();
+                let mut out = Vec::new();
+                for pair in pairs {
+                    if let Some(first) = seen.insert(pair.from.node, pair.from.span) {
+                        self.report(Problem::ColourMappedTwice { span: pair.from.span, first });
+                    }
+                    out.push((pair.from.node, pair.to.node));
+                }
+                Recolour::Palette(out)
+            }
+        };
+        Some(Art::Derived { from, recolour })
+    }
+
+    /// Variants never drawn: weight 0 and no `when` gives them weight.
+    pub(super) fn check_unused(&mut self) {
+        let mut found = Vec::new();
+        for (trait_id, t) in self.traits.iter().enumerate() {
+            if t.variants.iter().all(|v| v.weight == 0.0) {
+                continue; // reported as zero_weights
+            }
+            for (index, v) in t.variants.iter().enumerate() {
+                if v.weight == 0.0 && !self.enabled_by_when.contains(&VariantId { trait_id, index }) {
+                    found.push(Problem::UnusedVariant {
+                        trait_name: t.name.clone(),
+                        name: v.name.clone(),
+                        span: v.span,
+                        weight: v.weight_span,
+                    });
+                }
+            }
+        }
+        for problem in found {
+            self.report(problem);
+        }
+    }
+}
+
+/// `name` when it can be used as one file or folder name.
+fn file_name(name: &str) -> Option<&str> {
+    let bad = name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']);
+    (!bad).then_some(name)
+}
