@@ -235,10 +235,9 @@ fn vim_syntax_highlights() {
         return;
     };
     let test_dir = repo_root().join("editors").join("vim").join("test");
-    let out_dir = env::temp_dir().join(format!("dropc-vim-test-{}", std::process::id()));
-    let _ = fs::create_dir_all(&out_dir);
-    let result = out_dir.join("result.txt");
-    let _ = fs::remove_file(&result);
+    // Removed when dropped, even if the test panics.
+    let out_dir = tempfile::Builder::new().prefix("dropc-vim-test-").tempdir().unwrap();
+    let result = out_dir.path().join("result.txt");
     let script = test_dir.join("check.vim");
     let mut command = Command::new(&vim);
     command
@@ -251,7 +250,6 @@ fn vim_syntax_highlights() {
         Err(err) => panic!("cannot run {}: {err}", vim.display()),
     };
     let report = fs::read_to_string(&result).unwrap_or_default();
-    let _ = fs::remove_dir_all(&out_dir);
     if report.starts_with("SKIP") {
         missing_tool("Vim syntax tests need a vim with +syntax");
         return;

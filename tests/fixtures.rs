@@ -10,7 +10,9 @@
 //!
 //! The code and the primary span (`line:column-line:column`, 1-based) must
 //! match exactly; a quoted text, when given, must occur in the message. A
-//! fixture with no such lines must check cleanly. Fixtures under
+//! `// Help: text` line right after an expectation states the diagnostic's
+//! help where it matters (a did-you-mean, the fix to suggest): the help must
+//! contain that text. A fixture with no such lines must check cleanly. Fixtures under
 //! `tests/fixtures/art/` read their art from disk; the others are checked
 //! without art.
 
@@ -30,6 +32,7 @@ struct Expected {
     code: String,
     span: String,
     text: Option<String>,
+    help: Option<String>,
 }
 
 fn fixtures(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -49,6 +52,15 @@ fn parse_expectations(text: &str) -> Result<Vec<Expected>, String> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
+        if let Some(help) = line.strip_prefix("// Help:") {
+            let last: &mut Expected =
+                out.last_mut().ok_or_else(|| format!("line {}: `// Help:` without an expectation before it", n + 1))?;
+            if last.help.is_some() {
+                return Err(format!("line {}: a second `// Help:` for one expectation", n + 1));
+            }
+            last.help = Some(help.trim().trim_matches('"').to_string());
+            continue;
+        }
         let Some(rest) = line
             .strip_prefix("// Error:")
             .map(|r| ("error", r))
@@ -61,7 +73,7 @@ fn parse_expectations(text: &str) -> Result<Vec<Expected>, String> {
         let code = parts.next().unwrap_or_default().to_string();
         let span = parts.next().ok_or_else(|| format!("line {}: expectation without a span", n + 1))?.to_string();
         let text = parts.next().map(|t| t.trim().trim_matches('"').to_string());
-        out.push(Expected { severity: severity.to_string(), code, span, text });
+        out.push(Expected { severity: severity.to_string(), code, span, text, help: None });
     }
     Ok(out)
 }
@@ -79,7 +91,13 @@ fn run_fixture(path: &Path) -> Result<(), Failed> {
         let (l1, c1) = source.line_column(d.span().start);
         let (l2, c2) = source.line_column(d.span().end);
         let severity = if d.severity == Severity::Error { "error" } else { "warning" };
-        found.push((severity.to_string(), d.code.to_string(), format!("{l1}:{c1}-{l2}:{c2}"), d.message.clone()));
+        found.push((
+            severity.to_string(),
+            d.code.to_string(),
+            format!("{l1}:{c1}-{l2}:{c2}"),
+            d.message.clone(),
+            d.help.clone().unwrap_or_default(),
+        ));
     }
     let mut problems = Vec::new();
     let mut unmatched: Vec<bool> = vec![true; found.len()];
@@ -90,21 +108,30 @@ fn run_fixture(path: &Path) -> Result<(), Failed> {
                 && f.1 == e.code
                 && f.2 == e.span
                 && e.text.as_ref().is_none_or(|t| f.3.contains(t.as_str()))
+                && e.help.as_ref().is_none_or(|h| f.4.contains(h.as_str()))
         });
         match hit {
             Some(i) => unmatched[i] = false,
             None => problems.push(format!(
-                "expected, not found: // {}: {} {} {:?}",
+                "expected, not found: // {}: {} {} {:?}{}",
                 capitalise(&e.severity),
                 e.code,
                 e.span,
-                e.text
+                e.text,
+                e.help.as_ref().map_or(String::new(), |h| format!(" with help {h:?}"))
             )),
         }
     }
     for (i, f) in found.iter().enumerate() {
         if unmatched[i] {
-            problems.push(format!("found, not expected: // {}: {} {} \"{}\"", capitalise(&f.0), f.1, f.2, f.3));
+            problems.push(format!(
+                "found, not expected: // {}: {} {} \"{}\"\n// Help: {}",
+                capitalise(&f.0),
+                f.1,
+                f.2,
+                f.3,
+                f.4
+            ));
         }
     }
     if !expected.iter().any(|e| e.severity == "error") && checked.model.is_none() {

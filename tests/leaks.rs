@@ -15,11 +15,9 @@ fn dropc(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dropc")).args(args).output().unwrap()
 }
 
-fn project(name: &str) -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("leaks-{name}"));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).unwrap();
-    root
+/// A fresh project folder, removed when dropped (even if the test panics).
+fn project(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("dropc-leaks-{name}-")).tempdir().unwrap()
 }
 
 /// An opaque square PNG of `side` pixels.
@@ -41,7 +39,8 @@ fn write(root: &Path, path: &str, bytes: &[u8]) {
 
 #[test]
 fn run_no_art_writes_no_images_and_never_fails_half_way() {
-    let root = project("no-art");
+    let tmp = project("no-art");
+    let root = tmp.path().to_path_buf();
     // 32 x 32 art for an 8 x 8 canvas, and a file that does not exist.
     write(&root, "layers/Body/Big.png", &png(32, [9, 9, 9, 255]));
     write(&root, "c.drop", b"collection \"C\" { size 2 canvas 8 x 8 }\ntrait Body < Big: 1, Gone: 1 >\n");
@@ -64,7 +63,8 @@ fn run_no_art_writes_no_images_and_never_fails_half_way() {
 
 #[test]
 fn a_drop_that_is_not_utf8_is_an_input_error_with_a_diagnostic() {
-    let root = project("latin1");
+    let tmp = project("latin1");
+    let root = tmp.path().to_path_buf();
     write(&root, "c.drop", b"collection \"C\" { size 1 canvas 8 x 8 }\n// caf\xe9\ntrait A < B: 1 >\n");
     let file = root.join("c.drop");
     let check = dropc(&["check", "--format", "json", file.to_str().unwrap()]);
@@ -83,7 +83,8 @@ fn a_drop_that_is_not_utf8_is_an_input_error_with_a_diagnostic() {
 
 #[test]
 fn legendary_integers_stay_integers_in_metadata() {
-    let root = project("legendary");
+    let tmp = project("legendary");
+    let root = tmp.path().to_path_buf();
     write(&root, "one.png", &png(8, [1, 2, 3, 255]));
     write(&root, "layers/Body/Ape.png", &png(8, [9, 9, 9, 255]));
     write(
@@ -111,7 +112,8 @@ fn legendary_integers_stay_integers_in_metadata() {
 
 #[test]
 fn one_token_is_one_token() {
-    let root = project("one");
+    let tmp = project("one");
+    let root = tmp.path().to_path_buf();
     write(&root, "layers/Body/Ape.png", &png(8, [9, 9, 9, 255]));
     write(&root, "c.drop", b"collection \"C\" { size 1 canvas 8 x 8 }\ntrait Body < Ape: 1 >\n");
     let run = dropc(&["run", root.join("c.drop").to_str().unwrap(), "-o", root.join("out").to_str().unwrap()]);
@@ -122,7 +124,8 @@ fn one_token_is_one_token() {
 
 #[test]
 fn art_problems_are_worded_for_what_helps() {
-    let root = project("art-words");
+    let tmp = project("art-words");
+    let root = tmp.path().to_path_buf();
     write(&root, "layers/Body/Big.png", &png(16, [9, 9, 9, 255]));
     write(&root, "layers/Body/Small.png", &png(4, [9, 9, 9, 255]));
     write(&root, "layers/Body/Empty.png", b"");

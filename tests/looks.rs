@@ -149,9 +149,10 @@ fn without_unique_visually_identical_art_is_still_found() {
 }
 
 /// A project in a temporary folder with the identical-art fixture's files.
-fn identical_project(name: &str, unique: &str) -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("looks-{name}"));
-    let _ = std::fs::remove_dir_all(&root);
+/// Removed when dropped, even if the test panics.
+fn identical_project(name: &str, unique: &str) -> tempfile::TempDir {
+    let tmp = tempfile::Builder::new().prefix(&format!("dropc-looks-{name}-")).tempdir().unwrap();
+    let root = tmp.path();
     let art = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/art/identical-layers");
     for file in ["Face/a.png", "Shirt/one.png", "Shirt/three.png"] {
         std::fs::create_dir_all(root.join("layers").join(file).parent().unwrap()).unwrap();
@@ -166,7 +167,7 @@ fn identical_project(name: &str, unique: &str) -> PathBuf {
         ),
     )
     .unwrap();
-    root
+    tmp
 }
 
 fn dropc(args: &[&std::ffi::OsStr]) -> std::process::Output {
@@ -181,7 +182,8 @@ fn findings(output: &std::process::Output) -> Vec<serde_json::Value> {
 
 #[test]
 fn qa_names_the_variants_whose_identical_art_makes_duplicate_images() {
-    let root = identical_project("qa", "unique");
+    let tmp = identical_project("qa", "unique");
+    let root = tmp.path().to_path_buf();
     let drop = root.join("faces.drop");
     // The input audit reports the identical art.
     let inputs = findings(&dropc(&["qa".as_ref(), drop.as_os_str(), "--format".as_ref(), "json".as_ref()]));
@@ -210,7 +212,8 @@ fn qa_names_the_variants_whose_identical_art_makes_duplicate_images() {
     }
 
     // Under `unique visually` they are one look: 2 tokens fit, 4 do not.
-    let root = identical_project("qa-visually", "unique visually");
+    let tmp = identical_project("qa-visually", "unique visually");
+    let root = tmp.path().to_path_buf();
     let check = dropc(&["check".as_ref(), root.join("faces.drop").as_os_str()]);
     assert_eq!(check.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&check.stderr).contains("only 2 different looks exist"));

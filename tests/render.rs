@@ -295,7 +295,8 @@ impl ArtStore for AnyArt {
 
 #[test]
 fn missing_and_corrupt_art_are_clear_errors() {
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("render-bad-art");
+    let tmp = tempfile::Builder::new().prefix("dropc-render-bad-art-").tempdir().unwrap();
+    let root = tmp.path();
     std::fs::create_dir_all(root.join("layers/A")).unwrap();
     let real = std::fs::read(ref_dir().join("legendaries/one.png")).unwrap();
     std::fs::write(root.join("layers/A/Broken.png"), &real[..real.len() / 2]).unwrap();

@@ -41,9 +41,8 @@ fn simulate_human_flags_distorted_variants() {
 
 #[test]
 fn simulate_reports_errors_with_exit_1() {
-    let dir = std::env::temp_dir().join(format!("dropc-sim-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("bad.drop");
+    let dir = tempfile::Builder::new().prefix("dropc-sim-").tempdir().unwrap();
+    let file = dir.path().join("bad.drop");
     std::fs::write(&file, "collection \"B\" { size 10 canvas 8 x 8 }\ntrait A < x: 1 >\n").unwrap();
     let out = dropc(&["simulate", file.to_str().unwrap(), "--no-art", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
@@ -54,8 +53,8 @@ fn simulate_reports_errors_with_exit_1() {
 #[test]
 fn run_no_images_writes_identical_metadata_whatever_the_jobs() {
     for file in EXAMPLES {
-        let base = std::env::temp_dir().join(format!("dropc-run-{}-{}", std::process::id(), file.replace('/', "_")));
-        let (a, b) = (base.join("a"), base.join("b"));
+        let base = tempfile::Builder::new().prefix("dropc-run-").tempdir().unwrap();
+        let (a, b) = (base.path().join("a"), base.path().join("b"));
         for (dir, jobs) in [(&a, "1"), (&b, "4")] {
             let out = dropc(&["run", file, "--no-images", "-o", dir.to_str().unwrap(), "--jobs", jobs]);
             assert_eq!(out.status.code(), Some(0), "{file}: {}", String::from_utf8_lossy(&out.stderr));
@@ -79,15 +78,13 @@ fn run_no_images_writes_identical_metadata_whatever_the_jobs() {
             }
         }
         assert_eq!(std::fs::read(a.join("tokens.json")).unwrap(), std::fs::read(b.join("tokens.json")).unwrap());
-        let _ = std::fs::remove_dir_all(&base);
     }
 }
 
 #[test]
 fn run_renders_every_token_identically_whatever_the_jobs() {
-    let base = std::env::temp_dir().join(format!("dropc-run-images-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
-    let (a, b) = (base.join("a"), base.join("b"));
+    let base = tempfile::Builder::new().prefix("dropc-run-images-").tempdir().unwrap();
+    let (a, b) = (base.path().join("a"), base.path().join("b"));
     for (dir, jobs) in [(&a, "1"), (&b, "2")] {
         let out = dropc(&["run", "examples/pixel-pets/pets.drop", "-o", dir.to_str().unwrap(), "--jobs", jobs]);
         assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
@@ -136,7 +133,6 @@ fn run_renders_every_token_identically_whatever_the_jobs() {
         assert_eq!((info.width, info.height), (size, size));
         assert!(info.srgb.is_some(), "{path:?} has an sRGB chunk");
     }
-    let _ = std::fs::remove_dir_all(&base);
 }
 
 #[test]
@@ -148,8 +144,8 @@ fn run_into_an_unwritable_folder_is_an_io_error() {
 
 #[test]
 fn run_refuses_a_folder_holding_another_collection_unless_forced() {
-    let base = std::env::temp_dir().join(format!("dropc-run-force-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
+    let tmp = tempfile::Builder::new().prefix("dropc-run-force-").tempdir().unwrap();
+    let base = tmp.path().join("out");
     let dir = base.to_str().unwrap();
     let first = dropc(&["run", "examples/pixel-pets/pets.drop", "--no-images", "-o", dir]);
     assert_eq!(first.status.code(), Some(0));
@@ -175,5 +171,4 @@ fn run_refuses_a_folder_holding_another_collection_unless_forced() {
     std::fs::write(stranger.join("notes.txt"), "mine").unwrap();
     let out = dropc(&["run", "examples/pixel-pets/pets.drop", "--no-images", "-o", stranger.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    let _ = std::fs::remove_dir_all(&base);
 }
