@@ -310,7 +310,7 @@ fn missing_and_corrupt_art_are_clear_errors() {
     for (variant, message) in cases {
         let text = format!("collection \"Bad\" {{ size 1  canvas 4 x 4 }}\ntrait A < {variant}: 1 >\n");
         let model = check_text(&text, &AnyArt).model.unwrap();
-        let err = Renderer::new(&model, &root).unwrap_err();
+        let err = Renderer::new(&model, root).unwrap_err();
         assert!(matches!(&err, RenderError::Art { path, .. } if path == Path::new(&format!("layers/A/{variant}.png"))));
         assert!(err.to_string().starts_with(message), "{err}");
     }
