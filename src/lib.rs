@@ -15,6 +15,8 @@
 //! exactly the collection's files.
 
 pub mod diagnostic;
+pub mod fmt;
+pub mod lsp;
 pub mod model;
 pub mod png;
 pub mod span;

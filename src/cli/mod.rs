@@ -27,6 +27,8 @@ macro_rules! errln {
 }
 
 mod check;
+mod fmt;
+mod lsp;
 mod qa;
 mod run;
 mod simulate;
@@ -57,6 +59,21 @@ pub enum Command {
     Run(RunArgs),
     /// Audit an output folder (and its `.drop`'s art), or a `.drop`'s art alone.
     Qa(qa::QaArgs),
+    /// Rewrite `.drop` files in the canonical layout (comments kept, meaning unchanged).
+    Fmt(FmtArgs),
+    /// Run the language server on stdin and stdout (for editors).
+    Lsp,
+}
+
+/// Arguments of `dropc fmt`.
+#[derive(Debug, clap::Args)]
+pub struct FmtArgs {
+    /// The `.drop` files to format.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Change nothing: list the files that would change, exit 1 if any would.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// Arguments of `dropc simulate`.
@@ -143,6 +160,8 @@ pub fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Qa(args) => qa::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
+        Command::Lsp => lsp::run(),
     }
 }
 
