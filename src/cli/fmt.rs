@@ -5,7 +5,6 @@
 //! file beside it, which is then renamed over it (keeping its permissions).
 //! A file with syntax errors is left as it is, with its diagnostics.
 
-use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -24,7 +23,7 @@ pub fn run(args: &FmtArgs) -> ExitCode {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) => {
-                eprintln!("error: cannot read `{}`: {e}", path.display());
+                errln!("error: cannot read `{}`: {e}", path.display());
                 io_error = true;
                 continue;
             }
@@ -34,7 +33,7 @@ pub fn run(args: &FmtArgs) -> ExitCode {
             Ok(text) => text,
             Err((text, d)) => {
                 let source = SourceFile::new(name, text);
-                eprint!("{}", render_human(&[d], &source, style, report_width()));
+                errw(&render_human(&[d], &source, style, report_width()));
                 input_error = true;
                 continue;
             }
@@ -43,13 +42,13 @@ pub fn run(args: &FmtArgs) -> ExitCode {
             Ok(f) => f,
             Err(FormatError::Syntax(diagnostics)) => {
                 let source = SourceFile::new(name, text);
-                eprint!("{}", render_human(&diagnostics, &source, style, report_width()));
-                eprintln!("{}: not formatted (syntax errors)", source.name);
+                errw(&render_human(&diagnostics, &source, style, report_width()));
+                errln!("{}: not formatted (syntax errors)", source.name);
                 input_error = true;
                 continue;
             }
             Err(FormatError::Changed) => {
-                eprintln!(
+                errln!(
                     "error: `{name}` was left as it is: formatting it would change its meaning (a bug in dropc fmt; please report it with the file)"
                 );
                 io_error = true;
@@ -61,11 +60,11 @@ pub fn run(args: &FmtArgs) -> ExitCode {
         }
         if args.check {
             would_change = true;
-            let _ = writeln!(std::io::stdout().lock(), "{name}");
+            outln!("{name}");
             continue;
         }
         if let Err(e) = replace(path, &formatted) {
-            eprintln!("error: cannot write `{name}`: {e}");
+            errln!("error: cannot write `{name}`: {e}");
             io_error = true;
         }
     }
@@ -90,4 +89,10 @@ fn replace(path: &Path, text: &str) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&temporary);
     }
     written
+}
+
+/// Writes rendered reports to stderr, ignoring a closed stderr.
+fn errw(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }

@@ -9,7 +9,7 @@ pub fn run() -> ExitCode {
     match dropc::lsp::serve_stdio() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: language server: {e}");
+            errln!("error: language server: {e}");
             ExitCode::from(EXIT_USAGE)
         }
     }
