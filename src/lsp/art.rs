@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 use crate::check::{ArtHeader, ArtInfo, ArtProblem, ArtStore, DiskArt, Verified};
-use crate::render::decode::Decoded;
+use crate::png::Decoded;
 
 /// What identifies a version of a file: its size and modification time.
 type Stamp = (u64, Option<SystemTime>);
