@@ -5,6 +5,10 @@
 //!   tokenizes with `vscode-textmate`, the tokenizer VS Code itself uses. It
 //!   needs `node` and `npm`; without them it is skipped with a loud message,
 //!   or fails when `DROPC_REQUIRE_ALL_TOOLS` is set.
+//! - `vscode_extension_packages_as_vsix` packages the extension (language
+//!   client and grammar) with `@vscode/vsce` into
+//!   `target/tmp/vscode/dropc-drop.vsix`, as CI publishes it; skipped like the
+//!   grammar tests without node and npm.
 //! - `vscode_extension_manifest` checks that every JSON file of the extension
 //!   parses and that the manifest ties language `drop`, `.drop` files and the
 //!   grammar `source.drop` together.
@@ -94,17 +98,67 @@ fn textmate_grammar_tests() {
         return;
     };
     let dir = vscode_dir();
-    let tester = dir.join("node_modules").join("vscode-tmgrammar-test").join("package.json");
-    if !tester.is_file() {
-        let output = run(&npm, &["ci", "--no-audit", "--no-fund"], &dir);
-        assert_success("`npm ci` in editors/vscode", &output);
-    }
+    npm_ci(&npm, &dir);
     // `npm test`: checks that syntaxes/drop.tmLanguage.json is up to date with
-    // scripts/build-grammar.mjs, then runs every test/*.test.drop.
+    // scripts/build-grammar.mjs, runs every test/*.test.drop, then the
+    // extension's activation test (test/extension.test.js).
     let output = run(&npm, &["test"], &dir);
     assert_success("`npm test` in editors/vscode (TextMate grammar tests)", &output);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains(".test.drop run successfuly"), "the TextMate grammar tests ran no test file:\n{stdout}");
+    assert!(stdout.contains("activation tests passed"), "the extension's activation test did not run:\n{stdout}");
+}
+
+/// `npm ci` in `dir` unless its packages are installed; once at a time.
+fn npm_ci(npm: &Path, dir: &Path) {
+    static NPM: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = NPM.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let modules = dir.join("node_modules");
+    let installed = ["vscode-tmgrammar-test", "@vscode/vsce", "vscode-languageclient"]
+        .iter()
+        .all(|package| modules.join(package).join("package.json").is_file());
+    if !installed {
+        let output = run(npm, &["ci", "--no-audit", "--no-fund"], dir);
+        assert_success("`npm ci` in editors/vscode", &output);
+    }
+}
+
+/// The extension packaged as CI publishes it: `target/tmp/vscode/dropc-drop.vsix`,
+/// holding the extension's code, its language client and the grammar.
+#[test]
+fn vscode_extension_packages_as_vsix() {
+    let (Some(_node), Some(npm)) = (find_on_path("node"), find_on_path("npm")) else {
+        missing_tool("packaging the VS Code extension needs node and npm");
+        return;
+    };
+    let dir = vscode_dir();
+    npm_ci(&npm, &dir);
+    let out_dir = repo_root().join("target").join("tmp").join("vscode");
+    fs::create_dir_all(&out_dir).unwrap();
+    let vsix = out_dir.join("dropc-drop.vsix");
+    let _ = fs::remove_file(&vsix);
+    let vsce = dir.join("node_modules").join(".bin").join(if cfg!(windows) { "vsce.cmd" } else { "vsce" });
+    let output = run(
+        &vsce,
+        &["package", "--allow-missing-repository", "--skip-license", "--out", vsix.to_str().unwrap()],
+        &dir,
+    );
+    assert_success("`vsce package` in editors/vscode", &output);
+    let bytes = fs::read(&vsix).unwrap();
+    // A zip names every member in plain text in its central directory.
+    for member in [
+        "extension/package.json",
+        "extension/extension.js",
+        "extension/syntaxes/drop.tmLanguage.json",
+        "extension/language-configuration.json",
+        "extension/node_modules/vscode-languageclient/package.json",
+    ] {
+        assert!(bytes.windows(member.len()).any(|w| w == member.as_bytes()), "{member} missing from the .vsix");
+    }
+    assert!(
+        !bytes.windows(b"extension/test/".len()).any(|w| w == b"extension/test/"),
+        "tests must not be packaged"
+    );
 }
 
 /// Every `*.json` file under `dir`, outside `node_modules`.

@@ -1,0 +1,2 @@
+-- `*.drop` files have filetype `drop` (Neovim 0.8+).
+vim.filetype.add({ extension = { drop = 'drop' } })
