@@ -58,19 +58,17 @@ fn spec() -> impl Strategy<Value = Spec> {
             1u64..20,
             prop_oneof![4 => Just(0u64), 1 => 1u64..3],
         )
-            .prop_map(
-                |(weights, forbids, requires, when, counts, unique, near, size, legendaries)| Spec {
-                    weights,
-                    forbids,
-                    requires,
-                    when,
-                    counts,
-                    unique,
-                    near,
-                    size,
-                    legendaries,
-                },
-            )
+            .prop_map(|(weights, forbids, requires, when, counts, unique, near, size, legendaries)| Spec {
+                weights,
+                forbids,
+                requires,
+                when,
+                counts,
+                unique,
+                near,
+                size,
+                legendaries,
+            })
     })
 }
 

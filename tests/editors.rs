@@ -138,11 +138,8 @@ fn vscode_extension_packages_as_vsix() {
     let vsix = out_dir.join("dropc-drop.vsix");
     let _ = fs::remove_file(&vsix);
     let vsce = dir.join("node_modules").join(".bin").join(if cfg!(windows) { "vsce.cmd" } else { "vsce" });
-    let output = run(
-        &vsce,
-        &["package", "--allow-missing-repository", "--skip-license", "--out", vsix.to_str().unwrap()],
-        &dir,
-    );
+    let output =
+        run(&vsce, &["package", "--allow-missing-repository", "--skip-license", "--out", vsix.to_str().unwrap()], &dir);
     assert_success("`vsce package` in editors/vscode", &output);
     let bytes = fs::read(&vsix).unwrap();
     // A zip names every member in plain text in its central directory.
@@ -155,10 +152,7 @@ fn vscode_extension_packages_as_vsix() {
     ] {
         assert!(bytes.windows(member.len()).any(|w| w == member.as_bytes()), "{member} missing from the .vsix");
     }
-    assert!(
-        !bytes.windows(b"extension/test/".len()).any(|w| w == b"extension/test/"),
-        "tests must not be packaged"
-    );
+    assert!(!bytes.windows(b"extension/test/".len()).any(|w| w == b"extension/test/"), "tests must not be packaged");
 }
 
 /// Every `*.json` file under `dir`, outside `node_modules`.

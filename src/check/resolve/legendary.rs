@@ -22,7 +22,11 @@ impl Resolver<'_> {
         let mut attributes = Vec::new();
         for a in &rule.attributes {
             if let Some(first) = seen.insert(&a.trait_name.node, a.trait_name.span) {
-                self.report(Problem::AttributeTwice { name: a.trait_name.node.clone(), span: a.trait_name.span, first });
+                self.report(Problem::AttributeTwice {
+                    name: a.trait_name.node.clone(),
+                    span: a.trait_name.span,
+                    first,
+                });
                 continue;
             }
             let value = match &a.value.node {

@@ -11,7 +11,8 @@ impl<'a> Resolver<'a> {
     /// Declares every trait by name (a duplicate is reported and left out);
     /// returns the kept declarations, in trait id order.
     pub(super) fn declare_traits(&mut self) -> Vec<&'a Node<ast::TraitDecl>> {
-        let decls = self.file.statements.iter().filter_map(|s| if let Statement::Trait(t) = s { Some(t) } else { None });
+        let decls =
+            self.file.statements.iter().filter_map(|s| if let Statement::Trait(t) = s { Some(t) } else { None });
         let mut kept = Vec::new();
         for decl in decls {
             if let Some(&first) = self.by_name.get(&decl.name.node) {

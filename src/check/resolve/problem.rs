@@ -198,20 +198,16 @@ impl Problem {
                 d.with_label(trait_span, "trait declared here")
             }
             Problem::Escape { span, path, why } => escape_diagnostic(span, &path, why),
-            Problem::TraitFolderName { name, span } => Diagnostic::new(
-                Code::PathEscape,
-                span,
-                format!("the trait name `{name}` cannot be a folder name"),
-            )
-            .label("contains `/`, `\\` or is `.`/`..`")
-            .help("give the trait's art folder with `folder \"path\"`"),
-            Problem::VariantFileName { name, span } => Diagnostic::new(
-                Code::PathEscape,
-                span,
-                format!("the variant name `{name}` cannot be a file name"),
-            )
-            .label("contains `/`, `\\` or is `.`/`..`")
-            .help(format!("give its art path after the weight: `{name}: 1 \"folder/file.png\"`")),
+            Problem::TraitFolderName { name, span } => {
+                Diagnostic::new(Code::PathEscape, span, format!("the trait name `{name}` cannot be a folder name"))
+                    .label("contains `/`, `\\` or is `.`/`..`")
+                    .help("give the trait's art folder with `folder \"path\"`")
+            }
+            Problem::VariantFileName { name, span } => {
+                Diagnostic::new(Code::PathEscape, span, format!("the variant name `{name}` cannot be a file name"))
+                    .label("contains `/`, `\\` or is `.`/`..`")
+                    .help(format!("give its art path after the weight: `{name}: 1 \"folder/file.png\"`"))
+            }
             Problem::DuplicateVariant { name, trait_name, span, first } => Diagnostic::new(
                 Code::DuplicateVariant,
                 span,
@@ -260,13 +256,11 @@ impl Problem {
             )
             .label("not a valid offset")
             .help(format!("offsets are whole numbers of pixels within ±{limit}")),
-            Problem::OffsetBeyond { value, limit, span } => Diagnostic::new(
-                Code::InvalidOption,
-                span,
-                format!("an offset of {value} pixels is beyond ±{limit}"),
-            )
-            .label("not a valid offset")
-            .help(format!("offsets are whole numbers of pixels within ±{limit}")),
+            Problem::OffsetBeyond { value, limit, span } => {
+                Diagnostic::new(Code::InvalidOption, span, format!("an offset of {value} pixels is beyond ±{limit}"))
+                    .label("not a valid offset")
+                    .help(format!("offsets are whole numbers of pixels within ±{limit}"))
+            }
             Problem::NegativeWeight { value, span } => {
                 Diagnostic::new(Code::NegativeWeight, span, format!("weight {value} is negative"))
                     .label("negative weight")
@@ -284,12 +278,10 @@ impl Problem {
                     .label("not a number")
                     .help("a variant is written `Name: weight`, e.g. `Cyber: 3` or `Rare: 0.5`")
             }
-            Problem::NoneWithArt { span, name } => {
-                Diagnostic::new(Code::ReservedName, span, "`none` cannot have art")
-                    .label("art for `none`")
-                    .with_label(name, "`none` is the empty variant")
-                    .help("`none` renders nothing; give this variant another name to draw it")
-            }
+            Problem::NoneWithArt { span, name } => Diagnostic::new(Code::ReservedName, span, "`none` cannot have art")
+                .label("art for `none`")
+                .with_label(name, "`none` is the empty variant")
+                .help("`none` renders nothing; give this variant another name to draw it"),
             Problem::InvalidPlacement { why, span } => {
                 let message = match why {
                     BadPlacement::OwnTrait(t) => {
@@ -348,7 +340,10 @@ impl Problem {
                         "a token has one variant of each trait, so these never meet; forbid variants of different traits",
                     )
                 };
-                Diagnostic::new(Code::RuleNeverFires, span, message).label("same trait").with_label(other, "").help(help)
+                Diagnostic::new(Code::RuleNeverFires, span, message)
+                    .label("same trait")
+                    .with_label(other, "")
+                    .help(help)
             }
             Problem::DuplicateForbid { a, b, span, first } => {
                 Diagnostic::new(Code::DuplicateRule, span, format!("`{a}` is already forbidden with `{b}`"))
@@ -436,13 +431,11 @@ impl Problem {
             )
             .label("not a whole number of tokens")
             .help("use a number of tokens, or `<=`/`>=` which round"),
-            Problem::CountNotWhole { value, span } => Diagnostic::new(
-                Code::InvalidValue,
-                span,
-                format!("a count is a whole number of tokens, not {value}"),
-            )
-            .label("not a whole number")
-            .help("e.g. `count Head.Crown = 2` or `count Eyes.Laser <= 5%`"),
+            Problem::CountNotWhole { value, span } => {
+                Diagnostic::new(Code::InvalidValue, span, format!("a count is a whole number of tokens, not {value}"))
+                    .label("not a whole number")
+                    .help("e.g. `count Head.Crown = 2` or `count Eyes.Laser <= 5%`")
+            }
             Problem::CountPercentRange { percent, span } => {
                 Diagnostic::new(Code::InvalidValue, span, format!("a count of {percent}% is out of range"))
                     .label("not between 0% and 100%")
@@ -466,14 +459,12 @@ impl Problem {
             .label(format!("{min} > {drawn}"))
             .with_label(size, "the collection's size")
             .help("lower the count or raise `size`"),
-            Problem::CountsContradict { name, span, bounds, other, other_bounds } => Diagnostic::new(
-                Code::CountConflict,
-                span,
-                format!("counts of `{name}` contradict each other"),
-            )
-            .label(format!("needs {}..={}", bounds.0, bounds.1))
-            .with_label(other, format!("needs {}..={}", other_bounds.0, other_bounds.1))
-            .help("no number of tokens satisfies both; remove or change one"),
+            Problem::CountsContradict { name, span, bounds, other, other_bounds } => {
+                Diagnostic::new(Code::CountConflict, span, format!("counts of `{name}` contradict each other"))
+                    .label(format!("needs {}..={}", bounds.0, bounds.1))
+                    .with_label(other, format!("needs {}..={}", other_bounds.0, other_bounds.1))
+                    .help("no number of tokens satisfies both; remove or change one")
+            }
             Problem::CountsNeedMore { trait_name, least, size: drawn, span } => Diagnostic::new(
                 Code::CountConflict,
                 span,
