@@ -4,7 +4,15 @@
 //! with eyewear), about 9,000 rules of every kind. Art is not read (`NoArt`): art validation reads only PNG
 //! headers and is measured separately by `dropc check` on the examples.
 //!
-//! `cargo bench --bench check`
+//! Then `check` and `simulate` (check, predicted and expected shares) at
+//! scale, on generated files ([`scale_files`]): 12 traits × 50 variants with
+//! 500 rules; one trait of 100,000 variants with 500 `forbid`s; one of 10,000
+//! with 250; 1,000 traits with 4,000 rules between nearby traits; and a 5 MB
+//! file of 10,000 traits for peak memory.
+//!
+//! `cargo bench --bench check` (criterion); `DROPC_BENCH_SCALE_DIR=DIR cargo
+//! bench --bench check` writes the scale files to `DIR` and exits, for
+//! `/usr/bin/time -v dropc check DIR/<name>.drop` (peak memory) and `perf`.
 
 // Tests and benchmarks may fail loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -12,7 +20,7 @@
 use std::fmt::Write;
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::Criterion;
 use dropc::check::{NoArt, check};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -61,6 +69,115 @@ pub fn large_collection(groups: usize, traits_per_group: usize, variants: usize,
     out
 }
 
+#[path = "../src/solve/splitmix.rs"]
+mod splitmix;
+use splitmix::Rng;
+
+/// `count` traits named `{prefix}{i}` with `variants` variants (weights 1..=40).
+fn traits(out: &mut String, rng: &mut Rng, prefix: &str, count: usize, variants: usize) {
+    for t in 0..count {
+        let list: Vec<String> = (0..variants).map(|v| format!("v{v}: {}", 1 + rng.below(40))).collect();
+        let _ = writeln!(out, "trait {prefix}{t} < {} >", list.join(", "));
+    }
+}
+
+/// `traits` traits of `variants` variants and `rules` rules (four in five
+/// `forbid`, one in five `require` with two alternatives) between traits at
+/// most `window` apart, unique on every trait.
+fn rule_collection(name: &str, size: u64, traits_n: usize, variants: usize, rules: usize, window: usize) -> String {
+    let mut rng = Rng(2026);
+    let mut out = format!("collection \"{name}\" {{ size {size} canvas 8 x 8 seed \"scale\" }}\n");
+    traits(&mut out, &mut rng, "T", traits_n, variants);
+    let mut seen = std::collections::HashSet::new();
+    let mut written = 0;
+    while written < rules {
+        let a = rng.below(traits_n);
+        let b = (a + 1 + rng.below(window.min(traits_n - 1))) % traits_n;
+        let (x, y, z) = (rng.below(variants), rng.below(variants), rng.below(variants));
+        if !seen.insert((a.min(b), a.max(b), x, y)) {
+            continue;
+        }
+        if written % 5 == 4 {
+            let _ = writeln!(out, "require T{a}.v{x} -> T{b}.v{y} | T{b}.v{z}");
+        } else {
+            let _ = writeln!(out, "forbid T{a}.v{x} with T{b}.v{y}");
+        }
+        written += 1;
+    }
+    out
+}
+
+/// One trait of `variants` variants (a serial-like `Edition`, weights
+/// 1..=40) next to four traits of 8 variants, and `forbids` rules between an
+/// edition and a variant of one of the four; unique on every trait.
+fn big_trait(variants: usize, forbids: usize) -> String {
+    let mut rng = Rng(7);
+    let mut out = String::from("collection \"Editions\" { size 10000 canvas 8 x 8 seed \"scale\" }\n");
+    let list: Vec<String> = (0..variants).map(|v| format!("e{v}: {}", 1 + rng.below(40))).collect();
+    let _ = writeln!(out, "trait Edition < {} >", list.join(", "));
+    traits(&mut out, &mut rng, "S", 4, 8);
+    let mut seen = std::collections::HashSet::new();
+    while seen.len() < forbids {
+        let (e, t, v) = (rng.below(variants), rng.below(4), rng.below(8));
+        if seen.insert((e, t, v)) {
+            let _ = writeln!(out, "forbid Edition.e{e} with S{t}.v{v}");
+        }
+    }
+    out
+}
+
+/// The scale files, by name.
+pub fn scale_files() -> Vec<(&'static str, String)> {
+    vec![
+        ("12x50_500_rules", rule_collection("Dense", 10_000, 12, 50, 500, 12)),
+        ("100k_variants_500_forbids", big_trait(100_000, 500)),
+        ("10k_variants_250_forbids", big_trait(10_000, 250)),
+        ("1000_traits_4000_rules", rule_collection("Wide", 10_000, 1_000, 6, 4_000, 3)),
+        ("5mb_10000_traits", rule_collection("Large", 100_000, 10_000, 40, 20_000, 3)),
+    ]
+}
+
+/// `dropc simulate`'s computation on a checked model: predicted shares, and
+/// expected shares at the collection's size.
+fn simulate(checked: &dropc::check::Checked) {
+    let model = checked.model.as_ref().expect("a model");
+    let predicted = dropc::sample::predicted_shares(model).expect("shares");
+    let f = checked.feasibility.as_ref();
+    let plan = dropc::sample::plan::Plan::new(model).expect("a plan");
+    let expected = dropc::check::expected::expected(
+        model,
+        &plan,
+        f.and_then(|f| f.combinations.exact()),
+        f.and_then(|f| f.log_partition),
+    );
+    black_box((predicted, expected.map(|e| e.shares)).0);
+}
+
+fn scale(c: &mut Criterion) {
+    let mut group = c.benchmark_group("check_scale");
+    group.sample_size(10);
+    for (name, source) in scale_files() {
+        if name.starts_with("5mb") {
+            continue;
+        }
+        let checked = dropc::check::check_text(&source, &NoArt);
+        assert!(checked.model.is_some(), "{name}: {:?}", checked.diagnostics.iter().find(|d| d.is_error()));
+        eprintln!(
+            "{name}: {} bytes, {} unique combinations, {} diagnostics",
+            source.len(),
+            checked.feasibility.as_ref().map_or("?".into(), |f| f.combinations.to_string()),
+            checked.diagnostics.len()
+        );
+        group.bench_function(format!("{name}/check"), |b| {
+            b.iter(|| dropc::check::check_text(black_box(&source), &NoArt))
+        });
+        group.bench_function(format!("{name}/simulate"), |b| {
+            b.iter(|| simulate(&dropc::check::check_text(black_box(&source), &NoArt)))
+        });
+    }
+    group.finish();
+}
+
 fn bench(c: &mut Criterion) {
     let source = large_collection(300, 3, 12, 10_000);
     assert_eq!(source.lines().count(), 10_000);
@@ -91,5 +208,17 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+fn main() {
+    if let Some(dir) = std::env::var_os("DROPC_BENCH_SCALE_DIR") {
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).expect("create the folder");
+        for (name, source) in scale_files() {
+            std::fs::write(dir.join(format!("{name}.drop")), source).expect("write a scale file");
+        }
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    scale(&mut c);
+    c.final_summary();
+}

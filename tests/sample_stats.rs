@@ -34,7 +34,6 @@ when Body.Zombie { Eyes < Normal: 1, Laser: 4 > }
 ";
 
 #[test]
-#[ignore = "slow since the dense-graph solver landed: 20,000 draws over an 80,000-variant unique trait take minutes (see README, Tests); run with --ignored"]
 fn joint_frequencies_match_the_brute_force_law() {
     let size = 20_000;
     let m = model(&with_serial(size, RULES));
@@ -55,7 +54,6 @@ fn joint_frequencies_match_the_brute_force_law() {
 }
 
 #[test]
-#[ignore = "slow since the dense-graph solver landed: 20,000 draws over an 80,000-variant unique trait take minutes (see README, Tests); run with --ignored"]
 fn predicted_shares_equal_brute_force_and_realised_shares_match() {
     let size = 20_000;
     let m = model(&with_serial(size, RULES));
@@ -80,7 +78,6 @@ fn predicted_shares_equal_brute_force_and_realised_shares_match() {
 }
 
 #[test]
-#[ignore = "slow since the dense-graph solver landed: 20,000 draws over an 80,000-variant unique trait take minutes (see README, Tests); run with --ignored"]
 fn fractional_weights_give_the_right_shares() {
     let size = 20_000;
     let m = model(&with_serial(size, "trait A < x: 0.2, y: 1.5 >\ntrait B < p: 0.5, q: 0, r: 2.5 >"));

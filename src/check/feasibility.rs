@@ -45,33 +45,75 @@ pub struct Feasibility {
 /// Rules on the same traits share one table (their product), which keeps the
 /// graph small for collections with thousands of rules.
 pub fn network(model: &Model) -> Network {
+    merged_network(model).0
+}
+
+/// [`network`], with the scope of every merged rule table (its factors
+/// follow the one prior per trait, in this order).
+fn merged_network(model: &Model) -> (Network, Vec<Vec<usize>>) {
     let domains: Vec<usize> = model.traits.iter().map(|t| t.variants.len()).collect();
     let mut net = Network::new(domains.clone());
     for (trait_id, _) in model.traits.iter().enumerate() {
         net.push(prior(model, trait_id, &domains));
     }
     let mut merged: std::collections::BTreeMap<Vec<usize>, Vec<f64>> = std::collections::BTreeMap::new();
+    for rule in rule_tables(model, &domains) {
+        let table = merged.entry(rule.scope.clone()).or_insert_with(|| vec![1.0; table_len(&rule.scope, &domains)]);
+        rule.apply(table);
+    }
+    let mut scopes = Vec::with_capacity(merged.len());
+    for (scope, table) in merged {
+        scopes.push(scope.clone());
+        net.push(Factor::new(scope, table));
+    }
+    (net, scopes)
+}
+
+fn table_len(scope: &[usize], domains: &[usize]) -> usize {
+    scope.iter().map(|&t| domains[t]).product()
+}
+
+/// One `forbid` pair or `require` as the zeros it puts into the merged table
+/// of its scope: a forbid is one entry (kept sparse: a dense table per pair
+/// of a 100,000-variant trait was what made `check` slow), a require its
+/// dense table.
+struct RuleTable {
+    scope: Vec<usize>,
+    zeros: RuleZeros,
+}
+
+enum RuleZeros {
+    /// The one entry a `forbid` pair zeroes.
+    Entry(usize),
+    /// A `require`'s 0/1 table over the scope.
+    Dense(Vec<f64>),
+}
+
+impl RuleTable {
+    fn apply(&self, table: &mut [f64]) {
+        match &self.zeros {
+            RuleZeros::Entry(i) => table[*i] = 0.0,
+            RuleZeros::Dense(t) => table.iter_mut().zip(t).for_each(|(a, b)| *a *= b),
+        }
+    }
+}
+
+/// Every forbid pair (in model order), then every require.
+fn rule_tables(model: &Model, domains: &[usize]) -> Vec<RuleTable> {
+    let mut out = Vec::with_capacity(model.forbids.len() + model.requires.len());
     for f in &model.forbids {
         let (a, b) = if f.a.trait_id < f.b.trait_id { (f.a, f.b) } else { (f.b, f.a) };
-        let table = merged
-            .entry(vec![a.trait_id, b.trait_id])
-            .or_insert_with(|| vec![1.0; domains[a.trait_id] * domains[b.trait_id]]);
-        table[a.index * domains[b.trait_id] + b.index] = 0.0;
+        out.push(RuleTable {
+            scope: vec![a.trait_id, b.trait_id],
+            zeros: RuleZeros::Entry(a.index * domains[b.trait_id] + b.index),
+        });
     }
     for r in &model.requires {
         let options: Vec<(usize, usize)> = r.alternatives.iter().map(|a| (a.trait_id, a.index)).collect();
-        let f = Factor::require((r.when.trait_id, r.when.index), &options, &domains);
-        match merged.get_mut(&f.scope) {
-            Some(table) => table.iter_mut().zip(&f.table).for_each(|(a, b)| *a *= b),
-            None => {
-                merged.insert(f.scope, f.table);
-            }
-        }
+        let f = Factor::require((r.when.trait_id, r.when.index), &options, domains);
+        out.push(RuleTable { scope: f.scope, zeros: RuleZeros::Dense(f.table) });
     }
-    for (scope, table) in merged {
-        net.push(Factor::new(scope, table));
-    }
-    net
+    out
 }
 
 /// The prior of one trait: its normalised weights, or a table conditional on
@@ -100,24 +142,6 @@ fn prior(model: &Model, trait_id: TraitId, domains: &[usize]) -> Factor {
             Factor::new(vec![condition, trait_id], table)
         }
     }
-}
-
-/// The factor graph with one factor per trait prior (in trait order), then
-/// one per `forbid` pair and one per `require` (in model order).
-pub fn network_per_rule(model: &Model) -> Network {
-    let domains: Vec<usize> = model.traits.iter().map(|t| t.variants.len()).collect();
-    let mut net = Network::new(domains.clone());
-    for (trait_id, _) in model.traits.iter().enumerate() {
-        net.push(prior(model, trait_id, &domains));
-    }
-    for f in &model.forbids {
-        net.push(Factor::forbid((f.a.trait_id, f.a.index), (f.b.trait_id, f.b.index), &domains));
-    }
-    for r in &model.requires {
-        let options: Vec<(usize, usize)> = r.alternatives.iter().map(|a| (a.trait_id, a.index)).collect();
-        net.push(Factor::require((r.when.trait_id, r.when.index), &options, &domains));
-    }
-    net
 }
 
 fn normalised(weights: impl Iterator<Item = f64>) -> Vec<f64> {
@@ -197,19 +221,9 @@ impl Component {
         self.traits.binary_search(&trait_id).unwrap_or(0)
     }
 
-    /// This component's network without the factor with global index
-    /// `skip` and without factors marked inactive, plus extra factors.
-    fn reduced(&self, global: &Network, skip: usize, active: &[bool], extra: Vec<Factor>) -> Network {
-        let mut net = Network::new(self.net.domains.clone());
-        for &g in &self.factors {
-            if g != skip && active[g] {
-                net.push(self.localise(&global.factors[g]));
-            }
-        }
-        for f in extra {
-            net.push(f);
-        }
-        net
+    /// Position of global factor `g` in [`Component::factors`] (and in `net`).
+    fn position(&self, g: usize) -> usize {
+        self.factors.binary_search(&g).unwrap_or(0)
     }
 
     fn localise(&self, f: &Factor) -> Factor {
@@ -218,7 +232,8 @@ impl Component {
 }
 
 /// Splits the network into its connected components.
-fn components(model: &Model, net: &Network) -> (Vec<Component>, Vec<usize>) {
+/// The tables of `net`'s factors move into the components.
+fn components(model: &Model, net: &mut Network) -> (Vec<Component>, Vec<usize>) {
     let component_of = net.components();
     let count = component_of.iter().max().map_or(0, |m| m + 1);
     let mut comps: Vec<Component> = (0..count)
@@ -239,7 +254,16 @@ fn components(model: &Model, net: &Network) -> (Vec<Component>, Vec<usize>) {
     }
     for c in &mut comps {
         c.net = Network::new(c.traits.iter().map(|&t| net.domains[t]).collect());
-        let local: Vec<Factor> = c.factors.iter().map(|&g| c.localise(&net.factors[g])).collect();
+        // The tables move into the components (the global network keeps
+        // scopes only): one copy of every table, not two.
+        let local: Vec<Factor> = c
+            .factors
+            .iter()
+            .map(|&g| {
+                let f = &mut net.factors[g];
+                Factor::new(f.scope.iter().map(|&t| c.local(t)).collect(), std::mem::take(&mut f.table))
+            })
+            .collect();
         for f in local {
             c.net.push(f);
         }
@@ -276,11 +300,11 @@ pub fn describe(count: &Count) -> String {
 
 /// Counts unique combinations and checks `size`, counts, variants and rules.
 pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagnostic>) -> Feasibility {
-    let net = network(model);
+    let (mut net, scopes) = merged_network(model);
     let budget = budget();
     let drawn = u128::from(model.generated_size());
     let unique_names = trait_list(model, &model.unique);
-    let (comps, component_of) = components(model, &net);
+    let (comps, component_of) = components(model, &mut net);
 
     // Components are independent: solve them in parallel (results are
     // collected in component order, so output does not depend on threads).
@@ -354,13 +378,11 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
     }
     report_impossible(model, &possible, diagnostics);
     if model.forbids.len() + model.requires.len() <= PRECISE_RULE_LIMIT {
-        let per_rule = network_per_rule(model);
-        let (rule_comps, rule_component_of) = components(model, &per_rule);
         // Components too dense to count exactly would make one count per
         // rule slow: those get the cheap test.
         let exact: Vec<bool> = counts.iter().map(|c| c.exact().is_some()).collect();
         let cheap = |v: VariantId| !exact[component_of[v.trait_id]];
-        let graph = RuleGraph { net: &per_rule, comps: &rule_comps, component_of: &rule_component_of };
+        let graph = RuleGraph { net: &net, scopes: &scopes, comps: &comps, component_of: &component_of };
         report_idle_rules(model, &graph, &possible, &budget, &cheap, diagnostics);
     } else {
         report_idle_rules_cheaply(model, &possible, diagnostics);
@@ -391,8 +413,8 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
         } else {
             let mut mask = vec![1.0; model.traits[v.trait_id].variants.len()];
             mask[v.index] = 0.0;
-            let without_net =
-                c.reduced(&net, usize::MAX, &vec![true; net.factors.len()], vec![Factor::unary(local, mask)]);
+            let mut without_net = c.net.clone();
+            without_net.push(Factor::unary(local, mask));
             let without_here = solve::count(&without_net, &c.unique, &budget).unwrap_or(UNKNOWN);
             product(others().chain([without_here]))
         };
@@ -582,14 +604,24 @@ fn rules_on(model: &Model, v: VariantId) -> Vec<crate::span::Span> {
     spans
 }
 
-/// Warns about `forbid`, `require` and `when` rules that never change anything.
-/// The per-rule factor graph and its components.
+/// The merged factor graph ([`merged_network`]) and its components.
 struct RuleGraph<'a> {
     net: &'a Network,
+    /// Scope of every merged rule table, in factor order after the priors.
+    scopes: &'a [Vec<usize>],
     comps: &'a [Component],
     component_of: &'a [usize],
 }
 
+/// Warns about `forbid`, `require` and `when` rules that never change anything.
+///
+/// A rule never fires when no token it would exclude has positive mass under
+/// the other rules: one exact count per rule, with the rule's literals as
+/// evidence, on its component's network where the merged table of the
+/// rule's scope is rebuilt from the other rules of that scope. Rules are
+/// tested last to first; a rule found redundant is dropped (its scope's table
+/// rebuilt without it) before earlier ones are tested, so that of two rules
+/// that each make the other redundant only the later one is reported.
 fn report_idle_rules(
     model: &Model,
     graph: &RuleGraph<'_>,
@@ -598,39 +630,76 @@ fn report_idle_rules(
     cheap: &dyn Fn(VariantId) -> bool,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let prior_factors = model.traits.len();
-    let RuleGraph { net, comps, component_of } = *graph;
+    let priors = model.traits.len();
+    let RuleGraph { net, scopes, comps, component_of } = *graph;
     let is_possible = |v: VariantId| possible[v.trait_id][v.index];
-    // Rules are tested last to first; a rule found redundant is dropped
-    // before testing earlier ones, so that of two rules that each make the
-    // other redundant only the later one is reported. Each test needs only
-    // the rule's own component.
-    let mut active = vec![true; net.factors.len()];
-    let mut violable = |factor_index: usize, evidence: &[(usize, usize)], excluded: &[VariantId]| -> bool {
+    let rules = rule_tables(model, &net.domains);
+    // Per rule: the global index of its scope's merged factor.
+    let factor_of: Vec<usize> =
+        rules.iter().map(|r| priors + scopes.binary_search(&r.scope).unwrap_or(usize::MAX - priors)).collect();
+    let mut by_factor: std::collections::HashMap<usize, Vec<usize>> = std::collections::HashMap::new();
+    for (i, &g) in factor_of.iter().enumerate() {
+        by_factor.entry(g).or_default().push(i);
+    }
+    let mut active = vec![true; rules.len()];
+    // Merged tables whose rules changed (a redundant rule dropped).
+    let mut replaced: std::collections::HashMap<usize, Option<Factor>> = std::collections::HashMap::new();
+    let rebuilt = |g: usize, without: usize, active: &[bool]| -> Option<Factor> {
+        let scope = &scopes[g - priors];
+        let mut table = vec![1.0; table_len(scope, &net.domains)];
+        let mut any = false;
+        for &i in by_factor.get(&g).into_iter().flatten() {
+            if i != without && active[i] {
+                rules[i].apply(&mut table);
+                any = true;
+            }
+        }
+        any.then(|| Factor::new(scope.clone(), table))
+    };
+    let mut violable = |rule: usize, evidence: &[(usize, usize)], excluded: &[VariantId]| -> bool {
         let Some(&first) = evidence.first() else { return true };
+        let g = factor_of[rule];
+        if g >= net.factors.len() {
+            return true;
+        }
         let c = &comps[component_of[first.0]];
-        let extra = excluded
-            .iter()
-            .map(|ex| {
-                let mut mask = vec![1.0; model.traits[ex.trait_id].variants.len()];
-                mask[ex.index] = 0.0;
-                Factor::unary(c.local(ex.trait_id), mask)
-            })
-            .collect();
-        let reduced = c.reduced(net, factor_index, &active, extra);
-        let local: Vec<(usize, usize)> = evidence.iter().map(|&(t, v)| (c.local(t), v)).collect();
-        let fires = solve::count_given(&reduced, &[], &local, budget).map_or(true, |n| n.upper() > 0);
+        let evidence: Vec<(usize, usize)> = evidence.iter().map(|&(t, v)| (c.local(t), v)).collect();
+        // Every table is cut down to the evidence first: a table over a
+        // trait of 100,000 variants becomes one row.
+        let domains = &c.net.domains;
+        let mut local = Network::new(domains.clone());
+        for &h in &c.factors {
+            if h == g {
+                if let Some(f) = rebuilt(g, rule, &active) {
+                    local.push(restrict(&c.localise(&f), domains, &evidence));
+                }
+            } else {
+                match replaced.get(&h) {
+                    Some(Some(f)) => local.push(restrict(&c.localise(f), domains, &evidence)),
+                    Some(None) => {}
+                    None => local.push(restrict(&c.net.factors[c.position(h)], domains, &evidence)),
+                }
+            }
+        }
+        for ex in excluded {
+            let mut mask = vec![1.0; model.traits[ex.trait_id].variants.len()];
+            mask[ex.index] = 0.0;
+            local.push(Factor::unary(c.local(ex.trait_id), mask));
+        }
+        let fires = solve::count_given(&local, &[], &evidence, budget).map_or(true, |n| n.upper() > 0);
         if !fires {
-            active[factor_index] = false;
+            active[rule] = false;
+            replaced.insert(g, rebuilt(g, usize::MAX, &active));
         }
         fires
     };
     let mut report = idle_reporter(diagnostics);
+    let forbids = model.forbids.len();
     for (i, r) in model.requires.iter().enumerate().rev() {
         let fires = if cheap(r.when) {
             is_possible(r.when)
         } else {
-            violable(prior_factors + model.forbids.len() + i, &[(r.when.trait_id, r.when.index)], &r.alternatives)
+            violable(forbids + i, &[(r.when.trait_id, r.when.index)], &r.alternatives)
         };
         if !fires {
             report(
@@ -647,7 +716,7 @@ fn report_idle_rules(
         let fires = if cheap(f.a) {
             is_possible(f.a) && is_possible(f.b)
         } else {
-            violable(prior_factors + i, &[(f.a.trait_id, f.a.index), (f.b.trait_id, f.b.index)], &[])
+            violable(i, &[(f.a.trait_id, f.a.index), (f.b.trait_id, f.b.index)], &[])
         };
         if !fires {
             report(
@@ -662,6 +731,42 @@ fn report_idle_rules(
         }
     }
     idle_whens(model, possible, &mut report);
+}
+
+/// `f` with the variables of `fixed` set to their values: a factor over the
+/// other variables (a constant when none is left).
+fn restrict(f: &Factor, domains: &[usize], fixed: &[(usize, usize)]) -> Factor {
+    if !f.scope.iter().any(|v| fixed.iter().any(|(u, _)| u == v)) {
+        return f.clone();
+    }
+    let dims: Vec<usize> = f.scope.iter().map(|&v| domains[v]).collect();
+    let mut strides = vec![1usize; dims.len()];
+    for j in (0..dims.len().saturating_sub(1)).rev() {
+        strides[j] = strides[j + 1] * dims[j + 1];
+    }
+    let mut base = 0;
+    let mut free: Vec<(usize, usize, usize)> = Vec::new();
+    for (p, &v) in f.scope.iter().enumerate() {
+        match fixed.iter().find(|(u, _)| *u == v) {
+            Some(&(_, x)) => base += x * strides[p],
+            None => free.push((v, dims[p], strides[p])),
+        }
+    }
+    let len: usize = free.iter().map(|&(_, d, _)| d).product();
+    let mut table = Vec::with_capacity(len);
+    let mut digits = vec![0usize; free.len()];
+    for _ in 0..len {
+        let at: usize = digits.iter().zip(&free).map(|(&x, &(_, _, st))| x * st).sum();
+        table.push(f.table[base + at]);
+        for j in (0..digits.len()).rev() {
+            digits[j] += 1;
+            if digits[j] < free[j].1 {
+                break;
+            }
+            digits[j] = 0;
+        }
+    }
+    Factor::new(free.iter().map(|&(v, _, _)| v).collect(), table)
 }
 
 /// The cheap test for collections with very many rules: a rule never fires

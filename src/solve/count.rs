@@ -18,7 +18,8 @@
 use std::time::Instant;
 
 use super::elim::{
-    Abort, EngineOptions, LFactor, Plan, Sat, Semiring, Shape, compress_exact, fits, for_each_index, plan, strides,
+    Abort, EngineOptions, LFactor, Plan, Sat, Semiring, Shape, compress_exact, fits, for_each_index, next_index, plan,
+    refine, strides,
 };
 use super::prep::{CFactor, reduce};
 use super::{Budget, Count, Network, SolveError};
@@ -248,24 +249,12 @@ impl Counter {
 
     /// The compressed classes of `v` with respect to all factors.
     fn classes(&self, v: usize) -> Classes {
-        let mut cur = vec![0u32; self.sizes[v]];
-        let mut count = 1usize;
-        for f in &self.factors {
-            if let Some(p) = f.shape.position(v) {
-                let (map, classes) = (&f.shape.maps[p], f.shape.dims[p]);
-                let mut lookup = vec![u32::MAX; count * classes];
-                let mut next = 0u32;
-                for (x, c) in cur.iter_mut().enumerate() {
-                    let key = *c as usize * classes + map[x] as usize;
-                    if lookup[key] == u32::MAX {
-                        lookup[key] = next;
-                        next += 1;
-                    }
-                    *c = lookup[key];
-                }
-                count = next as usize;
-            }
-        }
+        let parts: Vec<(&[u32], usize)> = self
+            .factors
+            .iter()
+            .filter_map(|f| f.shape.position(v).map(|p| (&f.shape.maps[p][..], f.shape.dims[p])))
+            .collect();
+        let (cur, count) = refine(self.sizes[v], &parts);
         let mut reps = vec![usize::MAX; count];
         let mut mults = vec![0u128; count];
         for (x, &c) in cur.iter().enumerate() {
@@ -369,7 +358,7 @@ impl Counter {
                         break;
                     }
                 }
-                if !advance(&mut inner, &inner_dims) {
+                if !next_index(&mut inner, &inner_dims) {
                     break;
                 }
             }
@@ -381,7 +370,7 @@ impl Counter {
             exact &= nonzero <= 1;
             upper_done = upper_done.saturating_add(mult.saturating_mul(upper_p));
             done_mass = done_mass.saturating_add(mult);
-            if !advance(&mut outer, &outer_dims) {
+            if !next_index(&mut outer, &outer_dims) {
                 break;
             }
         }
@@ -411,18 +400,6 @@ impl Counter {
             self.factors.iter().filter(|f| !f.shape.vars.iter().any(|v| cut.contains(v))).cloned().collect();
         self.exact(factors, order, self.deadline(1.0))
     }
-}
-
-/// Moves `digits` to the next multi-index over `dims` (row-major); false after the last one.
-fn advance(digits: &mut [usize], dims: &[usize]) -> bool {
-    for j in (0..digits.len()).rev() {
-        digits[j] += 1;
-        if digits[j] < dims[j] {
-            return true;
-        }
-        digits[j] = 0;
-    }
-    false
 }
 
 /// The factor `cf` with the variables of `fixed` set to the given compact values.

@@ -49,19 +49,23 @@ pub(crate) fn for_each_index(dims: &[usize], mut f: impl FnMut(&[usize], usize))
     loop {
         f(&digits, lin);
         lin += 1;
-        let mut j = dims.len();
-        loop {
-            if j == 0 {
-                return;
-            }
-            j -= 1;
-            digits[j] += 1;
-            if digits[j] < dims[j] {
-                break;
-            }
-            digits[j] = 0;
+        if !next_index(&mut digits, dims) {
+            return;
         }
     }
+}
+
+/// Moves `digits` to the next multi-index over `dims` (row-major, last digit
+/// fastest); false after the last one.
+pub(crate) fn next_index(digits: &mut [usize], dims: &[usize]) -> bool {
+    for j in (0..digits.len()).rev() {
+        digits[j] += 1;
+        if digits[j] < dims[j] {
+            return true;
+        }
+        digits[j] = 0;
+    }
+    false
 }
 
 /// A commutative semiring in which elimination can be carried out.
@@ -348,7 +352,7 @@ pub(super) fn compress_proportional(f: &mut LFactor<f64>, weights: &mut [Vec<f64
 }
 
 /// The common refinement of several partitions of `0..n`, numbered by first appearance.
-fn refine(n: usize, parts: &[(&[u32], usize)]) -> (Vec<u32>, usize) {
+pub(super) fn refine(n: usize, parts: &[(&[u32], usize)]) -> (Vec<u32>, usize) {
     let mut cur = vec![0u32; n];
     let mut count = usize::from(n > 0);
     for &(map, classes) in parts {

@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use super::elim::{Engine, EngineOptions, LFactor, backward, compress_exact, compress_proportional, plan};
+use super::elim::{Engine, EngineOptions, LFactor, Semiring, backward, compress_exact, compress_proportional, plan};
 use super::prep::{Reduced, reduce};
 use super::{Budget, Network, SolveError};
 
@@ -80,34 +80,20 @@ impl WeightedModel {
                 log_constant += max.ln();
             }
         }
-        let vars: Vec<usize> = (0..sizes.len()).collect();
-        let shapes: Vec<_> = factors.iter().map(|f| f.shape.clone()).collect();
         let group = |v: usize| u8::from(last.contains(&v));
-        let p = plan(&shapes, &sizes, &vars, &group, budget.max_table_entries as f64);
-        if p.max_size > budget.max_table_entries as f64 {
-            return Err(SolveError::TooLarge { needed: p.max_size as u128, budget: budget.max_table_entries });
-        }
-        let deadline = budget.time_limit.map(|t| start + t);
-        let opts = EngineOptions { keep: true, post_compress: false, deadline };
-        let mut engine = Engine::new(factors, &sizes, opts);
-        for &v in &p.order {
-            let w = &weights[v];
-            engine
-                .eliminate(v, |map, d| {
-                    let mut out = vec![0.0; d];
-                    for (x, &r) in map.iter().enumerate() {
-                        out[r as usize] += w[x];
-                    }
-                    out
-                })
-                .map_err(|_| SolveError::TimedOut)?;
-        }
+        let (engine, order) = eliminate_all(factors, &sizes, &group, budget, start, |v, map, d| {
+            let mut out = vec![0.0; d];
+            for (x, &r) in map.iter().enumerate() {
+                out[r as usize] += weights[v][x];
+            }
+            out
+        })?;
         let z = engine.scalar_product();
         if z.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             return Err(SolveError::EmptySupport);
         }
         let log_z = log_constant + engine.log_scale + z.ln();
-        Ok(WeightedModel { red, weights, engine, order: p.order, log_z })
+        Ok(WeightedModel { red, weights, engine, order, log_z })
     }
 
     /// `P(var = value)` for every variable and value of the original network
@@ -137,6 +123,34 @@ impl WeightedModel {
     pub fn elimination_order(&self) -> &[usize] {
         &self.order
     }
+}
+
+/// Plans an elimination order of every variable (the variables of group 1
+/// after those of group 0), refuses it when a step exceeds `budget`, and
+/// eliminates in that order keeping every step (for the backward pass),
+/// with `weigh(var, map, classes)` giving the eliminated variable's weight
+/// per refined class. Returns the engine and the order.
+fn eliminate_all<S: Semiring>(
+    factors: Vec<LFactor<S>>,
+    sizes: &[usize],
+    group: &dyn Fn(usize) -> u8,
+    budget: &Budget,
+    start: Instant,
+    weigh: impl Fn(usize, &[u32], usize) -> Vec<S>,
+) -> Result<(Engine<S>, Vec<usize>), SolveError> {
+    let vars: Vec<usize> = (0..sizes.len()).collect();
+    let shapes: Vec<_> = factors.iter().map(|f| f.shape.clone()).collect();
+    let p = plan(&shapes, sizes, &vars, group, budget.max_table_entries as f64);
+    if p.max_size > budget.max_table_entries as f64 {
+        return Err(SolveError::TooLarge { needed: p.max_size as u128, budget: budget.max_table_entries });
+    }
+    let deadline = budget.time_limit.map(|t| start + t);
+    let opts = EngineOptions { keep: true, post_compress: false, deadline };
+    let mut engine = Engine::new(factors, sizes, opts);
+    for &v in &p.order {
+        engine.eliminate(v, |map, d| weigh(v, map, d)).map_err(|_| SolveError::TimedOut)?;
+    }
+    Ok((engine, p.order))
 }
 
 /// Whether [`WeightedModel::compile`] of `net` fits `budget` (planning only,
@@ -214,18 +228,7 @@ pub fn possible_values_given(
             factors.push(f);
         }
     }
-    let vars: Vec<usize> = (0..sizes.len()).collect();
-    let shapes: Vec<_> = factors.iter().map(|f| f.shape.clone()).collect();
-    let p = plan(&shapes, &sizes, &vars, &|_| 0, budget.max_table_entries as f64);
-    if p.max_size > budget.max_table_entries as f64 {
-        return Err(SolveError::TooLarge { needed: p.max_size as u128, budget: budget.max_table_entries });
-    }
-    let deadline = budget.time_limit.map(|t| start + t);
-    let opts = EngineOptions { keep: true, post_compress: false, deadline };
-    let mut engine = Engine::new(factors, &sizes, opts);
-    for &v in &p.order {
-        engine.eliminate(v, |_, d| vec![true; d]).map_err(|_| SolveError::TimedOut)?;
-    }
+    let (engine, _) = eliminate_all(factors, &sizes, &|_| 0, budget, start, |_, _, d| vec![true; d])?;
     if !engine.scalar_product() {
         return Ok(out);
     }

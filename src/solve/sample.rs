@@ -48,6 +48,11 @@ pub struct SamplerStep {
     /// Number of refined classes.
     classes: usize,
     inputs: Vec<Input>,
+    /// When the step has no inputs its conditional never changes: the
+    /// running sums of `weights` (summed in value order, exactly as
+    /// [`SamplerStep::conditional`] and [`pick`] sum them), so a draw is a
+    /// binary search instead of a pass over every value.
+    cumulative: Option<Vec<f64>>,
 }
 
 impl SamplerStep {
@@ -85,8 +90,29 @@ impl SamplerStep {
     /// using `scratch` as a buffer. Returns `None` when the conditional is
     /// zero everywhere (the earlier values have no positive completion).
     pub fn draw(&self, assignment: &[u32], u: f64, scratch: &mut Vec<(u32, f64)>) -> Option<u32> {
+        if let Some(cum) = &self.cumulative {
+            return self.pick_constant(cum, u);
+        }
         let total = self.conditional(assignment, scratch);
         pick(scratch, total, u)
+    }
+
+    /// [`pick`] over this step's constant conditional, in `O(log n)`: the same
+    /// value for the same `u`, because the running sums are the same floats
+    /// (a value of weight 0 adds nothing) and the first running sum above
+    /// `u · total` belongs to a value of positive weight.
+    fn pick_constant(&self, cum: &[f64], u: f64) -> Option<u32> {
+        let total = cum.last().copied().unwrap_or(0.0);
+        if !(total > 0.0 && total.is_finite()) {
+            return None;
+        }
+        let target = u * total;
+        let i = cum.partition_point(|&c| c <= target);
+        if i < cum.len() {
+            return Some(self.values[i]);
+        }
+        // Rounding left no sum above the target: the last positive value.
+        self.weights.iter().rposition(|&w| w > 0.0).map(|i| self.values[i])
     }
 }
 
@@ -183,6 +209,16 @@ impl WeightedModel {
                 }
                 inputs.push(Input { table: f.table.clone(), own, others });
             }
+            let cumulative = inputs.is_empty().then(|| {
+                let mut sum = 0.0;
+                self.weights[v]
+                    .iter()
+                    .map(|&w| {
+                        sum += w;
+                        sum
+                    })
+                    .collect()
+            });
             steps.push(SamplerStep {
                 var: v,
                 values: alive.iter().map(|&x| x as u32).collect(),
@@ -190,6 +226,7 @@ impl WeightedModel {
                 class_of: step.a_map.clone(),
                 classes: step.layout.a_dim,
                 inputs,
+                cumulative,
             });
         }
         Sampler { steps, domains }

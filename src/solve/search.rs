@@ -54,7 +54,7 @@
 
 use std::collections::HashMap;
 
-use super::elim::strides;
+use super::elim::{Sat, Semiring, strides};
 use super::prep::{CFactor, Reduced, reduce};
 use super::{Network, SolveError};
 
@@ -77,66 +77,39 @@ impl Default for SearchBudget {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OverBudget;
 
-/// What a search sums: weights (`f64`) or saturating counts.
-trait Value: Copy + PartialEq {
-    const ZERO: Self;
-    const ONE: Self;
-    fn add(self, other: Self) -> Self;
-    fn mul(self, other: Self) -> Self;
+/// What a search sums: weights (`f64`) or saturating counts ([`Sat`]): the
+/// elimination's semirings, plus how a residual weight enters the sum and
+/// how a value is kept in the cache.
+trait Value: Semiring {
+    /// The value of a residual weight: itself, or 1 when positive (counting).
     fn of_residual(w: f64) -> Self;
     /// Clamp to "exists" (counting components without projected variables).
     fn exists(self) -> Self;
-    fn store(self) -> u128;
+    /// The value of [`Semiring::bits`].
     fn load(x: u128) -> Self;
 }
 
 impl Value for f64 {
-    const ZERO: f64 = 0.0;
-    const ONE: f64 = 1.0;
-    fn add(self, o: f64) -> f64 {
-        self + o
-    }
-    fn mul(self, o: f64) -> f64 {
-        self * o
-    }
     fn of_residual(w: f64) -> f64 {
         w
     }
     fn exists(self) -> f64 {
         self
     }
-    fn store(self) -> u128 {
-        u128::from(self.to_bits())
-    }
     fn load(x: u128) -> f64 {
         f64::from_bits(x as u64)
     }
 }
 
-/// A saturating count.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Num(u128);
-
-impl Value for Num {
-    const ZERO: Num = Num(0);
-    const ONE: Num = Num(1);
-    fn add(self, o: Num) -> Num {
-        Num(self.0.saturating_add(o.0))
+impl Value for Sat {
+    fn of_residual(w: f64) -> Sat {
+        Sat(u128::from(w > 0.0))
     }
-    fn mul(self, o: Num) -> Num {
-        Num(self.0.saturating_mul(o.0))
+    fn exists(self) -> Sat {
+        Sat(u128::from(self.0 > 0))
     }
-    fn of_residual(w: f64) -> Num {
-        Num(u128::from(w > 0.0))
-    }
-    fn exists(self) -> Num {
-        Num(u128::from(self.0 > 0))
-    }
-    fn store(self) -> u128 {
-        self.0
-    }
-    fn load(x: u128) -> Num {
-        Num(x)
+    fn load(x: u128) -> Sat {
+        Sat(x)
     }
 }
 
@@ -410,7 +383,7 @@ impl<'p, V: Value> Search<'p, V> {
         if self.cache.len() >= self.budget.max_entries {
             return Err(OverBudget);
         }
-        self.cache.insert(key, total.store());
+        self.cache.insert(key, total.bits());
         Ok(total)
     }
 
@@ -439,7 +412,7 @@ pub(super) fn count_reduced(
 ) -> Result<u128, OverBudget> {
     let weights: Vec<Vec<f64>> = sizes.iter().map(|&d| vec![1.0; d]).collect();
     let p = Problem::from_parts(sizes.to_vec(), factors, &weights, projected.to_vec());
-    let mut s: Search<'_, Num> = Search::new(&p, budget);
+    let mut s: Search<'_, Sat> = Search::new(&p, budget);
     s.z_all().map(|n| n.0)
 }
 

@@ -16,9 +16,6 @@ impl Rng {
     fn chance(&mut self, p: f64) -> bool {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
     }
-    fn weight(&mut self) -> f64 {
-        if self.chance(0.15) { 0.0 } else { 0.25 + self.below(40) as f64 / 4.0 }
-    }
     fn distinct(&mut self, n: usize, k: usize) -> Vec<usize> {
         let mut out = Vec::new();
         while out.len() < k.min(n) {
@@ -29,66 +26,6 @@ impl Rng {
         }
         out
     }
-}
-
-/// A random network: unary priors with zeros, sparse rules (forbid / require),
-/// dense random 0/1 factors of arity 2-3, conditional tables and duplicates.
-fn random_network(rng: &mut Rng, max_vars: usize, max_dom: usize) -> Network {
-    let n = rng.range(2, max_vars);
-    let domains: Vec<usize> = (0..n).map(|_| rng.range(1, max_dom)).collect();
-    let mut net = Network::new(domains.clone());
-    for (v, &d) in domains.iter().enumerate() {
-        if rng.chance(0.8) {
-            let w = (0..d).map(|_| rng.weight()).collect();
-            net.push(Factor::unary(v, w));
-        }
-    }
-    let rules = rng.below(2 * n + 2);
-    for _ in 0..rules {
-        let kind = rng.below(6);
-        let vars = rng.distinct(n, if kind >= 4 { 3 } else { 2 });
-        if vars.len() < 2 {
-            continue;
-        }
-        let lit = |rng: &mut Rng, v: usize| (v, rng.below(domains[v]));
-        match kind {
-            0 | 1 => {
-                let (a, b) = (lit(rng, vars[0]), lit(rng, vars[1]));
-                net.push(Factor::forbid(a, b, &domains));
-            }
-            2 => {
-                let p = lit(rng, vars[0]);
-                let opts: Vec<(usize, usize)> = (0..rng.range(1, 2)).map(|_| lit(rng, vars[1])).collect();
-                net.push(Factor::require(p, &opts, &domains));
-            }
-            3 => {
-                // Conditional prior P(T | C): one random row per condition value.
-                let (c, t) = (vars[0], vars[1]);
-                let base: Vec<f64> = (0..domains[t]).map(|_| rng.weight()).collect();
-                let special = rng.below(domains[c]);
-                let over: Vec<f64> = (0..domains[t]).map(|_| rng.weight()).collect();
-                let f =
-                    Factor::from_fn(vec![c, t], &domains, |a| if a[0] == special { over[a[1]] } else { base[a[1]] });
-                net.push(f);
-            }
-            4 if vars.len() == 3 => {
-                let p = lit(rng, vars[0]);
-                let opts = [lit(rng, vars[1]), lit(rng, vars[2])];
-                net.push(Factor::require(p, &opts, &domains));
-            }
-            _ => {
-                let density = 0.5 + rng.below(5) as f64 / 10.0;
-                let scope: Vec<usize> = vars.clone();
-                let f = Factor::from_fn(scope, &domains, |_| 0.0);
-                let table = f.table.iter().map(|_| if rng.chance(density) { 1.0 } else { 0.0 }).collect();
-                net.push(Factor::new(f.scope, table));
-            }
-        }
-    }
-    if rng.chance(0.1) {
-        net.push(Factor::new(vec![], vec![if rng.chance(0.5) { 2.0 } else { 0.5 }]));
-    }
-    net
 }
 
 /// Everything brute force knows about a network.
@@ -161,81 +98,185 @@ fn random_projection(rng: &mut Rng, n: usize) -> Vec<usize> {
     }
 }
 
-#[test]
-fn counts_match_brute_force() {
-    let mut rng = Rng(1);
-    for case in 0..2000 {
-        let net = random_network(&mut rng, 6, 6);
-        let brute = Brute::new(&net);
-        let n = net.domains.len();
-        for _ in 0..2 {
-            let proj = random_projection(&mut rng, n);
-            let got = count(&net, &proj, &Budget::default()).unwrap();
-            assert_eq!(got, Count::Exact(brute.count(&proj, &[])), "case {case} proj {proj:?}\n{net:?}");
-        }
-        let v = rng.below(n);
-        let evidence = [(v, rng.below(net.domains[v]))];
-        let proj = random_projection(&mut rng, n);
-        let got = count_given(&net, &proj, &evidence, &Budget::default()).unwrap();
-        assert_eq!(got, Count::Exact(brute.count(&proj, &evidence)), "case {case} proj {proj:?} ev {evidence:?}");
-    }
-}
+/// Proptest properties over random networks: a failure shrinks to a small
+/// network (fewer factors, smaller domains, simpler tables), printed in full.
+mod props {
+    use proptest::prelude::*;
 
-#[test]
-fn possible_values_match_brute_force() {
-    let mut rng = Rng(2);
-    for case in 0..2000 {
-        let net = random_network(&mut rng, 6, 6);
-        let brute = Brute::new(&net);
-        assert_eq!(possible_values(&net).unwrap(), brute.possible(&net.domains), "case {case}\n{net:?}");
-    }
-}
+    use super::super::*;
+    use super::{Brute, Rng};
 
-#[test]
-fn marginals_match_brute_force() {
-    let mut rng = Rng(3);
-    let mut nonempty = 0;
-    for case in 0..2000 {
-        let net = random_network(&mut rng, 6, 6);
-        let brute = Brute::new(&net);
-        match (marginals(&net), brute.marginals(&net.domains)) {
-            (Err(SolveError::EmptySupport), None) => {}
-            (Ok(got), Some(want)) => {
-                nonempty += 1;
-                for (g, w) in got.iter().flatten().zip(want.iter().flatten()) {
-                    assert!((g - w).abs() < 1e-9, "case {case}: {got:?} vs {want:?}\n{net:?}");
+    /// One factor of a generated network, as raw numbers read modulo the
+    /// network's sizes (so every shrunk value still builds a network).
+    #[derive(Clone, Debug)]
+    struct Spec {
+        /// 0: prior, 1-2: forbid, 3: require on one trait, 4: conditional
+        /// prior, 5: require on two traits, 6: dense random 0/1 table.
+        kind: u8,
+        vars: (usize, usize, usize),
+        lits: (usize, usize, usize),
+        /// Weights (0 is weight 0, else `0.25 + (w - 1) / 4`).
+        weights: Vec<u8>,
+        /// Seed of a dense table's bits.
+        bits: u64,
+    }
+
+    fn spec() -> impl Strategy<Value = Spec> {
+        (
+            0u8..7,
+            (0usize..8, 0usize..8, 0usize..8),
+            (0usize..8, 0usize..8, 0usize..8),
+            prop::collection::vec(0u8..41, 1..13),
+            any::<u64>(),
+        )
+            .prop_map(|(kind, vars, lits, weights, bits)| Spec { kind, vars, lits, weights, bits })
+    }
+
+    fn weight(specs: &[u8], i: usize) -> f64 {
+        let w = specs[i % specs.len()];
+        if w == 0 { 0.0 } else { 0.25 + f64::from(w - 1) / 4.0 }
+    }
+
+    /// Builds the network: `domains`, then each spec's factor (specs whose
+    /// variables coincide are skipped), then an optional constant factor.
+    fn build(domains: &[usize], specs: &[Spec], constant: Option<bool>) -> Network {
+        let n = domains.len();
+        let mut net = Network::new(domains.to_vec());
+        for s in specs {
+            let (a, b, c) = (s.vars.0 % n, s.vars.1 % n, s.vars.2 % n);
+            let lit = |v: usize, x: usize| (v, x % domains[v]);
+            let w = |i: usize| weight(&s.weights, i);
+            match s.kind {
+                0 => net.push(Factor::unary(a, (0..domains[a]).map(w).collect())),
+                _ if a == b => {}
+                1 | 2 => net.push(Factor::forbid(lit(a, s.lits.0), lit(b, s.lits.1), domains)),
+                3 => {
+                    let opts = [lit(b, s.lits.1), lit(b, s.lits.2)];
+                    let k = 1 + usize::from(s.bits % 2 == 1);
+                    net.push(Factor::require(lit(a, s.lits.0), &opts[..k], domains));
                 }
-                let model = WeightedModel::compile(&net, &[], &Budget::default()).unwrap();
-                let lz = model.log_partition();
-                assert!((lz - brute.log_z()).abs() < 1e-9, "case {case}: log Z {lz} vs {}", brute.log_z());
-            }
-            (got, want) => panic!("case {case}: {got:?} vs {want:?}\n{net:?}"),
-        }
-    }
-    assert!(nonempty > 700, "too few non-empty cases: {nonempty}");
-}
-
-#[test]
-fn conditional_marginals_match_brute_force() {
-    let mut rng = Rng(4);
-    for case in 0..1000 {
-        let net = random_network(&mut rng, 5, 5);
-        let v = rng.below(net.domains.len());
-        let x = rng.below(net.domains[v]);
-        let mut with_evidence = net.clone();
-        let mut ind = vec![0.0; net.domains[v]];
-        ind[x] = 1.0;
-        with_evidence.push(Factor::unary(v, ind));
-        let brute = Brute::new(&with_evidence);
-        match (WeightedModel::compile(&net, &[(v, x)], &Budget::default()), brute.marginals(&net.domains)) {
-            (Err(SolveError::EmptySupport), None) => {}
-            (Ok(model), Some(want)) => {
-                let got = model.marginals();
-                for (g, w) in got.iter().flatten().zip(want.iter().flatten()) {
-                    assert!((g - w).abs() < 1e-9, "case {case}: {got:?} vs {want:?}");
+                4 => {
+                    // Conditional prior P(b | a): one special row for a = lit.
+                    let special = s.lits.0 % domains[a];
+                    let d = domains[b];
+                    net.push(Factor::from_fn(
+                        vec![a, b],
+                        domains,
+                        |x| {
+                            if x[0] == special { w(d + x[1]) } else { w(x[1]) }
+                        },
+                    ));
+                }
+                _ if a == c || b == c => {}
+                5 => net.push(Factor::require(lit(a, s.lits.0), &[lit(b, s.lits.1), lit(c, s.lits.2)], domains)),
+                _ => {
+                    let mut rng = Rng(s.bits);
+                    let density = 0.5 + rng.below(5) as f64 / 10.0;
+                    let scope = if s.bits % 3 == 0 { vec![a, b] } else { vec![a, b, c] };
+                    net.push(Factor::from_fn(scope, domains, |_| {
+                        if (rng.next() >> 11) as f64 / (1u64 << 53) as f64 <= density { 1.0 } else { 0.0 }
+                    }));
                 }
             }
-            (got, want) => panic!("case {case}: {:?} vs {want:?}", got.map(|m| m.marginals())),
+        }
+        if let Some(big) = constant {
+            net.push(Factor::new(vec![], vec![if big { 2.0 } else { 0.5 }]));
+        }
+        net
+    }
+
+    /// A network of 2..=`vars` variables with domains 1..=`dom`, up to
+    /// 2·vars + 1 factors.
+    fn network(vars: usize, dom: usize) -> impl Strategy<Value = Network> {
+        (
+            prop::collection::vec(1..=dom, 2..=vars),
+            prop::collection::vec(spec(), 0..=2 * vars + 1),
+            prop::option::weighted(0.1, any::<bool>()),
+        )
+            .prop_map(|(domains, specs, constant)| build(&domains, &specs, constant))
+    }
+
+    /// A network with a projection (a subset of its variables) and at most one evidence pair.
+    fn with_query(vars: usize, dom: usize) -> impl Strategy<Value = (Network, Vec<usize>, Vec<(usize, usize)>)> {
+        (network(vars, dom), any::<u64>(), any::<bool>(), any::<(usize, usize)>()).prop_map(|(net, mask, all, ev)| {
+            let n = net.domains.len();
+            let proj: Vec<usize> = (0..n).filter(|&v| all || mask >> v & 1 == 1).collect();
+            let v = ev.0 % n;
+            let evidence = if ev.1 % 2 == 0 { vec![(v, (ev.1 / 2) % net.domains[v])] } else { Vec::new() };
+            (net, proj, evidence)
+        })
+    }
+
+    fn close(got: &[Vec<f64>], want: &[Vec<f64>]) -> bool {
+        got.iter().flatten().zip(want.iter().flatten()).all(|(g, w)| (g - w).abs() < 1e-9)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn counts_match_brute_force((net, proj, evidence) in with_query(6, 6)) {
+            let brute = Brute::new(&net);
+            let got = count_given(&net, &proj, &evidence, &Budget::default()).unwrap();
+            prop_assert_eq!(got, Count::Exact(brute.count(&proj, &evidence)));
+        }
+
+        #[test]
+        fn possible_values_match_brute_force(net in network(6, 6)) {
+            prop_assert_eq!(possible_values(&net).unwrap(), Brute::new(&net).possible(&net.domains));
+        }
+
+        #[test]
+        fn marginals_and_partition_match_brute_force(net in network(6, 6)) {
+            let brute = Brute::new(&net);
+            match (marginals(&net), brute.marginals(&net.domains)) {
+                (Err(SolveError::EmptySupport), None) => {}
+                (Ok(got), Some(want)) => {
+                    prop_assert!(close(&got, &want), "{:?} vs {:?}", got, want);
+                    let lz = WeightedModel::compile(&net, &[], &Budget::default()).unwrap().log_partition();
+                    prop_assert!((lz - brute.log_z()).abs() < 1e-9, "log Z {} vs {}", lz, brute.log_z());
+                }
+                (got, want) => prop_assert!(false, "{:?} vs {:?}", got, want),
+            }
+        }
+
+        #[test]
+        fn conditional_marginals_match_brute_force((net, _, evidence) in with_query(5, 5)) {
+            let Some(&(v, x)) = evidence.first() else { return Ok(()) };
+            let mut with_evidence = net.clone();
+            let mut ind = vec![0.0; net.domains[v]];
+            ind[x] = 1.0;
+            with_evidence.push(Factor::unary(v, ind));
+            let brute = Brute::new(&with_evidence);
+            match (WeightedModel::compile(&net, &[(v, x)], &Budget::default()), brute.marginals(&net.domains)) {
+                (Err(SolveError::EmptySupport), None) => {}
+                (Ok(model), Some(want)) => prop_assert!(close(&model.marginals(), &want)),
+                (got, want) => prop_assert!(false, "{:?} vs {:?}", got.map(|m| m.marginals()), want),
+            }
+        }
+
+        #[test]
+        fn search_counts_match_brute_force((net, proj, evidence) in with_query(6, 5)) {
+            let brute = Brute::new(&net);
+            let red = super::super::prep::reduce(&net, &evidence).unwrap();
+            let got = if red.empty {
+                0
+            } else {
+                let mut projected = vec![false; net.domains.len()];
+                proj.iter().for_each(|&v| projected[v] = true);
+                super::super::search::count_reduced(&red.sizes(), &red.factors, &projected, SearchBudget::default()).unwrap()
+            };
+            prop_assert_eq!(got, brute.count(&proj, &evidence));
+        }
+
+        #[test]
+        fn search_marginals_match_brute_force(net in network(6, 5)) {
+            let brute = Brute::new(&net);
+            match (SearchModel::compile(&net, &[], SearchBudget::default()), brute.marginals(&net.domains)) {
+                (Err(SolveError::EmptySupport), None) => {}
+                (Ok(m), Some(want)) => prop_assert!(close(&m.marginals(), &want)),
+                (got, want) => prop_assert!(false, "{:?} vs {:?}", got.map(|m| m.entries()), want),
+            }
         }
     }
 }
@@ -532,47 +573,6 @@ fn chi_square_of(brute: &Brute, draws: &HashMap<Vec<usize>, u64>, n: u64) -> (f6
 fn chi_critical(df: usize) -> f64 {
     let k = df as f64;
     k * (1.0 - 2.0 / (9.0 * k) + 3.090_232 * (2.0 / (9.0 * k)).sqrt()).powi(3)
-}
-
-#[test]
-fn search_counts_match_brute_force() {
-    let mut rng = Rng(11);
-    for case in 0..1500 {
-        let net = random_network(&mut rng, 6, 5);
-        let brute = Brute::new(&net);
-        let n = net.domains.len();
-        let proj = random_projection(&mut rng, n);
-        let v = rng.below(n);
-        let evidence: Vec<(usize, usize)> =
-            if rng.chance(0.5) { vec![(v, rng.below(net.domains[v]))] } else { Vec::new() };
-        let red = super::prep::reduce(&net, &evidence).unwrap();
-        let got = if red.empty {
-            0
-        } else {
-            let mut projected = vec![false; n];
-            proj.iter().for_each(|&v| projected[v] = true);
-            super::search::count_reduced(&red.sizes(), &red.factors, &projected, SearchBudget::default()).unwrap()
-        };
-        assert_eq!(got, brute.count(&proj, &evidence), "case {case} proj {proj:?} ev {evidence:?}\n{net:?}");
-    }
-}
-
-#[test]
-fn search_marginals_match_brute_force() {
-    let mut rng = Rng(12);
-    for case in 0..1500 {
-        let net = random_network(&mut rng, 6, 5);
-        let brute = Brute::new(&net);
-        match (SearchModel::compile(&net, &[], SearchBudget::default()), brute.marginals(&net.domains)) {
-            (Err(SolveError::EmptySupport), None) => {}
-            (Ok(m), Some(expected)) => {
-                for (a, b) in m.marginals().iter().flatten().zip(expected.iter().flatten()) {
-                    assert!((a - b).abs() < 1e-9, "case {case}: {a} vs {b}\n{net:?}");
-                }
-            }
-            (got, expected) => panic!("case {case}: {:?} vs {expected:?}", got.map(|m| m.entries())),
-        }
-    }
 }
 
 /// Draws `n` assignments with `draw` (uniforms from a fixed generator) and
