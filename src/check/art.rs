@@ -110,6 +110,13 @@ pub struct DiskArt {
     pub root: PathBuf,
 }
 
+impl DiskArt {
+    /// The art of the `.drop` file at `drop_file`: paths are relative to its folder.
+    pub fn beside(drop_file: &Path) -> DiskArt {
+        DiskArt { root: drop_file.parent().map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf) }
+    }
+}
+
 impl ArtStore for DiskArt {
     fn header(&self, path: &Path) -> Result<ArtHeader, ArtProblem> {
         self.info(path).map(|i| i.header)

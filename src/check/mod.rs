@@ -145,6 +145,19 @@ fn finish(model: Option<Model>, mut diagnostics: Vec<Diagnostic>, feasibility: O
     Checked { model, diagnostics, feasibility }
 }
 
+/// Checks the bytes of a `.drop` file: its text (for showing diagnostics;
+/// invalid UTF-8 replaced by `U+FFFD`) and what [`check_text`] found. A file
+/// that is not UTF-8 is one `syntax` error at its first invalid byte.
+pub fn check_bytes(bytes: Vec<u8>, art: &dyn ArtStore) -> (String, Checked) {
+    match crate::syntax::source_text(bytes) {
+        Ok(text) => {
+            let checked = check_text(&text, art);
+            (text, checked)
+        }
+        Err((text, d)) => (text, Checked { model: None, diagnostics: vec![d], feasibility: None }),
+    }
+}
+
 /// Parses and checks source text in one go (the parse errors, if any, are
 /// the only diagnostics then).
 pub fn check_text(text: &str, art: &dyn ArtStore) -> Checked {

@@ -1,11 +1,11 @@
 //! `dropc check FILE... [--format human|json]`
 
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
+use super::common::plural;
 use super::{CheckArgs, EXIT_INPUT, EXIT_USAGE, Format, colour_stderr, report_width};
-use dropc::check::{ArtStore, Checked, DiskArt, NoArt, check_text};
+use dropc::check::{ArtStore, DiskArt, NoArt, check_bytes};
 use dropc::diagnostic::{JsonDiagnostic, Style, render_human, to_json};
 use dropc::{Severity, SourceFile};
 
@@ -24,16 +24,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                 continue;
             }
         };
-        let root = path.parent().map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
-        let disk = DiskArt { root };
+        let disk = DiskArt::beside(path);
         let art: &dyn ArtStore = if args.no_art { &NoArt } else { &disk };
-        let (text, checked) = match dropc::syntax::source_text(bytes) {
-            Ok(text) => {
-                let checked = check_text(&text, art);
-                (text, checked)
-            }
-            Err((text, d)) => (text, Checked { model: None, diagnostics: vec![d], feasibility: None }),
-        };
+        let (text, checked) = check_bytes(bytes, art);
         let source = SourceFile::new(path.display().to_string(), text);
         let errors = checked.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
         let warnings = checked.diagnostics.len() - errors;
@@ -72,8 +65,4 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
-}
-
-pub(super) fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }

@@ -27,6 +27,7 @@ macro_rules! errln {
 }
 
 mod check;
+mod common;
 mod fmt;
 mod lsp;
 mod qa;

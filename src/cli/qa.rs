@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use super::run::{load, model_or_report};
+use super::common::{load, model_or_report, thread_pool};
 use super::{EXIT_INPUT, EXIT_USAGE, Format};
 use dropc::diagnostic::Code;
 use dropc::model::Model;
@@ -56,12 +56,9 @@ pub struct QaArgs {
 
 /// Runs `dropc qa`.
 pub fn run(args: &QaArgs) -> ExitCode {
-    let pool = match rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build() {
+    let pool = match thread_pool(args.jobs) {
         Ok(p) => p,
-        Err(e) => {
-            errln!("error: cannot start worker threads: {e}");
-            return ExitCode::from(EXIT_USAGE);
-        }
+        Err(code) => return code,
     };
     let (drop_file, output) = if args.path.is_dir() {
         match args.drop.clone().map_or_else(|| find_drop(&args.path), Ok) {

@@ -4,66 +4,12 @@
 //! turns its progress into bars and its result into a message and an exit
 //! code. `--qa` audits the folder right after (`dropc qa DIR`).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::{EXIT_INPUT, EXIT_USAGE, Format, RunArgs, colour_stderr, report_width};
-use dropc::SourceFile;
-use dropc::check::{ArtStore, Checked, DiskArt, NoArt, check_text};
-use dropc::diagnostic::{Diagnostic, Style, render_human, to_json};
-use dropc::model::Model;
-
-/// A checked file: its model (when it has no errors) and source.
-pub(super) struct Loaded {
-    pub checked: Checked,
-    pub source: SourceFile,
-}
-
-/// Reads and checks `path`; on failure returns the exit code to use.
-pub(super) fn load(path: &Path, no_art: bool) -> Result<Loaded, ExitCode> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        errln!("error: cannot read `{}`: {e}", path.display());
-        ExitCode::from(EXIT_USAGE)
-    })?;
-    let root = path.parent().map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
-    let disk = DiskArt { root };
-    let art: &dyn ArtStore = if no_art { &NoArt } else { &disk };
-    let (text, checked) = match dropc::syntax::source_text(bytes) {
-        Ok(text) => {
-            let checked = check_text(&text, art);
-            (text, checked)
-        }
-        Err((text, d)) => (text, Checked { model: None, diagnostics: vec![d], feasibility: None }),
-    };
-    Ok(Loaded { checked, source: SourceFile::new(path.display().to_string(), text) })
-}
-
-/// Prints diagnostics in `format` (JSON: one document on stdout).
-pub(super) fn report(diagnostics: &[Diagnostic], source: &SourceFile, format: Format) {
-    match format {
-        Format::Json => {
-            let json: Vec<_> = diagnostics.iter().map(|d| to_json(d, source)).collect();
-            let text = format!("{:#}\n", serde_json::json!({ "diagnostics": json }));
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-        }
-        Format::Human => {
-            let style = if colour_stderr() { Style::Colour } else { Style::Plain };
-            let _ = write!(std::io::stderr().lock(), "{}", render_human(diagnostics, source, style, report_width()));
-        }
-    }
-}
-
-/// The model of a loaded file, or the exit code after printing its errors.
-pub(super) fn model_or_report(loaded: &Loaded, format: Format) -> Result<&Model, ExitCode> {
-    match &loaded.checked.model {
-        Some(m) if !loaded.checked.has_errors() => Ok(m),
-        _ => {
-            report(&loaded.checked.diagnostics, &loaded.source, format);
-            Err(ExitCode::from(EXIT_INPUT))
-        }
-    }
-}
+use super::common::{load, model_or_report, plural, report, thread_pool};
+use super::{EXIT_INPUT, EXIT_USAGE, Format, RunArgs};
+use dropc::diagnostic::Diagnostic;
 
 /// The test hook's environment variable: stop the run, as a kill would,
 /// after this many files are written (see [`dropc::publish::run::Options`]).
@@ -86,12 +32,9 @@ pub fn run(args: &RunArgs) -> ExitCode {
     if !warnings.is_empty() {
         report(&warnings, &loaded.source, Format::Human);
     }
-    let pool = match rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build() {
+    let pool = match thread_pool(args.jobs) {
         Ok(p) => p,
-        Err(e) => {
-            errln!("error: cannot start worker threads: {e}");
-            return ExitCode::from(EXIT_USAGE);
-        }
+        Err(code) => return code,
     };
     let seed = model.settings.seed.clone();
     let tokens = match pool.install(|| dropc::sample(model, &seed)) {
@@ -146,7 +89,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
         errln!(
             "{}: wrote metadata of {} to `{}` ({} changed){removed}{why}",
             loaded.source.name,
-            super::check::plural(summary.tokens, "token"),
+            plural(summary.tokens, "token"),
             dir.display(),
             summary.metadata_written
         );
@@ -155,12 +98,12 @@ pub fn run(args: &RunArgs) -> ExitCode {
     errln!(
         "{}: wrote {} to `{}`: rendered {}, derived {}, reused {} ({} in {seconds:.1} s){removed}",
         loaded.source.name,
-        super::check::plural(summary.tokens, "token"),
+        plural(summary.tokens, "token"),
         dir.display(),
         summary.rendered,
         summary.derived,
         summary.reused,
-        super::check::plural(summary.images, "image"),
+        plural(summary.images, "image"),
     );
     if args.qa {
         let source = loaded.source.text.as_bytes();

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use super::run::{load, model_or_report, report};
+use super::common::{load, model_or_report, report};
 use super::{EXIT_INPUT, Format, SimulateArgs};
 use dropc::check::expected::{self, DRIFT_TOLERANCE, Expected, Method};
 use dropc::check::feasibility::describe;
