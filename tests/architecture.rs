@@ -106,3 +106,55 @@ fn the_checker_does_not_import_the_renderer() {
         &["check", "model", "span", "diagnostic", "png", "syntax", "solve", "sample", "publish"],
     );
 }
+
+/// Every place in `src/`, outside the paths starting with one of `outside`, where a
+/// line of code, comments aside, contains one of `needles`.
+fn code_containing(needles: &[&str], outside: &[&str]) -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = Vec::new();
+    for file in sources(&root.join("src")) {
+        let rel = file.strip_prefix(root).unwrap_or(&file).to_string_lossy().replace('\\', "/");
+        if outside.iter().any(|o| rel.starts_with(o)) {
+            continue;
+        }
+        let text = fs::read_to_string(&file).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"));
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for needle in needles {
+                if code.contains(needle) {
+                    found.push(format!("{rel}:{} `{needle}`", n + 1));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn only_the_command_line_prints_or_reads_the_environment() {
+    let found = code_containing(
+        &["println!", "eprintln!", "print!(", "eprint!(", "stdout()", "stderr()", "stdin()", "env::var", "env::args"],
+        &["src/cli/", "src/main.rs"],
+    );
+    assert!(found.is_empty(), "printing or environment outside src/cli:\n{}", found.join("\n"));
+}
+
+#[test]
+fn only_the_output_module_names_the_output_files() {
+    // Known exceptions (ARCHITECTURE.md, "Invariants"): none may be added.
+    let exceptions =
+        ["src/output/", "src/publish/manifest.rs", "src/publish/mod.rs", "src/qa/output.rs", "src/qa/parity.rs"];
+    let names = [
+        "\"collection.json\"",
+        "\"tokens.json\"",
+        "\"rarity.json\"",
+        "\"provenance.json\"",
+        "\"manifest.json\"",
+        "\"manifest.journal\"",
+        "\".dropc.lock\"",
+        "join(\"metadata\")",
+        "join(\"images\")",
+    ];
+    let found = code_containing(&names, &exceptions);
+    assert!(found.is_empty(), "output file names spelt outside src/output:\n{}", found.join("\n"));
+}
