@@ -206,6 +206,20 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // A typical file, as `dropc lsp` checks it on every change: the neon-apes
+    // example (13 traits, rules, counts, legendaries), its art verified once
+    // and then reused from the cache while the files are unchanged.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/neon-apes");
+    let text = std::fs::read_to_string(root.join("apes.drop")).expect("the example is readable");
+    let art = dropc::lsp::art::CachedArt::new(root);
+    assert!(!dropc::check_text(&text, &art).has_errors());
+    let mut group = c.benchmark_group("check_typical");
+    group.sample_size(20);
+    group.bench_function("neon_apes_cached_art", |b| b.iter(|| dropc::check_text(black_box(&text), &art)));
+    group.bench_function("neon_apes_no_art", |b| b.iter(|| dropc::check_text(black_box(&text), &NoArt)));
+    group.bench_function("fmt_neon_apes", |b| b.iter(|| dropc::fmt::format(black_box(&text))));
+    group.finish();
 }
 
 fn main() {
