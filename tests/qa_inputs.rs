@@ -74,16 +74,16 @@ fn display_p3() -> Vec<u8> {
 // ---------------------------------------------------------------------------
 // Projects in temporary folders.
 
+/// A project folder, removed when dropped (even if the test panics).
 struct Project {
     root: PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 impl Project {
     fn new(name: &str) -> Project {
-        let root = std::env::temp_dir().join(format!("dropc-qa-inputs-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(&root).unwrap();
-        Project { root }
+        let dir = tempfile::Builder::new().prefix(&format!("dropc-qa-inputs-{name}-")).tempdir().unwrap();
+        Project { root: dir.path().to_path_buf(), _dir: dir }
     }
 
     fn file(&self, path: &str, bytes: &[u8]) -> &Project {
@@ -103,12 +103,6 @@ impl Project {
 
     fn audit(&self, source: &str) -> Vec<Finding> {
         dropc::qa::inputs::audit(&self.model(source), &self.root)
-    }
-}
-
-impl Drop for Project {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
     }
 }
 

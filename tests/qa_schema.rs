@@ -31,8 +31,9 @@ fn examples() -> Vec<std::path::PathBuf> {
 
 #[test]
 fn every_metadata_file_of_every_example_validates() {
-    let base = std::env::temp_dir().join(format!("dropc-qa-schema-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
+    // Removed when dropped, even if the test panics.
+    let tmp = tempfile::Builder::new().prefix("dropc-qa-schema-").tempdir().unwrap();
+    let base = tmp.path();
     let mut flavours = Vec::new();
     for (i, drop) in examples().iter().enumerate() {
         let model = dropc::check_text(&std::fs::read_to_string(drop).unwrap(), &dropc::check::NoArt).model.unwrap();
@@ -58,7 +59,6 @@ fn every_metadata_file_of_every_example_validates() {
     // The examples cover both flavours.
     assert!(flavours.len() >= 3, "{flavours:?}");
     assert!(flavours.contains(&MetadataFlavour::Erc721) && flavours.contains(&MetadataFlavour::Metaplex));
-    let _ = std::fs::remove_dir_all(&base);
 }
 
 fn erc721() -> Value {

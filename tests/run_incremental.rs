@@ -15,9 +15,11 @@ use std::process::Command;
 
 use dropc::publish::run::{Error, Options, Progress, Silent, Step, Summary};
 
-/// A generated project: `t.drop` and its art, in a fresh temporary folder.
+/// A generated project: `t.drop` and its art, in a fresh temporary folder
+/// (removed when dropped, even if the test panics).
 struct Project {
     base: PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 const TRAITS: [(&str, &[&str]); 4] =
@@ -25,10 +27,8 @@ const TRAITS: [(&str, &[&str]); 4] =
 
 impl Project {
     fn new(name: &str, canvas: u32) -> Project {
-        let base = std::env::temp_dir().join(format!("dropc-run-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&base);
-        std::fs::create_dir_all(&base).unwrap();
-        let p = Project { base };
+        let dir = tempfile::Builder::new().prefix(&format!("dropc-run-{name}-")).tempdir().unwrap();
+        let p = Project { base: dir.path().to_path_buf(), _dir: dir };
         for (t, (name, variants)) in TRAITS.iter().enumerate() {
             for (v, variant) in variants.iter().enumerate() {
                 p.draw(name, variant, canvas, (t * 7 + v * 3 + 1) as u32);
@@ -134,11 +134,6 @@ impl Project {
     }
 }
 
-impl Drop for Project {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.base);
-    }
-}
 
 /// Every file below `dir` with its bytes, by relative path (hidden files
 /// and folders included; `report` aside, which `dropc qa` writes).
@@ -386,13 +381,12 @@ fn dropc_leftovers_never_block_a_run() {
 /// A failed atomic write leaves no temporary file.
 #[test]
 fn a_failed_write_removes_its_temporary_file() {
-    let dir = std::env::temp_dir().join(format!("dropc-failed-write-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let tmp = tempfile::Builder::new().prefix("dropc-failed-write-").tempdir().unwrap();
+    let dir = tmp.path();
     std::fs::create_dir_all(dir.join("x.json/inside")).unwrap();
     assert!(dropc::publish::write_atomic(&dir.join("x.json"), b"{}").is_err());
-    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(names, vec![std::ffi::OsString::from("x.json")]);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -476,8 +470,8 @@ fn art_linked_outside_the_project_is_refused() {
     let inside = dropc(&["run", drop.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     assert_eq!(inside.status.code(), Some(0), "{}", String::from_utf8_lossy(&inside.stderr));
 
-    let outside = std::env::temp_dir().join(format!("dropc-run-links-outside-{}", std::process::id()));
-    std::fs::create_dir_all(&outside).unwrap();
+    let outside_dir = tempfile::Builder::new().prefix("dropc-run-links-outside-").tempdir().unwrap();
+    let outside = outside_dir.path();
     std::fs::copy(body.join("X.png"), outside.join("secret.png")).unwrap();
     std::fs::remove_file(body.join("X.png")).unwrap();
     std::os::unix::fs::symlink(outside.join("secret.png"), body.join("X.png")).unwrap();
@@ -492,5 +486,4 @@ fn art_linked_outside_the_project_is_refused() {
     let run = dropc(&["run", drop.to_str().unwrap(), "-o", out.to_str().unwrap(), "--no-art"]);
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
     assert!(String::from_utf8_lossy(&run.stderr).contains("`--no-art`: no images"));
-    let _ = std::fs::remove_dir_all(&outside);
 }
