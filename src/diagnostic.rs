@@ -78,6 +78,7 @@ codes! {
     SizeInfeasible => "size_infeasible", Error;
     PathEscape => "path_escape", Error;
     MissingArt => "missing_art", Error;
+    AmbiguousArt => "ambiguous_art", Error;
     InvalidArt => "invalid_art", Error;
     ArtSizeMismatch => "art_size_mismatch", Error;
     ArtColourProfile => "art_colour_profile", Error;

@@ -28,6 +28,7 @@ pub use model::Model;
 pub use syntax::parse;
 
 pub mod check;
+pub mod import;
 pub mod output;
 pub mod publish;
 pub mod qa;

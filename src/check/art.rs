@@ -91,6 +91,15 @@ pub trait ArtStore: Sync {
     fn enabled(&self) -> bool {
         true
     }
+
+    /// The names of the files in the folder `dir` (relative to the project
+    /// folder), for finding a variant's art named `<Variant>#<weight>.png`
+    /// when `<Variant>.png` does not exist; by default none are known (no
+    /// such lookup).
+    fn file_names(&self, dir: &Path) -> Vec<String> {
+        let _ = dir;
+        Vec::new()
+    }
 }
 
 /// An art file that decodes whole.
@@ -148,12 +157,30 @@ impl ArtStore for DiskArt {
         verify_bytes(&bytes)
     }
 
+    fn file_names(&self, dir: &Path) -> Vec<String> {
+        self.list(dir)
+    }
+
     fn pixels(&self, path: &Path) -> Result<Decoded, ArtProblem> {
         let full = super::paths::resolve_inside(&self.root, path).map_err(|o| ArtProblem::Outside(o.target))?;
         crate::png::decode_file(&full).map_err(|reason| match reason {
             r if r == crate::png::decode::NOT_FOUND => ArtProblem::Missing,
             r => ArtProblem::Invalid(r),
         })
+    }
+}
+
+impl DiskArt {
+    /// The names of the regular files (or links to them) in `dir`, a folder
+    /// inside the project folder; none when it cannot be read.
+    pub fn list(&self, dir: &Path) -> Vec<String> {
+        let Ok(full) = super::paths::resolve_inside(&self.root, dir) else { return Vec::new() };
+        let Ok(entries) = std::fs::read_dir(full) else { return Vec::new() };
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().is_file())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect()
     }
 }
 

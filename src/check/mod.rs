@@ -70,7 +70,7 @@ pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
         );
     }
     let (settings, spans, complete) = settings::resolve(collection, &mut diagnostics);
-    let model = resolve::Resolver::new(file, &settings, &spans, &mut diagnostics).resolve();
+    let model = resolve::Resolver::new(file, &settings, &spans, &mut diagnostics).with_art(art).resolve();
     if !complete {
         // Names and rules are checked; what depends on `size` or `canvas` is not.
         return finish(None, diagnostics, None);

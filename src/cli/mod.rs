@@ -30,8 +30,10 @@ mod check;
 mod common;
 mod fmt;
 mod lsp;
+mod import;
 mod qa;
 mod run;
+mod shell;
 mod simulate;
 
 use std::io::IsTerminal;
@@ -64,6 +66,13 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Run the language server on stdin and stdout (for editors).
     Lsp,
+    /// Write a `.drop` from another art engine's layers folder.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(shell::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a folder.
+    Man(shell::ManArgs),
 }
 
 /// Arguments of `dropc fmt`.
@@ -163,6 +172,9 @@ pub fn main() -> ExitCode {
         Command::Qa(args) => qa::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Lsp => lsp::run(),
+        Command::Import(command) => import::run(&command),
+        Command::Completions(args) => shell::completions(&args),
+        Command::Man(args) => shell::man(&args),
     }
 }
 

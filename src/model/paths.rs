@@ -51,6 +51,25 @@ pub fn join_inside(base: &Path, path: &str) -> Result<PathBuf, Escape> {
     Ok(out.iter().collect())
 }
 
+/// The art files that can stand for a variant whose default file
+/// `<variant>.png` does not exist: the names among `names` (the file names in
+/// the trait's folder) of the form `<variant>#<weight>.png`, as HashLips-style
+/// engines name layers (`Red#50.png`). Sorted; the lookup uses the file only
+/// when there is exactly one.
+pub fn weighted_art_names<'a>(variant: &str, names: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut found: Vec<&str> = names
+        .into_iter()
+        .filter(|name| {
+            name.strip_prefix(variant)
+                .and_then(|rest| rest.strip_prefix('#'))
+                .and_then(|rest| rest.strip_suffix(".png"))
+                .is_some_and(|weight| !weight.is_empty())
+        })
+        .collect();
+    found.sort_unstable();
+    found
+}
+
 /// A project-relative path whose file resolves, through symbolic links,
 /// outside the project folder.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,6 +138,14 @@ mod tests {
         assert!(resolve("linked/secret.png").is_err());
         assert_eq!(resolve("layers/Body/Missing.png"), Ok(project.join("layers/Body/Missing.png")));
         let _ = std::fs::remove_dir_all(&base);
+    }
+
+    #[test]
+    fn weighted_names_match_the_variant_exactly() {
+        let names = ["Red#50.png", "Redder#5.png", "Red.jpg", "Red#.png", "Red#1#2.png", "red#3.png", "Red#7.PNG"];
+        assert_eq!(weighted_art_names("Red", names), ["Red#1#2.png", "Red#50.png"]);
+        assert_eq!(weighted_art_names("Redder", names), ["Redder#5.png"]);
+        assert!(weighted_art_names("Blue", names).is_empty());
     }
 
     #[test]

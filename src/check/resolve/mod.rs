@@ -24,6 +24,7 @@ mod when;
 
 use std::collections::{HashMap, HashSet};
 
+use super::art::ArtStore;
 use super::settings::SettingSpans;
 use crate::diagnostic::Diagnostic;
 use crate::model::*;
@@ -42,6 +43,10 @@ pub struct Resolver<'a> {
     enabled_by_when: HashSet<VariantId>,
     /// Tokens drawn by the sampler: `size` less legendaries.
     drawn: u64,
+    /// Where art folders are listed for `<Variant>#<weight>.png` files.
+    art: Option<&'a dyn ArtStore>,
+    /// The file names of each trait folder listed so far.
+    listings: HashMap<std::path::PathBuf, Vec<String>>,
 }
 
 impl<'a> Resolver<'a> {
@@ -63,7 +68,16 @@ impl<'a> Resolver<'a> {
             by_name: HashMap::new(),
             enabled_by_when: HashSet::new(),
             drawn,
+            art: None,
+            listings: HashMap::new(),
         }
+    }
+
+    /// Looks in `art`'s folders for default files named `<Variant>#<weight>.png`
+    /// (when `<Variant>.png` does not exist).
+    pub fn with_art(mut self, art: &'a dyn ArtStore) -> Self {
+        self.art = art.enabled().then_some(art);
+        self
     }
 
     /// Reports `problem`: the one place where findings become diagnostics.

@@ -56,6 +56,8 @@ pub(super) enum Problem {
     TraitFolderName { name: String, span: Span },
     /// A variant name that cannot be its art file.
     VariantFileName { name: String, span: Span },
+    /// No `<Variant>.png`, and several `<Variant>#<weight>.png`.
+    AmbiguousArt { span: Span, missing: String, reference: String, variant: String, example: String, candidates: Vec<String> },
 
     // --- Traits and variants -------------------------------------------------
     /// A variant declared twice in its trait.
@@ -207,6 +209,20 @@ impl Problem {
                 Diagnostic::new(Code::PathEscape, span, format!("the variant name `{name}` cannot be a file name"))
                     .label("contains `/`, `\\` or is `.`/`..`")
                     .help(format!("give its art path after the weight: `{name}: 1 \"folder/file.png\"`"))
+            }
+            Problem::AmbiguousArt { span, missing, reference, variant, example, candidates } => {
+                let listed: Vec<String> = candidates.iter().map(|n| format!("`{n}`")).collect();
+                Diagnostic::new(
+                    Code::AmbiguousArt,
+                    span,
+                    format!(
+                        "`{missing}` does not exist and {} files could be the art of `{reference}`: {}",
+                        candidates.len(),
+                        listed.join(", ")
+                    ),
+                )
+                .label("which file is this variant's art?")
+                .help(format!("give the path after the weight, e.g. `{variant}: 1 \"{example}\"`, or remove the other files"))
             }
             Problem::DuplicateVariant { name, trait_name, span, first } => Diagnostic::new(
                 Code::DuplicateVariant,

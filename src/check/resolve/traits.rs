@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::Resolver;
 use super::problem::{BadPlacement, BadSource, Problem};
-use crate::model::paths::join_inside;
+use crate::model::paths::{join_inside, weighted_art_names};
 use crate::model::*;
 use crate::span::Span;
 use crate::syntax::{self as ast, LayerOption, Node, Value};
@@ -192,7 +192,7 @@ impl Resolver<'_> {
                 return Art::Empty;
             }
             _ if is_none || kind == TraitKind::MetadataOnly => return Art::Empty,
-            None => return Art::Files(vec![self.default_file(v, folder, None)]),
+            None => return Art::Files(vec![self.default_file(trait_id, v, folder, None)]),
             Some(Node { node: ast::VariantSource::Derived(_), .. }) => return Art::Empty, // filled in later
             Some(Node { node: ast::VariantSource::Art(parts), .. }) => parts,
         };
@@ -200,7 +200,7 @@ impl Resolver<'_> {
         for part in parts {
             let placement = part.placement.as_ref().and_then(|p| self.resolve_placement(trait_id, p));
             match &part.path {
-                None => files.push(self.default_file(v, folder, placement)),
+                None => files.push(self.default_file(trait_id, v, folder, placement)),
                 Some(path) => match join_inside(&self.settings.layers, &path.node) {
                     Ok(p) => files.push(ArtFile { path: p, span: path.span, placement }),
                     Err(why) => self.report(Problem::Escape { span: path.span, path: path.node.clone(), why }),
@@ -212,18 +212,49 @@ impl Resolver<'_> {
 
     fn default_file(
         &mut self,
+        trait_id: TraitId,
         v: &Node<ast::VariantDecl>,
         folder: &Path,
         placement: Option<(ast::Side, TraitId)>,
     ) -> ArtFile {
         let path = match file_name(&v.name.node) {
-            Some(name) => folder.join(format!("{name}.png")),
+            Some(name) => self.default_path(trait_id, folder, name, v),
             None => {
                 self.report(Problem::VariantFileName { name: v.name.node.clone(), span: v.name.span });
                 PathBuf::new()
             }
         };
         ArtFile { path, span: v.name.span, placement }
+    }
+
+    /// `<folder>/<name>.png`; or, when that file does not exist and exactly
+    /// one `<name>#<weight>.png` does, that file (the name an art engine
+    /// such as HashLips gives a layer). Several such files are ambiguous.
+    fn default_path(&mut self, trait_id: TraitId, folder: &Path, name: &str, v: &Node<ast::VariantDecl>) -> PathBuf {
+        let plain = format!("{name}.png");
+        let Some(art) = self.art else { return folder.join(plain) };
+        let names = self.listings.entry(folder.to_path_buf()).or_insert_with(|| art.file_names(folder));
+        if names.contains(&plain) {
+            return folder.join(plain);
+        }
+        let found: Vec<String> = weighted_art_names(name, names.iter().map(String::as_str)).into_iter().map(str::to_string).collect();
+        match found.as_slice() {
+            [] => folder.join(plain),
+            [one] => folder.join(one),
+            several => {
+                let first = several[0].clone();
+                let problem = Problem::AmbiguousArt {
+                    span: v.name.span,
+                    missing: folder.join(&plain).display().to_string(),
+                    reference: format!("{}.{}", source_name(&self.traits[trait_id].name), source_name(&v.name.node)),
+                    variant: v.name.node.clone(),
+                    example: folder.strip_prefix(&self.settings.layers).unwrap_or(folder).join(&first).display().to_string(),
+                    candidates: several.to_vec(),
+                };
+                self.report(problem);
+                folder.join(first) // checked as art; the error above stands
+            }
+        }
     }
 
     fn resolve_placement(
