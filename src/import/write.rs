@@ -9,8 +9,29 @@ use super::{Draft, DraftPart, DraftTrait, DraftVariant, Place, Source};
 
 /// Words that are never written bare as names.
 const KEYWORDS: &[&str] = &[
-    "collection", "trait", "hidden", "metadata", "folder", "below", "above", "from", "hue", "palette", "blend", "opacity",
-    "offset", "forbid", "with", "require", "when", "count", "unique", "visually", "by", "legendary", "at",
+    "collection",
+    "trait",
+    "hidden",
+    "metadata",
+    "folder",
+    "below",
+    "above",
+    "from",
+    "hue",
+    "palette",
+    "blend",
+    "opacity",
+    "offset",
+    "forbid",
+    "with",
+    "require",
+    "when",
+    "count",
+    "unique",
+    "visually",
+    "by",
+    "legendary",
+    "at",
 ];
 
 /// A name as written: bare when it is an identifier, else quoted.
@@ -86,7 +107,7 @@ fn found_by_default(source: &Source, t: &DraftTrait, v: &DraftVariant, part: &Dr
                 .collect()
         })
         .unwrap_or_default();
-    if names.iter().any(|n| *n == plain) {
+    if names.contains(&plain) {
         return false;
     }
     crate::check::paths::weighted_art_names(&v.name, names.iter().map(String::as_str)) == [file]
@@ -107,7 +128,8 @@ fn art(source: &Source, t: &DraftTrait, v: &DraftVariant, first: &str, last: &st
         [one] if one.place == Place::Own && found_by_default(source, t, v, one) => String::new(),
         [one] => format!("{}{}", string(&one.path), placement(one, first, last)),
         parts => {
-            let listed: Vec<String> = parts.iter().map(|p| format!("{}{}", string(&p.path), placement(p, first, last))).collect();
+            let listed: Vec<String> =
+                parts.iter().map(|p| format!("{}{}", string(&p.path), placement(p, first, last))).collect();
             format!("[{}]", listed.join(", "))
         }
     }
@@ -163,7 +185,14 @@ pub(crate) fn write(source: &Source, draft: &Draft) -> String {
         let rows: Vec<(String, String, String, Option<String>)> = t
             .variants
             .iter()
-            .map(|v| (format!("{}:", name(&v.name)), v.weight.to_string(), art(source, t, v, &first, &last), v.comment.clone()))
+            .map(|v| {
+                (
+                    format!("{}:", name(&v.name)),
+                    v.weight.to_string(),
+                    art(source, t, v, &first, &last),
+                    v.comment.clone(),
+                )
+            })
             .collect();
         let simple = rows.len() <= 4 && rows.iter().all(|(_, _, a, c)| a.is_empty() && c.is_none());
         if simple {
