@@ -324,7 +324,7 @@ fn default_art_finds_weighted_file_names() {
         .variants
         .iter()
         .map(|v| match &v.art {
-            dropc::check::Art::Files(files) => files[0].path.display().to_string(),
+            dropc::model::Art::Files(files) => files[0].path.display().to_string(),
             other => panic!("{other:?}"),
         })
         .collect();

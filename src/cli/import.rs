@@ -49,13 +49,13 @@ pub fn run(command: &ImportCommand) -> ExitCode {
     };
     if let Some(order) = &args.order {
         if order.iter().any(|n| n.trim().is_empty()) {
-            eprintln!("error: `--order` lists the layer folders, bottom to top, separated by commas; one is empty");
+            errln!("error: `--order` lists the layer folders, bottom to top, separated by commas; one is empty");
             return ExitCode::from(EXIT_USAGE);
         }
     }
     if let Some(out) = &args.output {
         if out.exists() && !args.force {
-            eprintln!("error: `{}` exists; pass --force to replace it", out.display());
+            errln!("error: `{}` exists; pass --force to replace it", out.display());
             return ExitCode::from(EXIT_USAGE);
         }
     }
@@ -64,16 +64,16 @@ pub fn run(command: &ImportCommand) -> ExitCode {
     let imported = match import(engine, &args.dir, &options) {
         Ok(i) => i,
         Err(ImportError::Input(m)) => {
-            eprintln!("error: {m}");
+            errln!("error: {m}");
             return ExitCode::from(EXIT_INPUT);
         }
         Err(ImportError::Io(m)) => {
-            eprintln!("error: {m}");
+            errln!("error: {m}");
             return ExitCode::from(EXIT_USAGE);
         }
     };
     for w in &imported.warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     // The file must check as written.
     let checked = check_text(&imported.text, &DiskArt { root: folder });
@@ -81,7 +81,7 @@ pub fn run(command: &ImportCommand) -> ExitCode {
     match &args.output {
         Some(path) => {
             if let Err(e) = write_atomically(path, imported.text.as_bytes()) {
-                eprintln!("error: cannot write `{}`: {e}", path.display());
+                errln!("error: cannot write `{}`: {e}", path.display());
                 return ExitCode::from(EXIT_USAGE);
             }
         }
@@ -97,13 +97,13 @@ pub fn run(command: &ImportCommand) -> ExitCode {
         let style = if colour_stderr() { Style::Colour } else { Style::Plain };
         let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
         let _ = write!(std::io::stderr().lock(), "{}", render_human(&errors, &source, style, report_width()));
-        eprintln!("error: the imported file `{shown}` does not check; fix the layers (or the file) and check it again");
+        errln!("error: the imported file `{shown}` does not check; fix the layers (or the file) and check it again");
         return ExitCode::from(EXIT_INPUT);
     }
     if let Some(path) = &args.output {
         let warnings = checked.diagnostics.len();
         let said = if warnings == 0 { String::new() } else { format!(" ({warnings} warning(s): run `dropc check`)") };
-        eprintln!("wrote `{}`: it checks with no errors{said}", path.display());
+        errln!("wrote `{}`: it checks with no errors{said}", path.display());
     }
     ExitCode::SUCCESS
 }

@@ -42,18 +42,18 @@ pub fn man(args: &ManArgs) -> ExitCode {
         None => {
             let mut out = Vec::new();
             if let Err(e) = clap_mangen::Man::new(command).render(&mut out) {
-                eprintln!("error: cannot render the man page: {e}");
+                errln!("error: cannot render the man page: {e}");
                 return ExitCode::from(EXIT_USAGE);
             }
             emit(&out)
         }
         Some(dir) => match write_pages(command, dir) {
             Ok(n) => {
-                eprintln!("wrote {n} man pages into `{}`", dir.display());
+                errln!("wrote {n} man pages into `{}`", dir.display());
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("error: cannot write man pages into `{}`: {e}", dir.display());
+                errln!("error: cannot write man pages into `{}`: {e}", dir.display());
                 ExitCode::from(EXIT_USAGE)
             }
         },

@@ -396,7 +396,7 @@ pub(crate) fn inspect(root: &Path, files: &[String]) -> Result<HashMap<String, P
             let full = root.join(rel);
             let bytes =
                 std::fs::read(&full).map_err(|e| ImportError::Io(format!("cannot read `{}`: {e}", full.display())))?;
-            let decoded = crate::render::decode::decode_bytes(&bytes)
+            let decoded = crate::png::decode::decode_bytes(&bytes)
                 .map_err(|why| ImportError::Input(format!("`{}` {why}", full.display())))?;
             let mut hash = Sha256::new();
             hash.update(decoded.width.to_le_bytes());

@@ -110,7 +110,7 @@ fn found_by_default(source: &Source, t: &DraftTrait, v: &DraftVariant, part: &Dr
     if names.contains(&plain) {
         return false;
     }
-    crate::check::paths::weighted_art_names(&v.name, names.iter().map(String::as_str)) == [file]
+    crate::model::paths::weighted_art_names(&v.name, names.iter().map(String::as_str)) == [file]
 }
 
 fn placement(part: &DraftPart, first: &str, last: &str) -> String {

@@ -57,7 +57,14 @@ pub(super) enum Problem {
     /// A variant name that cannot be its art file.
     VariantFileName { name: String, span: Span },
     /// No `<Variant>.png`, and several `<Variant>#<weight>.png`.
-    AmbiguousArt { span: Span, missing: String, reference: String, variant: String, example: String, candidates: Vec<String> },
+    AmbiguousArt {
+        span: Span,
+        missing: String,
+        reference: String,
+        variant: String,
+        example: String,
+        candidates: Vec<String>,
+    },
 
     // --- Traits and variants -------------------------------------------------
     /// A variant declared twice in its trait.
@@ -222,7 +229,9 @@ impl Problem {
                     ),
                 )
                 .label("which file is this variant's art?")
-                .help(format!("give the path after the weight, e.g. `{variant}: 1 \"{example}\"`, or remove the other files"))
+                .help(format!(
+                    "give the path after the weight, e.g. `{variant}: 1 \"{example}\"`, or remove the other files"
+                ))
             }
             Problem::DuplicateVariant { name, trait_name, span, first } => Diagnostic::new(
                 Code::DuplicateVariant,

@@ -237,7 +237,8 @@ impl Resolver<'_> {
         if names.contains(&plain) {
             return folder.join(plain);
         }
-        let found: Vec<String> = weighted_art_names(name, names.iter().map(String::as_str)).into_iter().map(str::to_string).collect();
+        let found: Vec<String> =
+            weighted_art_names(name, names.iter().map(String::as_str)).into_iter().map(str::to_string).collect();
         match found.as_slice() {
             [] => folder.join(plain),
             [one] => folder.join(one),
@@ -248,7 +249,12 @@ impl Resolver<'_> {
                     missing: folder.join(&plain).display().to_string(),
                     reference: format!("{}.{}", source_name(&self.traits[trait_id].name), source_name(&v.name.node)),
                     variant: v.name.node.clone(),
-                    example: folder.strip_prefix(&self.settings.layers).unwrap_or(folder).join(&first).display().to_string(),
+                    example: folder
+                        .strip_prefix(&self.settings.layers)
+                        .unwrap_or(folder)
+                        .join(&first)
+                        .display()
+                        .to_string(),
                     candidates: several.to_vec(),
                 };
                 self.report(problem);
