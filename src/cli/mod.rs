@@ -29,8 +29,8 @@ macro_rules! errln {
 mod check;
 mod common;
 mod fmt;
-mod lsp;
 mod import;
+mod lsp;
 mod qa;
 mod run;
 mod shell;
