@@ -11,43 +11,65 @@ use serde::Serialize;
 
 use crate::span::Span;
 
-/// How serious a diagnostic is.
+/// How serious a diagnostic (or a `dropc qa` finding) is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
-    /// The collection cannot be generated as written.
+    /// The collection cannot be generated as written, or must not ship as
+    /// it is.
     Error,
-    /// The collection can be generated, but probably not as meant.
+    /// Probably not as meant: look at it.
     Warning,
 }
 
+/// A table of stable codes: an enum with every code's name and severity.
+/// `codes! { enum QaCode = "qa"; MissingImage => "missing_image", Error; }`
+/// makes codes written `qa::missing_image`; without `enum`, the table is
+/// `drop::`'s [`Code`]. Every code table of dropc (`drop::` here, `qa::` in
+/// [`crate::qa`]) is made by this macro, so they share [`Severity`], naming
+/// and display.
 macro_rules! codes {
-    ($($variant:ident => $name:literal, $severity:ident;)*) => {
-        /// A stable diagnostic code, written `drop::name`.
+    (enum $enum:ident = $prefix:literal; $($variant:ident => $name:literal, $severity:ident;)*) => {
+        #[doc = concat!("A stable code, written `", $prefix, "::name`.")]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum Code {
+        pub enum $enum {
             $(
-                #[doc = concat!("`drop::", $name, "`")]
+                #[doc = concat!("`", $prefix, "::", $name, "`")]
                 $variant,
             )*
         }
 
-        impl Code {
+        impl $enum {
             /// Every code, in declaration order.
-            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+            pub const ALL: &'static [$enum] = &[$($enum::$variant),*];
 
-            /// The code's name without the `drop::` prefix.
+            #[doc = concat!("The code's name without the `", $prefix, "::` prefix.")]
             pub const fn name(self) -> &'static str {
-                match self { $(Code::$variant => $name,)* }
+                match self { $($enum::$variant => $name,)* }
             }
 
-            /// The severity diagnostics with this code have.
-            pub const fn severity(self) -> Severity {
-                match self { $(Code::$variant => Severity::$severity,)* }
+            #[doc = concat!("The code as written: `", $prefix, "::name`.")]
+            pub const fn as_str(self) -> &'static str {
+                match self { $($enum::$variant => concat!($prefix, "::", $name),)* }
+            }
+
+            /// The severity of everything reported with this code.
+            pub const fn severity(self) -> $crate::diagnostic::Severity {
+                match self { $($enum::$variant => $crate::diagnostic::Severity::$severity,)* }
+            }
+        }
+
+        impl std::fmt::Display for $enum {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
             }
         }
     };
+    ($($variant:ident => $name:literal, $severity:ident;)*) => {
+        codes! { enum Code = "drop"; $($variant => $name, $severity;)* }
+    };
 }
+pub(crate) use codes;
 
 codes! {
     Syntax => "syntax", Error;
@@ -97,12 +119,6 @@ codes! {
     MixedColourProfiles => "mixed_colour_profiles", Warning;
     IdenticalArt => "identical_art", Warning;
     RedundantSize => "redundant_size", Warning;
-}
-
-impl fmt::Display for Code {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "drop::{}", self.name())
-    }
 }
 
 /// A labelled span: where the problem is and what is there.

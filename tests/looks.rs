@@ -187,7 +187,7 @@ fn qa_names_the_variants_whose_identical_art_makes_duplicate_images() {
     let drop = root.join("faces.drop");
     // The input audit reports the identical art.
     let inputs = findings(&dropc(&["qa".as_ref(), drop.as_os_str(), "--format".as_ref(), "json".as_ref()]));
-    let identical: Vec<_> = inputs.iter().filter(|f| f["code"] == "qa::identical_art").collect();
+    let identical: Vec<_> = inputs.iter().filter(|f| f["code"] == "drop::identical_art").collect();
     assert_eq!(identical.len(), 1, "{inputs:#?}");
     assert!(identical[0]["message"].as_str().unwrap().starts_with("`Face.faceA` and `Face.faceB` draw identical art"));
 

@@ -116,7 +116,7 @@ fn variant(t: &str, v: &str) -> Subject {
 
 /// The (code, subject) of every finding, sorted.
 fn codes(findings: &[Finding]) -> Vec<(&'static str, Subject)> {
-    let mut out: Vec<_> = findings.iter().map(|f| (f.code, f.subject.clone())).collect();
+    let mut out: Vec<_> = findings.iter().map(|f| (f.code.as_str(), f.subject.clone())).collect();
     out.sort();
     out
 }
@@ -295,14 +295,14 @@ trait Eyes < P3: 1, Dim: 1, Round: 1, Wide: 1 >"#,
     assert_eq!(
         codes(&findings),
         vec![
-            ("qa::art_colour_profile", file("layers/Eyes/P3.png")),
-            ("qa::art_gamma", file("layers/Eyes/Dim.png")),
+            ("drop::art_colour_profile", file("layers/Eyes/P3.png")),
+            ("drop::art_gamma", file("layers/Eyes/Dim.png")),
             // Most layers of `Eyes` are sRGB: the other two stand out.
-            ("qa::mixed_colour_profiles", file("layers/Eyes/Dim.png")),
-            ("qa::mixed_colour_profiles", file("layers/Eyes/P3.png")),
+            ("drop::mixed_colour_profiles", file("layers/Eyes/Dim.png")),
+            ("drop::mixed_colour_profiles", file("layers/Eyes/P3.png")),
         ]
     );
-    let p3 = findings.iter().find(|f| f.code == "qa::art_colour_profile").unwrap();
+    let p3 = findings.iter().find(|f| f.code == "drop::art_colour_profile").unwrap();
     assert_eq!(p3.severity, Severity::Error);
     assert_eq!(p3.message, "`layers/Eyes/P3.png` is in ICC profile `Display P3`, not sRGB");
     assert!(p3.help.contains("--fix-profiles"), "{}", p3.help);
@@ -558,7 +558,7 @@ fn the_examples_give_no_findings() {
         let checked = check_text(&text, &DiskArt { root: root.clone() });
         let model = checked.model.unwrap_or_else(|| panic!("{dir}: {:#?}", checked.diagnostics));
         let findings = dropc::qa::inputs::audit(&model, &root);
-        assert!(findings.is_empty(), "{dir}:\n{}", dropc::qa::render_human(&findings));
+        assert!(findings.is_empty(), "{dir}:\n{}", dropc::qa::render_human(&findings, &Default::default(), "inputs", 0.0));
     }
 }
 

@@ -95,7 +95,10 @@ fn subject(s: &Value) -> String {
 }
 
 fn set(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
-    items.iter().map(|(c, s)| (format!("qa::{c}"), s.to_string())).collect()
+    items
+        .iter()
+        .map(|(c, s)| (if c.contains("::") { c.to_string() } else { format!("qa::{c}") }, s.to_string()))
+        .collect()
 }
 
 fn read_json(path: &Path) -> Value {
@@ -252,6 +255,7 @@ fn broken_images() {
         ("duplicate_image", "token 2"),
         ("near_duplicate", "token 13"),
         ("size_mismatch", "token 15"),
+        ("manifest_hash", "token 15"),
     ];
     for id in ["token 3", "token 6", "token 8", "token 10", "token 11", "token 2", "token 13"] {
         expected.push(("provenance_hash", id));
@@ -473,7 +477,7 @@ fn metadata_and_images_agree_token_for_token() {
     std::fs::write(dir.join("tokens.json"), tokens.replace(line, &flipped)).unwrap();
 
     let findings = dropc::qa::parity::audit(&model, root, &dir);
-    let got: Vec<(&str, String)> = findings.iter().map(|f| (f.code, f.subject.to_string())).collect();
+    let got: Vec<(&str, String)> = findings.iter().map(|f| (f.code.as_str(), f.subject.to_string())).collect();
     assert_eq!(
         got,
         vec![
@@ -833,7 +837,7 @@ fn manifest_keys_and_records() {
     manifest["tokens"]["3"]["key"] = json!("0".repeat(64));
     write_json(&path, &manifest);
     let (code, findings, doc) = audit(&dir, &example("pixel-pets"));
-    assert_eq!(findings, set(&[("manifest_record", "file manifest.json")]), "{doc:#}");
+    assert_eq!(findings, set(&[("manifest_version", "file manifest.json")]), "{doc:#}");
     assert_eq!(doc["findings"][0]["severity"], "warning");
     assert_eq!(code, 0);
     let _ = std::fs::remove_dir_all(&dir);
@@ -952,7 +956,8 @@ fn nearest_downscales_are_no_size_mismatch() {
     assert_eq!(code, 0);
     std::fs::copy(dir.join("images/20x20/4.png"), dir.join("images/20x20/3.png")).unwrap();
     let (_, findings, doc) = audit(&dir, &drop);
-    assert_eq!(findings, set(&[("size_mismatch", "token 3")]), "{doc:#}");
+    // The manifest's hash of the copy at that size no longer holds either.
+    assert_eq!(findings, set(&[("size_mismatch", "token 3"), ("manifest_hash", "token 3")]), "{doc:#}");
     let _ = std::fs::remove_dir_all(&project);
 }
 
@@ -984,6 +989,45 @@ fn a_no_images_folder_is_audited_for_what_it_holds() {
         set(&[("metadata_field", "token 3"), ("extra_file", "file images/"), ("extra_file", "file provenance.json"),]),
         "{doc:#}"
     );
+    assert_eq!(code, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every extra size is audited against the manifest: an image swapped for
+/// another token's (`manifest_hash` at that size, and it no longer looks
+/// like its canvas image), a size key that is not the canvas key resized as
+/// the `.drop` says (`manifest_key`), a size an entry lacks and a size the
+/// `.drop` does not have (`manifest_record`), and `collection.json` listing
+/// other sizes than the `.drop` (`collection_record`).
+#[test]
+fn extra_sizes_are_audited_against_the_manifest() {
+    let dir = fixture("pixel-pets", "sized-manifest");
+    std::fs::copy(dir.join("images/512x512/4.png"), dir.join("images/512x512/3.png")).unwrap();
+    let path = dir.join("manifest.json");
+    let mut manifest = read_json(&path);
+    manifest["tokens"]["5"]["sizes"]["512x512"]["key"] = json!("0".repeat(64));
+    manifest["tokens"]["6"]["sizes"].as_object_mut().unwrap().remove("512x512");
+    manifest["tokens"]["7"]["sizes"]["64x64"] = manifest["tokens"]["7"]["sizes"]["512x512"].clone();
+    write_json(&path, &manifest);
+    let mut summary = read_json(&dir.join("collection.json"));
+    summary["sizes"] = json!(["512x512", "64x64"]);
+    write_json(&dir.join("collection.json"), &summary);
+    let (code, findings, doc) = audit(&dir, &example("pixel-pets"));
+    assert_eq!(
+        findings,
+        set(&[
+            ("manifest_hash", "token 3"),
+            ("size_mismatch", "token 3"),
+            ("manifest_key", "token 5"),
+            ("manifest_record", "file manifest.json"),
+            ("collection_record", "file collection.json"),
+        ]),
+        "{doc:#}"
+    );
+    let text = doc.to_string();
+    for phrase in ["`images/512x512/3.png` has SHA-256", "at 512x512", "no `512x512` image for tokens 6", "`64x64`"] {
+        assert!(text.contains(phrase), "{phrase} in {doc:#}");
+    }
     assert_eq!(code, 1);
     let _ = std::fs::remove_dir_all(&dir);
 }

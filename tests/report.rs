@@ -30,7 +30,7 @@ use dropc::qa::report::{
     RANKING_ROWS, RankedToken, ReportInput, ThumbnailOptions, Thumbnails, TraitChart, VariantBars, render_html,
     write_report,
 };
-use dropc::qa::{Finding, Subject};
+use dropc::qa::{Finding, QaCode, Subject};
 
 // ---------------------------------------------------------------------------
 // Helpers.
@@ -97,22 +97,22 @@ fn hostile_input(n: u64, findings: &[Finding]) -> ReportInput<'_> {
 
 fn hostile_findings() -> Vec<Finding> {
     vec![
-        Finding::warning(
-            "qa::share_drift",
+        Finding::new(
+            QaCode::OccludedVariant,
             Subject::Variant { trait_name: "<b>Hat</b> & \"Co\"".into(), variant: "<i>Top</i>".into() },
             "realised <share> is off",
             "look at `<rules>`",
         ),
-        Finding::error(
-            "qa::missing_image",
+        Finding::new(
+            QaCode::MissingImage,
             Subject::Token { id: 2 },
             "`images/2.png` & <friends> are missing",
             "run again",
         )
         .with_images([PathBuf::from("images/2.png"), PathBuf::from("images/3.png")]),
-        Finding::error("qa::bad_file", Subject::File { path: "odd name #1?.png".into() }, "the file <odd>", "")
+        Finding::new(QaCode::ExtraFile, Subject::File { path: "odd name #1?.png".into() }, "the file <odd>", "")
             .with_images([PathBuf::from("odd name #1?.png")]),
-        Finding::warning("qa::collection_thing", Subject::Collection, "something about it all", "help text"),
+        Finding::new(QaCode::SourceChanged, Subject::Collection, "something about it all", "help text"),
     ]
 }
 
@@ -301,7 +301,7 @@ fn every_finding_and_every_trait_is_shown() {
     let html = render_html(&input, &Thumbnails::default());
     assert_eq!(html.matches("<article class=\"finding ").count(), findings.len());
     for f in &findings {
-        assert!(html.contains(f.code), "finding {} missing", f.code);
+        assert!(html.contains(f.code.as_str()), "finding {} missing", f.code);
         let message = f.message.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
         assert!(html.contains(&message), "finding message `{}` missing", f.message);
     }
@@ -476,21 +476,21 @@ fn write_real_report(findings: &[Finding]) -> PathBuf {
 
 fn demo_findings() -> Vec<Finding> {
     vec![
-        Finding::error(
-            "qa::demo_error",
+        Finding::new(
+            QaCode::ParityMismatch,
             Subject::Token { id: 17 },
             "a made-up error, to show how the report looks",
             "nothing to do: the test made it",
         )
         .with_images([PathBuf::from("images/17.png"), PathBuf::from("images/18.png")]),
-        Finding::warning(
-            "qa::demo_warning",
+        Finding::new(
+            QaCode::TransparentVariant,
             Subject::Variant { trait_name: "Eyes".into(), variant: "X-Ray".into() },
             "a made-up warning <with markup>",
             "nothing to do",
         ),
-        Finding::warning(
-            "qa::demo_missing",
+        Finding::new(
+            QaCode::ImageSrgb,
             Subject::File { path: "images/does-not-exist.png".into() },
             "an image that is not there is shown as a placeholder",
             "",

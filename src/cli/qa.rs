@@ -24,8 +24,7 @@ use super::{EXIT_INPUT, EXIT_USAGE, Format};
 use dropc::diagnostic::Code;
 use dropc::model::Model;
 use dropc::qa::report::ReportInput;
-use dropc::qa::{Finding, Severity};
-use serde_json::json;
+use dropc::qa::{Finding, OutputScope, Scope};
 
 /// Arguments of `dropc qa`.
 #[derive(Debug, clap::Args)]
@@ -183,41 +182,26 @@ fn fix_profiles(drop_file: &Path) -> ExitCode {
 
 /// 1 when any finding is an error, else 0.
 fn exit_code(findings: &[Finding]) -> ExitCode {
-    if findings.iter().any(|f| f.severity == Severity::Error) { ExitCode::from(EXIT_INPUT) } else { ExitCode::SUCCESS }
+    if findings.iter().any(Finding::is_error) { ExitCode::from(EXIT_INPUT) } else { ExitCode::SUCCESS }
 }
 
 /// Prints the findings and the summary in `format`.
 fn print(findings: &[Finding], audit: Option<&dropc::qa::output::Audit>, format: Format, what: &str, started: Instant) {
-    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
-    let warnings = findings.len() - errors;
+    let scope = Scope {
+        output: audit.map(|a| OutputScope {
+            tokens: a.tokens.len(),
+            images: a.images,
+            shares: serde_json::to_value(&a.shares).unwrap_or_default(),
+        }),
+        not_audited: audit.map(|a| a.not_audited.clone()).unwrap_or_default(),
+    };
     match format {
         Format::Json => {
-            let mut doc = json!({ "findings": findings, "errors": errors, "warnings": warnings });
-            if let Some(a) = audit {
-                doc["tokens"] = json!(a.tokens.len());
-                doc["images"] = json!(a.images);
-                doc["shares"] = json!(a.shares);
-                doc["not_audited"] = json!(a.not_audited);
-            }
-            let _ = std::io::stdout().lock().write_all(format!("{doc:#}\n").as_bytes());
+            let _ = std::io::stdout().lock().write_all(dropc::qa::render_json(findings, &scope).as_bytes());
         }
         Format::Human => {
-            let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-            let scope = audit.map_or_else(
-                || "inputs".to_string(),
-                |a| format!("{} and {}", plural(a.tokens.len(), "token"), plural(a.images, "image")),
-            );
-            let verdict = if findings.is_empty() {
-                "no findings".to_string()
-            } else {
-                format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
-            };
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "{}", dropc::qa::render_human(findings));
-            let _ = writeln!(err, "qa: {what}: {scope} audited in {:.1} s: {verdict}", started.elapsed().as_secs_f64());
-            for missing in audit.map(|a| a.not_audited.as_slice()).unwrap_or_default() {
-                let _ = writeln!(err, "qa: not audited: {missing}");
-            }
+            let text = dropc::qa::render_human(findings, &scope, what, started.elapsed().as_secs_f64());
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
         }
     }
 }
@@ -240,7 +224,8 @@ fn find_drop(dir: &Path) -> Result<PathBuf, String> {
                 let path = dir.join(relative);
                 let real = std::fs::canonicalize(&path).map_err(|e| {
                     format!(
-                        "`collection.json` names `{}` as the `.drop`, which cannot be opened ({}); pass --drop FILE",
+                        "`{}` names `{}` as the `.drop`, which cannot be opened ({}); pass --drop FILE",
+                        dropc::output::COLLECTION,
                         path.display(),
                         dropc::qa::read::describe_io(&e)
                     )
@@ -249,13 +234,14 @@ fn find_drop(dir: &Path) -> Result<PathBuf, String> {
                     Ok(path)
                 } else {
                     Err(format!(
-                        "`collection.json` names `{}` as the `.drop`, which is `{}`, not a `.drop` file; pass --drop FILE",
+                        "`{}` names `{}` as the `.drop`, which is `{}`, not a `.drop` file; pass --drop FILE",
+                        dropc::output::COLLECTION,
                         path.display(),
                         real.display()
                     ))
                 };
             }
-            Err(why) => refused = format!(" (`collection.json` names `{recorded}`, which {why})"),
+            Err(why) => refused = format!(" (`{}` names `{recorded}`, which {why})", dropc::output::COLLECTION),
         }
     }
     let parent = std::fs::canonicalize(dir)

@@ -14,6 +14,8 @@
 //!   metadata/<id>.json      every token's marketplace metadata
 //!   manifest.journal        while a run renders: one ManifestEntry per finished token
 //!   .dropc.lock             while a run holds the folder: its process id
+//!   report.html             `dropc qa`'s report
+//!   report/thumbs/          its thumbnails (`<id>.png`, `other/<hash>.png`, `index.json`)
 //! ```
 //!
 //! Invariant: no other module spells a file name of the folder or parses a
@@ -55,6 +57,14 @@ pub const LOCK: &str = ".dropc.lock";
 pub const IMAGES: &str = "images";
 /// The folder of metadata.
 pub const METADATA: &str = "metadata";
+/// `dropc qa`'s report.
+pub const REPORT: &str = "report.html";
+/// The folder of the report's files.
+pub const REPORT_DIR: &str = "report";
+/// The folder of the report's thumbnails, relative to the output folder.
+pub const THUMBS: &str = "report/thumbs";
+/// The record of the thumbnails made, in [`THUMBS`].
+pub const THUMBS_INDEX: &str = "index.json";
 
 /// Every record file at the top of the folder, in the order a run writes
 /// them.
@@ -143,6 +153,15 @@ pub fn image_rel(id: u64, size: Option<(u32, u32)>) -> String {
     }
 }
 
+/// `images` (canvas size, `None`) or `images/<W>x<H>`, relative to the
+/// folder.
+pub fn image_folder_rel(size: Option<(u32, u32)>) -> String {
+    match size {
+        None => IMAGES.to_string(),
+        Some(size) => format!("{IMAGES}/{}", size_folder(size)),
+    }
+}
+
 /// `metadata/<id>.json`, relative to the folder.
 pub fn metadata_rel(id: u64) -> String {
     format!("{METADATA}/{id}.json")
@@ -169,7 +188,7 @@ pub fn is_temporary(name: &str) -> bool {
 /// lock, `dropc qa`'s report) or a temporary file of one.
 pub fn is_dropc_file(name: &str) -> bool {
     RECORDS.contains(&name)
-        || [IMAGES, METADATA, JOURNAL, LOCK, "report.html", "report"].contains(&name)
+        || [IMAGES, METADATA, JOURNAL, LOCK, REPORT, REPORT_DIR].contains(&name)
         || is_temporary(name)
 }
 

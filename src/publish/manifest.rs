@@ -102,8 +102,9 @@ pub fn size_key(model: &Model, canvas_key: &str, size: (u32, u32)) -> String {
 /// Removes temporary files a killed run may have left in `dir` and its
 /// output folders.
 pub fn remove_leftovers(dir: &Path) {
-    let mut folders = vec![dir.to_path_buf(), dir.join("metadata"), dir.join("images")];
-    if let Ok(entries) = std::fs::read_dir(dir.join("images")) {
+    let layout = crate::output::Layout::new(dir);
+    let mut folders = vec![dir.to_path_buf(), layout.metadata_folder(), layout.images()];
+    if let Ok(entries) = std::fs::read_dir(layout.images()) {
         folders.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
     }
     for folder in folders {

@@ -98,14 +98,14 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
 /// Writes `dir/metadata/<id>.json` for every token, in parallel on the
 /// current rayon pool.
 pub fn write_metadata(model: &Model, tokens: &Tokens, dir: &Path) -> std::io::Result<()> {
-    let folder = dir.join("metadata");
-    std::fs::create_dir_all(&folder)?;
+    let layout = crate::output::Layout::new(dir);
+    std::fs::create_dir_all(layout.metadata_folder())?;
     let all: Vec<Token<'_>> = tokens.iter().collect();
     all.par_iter().try_for_each(|&token| {
         let doc = metadata(model, token);
         let mut bytes = serde_json::to_vec_pretty(&doc).map_err(std::io::Error::other)?;
         bytes.push(b'\n');
-        write_atomic(&folder.join(format!("{}.json", token.id())), &bytes)
+        write_atomic(&layout.metadata(token.id()), &bytes)
     })
 }
 

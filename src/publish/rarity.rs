@@ -192,6 +192,11 @@ pub fn collection_attributes(model: &Model, tokens: &Tokens) -> Vec<Vec<(String,
 /// `rarity.json`: `[{"id", "rank", "score"}]` for every token, sorted by rank
 /// then id, scored on the attributes its metadata publishes.
 pub fn rarity_json(model: &Model, tokens: &Tokens) -> Vec<u8> {
+    crate::output::rarity_to_json(&rarity_lines(model, tokens))
+}
+
+/// The lines of `rarity.json`, sorted by rank then id.
+pub fn rarity_lines(model: &Model, tokens: &Tokens) -> Vec<crate::output::RarityLine> {
     use crate::output::RarityLine;
     let ids: Vec<u64> = tokens.iter().map(|t| t.id()).collect();
     let mut lines: Vec<RarityLine> = scores(&collection_attributes(model, tokens))
@@ -199,7 +204,7 @@ pub fn rarity_json(model: &Model, tokens: &Tokens) -> Vec<u8> {
         .filter_map(|e| ids.get(e.index).map(|&id| RarityLine { id, rank: e.rank, score: e.score }))
         .collect();
     lines.sort_by_key(|l| (l.rank, l.id));
-    crate::output::rarity_to_json(&lines)
+    lines
 }
 
 #[cfg(test)]

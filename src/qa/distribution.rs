@@ -33,7 +33,7 @@ use crate::sample::plan::Plan;
 use crate::sample::streams::StreamKey;
 use crate::sample::{Tokens, predicted_shares, sample_with_plan};
 
-use super::{Finding, Subject};
+use super::{Finding, QaCode, Subject};
 
 /// Family-wise significance of the distribution test.
 pub const ALPHA: f64 = 1e-4;
@@ -113,8 +113,8 @@ pub fn analyse(model: &Model, tokens: &Tokens, seed: &str) -> (Vec<TraitShares>,
             });
             let flagged = p_value.is_some_and(|p| p < threshold);
             if flagged {
-                findings.push(Finding::error(
-                    "qa::distribution",
+                findings.push(Finding::new(
+                    QaCode::Distribution,
                     Subject::Variant { trait_name: tr.name.clone(), variant: variant.name.clone() },
                     format!(
                         "drawn by {k} of {n} tokens ({:.1} %) where the sampler gives {m:.1} ({:.1} %) on average: \
@@ -144,8 +144,8 @@ pub fn analyse(model: &Model, tokens: &Tokens, seed: &str) -> (Vec<TraitShares>,
         let k = counts[t][v];
         if k < rule.min || k > rule.max {
             let tr = &model.traits[t];
-            findings.push(Finding::error(
-                "qa::count_violated",
+            findings.push(Finding::new(
+                QaCode::CountViolated,
                 Subject::Variant { trait_name: tr.name.clone(), variant: tr.variants[v].name.clone() },
                 format!(
                     "drawn by {k} tokens, but `count {}.{} {} {}` allows {}",
@@ -338,9 +338,9 @@ unique by A, B, C
             row[0] = d;
         }
         let (_, findings) = analyse(&m, &tokens, "skew");
-        let codes: Vec<(&str, String)> = findings.iter().map(|f| (f.code, f.subject.to_string())).collect();
-        assert!(codes.contains(&("qa::distribution", "`C.t`".to_string())), "{codes:?}");
-        assert!(codes.contains(&("qa::count_violated", "`A.d`".to_string())), "{codes:?}");
+        let codes: Vec<(&str, String)> = findings.iter().map(|f| (f.code.as_str(), f.subject.to_string())).collect();
+        assert!(codes.contains(&(QaCode::Distribution.as_str(), "`C.t`".to_string())), "{codes:?}");
+        assert!(codes.contains(&(QaCode::CountViolated.as_str(), "`A.d`".to_string())), "{codes:?}");
     }
 
     #[test]

@@ -6,15 +6,18 @@
 //! | Code | Severity | Subject | What |
 //! |---|---|---|---|
 //! | `qa::unreadable_art` | error | file | the file cannot be decoded (a corrupted PNG) |
-//! | `qa::art_colour_profile` | error | file | an ICC profile or `cICP` other than sRGB |
-//! | `qa::art_gamma` | warning | file | `gAMA`/`cHRM` without `sRGB` |
-//! | `qa::mixed_colour_profiles` | warning | file | a layer whose colour space differs from most layers of its trait |
+//! | `drop::art_colour_profile` | error | file | an ICC profile or `cICP` other than sRGB |
+//! | `drop::art_gamma` | warning | file | `gAMA`/`cHRM` without `sRGB` |
+//! | `drop::mixed_colour_profiles` | warning | file | a layer whose colour space differs from most layers of its trait |
 //! | `qa::transparent_variant` | warning | variant | a variant (not `none`) whose art has no visible pixel |
 //! | `qa::art_outside_canvas` | warning | variant | content that its offset puts outside the canvas (clipped) |
 //! | `qa::covering_layer` | warning | variant | a layer that paints the whole canvas opaque above another trait |
 //! | `qa::occluded_variant` | warning | variant | a variant hidden by another that the rules allow with it ([`super::occlusion`]) |
-//! | `qa::identical_art` | warning | variant | variants of one trait that draw identical art (as `check`'s `identical_art`) |
+//! | `drop::identical_art` | warning | variant | variants of one trait that draw identical art |
 //! | `qa::visual_duplicate` | error | token | tokens of the sampled collection that look identical ([`super::occlusion`]) |
+//!
+//! A problem that `check` reports too keeps `check`'s code (`drop::`): one
+//! problem, one code, whichever command finds it.
 //!
 //! The occlusion audits sample the collection with its own seed, exactly as
 //! `dropc run` would, to count the tokens affected.
@@ -29,7 +32,8 @@ use crate::model::TraitKind;
 use crate::model::{Art, IdenticalArt, Model, VariantId, Visibility};
 use crate::png::ColourSpace;
 
-use super::{Finding, Subject};
+use super::{Finding, QaCode, Subject};
+use crate::diagnostic::Code;
 
 /// Every finding about the art of `model`, whose paths are relative to `root`.
 pub fn audit(model: &Model, root: &Path) -> Vec<Finding> {
@@ -56,8 +60,8 @@ pub fn audit(model: &Model, root: &Path) -> Vec<Finding> {
             ArtProblem::Invalid(why) => why.clone(),
             ArtProblem::Outside(target) => format!("is a link to `{}`, outside the project folder", target.display()),
         };
-        findings.push(Finding::error(
-            "qa::unreadable_art",
+        findings.push(Finding::new(
+            QaCode::UnreadableArt,
             file_subject(path),
             format!("`{}` {why}", shown(path)),
             "export the layer again as a PNG; `dropc run` cannot render tokens that use it",
@@ -73,11 +77,11 @@ pub fn audit(model: &Model, root: &Path) -> Vec<Finding> {
     findings
 }
 
-/// One `qa::identical_art` finding per group of variants that draw
+/// One `drop::identical_art` finding per group of variants that draw
 /// identical art (found as `check` finds them); returns the groups.
 fn identical_findings(model: &Model, store: &DiskArt, findings: &mut Vec<Finding>) -> IdenticalArt {
     let (diagnostics, identical) = audit_art(model, store);
-    let mut said = diagnostics.iter().filter(|d| d.code == crate::diagnostic::Code::IdenticalArt);
+    let mut said = diagnostics.iter().filter(|d| d.code == Code::IdenticalArt);
     for (trait_id, firsts) in identical.first.iter().enumerate() {
         for (index, &first) in firsts.iter().enumerate() {
             // One finding per group, on its first variant (the diagnostics come in that order).
@@ -85,8 +89,8 @@ fn identical_findings(model: &Model, store: &DiskArt, findings: &mut Vec<Finding
                 continue;
             }
             if let Some(d) = said.next() {
-                findings.push(Finding::warning(
-                    "qa::identical_art",
+                findings.push(Finding::new(
+                    Code::IdenticalArt,
                     variant_subject(model, trait_id, index),
                     d.message.clone(),
                     d.help.clone().unwrap_or_default(),
@@ -151,21 +155,21 @@ fn colour_findings(model: &Model, root: &Path, findings: &mut Vec<Finding>) {
         let subject = file_subject(path);
         match &info.colour {
             ColourSpace::Untagged | ColourSpace::Srgb => {}
-            ColourSpace::Gamma { .. } => findings.push(Finding::warning(
-                "qa::art_gamma",
+            ColourSpace::Gamma { .. } => findings.push(Finding::new(
+                Code::ArtGamma,
                 subject,
                 format!("`{}` declares {} but not sRGB", shown(path), info.colour.describe()),
                 "dropc uses its numbers as sRGB, but viewers that honour gAMA may show it lighter or darker; \
                  export it again with an sRGB profile (or without colour chunks)",
             )),
-            ColourSpace::BadIcc { why } => findings.push(Finding::error(
-                "qa::art_colour_profile",
+            ColourSpace::BadIcc { why } => findings.push(Finding::new(
+                Code::ArtColourProfile,
                 subject,
                 format!("`{}` has an ICC profile dropc cannot use: {why}", shown(path)),
                 "export the layer again in sRGB",
             )),
-            ColourSpace::Icc { .. } | ColourSpace::Cicp { .. } => findings.push(Finding::error(
-                "qa::art_colour_profile",
+            ColourSpace::Icc { .. } | ColourSpace::Cicp { .. } => findings.push(Finding::new(
+                Code::ArtColourProfile,
                 subject,
                 format!("`{}` is in {}, not sRGB", shown(path), info.colour.describe()),
                 CONVERT_HELP,
@@ -192,8 +196,8 @@ fn colour_findings(model: &Model, root: &Path, findings: &mut Vec<Finding>) {
         let name = &model.traits[trait_id].name;
         for (path, d) in &named {
             if *d != common {
-                findings.push(Finding::warning(
-                    "qa::mixed_colour_profiles",
+                findings.push(Finding::new(
+                    Code::MixedColourProfiles,
                     file_subject(path),
                     format!("`{}` is in {d} while most layers of `{name}` are in {common}", shown(path)),
                     "export every layer of a trait with the same colour settings (sRGB)",
@@ -232,8 +236,8 @@ fn pixel_findings(
             let who = format!("`{}.{}`", t.name, v.name);
             if masks.iter().all(|m| m.content == 0) {
                 let why = if v.style.opacity <= 0.0 { "its opacity is 0" } else { "every pixel is fully transparent" };
-                findings.push(Finding::warning(
-                    "qa::transparent_variant",
+                findings.push(Finding::new(
+                    QaCode::TransparentVariant,
                     subject(),
                     format!("{who} draws nothing: {why}"),
                     "tokens with it show no trace of it but list it in their metadata; \
@@ -252,8 +256,8 @@ fn pixel_findings(
                 } else {
                     format!("{off} of its {} visible pixels lie outside the canvas and are cut off", m.content)
                 };
-                findings.push(Finding::warning(
-                    "qa::art_outside_canvas",
+                findings.push(Finding::new(
+                    QaCode::ArtOutsideCanvas,
                     subject(),
                     format!("{who}: `{}` at offset ({x}, {y}): {what}", shown(&m.path)),
                     "change the offset, or crop or move the drawing inside the canvas",
@@ -269,8 +273,8 @@ fn pixel_findings(
                 if below.is_empty() {
                     continue;
                 }
-                findings.push(Finding::warning(
-                    "qa::covering_layer",
+                findings.push(Finding::new(
+                    QaCode::CoveringLayer,
                     subject(),
                     format!(
                         "{who}: `{}` paints the whole canvas opaque, hiding everything drawn below it ({})",

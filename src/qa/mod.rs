@@ -17,16 +17,117 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
-/// How bad a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The collection is wrong and must not ship as it is.
-    Error,
-    /// Probably a mistake; look at it.
-    Warning,
+pub use crate::diagnostic::Severity;
+use crate::diagnostic::{Code, codes};
+
+codes! { enum QaCode = "qa";
+    // Inputs (`inputs`).
+    UnreadableArt => "unreadable_art", Error;
+    TransparentVariant => "transparent_variant", Warning;
+    ArtOutsideCanvas => "art_outside_canvas", Warning;
+    CoveringLayer => "covering_layer", Warning;
+    OccludedVariant => "occluded_variant", Warning;
+    VisualDuplicate => "visual_duplicate", Error;
+    // The output folder's files (`output`).
+    MissingImage => "missing_image", Error;
+    MissingMetadata => "missing_metadata", Error;
+    MissingRecord => "missing_record", Error;
+    UnreadableRecord => "unreadable_record", Error;
+    ExtraFile => "extra_file", Error;
+    ImageUnreadable => "image_unreadable", Error;
+    ImageSize => "image_size", Error;
+    ImageFormat => "image_format", Error;
+    ImageSrgb => "image_srgb", Warning;
+    BlankImage => "blank_image", Error;
+    SizeMismatch => "size_mismatch", Warning;
+    DuplicateImage => "duplicate_image", Error;
+    NearDuplicate => "near_duplicate", Warning;
+    MetadataUnreadable => "metadata_unreadable", Error;
+    MetadataSchema => "metadata_schema", Error;
+    MetadataAttributes => "metadata_attributes", Error;
+    MetadataUri => "metadata_uri", Error;
+    MetadataField => "metadata_field", Error;
+    // Parity of images and metadata (`parity`).
+    ParityMismatch => "parity_mismatch", Error;
+    ParityUnmapped => "parity_unmapped", Error;
+    ParityUnchecked => "parity_unchecked", Error;
+    // The records (`output`, `distribution`).
+    TokensRecord => "tokens_record", Error;
+    TokenIds => "token_ids", Error;
+    DrawMismatch => "draw_mismatch", Error;
+    CountViolated => "count_violated", Error;
+    Distribution => "distribution", Error;
+    RarityRecord => "rarity_record", Error;
+    ProvenanceRecord => "provenance_record", Error;
+    ProvenanceHash => "provenance_hash", Error;
+    ManifestRecord => "manifest_record", Error;
+    ManifestVersion => "manifest_version", Warning;
+    ManifestHash => "manifest_hash", Error;
+    ManifestKey => "manifest_key", Error;
+    CollectionRecord => "collection_record", Error;
+    SourceChanged => "source_changed", Warning;
+    ArtChanged => "art_changed", Warning;
+}
+
+/// A finding's code: `qa::` for what only the audit finds, `drop::` for a
+/// problem `dropc check` also reports (an art file's colour space, art
+/// drawn twice): one problem, one code, whichever command finds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FindingCode {
+    /// A code of the audits' table, [`QaCode`].
+    Qa(QaCode),
+    /// A code of `check`'s table, [`Code`].
+    Drop(Code),
+}
+
+impl FindingCode {
+    /// The code as written: `qa::missing_image`, `drop::art_gamma`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FindingCode::Qa(c) => c.as_str(),
+            FindingCode::Drop(c) => c.as_str(),
+        }
+    }
+
+    /// The severity of its findings, from its table.
+    pub const fn severity(self) -> Severity {
+        match self {
+            FindingCode::Qa(c) => c.severity(),
+            FindingCode::Drop(c) => c.severity(),
+        }
+    }
+}
+
+impl From<QaCode> for FindingCode {
+    fn from(code: QaCode) -> Self {
+        FindingCode::Qa(code)
+    }
+}
+
+impl From<Code> for FindingCode {
+    fn from(code: Code) -> Self {
+        FindingCode::Drop(code)
+    }
+}
+
+impl std::fmt::Display for FindingCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for FindingCode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for FindingCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 /// What a finding is about.
@@ -70,10 +171,11 @@ impl std::fmt::Display for Subject {
 /// One problem an audit found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// How bad it is.
+    /// How bad it is: its code's severity.
     pub severity: Severity,
-    /// A stable code, `qa::snake_case`; every code is listed in the reference.
-    pub code: &'static str,
+    /// A stable code (`qa::snake_case`, or `drop::` for what `check` also
+    /// finds); every code is listed in the reference.
+    pub code: FindingCode,
     /// What it is about.
     pub subject: Subject,
     /// What is wrong: lowercase, one line, no final period.
@@ -87,20 +189,16 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// An error finding.
-    pub fn error(code: &'static str, subject: Subject, message: impl Into<String>, help: impl Into<String>) -> Finding {
-        Finding { severity: Severity::Error, code, subject, message: message.into(), help: help.into(), images: vec![] }
-    }
-
-    /// A warning finding.
-    pub fn warning(
-        code: &'static str,
+    /// A finding with `code`, of its code's severity.
+    pub fn new(
+        code: impl Into<FindingCode>,
         subject: Subject,
         message: impl Into<String>,
         help: impl Into<String>,
     ) -> Finding {
+        let code = code.into();
         Finding {
-            severity: Severity::Warning,
+            severity: code.severity(),
             code,
             subject,
             message: message.into(),
@@ -114,23 +212,61 @@ impl Finding {
         self.images.extend(images);
         self
     }
+
+    /// Whether it is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
 }
 
 /// Sorts findings into the order they are reported: errors first, then by
 /// subject, code and message, so output never depends on thread scheduling.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        (a.severity, &a.subject, a.code, &a.message).cmp(&(b.severity, &b.subject, b.code, &b.message))
+        (a.severity, &a.subject, a.code.as_str(), &a.message).cmp(&(
+            b.severity,
+            &b.subject,
+            b.code.as_str(),
+            &b.message,
+        ))
     });
 }
 
-/// Findings as plain text, one block per finding:
+/// What was audited besides the findings: said in both output formats.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Tokens and image files audited, for an output folder; `None` for a
+    /// `.drop`'s inputs alone.
+    pub output: Option<OutputScope>,
+    /// What was not audited, one phrase each.
+    pub not_audited: Vec<String>,
+}
+
+/// What an audit of an output folder went through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputScope {
+    /// Tokens of the record.
+    pub tokens: usize,
+    /// Image files decoded (all sizes).
+    pub images: usize,
+    /// Realised, predicted and expected shares, as JSON (`shares`).
+    pub shares: serde_json::Value,
+}
+
+/// The one renderer of findings, in both formats of `dropc qa`: human
+/// text ([`render_human`]) and JSON ([`render_json`]) say the same things.
+///
+/// Human, one block per finding and a summary:
 ///
 /// ```text
 /// error[qa::missing_image]: token 17: `images/17.png` is missing
 ///   help: run `dropc run` again; it renders only what is missing
+/// qa: `out`: 64 tokens and 64 images audited in 0.4 s: 1 error, 0 warnings
 /// ```
-pub fn render_human(findings: &[Finding]) -> String {
+///
+/// `what` names what was audited; `seconds` is how long it took.
+pub fn render_human(findings: &[Finding], scope: &Scope, what: &str, seconds: f64) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let mut out = String::new();
     for f in findings {
         let severity = match f.severity {
@@ -142,7 +278,37 @@ pub fn render_human(findings: &[Finding]) -> String {
             out.push_str(&format!("  help: {}\n", f.help));
         }
     }
+    let audited = scope.output.as_ref().map_or_else(
+        || "inputs".to_string(),
+        |o| format!("{} and {}", plural(o.tokens, "token"), plural(o.images, "image")),
+    );
+    let errors = findings.iter().filter(|f| f.is_error()).count();
+    let verdict = if findings.is_empty() {
+        "no findings".to_string()
+    } else {
+        format!("{}, {}", plural(errors, "error"), plural(findings.len() - errors, "warning"))
+    };
+    out.push_str(&format!("qa: {what}: {audited} audited in {seconds:.1} s: {verdict}\n"));
+    for missing in &scope.not_audited {
+        out.push_str(&format!("qa: not audited: {missing}\n"));
+    }
     out
+}
+
+/// The findings as one JSON document: `{"findings": [{"severity", "code",
+/// "subject", "message", "help", "images"?}], "errors", "warnings"}`, and
+/// for an output folder `"tokens"`, `"images"`, `"shares"` and
+/// `"not_audited"`; see [`render_human`].
+pub fn render_json(findings: &[Finding], scope: &Scope) -> String {
+    let errors = findings.iter().filter(|f| f.is_error()).count();
+    let mut doc = serde_json::json!({ "findings": findings, "errors": errors, "warnings": findings.len() - errors });
+    if let Some(o) = &scope.output {
+        doc["tokens"] = serde_json::json!(o.tokens);
+        doc["images"] = serde_json::json!(o.images);
+        doc["shares"] = o.shares.clone();
+        doc["not_audited"] = serde_json::json!(scope.not_audited);
+    }
+    format!("{doc:#}\n")
 }
 
 pub mod distribution;

@@ -28,7 +28,7 @@ use crate::model::{Model, VariantId, Visibility};
 use crate::solve::possible_values_given;
 
 use super::inputs::variant_subject;
-use super::{Finding, Subject};
+use super::{Finding, QaCode, Subject};
 
 /// Occlusion findings of `model`, whose occlusion relation is `visibility`.
 pub fn audit(model: &Model, visibility: &Visibility) -> Vec<Finding> {
@@ -89,8 +89,8 @@ pub fn audit(model: &Model, visibility: &Visibility) -> Vec<Finding> {
                          `unique visually` so that tokens differing only there count as equal"
                     )
                 };
-                findings.push(Finding::warning(
-                    "qa::occluded_variant",
+                findings.push(Finding::new(
+                    QaCode::OccludedVariant,
                     variant_subject(model, lt, li),
                     format!("`{l_name}` is hidden by `{u_name}`, which the rules allow with it: {how_many}"),
                     help,
@@ -175,8 +175,8 @@ fn duplicates(model: &Model, visibility: &Visibility, tokens: &crate::Tokens) ->
                 });
             }
         }
-        out.push(Finding::error(
-            "qa::visual_duplicate",
+        out.push(Finding::new(
+            QaCode::VisualDuplicate,
             Subject::Token { id: group[0].0 },
             format!(
                 "{} tokens look identical ({ids}): they differ only in {}; {affected} of the {} generated tokens look \

@@ -18,9 +18,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::model::Model;
+use crate::output::{
+    self, COLLECTION, CollectionRecord, IMAGES, Layout, MANIFEST, METADATA, Manifest, PROVENANCE, ProvenanceRecord,
+    RARITY, TOKENS, image_folder_rel, image_rel, metadata_rel, size_folder,
+};
 use crate::publish::provenance::{Sha256Digest, hex, sha256, sha256_hex};
 use crate::render::Image;
 use crate::sample::{Token, Tokens};
@@ -30,7 +35,7 @@ use super::image::{self as img, Fingerprint};
 use super::parity::{self, Parity};
 use super::read::{self, Unread};
 use super::record::Record;
-use super::{Finding, Subject};
+use super::{Finding, QaCode, Subject};
 
 /// Two images whose fingerprints (16 × 16 cells of mean colour) differ by
 /// at most this many 8-bit levels in every cell and channel, and whose
@@ -87,6 +92,8 @@ struct TokenScan {
     findings: Vec<Finding>,
     /// SHA-256 of `images/<id>.png`'s bytes.
     sha256: Option<Sha256Digest>,
+    /// SHA-256 of every extra size's file that could be read.
+    sized: BTreeMap<(u32, u32), Sha256Digest>,
     /// Pixel hash and fingerprint of the canvas-size image.
     pixels: Option<(u128, Fingerprint)>,
     /// Image files decoded.
@@ -107,32 +114,42 @@ const RERUN: &str = "run `dropc run` again: it rewrites what is missing or chang
 
 /// Reads a record file of the output folder (see [`read::read_file`]): a
 /// finding for a missing or unreadable one. `limit` is the most it may take.
-fn read_record(dir: &Path, name: &str, limit: u64, findings: &mut Vec<Finding>) -> Option<Vec<u8>> {
-    match read::read_file(&dir.join(name), limit) {
+fn read_record(layout: &Layout, name: &str, limit: u64, findings: &mut Vec<Finding>) -> Option<Vec<u8>> {
+    match read::read_file(&layout.file(name), limit) {
         Err(Unread::Missing) => {
-            findings.push(Finding::error("qa::missing_record", file(name), format!("`{name}` is missing"), RERUN));
+            findings.push(Finding::new(QaCode::MissingRecord, file(name), format!("`{name}` is missing"), RERUN));
             None
         }
         Err(Unread::Refused(why)) => {
-            findings.push(Finding::error("qa::unreadable_record", file(name), format!("`{name}` {why}"), RERUN));
+            findings.push(Finding::new(QaCode::UnreadableRecord, file(name), format!("`{name}` {why}"), RERUN));
             None
         }
         Ok(bytes) => Some(bytes),
     }
 }
 
-/// Reads and parses a JSON record of the output folder; findings for a
-/// missing or unreadable one.
-fn read_json(dir: &Path, name: &str, limit: u64, findings: &mut Vec<Finding>) -> Option<Value> {
-    match read_record(dir, name, limit, findings) {
-        None => None,
-        Some(bytes) => match serde_json::from_slice(&bytes) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                findings.push(Finding::error("qa::unreadable_record", file(name), format!("is not JSON: {e}"), RERUN));
-                None
-            }
-        },
+/// Reads and parses a record of the output folder as its type of
+/// [`crate::output`]: findings for a missing or unreadable file, for one
+/// that is not JSON (`qa::unreadable_record`), and for JSON that is not the
+/// record (`invalid`, the record's own code: "`{name}` {what}: {why}").
+fn read_typed<T: DeserializeOwned>(
+    layout: &Layout,
+    name: &str,
+    limit: u64,
+    (invalid, what): (QaCode, &str),
+    findings: &mut Vec<Finding>,
+) -> Option<T> {
+    let bytes = read_record(layout, name, limit, findings)?;
+    match serde_json::from_slice(&bytes) {
+        Ok(v) => Some(v),
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            findings.push(Finding::new(invalid, file(name), format!("{what}: {e}"), RERUN));
+            None
+        }
+        Err(e) => {
+            findings.push(Finding::new(QaCode::UnreadableRecord, file(name), format!("is not JSON: {e}"), RERUN));
+            None
+        }
     }
 }
 
@@ -142,17 +159,18 @@ fn read_json(dir: &Path, name: &str, limit: u64, findings: &mut Vec<Finding>) ->
 pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
     let mut findings: Vec<Finding> = Vec::new();
     let s = &model.settings;
+    let layout = Layout::new(dir);
 
     // The record, or a fresh draw when it cannot be read (so that the other
     // checks still run).
     let fresh = crate::sample(model, &s.seed).ok();
     let limit = read::record_limit(s.size);
-    let record = match read_record(dir, "tokens.json", limit, &mut findings) {
+    let record = match read_record(&layout, TOKENS, limit, &mut findings) {
         None => None,
         Some(bytes) => match Record::parse(&bytes) {
             Ok(r) => Some(r),
             Err(e) => {
-                findings.push(Finding::error("qa::unreadable_record", file("tokens.json"), e, RERUN));
+                findings.push(Finding::new(QaCode::UnreadableRecord, file(TOKENS), e, RERUN));
                 None
             }
         },
@@ -161,9 +179,9 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
         (Some(r), _) => r,
         (None, Some(tokens)) => Record::of(model, tokens, &s.seed),
         (None, None) => {
-            findings.push(Finding::error(
-                "qa::unreadable_record",
-                file("tokens.json"),
+            findings.push(Finding::new(
+                QaCode::UnreadableRecord,
+                file(TOKENS),
                 "cannot be replaced by a fresh draw: the `.drop` cannot be sampled",
                 "run `dropc check` on the `.drop`",
             ));
@@ -175,27 +193,27 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
                 images: 0,
                 shares: Vec::new(),
                 rarity: Vec::new(),
-                not_audited: vec!["everything: `tokens.json` cannot be read, nor the `.drop` sampled".to_string()],
+                not_audited: vec![format!("everything: `{TOKENS}` cannot be read, nor the `.drop` sampled")],
             };
         }
     };
     let (tokens, problems) = record.to_tokens(model);
     for (id, problem) in problems {
-        let subject = id.map_or_else(|| file("tokens.json"), |id| Subject::Token { id });
-        findings.push(Finding::error("qa::tokens_record", subject, format!("`tokens.json` {problem}"), RERUN));
+        let subject = id.map_or_else(|| file(TOKENS), |id| Subject::Token { id });
+        findings.push(Finding::new(QaCode::TokensRecord, subject, format!("`{TOKENS}` {problem}"), RERUN));
     }
     if record.collection != s.name {
-        findings.push(Finding::error(
-            "qa::tokens_record",
-            file("tokens.json"),
+        findings.push(Finding::new(
+            QaCode::TokensRecord,
+            file(TOKENS),
             format!("is the record of `{}`, not of `{}`", record.collection, s.name),
             "audit the folder with the `.drop` that wrote it (`--drop FILE`)",
         ));
     }
     if record.seed != s.seed {
-        findings.push(Finding::error(
-            "qa::tokens_record",
-            file("tokens.json"),
+        findings.push(Finding::new(
+            QaCode::TokensRecord,
+            file(TOKENS),
             format!("was drawn with seed `{}` but the `.drop` says `{}`", record.seed, s.seed),
             RERUN,
         ));
@@ -213,21 +231,26 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
     // A folder written with `--no-images` holds no images, provenance or
     // manifest: what it holds is audited, and the rest is said to be not
     // audited (and must not be there).
-    let summary = read_json(dir, "collection.json", limit, &mut findings);
-    let with_images = summary.as_ref().and_then(|v| v.get("images")).and_then(Value::as_bool) != Some(false);
+    let summary: Option<CollectionRecord> = read_typed(
+        &layout,
+        COLLECTION,
+        limit,
+        (QaCode::CollectionRecord, "is not a dropc collection record"),
+        &mut findings,
+    );
+    let with_images = summary.as_ref().is_none_or(|c| c.images);
     let mut not_audited = Vec::new();
     if !with_images {
-        not_audited.push(
-            "images, parity, duplicates, provenance and the manifest: `collection.json` says the run wrote no images \
+        not_audited.push(format!(
+            "images, parity, duplicates, provenance and the manifest: `{COLLECTION}` says the run wrote no images \
              (--no-images)"
-                .to_string(),
-        );
+        ));
     }
-    let listing = check_folders(model, &ids, dir, with_images, &mut findings);
+    let listing = check_folders(model, &ids, &layout, with_images, &mut findings);
     let parity = match Parity::new(model, root) {
         Ok(p) => Some(p),
         Err(e) => {
-            findings.push(Finding::error(
+            findings.push(Finding::new(
                 parity::UNCHECKED,
                 Subject::Collection,
                 format!("cannot render the art to check images against metadata: {e}"),
@@ -238,7 +261,7 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
     };
     let by_id: HashMap<u64, Token<'_>> = tokens.iter().map(|t| (t.id(), t)).collect();
     let entries: HashMap<u64, &super::record::Entry> = record.tokens.iter().map(|(id, e)| (*id, e)).collect();
-    let context = TokenContext { model, dir, parity: parity.as_ref(), record: &record, listing };
+    let context = TokenContext { model, layout: &layout, parity: parity.as_ref(), record: &record, listing };
     let scans: Vec<TokenScan> = ids
         .par_iter()
         .map_init(
@@ -257,37 +280,46 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
     findings.extend(distribution_findings);
     let digests: BTreeMap<u64, Sha256Digest> = scans.iter().filter_map(|s| Some((s.id, s.sha256?))).collect();
     if !with_images {
-        for name in ["provenance.json", crate::publish::manifest::FILE] {
-            if std::fs::symlink_metadata(dir.join(name)).is_ok() {
-                findings.push(Finding::error(
-                    "qa::extra_file",
+        for name in [PROVENANCE, MANIFEST] {
+            if std::fs::symlink_metadata(layout.file(name)).is_ok() {
+                findings.push(Finding::new(
+                    QaCode::ExtraFile,
                     file(name),
-                    format!("`{name}` describes images, but `collection.json` says the run wrote none (--no-images)"),
+                    format!("`{name}` describes images, but `{COLLECTION}` says the run wrote none (--no-images)"),
                     "run `dropc run` again (with or without --no-images): it removes what it did not write",
                 ));
             }
         }
-    } else if let Some(provenance) = read_json(dir, "provenance.json", limit, &mut findings) {
+    } else if let Some(provenance) = read_typed::<ProvenanceRecord>(
+        &layout,
+        PROVENANCE,
+        limit,
+        (QaCode::ProvenanceRecord, "is not a dropc provenance record"),
+        &mut findings,
+    ) {
         check_provenance(&provenance, &ids, &digests, &mut findings);
     }
     // Art keys are data: only those inside the project are used (the
     // others are findings of `check_summary`).
-    let recorded_art: Option<BTreeMap<PathBuf, String>> = summary.as_ref().and_then(|v| {
-        let art = v.get("inputs")?.get("art")?.as_object()?;
-        Some(
-            art.iter()
-                .filter(|(k, _)| read::inside(k))
-                .filter_map(|(k, v)| Some((PathBuf::from(k), v.as_str()?.to_string())))
-                .collect(),
-        )
+    let recorded_art: Option<BTreeMap<PathBuf, String>> = summary.as_ref().map(|c| {
+        c.inputs.art.iter().filter(|(k, _)| read::inside(k)).map(|(k, v)| (PathBuf::from(k), v.clone())).collect()
     });
-    let manifest =
-        if with_images { read_json(dir, crate::publish::manifest::FILE, limit, &mut findings) } else { None };
+    let manifest: Option<Manifest> = if with_images {
+        read_typed(&layout, MANIFEST, limit, (QaCode::ManifestRecord, "is not a dropc manifest"), &mut findings)
+    } else {
+        None
+    };
     if let Some(manifest) = manifest {
-        check_manifest(model, &manifest, &tokens, &digests, recorded_art.as_ref(), root, &mut findings);
+        check_manifest(model, &manifest, &tokens, &scans, recorded_art.as_ref(), root, &mut findings);
     }
-    let rarity = match read_json(dir, "rarity.json", limit, &mut findings) {
-        Some(v) => check_rarity(model, &tokens, v, &mut findings),
+    let rarity = match read_typed::<Vec<RarityLine>>(
+        &layout,
+        RARITY,
+        limit,
+        (QaCode::RarityRecord, "is not a list of `{id, rank, score}`"),
+        &mut findings,
+    ) {
+        Some(recorded) => check_rarity(model, &tokens, recorded, &mut findings),
         None => Vec::new(),
     };
     if let Some(summary) = &summary {
@@ -311,7 +343,7 @@ fn check_ids(model: &Model, record: &Record, findings: &mut Vec<Finding>) {
     let extra: Vec<u64> = seen.difference(&expected).copied().collect();
     let last = s.first_id.saturating_add(s.size).saturating_sub(1);
     let mut problem = |what: String| {
-        findings.push(Finding::error("qa::token_ids", file("tokens.json"), what, RERUN));
+        findings.push(Finding::new(QaCode::TokenIds, file(TOKENS), what, RERUN));
     };
     if !missing.is_empty() {
         problem(format!("lacks ids {} of {}..={last}", list(&missing), s.first_id));
@@ -346,9 +378,9 @@ fn check_draw(model: &Model, record: &Record, fresh: &Tokens, findings: &mut Vec
         .collect();
     differ.sort_unstable();
     if !differ.is_empty() {
-        findings.push(Finding::error(
-            "qa::draw_mismatch",
-            file("tokens.json"),
+        findings.push(Finding::new(
+            QaCode::DrawMismatch,
+            file(TOKENS),
             format!(
                 "{} token{} differ{} from what the `.drop` draws with seed `{}`: {}",
                 differ.len(),
@@ -365,31 +397,48 @@ fn check_draw(model: &Model, record: &Record, fresh: &Tokens, findings: &mut Vec
 /// The folders `images/`, `images/<W>x<H>/` and `metadata/` hold exactly
 /// one file per token; without images (`--no-images`), the image folders
 /// must be absent. Returns what they hold.
-fn check_folders(model: &Model, ids: &[u64], dir: &Path, with_images: bool, findings: &mut Vec<Finding>) -> Listing {
-    let sizes: Vec<String> = model.settings.sizes.iter().map(|(w, h)| format!("{w}x{h}")).collect();
-    let mut folders: Vec<(String, &str, &'static str)> =
-        vec![("images".into(), "png", "qa::missing_image"), ("metadata".into(), "json", "qa::missing_metadata")];
-    folders.extend(sizes.iter().map(|s| (format!("images/{s}"), "png", "qa::missing_image")));
+fn check_folders(
+    model: &Model,
+    ids: &[u64],
+    layout: &Layout,
+    with_images: bool,
+    findings: &mut Vec<Finding>,
+) -> Listing {
+    let sizes: Vec<String> = model.settings.sizes.iter().map(|&s| size_folder(s)).collect();
+    // (folder relative to the output folder, its token's file name, the
+    // code of a missing one)
+    type FileName = fn(u64) -> String;
+    let mut folders: Vec<(String, FileName, QaCode)> = vec![
+        (IMAGES.to_string(), output::image_name, QaCode::MissingImage),
+        (METADATA.to_string(), output::metadata_name, QaCode::MissingMetadata),
+    ];
+    folders.extend(
+        model.settings.sizes.iter().map(|&s| (image_folder_rel(Some(s)), output::image_name as FileName, QaCode::MissingImage)),
+    );
     let mut listing = Listing::default();
     if !with_images {
-        if std::fs::symlink_metadata(dir.join("images")).is_ok() {
-            findings.push(Finding::error(
-                "qa::extra_file",
-                file("images/"),
-                "`images/` is there, but `collection.json` says the run wrote no images (--no-images): it would be \
-                 published",
+        if std::fs::symlink_metadata(layout.images()).is_ok() {
+            findings.push(Finding::new(
+                QaCode::ExtraFile,
+                file(format!("{IMAGES}/")),
+                format!(
+                    "`{IMAGES}/` is there, but `{COLLECTION}` says the run wrote no images (--no-images): it would be \
+                     published"
+                ),
                 "run `dropc run` again (with or without --no-images): it removes what it did not write",
             ));
         }
-        folders.retain(|(folder, _, _)| folder == "metadata");
-        listing.unlisted.extend(["images".to_string()].into_iter().chain(sizes.iter().map(|s| format!("images/{s}"))));
+        folders.retain(|(folder, _, _)| folder == METADATA);
+        listing.unlisted.extend(
+            std::iter::once(None).chain(model.settings.sizes.iter().copied().map(Some)).map(image_folder_rel),
+        );
     }
-    for (folder, ext, code) in &folders {
+    for (folder, file_name, code) in &folders {
         let unlisted = |why: String| {
-            Finding::error(code, file(format!("{folder}/")), format!("the folder `{folder}` {why}"), RERUN)
+            Finding::new(*code, file(format!("{folder}/")), format!("the folder `{folder}` {why}"), RERUN)
         };
-        let entries = match read::folder_problem(&dir.join(folder)) {
-            None => std::fs::read_dir(dir.join(folder))
+        let entries = match read::folder_problem(&layout.dir().join(folder)) {
+            None => std::fs::read_dir(layout.dir().join(folder))
                 .map_err(|e| Unread::Refused(format!("cannot be listed: {}", read::describe_io(&e)))),
             Some(problem) => Err(problem),
         };
@@ -417,25 +466,23 @@ fn check_folders(model: &Model, ids: &[u64], dir: &Path, with_images: bool, find
             let name = entry.file_name().to_string_lossy().into_owned();
             // Not followed: a link to a folder is a link.
             let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-            if folder == "images" && sizes.contains(&name) {
+            if folder == IMAGES && sizes.contains(&name) {
                 // The folder of an extra size: checked on its own.
                 continue;
             }
             // A token's name is its file's, whatever is there: reading it
             // says what is wrong with it (a folder, a link, a FIFO).
             let wanted = name
-                .strip_suffix(&format!(".{ext}"))
-                .and_then(|n| n.parse::<u64>().ok())
-                .is_some_and(|id| ids.binary_search(&id).is_ok() && name == format!("{id}.{ext}"));
-            if wanted {
-                if let Some(id) = name.strip_suffix(&format!(".{ext}")).and_then(|n| n.parse::<u64>().ok()) {
-                    listing.present.insert((folder.clone(), id));
-                }
+                .split_once('.')
+                .and_then(|(n, _)| n.parse::<u64>().ok())
+                .filter(|&id| ids.binary_search(&id).is_ok() && name == file_name(id));
+            if let Some(id) = wanted {
+                listing.present.insert((folder.clone(), id));
                 present.insert(name);
             } else {
                 let path = format!("{folder}/{name}{}", if is_dir { "/" } else { "" });
-                findings.push(Finding::error(
-                    "qa::extra_file",
+                findings.push(Finding::new(
+                    QaCode::ExtraFile,
                     file(path.clone()),
                     format!("`{path}` is no token's file: it would be published with the collection"),
                     "remove it (`dropc run` removes what it did not write only when asked with --force)",
@@ -443,10 +490,10 @@ fn check_folders(model: &Model, ids: &[u64], dir: &Path, with_images: bool, find
             }
         }
         for &id in ids {
-            let name = format!("{id}.{ext}");
+            let name = file_name(id);
             if !present.contains(&name) {
-                findings.push(Finding::error(
-                    code,
+                findings.push(Finding::new(
+                    *code,
                     Subject::Token { id },
                     format!("`{folder}/{name}` is missing"),
                     RERUN,
@@ -470,7 +517,7 @@ struct Listing {
 /// What every token's check needs.
 struct TokenContext<'a> {
     model: &'a Model,
-    dir: &'a Path,
+    layout: &'a Layout,
     parity: Option<&'a Parity<'a>>,
     record: &'a Record,
     listing: Listing,
@@ -490,14 +537,15 @@ impl TokenContext<'_> {
         entry: Option<&super::record::Entry>,
         scratch: &mut Image,
     ) -> TokenScan {
-        let mut scan = TokenScan { id, findings: Vec::new(), sha256: None, pixels: None, decoded: 0 };
+        let mut scan =
+            TokenScan { id, findings: Vec::new(), sha256: None, sized: BTreeMap::new(), pixels: None, decoded: 0 };
         let metadata = self.metadata(id, token, &mut scan.findings);
         let canvas = self.model.settings.canvas;
-        let image_path = PathBuf::from(format!("images/{id}.png"));
+        let image_path = PathBuf::from(image_rel(id, None));
         // The canvas image (its pixels and fingerprint), when it decodes at
         // the canvas size.
         let mut main_image = None;
-        if let Some(main) = self.image("images", id, canvas, &mut scan) {
+        if let Some(main) = self.image(None, id, &mut scan) {
             let pixels = main.into_rgba();
             let f = img::fingerprint(&pixels);
             scan.pixels = Some((img::pixel_hash(&pixels), f));
@@ -509,8 +557,8 @@ impl TokenContext<'_> {
         }
         let filter = self.model.settings.resize;
         for &(w, h) in &self.model.settings.sizes {
-            let folder = format!("images/{w}x{h}");
-            let Some(decoded) = self.image(&folder, id, (w, h), &mut scan) else { continue };
+            let sized_path = image_rel(id, Some((w, h)));
+            let Some(decoded) = self.image(Some((w, h)), id, &mut scan) else { continue };
             let Some((pixels, fingerprint)) = &main_image else { continue };
             // Nearest neighbour picks one pixel in each block, so a smaller
             // copy's cells need not average like the canvas image's (thin
@@ -525,43 +573,49 @@ impl TokenContext<'_> {
             let distance = reference.distance(&decoded.fingerprint());
             if distance > tolerance {
                 scan.findings.push(
-                    Finding::warning(
-                        "qa::size_mismatch",
+                    Finding::new(
+                        QaCode::SizeMismatch,
                         Subject::Token { id },
                         format!(
-                            "`{folder}/{id}.png` does not look like `images/{id}.png` \
-                             (a region differs by {distance}/255)"
+                            "`{sized_path}` does not look like `{}` (a region differs by {distance}/255)",
+                            image_path.display()
                         ),
                         RERUN,
                     )
-                    .with_images([image_path.clone(), PathBuf::from(format!("{folder}/{id}.png"))]),
+                    .with_images([image_path.clone(), PathBuf::from(sized_path)]),
                 );
             }
         }
         scan
     }
 
-    /// Reads, decodes and checks one image; `None` when it cannot be used.
-    /// The canvas-size image's SHA-256 goes into `scan`, decodable or not.
-    fn image(&self, folder: &str, id: u64, size: (u32, u32), scan: &mut TokenScan) -> Option<img::Decoded> {
-        if self.listing.unlisted.contains(folder) {
+    /// Reads, decodes and checks one image, at the canvas size (`None`) or
+    /// an extra size; `None` when it cannot be used. Its SHA-256 goes into
+    /// `scan`, decodable or not.
+    fn image(&self, extra: Option<(u32, u32)>, id: u64, scan: &mut TokenScan) -> Option<img::Decoded> {
+        let folder = image_folder_rel(extra);
+        if self.listing.unlisted.contains(&folder) {
             return None;
         }
-        let rel = format!("{folder}/{id}.png");
+        let size = extra.unwrap_or(self.model.settings.canvas);
+        let rel = image_rel(id, extra);
         let unusable = |why: String| {
-            Finding::error("qa::image_unreadable", Subject::Token { id }, format!("`{rel}` {why}"), RERUN)
+            Finding::new(QaCode::ImageUnreadable, Subject::Token { id }, format!("`{rel}` {why}"), RERUN)
         };
-        let bytes = match read::read_file(&self.dir.join(&rel), read::png_limit(size)) {
+        let bytes = match read::read_file(&self.layout.image(id, extra), read::png_limit(size)) {
             Ok(bytes) => bytes,
             // Reported by the folder listing (`qa::missing_image`).
-            Err(Unread::Missing) if !self.present(folder, id) => return None,
+            Err(Unread::Missing) if !self.present(&folder, id) => return None,
             Err(why) => {
                 scan.findings.push(unusable(why.phrase()));
                 return None;
             }
         };
-        if folder == "images" {
-            scan.sha256 = Some(sha256(&bytes));
+        match extra {
+            None => scan.sha256 = Some(sha256(&bytes)),
+            Some(size) => {
+                scan.sized.insert(size, sha256(&bytes));
+            }
         }
         // The header first: pixels are allocated only for the expected size
         // (a header may declare 100000 x 100000).
@@ -573,8 +627,8 @@ impl TokenContext<'_> {
             }
         };
         if declared != size {
-            scan.findings.push(Finding::error(
-                "qa::image_size",
+            scan.findings.push(Finding::new(
+                QaCode::ImageSize,
                 Subject::Token { id },
                 format!("`{rel}` is {} x {}, not {} x {}", declared.0, declared.1, size.0, size.1),
                 RERUN,
@@ -584,8 +638,8 @@ impl TokenContext<'_> {
         let decoded = match img::decode(&bytes) {
             Ok(d) => d,
             Err(why) => {
-                scan.findings.push(Finding::error(
-                    "qa::image_unreadable",
+                scan.findings.push(Finding::new(
+                    QaCode::ImageUnreadable,
                     Subject::Token { id },
                     format!("`{rel}` {why}"),
                     RERUN,
@@ -597,8 +651,8 @@ impl TokenContext<'_> {
         let shown = || vec![PathBuf::from(&rel)];
         let subject = || Subject::Token { id };
         if !decoded.is_rgb8() {
-            scan.findings.push(Finding::error(
-                "qa::image_format",
+            scan.findings.push(Finding::new(
+                QaCode::ImageFormat,
                 subject(),
                 format!(
                     "`{rel}` is {:?} at {} bits per sample, not 8-bit RGB or RGBA",
@@ -608,8 +662,8 @@ impl TokenContext<'_> {
             ));
         }
         if !decoded.srgb {
-            scan.findings.push(Finding::warning(
-                "qa::image_srgb",
+            scan.findings.push(Finding::new(
+                QaCode::ImageSrgb,
                 subject(),
                 format!("`{rel}` has no `sRGB` chunk: viewers may show its colours otherwise"),
                 "dropc writes one; the file was re-encoded by another tool: run `dropc run` again",
@@ -618,8 +672,8 @@ impl TokenContext<'_> {
         if decoded.is_blank() {
             let colour = decoded.data.get(..decoded.channels).map_or(String::new(), |c| format!(" (#{})", hex(c)));
             scan.findings.push(
-                Finding::error(
-                    "qa::blank_image",
+                Finding::new(
+                    QaCode::BlankImage,
                     subject(),
                     format!("`{rel}` is a single colour{colour}"),
                     "check the art of its variants (an empty or fully transparent layer?) and run `dropc run` again",
@@ -634,18 +688,18 @@ impl TokenContext<'_> {
     /// schema, and agreement with the record and the `.drop`. Returns the
     /// document when parity can use it (it parses and passes the schema).
     fn metadata(&self, id: u64, token: Option<Token<'_>>, findings: &mut Vec<Finding>) -> Option<Value> {
-        if self.listing.unlisted.contains("metadata") {
+        if self.listing.unlisted.contains(METADATA) {
             return None;
         }
-        let rel = format!("metadata/{id}.json");
+        let rel = metadata_rel(id);
         let subject = || Subject::Token { id };
-        let bytes = match read::read_file(&self.dir.join(&rel), read::METADATA_LIMIT) {
+        let bytes = match read::read_file(&self.layout.metadata(id), read::METADATA_LIMIT) {
             Ok(bytes) => bytes,
             // Reported by the folder listing (`qa::missing_metadata`).
-            Err(Unread::Missing) if !self.present("metadata", id) => return None,
+            Err(Unread::Missing) if !self.present(METADATA, id) => return None,
             Err(why) => {
-                findings.push(Finding::error(
-                    "qa::metadata_unreadable",
+                findings.push(Finding::new(
+                    QaCode::MetadataUnreadable,
                     subject(),
                     format!("`{rel}` {}", why.phrase()),
                     RERUN,
@@ -656,8 +710,8 @@ impl TokenContext<'_> {
         let doc: Value = match serde_json::from_slice(&bytes) {
             Ok(v) => v,
             Err(e) => {
-                findings.push(Finding::error(
-                    "qa::metadata_unreadable",
+                findings.push(Finding::new(
+                    QaCode::MetadataUnreadable,
                     subject(),
                     format!("`{rel}` is not JSON: {e}"),
                     RERUN,
@@ -673,8 +727,8 @@ impl TokenContext<'_> {
             if more > 0 {
                 shown.push(format!("and {more} more"));
             }
-            findings.push(Finding::error(
-                "qa::metadata_schema",
+            findings.push(Finding::new(
+                QaCode::MetadataSchema,
                 subject(),
                 format!("`{rel}` breaks the {} schema: {}", flavour_name(flavour), shown.join("; ")),
                 format!("the schema is `schemas/{}.schema.json`; {RERUN}", flavour_name(flavour).to_lowercase()),
@@ -685,8 +739,8 @@ impl TokenContext<'_> {
         let expected = crate::publish::metadata(self.model, token);
         // Attributes: the record's variants.
         if doc.get("attributes") != expected.get("attributes") {
-            findings.push(Finding::error(
-                "qa::metadata_attributes",
+            findings.push(Finding::new(
+                QaCode::MetadataAttributes,
                 subject(),
                 format!("`{rel}` {}", attribute_difference(&doc, &expected)),
                 "the metadata was edited after the run: run `dropc run` again",
@@ -696,20 +750,20 @@ impl TokenContext<'_> {
         for key in ["image", "external_url"] {
             match (doc.get(key), expected.get(key)) {
                 (a, b) if a == b => {}
-                (Some(a), Some(b)) => findings.push(Finding::error(
-                    "qa::metadata_uri",
+                (Some(a), Some(b)) => findings.push(Finding::new(
+                    QaCode::MetadataUri,
                     subject(),
                     format!("`{rel}` has `{key}` {a}, but the template gives {b}"),
                     RERUN,
                 )),
-                (None, Some(b)) => findings.push(Finding::error(
-                    "qa::metadata_uri",
+                (None, Some(b)) => findings.push(Finding::new(
+                    QaCode::MetadataUri,
                     subject(),
                     format!("`{rel}` has no `{key}`; the template gives {b}"),
                     RERUN,
                 )),
-                (Some(a), None) => findings.push(Finding::error(
-                    "qa::metadata_uri",
+                (Some(a), None) => findings.push(Finding::new(
+                    QaCode::MetadataUri,
                     subject(),
                     format!("`{rel}` has `{key}` {a}, but the `.drop` has no `{key}` template"),
                     RERUN,
@@ -730,8 +784,8 @@ impl TokenContext<'_> {
             })
             .collect();
         if !fields.is_empty() {
-            findings.push(Finding::error(
-                "qa::metadata_field",
+            findings.push(Finding::new(
+                QaCode::MetadataField,
                 subject(),
                 format!("`{rel}`: {}", fields.join("; ")),
                 "the metadata was edited after the run, or the `.drop` changed: run `dropc run` again",
@@ -773,16 +827,16 @@ fn attribute_difference(doc: &Value, expected: &Value) -> String {
     let show = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
     for (t, w) in &want {
         match have.iter().find(|(h, _)| h == t) {
-            None => return format!("lacks `{t}: {}`, which `tokens.json` records", show(w)),
+            None => return format!("lacks `{t}: {}`, which `{TOKENS}` records", show(w)),
             Some((_, h)) if h != w => {
-                return format!("says `{t}: {}` where `tokens.json` records `{}`", show(h), show(w));
+                return format!("says `{t}: {}` where `{TOKENS}` records `{}`", show(h), show(w));
             }
             Some(_) => {}
         }
     }
     for (t, h) in &have {
         if !want.iter().any(|(w, _)| w == t) {
-            return format!("has `{t}: {}`, which `tokens.json` does not record", show(h));
+            return format!("has `{t}: {}`, which `{TOKENS}` does not record", show(h));
         }
     }
     "lists its attributes in another order or more than once".to_string()
@@ -834,8 +888,8 @@ fn check_duplicates(model: &Model, tokens: &Tokens, scans: &[TokenScan], finding
     for &(id, hash, _) in &hashed {
         match first_with.get(&hash) {
             Some(&first) => findings.push(
-                Finding::error(
-                    "qa::duplicate_image",
+                Finding::new(
+                    QaCode::DuplicateImage,
                     Subject::Token { id },
                     format!(
                         "its image has exactly the pixels of token {first}'s{}",
@@ -843,7 +897,7 @@ fn check_duplicates(model: &Model, tokens: &Tokens, scans: &[TokenScan], finding
                     ),
                     duplicate_help(model, rows.get(&first).copied(), rows.get(&id).copied()),
                 )
-                .with_images([PathBuf::from(format!("images/{first}.png")), PathBuf::from(format!("images/{id}.png"))]),
+                .with_images([PathBuf::from(image_rel(first, None)), PathBuf::from(image_rel(id, None))]),
             ),
             None => {
                 first_with.insert(hash, id);
@@ -877,93 +931,82 @@ fn check_duplicates(model: &Model, tokens: &Tokens, scans: &[TokenScan], finding
     near.dedup_by_key(|&mut (id, _, _)| id);
     for (id, other, d) in near {
         findings.push(
-            Finding::warning(
-                "qa::near_duplicate",
+            Finding::new(
+                QaCode::NearDuplicate,
                 Subject::Token { id },
                 format!("its image looks almost like token {other}'s (no region differs by more than {d}/255)"),
                 "make the traits that tell them apart more visible, or accept the pair",
             )
-            .with_images([PathBuf::from(format!("images/{other}.png")), PathBuf::from(format!("images/{id}.png"))]),
+            .with_images([PathBuf::from(image_rel(other, None)), PathBuf::from(image_rel(id, None))]),
         );
     }
 }
 
 /// `provenance.json` lists every image's SHA-256 in id order, their
 /// concatenation and its hash.
-fn check_provenance(doc: &Value, ids: &[u64], digests: &BTreeMap<u64, Sha256Digest>, findings: &mut Vec<Finding>) {
-    let bad = |what: String| Finding::error("qa::provenance_record", file("provenance.json"), what, RERUN);
-    if doc.get("algorithm").and_then(Value::as_str) != Some("sha256") {
+fn check_provenance(
+    record: &ProvenanceRecord,
+    ids: &[u64],
+    digests: &BTreeMap<u64, Sha256Digest>,
+    findings: &mut Vec<Finding>,
+) {
+    let bad = |what: String| Finding::new(QaCode::ProvenanceRecord, file(PROVENANCE), what, RERUN);
+    if record.algorithm != "sha256" {
         findings.push(bad("does not name the `sha256` algorithm".into()));
     }
-    let listed: Vec<(u64, String)> = doc
-        .get("images")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter().filter_map(|i| Some((i.get("id")?.as_u64()?, i.get("sha256")?.as_str()?.to_string()))).collect()
-        })
-        .unwrap_or_default();
-    let listed_ids: Vec<u64> = listed.iter().map(|(id, _)| *id).collect();
+    let listed_ids: Vec<u64> = record.images.iter().map(|i| i.id).collect();
     if listed_ids != ids {
         findings.push(bad(format!("lists {} images, not the {} tokens in id order", listed_ids.len(), ids.len())));
     }
-    for (id, digest) in &listed {
-        if let Some(actual) = digests.get(id) {
-            if hex(actual) != *digest {
+    for image in &record.images {
+        let id = image.id;
+        if let Some(actual) = digests.get(&id) {
+            if hex(actual) != image.sha256 {
                 findings.push(
-                    Finding::error(
-                        "qa::provenance_hash",
-                        Subject::Token { id: *id },
+                    Finding::new(
+                        QaCode::ProvenanceHash,
+                        Subject::Token { id },
                         format!(
-                            "`images/{id}.png` has SHA-256 {} but `provenance.json` commits to {digest}",
-                            hex(actual)
+                            "`{}` has SHA-256 {} but `{PROVENANCE}` commits to {}",
+                            image_rel(id, None),
+                            hex(actual),
+                            image.sha256
                         ),
                         "the image changed after the run (if the provenance hash is published, the image must be \
-                     restored); otherwise run `dropc run` again",
+                         restored); otherwise run `dropc run` again",
                     )
-                    .with_images([PathBuf::from(format!("images/{id}.png"))]),
+                    .with_images([PathBuf::from(image_rel(id, None))]),
                 );
             }
         }
     }
-    let concatenated: String = listed.iter().map(|(_, d)| d.as_str()).collect();
-    match doc.get("concatenated").and_then(Value::as_str) {
-        Some(c) if c == concatenated => {}
-        _ => findings.push(bad("`concatenated` is not the images' hashes joined in id order".into())),
+    let concatenated: String = record.images.iter().map(|i| i.sha256.as_str()).collect();
+    if record.concatenated != concatenated {
+        findings.push(bad("`concatenated` is not the images' hashes joined in id order".into()));
     }
-    let recorded = doc.get("concatenated").and_then(Value::as_str).unwrap_or_default();
-    if doc.get("provenance").and_then(Value::as_str) != Some(sha256_hex(recorded.as_bytes()).as_str()) {
+    if record.provenance != sha256_hex(record.concatenated.as_bytes()) {
         findings.push(bad("`provenance` is not the SHA-256 of `concatenated`".into()));
     }
 }
 
-/// `manifest.json` records each image's SHA-256 and the key of the inputs
-/// it was rendered from, which must be the key of the recorded token.
+/// `manifest.json` records the SHA-256 of each token's image at the canvas
+/// size and at every extra size, and the key of the inputs each was made
+/// from, which must be the key of the recorded token (and, for an extra
+/// size, of its canvas image resized as the `.drop` says).
 fn check_manifest(
     model: &Model,
-    doc: &Value,
+    manifest: &Manifest,
     tokens: &Tokens,
-    digests: &BTreeMap<u64, Sha256Digest>,
+    scans: &[TokenScan],
     recorded_art: Option<&BTreeMap<PathBuf, String>>,
     root: &Path,
     findings: &mut Vec<Finding>,
 ) {
-    let manifest: crate::publish::manifest::Manifest = match serde_json::from_value(doc.clone()) {
-        Ok(m) => m,
-        Err(e) => {
-            findings.push(Finding::error(
-                "qa::manifest_record",
-                file(crate::publish::manifest::FILE),
-                format!("is not a dropc manifest: {e}"),
-                RERUN,
-            ));
-            return;
-        }
-    };
     let same_version = manifest.dropc_version == env!("CARGO_PKG_VERSION");
     if !same_version {
-        findings.push(Finding::warning(
-            "qa::manifest_record",
-            file(crate::publish::manifest::FILE),
+        findings.push(Finding::new(
+            QaCode::ManifestVersion,
+            file(MANIFEST),
             format!(
                 "was written by dropc {}, not {}: its keys cannot be checked",
                 manifest.dropc_version,
@@ -991,13 +1034,15 @@ fn check_manifest(
     if listed != ids {
         let missing: Vec<u64> = ids.difference(&listed).copied().collect();
         let extra: Vec<u64> = listed.difference(&ids).copied().collect();
-        findings.push(Finding::error(
-            "qa::manifest_record",
-            file(crate::publish::manifest::FILE),
-            format!("lists other tokens than `tokens.json`: {} missing, {} extra", list(&missing), list(&extra)),
+        findings.push(Finding::new(
+            QaCode::ManifestRecord,
+            file(MANIFEST),
+            format!("lists other tokens than `{TOKENS}`: {} missing, {} extra", list(&missing), list(&extra)),
             RERUN,
         ));
     }
+    let scans: HashMap<u64, &TokenScan> = scans.iter().map(|s| (s.id, s)).collect();
+    let sizes = &model.settings.sizes;
     let keyed: Vec<(u64, bool)> = tokens
         .iter()
         .collect::<Vec<_>>()
@@ -1007,31 +1052,92 @@ fn check_manifest(
             Some((t.id(), same_version && entry.key != crate::publish::manifest::token_key(model, t, art)))
         })
         .collect();
+    // Tokens whose entry lacks an extra size, or lists one the `.drop` does
+    // not have, by size folder.
+    let mut lacking: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    let mut foreign: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for (id, stale) in keyed {
         let Some(entry) = manifest.tokens.get(&id) else { continue };
-        if let Some(actual) = digests.get(&id) {
-            if hex(actual) != entry.sha256 {
-                findings.push(Finding::error(
-                    "qa::manifest_hash",
-                    Subject::Token { id },
-                    format!(
-                        "`images/{id}.png` has SHA-256 {} but `manifest.json` records {}",
-                        hex(actual),
-                        entry.sha256
-                    ),
-                    RERUN,
-                ));
+        let scan = scans.get(&id);
+        let recorded = [(None, &entry.sha256)]
+            .into_iter()
+            .chain(sizes.iter().filter_map(|&size| Some((Some(size), &entry.sizes.get(&size_folder(size))?.sha256))));
+        for (size, sha256) in recorded {
+            let actual = match size {
+                None => scan.and_then(|s| s.sha256),
+                Some(size) => scan.and_then(|s| s.sized.get(&size).copied()),
+            };
+            if let Some(actual) = actual {
+                if hex(&actual) != *sha256 {
+                    let rel = image_rel(id, size);
+                    findings.push(
+                        Finding::new(
+                            QaCode::ManifestHash,
+                            Subject::Token { id },
+                            format!("`{rel}` has SHA-256 {} but `{MANIFEST}` records {sha256}", hex(&actual)),
+                            RERUN,
+                        )
+                        .with_images([PathBuf::from(rel)]),
+                    );
+                }
+            }
+        }
+        let mut stale_sizes: Vec<String> = Vec::new();
+        for &size in sizes {
+            let name = size_folder(size);
+            match entry.sizes.get(&name) {
+                None => lacking.entry(name).or_default().push(id),
+                Some(sized) => {
+                    if same_version && !stale && sized.key != crate::publish::manifest::size_key(model, &entry.key, size)
+                    {
+                        stale_sizes.push(name);
+                    }
+                }
+            }
+        }
+        for name in entry.sizes.keys() {
+            if output::parse_size_folder(name).is_none_or(|s| !sizes.contains(&s)) {
+                foreign.entry(name.clone()).or_default().push(id);
             }
         }
         if stale {
-            findings.push(Finding::error(
-                "qa::manifest_key",
+            findings.push(Finding::new(
+                QaCode::ManifestKey,
                 Subject::Token { id },
-                "`manifest.json` says its image was rendered from other traits or settings than `tokens.json` and \
-                 the `.drop` give",
+                format!(
+                    "`{MANIFEST}` says its image was rendered from other traits or settings than `{TOKENS}` and the \
+                     `.drop` give"
+                ),
+                RERUN,
+            ));
+        } else if !stale_sizes.is_empty() {
+            findings.push(Finding::new(
+                QaCode::ManifestKey,
+                Subject::Token { id },
+                format!(
+                    "`{MANIFEST}` says its image at {} was resized otherwise than the `.drop` says (size, filter or \
+                     compression)",
+                    stale_sizes.join(", ")
+                ),
                 RERUN,
             ));
         }
+    }
+    for (name, ids) in lacking {
+        findings.push(Finding::new(
+            QaCode::ManifestRecord,
+            file(MANIFEST),
+            format!("records no `{name}` image for tokens {}", list(&ids)),
+            RERUN,
+        ));
+    }
+    for (name, ids) in foreign {
+        findings.push(Finding::new(
+            QaCode::ManifestRecord,
+            file(MANIFEST),
+            format!("records a `{name}` image, a size the `.drop` does not have, for tokens {}", list(&ids)),
+            RERUN,
+        ));
     }
 }
 
@@ -1045,17 +1151,14 @@ fn art_hash(root: &Path, path: &Path) -> Option<String> {
 }
 
 /// `rarity.json` must be OpenRarity's ranking of the recorded tokens.
-fn check_rarity(model: &Model, tokens: &Tokens, doc: Value, findings: &mut Vec<Finding>) -> Vec<RarityLine> {
-    let bad = |what: String| Finding::error("qa::rarity_record", file("rarity.json"), what, RERUN);
-    let recorded: Vec<RarityLine> = match serde_json::from_value(doc) {
-        Ok(r) => r,
-        Err(e) => {
-            findings.push(bad(format!("is not a list of `{{id, rank, score}}`: {e}")));
-            return Vec::new();
-        }
-    };
-    let expected: Vec<RarityLine> =
-        serde_json::from_slice(&crate::publish::rarity::rarity_json(model, tokens)).unwrap_or_default();
+fn check_rarity(
+    model: &Model,
+    tokens: &Tokens,
+    recorded: Vec<RarityLine>,
+    findings: &mut Vec<Finding>,
+) -> Vec<RarityLine> {
+    let bad = |what: String| Finding::new(QaCode::RarityRecord, file(RARITY), what, RERUN);
+    let expected: Vec<RarityLine> = crate::publish::rarity::rarity_lines(model, tokens);
     let by_id: HashMap<u64, &RarityLine> = recorded.iter().map(|l| (l.id, l)).collect();
     let mut wrong: Vec<u64> = expected
         .iter()
@@ -1076,49 +1179,54 @@ fn check_rarity(model: &Model, tokens: &Tokens, doc: Value, findings: &mut Vec<F
     recorded
 }
 
-/// `collection.json`: counts, size and legendaries as the record has them,
-/// and the inputs' hashes as they are now.
+/// `collection.json`: format, counts, size, sizes and legendaries as the
+/// record has them, and the inputs' hashes as they are now.
 fn check_summary(
     model: &Model,
     tokens: &Tokens,
     record: &Record,
-    doc: &Value,
+    summary: &CollectionRecord,
     source: &[u8],
     root: &Path,
     findings: &mut Vec<Finding>,
 ) {
     let mut bad = |what: String| {
-        findings.push(Finding::error("qa::collection_record", file("collection.json"), what, RERUN));
+        findings.push(Finding::new(QaCode::CollectionRecord, file(COLLECTION), what, RERUN));
     };
-    let number = |key: &str| doc.get(key).and_then(Value::as_u64);
-    if doc.get("collection").and_then(Value::as_str) != Some(model.settings.name.as_str()) {
+    if summary.format_version > output::FORMAT_VERSION {
+        bad(format!(
+            "is in format version {}, later than this dropc's ({}): audit the folder with the dropc that wrote it \
+             ({})",
+            summary.format_version,
+            output::FORMAT_VERSION,
+            summary.dropc_version
+        ));
+    }
+    if summary.collection != model.settings.name {
         bad(format!("does not name the collection `{}`", model.settings.name));
     }
-    if doc.get("seed").and_then(Value::as_str) != Some(record.seed.as_str()) {
-        bad(format!("does not give the seed `{}` of `tokens.json`", record.seed));
+    if summary.seed != record.seed {
+        bad(format!("does not give the seed `{}` of `{TOKENS}`", record.seed));
     }
-    if number("size") != Some(tokens.len() as u64) {
-        bad(format!("gives size {:?}, but `tokens.json` has {} tokens", number("size"), tokens.len()));
+    if summary.size != tokens.len() {
+        bad(format!("gives size {}, but `{TOKENS}` has {} tokens", summary.size, tokens.len()));
     }
-    if number("generated") != Some(tokens.ids.len() as u64) {
-        bad(format!("gives {:?} generated tokens, but `tokens.json` has {}", number("generated"), tokens.ids.len()));
+    if summary.generated != tokens.ids.len() {
+        bad(format!("gives {} generated tokens, but `{TOKENS}` has {}", summary.generated, tokens.ids.len()));
+    }
+    let sizes: Vec<String> = model.settings.sizes.iter().map(|&s| size_folder(s)).collect();
+    if summary.images && summary.format_version >= 1 && summary.sizes != sizes {
+        let shown = |s: &[String]| if s.is_empty() { "none".to_string() } else { s.join(", ") };
+        bad(format!("lists the extra sizes {}, but the `.drop` gives {}", shown(&summary.sizes), shown(&sizes)));
     }
     let counts = tokens.variant_counts(model);
-    let traits = doc.get("traits").and_then(Value::as_array).cloned().unwrap_or_default();
     for (t, tr) in model.traits.iter().enumerate() {
-        let listed = traits.iter().find(|x| x.get("name").and_then(Value::as_str) == Some(tr.name.as_str()));
+        let listed = summary.traits.iter().find(|x| x.name == tr.name);
         for (v, variant) in tr.variants.iter().enumerate() {
-            let count = listed.and_then(|x| {
-                x.get("variants")?
-                    .as_array()?
-                    .iter()
-                    .find(|y| y.get("name").and_then(Value::as_str) == Some(variant.name.as_str()))?
-                    .get("count")?
-                    .as_u64()
-            });
+            let count = listed.and_then(|x| x.variants.iter().find(|y| y.name == variant.name)).map(|y| y.count);
             if count != Some(counts[t][v]) {
                 bad(format!(
-                    "counts {} for `{}.{}`, but `tokens.json` has {}",
+                    "counts {} for `{}.{}`, but `{TOKENS}` has {}",
                     count.map_or_else(|| "nothing".to_string(), |c| c.to_string()),
                     tr.name,
                     variant.name,
@@ -1127,90 +1235,56 @@ fn check_summary(
             }
         }
     }
-    let legendaries: BTreeSet<(String, u64)> = doc
-        .get("legendaries")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter().filter_map(|l| Some((l.get("name")?.as_str()?.to_string(), l.get("id")?.as_u64()?))).collect()
-        })
-        .unwrap_or_default();
+    let legendaries: BTreeSet<(String, u64)> = summary.legendaries.iter().map(|l| (l.name.clone(), l.id)).collect();
     let recorded: BTreeSet<(String, u64)> =
         tokens.legendaries.iter().map(|&(id, index)| (model.legendaries[index].name.clone(), id)).collect();
     if legendaries != recorded {
-        bad("gives the legendaries other ids than `tokens.json`".to_string());
+        bad(format!("gives the legendaries other ids than `{TOKENS}`"));
     }
     // Inputs: paths are data, never opened here; a tampered one is a finding.
-    let inputs = doc.get("inputs");
-    match inputs.and_then(|i| i.get("source_path")) {
-        None | Some(Value::Null) => {}
-        Some(Value::String(path)) => {
-            if let Err(why) = read::recorded_path(path, Some("drop")) {
-                findings.push(Finding::error(
-                    "qa::collection_record",
-                    file("collection.json"),
-                    format!("names the `.drop` as `{path}`, which {why}: it was not used"),
-                    "run `dropc run` again; audit with --drop FILE meanwhile",
-                ));
-            }
-        }
-        Some(other) => findings.push(Finding::error(
-            "qa::collection_record",
-            file("collection.json"),
-            format!("gives `source_path` as {}, not a path", clip(other)),
-            RERUN,
-        )),
-    }
-    if let Some(art) = inputs.and_then(|i| i.get("art")).and_then(Value::as_object) {
-        let outside: Vec<&str> = art.keys().map(String::as_str).filter(|k| !read::inside(k)).collect();
-        if !outside.is_empty() {
-            let shown: Vec<String> = outside.iter().take(LISTED).map(|k| format!("`{k}`")).collect();
-            findings.push(Finding::error(
-                "qa::collection_record",
-                file("collection.json"),
-                format!(
-                    "records art outside the project folder ({}{}): the record was tampered with; it was not used",
-                    shown.join(", "),
-                    if outside.len() > LISTED {
-                        format!(" and {} more", outside.len() - LISTED)
-                    } else {
-                        String::new()
-                    }
-                ),
-                RERUN,
+    let inputs = &summary.inputs;
+    if let Some(path) = &inputs.source_path {
+        if let Err(why) = read::recorded_path(path, Some("drop")) {
+            findings.push(Finding::new(
+                QaCode::CollectionRecord,
+                file(COLLECTION),
+                format!("names the `.drop` as `{path}`, which {why}: it was not used"),
+                "run `dropc run` again; audit with --drop FILE meanwhile",
             ));
         }
     }
+    let outside: Vec<&str> = inputs.art.keys().map(String::as_str).filter(|k| !read::inside(k)).collect();
+    if !outside.is_empty() {
+        let shown: Vec<String> = outside.iter().take(LISTED).map(|k| format!("`{k}`")).collect();
+        findings.push(Finding::new(
+            QaCode::CollectionRecord,
+            file(COLLECTION),
+            format!(
+                "records art outside the project folder ({}{}): the record was tampered with; it was not used",
+                shown.join(", "),
+                if outside.len() > LISTED { format!(" and {} more", outside.len() - LISTED) } else { String::new() }
+            ),
+            RERUN,
+        ));
+    }
     // Changed since the run?
-    let source_hash = sha256_hex(source);
-    match inputs.and_then(|i| i.get("source")).and_then(Value::as_str) {
-        Some(h) if h == source_hash => {}
-        Some(_) => findings.push(Finding::warning(
-            "qa::source_changed",
-            file("collection.json"),
+    if inputs.source != sha256_hex(source) {
+        findings.push(Finding::new(
+            QaCode::SourceChanged,
+            file(COLLECTION),
             "the `.drop` changed since the run: its SHA-256 is not the one recorded",
             "run `dropc run` again so that the output is the `.drop`'s",
-        )),
-        None => findings.push(Finding::error(
-            "qa::collection_record",
-            file("collection.json"),
-            "records no hash of the `.drop`",
-            RERUN,
-        )),
+        ));
     }
-    let recorded_art: BTreeMap<String, String> = inputs
-        .and_then(|i| i.get("art"))
-        .and_then(Value::as_object)
-        .map(|o| o.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
-        .unwrap_or_default();
     for path in crate::publish::provenance::art_paths(model) {
         let key: Vec<String> = path.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
         let key = key.join("/");
         // Art that cannot be read is an error of the inputs audit
         // (`qa::unreadable_art`): whether it changed cannot be told.
         let now = art_hash(root, &path);
-        if now.is_some() && recorded_art.get(&key) != now.as_ref() {
-            findings.push(Finding::warning(
-                "qa::art_changed",
+        if now.is_some() && inputs.art.get(&key) != now.as_ref() {
+            findings.push(Finding::new(
+                QaCode::ArtChanged,
                 file(key.clone()),
                 format!("`{key}` changed since the run (or was not recorded)"),
                 "run `dropc run` again: it redraws the tokens that use it",

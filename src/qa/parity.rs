@@ -25,7 +25,7 @@ use crate::model::TraitKind;
 use crate::render::{Image, RenderError, Renderer};
 
 use super::record::Record;
-use super::{Finding, Subject};
+use super::{Finding, QaCode, Subject};
 
 /// What a token's metadata says its image shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,12 +45,12 @@ pub struct Parity<'m> {
 }
 
 /// A parity mismatch, or why a token's metadata cannot be mapped back.
-pub const MISMATCH: &str = "qa::parity_mismatch";
+pub const MISMATCH: QaCode = QaCode::ParityMismatch;
 /// Metadata that names no variant of the collection.
-pub const UNMAPPED: &str = "qa::parity_unmapped";
+pub const UNMAPPED: QaCode = QaCode::ParityUnmapped;
 /// A token whose parity could not be checked (its files are missing or
 /// unreadable, or the art cannot be rendered).
-pub const UNCHECKED: &str = "qa::parity_unchecked";
+pub const UNCHECKED: QaCode = QaCode::ParityUnchecked;
 
 impl<'m> Parity<'m> {
     /// Prepares the renderer of `model`, whose art is relative to `root`.
@@ -141,7 +141,7 @@ impl<'m> Parity<'m> {
         let look = match self.described(metadata, recorded) {
             Ok(look) => look,
             Err(why) => {
-                return Some(Finding::error(
+                return Some(Finding::new(
                     UNMAPPED,
                     subject,
                     format!("its metadata {why}"),
@@ -150,13 +150,13 @@ impl<'m> Parity<'m> {
             }
         };
         if let Err(e) = self.render(&look, scratch) {
-            return Some(Finding::error(UNCHECKED, subject, format!("cannot render what its metadata says: {e}"), ""));
+            return Some(Finding::new(UNCHECKED, subject, format!("cannot render what its metadata says: {e}"), ""));
         }
         let shown = || vec![image_path.to_path_buf()];
         if image.dimensions() != scratch.dimensions() {
             let ((w, h), (cw, ch)) = (image.dimensions(), scratch.dimensions());
             return Some(
-                Finding::error(
+                Finding::new(
                     MISMATCH,
                     subject,
                     format!("its image is {w} x {h} but what its metadata describes is {cw} x {ch}"),
@@ -171,7 +171,7 @@ impl<'m> Parity<'m> {
         let (differing, first) = differences(image, scratch);
         let (x, y) = first.unwrap_or((0, 0));
         Some(
-            Finding::error(
+            Finding::new(
                 MISMATCH,
                 subject,
                 format!(
@@ -206,14 +206,15 @@ fn differences(a: &Image, b: &Image) -> (usize, Option<(u32, u32)>) {
 /// are missing or unreadable are reported as unchecked.
 pub fn audit(model: &Model, root: &Path, dir: &Path) -> Vec<Finding> {
     let unchecked = |subject: Subject, why: String| {
-        Finding::error(UNCHECKED, subject, why, "run `dropc run` again to rewrite the missing files")
+        Finding::new(UNCHECKED, subject, why, "run `dropc run` again to rewrite the missing files")
     };
     let read = |rel: &Path, limit: u64| super::read::read_file(&dir.join(rel), limit).map_err(|e| e.phrase());
-    let record = match read(Path::new("tokens.json"), super::read::record_limit(model.settings.size))
+    let tokens_json = crate::output::TOKENS;
+    let record = match read(Path::new(tokens_json), super::read::record_limit(model.settings.size))
         .and_then(|b| Record::parse(&b))
     {
         Ok(r) => r,
-        Err(e) => return vec![unchecked(Subject::File { path: "tokens.json".into() }, format!("`tokens.json` {e}"))],
+        Err(e) => return vec![unchecked(Subject::File { path: tokens_json.into() }, format!("`{tokens_json}` {e}"))],
     };
     let parity = match Parity::new(model, root) {
         Ok(p) => p,
@@ -226,16 +227,16 @@ pub fn audit(model: &Model, root: &Path, dir: &Path) -> Vec<Finding> {
             || Image::new(0, 0),
             |scratch, (id, entry)| {
                 let id = *id;
-                let meta_path = PathBuf::from("metadata").join(format!("{id}.json"));
+                let meta_path = PathBuf::from(crate::output::metadata_rel(id));
                 let metadata: Value = match read(&meta_path, super::read::METADATA_LIMIT)
                     .and_then(|b| serde_json::from_slice(&b).map_err(|e| format!("is not JSON: {e}")))
                 {
                     Ok(v) => v,
                     Err(e) => {
-                        return Some(unchecked(Subject::Token { id }, format!("`metadata/{id}.json` {e}")));
+                        return Some(unchecked(Subject::Token { id }, format!("`{}` {e}", meta_path.display())));
                     }
                 };
-                let image_path = PathBuf::from("images").join(format!("{id}.png"));
+                let image_path = PathBuf::from(crate::output::image_rel(id, None));
                 let canvas = model.settings.canvas;
                 let decoded =
                     match read(&image_path, super::read::png_limit(canvas)).and_then(
@@ -246,7 +247,7 @@ pub fn audit(model: &Model, root: &Path, dir: &Path) -> Vec<Finding> {
                     ) {
                         Ok(d) => d.into_rgba(),
                         Err(e) => {
-                            return Some(unchecked(Subject::Token { id }, format!("`images/{id}.png` {e}")));
+                            return Some(unchecked(Subject::Token { id }, format!("`{}` {e}", image_path.display())));
                         }
                     };
                 let recorded = record.variant_names(model, entry);

@@ -44,9 +44,9 @@ use crate::publish::write_atomic;
 use crate::sample::Tokens;
 
 /// The report's file name, in the output folder.
-pub const REPORT_FILE: &str = "report.html";
+pub const REPORT_FILE: &str = crate::output::REPORT;
 /// The folder of the report's thumbnails, relative to the output folder.
-pub const THUMBS_DIR: &str = "report/thumbs";
+pub const THUMBS_DIR: &str = crate::output::THUMBS;
 /// Rows of the rarity table; the contact sheet shows every token.
 pub const RANKING_ROWS: usize = 1000;
 /// Images shown for one finding; the others are counted.
@@ -187,8 +187,8 @@ impl<'a> ReportInput<'a> {
                     rank: e.rank,
                     score: e.score,
                     attributes: attributes.get(e.index).cloned().unwrap_or_default(),
-                    image: Path::new("images").join(format!("{id}.png")),
-                    metadata: Path::new("metadata").join(format!("{id}.json")),
+                    image: PathBuf::from(crate::output::image_rel(id, None)),
+                    metadata: PathBuf::from(crate::output::metadata_rel(id)),
                 })
             })
             .collect();
@@ -272,7 +272,7 @@ fn thumbnail_path(by_image: &ByImage<'_>, image: &Path) -> PathBuf {
 /// image they were made from, and how. A thumbnail whose image and options
 /// are unchanged is kept, so a second report of a large collection costs
 /// reading its images, not decoding and resizing them.
-const THUMBS_INDEX: &str = "index.json";
+const THUMBS_INDEX: &str = crate::output::THUMBS_INDEX;
 
 #[derive(serde::Serialize, serde::Deserialize, Default)]
 struct ThumbsIndex {
@@ -428,7 +428,7 @@ pub fn render_html(input: &ReportInput<'_>, thumbs: &Thumbnails) -> String {
     tokens.sort_by_key(|t| (t.rank, t.id));
     let mut findings: Vec<&Finding> = input.findings.iter().collect();
     findings.sort_by(|a, b| {
-        (a.severity, a.code, &a.subject, &a.message).cmp(&(b.severity, b.code, &b.subject, &b.message))
+        (a.severity, a.code.as_str(), &a.subject, &a.message).cmp(&(b.severity, b.code.as_str(), &b.subject, &b.message))
     });
     let page = Page { input, thumbs, by_image: by_image(input), tokens, findings };
     let mut out = String::with_capacity(16_384 + input.tokens.len() * 700);
@@ -557,7 +557,7 @@ impl Page<'_, '_> {
                     let _ = writeln!(
                         out,
                         "<details class=\"group\"><summary><code>{}</code> · {} findings</summary>",
-                        esc(group.first().map_or("", |f| f.code)),
+                        esc(group.first().map_or("", |f| f.code.as_str())),
                         thousands(group.len() as u64)
                     );
                 }
@@ -583,7 +583,7 @@ impl Page<'_, '_> {
             out,
             "<article class=\"finding finding-{class}\">\n<p class=\"finding-head\"><span class=\"badge badge-{class}\">{class}</span> \
              <code class=\"code\">{}</code> <span class=\"subject\">{subject}</span></p>\n<p class=\"message\">{}</p>\n",
-            esc(f.code),
+            esc(f.code.as_str()),
             esc(&f.message)
         );
         if !f.help.is_empty() {
