@@ -5,7 +5,7 @@
 //! (`tests/fixtures.rs`), a code added without both fails here.
 
 // Tests may fail loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
 
