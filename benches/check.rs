@@ -6,7 +6,8 @@
 //!
 //! Then `check` and `simulate` (check, predicted and expected shares) at
 //! scale, on generated files ([`scale_files`]): 12 traits × 50 variants with
-//! 500 rules; one trait of 100,000 variants with 500 `forbid`s; one of 10,000
+//! 500 rules; one trait of 100,000 variants with 500 `forbid`s (and 250:
+//! under 300 rules each rule is tested for never firing); one of 10,000
 //! with 250; 1,000 traits with 4,000 rules between nearby traits; and a 5 MB
 //! file of 10,000 traits for peak memory.
 //!
@@ -131,6 +132,7 @@ pub fn scale_files() -> Vec<(&'static str, String)> {
     vec![
         ("12x50_500_rules", rule_collection("Dense", 10_000, 12, 50, 500, 12)),
         ("100k_variants_500_forbids", big_trait(100_000, 500)),
+        ("100k_variants_250_forbids", big_trait(100_000, 250)),
         ("10k_variants_250_forbids", big_trait(10_000, 250)),
         ("1000_traits_4000_rules", rule_collection("Wide", 10_000, 1_000, 6, 4_000, 3)),
         ("5mb_10000_traits", rule_collection("Large", 100_000, 10_000, 40, 20_000, 3)),
