@@ -558,7 +558,11 @@ fn the_examples_give_no_findings() {
         let checked = check_text(&text, &DiskArt { root: root.clone() });
         let model = checked.model.unwrap_or_else(|| panic!("{dir}: {:#?}", checked.diagnostics));
         let findings = dropc::qa::inputs::audit(&model, &root);
-        assert!(findings.is_empty(), "{dir}:\n{}", dropc::qa::render_human(&findings, &Default::default(), "inputs", 0.0));
+        assert!(
+            findings.is_empty(),
+            "{dir}:\n{}",
+            dropc::qa::render_human(&findings, &Default::default(), "inputs", 0.0)
+        );
     }
 }
 

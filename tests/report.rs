@@ -49,19 +49,32 @@ fn hostile_input(n: u64, findings: &[Finding]) -> ReportInput<'_> {
             name: "<b>Hat</b> & \"Co\"".into(),
             kind: TraitKind::Visible,
             variants: vec![
-                VariantBars { name: "<i>Top</i>".into(), declared: 0.75, predicted: Some(0.7), count: n - n / 4 },
-                VariantBars { name: "Bowler's 'x'".into(), declared: 0.25, predicted: Some(0.3), count: n / 4 },
+                VariantBars {
+                    name: "<i>Top</i>".into(),
+                    declared: 0.75,
+                    predicted: Some(0.7),
+                    expected: Some(0.7),
+                    count: n - n / 4,
+                },
+                VariantBars {
+                    name: "Bowler's 'x'".into(),
+                    declared: 0.25,
+                    predicted: Some(0.3),
+                    expected: Some(0.3),
+                    count: n / 4,
+                },
             ],
         },
         TraitChart {
             name: "Mood".into(),
             kind: TraitKind::MetadataOnly,
             variants: vec![
-                VariantBars { name: "Calm".into(), declared: 0.5, predicted: None, count: n / 2 },
+                VariantBars { name: "Calm".into(), declared: 0.5, predicted: None, expected: None, count: n / 2 },
                 VariantBars {
                     name: "A very long variant name that is cut".into(),
                     declared: 0.5,
                     predicted: None,
+                    expected: None,
                     count: n - n / 2,
                 },
             ],
@@ -114,6 +127,11 @@ fn hostile_findings() -> Vec<Finding> {
             .with_images([PathBuf::from("odd name #1?.png")]),
         Finding::new(QaCode::SourceChanged, Subject::Collection, "something about it all", "help text"),
     ]
+}
+
+/// Text as the page escapes it (maud: `&`, `<`, `>` and `"`).
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// The values of every `name="…"` attribute in `html`, unescaped.
@@ -204,12 +222,14 @@ fn user_strings_are_escaped() {
     {
         assert!(!html.contains(raw), "unescaped `{raw}` in the page");
     }
+    // maud escapes `&`, `<`, `>` and `"`; every attribute is double-quoted,
+    // so `'` needs no escape.
     for escaped in [
-        "Neon &lt;Apes&gt; &amp; &quot;Friends&quot; &#39;x&#39;",
+        "Neon &lt;Apes&gt; &amp; &quot;Friends&quot; 'x'",
         "&lt;b&gt;Hat&lt;/b&gt; &amp; &quot;Co&quot;",
         "&lt;script&gt;alert(1)&lt;/script&gt;",
         "&lt;i&gt;Top&lt;/i&gt;",
-        "Bowler&#39;s &#39;x&#39;",
+        "Bowler's 'x'",
         "&lt;seed&gt;",
     ] {
         assert!(html.contains(escaped), "`{escaped}` missing from the page");
@@ -255,6 +275,7 @@ fn user_strings_are_escaped() {
         "desc",
         "rect",
         "text",
+        "tspan",
         "line",
         "table",
         "thead",
@@ -314,11 +335,11 @@ fn every_finding_and_every_trait_is_shown() {
     assert_eq!(html.matches("<figure class=\"chart\"").count(), input.traits.len());
     assert_eq!(html.matches("<svg ").count(), input.traits.len());
     for (i, t) in input.traits.iter().enumerate() {
-        let name = dropc::qa::report::esc(&t.name);
+        let name = esc(&t.name);
         assert!(html.contains(&format!("<h3>{name}</h3>")), "chart of `{}` missing", t.name);
         assert!(html.contains(&format!("aria-labelledby=\"trait-{i}-title trait-{i}-desc\"")), "chart {i} unlabelled");
         for v in &t.variants {
-            assert!(html.contains(&format!("<title>{}", dropc::qa::report::esc(&v.name))), "label of {}", v.name);
+            assert!(html.contains(&format!("<title>{}", esc(&v.name))), "label of {}", v.name);
         }
     }
     for word in ["declared", "predicted", "realised"] {

@@ -134,7 +134,6 @@ impl Project {
     }
 }
 
-
 /// Every file below `dir` with its bytes, by relative path (hidden files
 /// and folders included; `report` aside, which `dropc qa` writes).
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {

@@ -102,7 +102,8 @@ pub fn run(args: &QaArgs) -> ExitCode {
     match output {
         Some(dir) => {
             let report = !args.no_report;
-            audit_output(model, loaded.source.text.as_bytes(), &root, &dir, args.format, report, &pool)
+            let feasibility = loaded.checked.feasibility.as_ref();
+            audit_output(model, loaded.source.text.as_bytes(), &root, &dir, args.format, report, feasibility, &pool)
         }
         None => {
             let started = Instant::now();
@@ -115,8 +116,11 @@ pub fn run(args: &QaArgs) -> ExitCode {
 }
 
 /// Audits the inputs and the output folder `dir` of `model` and prints the
-/// findings, and writes `report.html` into `dir` when `report` is set; the
-/// exit code of the audit. Used by `dropc qa DIR` and `dropc run --qa`.
+/// findings, and writes `report.html` into `dir` when `report` is set (its
+/// charts take the expected shares from `check`'s `feasibility`, as
+/// `dropc simulate` does); the exit code of the audit. Used by `dropc qa
+/// DIR` and `dropc run --qa`.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn audit_output(
     model: &Model,
     source: &[u8],
@@ -124,6 +128,7 @@ pub(super) fn audit_output(
     dir: &Path,
     format: Format,
     report: bool,
+    feasibility: Option<&dropc::check::Feasibility>,
     pool: &rayon::ThreadPool,
 ) -> ExitCode {
     let started = Instant::now();
@@ -138,6 +143,19 @@ pub(super) fn audit_output(
     if report {
         let mut input = ReportInput::from_collection(model, &audit.tokens, &audit.seed, &findings);
         input.use_recorded_ranking(audit.rarity.iter().map(|l| (l.id, l.rank, l.score)));
+        let expected = pool.install(|| {
+            dropc::sample::plan::Plan::new(model).and_then(|plan| {
+                dropc::check::expected::expected(
+                    model,
+                    &plan,
+                    feasibility.and_then(|f| f.combinations.exact()),
+                    feasibility.and_then(|f| f.log_partition),
+                )
+            })
+        });
+        if let Ok(expected) = &expected {
+            input.use_expected(&expected.shares);
+        }
         if let Err(e) = pool.install(|| dropc::qa::report::write_report(dir, &input)) {
             errln!("error: cannot write the report into `{}`: {e}", dir.display());
             return ExitCode::from(EXIT_USAGE);

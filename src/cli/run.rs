@@ -107,7 +107,8 @@ pub fn run(args: &RunArgs) -> ExitCode {
     );
     if args.qa {
         let source = loaded.source.text.as_bytes();
-        return super::qa::audit_output(model, source, &root, &dir, Format::Human, true, &pool);
+        let feasibility = loaded.checked.feasibility.as_ref();
+        return super::qa::audit_output(model, source, &root, &dir, Format::Human, true, feasibility, &pool);
     }
     ExitCode::SUCCESS
 }

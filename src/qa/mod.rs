@@ -71,6 +71,59 @@ codes! { enum QaCode = "qa";
     ArtChanged => "art_changed", Warning;
 }
 
+impl QaCode {
+    /// The usual cause of many findings of this code at once, in one line:
+    /// what the report says above a group it folds.
+    pub const fn cause(self) -> &'static str {
+        match self {
+            QaCode::UnreadableArt => "art files whose pixels cannot be decoded: corrupted or cut-short exports",
+            QaCode::TransparentVariant => "variants whose art draws nothing: empty layers or `opacity 0`",
+            QaCode::ArtOutsideCanvas => "offsets that push art past the canvas edge, where it is cut off",
+            QaCode::CoveringLayer => "an opaque full-canvas layer above other traits hides everything below it",
+            QaCode::OccludedVariant => "variants hidden by others that the rules allow with them",
+            QaCode::VisualDuplicate => "tokens that differ only in variants nobody can see: identical or hidden art",
+            QaCode::MissingImage => "images missing from the folder: an interrupted run, or files removed after it",
+            QaCode::MissingMetadata => {
+                "metadata missing from the folder: an interrupted run, or files removed after it"
+            }
+            QaCode::MissingRecord => "record files missing: the run did not finish, or the folder was copied in part",
+            QaCode::UnreadableRecord => "record files that cannot be read or are not JSON: damaged or replaced files",
+            QaCode::ExtraFile => "files that are no token's in the published folders: they would be published too",
+            QaCode::ImageUnreadable => "images that cannot be read or decoded: links, damaged or foreign files",
+            QaCode::ImageSize => "images of another size than the `.drop` gives: edited or from another run",
+            QaCode::ImageFormat => "images re-encoded by another tool (not 8-bit RGB or RGBA)",
+            QaCode::ImageSrgb => "images re-encoded by another tool, which dropped the `sRGB` chunk",
+            QaCode::BlankImage => "single-colour images: empty or fully transparent layers",
+            QaCode::SizeMismatch => "extra sizes that do not show their canvas image: edited or swapped files",
+            QaCode::DuplicateImage => "tokens with identical pixels: variants that draw the same, or no `unique`",
+            QaCode::NearDuplicate => "tokens that look almost alike: traits that barely show",
+            QaCode::MetadataUnreadable => "metadata files that cannot be read or are not JSON",
+            QaCode::MetadataSchema => "metadata that breaks its flavour's schema: edited by another tool",
+            QaCode::MetadataAttributes => "metadata whose attributes were edited after the run",
+            QaCode::MetadataUri => "`image` or `external_url` not from the `.drop`'s templates: changed templates",
+            QaCode::MetadataField => "metadata fields other than the `.drop` gives: edited, or the `.drop` changed",
+            QaCode::ParityMismatch => "images that do not show what their metadata says: edited images or art",
+            QaCode::ParityUnmapped => "metadata naming what the collection does not have: edited metadata",
+            QaCode::ParityUnchecked => "tokens whose parity could not be checked: missing files or broken art",
+            QaCode::TokensRecord => "a record of another collection, seed or `.drop`",
+            QaCode::TokenIds => "token ids missing, doubled or out of range in `tokens.json`",
+            QaCode::DrawMismatch => "a record that is not what the `.drop` draws: edited, or the `.drop` changed",
+            QaCode::CountViolated => "`count` statements the record does not keep",
+            QaCode::Distribution => "variants drawn improbably often or rarely: an edited or foreign record",
+            QaCode::RarityRecord => "a ranking other than the recorded tokens give",
+            QaCode::ProvenanceRecord => "a provenance record that is not consistent with itself",
+            QaCode::ProvenanceHash => "images changed after the run: the provenance no longer commits to them",
+            QaCode::ManifestRecord => "a manifest that does not list every token and size",
+            QaCode::ManifestVersion => "a folder written by another dropc version",
+            QaCode::ManifestHash => "images changed after the run: the manifest no longer describes them",
+            QaCode::ManifestKey => "images made from other inputs than the record and the `.drop` give",
+            QaCode::CollectionRecord => "a summary that disagrees with the record or the `.drop`",
+            QaCode::SourceChanged => "the `.drop` changed since the run",
+            QaCode::ArtChanged => "art changed since the run: the tokens that use it are stale",
+        }
+    }
+}
+
 /// A finding's code: `qa::` for what only the audit finds, `drop::` for a
 /// problem `dropc check` also reports (an art file's colour space, art
 /// drawn twice): one problem, one code, whichever command finds it.
@@ -96,6 +149,19 @@ impl FindingCode {
         match self {
             FindingCode::Qa(c) => c.severity(),
             FindingCode::Drop(c) => c.severity(),
+        }
+    }
+
+    /// The usual cause of many findings of this code, in one line (see
+    /// [`QaCode::cause`]).
+    pub const fn cause(self) -> &'static str {
+        match self {
+            FindingCode::Qa(c) => c.cause(),
+            FindingCode::Drop(Code::ArtColourProfile) => "art exported in another colour space than sRGB",
+            FindingCode::Drop(Code::ArtGamma) => "art exported with gamma chunks but no `sRGB` chunk",
+            FindingCode::Drop(Code::MixedColourProfiles) => "layers of one trait exported with other colour settings",
+            FindingCode::Drop(Code::IdenticalArt) => "variants that draw the same art",
+            FindingCode::Drop(_) => "what `dropc check` reports too: run it for the spans",
         }
     }
 }
@@ -197,14 +263,7 @@ impl Finding {
         help: impl Into<String>,
     ) -> Finding {
         let code = code.into();
-        Finding {
-            severity: code.severity(),
-            code,
-            subject,
-            message: message.into(),
-            help: help.into(),
-            images: vec![],
-        }
+        Finding { severity: code.severity(), code, subject, message: message.into(), help: help.into(), images: vec![] }
     }
 
     /// The same finding, showing `images` in the report.

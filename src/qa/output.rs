@@ -6,10 +6,11 @@
 //! is read and decoded once, on the rayon pool, and that one decode serves
 //! every check of the token: format and size, blankness, the SHA-256 of its
 //! file (provenance, manifest), a pixel hash (exact duplicates), a
-//! perceptual fingerprint (near duplicates, and whether each extra size
-//! shows the same picture) and parity with its metadata (the token composited
-//! again and compared pixel for pixel). Only hashes outlive a token's turn,
-//! so memory does not grow with the collection's image size.
+//! perceptual fingerprint (near duplicates) and parity with its metadata
+//! (the token composited again and compared pixel for pixel); each extra
+//! size is compared pixel for pixel with the canvas image resized again as
+//! `dropc run` resizes it. Only hashes outlive a token's turn, so memory
+//! does not grow with the collection's image size.
 //!
 //! Every finding's code is listed, with what to do, in the reference
 //! (`docs/reference.md`, "dropc qa").
@@ -42,23 +43,6 @@ use super::{Finding, QaCode, Subject};
 /// pixels differ, are near duplicates. On the bundled examples the closest
 /// distinct tokens are 40 levels apart or more; see the reference.
 pub const NEAR_DUPLICATE_LEVELS: u8 = 6;
-/// An extra size whose fingerprint differs from its canvas image's by more
-/// than [`size_tolerance`] levels in some cell does not show the same picture.
-pub const SIZE_MISMATCH_LEVELS: u8 = 8;
-
-/// How far the fingerprint of a resized copy may be from its canvas image's:
-/// [`SIZE_MISMATCH_LEVELS`] plus `96 / s` levels, `s` being the side of a
-/// fingerprint cell in pixels of the smaller image. A smooth filter blurs a
-/// pixel or two across every cell border, which weighs more the smaller the
-/// cells; measured on a high-contrast test image, the five filters stay
-/// within about `70 / s` (2 levels at 512 px, 17 at 64 px), and different
-/// tokens of the examples differ by 40 levels or more.
-pub fn size_tolerance(canvas: (u32, u32), size: (u32, u32)) -> u8 {
-    let side = canvas.0.min(canvas.1).min(size.0).min(size.1).max(1);
-    let cell = f64::from(side) / super::image::GRID as f64;
-    (f64::from(SIZE_MISMATCH_LEVELS) + 96.0 / cell).min(255.0) as u8
-}
-
 /// Most ids listed in one message.
 const LISTED: usize = 8;
 
@@ -413,7 +397,11 @@ fn check_folders(
         (METADATA.to_string(), output::metadata_name, QaCode::MissingMetadata),
     ];
     folders.extend(
-        model.settings.sizes.iter().map(|&s| (image_folder_rel(Some(s)), output::image_name as FileName, QaCode::MissingImage)),
+        model
+            .settings
+            .sizes
+            .iter()
+            .map(|&s| (image_folder_rel(Some(s)), output::image_name as FileName, QaCode::MissingImage)),
     );
     let mut listing = Listing::default();
     if !with_images {
@@ -429,9 +417,9 @@ fn check_folders(
             ));
         }
         folders.retain(|(folder, _, _)| folder == METADATA);
-        listing.unlisted.extend(
-            std::iter::once(None).chain(model.settings.sizes.iter().copied().map(Some)).map(image_folder_rel),
-        );
+        listing
+            .unlisted
+            .extend(std::iter::once(None).chain(model.settings.sizes.iter().copied().map(Some)).map(image_folder_rel));
     }
     for (folder, file_name, code) in &folders {
         let unlisted = |why: String| {
@@ -540,7 +528,6 @@ impl TokenContext<'_> {
         let mut scan =
             TokenScan { id, findings: Vec::new(), sha256: None, sized: BTreeMap::new(), pixels: None, decoded: 0 };
         let metadata = self.metadata(id, token, &mut scan.findings);
-        let canvas = self.model.settings.canvas;
         let image_path = PathBuf::from(image_rel(id, None));
         // The canvas image (its pixels and fingerprint), when it decodes at
         // the canvas size.
@@ -553,32 +540,29 @@ impl TokenContext<'_> {
                 let recorded = entry.map(|e| self.record.variant_names(self.model, e)).unwrap_or_default();
                 scan.findings.extend(parity.check(id, metadata, &recorded, &pixels, &image_path, scratch));
             }
-            main_image = Some((pixels, f));
+            main_image = Some(pixels);
         }
         let filter = self.model.settings.resize;
-        for &(w, h) in &self.model.settings.sizes {
-            let sized_path = image_rel(id, Some((w, h)));
-            let Some(decoded) = self.image(Some((w, h)), id, &mut scan) else { continue };
-            let Some((pixels, fingerprint)) = &main_image else { continue };
-            // Nearest neighbour picks one pixel in each block, so a smaller
-            // copy's cells need not average like the canvas image's (thin
-            // lines vanish): it is compared with the canvas image resized as
-            // `dropc run` resizes it, which costs a lookup per pixel. Smooth
-            // filters average, and are compared with the canvas image itself.
-            let (reference, tolerance) = if filter == crate::model::ResizeFilter::Nearest {
-                (img::fingerprint(&crate::render::resize(pixels, (w, h), filter)), SIZE_MISMATCH_LEVELS)
-            } else {
-                (*fingerprint, size_tolerance(canvas, (w, h)))
-            };
-            let distance = reference.distance(&decoded.fingerprint());
-            if distance > tolerance {
+        for &size in &self.model.settings.sizes {
+            let sized_path = image_rel(id, Some(size));
+            let Some(decoded) = self.image(Some(size), id, &mut scan) else { continue };
+            let Some(pixels) = &main_image else { continue };
+            // `dropc run` makes every extra size from the canvas image's
+            // pixels with the one deterministic resize, whatever the filter:
+            // resizing them again gives exactly the pixels the file must
+            // decode to. No tolerance, for smooth filters either.
+            let expected = crate::render::resize(pixels, size, filter);
+            let (count, first) = parity::differences(&expected, &decoded.into_rgba());
+            if let Some((x, y)) = first {
                 scan.findings.push(
                     Finding::new(
                         QaCode::SizeMismatch,
                         Subject::Token { id },
                         format!(
-                            "`{sized_path}` does not look like `{}` (a region differs by {distance}/255)",
-                            image_path.display()
+                            "`{sized_path}` is not `{}` resized as the `.drop` says ({filter:?}): {count} pixel{} \
+                             differ (first at x {x}, y {y})",
+                            image_path.display(),
+                            if count == 1 { "" } else { "s" }
                         ),
                         RERUN,
                     )
@@ -599,9 +583,8 @@ impl TokenContext<'_> {
         }
         let size = extra.unwrap_or(self.model.settings.canvas);
         let rel = image_rel(id, extra);
-        let unusable = |why: String| {
-            Finding::new(QaCode::ImageUnreadable, Subject::Token { id }, format!("`{rel}` {why}"), RERUN)
-        };
+        let unusable =
+            |why: String| Finding::new(QaCode::ImageUnreadable, Subject::Token { id }, format!("`{rel}` {why}"), RERUN);
         let bytes = match read::read_file(&self.layout.image(id, extra), read::png_limit(size)) {
             Ok(bytes) => bytes,
             // Reported by the folder listing (`qa::missing_image`).
@@ -1088,7 +1071,9 @@ fn check_manifest(
             match entry.sizes.get(&name) {
                 None => lacking.entry(name).or_default().push(id),
                 Some(sized) => {
-                    if same_version && !stale && sized.key != crate::publish::manifest::size_key(model, &entry.key, size)
+                    if same_version
+                        && !stale
+                        && sized.key != crate::publish::manifest::size_key(model, &entry.key, size)
                     {
                         stale_sizes.push(name);
                     }

@@ -187,7 +187,7 @@ impl<'m> Parity<'m> {
 
 /// Number of differing pixels of two images of one size, and the first
 /// (row by row).
-fn differences(a: &Image, b: &Image) -> (usize, Option<(u32, u32)>) {
+pub(super) fn differences(a: &Image, b: &Image) -> (usize, Option<(u32, u32)>) {
     let w = a.width().max(1);
     let mut count = 0;
     let mut first = None;

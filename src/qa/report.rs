@@ -20,9 +20,14 @@
 //! Thumbnails are PNG files beside the report, `report/thumbs/<id>.png` for
 //! tokens, made in parallel from the full images with the collection's
 //! resize filter (`nearest` keeps pixel art crisp) and written atomically.
-//! Every string that comes from the user (collection, trait, variant and
-//! token names, attribute values, messages, paths) is escaped; the page is a
-//! pure function of its input, so the same input gives the same bytes.
+//!
+//! The page is written with maud's compiled templates (`html!`), which
+//! escape every interpolated value by construction: a string from the user
+//! (collection, trait, variant and token names, attribute values, messages,
+//! paths) cannot become markup, whatever a later edit forgets. The only
+//! text inserted unescaped is the stylesheet, `report.css`, a file of this
+//! crate. The page is a pure function of its input, so the same input gives
+//! the same bytes.
 //!
 //! [`ReportInput::from_collection`] fills the input from a model, its tokens
 //! and the findings of an audit; [`write_report`] writes the thumbnails and
@@ -31,6 +36,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io;
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
@@ -99,6 +106,10 @@ pub struct VariantBars {
     pub declared: f64,
     /// Its exact probability under the rules, when it could be computed.
     pub predicted: Option<f64>,
+    /// Its expected share among the generated tokens of a collection of
+    /// exactly `size` tokens, with `unique`, counts and legendaries
+    /// (`dropc simulate`'s `expected`), when known.
+    pub expected: Option<f64>,
     /// How many generated tokens drew it.
     pub count: u64,
 }
@@ -167,6 +178,7 @@ impl<'a> ReportInput<'a> {
                         name: var.name.clone(),
                         declared: if total > 0.0 { var.weight / total } else { 0.0 },
                         predicted: predicted.as_ref().and_then(|p| p.get(t)?.get(v).copied()),
+                        expected: None,
                         count: counts.get(t).and_then(|c| c.get(v)).copied().unwrap_or(0),
                     })
                     .collect();
@@ -216,6 +228,17 @@ impl<'a> ReportInput<'a> {
 }
 
 impl ReportInput<'_> {
+    /// Takes every variant's expected share (`dropc simulate`'s
+    /// `expected`, by trait then variant in declaration order) for the
+    /// charts.
+    pub fn use_expected(&mut self, expected: &[Vec<f64>]) {
+        for (chart, shares) in self.traits.iter_mut().zip(expected) {
+            for (bars, &share) in chart.variants.iter_mut().zip(shares) {
+                bars.expected = share.is_finite().then_some(share);
+            }
+        }
+    }
+
     /// Takes each token's rank and score from a recorded ranking (the lines
     /// of `rarity.json`: id, rank, score) instead of computing them, so the
     /// page shows what was published; tokens the record does not list keep
@@ -421,6 +444,11 @@ fn finding_images(findings: &[Finding]) -> impl Iterator<Item = &Path> {
 // ---------------------------------------------------------------------------
 // The page.
 
+/// The Content-Security-Policy of the page: nothing from the network, no
+/// script, its own images only.
+const CSP: &str =
+    "default-src 'none'; img-src 'self' file:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+
 /// The page for `input`, with thumbnails as `thumbs` says: a pure function,
 /// the same input gives the same bytes.
 pub fn render_html(input: &ReportInput<'_>, thumbs: &Thumbnails) -> String {
@@ -428,12 +456,15 @@ pub fn render_html(input: &ReportInput<'_>, thumbs: &Thumbnails) -> String {
     tokens.sort_by_key(|t| (t.rank, t.id));
     let mut findings: Vec<&Finding> = input.findings.iter().collect();
     findings.sort_by(|a, b| {
-        (a.severity, a.code.as_str(), &a.subject, &a.message).cmp(&(b.severity, b.code.as_str(), &b.subject, &b.message))
+        (a.severity, a.code.as_str(), &a.subject, &a.message).cmp(&(
+            b.severity,
+            b.code.as_str(),
+            &b.subject,
+            &b.message,
+        ))
     });
     let page = Page { input, thumbs, by_image: by_image(input), tokens, findings };
-    let mut out = String::with_capacity(16_384 + input.tokens.len() * 700);
-    page.write(&mut out);
-    out
+    page.render().into_string()
 }
 
 struct Page<'p, 'a> {
@@ -453,194 +484,204 @@ impl Page<'_, '_> {
         self.findings.iter().filter(|f| f.severity == Severity::Warning).count()
     }
 
-    fn write(&self, out: &mut String) {
-        let name = esc(&self.input.collection);
-        let _ = write!(
-            out,
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-             <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src 'self' file:; \
-             style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'\">\n\
-             <meta name=\"color-scheme\" content=\"light dark\">\n\
-             <meta name=\"generator\" content=\"dropc {}\">\n\
-             <title>{name} · QA report</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
-            env!("CARGO_PKG_VERSION")
-        );
-        self.header(out);
-        out.push_str("<main class=\"wrap\">\n");
-        self.findings_section(out);
-        self.traits_section(out);
-        self.sheet_section(out);
-        self.ranking_section(out);
-        out.push_str("</main>\n");
-        let _ = writeln!(
-            out,
-            "<footer class=\"wrap foot\">Written by dropc {} · this page loads nothing from the network; \
-             thumbnails are in <code>{THUMBS_DIR}/</code>.</footer>\n</body>\n</html>",
-            env!("CARGO_PKG_VERSION")
-        );
+    fn render(&self) -> Markup {
+        let version = env!("CARGO_PKG_VERSION");
+        html! {
+            (DOCTYPE) "\n"
+            html lang="en" {
+                "\n"
+                head {
+                    "\n"
+                    meta charset="utf-8"; "\n"
+                    meta name="viewport" content="width=device-width, initial-scale=1"; "\n"
+                    meta http-equiv="Content-Security-Policy" content=(CSP); "\n"
+                    meta name="color-scheme" content="light dark"; "\n"
+                    meta name="generator" content={ "dropc " (version) }; "\n"
+                    title { (self.input.collection) " · QA report" } "\n"
+                    style { (PreEscaped(CSS)) } "\n"
+                }
+                "\n"
+                body {
+                    "\n"
+                    (self.header())
+                    main class="wrap" {
+                        "\n"
+                        (self.findings_section())
+                        (self.traits_section())
+                        (self.sheet_section())
+                        (self.ranking_section())
+                    }
+                    "\n"
+                    footer class="wrap foot" {
+                        "Written by dropc " (version) " · this page loads nothing from the network; thumbnails are in "
+                        code { (THUMBS_DIR) "/" } "."
+                    }
+                    "\n"
+                }
+                "\n"
+            }
+            "\n"
+        }
     }
 
-    fn header(&self, out: &mut String) {
+    fn header(&self) -> Markup {
         let input = self.input;
         let (errors, warnings) = (self.errors(), self.warnings());
-        let (class, headline, detail) = match (errors, warnings) {
-            (0, 0) => ("ok", "Clean".to_string(), "no findings".to_string()),
-            (0, w) => ("warn", plural(w, "warning"), "nothing blocks the release; look at each".to_string()),
-            (e, w) => ("error", plural(e, "error"), format!("{} · must be fixed before release", plural(w, "warning"))),
+        let (class, mark, headline, detail) = match (errors, warnings) {
+            (0, 0) => ("ok", "✓", "Clean".to_string(), "no findings".to_string()),
+            (0, w) => ("warn", "!", plural(w, "warning"), "nothing blocks the release; look at each".to_string()),
+            (e, w) => {
+                ("error", "×", plural(e, "error"), format!("{} · must be fixed before release", plural(w, "warning")))
+            }
         };
         let legendaries = input.size.saturating_sub(input.generated);
-        let _ = write!(
-            out,
-            "<header class=\"top\">\n<div class=\"wrap top-row\">\n<div class=\"title\">\n\
-             <p class=\"eyebrow\">dropc quality report</p>\n<h1>{}</h1>\n<dl class=\"facts\">\n\
-             <div><dt>Tokens</dt><dd>{}</dd></div>\n<div><dt>Generated</dt><dd>{}</dd></div>\n\
-             <div><dt>Legendaries</dt><dd>{}</dd></div>\n<div><dt>Seed</dt><dd><code>{}</code></dd></div>\n",
-            esc(&input.collection),
-            thousands(input.size),
-            thousands(input.generated),
-            thousands(legendaries),
-            esc(&input.seed),
-        );
-        if let Some(p) = &input.provenance {
-            let _ = writeln!(
-                out,
-                "<div class=\"wide\"><dt>Provenance</dt><dd><code class=\"hash\">{}</code></dd></div>",
-                esc(p)
-            );
-        }
-        let _ = write!(
-            out,
-            "</dl>\n</div>\n<div class=\"verdict verdict-{class}\" role=\"status\">\
-             <span class=\"verdict-mark\" aria-hidden=\"true\">{}</span>\
-             <div><strong>{headline}</strong><span>{detail}</span></div></div>\n</div>\n",
-            match class {
-                "ok" => "✓",
-                "warn" => "!",
-                _ => "×",
+        html! {
+            header class="top" {
+                "\n"
+                div class="wrap top-row" {
+                    "\n"
+                    div class="title" {
+                        "\n"
+                        p class="eyebrow" { "dropc quality report" } "\n"
+                        h1 { (input.collection) } "\n"
+                        dl class="facts" {
+                            "\n"
+                            div { dt { "Tokens" } dd { (thousands(input.size)) } } "\n"
+                            div { dt { "Generated" } dd { (thousands(input.generated)) } } "\n"
+                            div { dt { "Legendaries" } dd { (thousands(legendaries)) } } "\n"
+                            div { dt { "Seed" } dd { code { (input.seed) } } } "\n"
+                            @if let Some(p) = &input.provenance {
+                                div class="wide" { dt { "Provenance" } dd { code class="hash" { (p) } } } "\n"
+                            }
+                        }
+                        "\n"
+                    }
+                    "\n"
+                    div class={ "verdict verdict-" (class) } role="status" {
+                        span class="verdict-mark" aria-hidden="true" { (mark) }
+                        div { strong { (headline) } span { (detail) } }
+                    }
+                    "\n"
+                }
+                "\n"
+                nav class="wrap toc" aria-label="Sections" {
+                    a href="#findings" { "Findings " span { (self.findings.len()) } }
+                    a href="#traits" { "Traits " span { (input.traits.len()) } }
+                    a href="#sheet" { "Contact sheet " span { (thousands(self.tokens.len() as u64)) } }
+                    a href="#ranking" { "Rarity ranking" }
+                }
+                "\n"
             }
-        );
-        let _ = write!(
-            out,
-            "<nav class=\"wrap toc\" aria-label=\"Sections\"><a href=\"#findings\">Findings <span>{}</span></a>\
-             <a href=\"#traits\">Traits <span>{}</span></a><a href=\"#sheet\">Contact sheet <span>{}</span></a>\
-             <a href=\"#ranking\">Rarity ranking</a></nav>\n</header>\n",
-            self.findings.len(),
-            input.traits.len(),
-            thousands(self.tokens.len() as u64)
-        );
+            "\n"
+        }
     }
 
-    fn findings_section(&self, out: &mut String) {
-        out.push_str("<section id=\"findings\">\n<h2>Findings</h2>\n");
-        if self.findings.is_empty() {
-            out.push_str(
-                "<p class=\"clean\"><span aria-hidden=\"true\">✓</span> Every audit passed: no errors, no warnings.</p>\n",
-            );
-            out.push_str("</section>\n");
-            return;
-        }
-        for severity in [Severity::Error, Severity::Warning] {
-            let of: Vec<&Finding> = self.findings.iter().copied().filter(|f| f.severity == severity).collect();
-            if of.is_empty() {
-                continue;
+    fn findings_section(&self) -> Markup {
+        html! {
+            section id="findings" {
+                "\n"
+                h2 { "Findings" } "\n"
+                @if self.findings.is_empty() {
+                    p class="clean" {
+                        span aria-hidden="true" { "✓" } " Every audit passed: no errors, no warnings."
+                    }
+                    "\n"
+                }
+                @for severity in [Severity::Error, Severity::Warning] {
+                    @let of: Vec<&Finding> = self.findings.iter().copied().filter(|f| f.severity == severity).collect();
+                    @let (word, class) = match severity {
+                        Severity::Error => ("Errors", "error"),
+                        Severity::Warning => ("Warnings", "warning"),
+                    };
+                    @if !of.is_empty() {
+                        h3 class={ "sev sev-" (class) } { (word) " " span class="count" { (of.len()) } } "\n"
+                        @for group in of.chunk_by(|a, b| a.code == b.code) {
+                            @if group.len() > OPEN_FINDINGS {
+                                details class="group" {
+                                    summary {
+                                        code { (group.first().map_or("", |f| f.code.as_str())) }
+                                        " · " (thousands(group.len() as u64)) " findings"
+                                        @if let Some(f) = group.first() {
+                                            span class="cause" { (f.code.cause()) }
+                                        }
+                                    }
+                                    "\n"
+                                    @for f in group { (self.finding(f, class)) }
+                                }
+                                "\n"
+                            } @else {
+                                @for f in group { (self.finding(f, class)) }
+                            }
+                        }
+                    }
+                }
             }
-            let (word, class) = match severity {
-                Severity::Error => ("Errors", "error"),
-                Severity::Warning => ("Warnings", "warning"),
-            };
-            let _ =
-                writeln!(out, "<h3 class=\"sev sev-{class}\">{word} <span class=\"count\">{}</span></h3>", of.len());
-            for group in of.chunk_by(|a, b| a.code == b.code) {
-                let folded = group.len() > OPEN_FINDINGS;
-                if folded {
-                    let _ = writeln!(
-                        out,
-                        "<details class=\"group\"><summary><code>{}</code> · {} findings</summary>",
-                        esc(group.first().map_or("", |f| f.code.as_str())),
-                        thousands(group.len() as u64)
-                    );
-                }
-                for f in group {
-                    self.finding(out, f, class);
-                }
-                if folded {
-                    out.push_str("</details>\n");
-                }
-            }
+            "\n"
         }
-        out.push_str("</section>\n");
     }
 
-    fn finding(&self, out: &mut String, f: &Finding, class: &str) {
-        let subject = match &f.subject {
-            Subject::Collection => "collection".to_string(),
-            Subject::Token { id } => format!("<a href=\"#token-{id}\">token {id}</a>"),
-            Subject::File { path } => format!("<code>{}</code>", esc(path)),
-            Subject::Variant { trait_name, variant } => format!("<code>{}.{}</code>", esc(trait_name), esc(variant)),
+    fn finding(&self, f: &Finding, class: &str) -> Markup {
+        let subject = html! {
+            @match &f.subject {
+                Subject::Collection => "collection",
+                Subject::Token { id } => a href={ "#token-" (id) } { "token " (id) },
+                Subject::File { path } => code { (path) },
+                Subject::Variant { trait_name, variant } => code { (trait_name) "." (variant) },
+            }
         };
-        let _ = write!(
-            out,
-            "<article class=\"finding finding-{class}\">\n<p class=\"finding-head\"><span class=\"badge badge-{class}\">{class}</span> \
-             <code class=\"code\">{}</code> <span class=\"subject\">{subject}</span></p>\n<p class=\"message\">{}</p>\n",
-            esc(f.code.as_str()),
-            esc(&f.message)
-        );
-        if !f.help.is_empty() {
-            let _ = writeln!(out, "<p class=\"help\"><span>help</span> {}</p>", esc(&f.help));
-        }
-        if !f.images.is_empty() {
-            out.push_str("<div class=\"shots\">");
-            for image in f.images.iter().take(FINDING_IMAGES) {
-                let label = url_path(image);
-                let _ = write!(out, "<figure><a href=\"{}\">", esc(&url_encode(&label)));
-                self.thumb(out, image, &label);
-                let _ = write!(out, "</a><figcaption>{}</figcaption></figure>", esc(&label));
+        html! {
+            article class={ "finding finding-" (class) } {
+                "\n"
+                p class="finding-head" {
+                    span class={ "badge badge-" (class) } { (class) } " "
+                    code class="code" { (f.code) } " "
+                    span class="subject" { (subject) }
+                }
+                "\n"
+                p class="message" { (f.message) } "\n"
+                @if !f.help.is_empty() {
+                    p class="help" { span { "help" } " " (f.help) } "\n"
+                }
+                @if !f.images.is_empty() {
+                    div class="shots" {
+                        @for image in f.images.iter().take(FINDING_IMAGES) {
+                            @let label = url_path(image);
+                            figure {
+                                a href=(url_encode(&label)) { (self.thumb(image, &label)) }
+                                figcaption { (label) }
+                            }
+                        }
+                        @if f.images.len() > FINDING_IMAGES {
+                            p class="more" { "and " (thousands((f.images.len() - FINDING_IMAGES) as u64)) " more" }
+                        }
+                    }
+                    "\n"
+                }
             }
-            if f.images.len() > FINDING_IMAGES {
-                let _ = write!(
-                    out,
-                    "<p class=\"more\">and {} more</p>",
-                    thousands((f.images.len() - FINDING_IMAGES) as u64)
-                );
-            }
-            out.push_str("</div>\n");
+            "\n"
         }
-        out.push_str("</article>\n");
     }
 
     /// An `<img>` of the thumbnail of `image`, or a placeholder of the same
     /// size when there is none.
-    fn thumb(&self, out: &mut String, image: &Path, alt: &str) {
+    fn thumb(&self, image: &Path, alt: &str) -> Markup {
         let size = self.input.thumbnails.size.max(1);
-        match self.thumbs.missing.get(image) {
-            Some(reason) => {
-                let _ = write!(
-                    out,
-                    "<span class=\"thumb missing\" role=\"img\" aria-label=\"{} {}\"><span>image<br>{}</span></span>",
-                    esc(alt),
-                    esc(reason),
-                    esc(reason)
-                );
-            }
-            None => {
-                let src = url_path(&thumbnail_path(&self.by_image, image));
-                let _ = write!(
-                    out,
-                    "<img class=\"thumb\" src=\"{}\" width=\"{size}\" height=\"{size}\" loading=\"lazy\" decoding=\"async\" alt=\"{}\">",
-                    esc(&url_encode(&src)),
-                    esc(alt)
-                );
+        // Pixel art (resized `nearest`) is shown with square pixels: a
+        // browser would blur a small thumbnail it scales up.
+        let pixelated = self.input.thumbnails.filter == ResizeFilter::Nearest;
+        html! {
+            @match self.thumbs.missing.get(image) {
+                Some(reason) => span class="thumb missing" role="img" aria-label={ (alt) " " (reason) } {
+                    span { "image" br; (reason) }
+                },
+                None => img class=(if pixelated { "thumb pixelated" } else { "thumb" })
+                    src=(url_encode(&url_path(&thumbnail_path(&self.by_image, image))))
+                    width=(size) height=(size) loading="lazy" decoding="async" alt=(alt);,
             }
         }
     }
 
-    fn traits_section(&self, out: &mut String) {
-        out.push_str(
-            "<section id=\"traits\">\n<h2>Traits</h2>\n<p class=\"lede\">For every variant, its share of the generated tokens three ways: \
-             <span class=\"key key-declared\">declared</span> by its weight, <span class=\"key key-predicted\">predicted</span> \
-             exactly under the rules, and <span class=\"key key-realised\">realised</span> in this sample.</p>\n<div class=\"charts\">\n",
-        );
+    fn traits_section(&self) -> Markup {
         // Variants a finding is about are marked, with its severity.
         let mut flagged: BTreeMap<(&str, &str), Severity> = BTreeMap::new();
         for f in &self.findings {
@@ -649,46 +690,72 @@ impl Page<'_, '_> {
                 *worst = (*worst).min(f.severity);
             }
         }
-        for (i, t) in self.input.traits.iter().enumerate() {
-            let marks: Vec<Option<Severity>> =
-                t.variants.iter().map(|v| flagged.get(&(t.name.as_str(), v.name.as_str())).copied()).collect();
-            chart(out, i, t, &marks, self.input.generated);
+        html! {
+            section id="traits" {
+                "\n"
+                h2 { "Traits" } "\n"
+                p class="lede" {
+                    "For every variant, its share of the generated tokens four ways: "
+                    span class="key key-declared" { "declared" } " by its weight, "
+                    span class="key key-predicted" { "predicted" } " for one token under the rules, "
+                    span class="key key-expected" { "expected" } " among this many tokens (with "
+                    code { "unique" } ", counts and legendaries, as " code { "dropc simulate" } " says), and "
+                    span class="key key-realised" { "realised" } " in this sample."
+                }
+                "\n"
+                div class="charts" {
+                    "\n"
+                    @for (i, t) in self.input.traits.iter().enumerate() {
+                        @let marks: Vec<Option<Severity>> = t
+                            .variants
+                            .iter()
+                            .map(|v| flagged.get(&(t.name.as_str(), v.name.as_str())).copied())
+                            .collect();
+                        (chart(i, t, &marks, self.input.generated))
+                    }
+                }
+                "\n"
+            }
+            "\n"
         }
-        out.push_str("</div>\n</section>\n");
     }
 
-    fn sheet_section(&self, out: &mut String) {
+    fn sheet_section(&self) -> Markup {
         let flagged = self.flagged_tokens();
-        let _ = writeln!(
-            out,
-            "<section id=\"sheet\">\n<h2>Contact sheet</h2>\n<p class=\"lede\">{} tokens, rarest first. \
-             Each thumbnail opens the full image; the number opens its metadata.</p>\n<ol class=\"sheet\">",
-            thousands(self.tokens.len() as u64)
-        );
-        for t in &self.tokens {
-            let class = match flagged.get(&t.id) {
-                Some(Severity::Error) => " class=\"flag-error\"",
-                Some(Severity::Warning) => " class=\"flag-warning\"",
-                None => "",
-            };
-            let tip: Vec<String> = t.attributes.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-            let _ = write!(
-                out,
-                "<li id=\"token-{}\"{class} title=\"{}\"><a href=\"{}\">",
-                t.id,
-                esc(&format!("{}\n{}", t.name, tip.join("\n"))),
-                esc(&url_encode(&url_path(&t.image)))
-            );
-            self.thumb(out, &t.image, &format!("{} (token {})", t.name, t.id));
-            let _ = writeln!(
-                out,
-                "</a><span class=\"cap\"><a href=\"{}\">#{}</a><span>rank {}</span></span></li>",
-                esc(&url_encode(&url_path(&t.metadata))),
-                t.id,
-                t.rank
-            );
+        html! {
+            section id="sheet" {
+                "\n"
+                h2 { "Contact sheet" } "\n"
+                p class="lede" {
+                    (thousands(self.tokens.len() as u64))
+                    " tokens, rarest first. Each thumbnail opens the full image; the number opens its metadata."
+                }
+                "\n"
+                ol class="sheet" {
+                    "\n"
+                    @for t in &self.tokens {
+                        @let class = match flagged.get(&t.id) {
+                            Some(Severity::Error) => Some("flag-error"),
+                            Some(Severity::Warning) => Some("flag-warning"),
+                            None => None,
+                        };
+                        @let tip: Vec<String> = t.attributes.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                        li id={ "token-" (t.id) } class=[class] title={ (t.name) "\n" (tip.join("\n")) } {
+                            a href=(url_encode(&url_path(&t.image))) {
+                                (self.thumb(&t.image, &format!("{} (token {})", t.name, t.id)))
+                            }
+                            span class="cap" {
+                                a href=(url_encode(&url_path(&t.metadata))) { "#" (t.id) }
+                                span { "rank " (t.rank) }
+                            }
+                        }
+                        "\n"
+                    }
+                }
+                "\n"
+            }
+            "\n"
         }
-        out.push_str("</ol>\n</section>\n");
     }
 
     /// The worst severity of a finding about each token.
@@ -703,48 +770,69 @@ impl Page<'_, '_> {
         flagged
     }
 
-    fn ranking_section(&self, out: &mut String) {
-        out.push_str("<section id=\"ranking\">\n<h2>Rarity ranking</h2>\n");
+    fn ranking_section(&self) -> Markup {
         let shown = self.tokens.len().min(RANKING_ROWS);
-        if shown < self.tokens.len() {
-            let _ = writeln!(
-                out,
-                "<p class=\"lede\">The {} rarest of {} tokens; the full ranking is in <code>rarity.json</code>.</p>",
-                thousands(shown as u64),
-                thousands(self.tokens.len() as u64)
-            );
-        } else {
-            out.push_str(
-                "<p class=\"lede\">OpenRarity scores, as published in <code>rarity.json</code>: tokens with equal scores share a rank.</p>\n",
-            );
-        }
-        out.push_str(
-            "<div class=\"table-wrap\"><table class=\"ranking\">\n<thead><tr><th scope=\"col\">Rank</th><th scope=\"col\">Id</th>\
-             <th scope=\"col\">Name</th><th scope=\"col\" class=\"num\">Score</th><th scope=\"col\">Attributes</th></tr></thead>\n<tbody>\n",
-        );
-        for t in self.tokens.iter().take(RANKING_ROWS) {
-            let _ = write!(
-                out,
-                "<tr><td class=\"num\">{}</td><td class=\"num\"><a href=\"#token-{}\">{}</a></td><td>{}</td><td class=\"num\">{:.4}</td><td>",
-                t.rank,
-                t.id,
-                t.id,
-                esc(&t.name),
-                t.score
-            );
-            for (k, v) in &t.attributes {
-                let _ = write!(out, "<span class=\"attr\"><span>{}</span> {}</span>", esc(k), esc(v));
+        html! {
+            section id="ranking" {
+                "\n"
+                h2 { "Rarity ranking" } "\n"
+                @if shown < self.tokens.len() {
+                    p class="lede" {
+                        "The " (thousands(shown as u64)) " rarest of " (thousands(self.tokens.len() as u64))
+                        " tokens; the full ranking is in " code { (crate::output::RARITY) } "."
+                    }
+                } @else {
+                    p class="lede" {
+                        "OpenRarity scores, as published in " code { (crate::output::RARITY) }
+                        ": tokens with equal scores share a rank."
+                    }
+                }
+                "\n"
+                div class="table-wrap" {
+                    table class="ranking" {
+                        "\n"
+                        thead {
+                            tr {
+                                th scope="col" { "Rank" }
+                                th scope="col" { "Id" }
+                                th scope="col" { "Name" }
+                                th scope="col" class="num" { "Score" }
+                                th scope="col" { "Attributes" }
+                            }
+                        }
+                        "\n"
+                        tbody {
+                            "\n"
+                            @for t in self.tokens.iter().take(RANKING_ROWS) {
+                                tr {
+                                    td class="num" { (t.rank) }
+                                    td class="num" { a href={ "#token-" (t.id) } { (t.id) } }
+                                    td { (t.name) }
+                                    td class="num" { (format!("{:.4}", t.score)) }
+                                    td {
+                                        @for (k, v) in &t.attributes {
+                                            span class="attr" { span { (k) } " " (v) }
+                                        }
+                                    }
+                                }
+                                "\n"
+                            }
+                        }
+                        "\n"
+                    }
+                }
+                "\n"
             }
-            out.push_str("</td></tr>\n");
+            "\n"
         }
-        out.push_str("</tbody>\n</table></div>\n</section>\n");
     }
 }
 
 // ---------------------------------------------------------------------------
 // Charts.
 
-/// Width of a chart's view box.
+/// Width of a chart's view box when every variant name fits its label
+/// column in one line of [`LABEL_CHARS`].
 const CHART_WIDTH: f64 = 640.0;
 /// Where variant names end (right-aligned) and bars start.
 const LABEL_END: f64 = 152.0;
@@ -752,172 +840,234 @@ const BARS_START: f64 = 162.0;
 const BARS_END: f64 = 570.0;
 /// Where the realised share is written, right of the bars.
 const VALUE_X: f64 = BARS_END + 16.0;
-/// Height of one bar and of one variant's row.
+/// Height of one bar and of one variant's row (four bars).
 const BAR: f64 = 6.0;
-const ROW: f64 = 30.0;
+const ROW: f64 = 34.0;
+/// Height of a line of a variant's name.
+const LINE: f64 = 14.0;
 /// Height above the first row: legend and axis labels.
 const CHART_TOP: f64 = 46.0;
-/// Longest variant name drawn in full; longer ones are cut (the full name is in the tooltip and the table).
+/// Characters of a variant name in one line of the label column; longer
+/// names are broken into lines (at spaces where they can be), and a
+/// collection with names longer than two lines of it widens the column.
 const LABEL_CHARS: usize = 22;
+/// About how wide one character of a label is, in view-box units.
+const CHAR_WIDTH: f64 = 6.6;
 
-/// A bar chart of one trait's variants (declared, predicted, realised) and
-/// the same figures as a table; `marks` holds, for each variant, the worst
-/// severity of a finding about it.
-fn chart(out: &mut String, index: usize, t: &TraitChart, marks: &[Option<Severity>], generated: u64) {
+/// A coordinate with one decimal.
+fn f1(x: f64) -> String {
+    format!("{x:.1}")
+}
+
+/// `name` in lines of at most `width` characters, broken at spaces where
+/// it can be (a longer word is broken where it must); never cut short.
+fn wrap(name: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in name.split(' ') {
+        let mut word: Vec<char> = word.chars().collect();
+        let used = line.chars().count();
+        if used > 0 && used + 1 + word.len() <= width {
+            line.push(' ');
+            line.extend(word.iter());
+            continue;
+        }
+        if used > 0 {
+            lines.push(std::mem::take(&mut line));
+        }
+        while word.len() > width {
+            lines.push(word.drain(..width).collect());
+        }
+        line = word.into_iter().collect();
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// A bar chart of one trait's variants (declared, predicted, expected,
+/// realised) and the same figures as a table; `marks` holds, for each
+/// variant, the worst severity of a finding about it.
+fn chart(index: usize, t: &TraitChart, marks: &[Option<Severity>], generated: u64) -> Markup {
     let mark = |row: usize| match marks.get(row).copied().flatten() {
-        Some(Severity::Error) => " flag-error",
-        Some(Severity::Warning) => " flag-warning",
-        None => "",
+        Some(Severity::Error) => Some("flag-error"),
+        Some(Severity::Warning) => Some("flag-warning"),
+        None => None,
     };
     let realised = |v: &VariantBars| if generated > 0 { v.count as f64 / generated as f64 } else { 0.0 };
     let max = t
         .variants
         .iter()
-        .flat_map(|v| [v.declared, v.predicted.unwrap_or(0.0), realised(v)])
+        .flat_map(|v| [v.declared, v.predicted.unwrap_or(0.0), v.expected.unwrap_or(0.0), realised(v)])
         .filter(|x| x.is_finite())
         .fold(0.0_f64, f64::max);
     let (step, top) = axis(max);
-    let height = CHART_TOP + ROW * t.variants.len() as f64 + 8.0;
+    // The label column: wide enough for every name in two lines.
+    let longest = t.variants.iter().map(|v| v.name.chars().count()).max().unwrap_or(0);
+    let width = LABEL_CHARS.max(longest.div_ceil(2));
+    let shift = (width - LABEL_CHARS) as f64 * CHAR_WIDTH;
+    let (label_end, bars_start, bars_end, value_x) =
+        (LABEL_END + shift, BARS_START + shift, BARS_END + shift, VALUE_X + shift);
+    let labels: Vec<Vec<String>> = t.variants.iter().map(|v| wrap(&v.name, width)).collect();
+    let heights: Vec<f64> = labels.iter().map(|l| ROW.max(LINE * l.len() as f64 + 6.0)).collect();
+    let tops: Vec<f64> = heights
+        .iter()
+        .scan(CHART_TOP, |y, h| {
+            let top = *y;
+            *y += h;
+            Some(top)
+        })
+        .collect();
+    let bottom = CHART_TOP + heights.iter().sum::<f64>();
+    let height = bottom + 8.0;
     let x = |share: f64| {
         let share = if share.is_finite() { share.clamp(0.0, top) } else { 0.0 };
-        BARS_START + (BARS_END - BARS_START) * share / top
+        bars_start + (bars_end - bars_start) * share / top
     };
     let kind = match t.kind {
-        TraitKind::Visible => "",
-        TraitKind::Hidden => "<span class=\"kind\">hidden: drawn, not in metadata</span>",
-        TraitKind::MetadataOnly => "<span class=\"kind\">metadata only: not drawn</span>",
+        TraitKind::Visible => None,
+        TraitKind::Hidden => Some("hidden: drawn, not in metadata"),
+        TraitKind::MetadataOnly => Some("metadata only: not drawn"),
+    };
+    let unknown = |what: &str, share: Option<f64>| {
+        share.map_or_else(|| format!("{what} unknown"), |p| format!("{what} {}", pct(p)))
     };
     let description: Vec<String> = t
         .variants
         .iter()
         .map(|v| {
-            let predicted =
-                v.predicted.map_or_else(|| "predicted unknown".to_string(), |p| format!("predicted {}", pct(p)));
             format!(
-                "{}: declared {}, {predicted}, realised {} ({} tokens)",
+                "{}: declared {}, {}, {}, realised {} ({} tokens)",
                 v.name,
                 pct(v.declared),
+                unknown("predicted", v.predicted),
+                unknown("expected", v.expected),
                 pct(realised(v)),
                 v.count
             )
         })
         .collect();
-    let _ = write!(
-        out,
-        "<figure class=\"chart\" id=\"trait-{index}\">\n<figcaption><h3>{}</h3>{kind}</figcaption>\n\
-         <svg viewBox=\"0 0 {CHART_WIDTH} {height}\" width=\"100%\" role=\"img\" aria-labelledby=\"trait-{index}-title trait-{index}-desc\" \
-         preserveAspectRatio=\"xMinYMin meet\">\n<title id=\"trait-{index}-title\">{}: share of each variant, declared, predicted and realised</title>\n\
-         <desc id=\"trait-{index}-desc\">{}</desc>\n",
-        esc(&t.name),
-        esc(&t.name),
-        esc(&description.join("; ")),
-    );
-    // Legend.
-    let mut lx = BARS_START;
-    for (class, word) in [("declared", "declared"), ("predicted", "predicted"), ("realised", "realised")] {
-        let _ = write!(
-            out,
-            "<rect class=\"bar-{class}\" x=\"{lx}\" y=\"6\" width=\"10\" height=\"10\" rx=\"2\"/>\
-             <text class=\"legend\" x=\"{}\" y=\"15\">{word}</text>",
-            lx + 14.0
-        );
-        lx += 96.0;
-    }
-    out.push('\n');
-    // Axis: grid lines and their labels.
-    let bottom = CHART_TOP + ROW * t.variants.len() as f64;
     let ticks = (top / step).round() as usize;
-    for i in 0..=ticks {
-        let share = step * i as f64;
-        let gx = x(share);
-        let _ = write!(
-            out,
-            "<line class=\"grid\" x1=\"{gx:.1}\" y1=\"{:.1}\" x2=\"{gx:.1}\" y2=\"{bottom:.1}\"/>\
-             <text class=\"tick\" x=\"{gx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-            CHART_TOP - 6.0,
-            CHART_TOP - 10.0,
-            tick_label(share, step)
-        );
-    }
-    // The column of realised shares is headed on the legend's line, clear of the axis labels.
-    let _ = writeln!(out, "<text class=\"tick\" x=\"{VALUE_X:.1}\" y=\"15\">realised</text>");
-    for (row, v) in t.variants.iter().enumerate() {
-        let y0 = CHART_TOP + ROW * row as f64;
-        if row % 2 == 1 {
-            let _ =
-                write!(out, "<rect class=\"stripe\" x=\"0\" y=\"{y0:.1}\" width=\"{CHART_WIDTH}\" height=\"{ROW}\"/>");
-        }
-        let label = if v.name.chars().count() > LABEL_CHARS {
-            format!("{}…", v.name.chars().take(LABEL_CHARS - 1).collect::<String>())
-        } else {
-            v.name.clone()
-        };
-        let (class, sign, why) = match mark(row) {
-            "" => ("label", "", ""),
-            class => (class.trim_start(), "⚑ ", " (see the findings)"),
-        };
-        let _ = write!(
-            out,
-            "<text class=\"{class}\" x=\"{LABEL_END}\" y=\"{:.1}\" text-anchor=\"end\"><title>{}{why}</title>{sign}{}</text>",
-            y0 + ROW / 2.0 + 4.0,
-            esc(&v.name),
-            esc(&label)
-        );
-        let bars = [("declared", Some(v.declared)), ("predicted", v.predicted), ("realised", Some(realised(v)))];
-        for (i, (class, share)) in bars.into_iter().enumerate() {
-            let by = y0 + 5.0 + (BAR + 1.0) * i as f64;
-            match share {
-                Some(s) => {
-                    let _ = write!(
-                        out,
-                        "<rect class=\"bar-{class}\" x=\"{BARS_START}\" y=\"{by:.1}\" width=\"{:.1}\" height=\"{BAR}\" rx=\"1\">\
-                         <title>{}: {class} {}</title></rect>",
-                        x(s) - BARS_START,
-                        esc(&v.name),
-                        pct(s)
-                    );
+    html! {
+        figure class="chart" id={ "trait-" (index) } {
+            "\n"
+            figcaption { h3 { (t.name) } @if let Some(kind) = kind { span class="kind" { (kind) } } }
+            "\n"
+            svg viewBox={ "0 0 " (CHART_WIDTH + shift) " " (height) } width="100%" role="img"
+                aria-labelledby={ "trait-" (index) "-title trait-" (index) "-desc" } preserveAspectRatio="xMinYMin meet" {
+                "\n"
+                title id={ "trait-" (index) "-title" } {
+                    (t.name) ": share of each variant, declared, predicted, expected and realised"
                 }
-                None => {
-                    let _ = write!(
-                        out,
-                        "<text class=\"na\" x=\"{BARS_START}\" y=\"{:.1}\">{class}: unknown</text>",
-                        by + BAR
-                    );
+                "\n"
+                desc id={ "trait-" (index) "-desc" } { (description.join("; ")) }
+                "\n"
+                // Legend.
+                @for (i, class) in BAR_KINDS.into_iter().enumerate() {
+                    @let lx = bars_start + 96.0 * i as f64;
+                    rect class={ "bar-" (class) } x=(lx) y="6" width="10" height="10" rx="2" {}
+                    text class="legend" x=(lx + 14.0) y="15" { (class) }
+                }
+                "\n"
+                // Axis: grid lines and their labels.
+                @for i in 0..=ticks {
+                    @let share = step * i as f64;
+                    @let gx = f1(x(share));
+                    line class="grid" x1=(gx) y1=(f1(CHART_TOP - 6.0)) x2=(gx) y2=(f1(bottom)) {}
+                    text class="tick" x=(gx) y=(f1(CHART_TOP - 10.0)) text-anchor="middle" { (tick_label(share, step)) }
+                }
+                // The column of realised shares is headed on the legend's line, clear of the axis labels.
+                text class="tick" x=(f1(value_x)) y="15" { "realised" }
+                "\n"
+                @for (row, v) in t.variants.iter().enumerate() {
+                    @let (y0, h) = (tops[row], heights[row]);
+                    @if row % 2 == 1 {
+                        rect class="stripe" x="0" y=(f1(y0)) width=(CHART_WIDTH + shift) height=(h) {}
+                    }
+                    @let (class, sign, why) = match mark(row) {
+                        None => ("label", "", ""),
+                        Some(class) => (class, "⚑ ", " (see the findings)"),
+                    };
+                    @let lines = &labels[row];
+                    @let first = y0 + h / 2.0 + 4.0 - LINE / 2.0 * (lines.len() - 1) as f64;
+                    text class=(class) x=(f1(label_end)) y=(f1(first)) text-anchor="end" {
+                        title { (v.name) (why) }
+                        @for (i, line) in lines.iter().enumerate() {
+                            @if i == 0 {
+                                (sign) (line)
+                            } @else {
+                                tspan x=(f1(label_end)) dy=(LINE) { (line) }
+                            }
+                        }
+                    }
+                    @for (i, (class, share)) in BAR_KINDS.into_iter().zip([Some(v.declared), v.predicted, v.expected, Some(realised(v))]).enumerate() {
+                        @let by = y0 + (h - ROW) / 2.0 + 3.0 + (BAR + 1.0) * i as f64;
+                        @match share {
+                            Some(s) => {
+                                rect class={ "bar-" (class) } x=(f1(bars_start)) y=(f1(by)) width=(f1(x(s) - bars_start))
+                                    height=(BAR) rx="1" {
+                                    title { (v.name) ": " (class) " " (pct(s)) }
+                                }
+                            }
+                            None => {
+                                text class="na" x=(f1(bars_start)) y=(f1(by + BAR)) { (class) ": unknown" }
+                            }
+                        }
+                    }
+                    text class="value" x=(f1(value_x)) y=(f1(y0 + h / 2.0 + 4.0)) { (pct(realised(v))) }
+                    "\n"
                 }
             }
+            "\n"
+            // The figures, for reading and for screen readers.
+            details class="figures" {
+                summary { "Figures" } "\n"
+                table {
+                    "\n"
+                    thead {
+                        tr {
+                            th scope="col" { "Variant" }
+                            th scope="col" class="num" { "Declared" }
+                            th scope="col" class="num" { "Predicted" }
+                            th scope="col" class="num" { "Expected" }
+                            th scope="col" class="num" { "Realised" }
+                            th scope="col" class="num" { "Tokens" }
+                            th scope="col" class="num" title="realised minus expected (or predicted, when the expected share is unknown), in percentage points" { "Δ" }
+                        }
+                    }
+                    "\n"
+                    tbody {
+                        "\n"
+                        @for (row, v) in t.variants.iter().enumerate() {
+                            @let r = realised(v);
+                            tr {
+                                th scope="row" class=(mark(row).unwrap_or("")) { (v.name) }
+                                td class="num" { (pct(v.declared)) }
+                                td class="num" { (v.predicted.map_or_else(|| "–".to_string(), pct)) }
+                                td class="num" { (v.expected.map_or_else(|| "–".to_string(), pct)) }
+                                td class="num" { (pct(r)) }
+                                td class="num" { (thousands(v.count)) }
+                                td class="num" {
+                                    (v.expected.or(v.predicted).map_or_else(|| "–".to_string(), |p| format!("{:+.1}", (r - p) * 100.0)))
+                                }
+                            }
+                            "\n"
+                        }
+                    }
+                    "\n"
+                }
+                "\n"
+            }
+            "\n"
         }
-        let _ = writeln!(
-            out,
-            "<text class=\"value\" x=\"{VALUE_X:.1}\" y=\"{:.1}\">{}</text>",
-            y0 + ROW / 2.0 + 4.0,
-            pct(realised(v))
-        );
+        "\n"
     }
-    out.push_str("</svg>\n");
-    // The figures, for reading and for screen readers.
-    out.push_str(
-        "<details class=\"figures\"><summary>Figures</summary>\n<table>\n<thead><tr><th scope=\"col\">Variant</th>\
-         <th scope=\"col\" class=\"num\">Declared</th><th scope=\"col\" class=\"num\">Predicted</th>\
-         <th scope=\"col\" class=\"num\">Realised</th><th scope=\"col\" class=\"num\">Tokens</th>\
-         <th scope=\"col\" class=\"num\" title=\"realised minus predicted, in percentage points\">Δ</th></tr></thead>\n<tbody>\n",
-    );
-    for (row, v) in t.variants.iter().enumerate() {
-        let r = realised(v);
-        let delta = v.predicted.map_or_else(|| "–".to_string(), |p| format!("{:+.1}", (r - p) * 100.0));
-        let _ = writeln!(
-            out,
-            "<tr><th scope=\"row\" class=\"{}\">{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{delta}</td></tr>",
-            mark(row).trim_start(),
-            esc(&v.name),
-            pct(v.declared),
-            v.predicted.map_or_else(|| "–".to_string(), pct),
-            pct(r),
-            thousands(v.count)
-        );
-    }
-    out.push_str("</tbody>\n</table>\n</details>\n</figure>\n");
 }
+
+/// The bars of a variant, top to bottom, as their CSS class and legend.
+const BAR_KINDS: [&str; 4] = ["declared", "predicted", "expected", "realised"];
 
 /// The axis of a chart whose largest share is `max`: a round step, and the
 /// top (a whole number of steps, at most five, at least `max`).
@@ -961,22 +1111,6 @@ fn thousands(n: u64) -> String {
     out
 }
 
-/// Escapes text for HTML content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A relative path with `/` separators (`..` kept, `.` dropped).
 fn url_path(path: &Path) -> String {
     let parts: Vec<String> = path
@@ -1005,105 +1139,22 @@ fn url_encode(path: &str) -> String {
     out
 }
 
-/// The page's style: system fonts, a restrained palette with a dark variant,
-/// a responsive grid, and a print layout.
-const CSS: &str = r#"
-:root{--bg:#f6f7f9;--surface:#fff;--text:#1b2128;--muted:#5d6873;--border:#e1e5ea;--stripe:#f3f5f8;--link:#2f5bb7;
---declared:#a7b1bd;--predicted:#3f6fb5;--realised:#e07b39;
---error:#c0392b;--error-bg:#fdecea;--warning:#9a6700;--warning-bg:#fff6dd;--ok:#237a3b;--ok-bg:#e7f6ec}
-@media (prefers-color-scheme:dark){:root{--bg:#0f1216;--surface:#171b21;--text:#e4e8ec;--muted:#98a3ae;--border:#2a3038;
---stripe:#1c2128;--link:#8fb2ff;--declared:#66717e;--predicted:#6f9be0;--realised:#f0955a;
---error:#ff7b6e;--error-bg:#2b1715;--warning:#e8b341;--warning-bg:#2a2211;--ok:#5fcf7d;--ok-bg:#13261a}}
-*{box-sizing:border-box}
-html{-webkit-text-size-adjust:100%}
-body{margin:0;background:var(--bg);color:var(--text);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Noto Sans",sans-serif;font-variant-numeric:tabular-nums}
-a{color:var(--link);text-decoration:none}a:hover{text-decoration:underline}
-code{font:0.9em ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
-h1,h2,h3{line-height:1.2;margin:0}
-h2{font-size:1.35rem;margin:0 0 .35rem}
-h3{font-size:1rem}
-.wrap{max-width:1240px;margin:0 auto;padding:0 24px}
-.top{background:var(--surface);border-bottom:1px solid var(--border)}
-.top-row{display:flex;flex-wrap:wrap;gap:24px;align-items:center;justify-content:space-between;padding-top:28px;padding-bottom:20px}
-.title{flex:1 1 520px;min-width:0}
-.eyebrow{margin:0 0 4px;font-size:.75rem;letter-spacing:.08em;text-transform:uppercase;color:var(--muted)}
-h1{font-size:2rem;font-weight:700;overflow-wrap:anywhere}
-.facts{display:flex;flex-wrap:wrap;gap:8px 28px;margin:14px 0 0}
-.facts div{min-width:0}.facts dt{font-size:.72rem;text-transform:uppercase;letter-spacing:.06em;color:var(--muted)}
-.facts dd{margin:0;font-weight:600;overflow-wrap:anywhere}
-.hash{font-size:.8em;word-break:break-all}
-.verdict{display:flex;gap:14px;align-items:center;padding:14px 20px;border-radius:12px;min-width:240px;border:1px solid}
-.verdict strong{display:block;font-size:1.3rem}.verdict span{font-size:.85rem}
-.verdict-mark{display:grid;place-items:center;width:40px;height:40px;border-radius:50%;color:#fff;font-weight:700;font-size:1.2rem!important;flex:none}
-.verdict-ok{background:var(--ok-bg);color:var(--ok);border-color:var(--ok)}.verdict-ok .verdict-mark{background:var(--ok)}
-.verdict-warn{background:var(--warning-bg);color:var(--warning);border-color:var(--warning)}.verdict-warn .verdict-mark{background:var(--warning)}
-.verdict-error{background:var(--error-bg);color:var(--error);border-color:var(--error)}.verdict-error .verdict-mark{background:var(--error)}
-.toc{display:flex;flex-wrap:wrap;gap:4px 22px;padding-top:8px;padding-bottom:12px;font-size:.9rem}
-.toc span{color:var(--muted);margin-left:2px}
-section{padding:32px 0 8px}
-.lede{color:var(--muted);margin:0 0 16px;max-width:75ch}
-.clean{padding:14px 18px;border-radius:10px;background:var(--ok-bg);color:var(--ok);font-weight:600}
-.sev{margin:18px 0 10px}.sev .count{font-weight:400;color:var(--muted)}
-.sev-error{color:var(--error)}.sev-warning{color:var(--warning)}
-.finding{background:var(--surface);border:1px solid var(--border);border-left:4px solid;border-radius:8px;padding:12px 16px;margin:0 0 10px;break-inside:avoid}
-.finding-error{border-left-color:var(--error)}.finding-warning{border-left-color:var(--warning)}
-.finding p{margin:0 0 4px}
-.finding-head{display:flex;flex-wrap:wrap;gap:6px 10px;align-items:baseline}
-.badge{font-size:.7rem;font-weight:700;text-transform:uppercase;letter-spacing:.06em;padding:1px 7px;border-radius:99px}
-.badge-error{background:var(--error-bg);color:var(--error)}.badge-warning{background:var(--warning-bg);color:var(--warning)}
-.code{color:var(--muted)}.subject{font-weight:600}
-.message{font-size:1rem}
-.help{color:var(--muted);font-size:.9rem}.help span{font-weight:600;margin-right:4px}
-.shots{display:flex;flex-wrap:wrap;gap:10px;margin-top:10px;align-items:flex-end}
-.shots figure{margin:0;width:128px}.shots figcaption{font-size:.72rem;color:var(--muted);overflow-wrap:anywhere}
-.more{color:var(--muted);font-size:.85rem}
-details.group{margin:0 0 10px}details.group>summary{cursor:pointer;padding:6px 0;font-weight:600}
-.thumb{display:block;width:128px;height:128px;object-fit:contain;border-radius:6px;background:var(--stripe)}
-.missing{display:grid;place-items:center;text-align:center;font-size:.72rem;color:var(--error);border:1px dashed var(--error);padding:6px;overflow:hidden}
-.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:18px}
-.chart{margin:0;background:var(--surface);border:1px solid var(--border);border-radius:10px;padding:14px 16px 10px;break-inside:avoid;min-width:0}
-.chart figcaption{display:flex;gap:10px;align-items:baseline;flex-wrap:wrap;margin-bottom:6px}
-.kind{font-size:.75rem;color:var(--muted);border:1px solid var(--border);border-radius:99px;padding:0 8px}
-.chart svg{display:block;height:auto;font-size:12px;overflow:visible}
-.chart text{fill:var(--text)}.chart .tick,.chart .na{fill:var(--muted);font-size:11px}.chart .value{font-weight:600}
-.chart .legend{font-size:11.5px}
-.chart text.flag-error,th.flag-error{fill:var(--error);color:var(--error);font-weight:700}
-.chart text.flag-warning,th.flag-warning{fill:var(--warning);color:var(--warning);font-weight:700}
-.grid{stroke:var(--border);stroke-width:1}.stripe{fill:var(--stripe)}
-.bar-declared{fill:var(--declared)}.bar-predicted{fill:var(--predicted)}.bar-realised{fill:var(--realised)}
-.key{font-weight:600;white-space:nowrap}.key::before{content:"";display:inline-block;width:.7em;height:.7em;border-radius:2px;margin-right:.3em}
-.key-declared::before{background:var(--declared)}.key-predicted::before{background:var(--predicted)}.key-realised::before{background:var(--realised)}
-.figures summary{cursor:pointer;font-size:.85rem;color:var(--muted);padding:4px 0}
-table{border-collapse:collapse;width:100%;font-size:.88rem}
-th,td{text-align:left;padding:5px 10px;border-bottom:1px solid var(--border);vertical-align:top}
-thead th{font-size:.72rem;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);font-weight:600}
-.num{text-align:right;white-space:nowrap}
-.sheet{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(140px,1fr));gap:14px}
-.sheet li{background:var(--surface);border:1px solid var(--border);border-radius:10px;padding:6px;display:flex;flex-direction:column;align-items:center;content-visibility:auto;contain-intrinsic-size:auto 170px}
-.sheet li.flag-error{border-color:var(--error);box-shadow:0 0 0 2px var(--error-bg)}
-.sheet li.flag-warning{border-color:var(--warning);box-shadow:0 0 0 2px var(--warning-bg)}
-.sheet li:target{outline:3px solid var(--link)}
-.cap{display:flex;justify-content:space-between;width:128px;font-size:.78rem;margin-top:4px}.cap span{color:var(--muted)}
-.table-wrap{overflow-x:auto;background:var(--surface);border:1px solid var(--border);border-radius:10px}
-.ranking td:last-child{line-height:1.9}.ranking td:nth-child(3){white-space:nowrap}
-.attr{display:inline-block;border:1px solid var(--border);border-radius:6px;padding:0 6px;margin:0 4px 0 0;white-space:nowrap;font-size:.8rem}
-.attr span{color:var(--muted)}
-.foot{color:var(--muted);font-size:.8rem;padding-top:28px;padding-bottom:36px}
-@media (max-width:560px){.wrap{padding-left:14px;padding-right:14px}h1{font-size:1.5rem}.charts{grid-template-columns:1fr}.verdict{min-width:0;width:100%}}
-@media print{body{background:#fff;color:#000;font-size:11pt}.toc{display:none}.top{border:0}
-.chart,.finding,.table-wrap,.sheet li{border-color:#ccc;box-shadow:none}
-.sheet{grid-template-columns:repeat(6,1fr);gap:6px}.sheet li{content-visibility:visible}
-section{break-before:auto}h2{break-after:avoid}*{print-color-adjust:exact;-webkit-print-color-adjust:exact}
-a{color:inherit}}
-"#;
+/// The page's style (`report.css`): system fonts, a restrained palette with
+/// a dark variant, a responsive grid, and a print layout.
+const CSS: &str = include_str!("report.css");
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn escapes_markup() {
-        assert_eq!(esc(r#"<a href="x">&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+    fn every_interpolation_is_escaped() {
+        let name = r#"<a href="x">&'</a>"#;
+        let page = html! { p title=(name) { (name) } }.into_string();
+        assert_eq!(
+            page,
+            "<p title=\"&lt;a href=&quot;x&quot;&gt;&amp;'&lt;/a&gt;\">&lt;a href=&quot;x&quot;&gt;&amp;'&lt;/a&gt;</p>"
+        );
     }
 
     #[test]
