@@ -231,6 +231,20 @@ impl SourceFile {
 }
 
 impl SourceFile {
+    /// Whether every line from the one holding `start` to the one holding
+    /// `end`, and the line either side (drawn as context), is at most
+    /// `limit` bytes long.
+    fn lines_within(&self, start: usize, end: usize, limit: usize) -> bool {
+        let starts = self.line_starts();
+        let first = starts.partition_point(|&s| s <= start.min(self.text.len())).saturating_sub(1);
+        let last = starts.partition_point(|&s| s <= end.min(self.text.len())).saturating_sub(1);
+        (first.saturating_sub(1)..=(last + 1).min(starts.len() - 1)).all(|line| {
+            let from = starts[line];
+            let to = starts.get(line + 1).copied().unwrap_or(self.text.len());
+            to - from <= limit
+        })
+    }
+
     /// Byte offset of the start of every line (after each `\n`).
     fn line_starts(&self) -> &[usize] {
         self.line_starts
@@ -280,6 +294,45 @@ impl miette::SourceCode for SourceFile {
 struct Report<'a> {
     diagnostic: &'a Diagnostic,
     source: &'a SourceFile,
+    /// Whether miette draws the source lines under the message. Off when a
+    /// label sits on a line too long to draw (see [`SNIPPET_LINE_LIMIT`]):
+    /// the labels are then given as `file:line:column` in the help.
+    snippet: bool,
+    /// The help text, with the labels' locations when there is no snippet.
+    help: Option<String>,
+}
+
+/// The longest line (in bytes) whose labels miette draws under the source.
+/// miette pads with a width argument that must fit in a `u16`, so a label
+/// past column 65,535 made it panic; a line of thousands of characters is
+/// unreadable drawn anyway (a generated file with every variant on one line).
+const SNIPPET_LINE_LIMIT: usize = 4096;
+
+impl<'a> Report<'a> {
+    fn new(diagnostic: &'a Diagnostic, source: &'a SourceFile) -> Self {
+        let snippet = diagnostic.labels.iter().all(|label| source.lines_within(label.span.start, label.span.end, SNIPPET_LINE_LIMIT));
+        let help = if snippet {
+            diagnostic.help.clone()
+        } else {
+            let mut text = String::new();
+            for label in &diagnostic.labels {
+                let (line, column) = source.line_column(label.span.start);
+                text.push_str(&format!("at {}:{line}:{column}", source.name));
+                if !label.message.is_empty() {
+                    text.push_str(&format!(": {}", label.message));
+                }
+                text.push('\n');
+            }
+            match &diagnostic.help {
+                Some(help) => text.push_str(help),
+                None => {
+                    text.pop();
+                }
+            }
+            Some(text)
+        };
+        Report { diagnostic, source, snippet, help }
+    }
 }
 
 impl fmt::Debug for Report<'_> {
@@ -309,14 +362,17 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diagnostic.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(self.source)
+        self.snippet.then_some(self.source as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if !self.snippet {
+            return None;
+        }
         let labels = self.diagnostic.labels.iter().enumerate().map(|(i, label)| {
             let text = (!label.message.is_empty()).then(|| label.message.clone());
             if i == 0 {
@@ -347,7 +403,7 @@ pub fn render_human(diagnostics: &[Diagnostic], source: &SourceFile, style: Styl
     let handler = GraphicalReportHandler::new_themed(theme).with_width(width);
     let mut out = String::new();
     for diagnostic in diagnostics {
-        let report = Report { diagnostic, source };
+        let report = Report::new(diagnostic, source);
         // Writing into a String cannot fail.
         let _ = handler.render_report(&mut out, &report);
         out.push('\n');
@@ -434,6 +490,31 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A label far along a very long line (a generated file with every
+    /// variant on one line) made miette panic; such a report names the
+    /// place instead of drawing the line.
+    #[test]
+    fn labels_on_very_long_lines_are_located_not_drawn() {
+        let mut text = "trait Serial < ".to_string();
+        for i in 0..20_000 {
+            text.push_str(&format!("s{i}: 1, "));
+        }
+        text.push_str(">\n// one\n// two\nforbid A.x with B.y\n");
+        let far = text.find("s19999").unwrap_or_default();
+        let source = SourceFile::new("serial.drop", text);
+        let long = Diagnostic::new(Code::Syntax, Span::new(far, far + 6), "far along").label("here").help("do this");
+        let short = Diagnostic::new(Code::Syntax, Span::new(source.text.len() - 20, source.text.len() - 1), "on a short line");
+        let next_to_long = Diagnostic::new(Code::Syntax, Span::new(source.text.len() - 34, source.text.len() - 28), "next to it");
+        let out = render_human(&[long, short, next_to_long], &source, Style::Plain, 80);
+        let (line, column) = source.line_column(far);
+        assert_eq!(line, 1);
+        assert!(out.contains(&format!("at serial.drop:1:{column}: here")), "{out}");
+        assert!(out.contains("at serial.drop:2:1"), "a label beside the long line is located: {out}");
+        assert!(out.contains("do this"), "{out}");
+        assert!(out.contains("forbid A.x with B.y"), "the short line is still drawn: {out}");
+        assert!(!out.contains("s19998"), "the long line is not drawn: {out}");
+    }
 
     #[test]
     fn line_and_column_count_characters_from_one() {
