@@ -490,14 +490,17 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
         let mut combination = vec![0u32; model.unique.len()];
         let mut d = Drawer::new(plan);
         let mut taken = vec![0u64; s_count];
-        // Scarcest strata first (they have the fewest combinations to choose
-        // from), then by id: strata of one group share combinations.
+        // Strata with the fewest combinations first, then the scarcest, then
+        // by id: strata of one group share combinations, and a stratum whose
+        // combinations are a subset of another's (tokens with a counted
+        // variant that rules tie to fewer combinations) must choose before
+        // the larger one takes them.
         let mut rows: Vec<usize> = (0..g).collect();
         if s_count > 1 {
             let scarcity = |s: usize| (u128::from(n[s]), u128::from(caps[s].max(1)));
             rows.sort_by(|&a, &b| {
                 let ((na, ca), (nb, cb)) = (scarcity(sigs[a]), scarcity(sigs[b]));
-                (nb * ca).cmp(&(na * cb)).then(sigs[a].cmp(&sigs[b])).then(a.cmp(&b))
+                ca.cmp(&cb).then((nb * ca).cmp(&(na * cb))).then(sigs[a].cmp(&sigs[b])).then(a.cmp(&b))
             });
         }
         for row in rows {
