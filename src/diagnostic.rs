@@ -310,7 +310,10 @@ const SNIPPET_LINE_LIMIT: usize = 4096;
 
 impl<'a> Report<'a> {
     fn new(diagnostic: &'a Diagnostic, source: &'a SourceFile) -> Self {
-        let snippet = diagnostic.labels.iter().all(|label| source.lines_within(label.span.start, label.span.end, SNIPPET_LINE_LIMIT));
+        let snippet = diagnostic
+            .labels
+            .iter()
+            .all(|label| source.lines_within(label.span.start, label.span.end, SNIPPET_LINE_LIMIT));
         let help = if snippet {
             diagnostic.help.clone()
         } else {
@@ -504,8 +507,10 @@ mod tests {
         let far = text.find("s19999").unwrap_or_default();
         let source = SourceFile::new("serial.drop", text);
         let long = Diagnostic::new(Code::Syntax, Span::new(far, far + 6), "far along").label("here").help("do this");
-        let short = Diagnostic::new(Code::Syntax, Span::new(source.text.len() - 20, source.text.len() - 1), "on a short line");
-        let next_to_long = Diagnostic::new(Code::Syntax, Span::new(source.text.len() - 34, source.text.len() - 28), "next to it");
+        let short =
+            Diagnostic::new(Code::Syntax, Span::new(source.text.len() - 20, source.text.len() - 1), "on a short line");
+        let next_to_long =
+            Diagnostic::new(Code::Syntax, Span::new(source.text.len() - 34, source.text.len() - 28), "next to it");
         let out = render_human(&[long, short, next_to_long], &source, Style::Plain, 80);
         let (line, column) = source.line_column(far);
         assert_eq!(line, 1);
