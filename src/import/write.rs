@@ -7,32 +7,6 @@ use std::path::Path;
 
 use super::{Draft, DraftPart, DraftTrait, DraftVariant, Place, Source};
 
-/// Words that are never written bare as names.
-const KEYWORDS: &[&str] = &[
-    "collection",
-    "trait",
-    "hidden",
-    "metadata",
-    "folder",
-    "below",
-    "above",
-    "from",
-    "hue",
-    "palette",
-    "blend",
-    "opacity",
-    "offset",
-    "forbid",
-    "with",
-    "require",
-    "when",
-    "count",
-    "unique",
-    "visually",
-    "by",
-    "legendary",
-    "at",
-];
 
 /// A name as written: bare when it is an identifier, else quoted.
 pub(crate) fn name(text: &str) -> String {
@@ -40,7 +14,7 @@ pub(crate) fn name(text: &str) -> String {
     let bare = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && !text.ends_with('-')
-        && !KEYWORDS.contains(&text);
+        && !crate::syntax::KEYWORDS.contains(&text);
     if bare { text.to_string() } else { string(text) }
 }
 

@@ -43,33 +43,6 @@ use text::LineIndex;
 /// How long diagnostics wait after a change for the next one.
 pub const DEBOUNCE: Duration = Duration::from_millis(200);
 
-/// Language keywords offered by completion.
-const KEYWORDS: &[&str] = &[
-    "collection",
-    "trait",
-    "hidden",
-    "metadata",
-    "folder",
-    "below",
-    "above",
-    "from",
-    "hue",
-    "palette",
-    "blend",
-    "opacity",
-    "offset",
-    "forbid",
-    "with",
-    "require",
-    "when",
-    "count",
-    "unique",
-    "visually",
-    "by",
-    "legendary",
-    "at",
-    "none",
-];
 
 /// Serves the protocol on stdin and stdout until the client exits.
 pub fn serve_stdio() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -364,7 +337,7 @@ impl Server {
                 let detail = format!("trait, {} variant{}", variants.len(), if variants.len() == 1 { "" } else { "s" });
                 items.push(item(&crate::model::source_name(name), CompletionItemKind::CLASS, &detail));
             }
-            for keyword in KEYWORDS {
+            for keyword in crate::syntax::KEYWORDS.iter().chain(&["none"]) {
                 items.push(item(keyword, CompletionItemKind::KEYWORD, "keyword"));
             }
         }

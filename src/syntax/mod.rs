@@ -10,6 +10,34 @@ mod parse;
 pub use ast::*;
 pub use parse::{DropParser, Rule, parse};
 
+/// The language's keywords: a name spelt like one is written quoted, and
+/// completion offers them.
+pub const KEYWORDS: &[&str] = &[
+    "collection",
+    "trait",
+    "hidden",
+    "metadata",
+    "folder",
+    "below",
+    "above",
+    "from",
+    "hue",
+    "palette",
+    "blend",
+    "opacity",
+    "offset",
+    "forbid",
+    "with",
+    "require",
+    "when",
+    "count",
+    "unique",
+    "visually",
+    "by",
+    "legendary",
+    "at",
+];
+
 use crate::diagnostic::{Code, Diagnostic};
 
 /// The text of a `.drop` file from its bytes. A file that is not UTF-8 is
