@@ -7,7 +7,6 @@ use std::path::Path;
 
 use super::{Draft, DraftPart, DraftTrait, DraftVariant, Place, Source};
 
-
 /// A name as written: bare when it is an identifier, else quoted.
 pub(crate) fn name(text: &str) -> String {
     let mut chars = text.chars();

@@ -43,7 +43,6 @@ use text::LineIndex;
 /// How long diagnostics wait after a change for the next one.
 pub const DEBOUNCE: Duration = Duration::from_millis(200);
 
-
 /// Serves the protocol on stdin and stdout until the client exits.
 pub fn serve_stdio() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (connection, io_threads) = Connection::stdio();
