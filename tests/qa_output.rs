@@ -20,10 +20,36 @@ fn dropc(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_dropc")).args(args).output().expect("dropc runs")
 }
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dropc-qa-output-{}", std::process::id())).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+/// A folder path `name` (not yet created) inside a temporary folder that is
+/// removed when this is dropped, even when the test panics.
+struct Temp {
+    _root: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl std::ops::Deref for Temp {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<Path> for Temp {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Temp {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.path.as_os_str()
+    }
+}
+
+fn temp(name: &str) -> Temp {
+    let root = tempfile::Builder::new().prefix("dropc-qa-output-").tempdir().unwrap();
+    let path = root.path().join(name);
+    Temp { _root: root, path }
 }
 
 fn example(name: &str) -> PathBuf {
@@ -46,7 +72,10 @@ fn base(name: &'static str) -> &'static Path {
         _ => &SPRITES,
     };
     cell.get_or_init(|| {
-        let out = temp(&format!("base-{name}"));
+        // Made once per test binary and kept for its whole run, so it lives
+        // under cargo's own temporary folder, replaced by the next run.
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("qa-output-base").join(name);
+        let _ = std::fs::remove_dir_all(&out);
         let run = dropc(&["run", example(name).to_str().unwrap(), "-o", out.to_str().unwrap()]);
         assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
         out
@@ -62,7 +91,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// A private copy of an example's output.
-fn fixture(example_name: &'static str, name: &str) -> PathBuf {
+fn fixture(example_name: &'static str, name: &str) -> Temp {
     let dir = temp(name);
     copy_dir(base(example_name), &dir);
     dir
