@@ -350,7 +350,7 @@ mod tests {
             }
 
             // The same group compiled as a relaxation (a budget that forces rules out).
-            let net = crate::check::feasibility::network(&model);
+            let net = crate::solve::network::network(&model);
             let tiny = crate::solve::Budget { max_table_entries: 9, ..crate::solve::Budget::default() };
             let relaxed = crate::solve::RelaxedModel::compile(&net, &tiny).unwrap();
             assert_eq!(plan.components.len(), 1);

@@ -4,7 +4,7 @@
 //! ([`Visibility::key`], the very key the sampler stores), so `size` must fit
 //! the number of distinct visual keys among the combinations the rules
 //! allow, not the number of combinations. That number is a projected model
-//! count: the factor graph of the rules ([`super::feasibility::network`]) is
+//! count: the factor graph of the rules ([`crate::solve::network::network`]) is
 //! extended with one *key variable* `K_t` per unique trait `t`, tied by a
 //! 0/1 factor to `t` and to the unique traits whose variants cover some
 //! variant of `t`, that holds exactly when `K_t` is the key's entry for `t`
@@ -45,7 +45,7 @@ enum Covering {
 /// combinations the rules allow.
 pub fn count(model: &Model, visibility: &Visibility) -> Count {
     let traits = &model.unique;
-    let budget = super::feasibility::budget();
+    let budget = crate::solve::network::budget();
     let exact = keyed_network(model, visibility, traits, None);
     match exact {
         Some(net) => count_keys(&net, model, traits, &budget),
@@ -74,7 +74,7 @@ fn keyed_network(
     traits: &[TraitId],
     force: Option<Covering>,
 ) -> Option<Network> {
-    let base = super::feasibility::network(model);
+    let base = crate::solve::network::network(model);
     let mut domains = base.domains.clone();
     domains.extend(traits.iter().map(|&t| model.traits[t].variants.len() + 1));
     let mut net = Network::new(domains.clone());

@@ -23,8 +23,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::check::feasibility::{budget, network};
 use crate::model::{Model, VariantId, Visibility};
+use crate::solve::network::{budget, network};
 use crate::solve::possible_values_given;
 
 use super::inputs::variant_subject;

@@ -1,6 +1,6 @@
 //! The compiled form of a model that the sampler draws from.
 //!
-//! The factor graph of the model (`check::feasibility::network`) splits into
+//! The factor graph of the model (`solve::network::network`) splits into
 //! connected components: traits tied by a rule or a `when`. Components are
 //! independent under the distribution of a token, so each is compiled and
 //! drawn on its own (and a change to one component never moves another's
@@ -19,8 +19,8 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::check::feasibility::{budget as count_budget, network};
 use crate::model::{Model, TraitId};
+use crate::solve::network::{budget as count_budget, network};
 use crate::solve::{
     self, Budget, Count, Factor, Network, RelaxedModel, Sampler, SamplerStep, SearchBudget, SearchModel, SolveError,
     WeightedModel,

@@ -29,6 +29,7 @@
 mod count;
 mod elim;
 mod infer;
+pub mod network;
 mod prep;
 mod relax;
 mod sample;

@@ -1,0 +1,125 @@
+//! The model as a factor graph: one variable per trait, its weights (or its
+//! `when`-conditional weights) as a prior, and the rules as 0/1 tables.
+//! `check` asks it whether the collection can be made, `sample` draws from
+//! it, `qa` re-derives what it audits from it: one translation, here.
+
+use super::{Budget, Factor, Network};
+use crate::model::*;
+
+/// The factor graph of a model: priors from weights (and `when`), 0/1 rules.
+/// Rules on the same traits share one table (their product), which keeps the
+/// graph small for collections with thousands of rules.
+pub fn network(model: &Model) -> Network {
+    merged_network(model).0
+}
+
+/// [`network`], with the scope of every merged rule table (its factors
+/// follow the one prior per trait, in this order).
+pub(crate) fn merged_network(model: &Model) -> (Network, Vec<Vec<usize>>) {
+    let domains: Vec<usize> = model.traits.iter().map(|t| t.variants.len()).collect();
+    let mut net = Network::new(domains.clone());
+    for (trait_id, _) in model.traits.iter().enumerate() {
+        net.push(prior(model, trait_id, &domains));
+    }
+    let mut merged: std::collections::BTreeMap<Vec<usize>, Vec<f64>> = std::collections::BTreeMap::new();
+    for rule in rule_tables(model, &domains) {
+        let table = merged.entry(rule.scope.clone()).or_insert_with(|| vec![1.0; table_len(&rule.scope, &domains)]);
+        rule.apply(table);
+    }
+    let mut scopes = Vec::with_capacity(merged.len());
+    for (scope, table) in merged {
+        scopes.push(scope.clone());
+        net.push(Factor::new(scope, table));
+    }
+    (net, scopes)
+}
+
+pub(crate) fn table_len(scope: &[usize], domains: &[usize]) -> usize {
+    scope.iter().map(|&t| domains[t]).product()
+}
+
+/// One `forbid` pair or `require` as the zeros it puts into the merged table
+/// of its scope: a forbid is one entry (kept sparse: a dense table per pair
+/// of a 100,000-variant trait was what made `check` slow), a require its
+/// dense table.
+pub(crate) struct RuleTable {
+    /// The traits it is over, in increasing order.
+    pub(crate) scope: Vec<usize>,
+    zeros: RuleZeros,
+}
+
+enum RuleZeros {
+    /// The one entry a `forbid` pair zeroes.
+    Entry(usize),
+    /// A `require`'s 0/1 table over the scope.
+    Dense(Vec<f64>),
+}
+
+impl RuleTable {
+    /// Puts the rule's zeros into `table` (the merged table of its scope).
+    pub(crate) fn apply(&self, table: &mut [f64]) {
+        match &self.zeros {
+            RuleZeros::Entry(i) => table[*i] = 0.0,
+            RuleZeros::Dense(t) => table.iter_mut().zip(t).for_each(|(a, b)| *a *= b),
+        }
+    }
+}
+
+/// Every forbid pair (in model order), then every require.
+pub(crate) fn rule_tables(model: &Model, domains: &[usize]) -> Vec<RuleTable> {
+    let mut out = Vec::with_capacity(model.forbids.len() + model.requires.len());
+    for f in &model.forbids {
+        let (a, b) = if f.a.trait_id < f.b.trait_id { (f.a, f.b) } else { (f.b, f.a) };
+        out.push(RuleTable {
+            scope: vec![a.trait_id, b.trait_id],
+            zeros: RuleZeros::Entry(a.index * domains[b.trait_id] + b.index),
+        });
+    }
+    for r in &model.requires {
+        let options: Vec<(usize, usize)> = r.alternatives.iter().map(|a| (a.trait_id, a.index)).collect();
+        let f = Factor::require((r.when.trait_id, r.when.index), &options, domains);
+        out.push(RuleTable { scope: f.scope, zeros: RuleZeros::Dense(f.table) });
+    }
+    out
+}
+
+/// The prior of one trait: its normalised weights, or a table conditional on
+/// the trait its `when` rules look at.
+fn prior(model: &Model, trait_id: TraitId, domains: &[usize]) -> Factor {
+    let t = &model.traits[trait_id];
+    let base = normalised(t.variants.iter().map(|v| v.weight));
+    let whens: Vec<(&WhenRule, &Vec<f64>)> = model
+        .whens
+        .iter()
+        .filter_map(|w| w.overrides.iter().find(|(target, _)| *target == trait_id).map(|(_, weights)| (w, weights)))
+        .collect();
+    match whens.first() {
+        None => Factor::unary(trait_id, base),
+        Some((first, _)) => {
+            let condition = first.condition_trait;
+            let rows = domains[condition];
+            let mut table = Vec::with_capacity(rows * base.len());
+            for c in 0..rows {
+                let row = whens
+                    .iter()
+                    .find(|(w, _)| w.condition_trait == condition && w.conditions.contains(&c))
+                    .map_or_else(|| base.clone(), |(_, weights)| normalised(weights.iter().copied()));
+                table.extend(row);
+            }
+            Factor::new(vec![condition, trait_id], table)
+        }
+    }
+}
+
+fn normalised(weights: impl Iterator<Item = f64>) -> Vec<f64> {
+    let w: Vec<f64> = weights.collect();
+    let total: f64 = w.iter().sum();
+    if total > 0.0 { w.iter().map(|x| x / total).collect() } else { w }
+}
+
+/// The budget `check` (and the stages that ask what it asked) gives the solver for each question: exact in
+/// milliseconds for realistic collections, bounds beyond. Deterministic: no
+/// time limit, so the same file always gets the same answer.
+pub fn budget() -> Budget {
+    Budget { max_table_entries: 1 << 22, max_branches: 256, max_work: 1 << 22, time_limit: None }
+}
