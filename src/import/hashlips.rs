@@ -52,15 +52,7 @@ pub(super) fn read(source: &Source, plan: &LayerPlan, config: Option<&Config>) -
     let mut draft = new_draft(Engine::HashLips);
     for layer in &plan.layers {
         let dir = source.dir.join(&layer.name);
-        let mut t = DraftTrait {
-            name: layer.display_name.clone().unwrap_or_else(|| layer.name.clone()),
-            folder: layer.name.clone(),
-            variants: Vec::new(),
-            blend: None,
-            opacity: None,
-            comments: Vec::new(),
-        };
-        apply_options(&mut t, layer, &mut draft.warnings);
+        let mut t = layer_trait(layer, &mut draft.warnings);
         for entry in list_dir(&dir)? {
             if hidden(&entry.name) {
                 continue;
@@ -115,8 +107,23 @@ pub(super) fn new_draft(engine: Engine) -> Draft {
     }
 }
 
+/// The trait of one layer, with no variants yet: its name, folder and
+/// `blend` and `opacity` options.
+pub(super) fn layer_trait(layer: &super::LayerOptions, warnings: &mut Vec<String>) -> DraftTrait {
+    let mut t = DraftTrait {
+        name: layer.display_name.clone().unwrap_or_else(|| layer.name.clone()),
+        folder: layer.name.clone(),
+        variants: Vec::new(),
+        blend: None,
+        opacity: None,
+        comments: Vec::new(),
+    };
+    apply_options(&mut t, layer, warnings);
+    t
+}
+
 /// The layer's `blend` and `opacity` options.
-pub(super) fn apply_options(t: &mut DraftTrait, layer: &super::LayerOptions, warnings: &mut Vec<String>) {
+fn apply_options(t: &mut DraftTrait, layer: &super::LayerOptions, warnings: &mut Vec<String>) {
     if let Some(op) = &layer.blend {
         match blend_mode(op) {
             Some("normal") => {}

@@ -18,10 +18,8 @@
 //! placed below the first (above the last) trait.
 
 use super::config::Config;
-use super::hashlips::{apply_options, bypass, disambiguate, new_draft};
-use super::{
-    Draft, DraftPart, DraftTrait, DraftVariant, Engine, ImportError, LayerPlan, Place, Source, Weight, is_png, list_dir,
-};
+use super::hashlips::{bypass, disambiguate, layer_trait, new_draft};
+use super::{Draft, DraftPart, DraftVariant, Engine, ImportError, LayerPlan, Place, Source, Weight, is_png, list_dir};
 
 /// An element of a layer's tree.
 #[derive(Clone, Debug)]
@@ -313,15 +311,7 @@ pub(super) fn read(source: &Source, plan: &LayerPlan, config: Option<&Config>) -
     for (index, layer) in plan.layers.iter().enumerate() {
         let elements = reader.elements(&layer.name, "")?;
         let outcomes = reader.outcomes(&elements, &index.to_string());
-        let mut t = DraftTrait {
-            name: layer.display_name.clone().unwrap_or_else(|| layer.name.clone()),
-            folder: layer.name.clone(),
-            variants: Vec::new(),
-            blend: None,
-            opacity: None,
-            comments: Vec::new(),
-        };
-        apply_options(&mut t, layer, &mut reader.warnings);
+        let mut t = layer_trait(layer, &mut reader.warnings);
         // Whole-number weights: each probability times the top folder's sum, scaled by the common denominator.
         let top: u128 = elements.iter().filter_map(|e| e.weight).sum::<u128>().max(1);
         let scaled: Vec<(u128, u128)> = outcomes
