@@ -99,19 +99,27 @@ fn import_and_run(dir: &Path, engine: &str, size: u32) -> (String, Vec<(u64, Vec
     let written = fs::read_to_string(dir.join("imported.drop")).unwrap();
     let check = dropc(&["check", "imported.drop", "--format", "json"], dir);
     assert!(check.status.success(), "the imported file does not check:\n{}\n{written}", text(&check));
-    // More tokens, and no extra output size, for the pixel comparison.
-    let bigger: String = written
+    let tokens = run_resized(dir, &written, size, "");
+    (written, tokens)
+}
+
+/// Runs `written` with `size` tokens, no extra output size and `extra` lines
+/// appended; returns each token's variants.
+fn run_resized(dir: &Path, written: &str, size: u32, extra: &str) -> Vec<(u64, Vec<String>)> {
+    let mut bigger: String = written
         .lines()
         .filter(|l| !l.trim_start().starts_with("sizes"))
         .map(|l| if l.trim_start().starts_with("size ") { format!("    size {size}") } else { l.to_string() })
         .collect::<Vec<_>>()
         .join("\n");
+    bigger.push('\n');
+    bigger.push_str(extra);
     fs::write(dir.join("many.drop"), bigger).unwrap();
     let run = dropc(&["run", "many.drop", "-o", "out"], dir);
     assert!(run.status.success(), "run failed:\n{}", text(&run));
     let tokens: Value =
         serde_json::from_str(&fs::read_to_string(dir.join("out").join("tokens.json")).unwrap()).unwrap();
-    let list = tokens["tokens"]
+    tokens["tokens"]
         .as_array()
         .unwrap()
         .iter()
@@ -120,8 +128,7 @@ fn import_and_run(dir: &Path, engine: &str, size: u32) -> (String, Vec<(u64, Vec
             let variants = t["variants"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
             (id, variants)
         })
-        .collect();
-    (written, list)
+        .collect()
 }
 
 #[test]
@@ -266,6 +273,63 @@ fn nftchef_example_layers() {
     {
         assert!(seen.contains_key(needed), "no token drew {needed}: the test covers too little");
     }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// nftchef's `incompatible` and `forcedCombinations` become `forbid` and
+/// `require` rules that every generated token keeps; where the engine itself
+/// would ignore an entry (a key after the layers it names), the import says so.
+#[test]
+fn nftchef_incompatible_and_forced_combinations_become_rules() {
+    let dir = project("nftchef", "rules");
+    let config = dir.join("src").join("config.js");
+    let js = fs::read_to_string(&config).unwrap();
+    let js = js.replacen(
+        "const incompatible = {",
+        "const incompatible = {\n  \"gray tee\": [\"Backpack\"],\n  happy: [\"Helmet\"],\n  faceA: [\"stars\"],\n  nobody: [\"stars\"],",
+        1,
+    );
+    let js = js.replacen(
+        "const forcedCombinations = {",
+        "const forcedCombinations = {\n  floral: [\"MetallicShades\", \"Golden Sakura\"],\n  \"star eyes\": [\"Purple Glasses\"],",
+        1,
+    );
+    fs::write(&config, js).unwrap();
+    let output = dropc(&["import", "nftchef", "layers", "-o", "imported.drop"], &dir);
+    let said = text(&output);
+    assert!(output.status.success(), "{said}");
+    for warning in [
+        "`incompatible` of `faceA` names `stars` in `Background`, a layer drawn before `Head`: the engine ignores it there, dropc enforces it",
+        "`incompatible` names `nobody`, which no weighted file or folder is called",
+    ] {
+        assert!(said.contains(warning), "missing warning {warning:?} in:\n{said}");
+    }
+    let written = fs::read_to_string(dir.join("imported.drop")).unwrap();
+    for line in [
+        "forbid Clothes.\"gray tee\" with \"Back Accessory\".Backpack",
+        // The key is a nested pick (`z1,eye#50/happy#50`), the name a folder whose value is overridden.
+        "forbid Eyes.happy with Accessory.\"Space Helmet\"",
+        "forbid Head.faceA with Background.stars",
+        "require Clothes.floral -> Accessory.MetallicShades",
+        "require Clothes.floral -> \"Shirt Accessories\".\"Golden Sakura\"",
+        "require Eyes.\"star eyes\" -> Accessory.\"Purple Glasses\"",
+    ] {
+        assert!(written.contains(line), "missing {line:?} in:\n{written}");
+    }
+    // Forced picks are rare by weight: counts make the sample show them.
+    let counts = "count Clothes.floral = 3\ncount Eyes.\"star eyes\" >= 5\ncount Clothes.\"gray tee\" >= 5\ncount Eyes.happy >= 5\n";
+    let tokens = run_resized(&dir, &written, 40, counts);
+    let of = |variants: &[String], layer: usize| variants[layer].clone();
+    // Layer order: Background, Back Accessory, Head, Clothes, Eyes, Hair, Accessory, Shirt Accessories.
+    for (id, v) in &tokens {
+        let bad = (of(v, 3) == "gray tee" && of(v, 1) == "Backpack")
+            || (of(v, 4) == "happy" && of(v, 6) == "Space Helmet")
+            || (of(v, 2) == "faceA" && of(v, 0) == "stars")
+            || (of(v, 3) == "floral" && (of(v, 6) != "MetallicShades" || of(v, 7) != "Golden Sakura"))
+            || (of(v, 4) == "star eyes" && of(v, 6) != "Purple Glasses");
+        assert!(!bad, "token {id} breaks an imported rule: {v:?}");
+    }
+    assert_eq!(tokens.iter().filter(|(_, v)| of(v, 3) == "floral").count(), 3);
     let _ = fs::remove_dir_all(&dir);
 }
 

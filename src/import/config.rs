@@ -330,6 +330,24 @@ impl Config {
         }
     }
 
+    /// An object whose values are arrays of strings (nftchef's
+    /// `incompatible` and `forcedCombinations`), keys in order; other values
+    /// are left out.
+    pub fn string_lists(&self, name: &str) -> Vec<(String, Vec<String>)> {
+        match self.get(name) {
+            Some(Js::Object(entries)) => entries
+                .iter()
+                .filter_map(|(k, v)| match v {
+                    Js::Array(items) => {
+                        Some((k.clone(), items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect()))
+                    }
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Whether `background.generate` is true (the engine paints a random colour under every image).
     pub fn generated_background(&self) -> bool {
         self.get("background").and_then(|b| b.get("generate")) == Some(&Js::Bool(true))

@@ -104,6 +104,7 @@ pub(super) fn new_draft(engine: Engine) -> Draft {
         canvas: (1, 1),
         sizes: None,
         unique_by: None,
+        rules: Vec::new(),
     }
 }
 

@@ -262,6 +262,25 @@ pub(crate) struct Draft {
     pub sizes: Option<(u32, u32)>,
     /// `unique by` these traits (when some layer bypasses the engine's uniqueness check).
     pub unique_by: Option<Vec<String>>,
+    /// Rules translated from the engine's settings, in the order written.
+    pub rules: Vec<DraftRule>,
+}
+
+/// A rule of a draft, over (trait, variant) names.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct DraftRule {
+    pub kind: RuleKind,
+    pub left: Vec<(String, String)>,
+    pub right: Vec<(String, String)>,
+    /// Where it comes from, written before it.
+    pub comment: String,
+}
+
+/// `forbid left with right` or `require left -> right`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RuleKind {
+    Forbid,
+    Require,
 }
 
 /// One trait of a draft.
@@ -429,6 +448,26 @@ pub(crate) fn blend_mode(op: &str) -> Option<&'static str> {
 
 /// Settles what is common to both engines: the canvas, `none`, identical
 /// files, the collection's size and name.
+/// Rules name the variants merged into `none` as `none`, once per list.
+fn rename_merged(rules: &mut [DraftRule], merged: &[(String, String)]) {
+    for rule in rules {
+        for list in [&mut rule.left, &mut rule.right] {
+            let mut renamed: Vec<(String, String)> = Vec::new();
+            for (trait_name, variant) in std::mem::take(list) {
+                let variant = if merged.iter().any(|(t, v)| *t == trait_name && *v == variant) {
+                    "none".to_string()
+                } else {
+                    variant
+                };
+                if !renamed.iter().any(|(t, v)| *t == trait_name && *v == variant) {
+                    renamed.push((trait_name, variant));
+                }
+            }
+            *list = renamed;
+        }
+    }
+}
+
 fn finish(source: &Source, plan: &LayerPlan, config: Option<&Config>, draft: &mut Draft) -> Result<(), ImportError> {
     let files: Vec<String> = {
         let mut all: Vec<String> = draft
@@ -490,6 +529,8 @@ fn finish(source: &Source, plan: &LayerPlan, config: Option<&Config>, draft: &mu
         );
     }
 
+    // (trait, old name) of the variants merged into `none`.
+    let mut merged_into_none: Vec<(String, String)> = Vec::new();
     for t in &mut draft.traits {
         // Variants that draw nothing become `none` (one per trait).
         let mut none: Option<(Weight, Vec<String>)> = None;
@@ -497,6 +538,9 @@ fn finish(source: &Source, plan: &LayerPlan, config: Option<&Config>, draft: &mu
         for v in std::mem::take(&mut t.variants) {
             let empty = v.name == "none" || v.parts.iter().all(|p| pixels.get(&p.path).is_some_and(|px| px.empty));
             if empty {
+                if v.name != "none" {
+                    merged_into_none.push((t.name.clone(), v.name.clone()));
+                }
                 let why = if v.parts.is_empty() {
                     v.comment.clone().unwrap_or_else(|| v.name.clone())
                 } else {
@@ -525,7 +569,6 @@ fn finish(source: &Source, plan: &LayerPlan, config: Option<&Config>, draft: &mu
             }
         }
         t.variants = kept;
-
         // Identical art.
         let mut by_look: HashMap<Vec<([u8; 32], Place)>, Vec<String>> = HashMap::new();
         for v in &t.variants {
@@ -548,6 +591,7 @@ fn finish(source: &Source, plan: &LayerPlan, config: Option<&Config>, draft: &mu
             ));
         }
     }
+    rename_merged(&mut draft.rules, &merged_into_none);
 
     // Size: the engine's edition size, at most the number of unique combinations.
     let counted: Vec<&DraftTrait> = match &draft.unique_by {

@@ -16,10 +16,27 @@
 //! numbers), named with the attribute value the engine writes; its files are
 //! listed in the engine's order, and those at a negative (positive) depth are
 //! placed below the first (above the last) trait.
+//!
+//! The engine's `incompatible` and `forcedCombinations` settings become
+//! rules. Both are keyed by the clean name of a weighted file or folder: once
+//! the engine picks it, `incompatible` removes the listed names from every
+//! later pick (a file or a whole folder), and `forcedCombinations` makes each
+//! later folder pick the first listed name it holds, level by level. So
+//! `incompatible[X] = [Y]` is `forbid` (every variant whose picks include
+//! `X`) `with` (every variant of another trait whose picks include `Y`), and
+//! a forced combination is `require` (variants with `X`) `->` (the variants
+//! of that trait whose picks include the forced chain). The engine applies
+//! both only to layers after the key's; dropc's rules hold whatever the
+//! order, and the import says where that differs. A name that only required
+//! (unweighted) elements have, or that lies in the key's own layer, is not
+//! translated, and the import says so.
 
 use super::config::Config;
 use super::hashlips::{bypass, disambiguate, layer_trait, new_draft};
-use super::{Draft, DraftPart, DraftVariant, Engine, ImportError, LayerPlan, Place, Source, Weight, is_png, list_dir};
+use super::{
+    Draft, DraftPart, DraftRule, DraftVariant, Engine, ImportError, LayerPlan, Place, RuleKind, Source, Weight, is_png,
+    list_dir,
+};
 
 /// An element of a layer's tree.
 #[derive(Clone, Debug)]
@@ -308,9 +325,11 @@ pub(super) fn read(source: &Source, plan: &LayerPlan, config: Option<&Config>) -
     let last = plan.layers.len().saturating_sub(1);
     // Per trait: the depths of its parts placed at the bottom and at the top.
     let mut depths: Vec<(Vec<i64>, Vec<i64>)> = Vec::new();
+    let mut trees: Vec<Tree> = Vec::new();
     for (index, layer) in plan.layers.iter().enumerate() {
         let elements = reader.elements(&layer.name, "")?;
         let outcomes = reader.outcomes(&elements, &index.to_string());
+        let picks = outcomes.iter().map(|o| o.path.iter().map(|(n, _, _)| n.clone()).collect()).collect();
         let mut t = layer_trait(layer, &mut reader.warnings);
         // Whole-number weights: each probability times the top folder's sum, scaled by the common denominator.
         let top: u128 = elements.iter().filter_map(|e| e.weight).sum::<u128>().max(1);
@@ -393,11 +412,156 @@ pub(super) fn read(source: &Source, plan: &LayerPlan, config: Option<&Config>) -
         }
         depths.push((bottom_z, top_z));
         draft.traits.push(t);
+        trees.push(Tree { elements, picks });
     }
     depth_conflicts(&draft, &depths, &mut reader.warnings);
+    if let Some(config) = config {
+        draft.rules = combination_rules(config, &trees, &draft, &mut reader.warnings);
+    }
     draft.warnings.append(&mut reader.warnings);
     bypass(plan, &mut draft);
     Ok(draft)
+}
+
+/// One layer as the rules see it: its elements, and per variant (in the
+/// trait's order) the clean names of the weighted picks that lead to it.
+struct Tree {
+    elements: Vec<Element>,
+    picks: Vec<Vec<String>>,
+}
+
+/// Whether some element named `name` anywhere in `elements` has no weight.
+fn required_named(elements: &[Element], name: &str) -> bool {
+    elements.iter().any(|e| (e.weight.is_none() && e.name == name) || required_named(&e.children, name))
+}
+
+/// `pickRandomElement` with `forcedDNA = names`: the chain of elements it
+/// force-picks from the top folder down (empty: the layer is not forced).
+/// `Err` names a forced element without a weight, which picks cannot express.
+fn forced_chain(elements: &[Element], names: &[String]) -> Result<Vec<String>, String> {
+    let mut chain = Vec::new();
+    let mut level = elements;
+    while let Some(e) = level.iter().find(|e| names.contains(&e.name)) {
+        if e.weight.is_none() {
+            return Err(e.path.clone());
+        }
+        chain.push(e.name.clone());
+        if !e.is_dir {
+            break;
+        }
+        level = &e.children;
+    }
+    Ok(chain)
+}
+
+/// Whether `chain` occurs in `picks` in order.
+fn picks_follow(picks: &[String], chain: &[String]) -> bool {
+    let mut rest = picks.iter();
+    chain.iter().all(|c| rest.any(|p| p == c))
+}
+
+/// The `(trait, variant)` references of the variants of layer `layer` that `keep` selects.
+fn refs(draft: &Draft, trees: &[Tree], layer: usize, keep: impl Fn(&[String]) -> bool) -> Vec<(String, String)> {
+    let t = &draft.traits[layer];
+    trees[layer]
+        .picks
+        .iter()
+        .zip(&t.variants)
+        .filter(|(picks, _)| keep(picks))
+        .map(|(_, v)| (t.name.clone(), v.name.clone()))
+        .collect()
+}
+
+/// nftchef's `incompatible` and `forcedCombinations` as `forbid` and
+/// `require` rules (module docs), with a warning for each entry the rules
+/// cannot express or that the engine itself ignores.
+fn combination_rules(config: &Config, trees: &[Tree], draft: &Draft, warnings: &mut Vec<String>) -> Vec<DraftRule> {
+    let mut rules = Vec::new();
+    let layer_name = |i: usize| draft.traits[i].name.clone();
+    for (setting, kind) in [("incompatible", RuleKind::Forbid), ("forcedCombinations", RuleKind::Require)] {
+        for (key, names) in config.string_lists(setting) {
+            let key_layers: Vec<usize> =
+                (0..trees.len()).filter(|&i| trees[i].picks.iter().any(|p| p.contains(&key))).collect();
+            if key_layers.is_empty() {
+                warnings.push(format!(
+                    "`{setting}` names `{key}`, which no weighted file or folder is called: the engine never applies it, and neither does the import"
+                ));
+                continue;
+            }
+            for &a in &key_layers {
+                let left = refs(draft, trees, a, |p| p.contains(&key));
+                for b in (0..trees.len()).filter(|&b| b != a) {
+                    let (right, what) = match kind {
+                        RuleKind::Forbid => {
+                            let hit: Vec<&String> =
+                                names.iter().filter(|n| trees[b].picks.iter().any(|p| p.contains(n))).collect();
+                            for n in names.iter().filter(|n| !hit.contains(n)) {
+                                if required_named(&trees[b].elements, n) {
+                                    warnings.push(format!(
+                                        "`incompatible` pairs `{key}` with `{n}`, a file of `{}` drawn without a weight: dropc cannot leave out part of a variant, so that pair is not imported",
+                                        layer_name(b)
+                                    ));
+                                }
+                            }
+                            if hit.is_empty() {
+                                continue;
+                            }
+                            let listed: Vec<String> = hit.iter().map(|n| format!("`{n}`")).collect();
+                            (refs(draft, trees, b, |p| hit.iter().any(|n| p.contains(n))), listed.join(", "))
+                        }
+                        RuleKind::Require => match forced_chain(&trees[b].elements, &names) {
+                            Ok(chain) if chain.is_empty() => continue,
+                            Ok(chain) => {
+                                let listed: Vec<String> = chain.iter().map(|n| format!("`{n}`")).collect();
+                                (refs(draft, trees, b, |p| picks_follow(p, &chain)), listed.join(" then "))
+                            }
+                            Err(path) => {
+                                warnings.push(format!(
+                                    "`forcedCombinations` of `{key}` forces `{path}`, which has no weight: dropc cannot express that pick, so it is not imported"
+                                ));
+                                continue;
+                            }
+                        },
+                    };
+                    if right.is_empty() {
+                        continue;
+                    }
+                    if b < a {
+                        warnings.push(format!(
+                            "`{setting}` of `{key}` names {what} in `{}`, a layer drawn before `{}`: the engine ignores it there, dropc enforces it",
+                            layer_name(b),
+                            layer_name(a)
+                        ));
+                    }
+                    let comment = match kind {
+                        RuleKind::Forbid => {
+                            format!("`incompatible`: `{key}` ({}) with {what} ({})", layer_name(a), layer_name(b))
+                        }
+                        RuleKind::Require => {
+                            format!(
+                                "`forcedCombinations`: `{key}` ({}) forces {what} ({})",
+                                layer_name(a),
+                                layer_name(b)
+                            )
+                        }
+                    };
+                    rules.push(DraftRule { kind, left: left.clone(), right, comment });
+                }
+            }
+            for n in &names {
+                let same_layer = key_layers.iter().all(|&a| {
+                    trees.iter().enumerate().all(|(b, t)| (b == a) == t.picks.iter().any(|p| p.contains(n)))
+                        && trees[a].picks.iter().any(|p| p.contains(n))
+                });
+                if same_layer {
+                    warnings.push(format!(
+                        "`{setting}` of `{key}` names `{n}`, in the same layer as `{key}`: a trait has one variant per token, so this is not imported"
+                    ));
+                }
+            }
+        }
+    }
+    rules
 }
 
 /// The engine orders parts at non-zero depths by depth, then by layer; the

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{Draft, DraftPart, DraftTrait, DraftVariant, Place, Source};
+use super::{Draft, DraftPart, DraftTrait, DraftVariant, Place, RuleKind, Source};
 
 /// A name as written: bare when it is an identifier, else quoted.
 pub(crate) fn name(text: &str) -> String {
@@ -190,6 +190,23 @@ pub(crate) fn write(source: &Source, draft: &Draft) -> String {
             let _ = writeln!(out, "{}", line.trim_end());
         }
         let _ = writeln!(out, ">{options}");
+    }
+    if !draft.rules.is_empty() {
+        out.push('\n');
+    }
+    for rule in &draft.rules {
+        comment_block(&mut out, "", &rule.comment);
+        let refs = |list: &[(String, String)]| -> Vec<String> {
+            list.iter().map(|(t, v)| format!("{}.{}", name(t), name(v))).collect()
+        };
+        let _ = match rule.kind {
+            RuleKind::Forbid => {
+                writeln!(out, "forbid {} with {}", refs(&rule.left).join(", "), refs(&rule.right).join(", "))
+            }
+            RuleKind::Require => {
+                writeln!(out, "require {} -> {}", refs(&rule.left).join(", "), refs(&rule.right).join(" | "))
+            }
+        };
     }
     if let Some(names) = &draft.unique_by {
         out.push('\n');
