@@ -15,6 +15,14 @@
 //! - `vim_syntax_highlights` loads the Vim syntax in a headless Vim (when one
 //!   with `+syntax` is installed) and checks the highlight groups that
 //!   `editors/vim/test/sample.drop` states in its `//>` comments.
+//! - `neovim_setup_headless` runs `editors/neovim/test/check.lua` in a
+//!   headless Neovim (skipped like the others without `nvim`): filetype
+//!   detection, then the server from `lsp/drop.lua` publishing diagnostics
+//!   and answering hover (`vim.lsp.enable` on Neovim 0.11+, the same
+//!   configuration through `vim.lsp.start_client` before).
+//! - `helix_languages_toml` checks the Helix set-up statically (Helix is not
+//!   packaged for Debian): the TOML, the server command, the grammar path,
+//!   and that every highlight capture is a scope Helix's themes style.
 
 // Tests and benchmarks may fail loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -310,4 +318,151 @@ fn vim_syntax_highlights() {
         String::from_utf8_lossy(&output.stderr),
     );
     eprintln!("vim: {}", report.lines().next().unwrap_or(""));
+}
+
+/// The Neovim set-up (`editors/neovim`), driven headless by
+/// `editors/neovim/test/check.lua`: `ftdetect/drop.lua` gives a `.drop` file
+/// the filetype `drop`, and the server configured by `lsp/drop.lua` publishes
+/// check's diagnostics and answers hover. On Neovim 0.11+ the script enables
+/// the server with `vim.lsp.enable('drop')`; older versions (Debian's is
+/// 0.7.2) start the same configuration with `vim.lsp.start_client`.
+#[test]
+fn neovim_setup_headless() {
+    let Some(nvim) = find_on_path("nvim") else {
+        missing_tool("the Neovim set-up test needs nvim");
+        return;
+    };
+    let work = tempfile::Builder::new().prefix("dropc-nvim-test-").tempdir().unwrap();
+    let pets = fs::read_to_string(repo_root().join("examples/pixel-pets/pets.drop")).unwrap();
+    let broken = pets.replacen("forbid Body.Bunny", "forbid Body.Bunnny", 1);
+    assert_ne!(broken, pets, "the example changed: pick another line to break");
+    let file = work.path().join("pets.drop");
+    fs::write(&file, broken).unwrap();
+    let result = work.path().join("result.txt");
+    let neovim = repo_root().join("editors").join("neovim");
+    let mut child = Command::new(&nvim)
+        .args(["--headless", "-u", "NONE", "-i", "NONE", "-c", "luafile test/check.lua"])
+        .current_dir(&neovim)
+        .env("DROPC_NVIM_RUNTIME", &neovim)
+        .env("DROPC_NVIM_SERVER", env!("CARGO_BIN_EXE_dropc"))
+        .env("DROPC_NVIM_FILE", &file)
+        .env("DROPC_NVIM_RESULT", &result)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", nvim.display()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("nvim did not finish within 90 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let report = fs::read_to_string(&result).unwrap_or_default();
+    assert!(status.success() && report.starts_with("OK"), "Neovim set-up test failed ({status}): {report}");
+    eprintln!("neovim: {}", report.trim_end());
+}
+
+/// The Helix set-up (`editors/helix/languages.toml`; Helix is not packaged
+/// for Debian, so it is not run): the file parses as TOML, ties the language
+/// `drop` to `.drop` files, the server `dropc lsp` and the grammar in
+/// `editors/tree-sitter-drop`, and every capture of the highlight queries is
+/// a scope Helix's themes style (the list of its theme documentation).
+#[test]
+fn helix_languages_toml() {
+    let text = fs::read_to_string(repo_root().join("editors/helix/languages.toml")).unwrap();
+    let config: toml::Table = text.parse().unwrap_or_else(|e| panic!("languages.toml: {e}"));
+    let language = config["language"].as_array().unwrap().iter().find(|l| l["name"].as_str() == Some("drop")).unwrap();
+    assert_eq!(language["file-types"].as_array().unwrap()[0].as_str(), Some("drop"));
+    assert_eq!(language["scope"].as_str(), Some("source.drop"));
+    let servers = language["language-servers"].as_array().unwrap();
+    assert!(servers.iter().any(|s| s.as_str() == Some("dropc")), "{servers:?}");
+    let server = &config["language-server"]["dropc"];
+    assert_eq!(server["command"].as_str(), Some("dropc"));
+    assert_eq!(server["args"].as_array().unwrap()[0].as_str(), Some("lsp"));
+    let grammar = config["grammar"].as_array().unwrap().iter().find(|g| g["name"].as_str() == Some("drop")).unwrap();
+    let path = grammar["source"]["path"].as_str().unwrap();
+    assert!(path.ends_with("editors/tree-sitter-drop"), "{path}");
+    assert!(repo_root().join("editors/tree-sitter-drop/grammar.js").is_file());
+
+    // https://docs.helix-editor.com/themes.html#syntax-highlighting
+    const HELIX_SCOPES: &[&str] = &[
+        "attribute",
+        "type",
+        "type.builtin",
+        "type.parameter",
+        "type.enum",
+        "type.enum.variant",
+        "constructor",
+        "constant",
+        "constant.builtin",
+        "constant.builtin.boolean",
+        "constant.character",
+        "constant.character.escape",
+        "constant.numeric",
+        "constant.numeric.integer",
+        "constant.numeric.float",
+        "string",
+        "string.regexp",
+        "string.special",
+        "string.special.path",
+        "string.special.url",
+        "string.special.symbol",
+        "comment",
+        "comment.line",
+        "comment.block",
+        "comment.block.documentation",
+        "variable",
+        "variable.builtin",
+        "variable.parameter",
+        "variable.other",
+        "variable.other.member",
+        "variable.other.member.private",
+        "label",
+        "punctuation",
+        "punctuation.delimiter",
+        "punctuation.bracket",
+        "punctuation.special",
+        "keyword",
+        "keyword.control",
+        "keyword.control.conditional",
+        "keyword.control.repeat",
+        "keyword.control.import",
+        "keyword.control.return",
+        "keyword.control.exception",
+        "keyword.operator",
+        "keyword.directive",
+        "keyword.function",
+        "keyword.storage",
+        "keyword.storage.type",
+        "keyword.storage.modifier",
+        "operator",
+        "function",
+        "function.builtin",
+        "function.method",
+        "function.macro",
+        "function.special",
+        "tag",
+        "tag.builtin",
+        "namespace",
+        "special",
+    ];
+    let queries = fs::read_to_string(repo_root().join("editors/tree-sitter-drop/queries/highlights.scm")).unwrap();
+    let mut captures: Vec<&str> = queries
+        .split('@')
+        .skip(1)
+        .map(|rest| rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_')).next().unwrap_or(""))
+        .filter(|c| !c.is_empty())
+        .collect();
+    captures.sort_unstable();
+    captures.dedup();
+    assert!(captures.len() >= 5, "captures not found: {captures:?}");
+    let unknown: Vec<&&str> = captures.iter().filter(|c| !HELIX_SCOPES.contains(c)).collect();
+    assert!(unknown.is_empty(), "captures Helix themes do not style: {unknown:?}");
 }
