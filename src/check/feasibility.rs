@@ -13,7 +13,10 @@
 //! then the joint problem (every `count`, `size`, the rules and `unique`, an
 //! integer program over the strata the counts define, solved exactly in
 //! `crate::sample::counts`) decides, and an irreducible set of conflicting
-//! counts is reported with the number of tokens each can have.
+//! counts is reported with the number of tokens each can have. It is the
+//! very program `run` solves, with the same exact model of strata that share
+//! unique combinations (`crate::sample::sharing`), so `check` accepts exactly
+//! what `run` generates.
 
 use rayon::prelude::*;
 

@@ -39,15 +39,20 @@
 //! Exactness of the capacities: when every counted trait is `unique` (the
 //! default, `unique` over all traits), strata never share a combination and
 //! `n_s ≤ cap_s` is exactly what uniqueness demands. When a counted trait is
-//! outside `unique`, strata of one group share combinations and the per-stratum
-//! and per-group bounds used here are necessary, not always sufficient (the
-//! exact condition is Hall's, over every subset of a group's strata); the
-//! uniqueness stage then reports a shortfall with its numbers.
+//! outside `unique`, strata of one group share combinations; the per-stratum
+//! and per-group bounds are then only necessary, and the exact condition
+//! (Hall's, over every subset of the competing strata) is carried by a
+//! transportation problem over the shared keys' types ([`super::sharing`]):
+//! one integer variable per (type, stratum), which makes the program exact.
+//! Only when the shared keys cannot be enumerated (more than
+//! [`super::unique::POOL_LIMIT`], or a rule graph too dense to draw its
+//! unique traits first) do the necessary bounds stand alone.
 
 use microlp::{ComparisonOp, OptimizationDirection, Problem, Variable};
 
 use super::SampleError;
 use super::plan::Plan;
+use super::sharing::Sharing;
 use crate::model::Model;
 
 /// The integer problem over tokens per signature.
@@ -65,6 +70,9 @@ pub struct Quotas {
     member: Vec<Vec<bool>>,
     /// Per rule: `(min, max)`.
     bounds: Vec<(u64, u64)>,
+    /// The keys that competing small strata share, by type (exact Hall
+    /// condition, see [`super::sharing`]).
+    sharing: Sharing,
 }
 
 /// Why the solver gave no answer (a numerical failure or a size beyond its integers).
@@ -104,6 +112,7 @@ impl Quotas {
         cap: &[u64],
         group: &[usize],
         group_cap: &[u64],
+        sharing: &Sharing,
     ) -> Quotas {
         let s_count = feasible.len();
         let classes: Vec<Vec<usize>> = (0..s_count).map(|s| plan.classes(s)).collect();
@@ -126,6 +135,7 @@ impl Quotas {
             group_cap: if unique { group_cap.to_vec() } else { vec![u64::MAX; group_cap.len()] },
             member,
             bounds: model.counts.iter().map(|r| (r.min, r.max)).collect(),
+            sharing: if unique { sharing.clone() } else { Sharing::default() },
         }
     }
 
@@ -149,6 +159,11 @@ impl Quotas {
             in_group[self.group[s]] += x;
         }
         if in_group.iter().zip(&self.group_cap).any(|(&x, &c)| x > c) {
+            return false;
+        }
+        if !self.sharing.is_empty()
+            && self.sharing.transport(self.sharing.strata.iter().map(|&s| n[s]).collect()).is_none()
+        {
             return false;
         }
         (0..self.bounds.len()).filter(|&r| active[r]).all(|r| {
@@ -215,6 +230,37 @@ impl Quotas {
             let room: u64 = members.iter().map(|&s| self.cap[s].unwrap_or(0)).fold(0, u64::saturating_add);
             if members.len() > 1 && room > gc && gc < self.total {
                 p.add_constraint(terms(&|s| self.group[s] == g), ComparisonOp::Le, f64::from(limit(gc)?));
+            }
+        }
+        // Competing small strata: keys of each type go to its strata, at
+        // most as many as it has, and every stratum gets a key per token.
+        // The flows may stay continuous: for integer `n` the transportation
+        // polytope is integral (its matrix is totally unimodular), so it is
+        // non-empty exactly when an integer assignment exists; only `n` is
+        // branched on.
+        let mut supply: Vec<Vec<Variable>> = vec![Vec::new(); self.sharing.strata.len()];
+        for (members, keys) in &self.sharing.types {
+            let bound = |i: usize| (*keys).min(self.cap[self.sharing.strata[i]].unwrap_or(0)).min(self.total);
+            let mut xs: Vec<Variable> = Vec::with_capacity(members.len());
+            for &i in members {
+                xs.push(p.add_var(0.0, (0.0, f64::from(limit(bound(i))?))));
+            }
+            if members.iter().map(|&i| bound(i)).sum::<u64>() > *keys {
+                p.add_constraint(
+                    xs.iter().map(|&x| (x, 1.0)).collect::<Vec<_>>(),
+                    ComparisonOp::Le,
+                    f64::from(limit(*keys)?),
+                );
+            }
+            for (&i, &x) in members.iter().zip(&xs) {
+                supply[i].push(x);
+            }
+        }
+        for (i, xs) in supply.iter().enumerate() {
+            if let Some(n) = vars[self.sharing.strata[i]] {
+                let mut expr: Vec<(Variable, f64)> = xs.iter().map(|&x| (x, 1.0)).collect();
+                expr.push((n, -1.0));
+                p.add_constraint(expr, ComparisonOp::Ge, 0.0);
             }
         }
         if let Objective::Nearest(start) = objective {
@@ -333,21 +379,9 @@ pub fn join_and(items: &[String]) -> String {
     }
 }
 
-/// Finds signature counts satisfying every `count` and capacity nearest to
-/// `n` (tokens per signature as drawn). `feasible[s]` says whether a token can
-/// have signature `s`; `cap[s]` bounds its tokens; `group[s]` is the group of
-/// `s` (see [`Plan::group`]) and `group_cap[g]` the unique combinations the
-/// strata of group `g` share.
-pub fn repair(
-    model: &Model,
-    plan: &Plan,
-    n: Vec<u64>,
-    feasible: &[bool],
-    cap: &[u64],
-    group: &[usize],
-    group_cap: &[u64],
-) -> Result<Vec<u64>, SampleError> {
-    let quotas = Quotas::new(model, plan, feasible, cap, group, group_cap);
+/// Finds signature counts satisfying every `count` and capacity of
+/// `quotas` nearest to `n` (tokens per signature as drawn).
+pub fn repair(model: &Model, quotas: &Quotas, n: Vec<u64>) -> Result<Vec<u64>, SampleError> {
     let failure = |e: SolverFailure| SampleError::TooComplex {
         what: format!("the integer program that fits the `count` rules together failed ({})", e.0),
     };

@@ -36,12 +36,19 @@
 //!    every count hold together (it fails only when no collection can meet
 //!    them, which `check` reports), and moved tokens are redrawn from the
 //!    law conditioned on their new signature.
-//! 5. **Unique** ([`unique`]): in token-id order, each token is drawn from its
+//! 5. **Unique** ([`unique`]): token after token, each is drawn from its
 //!    law restricted to the unique combinations not yet taken (successive
 //!    sampling without replacement): by redrawing on collision while that is
 //!    cheap, and from an exactly weighted, pre-shuffled pool of the stratum's
 //!    combinations when it is scarce. Both draw from the same law, so
-//!    switching is exact; the pool cannot stall.
+//!    switching is exact; the pool cannot stall. Strata that compete for
+//!    the same combinations (a counted trait outside `unique`) and have
+//!    fewer combinations than tokens drawn go first, through an exact
+//!    assignment ([`sharing`]): a combination is offered to such a token only
+//!    when every token still to place can then get one (a maximum-flow
+//!    test), so the restriction is "free and completable", and they can
+//!    never run out where a collection exists. Tokens go in order of their
+//!    stratum's combinations (fewest first), then by id.
 //!    Under `unique visually` combinations are compared by their visual
 //!    keys (a variant nobody can see counts as "nothing"; see
 //!    [`crate::check::visibility`]), using the occlusion relation that
@@ -60,6 +67,12 @@
 //! * Counts hold exactly because the signature counts satisfy them before any
 //!   token is finished, and uniqueness never changes a token's signature
 //!   (redraws and pools are per stratum).
+//! * Uniqueness never fails where `check` accepts: the integer program that
+//!   fixes the signature counts includes the exact assignment of shared
+//!   combinations ([`sharing`]), the stage keeps that assignment completable
+//!   at every token, and a stratum left out of it has at least as many
+//!   combinations as tokens are drawn, so it finds free ones whatever the
+//!   others took.
 //! * Termination: the integer program is finite (branch and bound); rejection
 //!   is bounded (after [`REJECTIONS`] tries a pool takes over, and a pool is
 //!   a finite list); so sampling returns `size` tokens or an error, never a
@@ -71,6 +84,7 @@
 
 pub mod counts;
 pub mod plan;
+pub mod sharing;
 pub mod streams;
 pub mod unique;
 
@@ -335,6 +349,12 @@ pub fn place_ids(model: &Model, seed: &str) -> (Vec<(u64, usize)>, Vec<u64>) {
 
 /// Samples the collection of `model` from `seed` (normally `model.settings.seed`).
 pub fn sample(model: &Model, seed: &str) -> Result<Tokens, SampleError> {
+    if model.generated_size() == 0 && (model.visually.is_none() || model.visibility.is_some()) {
+        // Only legendaries: nothing is drawn, so nothing needs compiling
+        // (rules that no token could satisfy do not matter).
+        let (legendaries, ids) = place_ids(model, seed);
+        return Ok(Tokens { traits: model.traits.len(), ids, variants: Vec::new(), legendaries });
+    }
     let plan = Plan::new_seeded(model, seed)?;
     sample_with_plan(model, &plan, seed)
 }
@@ -405,13 +425,15 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
     let mut sigs: Vec<usize> = vec![0; g];
     let s_count = plan.signatures;
     let (feasible, caps, groups, group_caps) = strata(model, plan);
+    let shared = sharing::Sharing::build(model, plan, &feasible, &caps, &groups).unwrap_or_default();
     if !plan.counted.is_empty() {
         sigs.par_iter_mut().zip(variants.par_chunks(t.max(1))).for_each(|(s, row)| *s = plan.signature(row));
         let mut n = vec![0u64; s_count];
         for &s in &sigs {
             n[s] += 1;
         }
-        let target = counts::repair(model, plan, n.clone(), &feasible, &caps, &groups, &group_caps)?;
+        let quotas = counts::Quotas::new(model, plan, &feasible, &caps, &groups, &group_caps, &shared);
+        let target = counts::repair(model, &quotas, n.clone())?;
         let key = StreamKey::new(seed, "count repair", "");
         // Rows leaving each signature: lowest priority first.
         let mut by_sig: Vec<Vec<(u64, usize)>> = vec![Vec::new(); s_count];
@@ -487,20 +509,36 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
             }
         }
         let mut used = UsedSet::new(model, g);
+        // Competing small strata take their keys through the exact assignment.
+        let mut transport = if shared.is_empty() {
+            None
+        } else {
+            let demand = shared.strata.iter().map(|&s| n[s]).collect();
+            Some(shared.transport(demand).ok_or_else(|| SampleError::UniqueExhausted {
+                stratum: String::new(),
+                needed: shared.strata.iter().map(|&s| n[s]).sum(),
+                available: shared.types.iter().map(|t| t.1).sum(),
+            })?)
+        };
+        let flow_of: Vec<Option<usize>> = (0..s_count).map(|s| shared.stratum(s)).collect();
         let mut combination = vec![0u32; model.unique.len()];
         let mut d = Drawer::new(plan);
         let mut taken = vec![0u64; s_count];
-        // Strata with the fewest combinations first, then the scarcest, then
-        // by id: strata of one group share combinations, and a stratum whose
-        // combinations are a subset of another's (tokens with a counted
-        // variant that rules tie to fewer combinations) must choose before
-        // the larger one takes them.
+        // The competing small strata first (their keys are assigned
+        // exactly, see [`sharing`]; a large stratum always finds enough keys
+        // after them), then the strata with the fewest combinations, then the
+        // scarcest, then by id.
         let mut rows: Vec<usize> = (0..g).collect();
         if s_count > 1 {
             let scarcity = |s: usize| (u128::from(n[s]), u128::from(caps[s].max(1)));
             rows.sort_by(|&a, &b| {
                 let ((na, ca), (nb, cb)) = (scarcity(sigs[a]), scarcity(sigs[b]));
-                ca.cmp(&cb).then((nb * ca).cmp(&(na * cb))).then(sigs[a].cmp(&sigs[b])).then(a.cmp(&b))
+                let (fa, fb) = (flow_of[sigs[a]].is_none(), flow_of[sigs[b]].is_none());
+                fa.cmp(&fb)
+                    .then(ca.cmp(&cb))
+                    .then((nb * ca).cmp(&(na * cb)))
+                    .then(sigs[a].cmp(&sigs[b]))
+                    .then(a.cmp(&b))
             });
         }
         for row in rows {
@@ -510,7 +548,11 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
             let mut collisions = 0u32;
             loop {
                 if let Some(pool) = pools[s].as_mut() {
-                    let Some(next) = pool.next(&used) else {
+                    let accept = |row: &[u32]| match (transport.as_mut(), flow_of[s]) {
+                        (Some(tr), Some(i)) => shared.type_of(&used.key_of(row)).is_some_and(|ty| tr.take(ty, i)),
+                        _ => true,
+                    };
+                    let Some(next) = pool.next(&used, accept) else {
                         let available =
                             if used.is_visual() { used.distinct(pool.combinations()) } else { pool.len() } as u64;
                         return Err(SampleError::UniqueExhausted {
@@ -533,7 +575,18 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
                 for (c, &tr) in combination.iter_mut().zip(&model.unique) {
                     *c = values[tr];
                 }
-                if used.insert(&combination) {
+                // A drawn key is kept when it is free and, for a competing
+                // stratum, leaves every token still to place a key (a pool's
+                // entry was already taken by `accept`).
+                let completable = pools[s].is_some()
+                    || match (transport.as_mut(), flow_of[s]) {
+                        (Some(tr), Some(i)) => {
+                            !used.contains(&combination)
+                                && shared.type_of(&used.key_of(&combination)).is_some_and(|ty| tr.take(ty, i))
+                        }
+                        _ => true,
+                    };
+                if completable && used.insert(&combination) {
                     break;
                 }
                 if pools[s].is_some() {
@@ -599,7 +652,8 @@ fn strata(model: &Model, plan: &Plan) -> (Vec<bool>, Vec<u64>, Vec<usize>, Vec<u
 /// The joint problem of `model`'s counts, `size` and uniqueness (see [`counts`]).
 pub fn quotas(model: &Model, plan: &Plan) -> counts::Quotas {
     let (feasible, caps, groups, group_caps) = strata(model, plan);
-    counts::Quotas::new(model, plan, &feasible, &caps, &groups, &group_caps)
+    let shared = sharing::Sharing::build(model, plan, &feasible, &caps, &groups).unwrap_or_default();
+    counts::Quotas::new(model, plan, &feasible, &caps, &groups, &group_caps, &shared)
 }
 
 /// Unique combinations shared by each group (indexed by group id).

@@ -22,7 +22,10 @@
 //!   taken meanwhile by other strata keeps it so, since those choices do not
 //!   depend on this pool's keys. It never stalls: each token costs a pointer
 //!   step, and running out means the stratum has no combination left, which
-//!   is reported as an error with the numbers.
+//!   is reported as an error with the numbers. A stratum that competes for
+//!   shared combinations also skips entries whose taking would leave another
+//!   token without one ([`super::sharing`]); such a refusal is permanent, so
+//!   skipping stays exact for the same reason.
 //!
 //! Under `unique visually` the same two methods run on *visual keys*
 //! ([`crate::model::Visibility::key`]): a combination is free when no taken
@@ -125,6 +128,11 @@ impl UsedSet {
         })
     }
 
+    /// What is stored for `combination`: itself, or its visual key.
+    pub fn key_of(&self, combination: &[u32]) -> Vec<u32> {
+        self.stored(combination, <[u32]>::to_vec)
+    }
+
     /// Whether combinations are compared by their visual keys.
     pub fn is_visual(&self) -> bool {
         self.visual.is_some()
@@ -164,68 +172,11 @@ impl Pool {
     /// Enumerates stratum `sig`'s unique combinations, or `None` when they are
     /// more than [`POOL_LIMIT`] or a component cannot draw its unique traits first.
     pub fn build(model: &Model, plan: &Plan, sig: usize, key: &StreamKey) -> Option<Pool> {
+        let (values, logps) = enumerate(model, plan, sig)?;
         let width = model.unique.len();
-        // Per component: its combinations (local unique values in step order) and log-probabilities.
-        let mut parts: Vec<(Vec<usize>, Vec<Entry>)> = Vec::new();
-        let mut total: u64 = 1;
-        for (ci, c) in plan.components.iter().enumerate() {
-            if c.unique.is_empty() {
-                continue;
-            }
-            let compiled = plan.compiled(ci, sig)?;
-            if !compiled.unique_first {
-                return None;
-            }
-            let steps = &compiled.steps()?[..c.unique.len()];
-            let mut list: Vec<Entry> = Vec::new();
-            let mut assignment = vec![0u32; c.traits.len()];
-            let mut scratch = Vec::new();
-            // Depth-first over the unique steps.
-            let mut stack: Vec<Frame> = Vec::new();
-            let total0 = steps[0].conditional(&assignment, &mut scratch);
-            stack.push((0, normalise(&scratch, total0), 0, 0.0));
-            while let Some((depth, options, next, logp)) = stack.last_mut() {
-                if *next >= options.len() {
-                    stack.pop();
-                    continue;
-                }
-                let (value, p) = options[*next];
-                *next += 1;
-                let (depth, logp) = (*depth, *logp + p.ln());
-                assignment[steps[depth].var] = value;
-                if depth + 1 == steps.len() {
-                    list.push((steps.iter().map(|s| assignment[s.var]).collect(), logp));
-                    if list.len() as u64 > POOL_LIMIT {
-                        return None;
-                    }
-                } else {
-                    let t = steps[depth + 1].conditional(&assignment, &mut scratch);
-                    stack.push((depth + 1, normalise(&scratch, t), 0, logp));
-                }
-            }
-            total = total.saturating_mul(list.len() as u64);
-            if total > POOL_LIMIT {
-                return None;
-            }
-            // Global position (in `Model::unique`) of each step's trait.
-            let positions: Vec<usize> =
-                steps.iter().map(|s| model.unique.iter().position(|&t| t == c.traits[s.var]).unwrap_or(0)).collect();
-            parts.push((positions, list));
-        }
-        let total = total as usize;
-        let mut values = vec![0u32; total * width];
+        let total = logps.len();
         let mut keys: Vec<f64> = Vec::with_capacity(total);
-        let mut digits = vec![0usize; parts.len()];
-        for e in 0..total {
-            let row = &mut values[e * width..(e + 1) * width];
-            let mut logp = 0.0;
-            for (k, (positions, list)) in parts.iter().enumerate() {
-                let (vals, lp) = &list[digits[k]];
-                logp += lp;
-                for (&pos, &v) in positions.iter().zip(vals) {
-                    row[pos] = v;
-                }
-            }
+        for (row, logp) in values.chunks_exact(width.max(1)).zip(&logps) {
             let mut h = 0u64;
             for (i, &v) in row.iter().enumerate() {
                 h = key.mix(h ^ (i as u64).rotate_left(40), u64::from(v));
@@ -233,13 +184,6 @@ impl Pool {
             // U in (0, 1): E = -ln U is exponential; the key E / p compares as ln E - ln p.
             let u = to_unit(h) + 0.5 / (1u64 << 53) as f64;
             keys.push((-u.ln()).ln() - logp);
-            for k in (0..digits.len()).rev() {
-                digits[k] += 1;
-                if digits[k] < parts[k].1.len() {
-                    break;
-                }
-                digits[k] = 0;
-            }
         }
         let mut order: Vec<u32> = (0..total as u32).collect();
         order.sort_by(|&a, &b| {
@@ -251,13 +195,15 @@ impl Pool {
         Some(Pool { values, width, order, next: 0 })
     }
 
-    /// The next combination not in `used` (in `Model::unique` order), if any.
-    pub fn next(&mut self, used: &UsedSet) -> Option<&[u32]> {
+    /// The next combination not in `used` (in `Model::unique` order) that
+    /// `accept` takes, if any. An entry passed over is never offered again:
+    /// `accept` must refuse only what stays refused (see [`super::sharing`]).
+    pub fn next(&mut self, used: &UsedSet, mut accept: impl FnMut(&[u32]) -> bool) -> Option<&[u32]> {
         while self.next < self.order.len() {
             let e = self.order[self.next] as usize;
             self.next += 1;
             let row = &self.values[e * self.width..(e + 1) * self.width];
-            if !used.contains(row) {
+            if !used.contains(row) && accept(row) {
                 return Some(row);
             }
         }
@@ -278,6 +224,85 @@ impl Pool {
     pub fn is_empty(&self) -> bool {
         self.order.is_empty()
     }
+}
+
+/// Every unique combination of stratum `sig` with positive probability
+/// (flat, `Model::unique.len()` values each, in `Model::unique` order) and
+/// its log-probability under the stratum's law; `None` when they are more
+/// than [`POOL_LIMIT`] or a component cannot draw its unique traits first.
+pub fn enumerate(model: &Model, plan: &Plan, sig: usize) -> Option<(Vec<u32>, Vec<f64>)> {
+    let width = model.unique.len();
+    // Per component: its combinations (local unique values in step order) and log-probabilities.
+    let mut parts: Vec<(Vec<usize>, Vec<Entry>)> = Vec::new();
+    let mut total: u64 = 1;
+    for (ci, c) in plan.components.iter().enumerate() {
+        if c.unique.is_empty() {
+            continue;
+        }
+        let compiled = plan.compiled(ci, sig)?;
+        if !compiled.unique_first {
+            return None;
+        }
+        let steps = &compiled.steps()?[..c.unique.len()];
+        let mut list: Vec<Entry> = Vec::new();
+        let mut assignment = vec![0u32; c.traits.len()];
+        let mut scratch = Vec::new();
+        // Depth-first over the unique steps.
+        let mut stack: Vec<Frame> = Vec::new();
+        let total0 = steps[0].conditional(&assignment, &mut scratch);
+        stack.push((0, normalise(&scratch, total0), 0, 0.0));
+        while let Some((depth, options, next, logp)) = stack.last_mut() {
+            if *next >= options.len() {
+                stack.pop();
+                continue;
+            }
+            let (value, p) = options[*next];
+            *next += 1;
+            let (depth, logp) = (*depth, *logp + p.ln());
+            assignment[steps[depth].var] = value;
+            if depth + 1 == steps.len() {
+                list.push((steps.iter().map(|s| assignment[s.var]).collect(), logp));
+                if list.len() as u64 > POOL_LIMIT {
+                    return None;
+                }
+            } else {
+                let t = steps[depth + 1].conditional(&assignment, &mut scratch);
+                stack.push((depth + 1, normalise(&scratch, t), 0, logp));
+            }
+        }
+        total = total.saturating_mul(list.len() as u64);
+        if total > POOL_LIMIT {
+            return None;
+        }
+        // Global position (in `Model::unique`) of each step's trait.
+        let positions: Vec<usize> =
+            steps.iter().map(|s| model.unique.iter().position(|&t| t == c.traits[s.var]).unwrap_or(0)).collect();
+        parts.push((positions, list));
+    }
+    let total = total as usize;
+    let mut values = vec![0u32; total * width];
+    let mut logps: Vec<f64> = Vec::with_capacity(total);
+    let mut digits = vec![0usize; parts.len()];
+    for e in 0..total {
+        let row = &mut values[e * width..(e + 1) * width];
+        let mut logp = 0.0;
+        for (k, (positions, list)) in parts.iter().enumerate() {
+            let (vals, lp) = &list[digits[k]];
+            logp += lp;
+            for (&pos, &v) in positions.iter().zip(vals) {
+                row[pos] = v;
+            }
+        }
+        logps.push(logp);
+        for k in (0..digits.len()).rev() {
+            digits[k] += 1;
+            if digits[k] < parts[k].1.len() {
+                break;
+            }
+            digits[k] = 0;
+        }
+    }
+    Some((values, logps))
 }
 
 fn normalise(weights: &[(u32, f64)], total: f64) -> Vec<(u32, f64)> {
