@@ -15,6 +15,8 @@
 //! exactly the collection's files.
 
 pub mod diagnostic;
+pub mod digest;
+pub mod files;
 pub mod fmt;
 pub mod lsp;
 pub mod model;

@@ -95,16 +95,48 @@ fn the_renderer_does_not_import_the_checker() {
 }
 
 #[test]
-fn png_imports_nothing_of_the_crate() {
-    only_imports(&["src/png"], &["png"]);
+fn png_imports_nothing_but_the_file_opener() {
+    only_imports(&["src/png"], &["png", "files"]);
 }
 
 #[test]
-fn the_checker_does_not_import_the_renderer() {
+fn the_file_opener_imports_nothing_and_digests_only_it() {
+    only_imports(&["src/files.rs"], &[]);
+    only_imports(&["src/digest.rs"], &["files"]);
+}
+
+/// `check` reads the model, art (through `files`, `png`, `digest`) and the
+/// solver; it uses `sample`'s quota plan to decide `count` rules, so that
+/// it accepts exactly what `run` can draw (ARCHITECTURE.md). It imports no
+/// later stage: not `render`, `publish`, `output` or `qa`.
+#[test]
+fn the_checker_imports_no_later_stage() {
     only_imports(
         &["src/check"],
-        &["check", "model", "span", "diagnostic", "png", "syntax", "solve", "sample", "publish"],
+        &["check", "model", "span", "diagnostic", "png", "files", "digest", "syntax", "solve", "sample"],
     );
+}
+
+/// The solver is a library of algorithms over factor graphs built from the
+/// model; the sampler draws with it. Neither reads art or writes files.
+#[test]
+fn the_solver_and_the_sampler_import_no_later_stage() {
+    only_imports(&["src/solve"], &["solve", "model"]);
+    only_imports(&["src/sample"], &["sample", "solve", "model", "span", "diagnostic"]);
+}
+
+/// Every file dropc reads of art, records and output images goes through
+/// `files` (a FIFO never blocks, a device or folder is refused, sizes are
+/// bounded): no module opens such a file by itself. What stays outside is
+/// the `.drop` source read by the command line and the importers and
+/// formatter, which read what the user names on the command line.
+#[test]
+fn art_and_records_are_opened_only_through_the_file_opener() {
+    let found = code_containing(
+        &["fs::read(", "File::open(", "fs::read_to_string("],
+        &["src/files.rs", "src/cli/", "src/import/", "src/syntax/", "src/lsp/"],
+    );
+    assert!(found.is_empty(), "files opened outside `files`:\n{}", found.join("\n"));
 }
 
 /// Every place in `src/`, outside the paths starting with one of `outside`, where a

@@ -16,7 +16,6 @@
 //! I/O of its own choosing and tests can supply art from memory.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::BufReader;
 
 use rayon::prelude::*;
@@ -24,11 +23,12 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::digest::{Sha256Digest, sha256};
+use crate::files::{Links, Unread};
 use crate::model::TraitKind;
 use crate::model::*;
 use crate::png::ColourSpace;
 use crate::png::Decoded;
-use crate::publish::provenance::{Sha256Digest, sha256};
 use crate::span::Span;
 
 /// What the header of an art file says.
@@ -119,6 +119,14 @@ pub struct DiskArt {
     pub root: PathBuf,
 }
 
+/// An art file that could not be read, as the checker reports it.
+fn unread(why: Unread) -> ArtProblem {
+    match why {
+        Unread::Missing => ArtProblem::Missing,
+        Unread::Refused(why) => ArtProblem::Invalid(why),
+    }
+}
+
 impl DiskArt {
     /// The art of the `.drop` file at `drop_file`: paths are relative to its folder.
     pub fn beside(drop_file: &Path) -> DiskArt {
@@ -133,27 +141,13 @@ impl ArtStore for DiskArt {
 
     fn info(&self, path: &Path) -> Result<ArtInfo, ArtProblem> {
         let full = super::paths::resolve_inside(&self.root, path).map_err(|o| ArtProblem::Outside(o.target))?;
-        let file = match File::open(&full) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ArtProblem::Missing),
-            Err(e) => return Err(ArtProblem::Invalid(format!("cannot be read: {e}"))),
-        };
-        if full.is_dir() {
-            return Err(ArtProblem::Invalid("is a folder, not a file".into()));
-        }
+        let file = crate::files::open(&full, crate::files::ART_LIMIT, Links::Follow).map_err(unread)?;
         png_info(BufReader::new(file))
     }
 
     fn verify(&self, path: &Path) -> Result<Verified, ArtProblem> {
         let full = super::paths::resolve_inside(&self.root, path).map_err(|o| ArtProblem::Outside(o.target))?;
-        if full.is_dir() {
-            return Err(ArtProblem::Invalid("is a folder, not a file".into()));
-        }
-        let bytes = match std::fs::read(&full) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ArtProblem::Missing),
-            Err(e) => return Err(ArtProblem::Invalid(format!("cannot be read: {e}"))),
-        };
+        let bytes = crate::files::read(&full, crate::files::ART_LIMIT, Links::Follow).map_err(unread)?;
         verify_bytes(&bytes)
     }
 
@@ -423,7 +417,7 @@ fn look_of(model: &Model, id: VariantId, cache: &HashMap<&Path, Result<Verified,
     for f in files {
         let verified = cache.get(f.path.as_path())?.as_ref().ok()?;
         match verified.digests {
-            Some((_, pixels)) => look.push_str(&crate::publish::provenance::hex(&pixels)),
+            Some((_, pixels)) => look.push_str(&crate::digest::hex(&pixels)),
             None => look.push_str(&format!("{:?}", f.path)),
         }
         // Pixels declared in different colour spaces are not meant to look alike.

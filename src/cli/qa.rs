@@ -98,7 +98,7 @@ pub fn run(args: &QaArgs) -> ExitCode {
         Ok(m) => m,
         Err(code) => return code,
     };
-    let root = drop_file.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let root = dropc::publish::run::project_root(&drop_file);
     match output {
         Some(dir) => {
             let report = !args.no_report;
@@ -179,7 +179,7 @@ fn fix_profiles(drop_file: &Path) -> ExitCode {
         Ok(m) => m,
         Err(code) => return code,
     };
-    let root = drop_file.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let root = dropc::publish::run::project_root(&drop_file);
     let fixes = dropc::qa::profiles::fix_profiles(model, &root);
     let mut failed = false;
     for fix in &fixes {

@@ -1,15 +1,16 @@
 //! `dropc run FILE [-o DIR] [--jobs N] [--no-images] [--force] [--qa]`: check
-//! and sample the collection, then hand it to the library's pipeline
-//! ([`dropc::publish::run`]), which owns the output folder; this module only
-//! turns its progress into bars and its result into a message and an exit
-//! code. `--qa` audits the folder right after (`dropc qa DIR`).
+//! the collection, then hand it to the library ([`dropc::publish::run::publish`]
+//! samples it and brings the output folder, [`Options::new`] picks the
+//! folder); this module only turns arguments into options, progress into
+//! bars and the result into a message and an exit code. `--qa` audits the
+//! folder right after (`dropc qa DIR`).
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::common::{load, model_or_report, plural, report, thread_pool};
 use super::{EXIT_INPUT, EXIT_USAGE, Format, RunArgs};
 use dropc::diagnostic::Diagnostic;
+use dropc::publish::run::Options;
 
 /// The test hook's environment variable: stop the run, as a kill would,
 /// after this many files are written (see [`dropc::publish::run::Options`]).
@@ -36,35 +37,22 @@ pub fn run(args: &RunArgs) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let seed = model.settings.seed.clone();
-    let tokens = match pool.install(|| dropc::sample(model, &seed)) {
-        Ok(t) => t,
-        Err(e) => {
+    let mut options = Options::new(&args.file, args.output.as_deref(), loaded.source.text.as_bytes().to_vec());
+    // Without the art checked, no image is drawn from it.
+    options.images = !args.no_images && !args.no_art;
+    options.force = args.force;
+    options.stop_after_files = std::env::var(STOP_AFTER_FILES).ok().and_then(|n| n.trim().parse().ok());
+    let dir = &options.dir;
+    let started = std::time::Instant::now();
+    let bars = Bars::new();
+    let result = pool.install(|| dropc::publish::run::publish(model, &options, &bars));
+    bars.finish();
+    let summary = match result {
+        Ok((_, s)) => s,
+        Err(dropc::publish::run::Error::Sample(e)) => {
             report(&e.to_diagnostics(model), &loaded.source, Format::Human);
             return ExitCode::from(EXIT_INPUT);
         }
-    };
-    let dir: PathBuf = args
-        .output
-        .clone()
-        .unwrap_or_else(|| args.file.parent().map_or_else(|| PathBuf::from("out"), |p| p.join("out")));
-    let root = args.file.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let options = dropc::publish::run::Options {
-        dir: dir.clone(),
-        root: root.clone(),
-        drop_file: args.file.clone(),
-        source: loaded.source.text.as_bytes().to_vec(),
-        // Without the art checked, no image is drawn from it.
-        images: !args.no_images && !args.no_art,
-        force: args.force,
-        stop_after_files: std::env::var(STOP_AFTER_FILES).ok().and_then(|n| n.trim().parse().ok()),
-    };
-    let started = std::time::Instant::now();
-    let bars = Bars::new();
-    let result = pool.install(|| dropc::publish::run::run(model, &tokens, &options, &bars));
-    bars.finish();
-    let summary = match result {
-        Ok(s) => s,
         Err(e @ dropc::publish::run::Error::Art(_)) => {
             errln!("error: {e}");
             return ExitCode::from(EXIT_INPUT);
@@ -108,7 +96,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
     if args.qa {
         let source = loaded.source.text.as_bytes();
         let feasibility = loaded.checked.feasibility.as_ref();
-        return super::qa::audit_output(model, source, &root, &dir, Format::Human, true, feasibility, &pool);
+        return super::qa::audit_output(model, source, &options.root, dir, Format::Human, true, feasibility, &pool);
     }
     ExitCode::SUCCESS
 }

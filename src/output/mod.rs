@@ -206,11 +206,17 @@ pub enum ReadError {
     Invalid(String),
 }
 
-/// Reads and parses a record file.
+/// The most a record file (`tokens.json`, the manifest, its journal) may
+/// take when a run reads it back: a million tokens' records are a few
+/// hundred MiB.
+pub const RECORD_LIMIT: u64 = 1 << 30;
+
+/// Reads and parses a record file: a regular file, not a link, of at most
+/// [`RECORD_LIMIT`] bytes ([`crate::files::read`]).
 pub fn read_record<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReadError> {
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => ReadError::Missing,
-        _ => ReadError::Io(e),
+    let bytes = crate::files::read(path, RECORD_LIMIT, crate::files::Links::Refuse).map_err(|e| match e {
+        crate::files::Unread::Missing => ReadError::Missing,
+        crate::files::Unread::Refused(why) => ReadError::Io(std::io::Error::other(why)),
     })?;
     serde_json::from_slice(&bytes).map_err(|e| ReadError::Invalid(e.to_string()))
 }

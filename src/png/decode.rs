@@ -19,7 +19,6 @@
 //! the stored layout (RGB stays 3 channels) and says how the file is stored.
 //! Every error is a phrase after "it" (`is not a valid PNG (…)`).
 
-use std::fs::File;
 use std::io::{BufReader, Cursor};
 use std::path::Path;
 
@@ -38,12 +37,16 @@ pub struct Decoded {
     pub rgba: Vec<u8>,
 }
 
-/// Reads and decodes the PNG at `path`; a file that is not there "does not
-/// exist" ([`NOT_FOUND`]).
+/// Reads and decodes the art file at `path` (a link at the path followed:
+/// the caller has checked where it leads); a file that is not there "does
+/// not exist" ([`NOT_FOUND`]). Only a regular file of at most
+/// [`crate::files::ART_LIMIT`] bytes is read ([`crate::files::open`]: a FIFO
+/// or a device is refused without waiting).
 pub fn decode_file(path: &Path) -> Result<Decoded, String> {
-    let file = File::open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => NOT_FOUND.to_string(),
-        _ => format!("cannot be read ({e})"),
+    use crate::files::{ART_LIMIT, Links, Unread, open};
+    let file = open(path, ART_LIMIT, Links::Follow).map_err(|e| match e {
+        Unread::Missing => NOT_FOUND.to_string(),
+        Unread::Refused(why) => why,
     })?;
     decode(BufReader::new(file))
 }

@@ -44,7 +44,8 @@ pub fn load(dir: &Path) -> Manifest {
         .ok()
         .filter(|m| m.dropc_version == env!("CARGO_PKG_VERSION"))
         .unwrap_or_else(|| Manifest { dropc_version: env!("CARGO_PKG_VERSION").to_string(), ..Manifest::default() });
-    if let Ok(journal) = std::fs::read(layout.file(crate::output::JOURNAL)) {
+    let journal = layout.file(crate::output::JOURNAL);
+    if let Ok(journal) = crate::files::read(&journal, crate::output::RECORD_LIMIT, crate::files::Links::Refuse) {
         for line in JournalLine::parse_all(&journal) {
             manifest.tokens.insert(line.id, line.entry);
         }

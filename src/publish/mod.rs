@@ -87,8 +87,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Writes `bytes` to `path` atomically unless the file already holds
 /// exactly them; returns whether it wrote.
 pub fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
-    let same = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
-        && std::fs::read(path).is_ok_and(|old| old == bytes);
+    let same = crate::files::read(path, bytes.len() as u64, crate::files::Links::Refuse).is_ok_and(|old| old == bytes);
     if same {
         return Ok(false);
     }

@@ -16,53 +16,20 @@
 //! seed and the dropc version) and what came out (how many tokens drew each
 //! variant), so a published collection can be reproduced and checked.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-
-use sha2::{Digest, Sha256};
 
 use crate::model::TraitKind;
 use crate::model::{Art, Model};
 use crate::output::{CollectionRecord, ImageDigest, Inputs, LegendaryId, ProvenanceRecord, TraitCounts, VariantCount};
 use crate::sample::Tokens;
 
-/// A SHA-256 digest.
-pub type Sha256Digest = [u8; 32];
+pub use crate::digest::{Sha256Digest, hex, sha256, sha256_hex};
 
-/// Lowercase hexadecimal of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    s
-}
-
-/// SHA-256 of `bytes`.
-pub fn sha256(bytes: &[u8]) -> Sha256Digest {
-    Sha256::digest(bytes).into()
-}
-
-/// SHA-256 of `bytes`, as lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&sha256(bytes))
-}
-
-/// SHA-256 of the file at `path`, read in chunks.
+/// SHA-256 of the image file at `path` (a regular file, not a link: see
+/// [`crate::digest::sha256_file`]), streamed through the hasher.
 pub fn sha256_file(path: &Path) -> std::io::Result<Sha256Digest> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(buffer.get(..n).unwrap_or_default());
-    }
-    Ok(hasher.finalize().into())
+    crate::digest::sha256_file(path, u64::MAX, crate::files::Links::Refuse)
+        .map_err(|e| std::io::Error::other(format!("`{}` {e}", path.display())))
 }
 
 /// `provenance.json` from each image's digest. Images are put in id order

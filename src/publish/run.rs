@@ -36,6 +36,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
+use crate::files::Links;
 use crate::model::Model;
 use crate::output::{
     self, CollectionRecord, JournalLine, Layout, Manifest, ManifestEntry, ReadError, SizedImage, TokensRecord,
@@ -68,6 +69,38 @@ pub struct Options {
     /// Test hook: stop as a kill would after this many files are written,
     /// leaving the next file half-written in its temporary file.
     pub stop_after_files: Option<u64>,
+}
+
+impl Options {
+    /// The options of `dropc run FILE [-o DIR]`: the output folder is
+    /// `output` when given, else `out` beside the `.drop` file
+    /// ([`default_dir`]); art paths are relative to the `.drop` file's
+    /// folder. Images are written, nothing is forced, nothing stops early.
+    pub fn new(drop_file: &Path, output: Option<&Path>, source: Vec<u8>) -> Options {
+        Options {
+            dir: output.map_or_else(|| default_dir(drop_file), Path::to_path_buf),
+            root: project_root(drop_file),
+            drop_file: drop_file.to_path_buf(),
+            source,
+            images: true,
+            force: false,
+            stop_after_files: None,
+        }
+    }
+}
+
+/// The output folder of a `.drop` file when none is given: `out` beside it.
+pub fn default_dir(drop_file: &Path) -> PathBuf {
+    drop_file.parent().map_or_else(|| PathBuf::from("out"), |p| p.join("out"))
+}
+
+/// The project folder of a `.drop` file, which its art paths are relative
+/// to: its own folder.
+pub fn project_root(drop_file: &Path) -> PathBuf {
+    match drop_file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// A long step of a run, for progress reports.
@@ -164,6 +197,9 @@ pub enum Error {
         /// Why.
         error: std::io::Error,
     },
+    /// The collection could not be sampled (its diagnostics say why).
+    #[error("the collection cannot be sampled")]
+    Sample(crate::sample::SampleError),
     /// The test hook stopped the run.
     #[error("stopped after {0} files, as asked (DROPC_TEST_STOP_AFTER_FILES)")]
     Stopped(u64),
@@ -186,8 +222,7 @@ impl Writer {
     }
 
     fn write_with(&self, path: &Path, bytes: &[u8], remove_first: bool) -> Result<bool, Error> {
-        let same = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
-            && std::fs::read(path).is_ok_and(|old| old == bytes);
+        let same = crate::files::read(path, bytes.len() as u64, Links::Refuse).is_ok_and(|old| old == bytes);
         if same {
             return Ok(false);
         }
@@ -263,7 +298,10 @@ fn lock(dir: &Path) -> Result<Lock, Error> {
             .open(&path)
             .map_err(io_error(&path))?;
         if !fs4::fs_std::FileExt::try_lock_exclusive(&file).map_err(io_error(&path))? {
-            let pid = std::fs::read_to_string(&path).ok().and_then(|s| s.trim().parse().ok());
+            let pid = crate::files::read(&path, 64, Links::Refuse)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(|s| s.trim().parse().ok());
             return Err(Error::Busy { dir: dir.to_path_buf(), pid });
         }
         if !is_at(&file, &path) {
@@ -302,7 +340,7 @@ fn foreign(layout: &Layout, collection: &str) -> Option<String> {
         Ok(r) => Some(format!("holds another collection, `{}`", r.collection)),
         Err(ReadError::Missing) => Some("is not empty and holds no dropc collection".to_string()),
         Err(ReadError::Invalid(_)) => Some("holds a `collection.json` dropc did not write".to_string()),
-        Err(ReadError::Io(e)) => Some(format!("holds a `collection.json` that cannot be read ({e})")),
+        Err(ReadError::Io(e)) => Some(format!("holds a `collection.json` that {e}")),
     }
 }
 
@@ -319,7 +357,7 @@ impl Previous {
     fn read(layout: &Layout) -> Previous {
         let mut ids = BTreeSet::new();
         let mut sizes = BTreeSet::new();
-        if let Ok(bytes) = std::fs::read(layout.file(output::TOKENS)) {
+        if let Ok(bytes) = crate::files::read(&layout.file(output::TOKENS), output::RECORD_LIMIT, Links::Refuse) {
             if let Ok(record) = TokensRecord::parse(&bytes) {
                 ids.extend(record.tokens.iter().map(|(id, _)| *id));
             }
@@ -331,7 +369,7 @@ impl Previous {
         if let Ok(manifest) = output::read_record::<Manifest>(&layout.file(output::MANIFEST)) {
             entries.extend(manifest.tokens);
         }
-        if let Ok(journal) = std::fs::read(layout.file(output::JOURNAL)) {
+        if let Ok(journal) = crate::files::read(&layout.file(output::JOURNAL), output::RECORD_LIMIT, Links::Refuse) {
             entries.extend(JournalLine::parse_all(&journal).into_iter().map(|l| (l.id, l.entry)));
         }
         for (id, entry) in entries {
@@ -411,6 +449,15 @@ fn remove_stale(
     Ok(removed)
 }
 
+/// `dropc run` after checking: samples `model` with its seed, then runs the
+/// pipeline ([`run`]) on the current rayon pool. Returns the tokens with
+/// what the run did.
+pub fn publish(model: &Model, options: &Options, progress: &dyn Progress) -> Result<(Tokens, Summary), Error> {
+    let tokens = crate::sample::sample(model, &model.settings.seed).map_err(Error::Sample)?;
+    let summary = run(model, &tokens, options, progress)?;
+    Ok((tokens, summary))
+}
+
 /// Runs the pipeline of the module documentation for `tokens` of `model`
 /// on the current rayon pool.
 pub fn run(model: &Model, tokens: &Tokens, options: &Options, progress: &dyn Progress) -> Result<Summary, Error> {
@@ -452,7 +499,7 @@ fn run_locked(
         .into_iter()
         .filter_map(|p| {
             let full = crate::model::paths::resolve_inside(&options.root, &p).ok()?;
-            std::fs::read(full).ok().map(|bytes| (p, bytes))
+            crate::files::read(&full, crate::files::ART_LIMIT, Links::Follow).ok().map(|bytes| (p, bytes))
         })
         .collect();
     let art_hashes = super::manifest::art_hashes(&art);
@@ -700,7 +747,8 @@ impl Images<'_> {
     /// image on disk (which decodes to the pixels it was encoded from).
     fn derive(&self, id: u64, entry: &ManifestEntry, sizes: &[(u32, u32)]) -> Result<ManifestEntry, Error> {
         let path = self.layout.image(id, None);
-        let bytes = std::fs::read(&path).map_err(io_error(&path))?;
+        let bytes = crate::files::read(&path, crate::files::ART_LIMIT, Links::Refuse)
+            .map_err(|e| Error::Io { path: path.clone(), error: std::io::Error::other(e.phrase()) })?;
         let decoded = crate::png::decode_bytes(&bytes)
             .map_err(|why| Error::Art(RenderError::Encode(format!("`{}` {why}", path.display()))))?;
         let image = Image::from_raw(decoded.width, decoded.height, decoded.rgba)

@@ -150,7 +150,10 @@ fn colour_findings(model: &Model, root: &Path, findings: &mut Vec<Finding>) {
     for path in all {
         // A file that cannot be opened or whose header is broken is an
         // `unreadable_art` error of the decoding below, not a colour finding.
-        let Ok(file) = std::fs::File::open(root.join(path)) else { continue };
+        let Ok(full) = crate::model::paths::resolve_inside(root, path) else { continue };
+        let Ok(file) = crate::files::open(&full, crate::files::ART_LIMIT, crate::files::Links::Follow) else {
+            continue;
+        };
         let Ok(info) = png_info(std::io::BufReader::new(file)) else { continue };
         let subject = file_subject(path);
         match &info.colour {

@@ -1129,10 +1129,9 @@ fn check_manifest(
 /// The SHA-256 of an art file of the project, `None` when it cannot be
 /// read (an error of the inputs audit, `qa::unreadable_art`).
 fn art_hash(root: &Path, path: &Path) -> Option<String> {
-    match std::fs::read(root.join(path)) {
-        Ok(bytes) => Some(sha256_hex(&bytes)),
-        Err(_) => None,
-    }
+    let full = crate::model::paths::resolve_inside(root, path).ok()?;
+    let digest = crate::digest::sha256_file(&full, crate::files::ART_LIMIT, crate::files::Links::Follow);
+    digest.ok().map(|d| crate::digest::hex(&d))
 }
 
 /// `rarity.json` must be OpenRarity's ranking of the recorded tokens.

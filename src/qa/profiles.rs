@@ -46,7 +46,14 @@ pub fn fix_profiles(model: &Model, root: &Path) -> Vec<ProfileFix> {
     paths.extend(model.legendaries.iter().map(|l| l.image.as_path()));
     let mut out = Vec::new();
     for path in paths {
+        // The link itself is what a conversion replaces; where it leads must
+        // stay inside the project.
         let full = root.join(path);
+        if let Err(outside) = crate::model::paths::resolve_inside(root, path) {
+            let why = format!("resolves to `{}`, outside the project folder", outside.target.display());
+            out.push(ProfileFix { path: path.to_path_buf(), from: "an unknown colour space".into(), result: Err(why) });
+            continue;
+        }
         // A file that cannot be read or whose header is broken is not
         // skipped silently: it is listed as not converted, with why.
         let unread = |why: String| ProfileFix {
@@ -54,10 +61,10 @@ pub fn fix_profiles(model: &Model, root: &Path) -> Vec<ProfileFix> {
             from: "an unknown colour space".into(),
             result: Err(why),
         };
-        let bytes = match std::fs::read(&full) {
+        let bytes = match crate::files::read(&full, crate::files::ART_LIMIT, crate::files::Links::Follow) {
             Ok(bytes) => bytes,
             Err(e) => {
-                out.push(unread(format!("cannot be read: {}", super::read::describe_io(&e))));
+                out.push(unread(e.phrase()));
                 continue;
             }
         };
