@@ -179,7 +179,7 @@ fn fix_profiles(drop_file: &Path) -> ExitCode {
         Ok(m) => m,
         Err(code) => return code,
     };
-    let root = dropc::publish::run::project_root(&drop_file);
+    let root = dropc::publish::run::project_root(drop_file);
     let fixes = dropc::qa::profiles::fix_profiles(model, &root);
     let mut failed = false;
     for fix in &fixes {
