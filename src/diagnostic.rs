@@ -84,6 +84,10 @@ codes! {
     DuplicateVariant => "duplicate_variant", Error;
     UnknownTrait => "unknown_trait", Error;
     UnknownVariant => "unknown_variant", Error;
+    UnknownGroup => "unknown_group", Error;
+    DuplicateGroup => "duplicate_group", Error;
+    EmptyGroup => "empty_group", Error;
+    GroupShadowsTrait => "group_shadows_trait", Error;
     InvalidWeight => "invalid_weight", Error;
     NegativeWeight => "negative_weight", Error;
     ZeroWeights => "zero_weights", Error;

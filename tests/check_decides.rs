@@ -1,7 +1,8 @@
 //! `check` decides feasibility exactly, and `run` delivers what it accepts.
 //!
 //! Over random small collections (a few traits and variants; `forbid`,
-//! `require`, `when`, `count` with every operator and
+//! `forbid` chains of three lists, `require`, `when`, `count` of a variant
+//! or of a `group` (tokens with any of its variants) with every operator and
 //! percentages, `unique` on all or some traits, legendaries, and sizes at and
 //! around the number of unique combinations), this test decides by itself,
 //! without the crate's solver, whether a collection of `size` tokens exists:
@@ -22,6 +23,16 @@ use dropc::diagnostic::Code;
 use dropc::sample::sample;
 use proptest::prelude::*;
 
+/// A variant: trait and index.
+type Var = (usize, usize);
+
+/// `count` as generated: trait, variant, operator, amount, percentage or
+/// not, and a second variant for a count of a group of both.
+type CountSpec = (usize, usize, u8, u8, bool, Option<Var>);
+
+/// A count as decided: the variants counted (a token counts with any) and its bounds.
+type CountBounds = (Vec<Var>, u64, u64);
+
 /// A random collection, in terms the test can both write and decide.
 #[derive(Debug, Clone)]
 struct Spec {
@@ -29,13 +40,16 @@ struct Spec {
     weights: Vec<Vec<u8>>,
     /// `forbid Ta.vx with Tb.vy`.
     forbids: Vec<(usize, usize, usize, usize)>,
+    /// `forbid Ta.vx with Tb.vy with Tc.vz` (a triple).
+    chains: Vec<[(usize, usize); 3]>,
     /// `require Ta.vx -> Tb.vy | Tb.v(y+1)`.
     requires: Vec<(usize, usize, usize, usize)>,
     /// `when Tc.vx { Tt < weights > }` (a weight may be 0).
     when: Option<(usize, usize, usize, Vec<u8>)>,
     /// `count Tt.vv OP amount`: operator 0..5 (`=`, `<=`, `>=`, `<`, `>`),
-    /// amount as a share of the drawn tokens in 0..=255, percentage or not.
-    counts: Vec<(usize, usize, u8, u8, bool)>,
+    /// amount as a share of the drawn tokens in 0..=255, percentage or not;
+    /// with a second variant, the count is of a group of both.
+    counts: Vec<CountSpec>,
     /// `unique by` these traits when some are chosen; `None`: no `unique`
     /// statement (every trait).
     unique: Option<Vec<bool>>,
@@ -49,26 +63,42 @@ fn spec() -> impl Strategy<Value = Spec> {
     (2usize..5).prop_flat_map(|traits| {
         (
             prop::collection::vec(prop::collection::vec(1u8..5, 2..5), traits),
-            prop::collection::vec((0..traits, 0usize..4, 0..traits, 0usize..4), 0..5),
+            (
+                prop::collection::vec((0..traits, 0usize..4, 0..traits, 0usize..4), 0..5),
+                prop::collection::vec([(0..traits, 0usize..4), (0..traits, 0usize..4), (0..traits, 0usize..4)], 0..3),
+            ),
             prop::collection::vec((0..traits, 0usize..4, 0..traits, 0usize..4), 0..3),
             prop::option::of((0..traits, 0usize..4, 0..traits, prop::collection::vec(0u8..4, 4))),
-            prop::collection::vec((0..traits, 0usize..4, 0u8..5, any::<u8>(), prop::bool::weighted(0.2)), 0..4),
+            prop::collection::vec(
+                (
+                    0..traits,
+                    0usize..4,
+                    0u8..5,
+                    any::<u8>(),
+                    prop::bool::weighted(0.2),
+                    prop::option::weighted(0.3, (0..traits, 0usize..4)),
+                ),
+                0..4,
+            ),
             prop::option::of(prop::collection::vec(any::<bool>(), traits)),
             prop::option::weighted(0.7, -3i8..=3),
             1u64..20,
             prop_oneof![4 => Just(0u64), 1 => 1u64..3],
         )
-            .prop_map(|(weights, forbids, requires, when, counts, unique, near, size, legendaries)| Spec {
-                weights,
-                forbids,
-                requires,
-                when,
-                counts,
-                unique,
-                near,
-                size,
-                legendaries,
-            })
+            .prop_map(
+                |(weights, (forbids, chains), requires, when, counts, unique, near, size, legendaries)| Spec {
+                    weights,
+                    forbids,
+                    chains,
+                    requires,
+                    when,
+                    counts,
+                    unique,
+                    near,
+                    size,
+                    legendaries,
+                },
+            )
     })
 }
 
@@ -78,8 +108,8 @@ struct Case {
     size: u64,
     /// Tokens drawn by the sampler (`size` minus legendaries).
     drawn: u64,
-    /// Per count: the variant and its bounds on the drawn tokens.
-    counts: Vec<((usize, usize), u64, u64)>,
+    /// Per count: the variants counted (a token counts with any) and the bounds on the drawn tokens.
+    counts: Vec<CountBounds>,
     /// The traits no two tokens may share all of.
     unique: Vec<usize>,
     /// Every combination the rules allow with a positive probability.
@@ -112,6 +142,11 @@ impl Spec {
                 return false;
             }
         }
+        for chain in &self.chains {
+            if self.chain_written(chain) && chain.iter().all(|&(t, v)| has(self.var(t, v))) {
+                return false;
+            }
+        }
         for &(a, x, b, y) in &self.requires {
             if a != b && has(self.var(a, x)) && !has(self.var(b, y)) && !has(self.var(b, y + 1)) {
                 return false;
@@ -123,6 +158,12 @@ impl Spec {
             }
         }
         true
+    }
+
+    /// Whether a chain is written: its three traits distinct.
+    fn chain_written(&self, chain: &[(usize, usize); 3]) -> bool {
+        let [(a, _), (b, _), (c, _)] = *chain;
+        a != b && b != c && a != c
     }
 
     fn case(&self) -> Case {
@@ -166,6 +207,10 @@ impl Spec {
                 text += &format!("forbid {} with {}\n", name(self.var(a, x)), name(self.var(b, y)));
             }
         }
+        for chain in self.chains.iter().filter(|c| self.chain_written(c)) {
+            let names: Vec<String> = chain.iter().map(|&(t, v)| name(self.var(t, v))).collect();
+            text += &format!("forbid {}\n", names.join(" with "));
+        }
         for &(a, x, b, y) in &self.requires {
             if a != b {
                 text += &format!(
@@ -181,8 +226,20 @@ impl Spec {
             text += &format!("when {} {{ T{t} < {} > }}\n", name(cond), vs.join(", "));
         }
         let mut counts = Vec::new();
-        for &(t, v, op, amount, percent) in &self.counts {
+        for (i, &(t, v, op, amount, percent, other)) in self.counts.iter().enumerate() {
             let variant = self.var(t, v);
+            let mut variants = vec![variant];
+            let target = match other {
+                Some((t2, v2)) => {
+                    let second = self.var(t2, v2);
+                    if second != variant {
+                        variants.push(second);
+                    }
+                    text += &format!("group G{i} = {}, {}\n", name(variant), name(second));
+                    format!("G{i}")
+                }
+                None => name(variant),
+            };
             // Amounts cluster around what the collection can hold.
             let (min, max, written) = if percent {
                 let p = u64::from(amount) * 100 / 255;
@@ -202,8 +259,8 @@ impl Spec {
                     _ => (n + 1, drawn, format!("> {n}")),
                 }
             };
-            text += &format!("count {} {written}\n", name(variant));
-            counts.push((variant, min, max));
+            text += &format!("count {target} {written}\n");
+            counts.push((variants, min, max));
         }
         if let Some(by) = &self.unique {
             let names: Vec<String> = (0..dims.len()).filter(|&t| by[t]).map(|t| format!("T{t}")).collect();
@@ -225,12 +282,17 @@ impl Spec {
 /// at a time (a key gives at most one token, with any of its combinations'
 /// count signatures). Keys offering the same signatures are interchangeable,
 /// and more than `drawn` of them never help.
-fn decide(allowed: &[Vec<usize>], unique: &[usize], counts: &[((usize, usize), u64, u64)], drawn: u64) -> bool {
+fn decide(allowed: &[Vec<usize>], unique: &[usize], counts: &[CountBounds], drawn: u64) -> bool {
     if counts.iter().any(|&(_, min, max)| min > max || min > drawn) {
         return false;
     }
     let signature = |token: &[usize]| -> u32 {
-        counts.iter().enumerate().fold(0, |s, (i, &((t, v), _, _))| if token[t] == v { s | 1 << i } else { s })
+        counts.iter().enumerate().fold(
+            0,
+            |s, (i, (vs, _, _))| {
+                if vs.iter().any(|&(t, v)| token[t] == v) { s | 1 << i } else { s }
+            },
+        )
     };
     let mut by_key: BTreeMap<Vec<usize>, BTreeSet<u32>> = BTreeMap::new();
     for token in allowed {
@@ -306,14 +368,14 @@ fn verify(spec: Spec) -> Result<(), TestCaseError> {
         prop_assert!(allowed.contains(&token), "token {} {:?} breaks a rule\n{}", id, token, text);
         let key: Vec<usize> = case.unique.iter().map(|&u| token[u]).collect();
         prop_assert!(keys.insert(key), "token {} repeats a unique combination\n{}", id, text);
-        for (i, &((t, v), _, _)) in case.counts.iter().enumerate() {
-            counted[i] += u64::from(token[t] == v);
+        for (i, (vs, _, _)) in case.counts.iter().enumerate() {
+            counted[i] += u64::from(vs.iter().any(|&(t, v)| token[t] == v));
         }
         drawn += 1;
     }
     prop_assert_eq!(drawn, case.drawn);
-    for (&((t, v), min, max), &n) in case.counts.iter().zip(&counted) {
-        prop_assert!(min <= n && n <= max, "T{}.v{} has {} tokens, not {}..={}\n{}", t, v, n, min, max, text);
+    for ((vs, min, max), &n) in case.counts.iter().zip(&counted) {
+        prop_assert!(*min <= n && n <= *max, "{:?} has {} tokens, not {}..={}\n{}", vs, n, min, max, text);
     }
 
     // And the library's `run` writes the collection (metadata only).

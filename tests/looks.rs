@@ -35,7 +35,7 @@ fn allowed(model: &Model, row: &[usize]) -> bool {
         }
     }
     let has = |v: VariantId| row[v.trait_id] == v.index;
-    model.forbids.iter().all(|f| !(has(f.a) && has(f.b)))
+    model.forbids.iter().all(|f| !f.variants.iter().all(|&v| has(v)))
         && model.requires.iter().all(|r| !has(r.when) || r.alternatives.iter().any(|&a| has(a)))
 }
 

@@ -272,7 +272,7 @@ pub fn warn_drift(model: &Model, feasibility: &Feasibility, size_span: Span, dia
         Some(n) => format!("{g} of the {n} unique combinations"),
         None => format!("{g} tokens from {} unique combinations", describe(&feasibility.combinations)),
     };
-    let counted = |v: VariantId| with_counts.counts.iter().any(|c| c.variant == v);
+    let counted = |v: VariantId| with_counts.counts.iter().any(|c| c.variants.contains(&v));
     for (t, tr) in model.traits.iter().enumerate() {
         let moved: Vec<usize> = (0..tr.variants.len())
             .filter(|&v| {

@@ -279,37 +279,43 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
     let mut count_ranges = Vec::new();
     let errors_before = diagnostics.iter().filter(|d| d.is_error()).count();
     for rule in &model.counts {
-        let v = rule.variant;
-        let ci = component_of[v.trait_id];
-        let c = &comps[ci];
-        let local = c.local(v.trait_id);
-        let others = || counts.iter().enumerate().filter(|(i, _)| *i != ci).map(|(_, n)| *n);
-        // When the other components alone offer `drawn` combinations, one
-        // combination here with (without) `v` is enough for `drawn` with
-        // (without) it: possibility answers without counting.
-        let plenty = product(others()).lower() >= drawn;
-        let v_possible = possible[v.trait_id][v.index];
-        let other_possible = possible[v.trait_id].iter().enumerate().any(|(i, &p)| p && i != v.index);
-        let with = if plenty {
-            if v_possible { Count::Bounds { lower: drawn, upper: u128::MAX } } else { Count::Exact(0) }
-        } else {
-            let with_here = solve::count_given(&c.net, &c.unique, &[(local, v.index)], &budget).unwrap_or(UNKNOWN);
-            product(others().chain([with_here]))
-        };
-        let without = if plenty {
-            if other_possible { Count::Bounds { lower: drawn, upper: u128::MAX } } else { Count::Exact(0) }
-        } else {
-            let mut mask = vec![1.0; model.traits[v.trait_id].variants.len()];
-            mask[v.index] = 0.0;
-            let mut without_net = c.net.clone();
-            without_net.push(Factor::unary(local, mask));
-            let without_here = solve::count(&without_net, &c.unique, &budget).unwrap_or(UNKNOWN);
-            product(others().chain([without_here]))
+        let (with, without) = match rule.single() {
+            Some(v) => {
+                let ci = component_of[v.trait_id];
+                let c = &comps[ci];
+                let local = c.local(v.trait_id);
+                let others = || counts.iter().enumerate().filter(|(i, _)| *i != ci).map(|(_, n)| *n);
+                // When the other components alone offer `drawn` combinations, one
+                // combination here with (without) `v` is enough for `drawn` with
+                // (without) it: possibility answers without counting.
+                let plenty = product(others()).lower() >= drawn;
+                let v_possible = possible[v.trait_id][v.index];
+                let other_possible = possible[v.trait_id].iter().enumerate().any(|(i, &p)| p && i != v.index);
+                let with = if plenty {
+                    if v_possible { Count::Bounds { lower: drawn, upper: u128::MAX } } else { Count::Exact(0) }
+                } else {
+                    let with_here =
+                        solve::count_given(&c.net, &c.unique, &[(local, v.index)], &budget).unwrap_or(UNKNOWN);
+                    product(others().chain([with_here]))
+                };
+                let without = if plenty {
+                    if other_possible { Count::Bounds { lower: drawn, upper: u128::MAX } } else { Count::Exact(0) }
+                } else {
+                    let mut mask = vec![1.0; model.traits[v.trait_id].variants.len()];
+                    mask[v.index] = 0.0;
+                    let mut without_net = c.net.clone();
+                    without_net.push(Factor::unary(local, mask));
+                    let without_here = solve::count(&without_net, &c.unique, &budget).unwrap_or(UNKNOWN);
+                    product(others().chain([without_here]))
+                };
+                (with, without)
+            }
+            None => group_count_split(model, rule, &comps, &component_of, &counts, &combinations, &budget),
         };
         let most = drawn.min(with.upper());
         let least = drawn.saturating_sub(without.upper());
         count_ranges.push((least, most));
-        let name = model.variant_name(v);
+        let name = &rule.target;
         let (min, max) = (u128::from(rule.min), u128::from(rule.max));
         let written = format!("count {name} {} {}", rule.op, rule.written);
         if min > most {
@@ -339,7 +345,11 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
                 .help(format!("allow at least {least}, lower `size`, or add combinations without `{name}`")),
             );
         } else {
-            let p = marginals[v.trait_id][v.index];
+            // The share of tokens with the target (for a group: with any of its variants).
+            let p = match rule.single() {
+                Some(v) => marginals[v.trait_id][v.index],
+                None => solve::network::share_of_any(model, &rule.variants).unwrap_or(f64::NAN),
+            };
             if p.is_finite() {
                 improbable(model, rule, p, drawn, (least, most), diagnostics);
             }
@@ -349,6 +359,49 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
         joint_counts(model, size_span, diagnostics);
     }
     Feasibility { combinations, count_ranges, log_partition }
+}
+
+/// Unique combinations with and without any variant of a group `count`
+/// (variants of one or several traits): "without" conditions every trait
+/// involved on none of its group variants; "with" is the rest.
+fn group_count_split(
+    model: &Model,
+    rule: &CountRule,
+    comps: &[Component],
+    component_of: &[usize],
+    counts: &[Count],
+    combinations: &Count,
+    budget: &Budget,
+) -> (Count, Count) {
+    let per_component = counts.iter().enumerate().map(|(ci, &n)| {
+        let c = &comps[ci];
+        let mine: Vec<&VariantId> = rule.variants.iter().filter(|v| component_of[v.trait_id] == ci).collect();
+        if mine.is_empty() {
+            return n;
+        }
+        let mut net = c.net.clone();
+        for &t in &c.traits {
+            let mut mask = vec![1.0; model.traits[t].variants.len()];
+            let mut any = false;
+            for v in mine.iter().filter(|v| v.trait_id == t) {
+                mask[v.index] = 0.0;
+                any = true;
+            }
+            if any {
+                net.push(Factor::unary(c.local(t), mask));
+            }
+        }
+        solve::count(&net, &c.unique, budget).unwrap_or(UNKNOWN)
+    });
+    let without = product(per_component);
+    let with = match (combinations.exact(), without.exact()) {
+        (Some(all), Some(none)) => Count::Exact(all.saturating_sub(none)),
+        _ => Count::Bounds {
+            lower: combinations.lower().saturating_sub(without.upper()),
+            upper: combinations.upper().saturating_sub(without.lower()),
+        },
+    };
+    (with, without)
 }
 
 /// Decides whether every `count` holds together with `size`, the rules and
@@ -390,7 +443,7 @@ fn joint_counts(model: &Model, size_span: crate::span::Span, diagnostics: &mut V
         format!("{} cannot hold together: {detail}", crate::sample::counts::join_and(&names))
     };
     let label = |i: usize| -> String {
-        let v = crate::sample::counts::quoted_variant(model, model.counts[conflict.rules[i]].variant);
+        let v = &model.counts[conflict.rules[i]].target;
         match conflict.ranges[i] {
             Some((lo, hi)) if lo == hi => format!("with the others, exactly {lo} tokens can have `{v}`"),
             Some((lo, hi)) => format!("with the others, {lo} to {hi} tokens can have `{v}`"),
@@ -428,7 +481,7 @@ fn improbable(
     };
     let share = if g > 0.0 { mean / g } else { p };
     let sd = (g * share * (1.0 - share)).sqrt();
-    let name = model.variant_name(rule.variant);
+    let name = &rule.target;
     let (forced, side) = if rule.min as f64 > mean + 3.0 * sd + 0.5 {
         (rule.min, "at least")
     } else if (rule.max as f64) < mean - 3.0 * sd - 0.5 {
@@ -447,7 +500,7 @@ fn improbable(
         .label("far from what the weights predict")
         .help(format!(
             "the count holds, but it distorts the shares of `{}`; adjust the weight of `{name}` to match",
-            model.traits[rule.variant.trait_id].name
+            model.traits[rule.variants[0].trait_id].name
         )),
     );
     let _ = rule.op == CountOp::Eq;
@@ -483,7 +536,7 @@ fn rules_on(model: &Model, v: VariantId) -> Vec<crate::span::Span> {
     let mut spans: Vec<_> = model
         .forbids
         .iter()
-        .filter(|f| f.a == v || f.b == v)
+        .filter(|f| f.variants.contains(&v))
         .map(|f| f.span)
         .chain(model.requires.iter().filter(|r| r.when == v || r.alternatives.contains(&v)).map(|r| r.span))
         .collect();
@@ -601,19 +654,16 @@ fn report_idle_rules(
         }
     }
     for (i, f) in model.forbids.iter().enumerate().rev() {
-        let fires = if cheap(f.a) {
-            is_possible(f.a) && is_possible(f.b)
+        let fires = if f.variants.iter().any(|&v| cheap(v)) {
+            f.variants.iter().all(|&v| is_possible(v))
         } else {
-            violable(i, &[(f.a.trait_id, f.a.index), (f.b.trait_id, f.b.index)], &[])
+            let evidence: Vec<(usize, usize)> = f.variants.iter().map(|v| (v.trait_id, v.index)).collect();
+            violable(i, &evidence, &[])
         };
         if !fires {
             report(
                 f.span,
-                format!(
-                    "`{}` and `{}` never meet, even without this `forbid`",
-                    model.variant_name(f.a),
-                    model.variant_name(f.b)
-                ),
+                format!("{} never meet, even without this `forbid`", quoted_names(model, &f.variants)),
                 "weights or other rules already keep them apart; remove the rule",
             );
         }
@@ -669,8 +719,8 @@ fn report_idle_rules_cheaply(model: &Model, possible: &[Vec<bool>], diagnostics:
             "remove the rule",
         );
     }
-    for f in model.forbids.iter().filter(|f| !is_possible(f.a) || !is_possible(f.b)) {
-        let gone = if is_possible(f.a) { f.b } else { f.a };
+    for f in &model.forbids {
+        let Some(&gone) = f.variants.iter().find(|&&v| !is_possible(v)) else { continue };
         report(
             f.span,
             format!("`{}` can never occur, so this `forbid` never applies", model.variant_name(gone)),
@@ -706,6 +756,13 @@ fn idle_whens(model: &Model, possible: &[Vec<bool>], report: &mut impl FnMut(cra
             );
         }
     }
+}
+
+/// `` `A.x` and `B.y` ``, `` `A.x`, `B.y` and `C.z` ``.
+fn quoted_names(model: &Model, variants: &[VariantId]) -> String {
+    let names: Vec<String> = variants.iter().map(|&v| model.variant_name(v)).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    super::resolve::quote_list(&names)
 }
 
 fn trait_list(model: &Model, traits: &[TraitId]) -> String {

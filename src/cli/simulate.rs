@@ -128,15 +128,19 @@ fn document(
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let p = predicted[c.variant.trait_id][c.variant.index];
+            let p = match c.single() {
+                Some(v) => Some(predicted[v.trait_id][v.index]),
+                // A group: the share of tokens with any of its variants.
+                None => dropc::solve::network::share_of_any(model, &c.variants),
+            };
             let range = ranges.get(i).copied();
             let holds = range.map(|(least, most)| u128::from(c.min) <= most && u128::from(c.max) >= least);
             json!({
-                "rule": format!("count {} {} {}", model.variant_name(c.variant), c.op, c.written),
-                "variant": model.variant_name(c.variant),
+                "rule": format!("count {} {} {}", c.target, c.op, c.written),
+                "variant": c.target,
                 "min": c.min,
                 "max": c.max,
-                "expected_without_count": p * g as f64,
+                "expected_without_count": p.map(|p| p * g as f64),
                 "possible": range.map(|(least, most)| json!({ "least": least.to_string(), "most": most.to_string() })),
                 "can_hold": holds,
             })
@@ -264,12 +268,11 @@ fn human(model: &Model, doc: &Value, combinations: Option<Count>) -> String {
             Some(false) => "cannot hold",
             None => "not checked",
         };
-        let _ = writeln!(
-            out,
-            "{}: {verdict} (weights alone give about {:.1} tokens)",
-            c["rule"].as_str().unwrap_or(""),
-            c["expected_without_count"].as_f64().unwrap_or(0.0)
-        );
+        let rule = c["rule"].as_str().unwrap_or("");
+        let _ = match c["expected_without_count"].as_f64() {
+            Some(n) => writeln!(out, "{rule}: {verdict} (weights alone give about {n:.1} tokens)"),
+            None => writeln!(out, "{rule}: {verdict}"),
+        };
     }
     out
 }

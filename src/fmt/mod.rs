@@ -36,7 +36,7 @@ pub use comments::{Comment, scan};
 
 use crate::diagnostic::Diagnostic;
 use crate::syntax::{
-    ArtPart, Collection, Count, File, LayerOption, Legendary, Name, Node, Recolour, Span, Statement, TraitDecl,
+    ArtPart, Collection, Count, File, LayerOption, Legendary, Name, Node, Recolour, Ref, Span, Statement, TraitDecl,
     TraitKind, Value, VariantDecl, VariantRef, VariantSource, When,
 };
 
@@ -290,7 +290,8 @@ impl<'s> Printer<'s> {
             Statement::Collection(c) => self.collection(c),
             Statement::Trait(t) => self.trait_decl(t, pad),
             Statement::Forbid(f) => {
-                let line = format!("forbid {} with {}", self.refs(&f.left, ", "), self.refs(&f.right, ", "));
+                let lists: Vec<String> = f.lists.iter().map(|l| self.refs(l, ", ")).collect();
+                let line = format!("forbid {}", lists.join(" with "));
                 self.line(f.span, line);
             }
             Statement::Require(r) => {
@@ -314,6 +315,13 @@ impl<'s> Printer<'s> {
                 self.line(u.span, line);
             }
             Statement::Legendary(l) => self.legendary(l),
+            Statement::Group(g) => {
+                let mut line = format!("group {} =", self.text(g.name.span));
+                if !g.members.is_empty() {
+                    line = format!("{line} {}", self.refs(&g.members, ", "));
+                }
+                self.line(g.span, line);
+            }
         }
     }
 
@@ -637,11 +645,18 @@ impl<'s> Printer<'s> {
         format!("count {}", self.reference(&c.target))
     }
 
-    fn reference(&self, r: &VariantRef) -> String {
+    fn variant_ref(&self, r: &VariantRef) -> String {
         format!("{}.{}", self.text(r.trait_name.span), self.text(r.variant.span))
     }
 
-    fn refs(&self, refs: &[Node<VariantRef>], separator: &str) -> String {
+    fn reference(&self, r: &Ref) -> String {
+        match r {
+            Ref::Variant(v) => self.variant_ref(v),
+            Ref::Group(name) => self.text(name.span).to_string(),
+        }
+    }
+
+    fn refs(&self, refs: &[Node<Ref>], separator: &str) -> String {
         refs.iter().map(|r| self.reference(r)).collect::<Vec<_>>().join(separator)
     }
 

@@ -1,11 +1,11 @@
 //! What every name in a file refers to: the declarations and references of
-//! traits and variants, from the syntax tree alone (so it is there even when
+//! traits, variants and groups, from the syntax tree alone (so it is there even when
 //! `check` finds errors).
 //!
 //! Invariant: every occurrence's span is exactly the name as written (quotes
 //! included), so that replacing it with another name as written renames it.
 
-use crate::syntax::{File, Name, Node, Statement, Value, VariantRef, VariantSource};
+use crate::syntax::{File, Name, Node, Ref, Statement, Value, VariantRef, VariantSource, WhenArt};
 
 /// What a name refers to.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -14,6 +14,8 @@ pub enum Symbol {
     Trait(String),
     /// A variant: its trait's name and its own.
     Variant(String, String),
+    /// A group, by name.
+    Group(String),
 }
 
 /// One place a symbol is written.
@@ -51,23 +53,28 @@ impl Index {
                     index.add(&t.name, Symbol::Trait(t.name.node.clone()), true);
                     for v in &t.variants {
                         index.add(&v.name, Symbol::Variant(t.name.node.clone(), v.name.node.clone()), true);
-                        match v.source.as_ref().map(|s| &s.node) {
-                            Some(VariantSource::Derived(d)) => {
-                                index.add(&d.from, Symbol::Variant(t.name.node.clone(), d.from.node.clone()), false);
-                            }
-                            Some(VariantSource::Art(parts)) => {
-                                for p in parts.iter().filter_map(|p| p.placement.as_ref()) {
-                                    index.add(&p.trait_name, Symbol::Trait(p.trait_name.node.clone()), false);
-                                }
-                            }
-                            None => {}
-                        }
+                        index.source(&t.name, v.source.as_ref());
                     }
                 }
-                Statement::Forbid(f) => index.refs(f.left.iter().chain(&f.right)),
+                Statement::Forbid(f) => index.refs(f.lists.iter().flatten()),
                 Statement::Require(r) => index.refs(r.left.iter().chain(&r.right)),
+                Statement::Group(g) => {
+                    index.add(&g.name, Symbol::Group(g.name.node.clone()), true);
+                    index.refs(g.members.iter());
+                }
                 Statement::When(w) => {
                     index.refs(w.conditions.iter());
+                    for a in &w.art {
+                        match &a.node {
+                            WhenArt::Variant { target, source, .. } => {
+                                index.variant_ref(target);
+                                index.source(&target.trait_name, source.as_ref());
+                            }
+                            WhenArt::Trait { trait_name, .. } => {
+                                index.add(trait_name, Symbol::Trait(trait_name.node.clone()), false);
+                            }
+                        }
+                    }
                     for o in &w.overrides {
                         index.add(&o.trait_name, Symbol::Trait(o.trait_name.node.clone()), false);
                         for weight in &o.weights {
@@ -105,10 +112,32 @@ impl Index {
         self.occurrences.push(Occurrence { span: name.span, symbol, declaration });
     }
 
-    fn refs<'a>(&mut self, refs: impl Iterator<Item = &'a Node<VariantRef>>) {
+    fn refs<'a>(&mut self, refs: impl Iterator<Item = &'a Node<Ref>>) {
         for r in refs {
-            self.add(&r.trait_name, Symbol::Trait(r.trait_name.node.clone()), false);
-            self.add(&r.variant, Symbol::Variant(r.trait_name.node.clone(), r.variant.node.clone()), false);
+            match &r.node {
+                Ref::Variant(v) => self.variant_ref(v),
+                Ref::Group(name) => self.add(name, Symbol::Group(name.node.clone()), false),
+            }
+        }
+    }
+
+    fn variant_ref(&mut self, r: &VariantRef) {
+        self.add(&r.trait_name, Symbol::Trait(r.trait_name.node.clone()), false);
+        self.add(&r.variant, Symbol::Variant(r.trait_name.node.clone(), r.variant.node.clone()), false);
+    }
+
+    /// The names a variant's art or derivation mentions (`from V`, `below T`).
+    fn source(&mut self, trait_name: &Name, source: Option<&Node<VariantSource>>) {
+        match source.map(|s| &s.node) {
+            Some(VariantSource::Derived(d)) => {
+                self.add(&d.from, Symbol::Variant(trait_name.node.clone(), d.from.node.clone()), false);
+            }
+            Some(VariantSource::Art(parts)) => {
+                for p in parts.iter().filter_map(|p| p.placement.as_ref()) {
+                    self.add(&p.trait_name, Symbol::Trait(p.trait_name.node.clone()), false);
+                }
+            }
+            None => {}
         }
     }
 

@@ -301,6 +301,7 @@ impl Server {
         let text = match &occurrence.symbol {
             Symbol::Trait(name) => hover_trait(tree, doc.model.as_ref(), name),
             Symbol::Variant(t, v) => hover_variant(tree, doc.model.as_ref(), predicted, doc.art.as_deref(), t, v),
+            Symbol::Group(name) => hover_group(tree, name),
         };
         let Some(text) = text else { return serde_json::Value::Null };
         let hover = Hover {
@@ -399,6 +400,7 @@ impl Server {
         let clash = match &occurrence.symbol {
             Symbol::Trait(_) => Symbol::Trait(new_name.to_string()),
             Symbol::Variant(t, _) => Symbol::Variant(t.clone(), new_name.to_string()),
+            Symbol::Group(_) => Symbol::Group(new_name.to_string()),
         };
         if doc.index.declaration(&clash).is_some() {
             return Err((ErrorCode::InvalidParams, format!("`{new_name}` is already declared")));
@@ -452,6 +454,9 @@ impl Server {
                 }
                 Statement::Legendary(l) => {
                     symbols.push(symbol(&l.name.node, SymbolKind::OBJECT, range(l.span), range(l.name.span), None));
+                }
+                Statement::Group(g) => {
+                    symbols.push(symbol(&g.name.node, SymbolKind::CONSTANT, range(g.span), range(g.name.span), None));
                 }
                 Statement::Forbid(_)
                 | Statement::Require(_)
@@ -624,6 +629,26 @@ fn hover_trait(tree: &File, model: Option<&Model>, name: &str) -> Option<String>
         ));
     }
     Some(text)
+}
+
+fn hover_group(tree: &File, name: &str) -> Option<String> {
+    let decl = tree.statements.iter().find_map(|s| match s {
+        Statement::Group(g) if g.name.node == name => Some(g),
+        _ => None,
+    })?;
+    let members: Vec<String> = decl
+        .members
+        .iter()
+        .map(|m| match &m.node {
+            crate::syntax::Ref::Variant(v) => format!(
+                "`{}.{}`",
+                crate::model::source_name(&v.trait_name.node),
+                crate::model::source_name(&v.variant.node)
+            ),
+            crate::syntax::Ref::Group(g) => format!("`{}`", crate::model::source_name(&g.node)),
+        })
+        .collect();
+    Some(format!("**{}**: group of {}", crate::model::source_name(name), members.join(", ")))
 }
 
 fn hover_variant(

@@ -337,15 +337,22 @@ pub enum Recolour {
     Palette(Vec<([u8; 4], [u8; 4])>),
 }
 
-/// `forbid a with b`, one pair.
+/// `forbid a with b [with c ...]`, one combination: no token has all of
+/// these variants. A statement with lists (`forbid A, B with C`), groups or
+/// a `with` chain becomes one rule per combination it names.
 #[derive(Clone, Debug)]
 pub struct ForbidRule {
-    /// One side.
-    pub a: VariantId,
-    /// The other side.
-    pub b: VariantId,
+    /// The variants, of distinct traits, in the order written (at least two).
+    pub variants: Vec<VariantId>,
     /// The whole statement.
     pub span: Span,
+}
+
+impl ForbidRule {
+    /// Whether a token (one variant index per trait) has every variant of the rule.
+    pub fn matches(&self, token: &[u32]) -> bool {
+        self.variants.iter().all(|v| token.get(v.trait_id).is_some_and(|&x| x as usize == v.index))
+    }
 }
 
 /// `require when -> one of alternatives`.
@@ -372,11 +379,15 @@ pub struct WhenRule {
     pub span: Span,
 }
 
-/// `count variant OP n`, with `<`/`>` and percentages already turned into bounds.
+/// `count variant OP n` (or `count Group OP n`), with `<`/`>` and
+/// percentages already turned into bounds.
 #[derive(Clone, Debug)]
 pub struct CountRule {
-    /// The counted variant.
-    pub variant: VariantId,
+    /// The counted variants, sorted: a token counts when it has any of them
+    /// (one variant, or a group's).
+    pub variants: Vec<VariantId>,
+    /// What is counted, as written in a `.drop` file (`Head.Crown`, `Metal`), for messages.
+    pub target: String,
     /// The operator as written.
     pub op: CountOp,
     /// Least number of tokens with the variant.
@@ -387,6 +398,21 @@ pub struct CountRule {
     pub written: String,
     /// The whole statement.
     pub span: Span,
+}
+
+impl CountRule {
+    /// Whether a token (one variant index per trait) counts under this rule.
+    pub fn matches(&self, token: &[u32]) -> bool {
+        self.variants.iter().any(|v| token.get(v.trait_id).is_some_and(|&x| x as usize == v.index))
+    }
+
+    /// The one counted variant, when the rule counts a single variant.
+    pub fn single(&self) -> Option<VariantId> {
+        match self.variants.as_slice() {
+            [v] => Some(*v),
+            _ => None,
+        }
+    }
 }
 
 /// A hand-made token.

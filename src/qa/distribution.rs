@@ -28,7 +28,7 @@
 
 use serde::Serialize;
 
-use crate::model::Model;
+use crate::model::{Model, VariantId};
 use crate::sample::plan::Plan;
 use crate::sample::streams::StreamKey;
 use crate::sample::{Tokens, predicted_shares, sample_with_plan};
@@ -87,7 +87,7 @@ pub fn analyse(model: &Model, tokens: &Tokens, seed: &str) -> (Vec<TraitShares>,
     let predicted = predicted_shares(model).unwrap_or_else(|_| zeros(model));
     let (mean, standard_error) = replicate_counts(model, seed, n);
     let pinned = |t: usize, v: usize| {
-        model.counts.iter().any(|c| c.variant.trait_id == t && c.variant.index == v && c.min == c.max)
+        model.counts.iter().any(|c| c.single() == Some(VariantId { trait_id: t, index: v }) && c.min == c.max)
     };
     let tested = |t: usize, v: usize| model.traits[t].variants.len() > 1 && !pinned(t, v) && mean.is_some();
     let tests = (0..model.traits.len())
@@ -140,17 +140,24 @@ pub fn analyse(model: &Model, tokens: &Tokens, seed: &str) -> (Vec<TraitShares>,
         shares.push(TraitShares { name: tr.name.clone(), variants });
     }
     for rule in &model.counts {
-        let (t, v) = (rule.variant.trait_id, rule.variant.index);
-        let k = counts[t][v];
+        let k = match rule.single() {
+            Some(v) => counts[v.trait_id][v.index],
+            None => tokens.variants.chunks(tokens.traits.max(1)).filter(|token| rule.matches(token)).count() as u64,
+        };
         if k < rule.min || k > rule.max {
-            let tr = &model.traits[t];
+            let subject = match rule.single() {
+                Some(v) => {
+                    let tr = &model.traits[v.trait_id];
+                    Subject::Variant { trait_name: tr.name.clone(), variant: tr.variants[v.index].name.clone() }
+                }
+                None => Subject::Collection,
+            };
             findings.push(Finding::new(
                 QaCode::CountViolated,
-                Subject::Variant { trait_name: tr.name.clone(), variant: tr.variants[v].name.clone() },
+                subject,
                 format!(
-                    "drawn by {k} tokens, but `count {}.{} {} {}` allows {}",
-                    tr.name,
-                    tr.variants[v].name,
+                    "drawn by {k} tokens, but `count {} {} {}` allows {}",
+                    rule.target,
                     rule.op,
                     rule.written,
                     if rule.min == rule.max {

@@ -120,9 +120,16 @@ impl Quotas {
             .counts
             .iter()
             .map(|r| {
-                let i = plan.counted_of_trait[r.variant.trait_id].unwrap_or(0);
-                let k = plan.class(i, r.variant.index as u32);
-                classes.iter().map(|c| c.get(i) == Some(&k)).collect()
+                // A signature counts under a rule when it holds any of the rule's variants.
+                let wanted: Vec<(usize, _)> = r
+                    .variants
+                    .iter()
+                    .map(|v| {
+                        let i = plan.counted_of_trait[v.trait_id].unwrap_or(0);
+                        (i, plan.class(i, v.index as u32))
+                    })
+                    .collect();
+                classes.iter().map(|c| wanted.iter().any(|(i, k)| c.get(*i) == Some(k))).collect()
             })
             .collect();
         let unique = !model.unique.is_empty();
@@ -329,13 +336,7 @@ impl Quotas {
 /// A count rule as written, for messages: `count Hat.Crown = 3`.
 pub fn written(model: &Model, r: usize) -> String {
     let rule = &model.counts[r];
-    format!("count {} {} {}", quoted_variant(model, rule.variant), rule.op, rule.written)
-}
-
-/// `Trait.Variant`, with names that hold spaces quoted.
-pub fn quoted_variant(model: &Model, v: crate::model::VariantId) -> String {
-    let quote = |s: &str| if s.contains(' ') { format!("\"{s}\"") } else { s.to_string() };
-    format!("{}.{}", quote(&model.traits[v.trait_id].name), quote(&model.variant(v).name))
+    format!("count {} {} {}", rule.target, rule.op, rule.written)
 }
 
 /// One line per rule of a conflict: what it asks and what the others allow.
@@ -345,7 +346,7 @@ pub fn describe_conflict(model: &Model, conflict: &Conflict) -> String {
     }
     let (r, range) = (conflict.rules[0], conflict.ranges[0]);
     let rule = &model.counts[r];
-    let name = quoted_variant(model, rule.variant);
+    let name = &rule.target;
     let others: Vec<String> = conflict.rules[1..].iter().map(|&o| format!("`{}`", written(model, o))).collect();
     let asks = if rule.min == rule.max {
         format!("{}", rule.min)

@@ -135,8 +135,7 @@ impl Plan {
 
         let mut counted: Vec<Counted> = Vec::new();
         let mut counted_of_trait = vec![None; n];
-        for rule in &model.counts {
-            let v = rule.variant;
+        for v in model.counts.iter().flat_map(|rule| rule.variants.iter().copied()) {
             let i = *counted_of_trait[v.trait_id].get_or_insert_with(|| {
                 counted.push(Counted { trait_id: v.trait_id, variants: Vec::new() });
                 counted.len() - 1

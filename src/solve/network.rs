@@ -38,8 +38,9 @@ pub(crate) fn table_len(scope: &[usize], domains: &[usize]) -> usize {
     scope.iter().map(|&t| domains[t]).product()
 }
 
-/// One `forbid` pair or `require` as the zeros it puts into the merged table
-/// of its scope: a forbid is one entry (kept sparse: a dense table per pair
+/// One `forbid` combination (a pair, or a triple and more from a `with`
+/// chain: an n-ary factor) or `require` as the zeros it puts into the merged
+/// table of its scope: a forbid is one entry (kept sparse: a dense table per pair
 /// of a 100,000-variant trait was what made `check` slow), a require its
 /// dense table.
 pub(crate) struct RuleTable {
@@ -49,7 +50,7 @@ pub(crate) struct RuleTable {
 }
 
 enum RuleZeros {
-    /// The one entry a `forbid` pair zeroes.
+    /// The one entry a `forbid` combination zeroes.
     Entry(usize),
     /// A `require`'s 0/1 table over the scope.
     Dense(Vec<f64>),
@@ -65,15 +66,16 @@ impl RuleTable {
     }
 }
 
-/// Every forbid pair (in model order), then every require.
+/// Every forbid combination (in model order), then every require.
 pub(crate) fn rule_tables(model: &Model, domains: &[usize]) -> Vec<RuleTable> {
     let mut out = Vec::with_capacity(model.forbids.len() + model.requires.len());
     for f in &model.forbids {
-        let (a, b) = if f.a.trait_id < f.b.trait_id { (f.a, f.b) } else { (f.b, f.a) };
-        out.push(RuleTable {
-            scope: vec![a.trait_id, b.trait_id],
-            zeros: RuleZeros::Entry(a.index * domains[b.trait_id] + b.index),
-        });
+        // The scope is the traits in increasing order; the entry's index in
+        // the row-major table over it, last trait fastest.
+        let mut variants = f.variants.clone();
+        variants.sort_unstable();
+        let entry = variants.iter().fold(0, |at, v| at * domains[v.trait_id] + v.index);
+        out.push(RuleTable { scope: variants.iter().map(|v| v.trait_id).collect(), zeros: RuleZeros::Entry(entry) });
     }
     for r in &model.requires {
         let options: Vec<(usize, usize)> = r.alternatives.iter().map(|a| (a.trait_id, a.index)).collect();
@@ -122,4 +124,42 @@ fn normalised(weights: impl Iterator<Item = f64>) -> Vec<f64> {
 /// time limit, so the same file always gets the same answer.
 pub fn budget() -> Budget {
     Budget { max_table_entries: 1 << 22, max_branches: 256, max_work: 1 << 22, time_limit: None }
+}
+
+/// The probability that a token (under the weights and rules, before
+/// `count` and `unique`) has any of `variants` (a `count` on a group):
+/// one minus the probability of none, a ratio of two partition functions
+/// over the components the variants lie in. `None` when a component is too
+/// dense to compile exactly.
+pub fn share_of_any(model: &Model, variants: &[VariantId]) -> Option<f64> {
+    let net = network(model);
+    let component_of = net.components();
+    let mut components: Vec<usize> = variants.iter().map(|v| component_of[v.trait_id]).collect();
+    components.sort_unstable();
+    components.dedup();
+    let mut log_none = 0.0;
+    for c in components {
+        let traits: Vec<usize> = (0..net.domains.len()).filter(|&t| component_of[t] == c).collect();
+        let local = |t: usize| traits.binary_search(&t).unwrap_or(0);
+        let mut sub = Network::new(traits.iter().map(|&t| net.domains[t]).collect());
+        for f in net.factors.iter().filter(|f| f.scope.first().is_some_and(|&t| component_of[t] == c)) {
+            sub.push(Factor::new(f.scope.iter().map(|&t| local(t)).collect(), f.table.clone()));
+        }
+        let all = super::WeightedModel::compile(&sub, &[], &budget()).ok()?.log_partition();
+        for &t in &traits {
+            let mine: Vec<usize> = variants.iter().filter(|v| v.trait_id == t).map(|v| v.index).collect();
+            if !mine.is_empty() {
+                let mut mask = vec![1.0; net.domains[t]];
+                mine.iter().for_each(|&i| mask[i] = 0.0);
+                sub.push(Factor::unary(local(t), mask));
+            }
+        }
+        match super::WeightedModel::compile(&sub, &[], &budget()) {
+            Ok(m) => log_none += m.log_partition() - all,
+            // No token lacks them all: the share is one.
+            Err(super::SolveError::EmptySupport) => return Some(1.0),
+            Err(_) => return None,
+        }
+    }
+    Some(1.0 - log_none.exp())
 }

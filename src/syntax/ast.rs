@@ -76,6 +76,8 @@ pub enum Statement {
     Unique(Node<Unique>),
     /// `legendary "Name" ...`
     Legendary(Node<Legendary>),
+    /// `group Name = ...`
+    Group(Node<Group>),
 }
 
 impl Statement {
@@ -90,6 +92,7 @@ impl Statement {
             Statement::Count(n) => n.span,
             Statement::Unique(n) => n.span,
             Statement::Legendary(n) => n.span,
+            Statement::Group(n) => n.span,
         }
     }
 }
@@ -255,31 +258,71 @@ pub struct VariantRef {
     pub variant: Name,
 }
 
-/// `forbid A, ... with B, ...`
+/// A reference where a list of variants is expected: `Trait.Variant` or a group's name.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ref {
+    /// `Trait.Variant`
+    Variant(VariantRef),
+    /// A group's name.
+    Group(Name),
+}
+
+/// `group Name = A.x, B.y, Other`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// The group's name.
+    pub name: Name,
+    /// Its members as written (empty when nothing follows `=`).
+    pub members: Vec<Node<Ref>>,
+}
+
+/// `forbid A, ... with B, ... [with C, ...]`
 #[derive(Clone, Debug, PartialEq)]
 pub struct Forbid {
-    /// Left-hand variants.
-    pub left: Vec<Node<VariantRef>>,
-    /// Right-hand variants.
-    pub right: Vec<Node<VariantRef>>,
+    /// The lists between `with`s (at least two): a token with one variant of
+    /// every list is forbidden.
+    pub lists: Vec<Vec<Node<Ref>>>,
 }
 
 /// `require A, ... -> B | C`
 #[derive(Clone, Debug, PartialEq)]
 pub struct Require {
     /// Variants that trigger the rule.
-    pub left: Vec<Node<VariantRef>>,
+    pub left: Vec<Node<Ref>>,
     /// Alternatives, one of which must hold.
-    pub right: Vec<Node<VariantRef>>,
+    pub right: Vec<Node<Ref>>,
 }
 
-/// `when A | B { overrides }`
+/// `when A | B { overrides, art }`
 #[derive(Clone, Debug, PartialEq)]
 pub struct When {
     /// Any of these variants triggers the overrides.
-    pub conditions: Vec<Node<VariantRef>>,
+    pub conditions: Vec<Node<Ref>>,
     /// New weights for other traits.
     pub overrides: Vec<Node<Override>>,
+    /// Other art while the condition holds.
+    pub art: Vec<Node<WhenArt>>,
+}
+
+/// `art Trait.Variant ...` / `art Trait hue N` inside `when`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WhenArt {
+    /// `art Trait.Variant [source] [options]`: one variant's art.
+    Variant {
+        /// The variant.
+        target: Node<VariantRef>,
+        /// Its art files or derivation, when written.
+        source: Option<Node<VariantSource>>,
+        /// Its rendering options, when written.
+        options: Vec<Node<LayerOption>>,
+    },
+    /// `art Trait hue N` / `art Trait palette {...}`: every variant of a trait recoloured.
+    Trait {
+        /// The trait.
+        trait_name: Name,
+        /// The recolouring of each variant's own art.
+        recolour: Node<Recolour>,
+    },
 }
 
 /// `Trait < Variant: weight, ... >` inside `when`.
@@ -300,11 +343,11 @@ pub struct OverrideWeight {
     pub weight: Node<Value>,
 }
 
-/// `count Trait.Variant OP N`
+/// `count Trait.Variant OP N` / `count Group OP N`
 #[derive(Clone, Debug, PartialEq)]
 pub struct Count {
-    /// The counted variant.
-    pub target: Node<VariantRef>,
+    /// The counted variant (or group: tokens with any of its variants).
+    pub target: Node<Ref>,
     /// The comparison.
     pub op: Node<CountOp>,
     /// The number (or percentage of `size`) as written.

@@ -155,7 +155,7 @@ fn error_offset(error: &pest::error::Error<Rule>) -> usize {
 /// Byte offsets of lines that begin with a statement keyword.
 fn statement_starts(source: &str) -> Vec<usize> {
     const KEYWORDS: &[&str] =
-        &["collection", "trait", "hidden", "forbid", "require", "when", "count", "unique", "legendary"];
+        &["collection", "trait", "hidden", "forbid", "require", "when", "count", "unique", "legendary", "group"];
     let mut starts = Vec::new();
     let mut offset = 0;
     for line in source.split_inclusive('\n') {
@@ -194,7 +194,9 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         | Rule::unique_rule
         | Rule::kw_unique
         | Rule::legendary
-        | Rule::kw_legendary => "a statement",
+        | Rule::kw_legendary
+        | Rule::group_decl
+        | Rule::kw_group => "a statement",
         Rule::setting | Rule::setting_key => "a setting",
         Rule::setting_value | Rule::value => "a value",
         Rule::dimension => "a size like `1024 x 1024`",
@@ -221,7 +223,8 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::kw_by => "`by`",
         Rule::kw_visually => "`visually`",
         Rule::kw_at => "`at`",
-        Rule::ref_list | Rule::alternatives | Rule::variant_ref => "`Trait.Variant`",
+        Rule::ref_list | Rule::alternatives | Rule::variant_ref | Rule::group_ref => "`Trait.Variant`",
+        Rule::when_art | Rule::kw_art => "`art`",
         Rule::attribute => "an attribute",
         Rule::ident | Rule::string | Rule::string_inner => "a name",
         Rule::number | Rule::integer => "a number",
@@ -473,10 +476,20 @@ fn lower_statement(pair: Pair<'_, Rule>) -> Option<Statement> {
         Rule::collection => Statement::Collection(Node::new(lower_collection(pair), span)),
         Rule::trait_decl => Statement::Trait(Node::new(lower_trait(pair), span)),
         Rule::forbid_rule => {
-            let mut lists = pair.into_inner().filter(|p| p.as_rule() == Rule::ref_list).map(lower_refs);
-            let left = lists.next().unwrap_or_default();
-            let right = lists.next().unwrap_or_default();
-            Statement::Forbid(Node::new(Forbid { left, right }, span))
+            let lists = pair.into_inner().filter(|p| p.as_rule() == Rule::ref_list).map(lower_refs).collect();
+            Statement::Forbid(Node::new(Forbid { lists }, span))
+        }
+        Rule::group_decl => {
+            let mut name = None;
+            let mut members = Vec::new();
+            for p in pair.into_inner() {
+                match p.as_rule() {
+                    Rule::ident | Rule::string => name = lower_name(p),
+                    Rule::ref_list => members = lower_refs(p),
+                    _ => {}
+                }
+            }
+            Statement::Group(Node::new(Group { name: name?, members }, span))
         }
         Rule::require_rule => {
             let mut left = Vec::new();
@@ -493,14 +506,16 @@ fn lower_statement(pair: Pair<'_, Rule>) -> Option<Statement> {
         Rule::when_rule => {
             let mut conditions = Vec::new();
             let mut overrides = Vec::new();
+            let mut art = Vec::new();
             for p in pair.into_inner() {
                 match p.as_rule() {
                     Rule::alternatives => conditions = lower_refs(p),
                     Rule::override_decl => overrides.push(lower_override(p)),
+                    Rule::when_art => art.extend(lower_when_art(p)),
                     _ => {}
                 }
             }
-            Statement::When(Node::new(When { conditions, overrides }, span))
+            Statement::When(Node::new(When { conditions, overrides, art }, span))
         }
         Rule::count_rule => {
             let mut target = None;
@@ -508,7 +523,7 @@ fn lower_statement(pair: Pair<'_, Rule>) -> Option<Statement> {
             let mut value = None;
             for p in pair.into_inner() {
                 match p.as_rule() {
-                    Rule::variant_ref => target = Some(lower_ref(p)),
+                    Rule::variant_ref | Rule::group_ref => target = lower_reference(p),
                     Rule::comparison => {
                         let o = match p.as_str() {
                             "<=" => CountOp::Le,
@@ -600,50 +615,77 @@ fn lower_variant(pair: Pair<'_, Rule>) -> Node<VariantDecl> {
                     weight = w;
                 }
             }
-            Rule::art => {
-                let art_span = span_of(&p);
-                let parts = p.into_inner().map(lower_art_part).collect();
-                source = Some(Node::new(VariantSource::Art(parts), art_span));
-            }
-            Rule::derived => {
-                let derived_span = span_of(&p);
-                let mut from = Name::default();
-                let mut recolour = None;
-                for q in p.into_inner() {
-                    let q_span = span_of(&q);
-                    match q.as_rule() {
-                        Rule::ident | Rule::string => from = lower_name(q).unwrap_or_default(),
-                        Rule::hue_shift => {
-                            if let Some(v) = q.into_inner().find_map(lower_value) {
-                                recolour = Some(Node::new(Recolour::Hue(v), q_span));
-                            }
-                        }
-                        Rule::palette => {
-                            let pairs = q
-                                .into_inner()
-                                .filter(|c| c.as_rule() == Rule::colour_pair)
-                                .filter_map(|c| {
-                                    let c_span = span_of(&c);
-                                    let mut colours =
-                                        c.into_inner().map(|x| Node::new(parse_colour(x.as_str()), span_of(&x)));
-                                    let from = colours.next()?;
-                                    let to = colours.next()?;
-                                    Some(Node::new(ColourPair { from, to }, c_span))
-                                })
-                                .collect();
-                            recolour = Some(Node::new(Recolour::Palette(pairs), q_span));
-                        }
-                        _ => {}
-                    }
-                }
-                if let Some(recolour) = recolour {
-                    source = Some(Node::new(VariantSource::Derived(Derived { from, recolour }), derived_span));
-                }
-            }
+            Rule::art | Rule::derived => source = lower_source(p).or(source),
             _ => options.extend(lower_option(p)),
         }
     }
     Node::new(VariantDecl { name, weight, source, options }, span)
+}
+
+/// A variant's art (`Rule::art`) or derivation (`Rule::derived`).
+fn lower_source(p: Pair<'_, Rule>) -> Option<Node<VariantSource>> {
+    let source_span = span_of(&p);
+    if p.as_rule() == Rule::art {
+        let parts = p.into_inner().map(lower_art_part).collect();
+        return Some(Node::new(VariantSource::Art(parts), source_span));
+    }
+    let mut from = Name::default();
+    let mut recolour = None;
+    for q in p.into_inner() {
+        match q.as_rule() {
+            Rule::ident | Rule::string => from = lower_name(q).unwrap_or_default(),
+            _ => recolour = lower_recolour(q).or(recolour),
+        }
+    }
+    Some(Node::new(VariantSource::Derived(Derived { from, recolour: recolour? }), source_span))
+}
+
+/// `hue N` (`Rule::hue_shift`) or `palette {...}` (`Rule::palette`).
+fn lower_recolour(q: Pair<'_, Rule>) -> Option<Node<Recolour>> {
+    let q_span = span_of(&q);
+    match q.as_rule() {
+        Rule::hue_shift => q.into_inner().find_map(lower_value).map(|v| Node::new(Recolour::Hue(v), q_span)),
+        Rule::palette => {
+            let pairs = q
+                .into_inner()
+                .filter(|c| c.as_rule() == Rule::colour_pair)
+                .filter_map(|c| {
+                    let c_span = span_of(&c);
+                    let mut colours = c.into_inner().map(|x| Node::new(parse_colour(x.as_str()), span_of(&x)));
+                    let from = colours.next()?;
+                    let to = colours.next()?;
+                    Some(Node::new(ColourPair { from, to }, c_span))
+                })
+                .collect();
+            Some(Node::new(Recolour::Palette(pairs), q_span))
+        }
+        _ => None,
+    }
+}
+
+/// `art Trait.Variant ...` / `art Trait hue N` inside `when`.
+fn lower_when_art(pair: Pair<'_, Rule>) -> Option<Node<WhenArt>> {
+    let span = span_of(&pair);
+    let mut target = None;
+    let mut trait_name = None;
+    let mut source = None;
+    let mut recolour = None;
+    let mut options = Vec::new();
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::kw_art => {}
+            Rule::variant_ref => target = Some(lower_ref(p)),
+            Rule::ident | Rule::string => trait_name = lower_name(p),
+            Rule::art | Rule::derived => source = lower_source(p),
+            Rule::hue_shift | Rule::palette => recolour = lower_recolour(p),
+            _ => options.extend(lower_option(p)),
+        }
+    }
+    let art = match target {
+        Some(target) => WhenArt::Variant { target, source, options },
+        None => WhenArt::Trait { trait_name: trait_name?, recolour: recolour? },
+    };
+    Some(Node::new(art, span))
 }
 
 fn lower_art_part(pair: Pair<'_, Rule>) -> Node<ArtPart> {
@@ -747,8 +789,24 @@ fn lower_legendary(pair: Pair<'_, Rule>) -> Option<Legendary> {
     Some(Legendary { name: name?, id, image: image?, attributes })
 }
 
-fn lower_refs(pair: Pair<'_, Rule>) -> Vec<Node<VariantRef>> {
-    pair.into_inner().filter(|p| p.as_rule() == Rule::variant_ref).map(lower_ref).collect()
+fn lower_refs(pair: Pair<'_, Rule>) -> Vec<Node<Ref>> {
+    pair.into_inner().filter_map(lower_reference).collect()
+}
+
+/// `Trait.Variant` or a group's name.
+fn lower_reference(pair: Pair<'_, Rule>) -> Option<Node<Ref>> {
+    match pair.as_rule() {
+        Rule::variant_ref => {
+            let r = lower_ref(pair);
+            Some(Node::new(Ref::Variant(r.node), r.span))
+        }
+        Rule::group_ref => {
+            let span = span_of(&pair);
+            let name = pair.into_inner().find_map(lower_name)?;
+            Some(Node::new(Ref::Group(name), span))
+        }
+        _ => None,
+    }
 }
 
 fn lower_ref(pair: Pair<'_, Rule>) -> Node<VariantRef> {

@@ -34,7 +34,7 @@ fn weights(model: &Model, token: &[u32], trait_id: usize) -> Vec<f64> {
 /// Unnormalised probability of a token under the definition (0 if a rule rejects it).
 pub fn mass(model: &Model, token: &[u32]) -> f64 {
     for f in &model.forbids {
-        if token[f.a.trait_id] as usize == f.a.index && token[f.b.trait_id] as usize == f.b.index {
+        if f.variants.iter().all(|v| token[v.trait_id] as usize == v.index) {
             return 0.0;
         }
     }
@@ -105,15 +105,8 @@ pub fn validate(model: &Model, tokens: &Tokens) {
         assert!(seen.insert(key), "token {id} repeats a unique combination");
     }
     for rule in &model.counts {
-        let n =
-            tokens.generated().filter(|(_, t)| t[rule.variant.trait_id] as usize == rule.variant.index).count() as u64;
-        assert!(
-            rule.min <= n && n <= rule.max,
-            "count {} = {n} outside {}..={}",
-            model.variant_name(rule.variant),
-            rule.min,
-            rule.max
-        );
+        let n = tokens.generated().filter(|(_, t)| rule.matches(t)).count() as u64;
+        assert!(rule.min <= n && n <= rule.max, "count {} = {n} outside {}..={}", rule.target, rule.min, rule.max);
     }
 }
 

@@ -13,7 +13,12 @@ use crate::syntax::{self as ast, Node, Value};
 
 impl Resolver<'_> {
     pub(super) fn resolve_count(&mut self, rule: &Node<ast::Count>) -> Option<CountRule> {
-        let variant = self.lookup_variant(&rule.target);
+        let variants = self.resolve_ref(&rule.target).map(|named| {
+            let mut ids: Vec<VariantId> = named.iter().map(|n| n.id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        });
         let size = self.drawn;
         let value = &rule.value;
         // The bound as a fraction `numerator / 100` of tokens, to keep percentages exact.
@@ -62,10 +67,21 @@ impl Resolver<'_> {
             }
             CountOp::Gt => (floor + 1, size),
         };
-        let variant = variant?;
+        let variants = variants?;
+        let target = match &rule.target.node {
+            ast::Ref::Group(name) => source_name(&name.node).into_owned(),
+            ast::Ref::Variant(_) => {
+                let v = variants[0];
+                format!(
+                    "{}.{}",
+                    source_name(&self.traits[v.trait_id].name),
+                    source_name(&self.traits[v.trait_id].variants[v.index].name)
+                )
+            }
+        };
         if min > size {
             self.report(Problem::CountAboveSize {
-                name: self.name_of(variant),
+                name: target,
                 op: rule.op.node,
                 written: value_text(&value.node),
                 min,
@@ -79,7 +95,7 @@ impl Resolver<'_> {
             Value::Number(n) => format!("{n}"),
             _ => String::new(),
         };
-        Some(CountRule { variant, op: rule.op.node, min, max: max.min(size), written, span: rule.span })
+        Some(CountRule { variants, target, op: rule.op.node, min, max: max.min(size), written, span: rule.span })
     }
 
     /// Counts of one variant that contradict each other, and per trait
@@ -87,9 +103,10 @@ impl Resolver<'_> {
     /// below them.
     pub(super) fn check_counts(&mut self, counts: &[CountRule]) {
         let size = self.drawn;
-        let mut by_variant: BTreeMap<VariantId, Vec<&CountRule>> = BTreeMap::new();
+        // Counts of one target (a variant, or one set of variants).
+        let mut by_variant: BTreeMap<&[VariantId], Vec<&CountRule>> = BTreeMap::new();
         for c in counts {
-            by_variant.entry(c.variant).or_default().push(c);
+            by_variant.entry(&c.variants).or_default().push(c);
         }
         let mut bounds: BTreeMap<VariantId, (u64, u64)> = BTreeMap::new();
         for (variant, rules) in &by_variant {
@@ -100,7 +117,7 @@ impl Resolver<'_> {
                     let other =
                         rules[..i].iter().find(|r| r.min > rule.max || r.max < rule.min).copied().unwrap_or(rules[0]);
                     self.report(Problem::CountsContradict {
-                        name: self.name_of(*variant),
+                        name: rule.target.clone(),
                         span: rule.span,
                         bounds: (rule.min, rule.max),
                         other: other.span,
@@ -110,7 +127,11 @@ impl Resolver<'_> {
                 }
                 (min, max) = (new_min, new_max);
             }
-            bounds.insert(*variant, (min, max));
+            // Per trait analysis below is over single variants; a group's
+            // bounds are the joint problem's (`check::feasibility`).
+            if let [v] = variant {
+                bounds.insert(*v, (min, max));
+            }
         }
         // Per trait: the counted variants' least numbers must fit in `size`,
         // and if every variant is bounded the greatest must reach it.
@@ -120,7 +141,8 @@ impl Resolver<'_> {
         }
         for (trait_id, list) in by_trait {
             let least: u64 = list.iter().map(|x| x.1).sum();
-            let span = by_variant[&list[0].0].last().map(|r| r.span).unwrap_or_default();
+            let span =
+                by_variant.get([list[0].0].as_slice()).and_then(|r| r.last()).map(|r| r.span).unwrap_or_default();
             let trait_name = self.traits[trait_id].name.clone();
             if least > size {
                 self.report(Problem::CountsNeedMore { trait_name: trait_name.clone(), least, size, span });

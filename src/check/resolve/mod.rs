@@ -14,6 +14,7 @@
 
 mod count;
 mod forbid;
+mod group;
 mod legendary;
 mod names;
 mod problem;
@@ -39,6 +40,8 @@ pub struct Resolver<'a> {
     diagnostics: &'a mut Vec<Diagnostic>,
     traits: Vec<Trait>,
     by_name: HashMap<String, TraitId>,
+    /// Declared groups by name.
+    groups: HashMap<String, group::GroupDef>,
     /// Variants some `when` gives a positive weight.
     enabled_by_when: HashSet<VariantId>,
     /// Tokens drawn by the sampler: `size` less legendaries.
@@ -66,6 +69,7 @@ impl<'a> Resolver<'a> {
             diagnostics,
             traits: Vec::new(),
             by_name: HashMap::new(),
+            groups: HashMap::new(),
             enabled_by_when: HashSet::new(),
             drawn,
             art: None,
@@ -94,6 +98,7 @@ impl<'a> Resolver<'a> {
         for (id, decl) in kept.iter().enumerate() {
             self.resolve_trait(id, decl);
         }
+        self.declare_groups();
 
         let mut forbids = forbid::Forbids::default();
         let mut requires = require::Requires::default();
@@ -109,7 +114,7 @@ impl<'a> Resolver<'a> {
                 Statement::Count(rule) => counts.extend(self.resolve_count(rule)),
                 Statement::Unique(rule) => self.resolve_unique(rule, &mut unique),
                 Statement::Legendary(rule) => legendaries.extend(self.resolve_legendary(rule)),
-                Statement::Collection(_) | Statement::Trait(_) => {}
+                Statement::Collection(_) | Statement::Trait(_) | Statement::Group(_) => {}
             }
         }
         self.check_whens(&whens);

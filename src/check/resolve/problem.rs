@@ -49,6 +49,16 @@ pub(super) enum Problem {
     /// A variant name that its trait lacks.
     UnknownVariant { trait_name: String, trait_span: Span, name: String, span: Span, candidates: Vec<String> },
 
+    // --- Groups -------------------------------------------------------------
+    /// A bare name where variants are expected that names no group.
+    UnknownGroup { name: String, span: Span, is_trait: bool, later: Option<Span>, groups: Vec<String> },
+    /// A group declared twice.
+    DuplicateGroup { name: String, span: Span, first: Span },
+    /// A group with no members.
+    EmptyGroup { name: String, span: Span },
+    /// A group named like a trait.
+    GroupShadowsTrait { name: String, span: Span, trait_span: Span },
+
     // --- Paths --------------------------------------------------------------
     /// A path leaving the project folder.
     Escape { span: Span, path: String, why: Escape },
@@ -107,8 +117,12 @@ pub(super) enum Problem {
     // --- forbid ---------------------------------------------------------------
     /// A `forbid` pair within one trait (`same`: the same variant twice).
     ForbidSameTrait { a: String, b: String, same: bool, span: Span, other: Span },
-    /// A pair forbidden twice.
-    DuplicateForbid { a: String, b: String, span: Span, first: Span },
+    /// A combination forbidden twice.
+    DuplicateForbid { names: Vec<String>, span: Span, first: Span },
+    /// A `forbid` naming more combinations than the checker expands.
+    ForbidTooLarge { combinations: usize, limit: usize, span: Span },
+    /// A `with` chain over traits whose joint table is too large.
+    ChainTooLarge { entries: usize, limit: usize, span: Span },
 
     // --- require --------------------------------------------------------------
     /// `require A -> A | ...`.
@@ -191,6 +205,41 @@ impl Problem {
                     None if names.is_empty() => d.help("declare it with `trait Name < Variant: weight, ... >`"),
                     None => d.help(format!("declared traits: {}", quote_list(&names))),
                 }
+            }
+            Problem::UnknownGroup { name, span, is_trait, later, groups } => {
+                let d = Diagnostic::new(Code::UnknownGroup, span, format!("unknown group `{name}`"))
+                    .label("no group has this name");
+                let names: Vec<&str> = groups.iter().map(String::as_str).collect();
+                if let Some(later) = later {
+                    d.with_label(later, "declared only here, later")
+                        .help(format!("declare `group {name}` before the groups that use it"))
+                } else if is_trait {
+                    d.help(format!("`{name}` is a trait; name one of its variants: `{name}.Variant`"))
+                } else {
+                    match did_you_mean(&name, names.iter().copied()) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None => d.help(format!(
+                            "write `Trait.Variant`, or declare the group: `group {name} = Trait.Variant, ...`"
+                        )),
+                    }
+                }
+            }
+            Problem::DuplicateGroup { name, span, first } => {
+                Diagnostic::new(Code::DuplicateGroup, span, format!("group `{name}` is declared twice"))
+                    .label("declared again here")
+                    .with_label(first, "first declared here")
+                    .help("give each group a distinct name, or merge their variants")
+            }
+            Problem::EmptyGroup { name, span } => {
+                Diagnostic::new(Code::EmptyGroup, span, format!("group `{name}` has no variants"))
+                    .label("empty")
+                    .help(format!("list its variants: `group {name} = Trait.Variant, ...`"))
+            }
+            Problem::GroupShadowsTrait { name, span, trait_span } => {
+                Diagnostic::new(Code::GroupShadowsTrait, span, format!("group `{name}` has the name of a trait"))
+                    .label("group")
+                    .with_label(trait_span, "trait declared here")
+                    .help("rename the group: a bare name in a rule would not say which is meant")
             }
             Problem::UnknownVariant { trait_name, trait_span, name, span, candidates } => {
                 let d = Diagnostic::new(
@@ -370,12 +419,37 @@ impl Problem {
                     .with_label(other, "")
                     .help(help)
             }
-            Problem::DuplicateForbid { a, b, span, first } => {
-                Diagnostic::new(Code::DuplicateRule, span, format!("`{a}` is already forbidden with `{b}`"))
+            Problem::DuplicateForbid { names, span, first } => {
+                let message = match names.as_slice() {
+                    [a, b] => format!("`{a}` is already forbidden with `{b}`"),
+                    _ => {
+                        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                        format!("{} are already forbidden together", quote_list(&names))
+                    }
+                };
+                Diagnostic::new(Code::DuplicateRule, span, message)
                     .label("forbidden again here")
                     .with_label(first, "first forbidden here")
                     .help("remove one of the two")
             }
+            Problem::ForbidTooLarge { combinations, limit, span } => Diagnostic::new(
+                Code::LimitExceeded,
+                span,
+                format!("this `forbid` names {combinations} combinations; at most {limit} are supported"),
+            )
+            .label("too many combinations")
+            .help(
+                "split the rule, or forbid fewer lists at once (`forbid A with B` instead of `forbid A with B with C`)",
+            ),
+            Problem::ChainTooLarge { entries, limit, span } => Diagnostic::new(
+                Code::LimitExceeded,
+                span,
+                format!(
+                    "this chain ties traits with {entries} combinations of variants; at most {limit} are supported"
+                ),
+            )
+            .label("traits too large to tie together")
+            .help("forbid fewer lists at once, or split the large traits"),
             Problem::RequiresItself { name, span } => {
                 Diagnostic::new(Code::RuleNeverFires, span, format!("`{name}` requires itself"))
                     .label("always satisfied")

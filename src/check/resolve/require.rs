@@ -19,22 +19,25 @@ pub(super) struct Requires {
 
 impl Resolver<'_> {
     pub(super) fn resolve_require(&mut self, rule: &Node<ast::Require>, out: &mut Requires) {
-        let left: Vec<_> = rule.left.iter().map(|r| self.lookup_variant(r)).collect();
-        let right: Vec<_> = rule.right.iter().map(|r| self.lookup_variant(r)).collect();
-        if right.iter().any(Option::is_none) {
-            return;
-        }
-        let mut alternatives: Vec<VariantId> = right.into_iter().flatten().collect();
+        let left = self.resolve_refs(&rule.left);
+        let Some(right) = self.resolve_refs(&rule.right) else { return };
+        let Some(left) = left else { return };
+        let mut alternatives: Vec<VariantId> = right.iter().map(|n| n.id).collect();
         alternatives.sort();
         alternatives.dedup();
-        for (when, r) in left.into_iter().zip(&rule.left) {
-            let Some(when) = when else { continue };
+        for named in left {
+            let when = named.id;
             if alternatives.contains(&when) {
-                self.report(Problem::RequiresItself { name: self.name_of(when), span: r.span });
+                // Through a group, a variant that satisfies itself is simply left out.
+                if !named.via_group {
+                    self.report(Problem::RequiresItself { name: self.name_of(when), span: named.span });
+                }
                 continue;
             }
             if let Some(&first) = out.seen.get(&(when, alternatives.clone())) {
-                self.report(Problem::DuplicateRequire { name: self.name_of(when), span: r.span, first });
+                if !named.via_group && first != rule.span {
+                    self.report(Problem::DuplicateRequire { name: self.name_of(when), span: named.span, first });
+                }
                 continue;
             }
             out.seen.insert((when, alternatives.clone()), rule.span);

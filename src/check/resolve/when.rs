@@ -12,10 +12,7 @@ use crate::syntax::{self as ast, Node};
 impl Resolver<'_> {
     pub(super) fn resolve_when(&mut self, rule: &Node<ast::When>) -> Option<WhenRule> {
         let conditions: Vec<(VariantId, Span)> =
-            rule.conditions.iter().filter_map(|r| self.lookup_variant(r).map(|v| (v, r.span))).collect();
-        if conditions.len() != rule.conditions.len() {
-            return None;
-        }
+            self.resolve_refs(&rule.conditions)?.into_iter().map(|n| (n.id, n.span)).collect();
         let condition_trait = conditions.first()?.0.trait_id;
         if let Some((v, span)) = conditions.iter().find(|(v, _)| v.trait_id != condition_trait) {
             self.report(Problem::WhenMixesTraits {
