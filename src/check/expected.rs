@@ -47,6 +47,13 @@
 //! the product over the `unique` traits of their largest normalised weight,
 //! divided by `Z`, the probability that a token with independent traits
 //! satisfies every rule (the partition function `check` computes anyway).
+//! Where `check` could not compute `Z` (a rule group too dense to eliminate),
+//! [`log_partition_lower_bound`] bounds it from below: `Z` is a product over
+//! the independent rule groups, each group's factor is exact where the group
+//! compiled, and elsewhere at least one minus the sum, over the group's rules,
+//! of the probability that independent traits break the rule (the union
+//! bound). A lower bound of `Z` gives an upper bound of the shift, so the
+//! bound stays a bound.
 
 use crate::check::feasibility::{Feasibility, describe};
 use crate::diagnostic::{Code, Diagnostic};
@@ -139,6 +146,70 @@ pub fn uniqueness_bound(model: &Model, log_z: f64) -> f64 {
     if bound.is_finite() { bound.min(1.0) } else { 1.0 }
 }
 
+/// A lower bound of the natural log of `Z` (see [`uniqueness_bound`]) from
+/// the compiled `plan`, for when `check` could not compute `Z` exactly: per
+/// rule group, its exact partition function where it compiled by
+/// elimination, else the union bound over its rules (module docs). `None`
+/// when a group neither compiled nor has a positive union bound, or a `when`
+/// rule ties it (its traits are then not independent before the rules).
+pub fn log_partition_lower_bound(model: &Model, plan: &Plan) -> Option<f64> {
+    let prior = |t: TraitId| {
+        let total: f64 = model.traits[t].variants.iter().map(|v| v.weight).sum();
+        move |v: usize| if total > 0.0 { model.traits[t].variants[v].weight / total } else { 0.0 }
+    };
+    let p = |id: VariantId| prior(id.trait_id)(id.index);
+    let mut log_z = 0.0;
+    for (ci, c) in plan.components.iter().enumerate() {
+        if let crate::sample::plan::Engine::Elimination { model: compiled, .. } = &c.base.engine {
+            log_z += compiled.log_partition();
+            continue;
+        }
+        let inside = |t: TraitId| plan.place[t].0 == ci;
+        if model.whens.iter().any(|w| inside(w.condition_trait) || w.overrides.iter().any(|(t, _)| inside(*t))) {
+            return None;
+        }
+        let mut broken = 0.0;
+        for f in model.forbids.iter().filter(|f| inside(f.a.trait_id)) {
+            broken += if f.a.trait_id != f.b.trait_id {
+                p(f.a) * p(f.b)
+            } else if f.a.index == f.b.index {
+                p(f.a)
+            } else {
+                0.0
+            };
+        }
+        for r in model.requires.iter().filter(|r| inside(r.when.trait_id)) {
+            // The premise holds and, on every trait of the alternatives, none of them does.
+            let mut prob = p(r.when);
+            let mut traits: Vec<TraitId> = r.alternatives.iter().map(|a| a.trait_id).collect();
+            traits.sort_unstable();
+            traits.dedup();
+            for t in traits {
+                let mut values: Vec<usize> =
+                    r.alternatives.iter().filter(|a| a.trait_id == t).map(|a| a.index).collect();
+                values.sort_unstable();
+                values.dedup();
+                if t == r.when.trait_id {
+                    if values.contains(&r.when.index) {
+                        prob = 0.0;
+                    }
+                } else {
+                    let held: f64 = values.iter().map(|&v| prior(t)(v)).sum();
+                    prob *= (1.0 - held).max(0.0);
+                }
+            }
+            broken += prob;
+        }
+        // A margin for the rounding of the sum.
+        let z = 1.0 - broken * (1.0 + 1e-9) - 1e-12;
+        if !(z > 0.0) {
+            return None;
+        }
+        log_z += z.ln();
+    }
+    Some(log_z)
+}
+
 /// The seed of replicate `r`: the collection's own seed first.
 pub fn replicate_seed(seed: &str, r: u64) -> String {
     if r == 0 { seed.to_string() } else { format!("{seed}/expected/{r}") }
@@ -151,7 +222,8 @@ pub fn replicates_for(g: u64) -> u64 {
 
 /// Expected shares of `model` (compiled into `plan`, e.g. `Plan::new`).
 /// `combinations` is the exact number of unique combinations, if known;
-/// `log_z` as for [`uniqueness_bound`], if known.
+/// `log_z` as for [`uniqueness_bound`], if known (else bounded from below
+/// by [`log_partition_lower_bound`]).
 pub fn expected(
     model: &Model,
     plan: &Plan,
@@ -181,7 +253,8 @@ pub fn expected(
         if model.unique.is_empty() || g <= 1 {
             return Ok(whole(Method::Exact, zeros()));
         }
-        if let Some(bound) = log_z.map(|z| uniqueness_bound(model, z))
+        if let Some(bound) =
+            log_z.or_else(|| log_partition_lower_bound(model, plan)).map(|z| uniqueness_bound(model, z))
             && bound <= NEGLIGIBLE
         {
             let errors = model.traits.iter().map(|t| vec![bound; t.variants.len()]).collect();
