@@ -12,6 +12,7 @@ It writes every art file that the example `.drop` files name, and nothing else:
     examples/neon-apes/layers/...         256 x 256 antialiased art
     examples/neon-apes/legendaries/...    the two hand-made one-of-ones
     examples/solana-sprites/layers/...    24 x 24 pixel art
+    examples/match-monsters/layers/...    16 x 16 pixel art
 
 The output is deterministic: every shape has fixed coordinates, the few
 scattered details (stars, bubbles, rain, windows) come from `random.Random`
@@ -1030,10 +1031,75 @@ def draw_neon_apes():
     )
 
 
+# ---------------------------------------------------------------------------
+# Match Monsters: 16 x 16 pixel art whose hair and helmets follow the body
+
+
+MONSTER = (16, 16)
+
+
+def draw_match_monsters():
+    layers = EXAMPLES / "match-monsters" / "layers"
+    for name, colours in {
+        "Day": ["#bfe6ff", "#a6dbff", "#8ccfff", "#73c4ff"],
+        "Dusk": ["#ffb38a", "#e58a8a", "#a86a9c", "#5c4a8a"],
+        "Void": ["#0a0a12", "#0d0d18", "#10101e", "#131324"],
+    }.items():
+        img, _ = banded(MONSTER, colours, 4)
+        save(img, layers / "Background" / f"{name}.png")
+
+    body = [
+        "....######....",
+        "...########...",
+        "..##########..",
+        "..##########..",
+        "..##########..",
+        "...########...",
+        "....######....",
+        "..##########..",
+        ".############.",
+        ".############.",
+    ]
+    for name, colour in {"Ape": "#8a5a3c", "Zombie": "#6fa35a", "Robot": "#9aa3ad", "Gold": "#e0b12e"}.items():
+        img, d = pixels(MONSTER)
+        stamp(d, 1, 5, body, {"#": colour})
+        save(img, layers / "Body" / f"{name}.png")
+
+    for name, rows, colour in [
+        ("Short", ["..########..", ".##########."], "#3b2a1e"),
+        ("Long", ["..########..", ".##########.", ".##......##.", ".##......##.", ".#........#."], "#c0392b"),
+        # On a Zombie, long hair hangs in tatters.
+        ("Long-zombie", ["..#.####.#..", ".##.####.##.", ".#.......#..", "..#......#..", ".#.........."], "#c0392b"),
+    ]:
+        img, d = pixels(MONSTER)
+        stamp(d, 2, 4, rows, {"#": colour})
+        save(img, layers / "Hair" / f"{name}.png")
+
+    for name, rows, colours in [
+        ("Cap", ["...######...", "..########..", "##########.."], {"#": "#2e6fd1"}),
+        ("Helmet", ["...######...", "..########..", "..#oooooo#.."], {"#": "#6b7480", "o": "#c9d1d9"}),
+        # On a Robot, the helmet has an antenna.
+        ("Helmet-robot", ["......r.....", "......#.....", "...######...", "..########..", "..#oooooo#.."],
+         {"#": "#6b7480", "o": "#c9d1d9", "r": "#ff3b3b"}),
+        ("Crown", ["..#..#..#...", "..########..", "..########.."], {"#": "#ffcc33"}),
+    ]:
+        img, d = pixels(MONSTER)
+        stamp(d, 2, 5 - len(rows), rows, colours)
+        save(img, layers / "Head" / f"{name}.png")
+
+    for name, colour in {"Normal": "#1b1b1b", "Laser": "#ff2a2a"}.items():
+        img, d = pixels(MONSTER)
+        stamp(d, 5, 8, ["#...#"], {"#": colour})
+        if name == "Laser":
+            stamp(d, 4, 8, ["r...r"], {"r": "#ff9a9a"})
+        save(img, layers / "Eyes" / f"{name}.png")
+
+
 def main():
     draw_pixel_pets()
     draw_solana_sprites()
     draw_neon_apes()
+    draw_match_monsters()
 
 
 if __name__ == "__main__":

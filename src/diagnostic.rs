@@ -98,6 +98,7 @@ codes! {
     ArtOnMetadataTrait => "art_on_metadata_trait", Error;
     WhenCycle => "when_cycle", Error;
     AmbiguousWhen => "ambiguous_when", Error;
+    AmbiguousWhenArt => "ambiguous_when_art", Error;
     ConflictingUnique => "conflicting_unique", Error;
     CountConflict => "count_conflict", Error;
     CountInfeasible => "count_infeasible", Error;

@@ -239,13 +239,9 @@ pub fn audit_art(model: &Model, store: &dyn ArtStore) -> (Vec<Diagnostic>, Ident
     }
     let (cw, ch) = model.settings.canvas;
     let mut paths: Vec<&Path> = model
-        .traits
-        .iter()
-        .filter(|t| t.kind != TraitKind::MetadataOnly)
-        .flat_map(|t| &t.variants)
-        .filter_map(|v| if let Art::Files(files) = &v.art { Some(files) } else { None })
-        .flatten()
-        .map(|f| f.path.as_path())
+        .art_files()
+        .filter(|(t, _)| model.traits[*t].kind != TraitKind::MetadataOnly)
+        .map(|(_, f)| f.path.as_path())
         .filter(|p| !p.as_os_str().is_empty())
         .chain(model.legendaries.iter().map(|l| l.image.as_path()))
         .collect();
@@ -312,6 +308,37 @@ pub fn audit_art(model: &Model, store: &dyn ArtStore) -> (Vec<Diagnostic>, Ident
                 out.push(problem_diagnostic(problem, l.span, &l.image, &format!("legendary `{}`", l.name)));
             }
             Err(_) => {}
+        }
+    }
+    // Conditional art: its files, at the options it is drawn with (a
+    // derived one: its source's files at its offset).
+    for (rule, w) in model.whens.iter().enumerate() {
+        for (index, line) in w.art.iter().enumerate() {
+            let ArtChange::Variant { index: variant, art, .. } = &line.change else { continue };
+            let id = VariantId { trait_id: line.trait_id, index: *variant };
+            let Ok(drawn) = model.drawn_from(id, ArtSource::When { rule, art: index }) else { continue };
+            let who = format!("conditional art of `{}`", model.variant_name(id));
+            for file in drawn.files.iter().filter(|f| !f.path.as_os_str().is_empty()) {
+                // A derived one's files are its source's, checked there: only the size is its own.
+                let own_file = matches!(art, Art::Files(_));
+                let first_use = own_file && reported.insert(file.path.as_path(), ()).is_none();
+                let span = if own_file { file.span } else { line.span };
+                match info(&file.path) {
+                    Ok(i) => {
+                        if let Some(d) = size_problem(i.info.header, (cw, ch), drawn.style, span, &file.path) {
+                            out.push(d);
+                        }
+                        if first_use {
+                            out.extend(colour_problem(&i.info.colour, span, &file.path));
+                        }
+                    }
+                    Err(problem @ ArtProblem::Missing) if own_file => {
+                        out.push(problem_diagnostic(problem, span, &file.path, &who));
+                    }
+                    Err(problem) if first_use => out.push(problem_diagnostic(problem, span, &file.path, &who)),
+                    Err(_) => {}
+                }
+            }
         }
     }
     // A derived variant has its source's art at its own offset.
@@ -412,7 +439,7 @@ fn look_of(model: &Model, id: VariantId, cache: &HashMap<&Path, Result<Verified,
     if matches!(v.art, Art::Empty) {
         return None;
     }
-    let Drawn { files, recolour } = model.drawn(id).ok()?;
+    let Drawn { files, recolour, .. } = model.drawn(id).ok()?;
     let mut look = String::new();
     for f in files {
         let verified = cache.get(f.path.as_path())?.as_ref().ok()?;

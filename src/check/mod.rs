@@ -2,7 +2,8 @@
 //!
 //! [`check`] runs, in order: the `collection` block ([`settings`]), name
 //! resolution and validation of traits and rules ([`resolve`]), art headers
-//! ([`art`], [`colour`]), under `unique visually` the art's alpha
+//! ([`art`], [`colour`]), conditional art that two `when` blocks would both
+//! give one token ([`when_art`]), under `unique visually` the art's alpha
 //! ([`visibility`]), and — when the collection is otherwise sound — the whole-
 //! collection questions that need reasoning over all rules at once
 //! ([`feasibility`]): how many unique combinations exist, whether `size` and
@@ -18,6 +19,7 @@ pub mod looks;
 pub(crate) mod resolve;
 pub mod settings;
 pub mod visibility;
+pub mod when_art;
 
 /// Paths named in a `.drop` file ([`crate::model::paths`]).
 pub use crate::model::paths;
@@ -79,6 +81,10 @@ pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
     diagnostics.extend(art_diagnostics);
     feasibility::check_metaplex(&model, &spans, &mut diagnostics);
 
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return finish(None, diagnostics, None);
+    }
+    when_art::check_ambiguous(&model, &mut diagnostics);
     if diagnostics.iter().any(Diagnostic::is_error) {
         return finish(None, diagnostics, None);
     }

@@ -36,8 +36,8 @@ pub use comments::{Comment, scan};
 
 use crate::diagnostic::Diagnostic;
 use crate::syntax::{
-    ArtPart, Collection, Count, File, LayerOption, Legendary, Name, Node, Recolour, Ref, Span, Statement, TraitDecl,
-    TraitKind, Value, VariantDecl, VariantRef, VariantSource, When,
+    ArtPart, Collection, Count, File, LayerOption, Legendary, Name, Node, Override, Recolour, Ref, Span, Statement,
+    TraitDecl, TraitKind, Value, VariantDecl, VariantRef, VariantSource, When, WhenArt,
 };
 
 /// Lines longer than this are broken where the layout allows (variant
@@ -493,34 +493,60 @@ impl<'s> Printer<'s> {
         let mut out = format!("{:<width$} {}", format!("{}:", self.text(v.name.span)), self.value(&v.weight));
         if let Some(source) = &v.source {
             out.push(' ');
-            match &source.node {
-                VariantSource::Art(parts) => match parts.as_slice() {
-                    [one] => out.push_str(&self.art_part(one)),
-                    many => {
-                        let parts: Vec<String> = many.iter().map(|p| self.art_part(p)).collect();
-                        out.push_str(&format!("[{}]", parts.join(", ")));
-                    }
-                },
-                VariantSource::Derived(d) => {
-                    out.push_str(&format!("from {} ", self.text(d.from.span)));
-                    match &d.recolour.node {
-                        Recolour::Hue(v) => out.push_str(&format!("hue {}", self.value(v))),
-                        Recolour::Palette(pairs) => {
-                            let pairs: Vec<String> = pairs
-                                .iter()
-                                .map(|p| format!("{} -> {}", self.text(p.from.span), self.text(p.to.span)))
-                                .collect();
-                            out.push_str(&format!("palette {{ {} }}", pairs.join(", ")));
-                        }
-                    }
-                }
-            }
+            out.push_str(&self.source(&source.node));
         }
         for option in &v.options {
             out.push(' ');
             out.push_str(&self.option(option));
         }
         out
+    }
+
+    /// A variant's art files or derivation, on one line.
+    fn source(&self, source: &VariantSource) -> String {
+        match source {
+            VariantSource::Art(parts) => match parts.as_slice() {
+                [one] => self.art_part(one),
+                many => {
+                    let parts: Vec<String> = many.iter().map(|p| self.art_part(p)).collect();
+                    format!("[{}]", parts.join(", "))
+                }
+            },
+            VariantSource::Derived(d) => format!("from {} {}", self.text(d.from.span), self.recolour(&d.recolour.node)),
+        }
+    }
+
+    /// `hue N` or `palette { #a -> #b, ... }`, on one line.
+    fn recolour(&self, recolour: &Recolour) -> String {
+        match recolour {
+            Recolour::Hue(v) => format!("hue {}", self.value(v)),
+            Recolour::Palette(pairs) => {
+                let pairs: Vec<String> =
+                    pairs.iter().map(|p| format!("{} -> {}", self.text(p.from.span), self.text(p.to.span))).collect();
+                format!("palette {{ {} }}", pairs.join(", "))
+            }
+        }
+    }
+
+    /// `art Trait.Variant ...` / `art Trait hue N` inside `when`, on one line.
+    fn when_art(&self, art: &WhenArt) -> String {
+        match art {
+            WhenArt::Variant { target, source, options } => {
+                let mut out = format!("art {}", self.variant_ref(target));
+                if let Some(source) = source {
+                    out.push(' ');
+                    out.push_str(&self.source(&source.node));
+                }
+                for option in options {
+                    out.push(' ');
+                    out.push_str(&self.option(option));
+                }
+                out
+            }
+            WhenArt::Trait { trait_name, recolour } => {
+                format!("art {} {}", self.text(trait_name.span), self.recolour(&recolour.node))
+            }
+        }
     }
 
     fn art_part(&self, part: &ArtPart) -> String {
@@ -558,13 +584,26 @@ impl<'s> Printer<'s> {
         if self.comments_in(w.span.start, open) {
             return self.verbatim(w.span, "");
         }
-        if w.overrides.is_empty() && !self.comments_in(open, close) {
+        if w.overrides.is_empty() && w.art.is_empty() && !self.comments_in(open, close) {
             self.push(format!("{}}}", header));
             self.last_end = w.span.end;
             return;
         }
         self.open(header, open);
-        for o in &w.overrides {
+        // Weights and art lines in the order written.
+        let mut items: Vec<WhenItem<'_>> = w.overrides.iter().map(WhenItem::Weights).collect();
+        items.extend(w.art.iter().map(WhenItem::Art));
+        items.sort_by_key(|item| item.span().start);
+        for item in items {
+            let o = match item {
+                WhenItem::Art(art) => {
+                    self.start(art.span);
+                    let line = self.when_art(&art.node);
+                    self.line(art.span, line);
+                    continue;
+                }
+                WhenItem::Weights(o) => o,
+            };
             self.start(o.span);
             let head = self.text(o.trait_name.span).to_string();
             let weights: Vec<String> =
@@ -714,6 +753,21 @@ impl Line {
         match code.rsplit_once('\n') {
             Some((_, last)) => last.chars().count(),
             None => self.indent * 4 + code.chars().count(),
+        }
+    }
+}
+
+/// A line of a `when` block: a trait's weights or an `art` line.
+enum WhenItem<'a> {
+    Weights(&'a Node<Override>),
+    Art(&'a Node<WhenArt>),
+}
+
+impl WhenItem<'_> {
+    fn span(&self) -> Span {
+        match self {
+            WhenItem::Weights(o) => o.span,
+            WhenItem::Art(a) => a.span,
         }
     }
 }

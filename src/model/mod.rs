@@ -87,14 +87,62 @@ impl Model {
     /// analyses of the art leave the variant out.
     pub fn drawn(&self, id: VariantId) -> Result<Drawn<'_>, UnresolvedDerive> {
         let t = &self.traits[id.trait_id];
+        let style = &t.variants[id.index].style;
         match &t.variants[id.index].art {
-            Art::Empty => Ok(Drawn { files: &[], recolour: None }),
-            Art::Files(files) => Ok(Drawn { files, recolour: None }),
+            Art::Empty => Ok(Drawn { files: &[], recolour: None, then: None, style }),
+            Art::Files(files) => Ok(Drawn { files, recolour: None, then: None, style }),
             Art::Derived { from, recolour } => match t.variants.get(*from).map(|s| &s.art) {
-                Some(Art::Files(files)) => Ok(Drawn { files, recolour: Some(recolour) }),
+                Some(Art::Files(files)) => Ok(Drawn { files, recolour: Some(recolour), then: None, style }),
                 _ => Err(UnresolvedDerive { variant: id }),
             },
         }
+    }
+
+    /// Which art variant `id` draws in the token whose variant of trait `t`
+    /// is `variant_of(t)` (see [`ConditionalArt::source`]; build a
+    /// [`ConditionalArt`] once to ask for many tokens).
+    pub fn art_source(&self, variant_of: impl Fn(TraitId) -> usize, id: VariantId) -> ArtSource {
+        ConditionalArt::new(self).source(variant_of, id)
+    }
+
+    /// What variant `id` draws from `source` ([`Model::drawn`] for its own
+    /// art), with the rendering options it is drawn with.
+    pub fn drawn_from(&self, id: VariantId, source: ArtSource) -> Result<Drawn<'_>, UnresolvedDerive> {
+        let ArtSource::When { rule, art } = source else { return self.drawn(id) };
+        let Some(change) = self.whens.get(rule).and_then(|w| w.art.get(art)) else { return self.drawn(id) };
+        match &change.change {
+            ArtChange::Trait(recolour) => Ok(Drawn { then: Some(recolour), ..self.drawn(id)? }),
+            ArtChange::Variant { art, style, .. } => {
+                let t = &self.traits[id.trait_id];
+                let (files, recolour): (&[ArtFile], _) = match art {
+                    Art::Empty => (&[], None),
+                    Art::Files(files) => (files, None),
+                    Art::Derived { from, recolour } => match t.variants.get(*from).map(|s| &s.art) {
+                        Some(Art::Files(files)) => (files, Some(recolour)),
+                        _ => return Err(UnresolvedDerive { variant: id }),
+                    },
+                };
+                Ok(Drawn { files, recolour, then: None, style })
+            }
+        }
+    }
+
+    /// Every art file the model's traits name, with its trait: each
+    /// variant's own files (a derived variant names none), then the files
+    /// of conditional art (`art Trait.Variant "file.png"` in a `when`).
+    /// Legendaries' images are not included. A file may appear more than once.
+    pub fn art_files(&self) -> impl Iterator<Item = (TraitId, &ArtFile)> {
+        let own = self.traits.iter().enumerate().flat_map(|(t, tr)| {
+            tr.variants.iter().flat_map(move |v| match &v.art {
+                Art::Files(files) => files.iter().map(move |f| (t, f)).collect::<Vec<_>>(),
+                Art::Empty | Art::Derived { .. } => Vec::new(),
+            })
+        });
+        let conditional = self.whens.iter().flat_map(|w| &w.art).flat_map(|a| match &a.change {
+            ArtChange::Variant { art: Art::Files(files), .. } => files.iter().map(|f| (a.trait_id, f)).collect(),
+            _ => Vec::new(),
+        });
+        own.chain(conditional)
     }
 
     /// The number of tokens drawn by the sampler (`size` minus legendaries).
@@ -119,6 +167,17 @@ pub struct Drawn<'m> {
     pub files: &'m [ArtFile],
     /// The recolouring of a derived variant.
     pub recolour: Option<&'m Recolour>,
+    /// A second recolouring, after the first (conditional `art Trait hue N`).
+    pub then: Option<&'m Recolour>,
+    /// The rendering options it is drawn with.
+    pub style: &'m LayerStyle,
+}
+
+impl Drawn<'_> {
+    /// The recolourings, in the order they apply.
+    pub fn recolours(&self) -> impl Iterator<Item = &Recolour> {
+        self.recolour.into_iter().chain(self.then)
+    }
 }
 
 /// A derived variant whose source has no art files of its own.
@@ -375,8 +434,153 @@ pub struct WhenRule {
     pub conditions: Vec<usize>,
     /// New weights per overridden trait (one weight per variant, unlisted = 0).
     pub overrides: Vec<(TraitId, Vec<f64>)>,
+    /// Other art while the condition holds (`art ...` in the block).
+    pub art: Vec<WhenArt>,
     /// The whole statement.
     pub span: Span,
+}
+
+impl WhenRule {
+    /// Whether the condition holds for a token whose variant of trait `t` is `variant_of(t)`.
+    pub fn holds(&self, variant_of: impl Fn(TraitId) -> usize) -> bool {
+        self.conditions.contains(&variant_of(self.condition_trait))
+    }
+}
+
+/// `art Trait.Variant ...` or `art Trait hue N | palette {...}` inside `when`.
+#[derive(Clone, Debug)]
+pub struct WhenArt {
+    /// The trait whose art changes.
+    pub trait_id: TraitId,
+    /// What it changes to.
+    pub change: ArtChange,
+    /// The `art ...` line.
+    pub span: Span,
+}
+
+/// What conditional art draws.
+#[derive(Clone, Debug)]
+pub enum ArtChange {
+    /// `art Trait.Variant ...`: one variant's art and rendering options,
+    /// as a variant declaration gives them (a derived `from V` recolours
+    /// `V`'s own files, `V` may be the variant itself).
+    Variant {
+        /// The variant's index in its trait.
+        index: usize,
+        /// Its art while the condition holds.
+        art: Art,
+        /// Its rendering options (its own, overridden by those written).
+        style: LayerStyle,
+    },
+    /// `art Trait hue N`: every variant's own art, recoloured after any
+    /// recolouring of its own.
+    Trait(Recolour),
+}
+
+/// The `art` lines of every `when` block, by trait, ready to tell which art
+/// a variant draws in a token.
+#[derive(Clone, Debug, Default)]
+pub struct ConditionalArt {
+    /// Per trait, its `art` lines in rule order.
+    by_trait: Vec<Vec<ArtLine>>,
+    /// Per trait and variant: whether its own art draws anything.
+    draws: Vec<Vec<bool>>,
+}
+
+/// One `art` line, as [`ConditionalArt`] looks it up.
+#[derive(Clone, Debug)]
+struct ArtLine {
+    rule: usize,
+    art: usize,
+    condition_trait: TraitId,
+    conditions: Vec<usize>,
+    /// `Some(index)` for one variant, `None` for the whole trait.
+    variant: Option<usize>,
+}
+
+impl ConditionalArt {
+    /// The conditional art of `model`.
+    pub fn new(model: &Model) -> ConditionalArt {
+        let mut by_trait: Vec<Vec<ArtLine>> = vec![Vec::new(); model.traits.len()];
+        for (rule, w) in model.whens.iter().enumerate() {
+            for (art, line) in w.art.iter().enumerate() {
+                let variant = match line.change {
+                    ArtChange::Variant { index, .. } => Some(index),
+                    ArtChange::Trait(_) => None,
+                };
+                by_trait[line.trait_id].push(ArtLine {
+                    rule,
+                    art,
+                    condition_trait: w.condition_trait,
+                    conditions: w.conditions.clone(),
+                    variant,
+                });
+            }
+        }
+        let draws = model
+            .traits
+            .iter()
+            .enumerate()
+            .map(|(trait_id, t)| {
+                (0..t.variants.len())
+                    .map(|index| model.drawn(VariantId { trait_id, index }).is_ok_and(|d| !d.files.is_empty()))
+                    .collect()
+            })
+            .collect();
+        ConditionalArt { by_trait, draws }
+    }
+
+    /// Whether no `when` gives art.
+    pub fn is_empty(&self) -> bool {
+        self.by_trait.iter().all(Vec::is_empty)
+    }
+
+    /// Whether some `when` gives art for trait `t`.
+    pub fn touches(&self, t: TraitId) -> bool {
+        self.by_trait.get(t).is_some_and(|l| !l.is_empty())
+    }
+
+    /// Which art variant `id` draws in the token whose variant of trait `t`
+    /// is `variant_of(t)`: the art of the first `when` block whose condition
+    /// holds and that gives art for it (a variant-level `art` winning over a
+    /// trait-level one in the same block), else its own. `check` refuses two
+    /// blocks that can both apply (`ambiguous_when_art`), so "first" only
+    /// decides for models built otherwise. A trait-level recolouring of a
+    /// variant that draws nothing leaves it its own (empty) art.
+    pub fn source(&self, variant_of: impl Fn(TraitId) -> usize, id: VariantId) -> ArtSource {
+        let Some(lines) = self.by_trait.get(id.trait_id) else { return ArtSource::Own };
+        let mut found: Option<&ArtLine> = None;
+        for line in lines {
+            if found.is_some_and(|f| f.rule != line.rule) {
+                break;
+            }
+            let fits = match line.variant {
+                Some(v) => v == id.index,
+                None => found.is_none() && self.draws[id.trait_id].get(id.index).copied().unwrap_or(false),
+            };
+            if fits && line.conditions.contains(&variant_of(line.condition_trait)) {
+                found = Some(line);
+                if line.variant.is_some() {
+                    break;
+                }
+            }
+        }
+        found.map_or(ArtSource::Own, |l| ArtSource::When { rule: l.rule, art: l.art })
+    }
+}
+
+/// Which art a variant draws in a token ([`ConditionalArt::source`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ArtSource {
+    /// Its own (as declared).
+    Own,
+    /// A `when` block's: [`Model::whens`]`[rule].art[art]`.
+    When {
+        /// The `when` rule.
+        rule: usize,
+        /// The `art` line in it.
+        art: usize,
+    },
 }
 
 /// `count variant OP n` (or `count Group OP n`), with `<`/`>` and

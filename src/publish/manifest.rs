@@ -4,8 +4,9 @@
 //!
 //! Each token gets a *key*: the SHA-256 of everything that shapes its
 //! canvas-size pixels — dropc's version, canvas and compression, and for
-//! every trait the token's variant with its art (the SHA-256 of every file
-//! it uses, placements, recolouring) and rendering style; for a legendary,
+//! every trait the token's variant with the art it draws in this token (its
+//! own or a `when` block's conditional art: the SHA-256 of every file it
+//! uses, placements, recolourings) and rendering style; for a legendary,
 //! its image's hash. Each extra size gets a key of its own, from the canvas
 //! key, the size, the resize filter and the compression
 //! ([`size_key`]): adding a size needs no rendering, the new image is
@@ -24,7 +25,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::model::{Art, Model, VariantId};
+use crate::model::{Art, ArtSource, ConditionalArt, Model, VariantId};
 use crate::publish::provenance::sha256_hex;
 use crate::sample::Token;
 
@@ -67,13 +68,23 @@ pub fn token_key(model: &Model, token: Token<'_>, art: &BTreeMap<PathBuf, String
     let hash = |p: &Path| art.get(p).map_or("missing", String::as_str).to_string();
     match token {
         Token::Generated { variants, .. } => {
+            // Conditional art is an input of the image: the art each variant
+            // draws in this token is in the key, not only its own.
+            let conditional = model.whens.iter().any(|w| !w.art.is_empty()).then(|| ConditionalArt::new(model));
+            let variant_of = |t: usize| variants.get(t).map_or(usize::MAX, |&v| v as usize);
             for (trait_id, (t, &v)) in model.traits.iter().zip(variants).enumerate() {
                 let Some(variant) = t.variants.get(v as usize) else { continue };
+                let id = VariantId { trait_id, index: v as usize };
+                let source = conditional.as_ref().map_or(ArtSource::Own, |c| c.source(variant_of, id));
                 let _ = write!(text, "{} {:?} {} {:?}", t.name, t.kind, variant.name, variant.style);
                 if let Art::Derived { from, recolour } = &variant.art {
                     let _ = write!(text, " from {from} {recolour:?}");
                 }
-                if let Ok(drawn) = model.drawn(VariantId { trait_id, index: v as usize }) {
+                if let Ok(drawn) = model.drawn_from(id, source) {
+                    if source != ArtSource::Own {
+                        let recolours: Vec<&crate::model::Recolour> = drawn.recolours().collect();
+                        let _ = write!(text, " when-art {:?} {recolours:?}", drawn.style);
+                    }
                     for f in drawn.files {
                         let placement = f.placement.map(|(side, target)| (side, model.traits[target].name.as_str()));
                         let _ = write!(text, " [{} {} {placement:?}]", f.path.display(), hash(&f.path));

@@ -18,8 +18,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::model::Model;
 use crate::model::TraitKind;
-use crate::model::{Art, Model};
 use crate::output::{CollectionRecord, ImageDigest, Inputs, LegendaryId, ProvenanceRecord, TraitCounts, VariantCount};
 use crate::sample::Tokens;
 
@@ -60,18 +60,13 @@ pub fn provenance_json_from_files<P: AsRef<Path>>(images: &[(u64, P)]) -> std::i
     Ok(provenance_json_from_digests(&digests))
 }
 
-/// Every art file the model reads (variants' files and legendaries' images),
+/// Every art file the model reads (variants' files, conditional art and legendaries' images),
 /// relative to the `.drop` file's folder, sorted, each once: the list to hash
 /// for [`summary_json`].
 pub fn art_paths(model: &Model) -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = model
-        .traits
-        .iter()
-        .flat_map(|t| &t.variants)
-        .flat_map(|v| match &v.art {
-            Art::Files(files) => files.iter().map(|f| f.path.clone()).collect(),
-            Art::Empty | Art::Derived { .. } => Vec::new(),
-        })
+        .art_files()
+        .map(|(_, f)| f.path.clone())
         .chain(model.legendaries.iter().map(|l| l.image.clone()))
         .collect();
     paths.sort();

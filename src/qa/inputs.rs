@@ -115,7 +115,7 @@ pub(super) fn variant_subject(model: &Model, trait_id: usize, index: usize) -> S
     Subject::Variant { trait_name: t.name.clone(), variant: t.variants[index].name.clone() }
 }
 
-/// Every art file of each drawn trait, in order (a derived variant's are its source's).
+/// Every art file of each drawn trait, in order (a derived variant's are its source's; conditional art's last).
 fn trait_files(model: &Model) -> Vec<(usize, Vec<&Path>)> {
     let mut out = Vec::new();
     for (trait_id, t) in model.traits.iter().enumerate() {
@@ -123,13 +123,9 @@ fn trait_files(model: &Model) -> Vec<(usize, Vec<&Path>)> {
             continue;
         }
         let mut files: Vec<&Path> = Vec::new();
-        for v in &t.variants {
-            if let Art::Files(fs) = &v.art {
-                for f in fs {
-                    if !files.contains(&f.path.as_path()) {
-                        files.push(&f.path);
-                    }
-                }
+        for (_, f) in model.art_files().filter(|(t, _)| *t == trait_id) {
+            if !files.contains(&f.path.as_path()) {
+                files.push(&f.path);
             }
         }
         out.push((trait_id, files));

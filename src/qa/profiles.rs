@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::model::{Art, Model, TraitKind};
+use crate::model::{Model, TraitKind};
 pub use crate::png::{colour_space, convert_to_srgb};
 
 /// What [`fix_profiles`] did to one file.
@@ -36,11 +36,9 @@ pub struct ProfileFix {
 /// the original.
 pub fn fix_profiles(model: &Model, root: &Path) -> Vec<ProfileFix> {
     let mut paths: BTreeSet<&Path> = BTreeSet::new();
-    for t in model.traits.iter().filter(|t| t.kind != TraitKind::MetadataOnly) {
-        for v in &t.variants {
-            if let Art::Files(files) = &v.art {
-                paths.extend(files.iter().map(|f| f.path.as_path()));
-            }
+    for (t, f) in model.art_files() {
+        if model.traits[t].kind != TraitKind::MetadataOnly {
+            paths.insert(f.path.as_path());
         }
     }
     paths.extend(model.legendaries.iter().map(|l| l.image.as_path()));

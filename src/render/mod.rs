@@ -24,7 +24,10 @@
 //! `none` and every other variant without art draws nothing; metadata-only
 //! traits draw nothing; hidden traits are drawn like visible ones. A derived
 //! variant draws its source's files (with their placements), recoloured, with
-//! its own rendering options. Legendaries are not composited: their own image
+//! its own rendering options. Conditional art (`art` inside `when`) is
+//! prepared like any variant's, once per `art` line and variant it applies
+//! to; which art a token's variant draws is decided per token by
+//! [`ConditionalArt::source`]. Legendaries are not composited: their own image
 //! is returned by [`Renderer::render_legendary`].
 
 pub mod blend;
@@ -36,7 +39,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::model::{ArtFile, Model, Side, TraitKind, VariantId};
+use crate::model::{ArtChange, ArtFile, ArtSource, ConditionalArt, LayerStyle, Model, Side, TraitKind, VariantId};
 
 pub use encode::{encode_png, resize};
 use layer::Layer;
@@ -97,8 +100,12 @@ struct Part {
 #[derive(Debug)]
 pub struct Renderer {
     canvas: (u32, u32),
-    /// `parts[trait][variant]`: the files that variant draws.
+    /// `parts[trait][variant]`: the files that variant draws (its own art).
     parts: Vec<Vec<Vec<Part>>>,
+    /// The files a variant draws from conditional art, by trait, variant and source.
+    conditional_parts: std::collections::HashMap<(usize, usize, ArtSource), Vec<Part>>,
+    /// Which art a token's variant draws.
+    conditional: ConditionalArt,
     layers: Vec<Layer>,
     trait_names: Vec<String>,
     /// Project folder.
@@ -111,9 +118,12 @@ pub struct Renderer {
 struct LayerJob<'m> {
     trait_id: usize,
     variant: usize,
+    source: ArtSource,
     file_index: usize,
     file: &'m ArtFile,
     recolour: Option<&'m crate::model::Recolour>,
+    then: Option<&'m crate::model::Recolour>,
+    style: &'m LayerStyle,
 }
 
 impl Renderer {
@@ -122,21 +132,38 @@ impl Renderer {
     pub fn new(model: &Model, project_root: &Path) -> Result<Renderer, RenderError> {
         let canvas = model.settings.canvas;
         let mut jobs = Vec::new();
+        // Every variant's own art, then every conditional art it may draw.
+        let mut sources: Vec<(usize, usize, ArtSource)> = Vec::new();
         for (trait_id, t) in model.traits.iter().enumerate() {
             if t.kind == TraitKind::MetadataOnly {
                 continue;
             }
-            for (variant, v) in t.variants.iter().enumerate() {
-                let Ok(drawn) = model.drawn(VariantId { trait_id, index: variant }) else {
-                    return Err(RenderError::Token(format!(
-                        "`{}.{}` is derived from a variant without art",
-                        t.name, v.name
-                    )));
-                };
-                let (files, recolour) = (drawn.files, drawn.recolour);
-                for (file_index, file) in files.iter().enumerate() {
-                    jobs.push(LayerJob { trait_id, variant, file_index, file, recolour });
+            sources.extend((0..t.variants.len()).map(|v| (trait_id, v, ArtSource::Own)));
+        }
+        for (rule, w) in model.whens.iter().enumerate() {
+            for (art, line) in w.art.iter().enumerate() {
+                let t = &model.traits[line.trait_id];
+                if t.kind == TraitKind::MetadataOnly {
+                    continue;
                 }
+                let source = ArtSource::When { rule, art };
+                match line.change {
+                    ArtChange::Variant { index, .. } => sources.push((line.trait_id, index, source)),
+                    ArtChange::Trait(_) => sources.extend((0..t.variants.len()).map(|v| (line.trait_id, v, source))),
+                }
+            }
+        }
+        for (trait_id, variant, source) in sources {
+            let id = VariantId { trait_id, index: variant };
+            let Ok(drawn) = model.drawn_from(id, source) else {
+                return Err(RenderError::Token(format!(
+                    "`{}` is derived from a variant without art",
+                    model.variant_name(id)
+                )));
+            };
+            for (file_index, file) in drawn.files.iter().enumerate() {
+                let (recolour, then, style) = (drawn.recolour, drawn.then, drawn.style);
+                jobs.push(LayerJob { trait_id, variant, source, file_index, file, recolour, then, style });
             }
         }
 
@@ -152,7 +179,7 @@ impl Renderer {
             .par_iter()
             .map(|(path, uses)| {
                 let source = decode_art(&inside(project_root, path)?, path)?;
-                Ok(uses.iter().map(|&i| (i, Self::layer(model, &jobs[i], &source, canvas))).collect())
+                Ok(uses.iter().map(|&i| (i, Self::layer(&jobs[i], &source, canvas))).collect())
             })
             .collect();
         let mut layers: Vec<Option<Layer>> = vec![None; jobs.len()];
@@ -167,18 +194,26 @@ impl Renderer {
             .ok_or_else(|| RenderError::Token("an art file was not prepared".into()))?;
 
         let mut parts: Vec<Vec<Vec<Part>>> = model.traits.iter().map(|t| vec![Vec::new(); t.variants.len()]).collect();
+        let mut conditional_parts: std::collections::HashMap<(usize, usize, ArtSource), Vec<Part>> =
+            std::collections::HashMap::new();
         for (layer, job) in jobs.iter().enumerate() {
             let depth = match job.file.placement {
                 None => 3 * job.trait_id + 1,
                 Some((Side::Below, other)) => 3 * other,
                 Some((Side::Above, other)) => 3 * other + 2,
             };
-            parts[job.trait_id][job.variant].push(Part { order: (depth, job.trait_id, job.file_index), layer });
+            let part = Part { order: (depth, job.trait_id, job.file_index), layer };
+            match job.source {
+                ArtSource::Own => parts[job.trait_id][job.variant].push(part),
+                source => conditional_parts.entry((job.trait_id, job.variant, source)).or_default().push(part),
+            }
         }
 
         Ok(Renderer {
             canvas,
             parts,
+            conditional_parts,
+            conditional: ConditionalArt::new(model),
             layers,
             trait_names: model.traits.iter().map(|t| t.name.clone()).collect(),
             root: project_root.to_path_buf(),
@@ -188,15 +223,15 @@ impl Renderer {
 
     /// The layer of `job` from its decoded file: recoloured, opacity folded
     /// into alpha, placed and cropped.
-    fn layer(model: &Model, job: &LayerJob<'_>, source: &crate::png::Decoded, canvas: (u32, u32)) -> Layer {
-        let style = &model.traits[job.trait_id].variants[job.variant].style;
+    fn layer(job: &LayerJob<'_>, source: &crate::png::Decoded, canvas: (u32, u32)) -> Layer {
+        let style = job.style;
         let opacity = f64::from(style.opacity).clamp(0.0, 1.0);
         let build = |rgba: &[u8]| Layer::new(rgba, source.width, source.height, style.offset, canvas, style.blend);
-        if job.recolour.is_none() && opacity >= 1.0 {
+        if job.recolour.is_none() && job.then.is_none() && opacity >= 1.0 {
             return build(&source.rgba);
         }
         let mut rgba = source.rgba.clone();
-        if let Some(r) = job.recolour {
+        for r in job.recolour.into_iter().chain(job.then) {
             crate::model::recolour::recolour(&mut rgba, r);
         }
         if opacity < 1.0 {
@@ -231,10 +266,20 @@ impl Renderer {
         }
         let mut parts: Vec<Part> = Vec::with_capacity(variants.len() + 4);
         for (t, &v) in variants.iter().enumerate() {
-            let Some(variant_parts) = self.parts[t].get(v) else {
+            let Some(own) = self.parts[t].get(v) else {
                 return Err(RenderError::Token(format!("trait `{}` has no variant number {v}", self.trait_names[t])));
             };
-            parts.extend_from_slice(variant_parts);
+            let source = if self.conditional.touches(t) {
+                self.conditional.source(|x| variants[x], VariantId { trait_id: t, index: v })
+            } else {
+                ArtSource::Own
+            };
+            match source {
+                ArtSource::Own => parts.extend_from_slice(own),
+                source => {
+                    parts.extend_from_slice(self.conditional_parts.get(&(t, v, source)).map_or(&[][..], Vec::as_slice))
+                }
+            }
         }
         parts.sort_by_key(|p| p.order);
         Ok(parts.into_iter().map(|p| p.layer).collect())

@@ -145,6 +145,8 @@ pub(super) enum Problem {
     WhenZeroWeights { trait_name: String, span: Span },
     /// Two `when` rules that would both give one trait weights.
     WhenClash { why: WhenClash, span: Span, other: Span },
+    /// Art given twice for one variant (or one trait) in one `when`.
+    WhenArtTwice { what: String, span: Span, first: Span },
     /// `when` rules depending on each other in a cycle.
     WhenCycle { names: Vec<String>, span: Span },
 
@@ -469,11 +471,13 @@ impl Problem {
             .label("another trait")
             .with_label(first, "")
             .help("the alternatives of one `when` must be variants of one trait; write one `when` per trait"),
-            Problem::EmptyWhen { span } => {
-                Diagnostic::new(Code::RuleNeverFires, span, "this `when` changes no weights").label("empty").help(
-                    "list the traits whose weights change, e.g. `when Body.Zombie { Eyes < Normal: 1, Laser: 4 > }`",
-                )
-            }
+            Problem::EmptyWhen { span } => Diagnostic::new(
+                Code::RuleNeverFires,
+                span,
+                "this `when` changes no weights or art",
+            )
+            .label("empty")
+            .help("list the traits whose weights change, e.g. `when Body.Zombie { Eyes < Normal: 1, Laser: 4 > }`"),
             Problem::WhenOnOwnTrait { trait_name, span, condition } => Diagnostic::new(
                 Code::WhenCycle,
                 span,
@@ -490,6 +494,12 @@ impl Problem {
             .label("given again here")
             .with_label(first, "first given here")
             .help("merge the two lists"),
+            Problem::WhenArtTwice { what, span, first } => {
+                Diagnostic::new(Code::AmbiguousWhenArt, span, format!("this `when` gives art for {what} twice"))
+                    .label("given again here")
+                    .with_label(first, "first given here")
+                    .help("keep one `art` line for it")
+            }
             Problem::WhenVariantTwice { name, span, first } => {
                 Diagnostic::new(Code::DuplicateVariant, span, format!("`{name}` is listed twice"))
                     .label("listed again here")

@@ -67,7 +67,7 @@ impl Resolver<'_> {
                     self.apply_option(&option.node, &mut variant_style);
                 }
             }
-            let art = self.variant_art(id, decl, v, &folder);
+            let art = self.variant_art(id, &decl.name.node, v, &folder);
             self.traits[id].variants.push(Variant {
                 name: v.name.node.clone(),
                 span: v.name.span,
@@ -84,7 +84,7 @@ impl Resolver<'_> {
             if kind == TraitKind::MetadataOnly {
                 continue;
             }
-            if let Some(art) = self.resolve_derived(id, &v.name, derived) {
+            if let Some(art) = self.resolve_derived(id, &v.name, derived, false) {
                 self.traits[id].variants[index].art = art;
             }
         }
@@ -94,12 +94,12 @@ impl Resolver<'_> {
         }
     }
 
-    fn metadata_art(&mut self, span: Span, trait_name: &str, what: &'static str) {
+    pub(super) fn metadata_art(&mut self, span: Span, trait_name: &str, what: &'static str) {
         self.report(Problem::ArtOnMetadataTrait { trait_name: trait_name.to_string(), what, span });
     }
 
     /// Reports options given twice in one list (the last would silently win).
-    fn repeated_options(&mut self, options: &[Node<LayerOption>], whose: impl Fn() -> String) {
+    pub(super) fn repeated_options(&mut self, options: &[Node<LayerOption>], whose: impl Fn() -> String) {
         if options.len() < 2 {
             return;
         }
@@ -117,7 +117,7 @@ impl Resolver<'_> {
         }
     }
 
-    fn apply_option(&mut self, option: &LayerOption, style: &mut LayerStyle) {
+    pub(super) fn apply_option(&mut self, option: &LayerOption, style: &mut LayerStyle) {
         match option {
             LayerOption::Blend(mode) => match BlendMode::NAMES.iter().find(|(n, _)| *n == mode.node) {
                 Some((_, m)) => style.blend = *m,
@@ -173,10 +173,10 @@ impl Resolver<'_> {
         None
     }
 
-    fn variant_art(
+    pub(super) fn variant_art(
         &mut self,
         trait_id: TraitId,
-        decl: &Node<ast::TraitDecl>,
+        trait_name: &str,
         v: &Node<ast::VariantDecl>,
         folder: &Path,
     ) -> Art {
@@ -188,7 +188,7 @@ impl Resolver<'_> {
                 return Art::Empty;
             }
             Some(source) if kind == TraitKind::MetadataOnly => {
-                self.metadata_art(source.span, &decl.name.node, "art");
+                self.metadata_art(source.span, trait_name, "art");
                 return Art::Empty;
             }
             _ if is_none || kind == TraitKind::MetadataOnly => return Art::Empty,
@@ -283,7 +283,16 @@ impl Resolver<'_> {
         Some((placement.side, target))
     }
 
-    fn resolve_derived(&mut self, trait_id: TraitId, name: &ast::Name, derived: &ast::Derived) -> Option<Art> {
+    /// `from V hue N` / `from V palette {...}` of variant `name`; `itself`:
+    /// whether `V` may be the variant itself (conditional art recolours a
+    /// variant's own art so).
+    pub(super) fn resolve_derived(
+        &mut self,
+        trait_id: TraitId,
+        name: &ast::Name,
+        derived: &ast::Derived,
+        itself: bool,
+    ) -> Option<Art> {
         let t = &self.traits[trait_id];
         let Some(from) = t.variants.iter().position(|x| x.name == derived.from.node) else {
             let candidates: Vec<String> = t.variants.iter().map(|x| x.name.clone()).collect();
@@ -291,7 +300,7 @@ impl Resolver<'_> {
             return None;
         };
         let source = &t.variants[from];
-        let why = if source.name == name.node {
+        let why = if source.name == name.node && !itself {
             Some(BadSource::Itself)
         } else if source.is_none() {
             Some(BadSource::None)
@@ -304,7 +313,13 @@ impl Resolver<'_> {
             self.report(Problem::InvalidDerive { why, span: derived.from.span });
             return None;
         }
-        let recolour = match &derived.recolour.node {
+        let recolour = self.resolve_recolour(&derived.recolour)?;
+        Some(Art::Derived { from, recolour })
+    }
+
+    /// A recolouring as written: `hue` within one turn, palette colours mapped once.
+    pub(super) fn resolve_recolour(&mut self, recolour: &Node<ast::Recolour>) -> Option<Recolour> {
+        let recolour = match &recolour.node {
             ast::Recolour::Hue(value) => match value.node {
                 Value::Number(n) if (-MAX_HUE..=MAX_HUE).contains(&n) => Recolour::Hue(n),
                 // Far from zero a float cannot hold the rotation modulo 360:
@@ -330,7 +345,7 @@ impl Resolver<'_> {
                 Recolour::Palette(out)
             }
         };
-        Some(Art::Derived { from, recolour })
+        Some(recolour)
     }
 
     /// Variants never drawn: weight 0 and no `when` gives them weight.

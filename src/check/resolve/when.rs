@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::Resolver;
 use super::problem::{Problem, WhenClash};
+use crate::model::source_name;
 use crate::model::*;
 use crate::span::Span;
 use crate::syntax::{self as ast, Node};
@@ -23,7 +24,7 @@ impl Resolver<'_> {
             });
             return None;
         }
-        if rule.overrides.is_empty() {
+        if rule.overrides.is_empty() && rule.art.is_empty() {
             self.report(Problem::EmptyWhen { span: rule.span });
         }
         let mut indices: Vec<usize> = conditions.iter().map(|(v, _)| v.index).collect();
@@ -72,7 +73,91 @@ impl Resolver<'_> {
             }
             overrides.push((target, weights));
         }
-        Some(WhenRule { condition_trait, conditions: indices, overrides, span: rule.span })
+        let art = self.resolve_when_art(rule);
+        Some(WhenRule { condition_trait, conditions: indices, overrides, art, span: rule.span })
+    }
+
+    /// The `art` lines of a `when` block.
+    fn resolve_when_art(&mut self, rule: &Node<ast::When>) -> Vec<WhenArt> {
+        let mut out = Vec::new();
+        // Per variant (`Some(index)`) or whole trait (`None`): where its art was first given.
+        let mut given: HashMap<(TraitId, Option<usize>), Span> = HashMap::new();
+        for line in &rule.art {
+            let (trait_id, variant, change) = match &line.node {
+                ast::WhenArt::Variant { target, source, options } => {
+                    let Some(id) = self.lookup_variant(&Node::new(target.node.clone(), target.span)) else { continue };
+                    let t = &self.traits[id.trait_id];
+                    if t.kind == TraitKind::MetadataOnly {
+                        let name = t.name.clone();
+                        self.metadata_art(line.span, &name, "art");
+                        continue;
+                    }
+                    if t.variants[id.index].is_none() {
+                        self.report(Problem::NoneWithArt { span: line.span, name: target.variant.span });
+                        continue;
+                    }
+                    let Some(change) = self.variant_change(id, &target.variant, source.as_ref(), options) else {
+                        continue;
+                    };
+                    (id.trait_id, Some(id.index), change)
+                }
+                ast::WhenArt::Trait { trait_name, recolour } => {
+                    let Some(trait_id) = self.lookup_trait(trait_name) else { continue };
+                    if self.traits[trait_id].kind == TraitKind::MetadataOnly {
+                        self.metadata_art(line.span, &trait_name.node, "art");
+                        continue;
+                    }
+                    let Some(recolour) = self.resolve_recolour(recolour) else { continue };
+                    (trait_id, None, ArtChange::Trait(recolour))
+                }
+            };
+            if let Some(&first) = given.get(&(trait_id, variant)) {
+                let t = &self.traits[trait_id];
+                let what = match variant {
+                    Some(i) => format!("`{}.{}`", source_name(&t.name), source_name(&t.variants[i].name)),
+                    None => format!("every variant of `{}`", source_name(&t.name)),
+                };
+                self.report(Problem::WhenArtTwice { what, span: line.span, first });
+                continue;
+            }
+            given.insert((trait_id, variant), line.span);
+            out.push(WhenArt { trait_id, change, span: line.span });
+        }
+        out
+    }
+
+    /// `art Trait.Variant <source> <options>`: the art and style it gives.
+    fn variant_change(
+        &mut self,
+        id: VariantId,
+        name: &ast::Name,
+        source: Option<&Node<ast::VariantSource>>,
+        options: &[Node<ast::LayerOption>],
+    ) -> Option<ArtChange> {
+        let t = &self.traits[id.trait_id];
+        let (trait_name, folder) = (t.name.clone(), t.folder.clone());
+        let mut style = t.variants[id.index].style;
+        self.repeated_options(options, || format!("`{}.{}` in this `when`", trait_name, name.node));
+        for option in options {
+            self.apply_option(&option.node, &mut style);
+        }
+        let art = match source.map(|s| &s.node) {
+            Some(ast::VariantSource::Derived(derived)) => self.resolve_derived(id.trait_id, name, derived, true)?,
+            _ => {
+                // Files (or the default file) as a variant declaration gives them.
+                let decl = Node::new(
+                    ast::VariantDecl {
+                        name: name.clone(),
+                        weight: Node::new(ast::Value::Number(1.0), name.span),
+                        source: source.cloned(),
+                        options: Vec::new(),
+                    },
+                    name.span,
+                );
+                self.variant_art(id.trait_id, &trait_name, &decl, &folder)
+            }
+        };
+        Some(ArtChange::Variant { index: id.index, art, style })
     }
 
     /// One trait's weights may depend on one other trait only, each of its
