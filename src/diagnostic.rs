@@ -110,6 +110,7 @@ codes! {
     ArtSizeMismatch => "art_size_mismatch", Error;
     ArtColourProfile => "art_colour_profile", Error;
     VisualNeedsArt => "visual_needs_art", Error;
+    VisualConditionalArt => "visual_conditional_art", Error;
     LegendaryConflict => "legendary_conflict", Error;
     MetaplexLimit => "metaplex_limit", Error;
     CreatorShares => "creator_shares", Error;

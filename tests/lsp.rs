@@ -362,3 +362,55 @@ fn document_symbols_and_formatting() {
     assert_eq!(edits[0]["range"]["end"], json!({ "line": 2, "character": 0 }));
     server.shutdown();
 }
+
+const GROUPS: &str = r#"collection "Groups" {
+    size 3
+    canvas 8 x 8
+}
+metadata trait Body < Ape: 3, Robot: 1, Gold: 1 >
+metadata trait Head < Cap: 1, Helmet: 1 >
+metadata trait Eyes < Dots: 1, Laser: 1 >
+group Metal = Body.Robot, Body.Gold
+forbid Metal with Head.Cap with Eyes.Laser
+forbid Body.Ape with Head.Helmet with Eyes.Laser
+count Metal <= 2
+when Head.Helmet { Body < Ape: 1, Robot: 1 > }
+"#;
+
+#[test]
+fn groups_have_definition_hover_rename_and_completion() {
+    let uri = "untitled:groups.drop";
+    let mut server = Server::start();
+    server.open(uri, GROUPS);
+    assert_eq!(server.diagnostics(uri), Vec::<Value>::new());
+
+    // Definition of `Metal` in `count`: the group's declaration.
+    let (line, character) = find(GROUPS, "Metal", 2);
+    let location = server.request("textDocument/definition", at(uri, line, character + 1));
+    let (decl_line, decl_char) = find(GROUPS, "Metal", 0);
+    assert_eq!(location["range"]["start"], json!({ "line": decl_line, "character": decl_char }));
+    // Hover: its members.
+    let hover = server.request("textDocument/hover", at(uri, line, character + 1));
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    assert!(markdown.contains("group of `Body.Robot`, `Body.Gold`"), "{markdown}");
+    // Rename: the declaration and both uses; onto a trait's name: refused.
+    let mut params = at(uri, line, character + 1);
+    params["newName"] = json!("Shiny");
+    let edit = server.request("textDocument/rename", params);
+    assert_eq!(edit["changes"][uri].as_array().unwrap().len(), 3, "{edit}");
+    let mut params = at(uri, line, character + 1);
+    params["newName"] = json!("Head");
+    assert!(server.request_error("textDocument/rename", params).contains("already declared"));
+    // References of `Body.Ape`: its declaration, the chain and the `when`.
+    let (line, character) = find(GROUPS, "Ape", 1);
+    let mut params = at(uri, line, character);
+    params["context"] = json!({ "includeDeclaration": true });
+    assert_eq!(server.request("textDocument/references", params).as_array().unwrap().len(), 3);
+    // Completion offers the group and the new keywords.
+    let completion = server.request("textDocument/completion", at(uri, 11, 0));
+    let items: Vec<&str> = completion.as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
+    for expected in ["Metal", "group", "art"] {
+        assert!(items.contains(&expected), "{expected} missing from {items:?}");
+    }
+    server.shutdown();
+}

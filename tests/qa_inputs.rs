@@ -552,7 +552,12 @@ fn unique_visually_needs_the_art() {
 #[test]
 fn the_examples_give_no_findings() {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    for (dir, file) in [("neon-apes", "apes.drop"), ("pixel-pets", "pets.drop"), ("solana-sprites", "sprites.drop")] {
+    for (dir, file) in [
+        ("neon-apes", "apes.drop"),
+        ("pixel-pets", "pets.drop"),
+        ("solana-sprites", "sprites.drop"),
+        ("match-monsters", "monsters.drop"),
+    ] {
         let root = examples.join(dir);
         let text = std::fs::read_to_string(root.join(file)).unwrap();
         let checked = check_text(&text, &DiskArt { root: root.clone() });

@@ -90,6 +90,10 @@ pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
     }
     let mut model = model;
     if let Some(span) = model.visually {
+        visual_conditional_art(&model, span, &mut diagnostics);
+        if diagnostics.iter().any(Diagnostic::is_error) {
+            return finish(None, diagnostics, None);
+        }
         attach_visibility(&mut model, art, &identical, span, &mut diagnostics);
         if diagnostics.iter().any(Diagnostic::is_error) {
             return finish(None, diagnostics, None);
@@ -110,6 +114,31 @@ pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
 
 /// `unique visually`: reads every layer's alpha and stores which variants
 /// hide which in the model, for the sampler.
+/// `unique visually` compares the pictures made of the `unique` traits'
+/// layers; the visual key ([`Visibility`]) is computed from each variant's
+/// own art, so conditional art on one of those traits is refused rather
+/// than compared wrongly. Conditional art on other traits is outside the
+/// picture compared and allowed.
+fn visual_conditional_art(model: &Model, span: Span, diagnostics: &mut Vec<Diagnostic>) {
+    for w in &model.whens {
+        for line in w.art.iter().filter(|a| model.unique.contains(&a.trait_id)) {
+            let name = crate::model::source_name(&model.traits[line.trait_id].name).into_owned();
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::VisualConditionalArt,
+                    line.span,
+                    format!("`unique visually` cannot yet compare conditional art of `{name}`"),
+                )
+                .label("conditional art of a trait `unique visually` compares")
+                .with_label(span, "compares what is drawn")
+                .help(format!(
+                    "compare names with `unique`, leave `{name}` out of `unique visually by`, or give the art as variants"
+                )),
+            );
+        }
+    }
+}
+
 fn attach_visibility(
     model: &mut Model,
     art: &dyn ArtStore,

@@ -337,6 +337,15 @@ impl Server {
                 let detail = format!("trait, {} variant{}", variants.len(), if variants.len() == 1 { "" } else { "s" });
                 items.push(item(&crate::model::source_name(name), CompletionItemKind::CLASS, &detail));
             }
+            let groups = doc.tree.iter().flat_map(|t| &t.statements).filter_map(|s| match s {
+                Statement::Group(g) => Some(g),
+                _ => None,
+            });
+            for g in groups {
+                let detail =
+                    format!("group of {} member{}", g.members.len(), if g.members.len() == 1 { "" } else { "s" });
+                items.push(item(&crate::model::source_name(&g.name.node), CompletionItemKind::CONSTANT, &detail));
+            }
             for keyword in crate::syntax::KEYWORDS.iter().chain(&["none"]) {
                 items.push(item(keyword, CompletionItemKind::KEYWORD, "keyword"));
             }
@@ -402,7 +411,13 @@ impl Server {
             Symbol::Variant(t, _) => Symbol::Variant(t.clone(), new_name.to_string()),
             Symbol::Group(_) => Symbol::Group(new_name.to_string()),
         };
-        if doc.index.declaration(&clash).is_some() {
+        // Groups and traits share bare names (a group may not shadow a trait).
+        let shared = match &occurrence.symbol {
+            Symbol::Trait(_) => Some(Symbol::Group(new_name.to_string())),
+            Symbol::Group(_) => Some(Symbol::Trait(new_name.to_string())),
+            Symbol::Variant(..) => None,
+        };
+        if doc.index.declaration(&clash).is_some() || shared.is_some_and(|s| doc.index.declaration(&s).is_some()) {
             return Err((ErrorCode::InvalidParams, format!("`{new_name}` is already declared")));
         }
         let written = crate::model::source_name(new_name).into_owned();
@@ -563,8 +578,19 @@ fn in_collection_block(doc: &Document, offset: usize) -> bool {
 /// parse on their own (a statement starts on a line that starts with a
 /// statement keyword).
 fn traits_of_broken(text: &str) -> Vec<(String, Vec<(String, String)>)> {
-    const STARTS: &[&str] =
-        &["collection", "trait", "hidden", "metadata", "forbid", "require", "when", "count", "unique", "legendary"];
+    const STARTS: &[&str] = &[
+        "collection",
+        "trait",
+        "hidden",
+        "metadata",
+        "forbid",
+        "require",
+        "when",
+        "count",
+        "unique",
+        "legendary",
+        "group",
+    ];
     let mut starts: Vec<usize> = text
         .match_indices('\n')
         .map(|(i, _)| i + 1)

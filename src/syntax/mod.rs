@@ -30,12 +30,14 @@ pub const KEYWORDS: &[&str] = &[
     "with",
     "require",
     "when",
+    "art",
     "count",
     "unique",
     "visually",
     "by",
     "legendary",
     "at",
+    "group",
 ];
 
 use crate::diagnostic::{Code, Diagnostic};
