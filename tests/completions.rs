@@ -20,13 +20,13 @@ fn stdout(output: &Output) -> String {
 
 /// Checks a script's syntax with `shell -n` when that shell is installed.
 fn syntax_ok(shell: &str, script: &str) {
-    let path = std::env::temp_dir().join(format!("dropc-completion-{}-{shell}", std::process::id()));
+    let tmp = tempfile::Builder::new().prefix("dropc-completion-").tempdir().unwrap();
+    let path = tmp.path().join(shell);
     std::fs::write(&path, script).unwrap();
     match Command::new(shell).arg("-n").arg(&path).output() {
         Ok(out) => assert!(out.status.success(), "{shell} -n: {}", String::from_utf8_lossy(&out.stderr)),
         Err(_) => eprintln!("note: {shell} is not installed; its completion script's syntax is not checked"),
     }
-    let _ = std::fs::remove_file(path);
 }
 
 #[test]
@@ -51,8 +51,8 @@ fn man_pages() {
     for word in ["check", "import", "completions"] {
         assert!(page.contains(word), "dropc.1 does not mention `{word}`");
     }
-    let dir = std::env::temp_dir().join(format!("dropc-man-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let tmp = tempfile::Builder::new().prefix("dropc-man-").tempdir().unwrap();
+    let dir = tmp.path().join("man");
     let output = dropc(&["man", "--dir", dir.to_str().unwrap()]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     for name in [
@@ -74,5 +74,4 @@ fn man_pages() {
             assert!(out.status.success(), "man cannot render the page: {}", String::from_utf8_lossy(&out.stderr));
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -166,16 +166,15 @@ fn dropc(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_dropc")).args(args).output().unwrap()
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dropc-fmt-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh temporary folder, removed when dropped (even if the test panics).
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("dropc-fmt-{name}-")).tempdir().unwrap()
 }
 
 #[test]
 fn fmt_check_lists_files_that_would_change_and_changes_nothing() {
-    let dir = temp_dir("check");
+    let tmp = temp_dir("check");
+    let dir = tmp.path().to_path_buf();
     let messy = dir.join("messy.drop");
     let tidy = dir.join("tidy.drop");
     std::fs::write(&messy, MESSY).unwrap();
@@ -188,12 +187,12 @@ fn fmt_check_lists_files_that_would_change_and_changes_nothing() {
     let out = dropc(&["fmt", "--check", tidy.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(out.stdout.is_empty());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn fmt_rewrites_in_place_and_leaves_files_with_syntax_errors() {
-    let dir = temp_dir("write");
+    let tmp = temp_dir("write");
+    let dir = tmp.path().to_path_buf();
     let messy = dir.join("messy.drop");
     let broken = dir.join("broken.drop");
     let broken_text = "collection \"C\" {  size 1 }\ntrait T < A 1 >\n";
@@ -211,5 +210,4 @@ fn fmt_rewrites_in_place_and_leaves_files_with_syntax_errors() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let out = dropc(&["fmt", dir.join("missing.drop").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

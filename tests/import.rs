@@ -38,10 +38,10 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// A fresh copy of a layer set in a temporary folder.
-fn project(set: &str, test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dropc-import-{}-{test}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    copy_dir(&data(set), &dir);
+/// (removed when dropped, even if the test panics).
+fn project(set: &str, test: &str) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix(&format!("dropc-import-{test}-")).tempdir().unwrap();
+    copy_dir(&data(set), dir.path());
     dir
 }
 
@@ -133,7 +133,8 @@ fn run_resized(dir: &Path, written: &str, size: u32, extra: &str) -> Vec<(u64, V
 
 #[test]
 fn hashlips_example_layers() {
-    let dir = project("hashlips", "hashlips");
+    let tmp = project("hashlips", "hashlips");
+    let dir = tmp.path().to_path_buf();
     let (written, tokens) = import_and_run(&dir, "hashlips", 40);
 
     // Traits in `layersOrder` (src/config.js), weights from the file names,
@@ -178,7 +179,6 @@ fn hashlips_example_layers() {
             &format!("token {id} {variants:?}"),
         );
     }
-    let _ = fs::remove_dir_all(&dir);
 }
 
 /// What nftchef/art-engine draws for each variant of its example layers, by
@@ -228,7 +228,8 @@ fn nftchef_files(layer: &str, variant: &str) -> Vec<(i32, &'static str)> {
 
 #[test]
 fn nftchef_example_layers() {
-    let dir = project("nftchef", "nftchef");
+    let tmp = project("nftchef", "nftchef");
+    let dir = tmp.path().to_path_buf();
     let (written, tokens) = import_and_run(&dir, "nftchef", 120);
 
     // Nested weighted folders flattened, weights multiplied: `z1,eye#50`
@@ -273,7 +274,6 @@ fn nftchef_example_layers() {
     {
         assert!(seen.contains_key(needed), "no token drew {needed}: the test covers too little");
     }
-    let _ = fs::remove_dir_all(&dir);
 }
 
 /// nftchef's `incompatible` and `forcedCombinations` become `forbid` and
@@ -281,7 +281,8 @@ fn nftchef_example_layers() {
 /// would ignore an entry (a key after the layers it names), the import says so.
 #[test]
 fn nftchef_incompatible_and_forced_combinations_become_rules() {
-    let dir = project("nftchef", "rules");
+    let tmp = project("nftchef", "rules");
+    let dir = tmp.path().to_path_buf();
     let config = dir.join("src").join("config.js");
     let js = fs::read_to_string(&config).unwrap();
     let js = js.replacen(
@@ -330,12 +331,12 @@ fn nftchef_incompatible_and_forced_combinations_become_rules() {
         assert!(!bad, "token {id} breaks an imported rule: {v:?}");
     }
     assert_eq!(tokens.iter().filter(|(_, v)| of(v, 3) == "floral").count(), 3);
-    let _ = fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn order_flag_alphabetical_default_and_refusals() {
-    let dir = project("hashlips", "order");
+    let tmp = project("hashlips", "order");
+    let dir = tmp.path().to_path_buf();
     fs::remove_dir_all(dir.join("src")).unwrap();
     // No config.js: alphabetical, and said so.
     let output = dropc(&["import", "hashlips", "layers"], &dir);
@@ -371,7 +372,6 @@ fn order_flag_alphabetical_default_and_refusals() {
     let outside = dropc(&["import", "hashlips", "layers", "-o", "layers/Background/x.drop"], &dir);
     assert_eq!(outside.status.code(), Some(2), "{}", text(&outside));
     assert!(text(&outside).contains("is outside"), "{}", text(&outside));
-    let _ = fs::remove_dir_all(&dir);
 }
 
 #[test]

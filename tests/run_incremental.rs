@@ -377,6 +377,27 @@ fn dropc_leftovers_never_block_a_run() {
     assert_same(&snapshot(&out), &reference, "after the executable stopped");
 }
 
+/// A first run writes its metadata into a temporary folder renamed into
+/// place whole: stopped half way, the folder has no `metadata/` at all, and
+/// the rerun removes the temporary folder and gives the clean folder.
+#[test]
+fn metadata_of_a_fresh_folder_appears_whole_or_not_at_all() {
+    let p = Project::new("fresh-metadata", 16);
+    let reference = p.reference();
+    let out = p.out("out");
+    p.stopped(&out, before_images(5));
+    let names: Vec<String> =
+        std::fs::read_dir(&out).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert!(!names.iter().any(|n| n == "metadata"), "{names:?}");
+    let staging = names.iter().find(|n| n.starts_with(".metadata.tmp-")).expect("the temporary metadata folder");
+    assert_eq!(std::fs::read_dir(out.join(staging)).unwrap().count(), 6, "5 files and the half-written sixth");
+    let summary = p.run(&out);
+    assert_eq!(summary.metadata_written, 12);
+    assert_same(&snapshot(&out), &reference, "after a stop in the fresh metadata folder");
+    // A rerun writes nothing: every file is compared and unchanged.
+    assert_eq!(p.run(&out).metadata_written, 0);
+}
+
 /// A failed atomic write leaves no temporary file.
 #[test]
 fn a_failed_write_removes_its_temporary_file() {

@@ -116,8 +116,8 @@ fn tree_sitter_grammar() {
         );
         return;
     };
-    let work = env::temp_dir().join(format!("dropc-tree-sitter-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&work);
+    let tmp = tempfile::Builder::new().prefix("dropc-tree-sitter-").tempdir().unwrap();
+    let work = tmp.path().to_path_buf();
     let copy = work.join("tree-sitter-drop");
     let libdir = work.join("lib");
     fs::create_dir_all(&libdir).unwrap();
@@ -197,5 +197,4 @@ fn tree_sitter_grammar() {
             assert!(text.contains(&format!(" - {capture},")), "no `@{capture}` capture in {name}:\n{text}");
         }
     }
-    let _ = fs::remove_dir_all(&work);
 }

@@ -117,8 +117,8 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn links_leaving_the_project_are_refused() {
-        let base = std::env::temp_dir().join(format!("dropc-links-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&base);
+        let tmp = tempfile::tempdir().expect("temporary folder");
+        let base = tmp.path().to_path_buf();
         let project = base.join("project");
         std::fs::create_dir_all(project.join("layers/Body")).expect("folders");
         std::fs::create_dir_all(base.join("outside")).expect("folders");
@@ -137,7 +137,6 @@ mod tests {
         assert!(resolve("layers/Body/Passwd.png").is_err());
         assert!(resolve("linked/secret.png").is_err());
         assert_eq!(resolve("layers/Body/Missing.png"), Ok(project.join("layers/Body/Missing.png")));
-        let _ = std::fs::remove_dir_all(&base);
     }
 
     #[test]

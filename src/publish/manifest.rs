@@ -124,7 +124,13 @@ pub fn remove_leftovers(dir: &Path) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             if crate::output::is_temporary(&name) {
-                let _ = std::fs::remove_file(entry.path());
+                // A temporary folder is the metadata folder a killed run
+                // was filling (never a link: `file_type` does not follow).
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                } else {
+                    let _ = std::fs::remove_file(entry.path());
+                }
             }
         }
     }

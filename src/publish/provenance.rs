@@ -219,8 +219,8 @@ mod tests {
     /// Files hash like their bytes; a missing file is an error.
     #[test]
     fn files_hash_like_bytes() {
-        let dir = std::env::temp_dir().join(format!("dropc-provenance-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
+        let tmp = tempfile::tempdir().expect("temporary folder");
+        let dir = tmp.path().to_path_buf();
         let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         std::fs::write(dir.join("0.png"), &big).expect("write");
         std::fs::write(dir.join("1.png"), b"abc").expect("write");

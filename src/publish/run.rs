@@ -24,7 +24,9 @@
 //!    Then `provenance.json` and `manifest.json`, and the journal goes.
 //!
 //! Every file is written atomically and only when its bytes change
-//! ([`super::write_if_changed`]). Output bytes do not depend on the number
+//! ([`super::write_if_changed`]); the metadata of a folder that has none yet
+//! is written into a temporary folder renamed into place whole, which is
+//! atomic for the folder and spares each file its own rename. Output bytes do not depend on the number
 //! of threads or on what earlier runs left: a rerun after any kill gives
 //! the folder of a clean run, byte for byte.
 
@@ -226,19 +228,47 @@ impl Writer {
         if same {
             return Ok(false);
         }
-        if let Some(limit) = self.stop_after {
-            if self.written.fetch_add(1, Ordering::SeqCst) >= limit {
-                // What a kill in the middle of this write leaves.
-                let half = bytes.get(..bytes.len() / 2).unwrap_or_default();
-                let _ = std::fs::write(output::temporary_path(path), half);
-                return Err(Error::Stopped(limit));
-            }
-        }
+        // What a kill in the middle of this write leaves: a temporary file.
+        self.count(&output::temporary_path(path), bytes)?;
         if remove_first {
             remove(path)?;
         }
         super::write_atomic(path, bytes).map_err(io_error(path))?;
         Ok(true)
+    }
+
+    /// Counts a write for the test hook; `Err(Stopped)` (after leaving at
+    /// `path` what a kill in the middle of writing `bytes` would) when the
+    /// hook says to stop.
+    fn count(&self, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+        if let Some(limit) = self.stop_after {
+            if self.written.fetch_add(1, Ordering::SeqCst) >= limit {
+                let half = bytes.get(..bytes.len() / 2).unwrap_or_default();
+                let _ = std::fs::write(path, half);
+                return Err(Error::Stopped(limit));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a file known not to exist yet, atomically (through a
+    /// temporary file), without comparing or removing first.
+    fn write_new(&self, path: &Path, bytes: &[u8]) -> Result<bool, Error> {
+        self.count(&output::temporary_path(path), bytes)?;
+        super::write_atomic(path, bytes).map_err(io_error(path))?;
+        Ok(true)
+    }
+
+    /// Creates `path`, a new file in a temporary folder that is renamed
+    /// into place whole (so the file itself needs no temporary file).
+    fn create(&self, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+        self.count(path, bytes)?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(io_error(path))
     }
 
     /// [`Writer::write`] for a token's file (metadata, image): an old file
@@ -521,23 +551,9 @@ fn run_locked(
     writer.write(&layout.file(output::TOKENS), &TokensRecord::of(model, tokens, seed).to_json())?;
     writer.write(&layout.file(output::RARITY), &super::rarity::rarity_json(model, tokens))?;
 
-    let folder = layout.metadata_folder();
-    std::fs::create_dir_all(&folder).map_err(io_error(&folder))?;
     progress.start(Step::Metadata, all.len() as u64);
-    let written = AtomicUsize::new(0);
-    all.par_chunks(64).try_for_each(|chunk| {
-        for &token in chunk {
-            let mut bytes = serde_json::to_vec_pretty(&super::metadata(model, token)).unwrap_or_default();
-            bytes.push(b'\n');
-            if writer.write_token_file(&layout.metadata(token.id()), &bytes)? {
-                written.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        progress.advance(chunk.len() as u64);
-        Ok::<(), Error>(())
-    })?;
+    summary.metadata_written = write_metadata(model, &all, layout, &writer, progress)?;
     progress.finish();
-    summary.metadata_written = written.into_inner();
 
     if options.images {
         let images = Images { model, layout, root: &options.root, writer: &writer, progress };
@@ -545,6 +561,84 @@ fn run_locked(
     }
     let _ = remove(&layout.file(output::JOURNAL));
     Ok(summary)
+}
+
+/// Writes `metadata/<id>.json` of every token; returns how many files
+/// were written (the others already held their bytes).
+///
+/// Into a folder that does not exist yet (a first run, or one whose
+/// metadata folder was removed), every file is written
+/// straight into a temporary folder beside it, which is then renamed into
+/// place: the folder appears whole or not at all, and each file costs one
+/// creation instead of a creation and a rename (half the directory updates
+/// of an atomic write; a kill leaves the temporary folder, which the next
+/// run removes). Into an existing folder, a file is compared first and
+/// written atomically only when its bytes change; the folder is listed once,
+/// so that a file not there yet is written without looking for it.
+fn write_metadata(
+    model: &Model,
+    all: &[Token<'_>],
+    layout: &Layout,
+    writer: &Writer,
+    progress: &dyn Progress,
+) -> Result<usize, Error> {
+    let folder = layout.metadata_folder();
+    let serialise = |token: Token<'_>, bytes: &mut Vec<u8>| {
+        bytes.clear();
+        // Serialising a `serde_json::Value` into a `Vec` cannot fail.
+        let _ = serde_json::to_writer_pretty(&mut *bytes, &super::metadata(model, token));
+        bytes.push(b'\n');
+    };
+    let absent = match std::fs::symlink_metadata(&folder) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+        Err(error) => return Err(Error::Io { path: folder, error }),
+        // An empty folder (a run stopped before its first file) is as good
+        // as none.
+        Ok(m) if m.is_dir() => std::fs::remove_dir(&folder).is_ok(),
+        Ok(_) => false,
+    };
+    if absent {
+        let staging = output::temporary_path(&folder);
+        let _ = std::fs::remove_dir_all(&staging);
+        std::fs::create_dir(&staging).map_err(io_error(&staging))?;
+        let result = all.par_chunks(64).try_for_each(|chunk| {
+            let mut bytes = Vec::with_capacity(4096);
+            for &token in chunk {
+                serialise(token, &mut bytes);
+                writer.create(&staging.join(output::metadata_name(token.id())), &bytes)?;
+            }
+            progress.advance(chunk.len() as u64);
+            Ok::<(), Error>(())
+        });
+        let result = result.and_then(|()| std::fs::rename(&staging, &folder).map_err(io_error(&folder)));
+        if let Err(e) = result {
+            if !matches!(e, Error::Stopped(_)) {
+                let _ = std::fs::remove_dir_all(&staging);
+            }
+            return Err(e);
+        }
+        return Ok(all.len());
+    }
+    std::fs::create_dir_all(&folder).map_err(io_error(&folder))?;
+    let present: std::collections::HashSet<std::ffi::OsString> =
+        std::fs::read_dir(&folder).map_err(io_error(&folder))?.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
+    let written = AtomicUsize::new(0);
+    all.par_chunks(64).try_for_each(|chunk| {
+        let mut bytes = Vec::with_capacity(4096);
+        for &token in chunk {
+            serialise(token, &mut bytes);
+            let path = layout.metadata(token.id());
+            let there = path.file_name().is_some_and(|n| present.contains(n));
+            let wrote =
+                if there { writer.write_token_file(&path, &bytes)? } else { writer.write_new(&path, &bytes)? };
+            if wrote {
+                written.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        progress.advance(chunk.len() as u64);
+        Ok::<(), Error>(())
+    })?;
+    Ok(written.into_inner())
 }
 
 /// What a token's images need.
