@@ -40,6 +40,7 @@ module.exports = grammar({
         $.when_rule,
         $.unique_rule,
         $.legendary,
+        $.group_decl,
         $.collection,
       ),
 
@@ -109,18 +110,36 @@ module.exports = grammar({
     // ---------------------------------------------------------------------
     // Rules
 
-    forbid_rule: ($) => seq('forbid', $.ref_list, 'with', $.ref_list),
+    // Two lists: pairs; three or more (a `with` chain): combinations.
+    forbid_rule: ($) => seq('forbid', $.ref_list, repeat1(seq('with', $.ref_list))),
 
     require_rule: ($) => seq('require', $.ref_list, '->', $.alternatives),
 
-    when_rule: ($) => seq('when', $.alternatives, '{', repeat($.override_decl), '}'),
+    when_rule: ($) => seq('when', $.alternatives, '{', repeat(choice($.when_art, $.override_decl)), '}'),
+
+    // `art Trait.Variant <art or derivation> [options]` / `art Trait hue N | palette {...}`.
+    // Greedy, as pest is: `art Hair.Long "x.png"` takes the string as its path.
+    when_art: ($) =>
+      prec.right(
+        seq(
+          'art',
+          choice(
+            seq(
+              $.variant_ref,
+              optional(field('source', choice($.derived, $.art))),
+              repeat(choice($.blend, $.opacity, $.offset)),
+            ),
+            seq(field('trait', $._name), choice($.hue_shift, $.palette)),
+          ),
+        ),
+      ),
 
     override_decl: ($) =>
       seq(field('trait', $._name), '<', commaSep1($.override_weight), optional(','), '>'),
 
     override_weight: ($) => seq(field('name', $._name), ':', field('weight', $.weight)),
 
-    count_rule: ($) => seq('count', $.variant_ref, $.comparison, $.count_value),
+    count_rule: ($) => seq('count', $._reference, $.comparison, $.count_value),
 
     comparison: (_) => token(choice('<=', '>=', '=', '<', '>')),
 
@@ -129,9 +148,17 @@ module.exports = grammar({
     unique_rule: ($) =>
       seq('unique', optional('visually'), optional(seq('by', commaSep1(field('trait', $._name))))),
 
-    ref_list: ($) => commaSep1($.variant_ref),
+    ref_list: ($) => commaSep1($._reference),
 
-    alternatives: ($) => seq($.variant_ref, repeat(seq('|', $.variant_ref))),
+    alternatives: ($) => seq($._reference, repeat(seq('|', $._reference))),
+
+    _reference: ($) => choice($.variant_ref, $.group_ref),
+
+    // A group's name where variant references are expected.
+    group_ref: ($) => field('name', $._name),
+
+    // `group Name = A.x, B.y, Other`.
+    group_decl: ($) => seq('group', field('name', $._name), '=', optional($.ref_list)),
 
     // `Trait.Variant`, with no space around the dot.
     variant_ref: ($) =>

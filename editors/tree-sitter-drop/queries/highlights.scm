@@ -16,6 +16,8 @@
   "count"
   "unique"
   "legendary"
+  "group"
+  "art"
 ] @keyword
 
 (trait_kind) @keyword.storage.modifier
@@ -51,6 +53,11 @@
 (variant_ref trait: (_) @type)
 (unique_rule trait: (_) @type)
 (attribute trait: (_) @type)
+(when_art trait: (_) @type)
+
+; Group names, declared and referenced
+(group_decl name: (_) @constant)
+(group_ref name: (_) @constant)
 
 ; Variant names, declared and referenced; `none` is the empty variant
 ((variant name: (identifier) @constant.builtin)
@@ -105,6 +112,7 @@
 [
   "->"
   "|"
+  "="
   (comparison)
 ] @operator
 

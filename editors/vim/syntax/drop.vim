@@ -29,7 +29,7 @@ let s:after = s:ic . '\@!'
 " A quoted name as one token (strings never span lines).
 let s:q = '"\%([^"\\]\|\\.\)*"'
 " Keywords that start a statement.
-let s:statements = '\%(collection\|trait\|hidden\|metadata\|forbid\|require\|when\|count\|unique\|legendary\)'
+let s:statements = '\%(collection\|trait\|hidden\|metadata\|forbid\|require\|when\|count\|unique\|legendary\|group\)'
 
 function! s:Word(words) abort
   " A keyword; `count.x` is a variant reference, not a keyword.
@@ -129,10 +129,23 @@ exe 'syn match dropVariantNone contained /' . s:before . 'none' . s:after . '\ze
 " when A.x | A.y { Trait < Variant: weight, ... > ... }
 exe 'syn region dropWhen matchgroup=dropStatement start=/' . s:Word('when') . '/'
       \ . ' matchgroup=dropBrace end=/}\|' . s:before . '\ze' . s:statements . s:after . '\%(\s*[.<]\)\@!/'
-      \ . ' contains=@dropComments,dropRef,dropOperator,dropDelimiter,dropWhenBrace,dropOverrideTrait,dropOverrideTraitQ'
+      \ . ' contains=@dropComments,dropRef,dropOperator,dropDelimiter,dropWhenBrace,dropOverrideTrait,dropOverrideTraitQ,'
+      \ . 'dropArtKw,dropKeyword,dropFromKw,dropPaletteKw,dropPlacementKw,dropBlendKw,@dropLiterals,dropArt'
 syn match dropWhenBrace contained /{/
-exe 'syn match dropOverrideTrait contained /' . s:before . s:id . '/ skipwhite skipnl skipempty nextgroup=dropVariants'
-exe 'syn match dropOverrideTraitQ contained /' . s:q . '/ contains=@dropStringContent skipwhite skipnl skipempty nextgroup=dropVariants'
+" A trait's name before its weights (`Eyes < ... >`), or after `art` (`art Hair hue 120`);
+" never one of the words conditional art uses.
+let s:artwords = '\%(art\|hue\|palette\|from\|opacity\|offset\|blend\|below\|above\)' . s:after
+exe 'syn match dropOverrideTrait contained /' . s:before . '\%(' . s:artwords . '\)\@!' . s:id
+      \ . '/ skipwhite skipnl skipempty nextgroup=dropVariants'
+" `art Trait.Variant <art> [options]` / `art Trait hue N` inside `when`.
+exe 'syn match dropArtKw contained /' . s:Word('art') . '/'
+" A quoted trait name only before `<`: other strings in a `when` are art paths.
+exe 'syn match dropOverrideTraitQ contained /' . s:q . '\%(\_s*<\)\@=/ contains=@dropStringContent skipwhite skipnl skipempty nextgroup=dropVariants'
+
+" group Name = Trait.Variant, ..., OtherGroup
+exe 'syn match dropGroupKw /' . s:Word('group') . '/ skipwhite skipnl skipempty nextgroup=dropGroupName,dropGroupNameQ'
+exe 'syn match dropGroupName contained /' . s:id . '/'
+exe 'syn match dropGroupNameQ contained /' . s:q . '/ contains=@dropStringContent'
 
 " unique / unique [visually] by Trait, ...
 exe 'syn match dropUniqueKw /' . s:Word('unique') . '/ skipwhite skipnl skipempty nextgroup=dropVisuallyKw,dropByKw'
@@ -176,6 +189,8 @@ hi def link dropStatement        Statement
 hi def link dropCollectionKw     dropStatement
 hi def link dropUniqueKw         dropStatement
 hi def link dropLegendaryKw      dropStatement
+hi def link dropGroupKw          dropStatement
+hi def link dropArtKw            dropStatement
 hi def link dropTraitKw          Structure
 hi def link dropTraitKind        StorageClass
 hi def link dropKeyword          Keyword
@@ -191,6 +206,8 @@ hi def link dropCollectionName   Title
 hi def link dropCollectionNameQ  dropCollectionName
 hi def link dropLegendaryName    Title
 hi def link dropLegendaryNameQ   dropLegendaryName
+hi def link dropGroupName        Identifier
+hi def link dropGroupNameQ       dropGroupName
 
 " Trait names: declarations and references.
 hi def link dropTraitName        Type

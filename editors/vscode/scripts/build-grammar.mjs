@@ -43,7 +43,7 @@ const word = (w) => `${WORD_BEFORE}(?:${w})${WORD_AFTER}`;
 /** Keywords that start a statement. */
 const STATEMENT_KEYWORDS = [
   'collection', 'trait', 'hidden', 'metadata', 'forbid', 'require', 'when',
-  'count', 'unique', 'legendary',
+  'count', 'unique', 'legendary', 'group',
 ];
 /**
  * Lookahead for the start of the next statement: ends a statement whose end
@@ -71,6 +71,7 @@ const S = {
   legendaryName: 'entity.name.section.legendary.drop',
   trait: 'entity.name.type.trait.drop',
   variant: 'entity.name.tag.variant.drop',
+  group: 'variable.other.constant.group.drop',
   none: 'constant.language.none.drop',
   constantWord: 'support.constant.drop',
   number: 'constant.numeric.drop',
@@ -260,6 +261,8 @@ const repository = {
     patterns: [
       { include: '#comments' },
       { include: '#variant-reference' },
+      // A group's name where variants are expected (pest group_ref).
+      { name: S.group, match: `${WORD_BEFORE}(?!${word('with')})${IDENT}(?!\\.)` },
       { name: S.or, match: String.raw`\|` },
       { name: S.comma, match: ',' },
     ],
@@ -445,14 +448,52 @@ const repository = {
         endCaptures: { 0: { name: S.blockEnd } },
         patterns: [
           { include: '#comments' },
+          { include: '#when-art' },
           { include: '#variants' },
           namePattern(S.trait),
         ],
       },
     ],
   },
+  'when-art': {
+    // `art Trait.Variant <art or derivation> [options]` / `art Trait hue N` /
+    // `art Trait palette {...}` inside `when` (pest when_art). It ends before
+    // the block's `}`, the next `art` or the next trait's weights (`Trait <`).
+    name: 'meta.art.when.drop',
+    begin: word('art'),
+    beginCaptures: { 0: { name: S.statement } },
+    end: `(?=\\}|${word('art')}|(?:${IDENT}|${QUOTED})\\s*<)`,
+    patterns: [
+      { include: '#comments' },
+      { include: '#variant-reference' },
+      { include: '#derived' },
+      { include: '#placement' },
+      { include: '#art-list' },
+      { include: '#trait-options' },
+      { include: '#string' },
+      { include: '#numbers' },
+      // `art Trait hue N`: the trait's name.
+      namePattern(S.trait),
+      { include: '#punctuation' },
+    ],
+  },
+  group: (() => {
+    // `group Name = Trait.Variant, ..., Other` (pest group_decl).
+    const n = nameRegex();
+    return {
+      name: 'meta.group.drop',
+      begin: `(${word('group')})(?:\\s*${n.source})?`,
+      beginCaptures: { 1: { name: S.statement }, ...n.captures(2, S.group) },
+      end: NEXT_STATEMENT,
+      patterns: [
+        { include: '#comments' },
+        { name: 'keyword.operator.assignment.drop', match: '=' },
+        { include: '#alternatives' },
+      ],
+    };
+  })(),
   count: {
-    // `count Trait.Variant OP N` (pest count_rule, comparison).
+    // `count Trait.Variant OP N` / `count Group OP N` (pest count_rule, comparison).
     name: 'meta.rule.count.drop',
     begin: word('count'),
     beginCaptures: { 0: { name: S.statement } },
@@ -461,6 +502,7 @@ const repository = {
       { include: '#comments' },
       { include: '#variant-reference' },
       { name: S.comparison, match: '<=|>=|=|<|>' },
+      { name: S.group, match: `${WORD_BEFORE}${IDENT}(?!\\.)` },
       { include: '#numbers' },
     ],
   },
@@ -539,6 +581,7 @@ const grammar = {
     { include: '#count' },
     { include: '#unique' },
     { include: '#legendary' },
+    { include: '#group' },
     // Anything else (only in broken or half-typed files).
     { include: '#literals' },
   ],
