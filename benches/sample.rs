@@ -2,6 +2,8 @@
 //! of the rich example, and 1,000,000 tokens of a generated collection of 12
 //! traits × 30 variants with 100 rules, `unique` and 5 counts. (The rich
 //! example is unique on all its traits here and its counts scaled by 50.)
+//! And 10,000 tokens whose counted strata compete for every last unique
+//! combination ([`shared_text`]).
 //!
 //! `DROPC_BENCH_ONCE=1 cargo bench --bench sample` samples the million once
 //! and exits (for measuring peak memory with `/usr/bin/time -v`).
@@ -47,6 +49,31 @@ pub fn million_text() -> String {
     text
 }
 
+/// 10,000 tokens unique on `T1, T2` (10,000 combinations: every one is
+/// used) with `count`s on `T0`, which is outside `unique`: the strata of
+/// `T0.a` and `T0.b` have 5,000 combinations each, 2,500 of them shared, and
+/// need 3,000 tokens each, so their combinations are assigned exactly
+/// (`sample::sharing`) before the other 4,000 tokens take the rest.
+pub fn shared_text() -> String {
+    let weights = |n: usize, m: usize, p: &str| -> String {
+        (0..n).map(|i| format!("{p}{i}: {}", 1 + i % m)).collect::<Vec<_>>().join(", ")
+    };
+    let list = |range: std::ops::Range<usize>| -> String {
+        range.map(|i| format!("T1.v{i}")).collect::<Vec<_>>().join(", ")
+    };
+    format!(
+        "collection \"Share\" {{ size 10000 canvas 8 x 8 seed \"s\" }}\n\
+         metadata trait T0 < a: 1, b: 1, c: 1, d: 1 >\n\
+         metadata trait T1 < {} >\nmetadata trait T2 < {} >\n\
+         forbid T0.a with {}\nforbid T0.b with {}\n\
+         count T0.a = 3000\ncount T0.b = 3000\nunique by T1, T2\n",
+        weights(100, 3, "v"),
+        weights(100, 5, "w"),
+        list(0..50),
+        list(25..75)
+    )
+}
+
 fn model(text: &str) -> Model {
     let checked = check_text(text, &NoArt);
     checked.model.unwrap_or_else(|| panic!("{:#?}", checked.diagnostics))
@@ -68,6 +95,8 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("sample");
     group.sample_size(10);
     group.bench_function("apes_10k", |b| b.iter(|| black_box(dropc::sample(&apes10k, "bench").unwrap())));
+    let shared = model(&shared_text());
+    group.bench_function("shared_strata_10k", |b| b.iter(|| black_box(dropc::sample(&shared, "bench").unwrap())));
     group.bench_function("million_12x30_100_rules_unique_5_counts", |b| {
         b.iter(|| black_box(dropc::sample(&million, "bench").unwrap()))
     });

@@ -408,11 +408,36 @@ fn group_count_split(
 /// `unique` (an integer program over the strata the counts define, see
 /// `crate::sample::counts`), and reports an irreducible set that cannot.
 fn joint_counts(model: &Model, size_span: crate::span::Span, diagnostics: &mut Vec<Diagnostic>) {
-    let Ok(plan) = crate::sample::plan::Plan::new(model) else { return };
-    let quotas = crate::sample::quotas(model, &plan);
+    let plan = match crate::sample::plan::Plan::new(model) {
+        Ok(plan) => plan,
+        Err(e) => {
+            // `run` would stop here: say so now rather than accept.
+            let span = model.counts.first().map_or(size_span, |r| r.span);
+            diagnostics.push(
+                Diagnostic::new(Code::LimitExceeded, span, e.to_string())
+                    .label("the counts cannot be decided together")
+                    .help("count fewer variants (each counted variant multiplies the classes), or split dense rule sets"),
+            );
+            return;
+        }
+    };
+    let (quotas, exact) = crate::sample::quotas(model, &plan);
     let conflict = match quotas.conflict() {
         Ok(Some(c)) => c,
-        Ok(None) => return,
+        Ok(None) if exact.is_ok() => return,
+        Ok(None) => {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::FeasibilityUnknown,
+                    model.counts.first().map_or(size_span, |r| r.span),
+                    "could not prove that the counted tokens can all be unique: tokens with different counted \
+                     variants share unique combinations too many to enumerate",
+                )
+                .label("feasibility unknown")
+                .help("make the counted traits `unique` too, or the sampler reports it if the combinations run out"),
+            );
+            return;
+        }
         Err(e) => {
             diagnostics.push(
                 Diagnostic::new(

@@ -650,10 +650,15 @@ fn strata(model: &Model, plan: &Plan) -> (Vec<bool>, Vec<u64>, Vec<usize>, Vec<u
 }
 
 /// The joint problem of `model`'s counts, `size` and uniqueness (see [`counts`]).
-pub fn quotas(model: &Model, plan: &Plan) -> counts::Quotas {
+/// Also says whether the program is exact: `Err` when strata share
+/// combinations that could not be enumerated, so that only necessary
+/// capacities bound them ([`sharing::Unknown`]).
+pub fn quotas(model: &Model, plan: &Plan) -> (counts::Quotas, Result<(), sharing::Unknown>) {
     let (feasible, caps, groups, group_caps) = strata(model, plan);
-    let shared = sharing::Sharing::build(model, plan, &feasible, &caps, &groups).unwrap_or_default();
-    counts::Quotas::new(model, plan, &feasible, &caps, &groups, &group_caps, &shared)
+    let shared = sharing::Sharing::build(model, plan, &feasible, &caps, &groups);
+    let exact = shared.as_ref().map(|_| ()).map_err(|&e| e);
+    let shared = shared.unwrap_or_default();
+    (counts::Quotas::new(model, plan, &feasible, &caps, &groups, &group_caps, &shared), exact)
 }
 
 /// Unique combinations shared by each group (indexed by group id).

@@ -47,9 +47,17 @@
 //! when taking it leaves a feasible transportation problem for the tokens
 //! still to place ([`Transport::take`] decides this exactly, by one
 //! augmenting-path search on the current flow). This is successive sampling
-//! without replacement, conditioned at every step on the collection being
-//! completable, which is exactly "drawing without replacement" among the
-//! collections that satisfy every count and uniqueness.
+//! without replacement, conditioned at every step on the collection staying
+//! completable. What is exact about it: every such token, given the tokens
+//! before it, is distributed as its stratum's law (LANGUAGE.md's law of a
+//! token, conditioned on its counted variants) restricted to the keys that
+//! are free and leave a valid collection possible — the law is touched only
+//! where uniqueness and the counts force it, and where no key is forced
+//! (the usual case: plenty of keys) it is plain successive sampling. What is
+//! not claimed: that the joint law of the collection equals independent
+//! draws conditioned on the whole collection being valid (computing that
+//! conditioning is #P-hard in general); the same holds of the rest of the
+//! uniqueness stage.
 //!
 //! A refusal is permanent: if taking a key of type `τ` for `s` is infeasible,
 //! there is a Hall-tight set `A` of strata (`Σ_{A} n = keys(A)`) with
