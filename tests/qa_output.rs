@@ -426,8 +426,8 @@ fn a_skewed_draw_is_caught() {
             "Mint: 10, Peach: 10, Sky: 10, Lavender: 6, Night: 5",
             "Mint: 400, Peach: 10, Sky: 10, Lavender: 6, Night: 5",
         )
-        .replace("count Hat.Crown = 2", "count Hat.Crown = 3");
-    assert_ne!(skewed, source);
+        .replace("count Hat.Crown  = 2", "count Hat.Crown  = 3");
+    assert!(skewed.contains("Mint: 400") && skewed.contains("count Hat.Crown  = 3"), "the example changed: {skewed}");
     std::fs::write(project.join("skewed.drop"), skewed).unwrap();
     let dir = temp("skewed");
     let run = dropc(&["run", project.join("skewed.drop").to_str().unwrap(), "-o", dir.to_str().unwrap()]);
