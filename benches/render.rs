@@ -142,6 +142,13 @@ fn drop_text(size: usize, compression: &str) -> String {
 /// Writes the layer set (`layers/T<t>/V<v>.png`, always the same pixels)
 /// and `drop` as `bench.drop` into `root`, unless they are already there.
 fn write_project(root: &Path, drop: &str) {
+    write_layers(root, drop, false);
+}
+
+/// [`write_project`], with every pixel of the art made fully opaque or fully
+/// transparent when `hard` (alpha thresholded at 128): art without
+/// antialiasing, such as pixel art, which composites by copying alone.
+fn write_layers(root: &Path, drop: &str, hard: bool) {
     let marker = root.join("bench.drop");
     if std::fs::read_to_string(&marker).is_ok_and(|d| d == drop) {
         return;
@@ -152,7 +159,10 @@ fn write_project(root: &Path, drop: &str) {
         std::fs::create_dir_all(&dir).unwrap();
         for v in 0..VARIANTS {
             let coverage = rng.random_range(0.2..0.6);
-            let rgba = if t == 0 { background(&mut rng) } else { blob_layer(&mut rng, coverage) };
+            let mut rgba = if t == 0 { background(&mut rng) } else { blob_layer(&mut rng, coverage) };
+            if hard {
+                rgba.chunks_exact_mut(4).for_each(|p| p[3] = if p[3] >= 128 { 255 } else { 0 });
+            }
             let image = Image::from_raw(SIDE, SIDE, rgba).unwrap();
             std::fs::write(dir.join(format!("V{v}.png")), encode_png(&image, Compression::Fast).unwrap()).unwrap();
         }
@@ -178,7 +188,19 @@ fn tokens() -> Vec<Vec<usize>> {
 }
 
 fn renderer() -> Renderer {
-    let root = project();
+    load(&project())
+}
+
+/// The bench project's art made hard-edged ([`write_layers`]), under Cargo's
+/// benchmark temp folder.
+fn opaque_renderer() -> Renderer {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("render-bench-opaque");
+    write_layers(&root, &drop_text(100, "balanced"), true);
+    load(&root)
+}
+
+fn load(root: &Path) -> Renderer {
+    let root = root.to_path_buf();
     let text = std::fs::read_to_string(root.join("bench.drop")).unwrap();
     let model = check_text(&text, &DiskArt { root: root.clone() }).model.expect("bench model");
     Renderer::new(&model, &root).unwrap()
@@ -259,6 +281,9 @@ fn bench(c: &mut Criterion) {
     run.dedup();
     let in_order = cpu_ms(&run, 3, |t| renderer.render_into(t, &mut out).unwrap());
     println!("composite: {in_order:.2} CPU ms per image ({} tokens in run order)", run.len());
+    let opaque = opaque_renderer();
+    let hard = cpu_ms(&tokens, 10, |t| opaque.render_into(t, &mut out).unwrap());
+    println!("composite: {hard:.2} CPU ms per image (the same art hard-edged: opaque or clear pixels only)");
     for (name, level) in
         [("fast", Compression::Fast), ("balanced", Compression::Balanced), ("small", Compression::Small)]
     {
@@ -291,7 +316,8 @@ fn bench(c: &mut Criterion) {
         })
     });
     let src: Vec<u8> = (0..SIDE * SIDE).flat_map(|i| [i as u8, (i >> 8) as u8, 77, (i % 251) as u8]).collect();
-    let mut dst: Vec<u8> = (0..SIDE * SIDE).flat_map(|i| [(i >> 3) as u8, 20, (i >> 11) as u8, 255]).collect();
+    let mut dst: Vec<[f32; 4]> =
+        (0..SIDE * SIDE).map(|i| [f32::from((i >> 3) as u8), 20.0, f32::from((i >> 11) as u8), 255.0]).collect();
     group.bench_function("source-over kernel, 1M pixels", |b| {
         b.iter(|| dropc::render::blend::over(black_box(&mut dst), black_box(&src)))
     });

@@ -1,7 +1,7 @@
 //! Rendering tests: reference images, colour types, errors, determinism.
 //!
 //! Reference renders of `tests/ref/ref.drop` are compared pixel by pixel
-//! (exactly: compositing is integer arithmetic) with `tests/ref/expected/*.png`.
+//! (exactly: compositing is deterministic IEEE arithmetic) with `tests/ref/expected/*.png`.
 //! After an intended change, regenerate them with
 //!
 //! ```text

@@ -16,7 +16,8 @@
 //! bookkeeping: an opaque run hides everything below it, so the parts of
 //! lower layers under it are never drawn (on typical art each canvas pixel
 //! is written about once instead of once per layer covering it), and each
-//! canvas row is finished (and unpremultiplied) while it is in cache. The
+//! canvas row is finished (its translucent stretches composited in `f32`
+//! and turned into straight colour, [`blend`]) while it is in cache. The
 //! pixels are exactly those of drawing every layer bottom to top: under an
 //! opaque run the canvas is that run's pixel whatever was below.
 
@@ -140,18 +141,19 @@ impl Layer {
         }
     }
 
-    /// Composites the layer alone onto a premultiplied canvas `canvas_width` wide.
-    pub fn draw(&self, canvas: &mut [u8], canvas_width: u32) {
-        let stride = canvas_width as usize * 4;
+    /// Composites the layer alone onto a [`blend::Wide`] canvas `canvas_width`
+    /// wide: the reference [`composite`] is tested against.
+    pub fn draw(&self, canvas: &mut [blend::Wide], canvas_width: u32) {
+        let stride = canvas_width as usize;
         for y in self.y..self.y + self.height {
             let Some((runs, mut at)) = self.row(y) else { continue };
             let dst_row = &mut canvas[y as usize * stride..(y as usize + 1) * stride];
             for run in runs {
                 let x = (self.x + run.start) as usize;
-                let dst = &mut dst_row[x * 4..(x + run.len as usize) * 4];
+                let dst = &mut dst_row[x..x + run.len as usize];
                 let src = &self.pixels[at * 4..(at + run.len as usize) * 4];
                 if run.copy {
-                    dst.copy_from_slice(src);
+                    dst.iter_mut().zip(src.chunks_exact(4)).for_each(|(d, s)| *d = blend::widen(s));
                 } else {
                     blend::blend(self.blend, dst, src);
                 }
@@ -194,14 +196,17 @@ pub struct Scratch {
     merged: Vec<(u32, u32)>,
     /// What to draw in this row, top layer first.
     pieces: Vec<Piece>,
+    /// Canvas intervals `[x0, x1)` that translucent pieces touch, sorted, disjoint.
+    mixed: Vec<(u32, u32)>,
+    /// The row's pixels in those intervals, while compositing.
+    wide: Vec<blend::Wide>,
 }
 
-/// Composites `layers` (bottom first) onto a premultiplied canvas of
+/// Composites `layers` (bottom first) into a straight 8-bit canvas of
 /// `width × height` (`canvas` is overwritten entirely, no need to clear
-/// it), then unpremultiplies it (see [`super::unpremultiply`]). See the
-/// module docs.
+/// it). See the module docs.
 pub fn composite(layers: &[&Layer], canvas: &mut [u8], width: u32, scratch: &mut Scratch) {
-    let Scratch { hidden, merged, pieces } = scratch;
+    let Scratch { hidden, merged, pieces, mixed, wide } = scratch;
     let stride = width as usize * 4;
     for (y, row) in canvas.chunks_exact_mut(stride).enumerate() {
         let y = y as u32;
@@ -272,19 +277,46 @@ pub fn composite(layers: &[&Layer], canvas: &mut [u8], width: u32, scratch: &mut
             x = h1;
         }
         row[x as usize * 4..].fill(0);
-        // Bottom layer first.
-        for piece in pieces.iter().rev() {
+        // Opaque pieces are bytes to copy, and never overlap each other.
+        for piece in pieces.iter().filter(|p| p.copy) {
             let layer = layers[piece.layer as usize];
             let (x0, x1, at) = (piece.x0 as usize, piece.x1 as usize, piece.at as usize);
-            let src = &layer.pixels[at * 4..(at + x1 - x0) * 4];
-            let dst = &mut row[x0 * 4..x1 * 4];
-            if piece.copy {
-                dst.copy_from_slice(src);
+            row[x0 * 4..x1 * 4].copy_from_slice(&layer.pixels[at * 4..(at + x1 - x0) * 4]);
+        }
+        // Where translucent pieces fall, the row is composited wide. An opaque
+        // piece hides everything below it, so under a translucent piece the row
+        // already holds the backdrop: an opaque pixel or a clear one.
+        mixed.clear();
+        mixed.extend(pieces.iter().filter(|p| !p.copy).map(|p| (p.x0, p.x1)));
+        if mixed.is_empty() {
+            continue;
+        }
+        mixed.sort_unstable();
+        let mut n = 0;
+        for i in 1..mixed.len() {
+            if mixed[i].0 <= mixed[n].1 {
+                mixed[n].1 = mixed[n].1.max(mixed[i].1);
             } else {
-                blend::blend(layer.blend, dst, src);
+                n += 1;
+                mixed[n] = mixed[i];
             }
         }
-        super::unpremultiply_row(row);
+        mixed.truncate(n + 1);
+        wide.resize(width as usize, [0.0; 4]);
+        for &(x0, x1) in mixed.iter() {
+            let (x0, x1) = (x0 as usize, x1 as usize);
+            wide[x0..x1].iter_mut().zip(row[x0 * 4..x1 * 4].chunks_exact(4)).for_each(|(w, p)| *w = blend::widen(p));
+        }
+        // Bottom layer first.
+        for piece in pieces.iter().rev().filter(|p| !p.copy) {
+            let layer = layers[piece.layer as usize];
+            let (x0, x1, at) = (piece.x0 as usize, piece.x1 as usize, piece.at as usize);
+            blend::blend(layer.blend, &mut wide[x0..x1], &layer.pixels[at * 4..(at + x1 - x0) * 4]);
+        }
+        for &(x0, x1) in mixed.iter() {
+            let (x0, x1) = (x0 as usize, x1 as usize);
+            blend::to_straight(&wide[x0..x1], &mut row[x0 * 4..x1 * 4]);
+        }
     }
 }
 
@@ -413,11 +445,12 @@ mod tests {
                 let blend = if round % 3 == 0 && l == 3 { BlendMode::Multiply } else { BlendMode::Normal };
                 layers.push(Layer::new(&rgba, lw, lh, offset, (w, h), blend));
             }
-            let mut expected = vec![0u8; (w * h * 4) as usize];
+            let mut wide = vec![[0f32; 4]; (w * h) as usize];
             for layer in &layers {
-                layer.draw(&mut expected, w);
+                layer.draw(&mut wide, w);
             }
-            super::super::unpremultiply_row(&mut expected);
+            let mut expected = vec![0u8; (w * h * 4) as usize];
+            blend::to_straight(&wide, &mut expected);
             let refs: Vec<&Layer> = layers.iter().collect();
             let mut got = vec![7u8; expected.len()];
             composite(&refs, &mut got, w, &mut Scratch::default());
@@ -438,8 +471,8 @@ mod tests {
         // At (-2, -2) on a 4×4 canvas: at (1, 1).
         let l = Layer::new(&img, 4, 4, (-2, -2), (4, 4), BlendMode::Normal);
         assert_eq!((l.x, l.y, l.width, l.height), (1, 1, 1, 1));
-        let mut canvas = vec![0u8; 64];
+        let mut canvas = vec![[0f32; 4]; 16];
         l.draw(&mut canvas, 4);
-        assert_eq!(canvas[(4 + 1) * 4 + 3], 255);
+        assert_eq!(canvas[4 + 1][3], 255.0);
     }
 }
