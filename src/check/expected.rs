@@ -50,10 +50,12 @@
 //! Where `check` could not compute `Z` (a rule group too dense to eliminate),
 //! [`log_partition_lower_bound`] bounds it from below: `Z` is a product over
 //! the independent rule groups, each group's factor is exact where the group
-//! compiled, and elsewhere at least one minus the sum, over the group's rules,
-//! of the probability that independent traits break the rule (the union
-//! bound). A lower bound of `Z` gives an upper bound of the shift, so the
-//! bound stays a bound.
+//! compiled, for a group drawn from a relaxation the relaxation's exact
+//! factor minus the union bound of the rules it dropped
+//! (`RelaxedModel::log_partition_lower_bound`), and elsewhere at least one
+//! minus the sum, over the group's rules, of the probability that
+//! independent traits break the rule (the union bound). A lower bound of `Z`
+//! gives an upper bound of the shift, so the bound stays a bound.
 
 use crate::check::feasibility::{Feasibility, describe};
 use crate::diagnostic::{Code, Diagnostic};
@@ -149,7 +151,8 @@ pub fn uniqueness_bound(model: &Model, log_z: f64) -> f64 {
 /// A lower bound of the natural log of `Z` (see [`uniqueness_bound`]) from
 /// the compiled `plan`, for when `check` could not compute `Z` exactly: per
 /// rule group, its exact partition function where it compiled by
-/// elimination, else the union bound over its rules (module docs). `None`
+/// elimination, the relaxation's bound where it is drawn from one, else the
+/// union bound over its rules (module docs). `None`
 /// when a group neither compiled nor has a positive union bound, or a `when`
 /// rule ties it (its traits are then not independent before the rules).
 pub fn log_partition_lower_bound(model: &Model, plan: &Plan) -> Option<f64> {
@@ -160,9 +163,18 @@ pub fn log_partition_lower_bound(model: &Model, plan: &Plan) -> Option<f64> {
     let p = |id: VariantId| prior(id.trait_id)(id.index);
     let mut log_z = 0.0;
     for (ci, c) in plan.components.iter().enumerate() {
-        if let crate::sample::plan::Engine::Elimination { model: compiled, .. } = &c.base.engine {
-            log_z += compiled.log_partition();
-            continue;
+        match &c.base.engine {
+            crate::sample::plan::Engine::Elimination { model: compiled, .. } => {
+                log_z += compiled.log_partition();
+                continue;
+            }
+            crate::sample::plan::Engine::Relaxed(relaxed, _) => {
+                if let Some(bound) = relaxed.log_partition_lower_bound() {
+                    log_z += bound;
+                    continue;
+                }
+            }
+            crate::sample::plan::Engine::Search(_) => {}
         }
         let inside = |t: TraitId| plan.place[t].0 == ci;
         if model.whens.iter().any(|w| inside(w.condition_trait) || w.overrides.iter().any(|(t, _)| inside(*t))) {
@@ -225,7 +237,19 @@ pub fn expected(
     combinations: Option<u128>,
     log_z: Option<f64>,
 ) -> Result<Expected, SampleError> {
-    let predicted = shares_of_plan(model, plan);
+    expected_given(model, plan, &shares_of_plan(model, plan), combinations, log_z)
+}
+
+/// [`expected`], given the predicted shares of `plan` (`shares_of_plan`),
+/// when the caller has them already (they are estimated by draws for a rule
+/// group too dense to compile, so computing them twice costs).
+pub fn expected_given(
+    model: &Model,
+    plan: &Plan,
+    predicted: &[Vec<f64>],
+    combinations: Option<u128>,
+    log_z: Option<f64>,
+) -> Result<Expected, SampleError> {
     let g = model.generated_size();
     let zeros = || model.traits.iter().map(|t| vec![0.0; t.variants.len()]).collect::<Vec<_>>();
     let exact = predicted_exact(model, plan);
@@ -242,7 +266,7 @@ pub fn expected(
                 }
             })
             .collect();
-        Expected { shares: predicted.clone(), errors, methods, replicates: 0 }
+        Expected { shares: predicted.to_vec(), errors, methods, replicates: 0 }
     };
     if model.counts.is_empty() {
         if model.unique.is_empty() || g <= 1 {
@@ -439,8 +463,9 @@ mod tests {
         }
     }
 
-    /// The union bound of a rule group that did not compile is a lower
-    /// bound of its exact partition function, and near it for weak rules.
+    /// The bounds used for a rule group that did not compile by elimination
+    /// (from its relaxation; the union bound) are below its exact partition
+    /// function, and near it for weak rules.
     #[test]
     fn union_bound_is_below_the_partition_function() {
         let src = "collection \"R\" { size 3 canvas 8 x 8 seed \"s\" }\n\
@@ -458,8 +483,13 @@ mod tests {
         let relaxed = crate::solve::RelaxedModel::compile(&net, &tiny).unwrap();
         plan.components[0].base.engine =
             crate::sample::plan::Engine::Relaxed(std::sync::Arc::new(relaxed), net.domains.clone());
+        let bound = log_partition_lower_bound(&model, &plan).expect("a positive bound from the relaxation");
+        assert!(bound <= exact && bound > exact - 0.3, "relaxation: {bound} vs {exact}");
+        // A group compiled by search: the union bound over its rules.
+        let search = crate::solve::SearchModel::compile(&net, &[], crate::solve::SearchBudget::default()).unwrap();
+        plan.components[0].base.engine = crate::sample::plan::Engine::Search(std::sync::Arc::new(search));
         let bound = log_partition_lower_bound(&model, &plan).expect("a positive union bound");
-        assert!(bound <= exact && bound > exact - 0.3, "{bound} vs {exact}");
+        assert!(bound <= exact && bound > exact - 0.3, "union: {bound} vs {exact}");
     }
 
     fn run(src: &str) -> (Model, Expected) {

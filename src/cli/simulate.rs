@@ -39,20 +39,33 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
         Ok(m) => m,
         Err(code) => return code,
     };
-    let (predicted, predicted_exact) = match Plan::build(model, false) {
-        Ok(plan) => (shares_of_plan(model, &plan), expected::predicted_exact(model, &plan)),
-        Err(e) => {
-            report(&e.to_diagnostics(model), &loaded.source, args.format);
-            return ExitCode::from(EXIT_INPUT);
-        }
+    // One compiled plan for both shares (the predicted ones read only the
+    // unconditioned distributions); when the `count` rules' strata are
+    // beyond the sampler, the unconditioned plan alone still predicts.
+    let full = Plan::new(model);
+    let fallback;
+    let base: &Plan = match &full {
+        Ok(plan) => plan,
+        Err(_) => match Plan::build(model, false) {
+            Ok(plan) => {
+                fallback = plan;
+                &fallback
+            }
+            Err(e) => {
+                report(&e.to_diagnostics(model), &loaded.source, args.format);
+                return ExitCode::from(EXIT_INPUT);
+            }
+        },
     };
+    let (predicted, predicted_exact) = (shares_of_plan(model, base), expected::predicted_exact(model, base));
     let feasibility = loaded.checked.feasibility.as_ref();
     let combinations = feasibility.map(|f| f.combinations);
     let ranges: Vec<(u128, u128)> = feasibility.map(|f| f.count_ranges.clone()).unwrap_or_default();
-    let expected = dropc::sample::plan::Plan::new(model).and_then(|plan| {
-        expected::expected(
+    let expected = full.as_ref().map_err(Clone::clone).and_then(|plan| {
+        expected::expected_given(
             model,
-            &plan,
+            plan,
+            &predicted,
             combinations.and_then(|c| c.exact()),
             feasibility.and_then(|f| f.log_partition),
         )

@@ -42,10 +42,16 @@ pub struct RelaxedModel {
     dropped: Vec<Factor>,
     /// Per dropped factor: its scope's strides.
     strides: Vec<Vec<usize>>,
+    /// Per sampler step: the dropped factors whose scope is complete once
+    /// that step is drawn (their last variable in drawing order).
+    complete_after: Vec<Vec<usize>>,
     /// Estimated acceptance rate (accepted / proposals of the pilot run).
     rate: f64,
     /// Proposals of the pilot run and how many were accepted.
     pilot: (u64, u64),
+    /// A lower bound of the natural log of the partition function, when one is known
+    /// ([`RelaxedModel::log_partition_lower_bound`]).
+    log_z_lower: Option<f64>,
 }
 
 /// A fresh uniform in `[0, 1)` from `u` and a round number.
@@ -65,8 +71,11 @@ impl RelaxedModel {
         for f in net.factors.iter().filter(|f| f.scope.len() == 1) {
             prior[f.scope[0]].iter_mut().zip(&f.table).for_each(|(p, t)| *p *= t);
         }
+        // Natural log of the total mass of the unary factors alone.
+        let mut log_mass = 0.0;
         for p in &mut prior {
             let total: f64 = p.iter().sum();
+            log_mass += total.ln();
             if total > 0.0 {
                 p.iter_mut().for_each(|x| *x /= total);
             }
@@ -90,6 +99,8 @@ impl RelaxedModel {
             candidates.push((1.0 - kept, i));
         }
         candidates.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let all_rules =
+            net.factors.iter().filter(|f| f.scope.len() >= 2).all(|f| f.table.iter().all(|&x| x == 0.0 || x == 1.0));
         let relaxed = |k: usize| -> Network {
             let mut drop = vec![false; net.factors.len()];
             candidates.iter().take(k).for_each(|&(_, i)| drop[i] = true);
@@ -115,6 +126,14 @@ impl RelaxedModel {
             }
         }
         let proposal = WeightedModel::compile(&relaxed(lo), &[], budget)?;
+        // Every factor of two or more variables a 0/1 rule: `Z ≥ Z_q − M Σ_d P(d broken)`.
+        let log_z_lower = (all_rules && log_mass.is_finite())
+            .then(|| {
+                let broken: f64 = candidates.iter().take(lo).map(|&(strength, _)| strength).sum();
+                let share = (proposal.log_partition() - log_mass).exp() - broken * (1.0 + 1e-9) - 1e-12;
+                (share > 0.0).then(|| log_mass + share.ln())
+            })
+            .flatten();
         let dropped: Vec<Factor> = candidates
             .iter()
             .take(lo)
@@ -128,7 +147,20 @@ impl RelaxedModel {
             .iter()
             .map(|f| super::elim::strides(&f.scope.iter().map(|&v| net.domains[v]).collect::<Vec<_>>()))
             .collect();
-        let mut model = RelaxedModel { sampler: proposal.sampler(), dropped, strides, rate: 1.0, pilot: (0, 0) };
+        let sampler = proposal.sampler();
+        let mut position = vec![0usize; n];
+        for (k, step) in sampler.steps().iter().enumerate() {
+            position[step.var] = k;
+        }
+        let mut complete_after = vec![Vec::new(); sampler.steps().len()];
+        for (i, f) in dropped.iter().enumerate() {
+            let last = f.scope.iter().map(|&v| position[v]).max().unwrap_or(0);
+            if let Some(list) = complete_after.get_mut(last) {
+                list.push(i);
+            }
+        }
+        let mut model =
+            RelaxedModel { sampler, dropped, strides, complete_after, rate: 1.0, pilot: (0, 0), log_z_lower };
         let mut rng = SplitMix64(0x005e_ed0f_7e1a_c5ed);
         let mut assignment = vec![0u32; n];
         let mut scratch = Vec::new();
@@ -154,14 +186,33 @@ impl RelaxedModel {
     /// `Π g_d(x)`: the probability of accepting proposal `x`.
     fn accept(&self, x: &[u32]) -> f64 {
         let mut p = 1.0;
-        for (f, st) in self.dropped.iter().zip(&self.strides) {
-            let idx: usize = f.scope.iter().zip(st).map(|(&v, s)| x[v] as usize * s).sum();
-            p *= f.table[idx];
+        for d in 0..self.dropped.len() {
+            p *= self.factor(d, x);
             if p == 0.0 {
                 break;
             }
         }
         p
+    }
+
+    /// `g_d(x)`, reading only the variables of `d`'s scope.
+    fn factor(&self, d: usize, x: &[u32]) -> f64 {
+        let f = &self.dropped[d];
+        let idx: usize = f.scope.iter().zip(&self.strides[d]).map(|(&v, s)| x[v] as usize * s).sum();
+        f.table[idx]
+    }
+
+    /// A proven lower bound of the natural log of the partition function
+    /// `Z` of the network this relaxes, when every factor of two or more
+    /// variables is a 0/1 rule. With `P` the measure of the unary factors
+    /// (total mass `M`), `Z = P(every rule holds) ≥ P(the kept rules hold) −
+    /// Σ_d P(dropped rule d is broken)`: the first term is the proposal's
+    /// exact partition function `Z_q`, each `P(d broken)` is `M` times the
+    /// normalised prior mass the rule removes (the strength the dropped rules
+    /// were chosen by, as the weakest). `None` when that difference is not
+    /// positive or a factor is not 0/1.
+    pub fn log_partition_lower_bound(&self) -> Option<f64> {
+        self.log_z_lower
     }
 
     /// The estimated acceptance rate and the pilot run `(proposals, accepted)` it comes from.
@@ -177,6 +228,16 @@ impl RelaxedModel {
     /// Draws every variable into `assignment` from the exact law: proposals
     /// from the relaxation, each round's uniforms derived from `uniform(var)`
     /// and the round number. Returns false after `1000 / rate` rejected rounds.
+    ///
+    /// A proposal is accepted when its round's acceptance uniform `u` is
+    /// below `Π g_d(x)`. Every `g_d` is at most 1, so the product of the
+    /// factors whose scope is drawn so far only falls as the proposal goes
+    /// on: once it is at most `u` the proposal is rejected whatever the rest
+    /// draws, and the round stops there. The decision is the one the whole
+    /// proposal would get (for 0/1 rules exactly; a factor with other values
+    /// is multiplied in drawing order, which can round the product's last
+    /// bit differently), and the next round's uniforms do not depend on this
+    /// round's values, so this only saves work: the law is unchanged.
     pub fn draw(
         &self,
         assignment: &mut [u32],
@@ -186,14 +247,22 @@ impl RelaxedModel {
         let max_rounds = (1000.0 / self.rate).min(1e12) as u64;
         let n = assignment.len();
         let base: Vec<f64> = (0..n).map(&mut uniform).collect();
-        for round in 0..max_rounds {
-            if !self.sampler.draw_from(0, assignment, |v| remix(base[v], round, 0), scratch) {
-                return false;
-            }
+        'rounds: for round in 0..max_rounds {
             let u = remix(base.first().copied().unwrap_or(0.5), round, 0xacce_97ed);
-            if u < self.accept(assignment) {
-                return true;
+            let mut p = 1.0;
+            for (step, complete) in self.sampler.steps().iter().zip(&self.complete_after) {
+                match step.draw(assignment, remix(base[step.var], round, 0), scratch) {
+                    Some(x) => assignment[step.var] = x,
+                    None => return false,
+                }
+                for &d in complete {
+                    p *= self.factor(d, assignment);
+                }
+                if u >= p {
+                    continue 'rounds;
+                }
             }
+            return true;
         }
         false
     }
