@@ -58,9 +58,8 @@ pub fn shared_text() -> String {
     let weights = |n: usize, m: usize, p: &str| -> String {
         (0..n).map(|i| format!("{p}{i}: {}", 1 + i % m)).collect::<Vec<_>>().join(", ")
     };
-    let list = |range: std::ops::Range<usize>| -> String {
-        range.map(|i| format!("T1.v{i}")).collect::<Vec<_>>().join(", ")
-    };
+    let list =
+        |range: std::ops::Range<usize>| -> String { range.map(|i| format!("T1.v{i}")).collect::<Vec<_>>().join(", ") };
     format!(
         "collection \"Share\" {{ size 10000 canvas 8 x 8 seed \"s\" }}\n\
          metadata trait T0 < a: 1, b: 1, c: 1, d: 1 >\n\

@@ -520,3 +520,19 @@ legendary L0 "l0.png"
 "#;
     checks_and_samples_for_200_seeds(text);
 }
+
+/// Found by the property (seeds 5 and 13): a group `count` over a trait
+/// outside `unique` (`T1`): every unique combination (a value of `T0`) can
+/// hold `T1.v0`, so two tokens with `G0` exist, but `check` counted only the
+/// combinations that cannot avoid the group (`T0.v0`) and refused it.
+#[test]
+fn a_group_count_over_a_trait_outside_unique_is_not_refused() {
+    let text = r#"collection "P" { size 4 canvas 8 x 8 seed "p" }
+metadata trait T0 < v0: 1, v1: 1, v2: 1, v3: 1 >
+metadata trait T1 < v0: 1, v1: 1, v2: 1 >
+group G0 = T0.v0, T1.v0
+count G0 >= 2
+unique by T0
+"#;
+    checks_and_samples_for_200_seeds(text);
+}

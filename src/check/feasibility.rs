@@ -394,11 +394,21 @@ fn group_count_split(
         solve::count(&net, &c.unique, budget).unwrap_or(UNKNOWN)
     });
     let without = product(per_component);
+    // When every trait of the group is `unique`, a unique combination either
+    // has a group variant or lacks them all: "with" is the rest. Otherwise one
+    // combination may serve tokens of both kinds (`T1` outside `unique` can
+    // hold the group's `T1.v0` or not): the rest is only a lower bound, and
+    // every combination an upper one (the joint decision is exact).
+    let unique_group = rule.variants.iter().all(|v| model.unique.contains(&v.trait_id));
     let with = match (combinations.exact(), without.exact()) {
-        (Some(all), Some(none)) => Count::Exact(all.saturating_sub(none)),
+        (Some(all), Some(none)) if unique_group => Count::Exact(all.saturating_sub(none)),
         _ => Count::Bounds {
             lower: combinations.lower().saturating_sub(without.upper()),
-            upper: combinations.upper().saturating_sub(without.lower()),
+            upper: if unique_group {
+                combinations.upper().saturating_sub(without.lower())
+            } else {
+                combinations.upper()
+            },
         },
     };
     (with, without)
@@ -416,7 +426,9 @@ fn joint_counts(model: &Model, size_span: crate::span::Span, diagnostics: &mut V
             diagnostics.push(
                 Diagnostic::new(Code::LimitExceeded, span, e.to_string())
                     .label("the counts cannot be decided together")
-                    .help("count fewer variants (each counted variant multiplies the classes), or split dense rule sets"),
+                    .help(
+                        "count fewer variants (each counted variant multiplies the classes), or split dense rule sets",
+                    ),
             );
             return;
         }
