@@ -15,15 +15,20 @@ import zlib
 ROOT = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "art")
 
 
-def png(path, width, height, rgba=(255, 0, 0, 255), extra=(), rects=None):
+def png(path, width, height, rgba=(255, 0, 0, 255), extra=(), rects=None, grey_alpha=False):
     """Writes an RGBA PNG: flat `rgba`, or transparent with `rects` of
-    (x, y, w, h, rgba) painted on it; `extra` chunks (kind, data) go before IDAT."""
+    (x, y, w, h, rgba) painted on it; `extra` chunks (kind, data) go before IDAT.
+    With `grey_alpha`, a flat grey + alpha PNG of `rgba`'s first and last values."""
 
     def chunk(kind, data):
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
 
-    if rects is None:
+    colour_type = 6
+    if grey_alpha:
+        colour_type = 4
+        raw = (b"\x00" + bytes((rgba[0], rgba[3])) * width) * height
+    elif rects is None:
         raw = (b"\x00" + bytes(rgba) * width) * height
     else:
         pixels = [[(0, 0, 0, 0)] * width for _ in range(height)]
@@ -33,7 +38,7 @@ def png(path, width, height, rgba=(255, 0, 0, 255), extra=(), rects=None):
                     pixels[y][x] = colour
         raw = b"".join(b"\x00" + b"".join(bytes(p) for p in row) for row in pixels)
     data = b"\x89PNG\r\n\x1a\n"
-    data += chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
+    data += chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0))
     for kind, body in extra:
         data += chunk(kind, body)
     data += chunk(b"IDAT", zlib.compress(raw, 9))
@@ -81,6 +86,8 @@ def colour():
     # cICP: primaries 9 (BT.2020), transfer 16 (PQ), matrix 0, full range.
     png(os.path.join(layers, "Glow", "Hdr.png"), 8, 8, (255, 255, 255, 255), [(b"cICP", bytes([9, 16, 0, 1]))])
     png(os.path.join(ROOT, "colour-layers", "legendary-p3.png"), 8, 8, (255, 0, 0, 255), [p3])
+    # Grey + alpha carrying an RGB profile (Display P3): PNG says to ignore it (ignored_profile.drop).
+    png(os.path.join(layers, "Mask", "Grey.png"), 8, 8, (90, 90, 90, 200), [p3], grey_alpha=True)
 
 
 def visual():

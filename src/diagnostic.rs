@@ -123,6 +123,7 @@ codes! {
     FeasibilityUnknown => "feasibility_unknown", Warning;
     ArtGamma => "art_gamma", Warning;
     MixedColourProfiles => "mixed_colour_profiles", Warning;
+    IgnoredColourProfile => "ignored_colour_profile", Warning;
     IdenticalArt => "identical_art", Warning;
     RedundantSize => "redundant_size", Warning;
 }

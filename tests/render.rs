@@ -244,19 +244,52 @@ fn rendering_and_encoding_are_deterministic() {
 }
 
 #[test]
-fn encoding_picks_rgb_when_opaque_and_writes_srgb() {
+fn encoding_picks_indexed_rgb_or_rgba_and_writes_srgb() {
     let model = model();
     let renderer = Renderer::new(&model, &ref_dir()).unwrap();
     let colour_type = |bytes: &[u8]| bytes[25]; // IHDR: 8 signature + 8 chunk header + 9
-    let has_srgb = |bytes: &[u8]| bytes.windows(4).any(|w| w == b"sRGB");
+    let has = |bytes: &[u8], chunk: &[u8]| bytes.windows(4).any(|w| w == chunk);
+    // 16 x 16: at most 256 colours, so indexed; tRNS only with translucency.
     let opaque = renderer.render(&token(&model, &CASES[0].1)).unwrap();
-    let bytes = encode_png(&opaque, Compression::Balanced).unwrap();
-    assert_eq!((colour_type(&bytes), bytes[24]), (2, 8), "8-bit RGB");
-    assert!(has_srgb(&bytes));
+    for level in [Compression::Fast, Compression::Balanced, Compression::Small] {
+        let bytes = encode_png(&opaque, level).unwrap();
+        assert_eq!(colour_type(&bytes), 3, "indexed");
+        assert!(has(&bytes, b"sRGB") && has(&bytes, b"PLTE") && !has(&bytes, b"tRNS"));
+        assert_eq!(decode::decode_bytes(&bytes).unwrap().rgba, *opaque.as_raw());
+    }
     let clear = renderer.render(&token(&model, &["Clear", "Disc", "none", "none", "none", "none", "Ghosts"])).unwrap();
     let bytes = encode_png(&clear, Compression::Fast).unwrap();
+    assert_eq!(colour_type(&bytes), 3, "indexed");
+    assert!(has(&bytes, b"tRNS"));
+    assert_eq!(decode::decode_bytes(&bytes).unwrap().rgba, *clear.as_raw());
+    // Upscaled 4 x: 1,024 pixels of more than 256 colours once noise is added.
+    let mut big = resize(&opaque, (64, 64), ResizeFilter::Nearest);
+    big.pixels_mut().enumerate().for_each(|(i, p)| p.0[0] = p.0[0].wrapping_add((i % 7) as u8));
+    let bytes = encode_png(&big, Compression::Balanced).unwrap();
+    assert_eq!((colour_type(&bytes), bytes[24]), (2, 8), "8-bit RGB");
+    big.pixels_mut().for_each(|p| p.0[3] = 200);
+    let bytes = encode_png(&big, Compression::Balanced).unwrap();
     assert_eq!((colour_type(&bytes), bytes[24]), (6, 8), "8-bit RGBA");
-    assert!(has_srgb(&bytes));
+    assert!(has(&bytes, b"sRGB"));
+}
+
+#[test]
+fn scale_filters_upscale_pixel_art_without_new_colours() {
+    let model = model();
+    let renderer = Renderer::new(&model, &ref_dir()).unwrap();
+    let img = renderer.render(&token(&model, &CASES[0].1)).unwrap();
+    let colours = |i: &Image| i.pixels().map(|p| p.0).collect::<std::collections::BTreeSet<_>>();
+    for (filter, k) in [(ResizeFilter::Scale2x, 2), (ResizeFilter::Scale3x, 3), (ResizeFilter::Scale4x, 4)] {
+        let big = resize(&img, (16 * k, 16 * k), filter);
+        assert_eq!(big.dimensions(), (16 * k, 16 * k));
+        assert!(colours(&big).is_subset(&colours(&img)), "{filter:?} invents no colour");
+        // Each block's centre (or, for even factors, at least one pixel of it) keeps the source pixel.
+        let differs = big.enumerate_pixels().filter(|(x, y, p)| *p != img.get_pixel(x / k, y / k)).count();
+        assert!(differs > 0 && differs < (16 * 16 * k * k / 4) as usize, "{filter:?}: {differs} pixels smoothed");
+        // Another size larger than the canvas: from the upscale by nearest; a thumbnail: nearest alone.
+        assert_eq!(resize(&img, (40, 40), filter).dimensions(), (40, 40));
+        assert_eq!(resize(&img, (8, 8), filter), resize(&img, (8, 8), ResizeFilter::Nearest));
+    }
 }
 
 #[test]
@@ -336,4 +369,34 @@ fn a_derived_variant_draws_its_sources_files_recoloured() {
         Err(RenderError::Token(why)) => assert!(why.contains("derived from a variant without art"), "{why}"),
         other => panic!("expected a refusal, got {:?}", other.err()),
     }
+}
+
+#[test]
+fn background_colour_fills_under_every_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("layers/Body")).unwrap();
+    // Left half opaque red, right half clear, one column at alpha 116.
+    let art = Image::from_fn(4, 2, |x, _| match x {
+        0 | 1 => image::Rgba([255, 0, 0, 255]),
+        2 => image::Rgba([0, 0, 255, 116]),
+        _ => image::Rgba([0, 0, 0, 0]),
+    });
+    std::fs::write(dir.path().join("layers/Body/A.png"), encode_png(&art, Compression::Fast).unwrap()).unwrap();
+    let drop =
+        |background: &str| format!("collection \"B\" {{ size 1 canvas 4 x 2 {background} }}\ntrait Body < A: 1 >\n");
+    let render = |text: &str| {
+        let checked = check_text(text, &DiskArt { root: dir.path().to_path_buf() });
+        let model = checked.model.unwrap_or_else(|| panic!("{:#?}", checked.diagnostics));
+        Renderer::new(&model, dir.path()).unwrap().render(&[0]).unwrap()
+    };
+    let plain = render(&drop(""));
+    assert_eq!(plain.get_pixel(3, 0).0, [0, 0, 0, 0]);
+    let filled = render(&drop("background #336699"));
+    assert_eq!(filled.get_pixel(0, 1).0, [255, 0, 0, 255]);
+    assert_eq!(filled.get_pixel(3, 0).0, [0x33, 0x66, 0x99, 255]);
+    // 116/255 of blue over the fill: r = 0x33 · 139/255 = 27.8, g = 0x66 · 139/255 = 55.6,
+    // b = 255 · 116/255 + 0x99 · 139/255 = 116 + 83.4 = 199.4.
+    assert_eq!(filled.get_pixel(2, 0).0, [28, 56, 199, 255]);
+    let checked = check_text(&drop("background \"blue\""), &DiskArt { root: dir.path().to_path_buf() });
+    assert!(checked.diagnostics.iter().any(|d| d.code.name() == "invalid_value"), "{:#?}", checked.diagnostics);
 }

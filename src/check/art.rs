@@ -546,6 +546,18 @@ fn colour_problem(colour: &ColourSpace, span: Span, path: &Path) -> Option<Diagn
     let shown = path.display();
     match colour {
         ColourSpace::Untagged | ColourSpace::Srgb => None,
+        ColourSpace::IgnoredIcc { profile, image } => Some(
+            Diagnostic::new(
+                Code::IgnoredColourProfile,
+                span,
+                format!("art `{shown}` is a {image} image with an {profile} ICC profile, which PNG says to ignore"),
+            )
+            .label("its profile is ignored; its numbers are taken as sRGB")
+            .help(format!(
+                "nothing to convert: export the layer again without the profile (or with a {image} one) \
+                 to silence this"
+            )),
+        ),
         ColourSpace::Gamma { .. } => Some(
             Diagnostic::new(Code::ArtGamma, span, format!("art `{shown}` declares {} but not sRGB", colour.describe()))
                 .label("gAMA/cHRM without sRGB")

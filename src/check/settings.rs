@@ -28,6 +28,7 @@ pub const KEYS: &[&str] = &[
     "sizes",
     "resize",
     "compression",
+    "background",
     "metadata",
     "symbol",
     "royalty",
@@ -71,6 +72,7 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
         sizes: Vec::new(),
         resize: ResizeFilter::Lanczos3,
         compression: Compression::Balanced,
+        background: None,
         metadata: MetadataFlavour::Erc721,
         symbol: String::new(),
         royalty_basis_points: 0,
@@ -233,6 +235,9 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
                     ("catmull-rom", ResizeFilter::CatmullRom),
                     ("gaussian", ResizeFilter::Gaussian),
                     ("lanczos3", ResizeFilter::Lanczos3),
+                    ("scale2x", ResizeFilter::Scale2x),
+                    ("scale3x", ResizeFilter::Scale3x),
+                    ("scale4x", ResizeFilter::Scale4x),
                 ];
                 if let Some(f) = v.word("resize filter", NAMES) {
                     settings.resize = f;
@@ -243,6 +248,14 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
                     &[("fast", Compression::Fast), ("balanced", Compression::Balanced), ("small", Compression::Small)];
                 if let Some(c) = v.word("compression level", NAMES) {
                     settings.compression = c;
+                }
+            }
+            "background" => {
+                if let Some(value) = v.single() {
+                    match value.node {
+                        Value::Colour(c) => settings.background = Some(c),
+                        ref other => v.wrong_kind(value.span, other, "a colour like `#1a1a2e`"),
+                    }
                 }
             }
             "metadata" => {

@@ -93,6 +93,15 @@ pub fn run(args: &RunArgs) -> ExitCode {
         summary.reused,
         plural(summary.images, "image"),
     );
+    if summary.translucent * 2 > summary.rendered {
+        errln!(
+            "warning: {} of the {} tokens rendered have translucent pixels: no layer covers the canvas \
+             with opaque pixels there, so viewers show their page through them\n  \
+             help: give the collection a `background` colour (or an opaque background layer) if that is not meant",
+            summary.translucent,
+            summary.rendered,
+        );
+    }
     if args.qa {
         let source = loaded.source.text.as_bytes();
         let feasibility = loaded.checked.feasibility.as_ref();

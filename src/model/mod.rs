@@ -216,6 +216,9 @@ pub struct Settings {
     pub resize: ResizeFilter,
     /// PNG compression level.
     pub compression: Compression,
+    /// A solid colour under every layer of every generated token (straight
+    /// RGBA; `#rrggbb` is opaque), or none.
+    pub background: Option<[u8; 4]>,
     /// Metadata flavour.
     pub metadata: MetadataFlavour,
     /// Metaplex `symbol`.
@@ -247,6 +250,12 @@ pub enum ResizeFilter {
     Gaussian,
     /// Lanczos with window 3 (the default).
     Lanczos3,
+    /// Scale2x (EPX): pixel art at twice the canvas, edges smoothed without new colours.
+    Scale2x,
+    /// Scale3x: pixel art at three times the canvas.
+    Scale3x,
+    /// Scale2x twice: pixel art at four times the canvas.
+    Scale4x,
 }
 
 /// PNG compression trade-off.

@@ -45,6 +45,16 @@ pub enum ColourSpace {
         /// Whether a `cHRM` chunk is present.
         chromaticities: bool,
     },
+    /// An `iCCP` profile for the wrong kind of image (an RGB profile in a
+    /// grey PNG, or a grey profile in a colour one), ignored as the PNG
+    /// specification says; nothing else in the file declares another space,
+    /// so its numbers are sRGB.
+    IgnoredIcc {
+        /// What the profile is for: `RGB` or `grey`.
+        profile: &'static str,
+        /// What the image is: `grey` or `colour`.
+        image: &'static str,
+    },
     /// An ICC profile that is not sRGB.
     Icc {
         /// The profile's description (`Display P3`), or `unnamed`.
@@ -77,8 +87,18 @@ impl ColourSpace {
             };
         }
         if let Some(icc) = &info.icc_profile {
-            return classify_icc(icc);
+            let Some((profile, image)) = mismatched_icc(info.color_type, icc) else { return classify_icc(icc) };
+            // PNG (third edition, 11.3.2.4 `iCCP`): the profile of a grey
+            // image is a grey profile, that of a colour image an RGB one; a
+            // decoder ignores one that is not. What the rest declares holds.
+            let rest = Self::without_icc(info);
+            return if rest.is_srgb() { ColourSpace::IgnoredIcc { profile, image } } else { rest };
         }
+        Self::without_icc(info)
+    }
+
+    /// [`ColourSpace::of`] when there is no `cICP` or `iCCP` (or it is ignored).
+    fn without_icc(info: &png::Info<'_>) -> ColourSpace {
         if info.srgb.is_some() {
             return ColourSpace::Srgb;
         }
@@ -94,7 +114,7 @@ impl ColourSpace {
     /// Whether dropc composites this file's numbers as they are meant: sRGB,
     /// or untagged.
     pub fn is_srgb(&self) -> bool {
-        matches!(self, ColourSpace::Untagged | ColourSpace::Srgb)
+        matches!(self, ColourSpace::Untagged | ColourSpace::Srgb | ColourSpace::IgnoredIcc { .. })
     }
 
     /// Whether the file must be converted to sRGB before it can be used
@@ -107,7 +127,7 @@ impl ColourSpace {
     /// and tagged sRGB have the same name, since they mean the same.
     pub fn describe(&self) -> String {
         match self {
-            ColourSpace::Untagged | ColourSpace::Srgb => "sRGB".into(),
+            ColourSpace::Untagged | ColourSpace::Srgb | ColourSpace::IgnoredIcc { .. } => "sRGB".into(),
             ColourSpace::Gamma { gamma: Some(g), chromaticities } => {
                 format!("gamma {g:.5}{}", if *chromaticities { " with chromaticities" } else { "" })
             }
@@ -118,6 +138,18 @@ impl ColourSpace {
                 format!("cICP primaries {primaries}, transfer {transfer}")
             }
         }
+    }
+}
+
+/// For an ICC profile `icc` in an image of `colour` type that PNG says to
+/// ignore, what the profile is for and what the image is. The data colour
+/// space is bytes 16–19 of the profile's header (ICC.1, 7.2.6).
+fn mismatched_icc(colour: png::ColorType, icc: &[u8]) -> Option<(&'static str, &'static str)> {
+    let grey_image = matches!(colour, png::ColorType::Grayscale | png::ColorType::GrayscaleAlpha);
+    match icc.get(16..20)? {
+        b"RGB " if grey_image => Some(("RGB", "grey")),
+        b"GRAY" if !grey_image => Some(("grey", "colour")),
+        _ => None,
     }
 }
 
@@ -226,7 +258,7 @@ fn source_profile(colour: &ColourSpace) -> Result<ColorProfile, String> {
             }))
         }
         ColourSpace::BadIcc { why } => Err(why.clone()),
-        ColourSpace::Untagged | ColourSpace::Srgb | ColourSpace::Gamma { .. } => {
+        ColourSpace::Untagged | ColourSpace::Srgb | ColourSpace::IgnoredIcc { .. } | ColourSpace::Gamma { .. } => {
             Err("is not in a colour space dropc converts from".into())
         }
     }
@@ -306,5 +338,24 @@ fn copy_alpha<T: Copy>(src: &[T], src_channels: usize, dst: &mut [T], dst_channe
         for (s, d) in src.chunks_exact(src_channels).zip(dst.chunks_exact_mut(dst_channels)) {
             d[dst_channels - 1] = s[src_channels - 1];
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_rgb_profile_in_a_grey_image_is_ignored() {
+        // Grey + alpha with a Display P3 profile (scripts/tiny_png.py).
+        let grey = include_bytes!("../../tests/fixtures/art/colour-layers/Mask/Grey.png");
+        let colour = colour_space(grey).expect("reads");
+        assert_eq!(colour, ColourSpace::IgnoredIcc { profile: "RGB", image: "grey" });
+        assert!(colour.is_srgb() && !colour.needs_conversion());
+        // The same profile in a colour image is honoured.
+        let p3 = include_bytes!("../../tests/fixtures/art/colour-layers/Eyes/Normal.png");
+        assert!(matches!(colour_space(p3), Ok(ColourSpace::Icc { .. })));
+        assert_eq!(mismatched_icc(png::ColorType::Rgba, b"0123456789abcdefGRAY"), Some(("grey", "colour")));
+        assert_eq!(mismatched_icc(png::ColorType::Grayscale, b"0123456789abcdefGRAY"), None);
     }
 }

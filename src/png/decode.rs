@@ -160,16 +160,18 @@ pub struct Stored {
     pub depth: png::BitDepth,
     /// Whether the file has an `sRGB` chunk.
     pub srgb: bool,
-    /// 3 (RGB, every pixel opaque) or 4 (straight RGBA), 8 bits each.
+    /// 3 (RGB, or indexed with every colour opaque) or 4 (straight RGBA), 8 bits each.
     pub channels: usize,
     /// The pixels, row by row, no padding.
     pub data: Vec<u8>,
 }
 
 impl Stored {
-    /// Whether it is stored as dropc writes images: 8-bit RGB or RGBA.
+    /// Whether it is stored as dropc writes images: 8-bit RGB or RGBA, or
+    /// indexed colour (at most 256 colours) at any depth.
     pub fn is_rgb8(&self) -> bool {
-        self.depth == png::BitDepth::Eight && matches!(self.colour, png::ColorType::Rgb | png::ColorType::Rgba)
+        self.colour == png::ColorType::Indexed
+            || self.depth == png::BitDepth::Eight && matches!(self.colour, png::ColorType::Rgb | png::ColorType::Rgba)
     }
 
     /// The pixels as 8-bit straight RGBA.
@@ -238,10 +240,16 @@ pub fn decode_stored(bytes: &[u8]) -> Result<Stored, String> {
         }
         (channels, buf)
     } else {
-        // Other formats are not what dropc writes (a finding of its own);
-        // decode them the way art is decoded, to still compare pixels.
+        // Indexed colour is what dropc writes for images of at most 256
+        // colours (3 channels when every colour is opaque, like RGB); other
+        // formats are not (a finding of their own): decode them the way art
+        // is decoded, to still compare pixels.
         let d = decode_bytes(bytes)?;
-        (4, d.rgba)
+        if colour == png::ColorType::Indexed && d.rgba.chunks_exact(4).all(|p| p[3] == 255) {
+            (3, d.rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect())
+        } else {
+            (4, d.rgba)
+        }
     };
     Ok(Stored { size, colour, depth, srgb, channels, data })
 }

@@ -1,11 +1,15 @@
-//! PNG encoding: 8-bit RGB or RGBA with an `sRGB` chunk, rows filtered here
-//! ([`super::filter`]) and compressed by the deflate implementation asked
-//! for ([`Deflate`]). The compression levels of the language are fixed
-//! choices of these settings (`render::encode`, which says why).
+//! PNG encoding: indexed colour, 8-bit RGB or 8-bit RGBA with an `sRGB`
+//! chunk, rows filtered here ([`super::filter`]) and compressed by the
+//! deflate implementation asked for ([`Deflate`]). The compression levels of
+//! the language are fixed choices of these settings (`render::encode`, which
+//! says why).
 //!
-//! The PNG is 8-bit RGB when every pixel is opaque (a quarter smaller before
+//! The PNG is indexed when the image has at most 256 colours
+//! ([`super::palette`]: lossless, 1 to 8 bits per pixel, `tRNS` for colours
+//! that are not opaque, rows unfiltered as PNG recommends for palettes);
+//! otherwise 8-bit RGB when every pixel is opaque (a quarter smaller before
 //! compression, and what collections with a background produce), 8-bit RGBA
-//! otherwise, with an `sRGB` chunk (perceptual intent) and nothing else: no
+//! otherwise. Every file has an `sRGB` chunk (perceptual intent) and nothing else: no
 //! time stamps or text, so the same pixels always give the same bytes. Each
 //! deflate implementation's output depends only on its version, and
 //! libdeflate's is pinned (`libdeflater = "=1.26.1"`, libdeflate 1.26).
@@ -18,6 +22,7 @@ use image::RgbaImage;
 
 pub use super::filter::Filter;
 use super::filter::filter_image;
+use super::palette::Indexed;
 
 /// Which deflate implementation compresses the filtered rows, at which level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +69,17 @@ thread_local! {
 ///
 /// The error says what failed (the png crate's or a deflate library's message).
 pub fn encode_with(image: &RgbaImage, deflate: Deflate, filter: Filter) -> Result<Vec<u8>, String> {
+    if let Some(indexed) = super::palette::index(image.as_raw()) {
+        let (width, height) = image.dimensions();
+        return encode_indexed(&indexed, width, height, deflate);
+    }
+    encode_truecolour_with(image, deflate, filter)
+}
+
+/// [`encode_with`] without the palette: 8-bit RGB when every pixel is
+/// opaque, 8-bit RGBA otherwise, whatever the number of colours (what the
+/// benchmark compares indexed colour with).
+pub fn encode_truecolour_with(image: &RgbaImage, deflate: Deflate, filter: Filter) -> Result<Vec<u8>, String> {
     let (width, height) = image.dimensions();
     let raw = image.as_raw();
     let colour = if opaque(raw) { png::ColorType::Rgb } else { png::ColorType::Rgba };
@@ -111,38 +127,181 @@ pub fn encode_with(image: &RgbaImage, deflate: Deflate, filter: Filter) -> Resul
             },
             filtered,
         );
-        let stream = match deflate {
-            Deflate::Libdeflate(level) => {
-                let i = match libdeflate.iter().position(|(l, _)| *l == level) {
-                    Some(i) => i,
-                    None => {
-                        let lvl = libdeflater::CompressionLvl::new(i32::from(level))
-                            .map_err(|_| format!("no libdeflate level {level}"))?;
-                        libdeflate.push((level, libdeflater::Compressor::new(lvl)));
-                        libdeflate.len() - 1
-                    }
-                };
-                let compressor = &mut libdeflate[i].1;
-                compressed.resize(compressor.zlib_compress_bound(filtered.len()), 0);
-                let n = compressor.zlib_compress(filtered, compressed).map_err(|e| format!("libdeflate: {e:?}"))?;
-                &compressed[..n]
-            }
-            Deflate::Zlib(_) | Deflate::Fdeflate => {
-                let level = if let Deflate::Zlib(l) = deflate { u32::from(l.min(9)) } else { 1 };
-                let mut z = flate2::Compress::new(flate2::Compression::new(level), true);
-                compressed.clear();
-                // Deflate's worst case is a few bytes per 16 KiB block over the input.
-                compressed.reserve(filtered.len() + filtered.len() / 1000 + 64);
-                match z.compress_vec(filtered, compressed, flate2::FlushCompress::Finish) {
-                    Ok(flate2::Status::StreamEnd) => {}
-                    other => return Err(format!("zlib: {other:?}")),
-                }
-                &compressed[..]
-            }
-        };
+        let stream = compress(deflate, filtered, compressed, libdeflate)?;
         let mut writer = encoder.write_header().map_err(fail)?;
         writer.write_chunk(png::chunk::IDAT, stream).map_err(fail)?;
         writer.finish().map_err(fail)
     })?;
     Ok(out)
+}
+
+/// The zlib stream of `filtered` rows with `deflate` (not fdeflate, which
+/// only the png crate's writer reaches), in `compressed`.
+fn compress<'a>(
+    deflate: Deflate,
+    filtered: &[u8],
+    compressed: &'a mut Vec<u8>,
+    libdeflate: &mut Vec<(u8, libdeflater::Compressor)>,
+) -> Result<&'a [u8], String> {
+    match deflate {
+        Deflate::Libdeflate(level) => {
+            let i = match libdeflate.iter().position(|(l, _)| *l == level) {
+                Some(i) => i,
+                None => {
+                    let lvl = libdeflater::CompressionLvl::new(i32::from(level))
+                        .map_err(|_| format!("no libdeflate level {level}"))?;
+                    libdeflate.push((level, libdeflater::Compressor::new(lvl)));
+                    libdeflate.len() - 1
+                }
+            };
+            let compressor = &mut libdeflate[i].1;
+            compressed.resize(compressor.zlib_compress_bound(filtered.len()), 0);
+            let n = compressor.zlib_compress(filtered, compressed).map_err(|e| format!("libdeflate: {e:?}"))?;
+            Ok(&compressed[..n])
+        }
+        Deflate::Zlib(_) | Deflate::Fdeflate => {
+            let level = if let Deflate::Zlib(l) = deflate { u32::from(l.min(9)) } else { 1 };
+            let mut z = flate2::Compress::new(flate2::Compression::new(level), true);
+            compressed.clear();
+            // Deflate's worst case is a few bytes per 16 KiB block over the input.
+            compressed.reserve(filtered.len() + filtered.len() / 1000 + 64);
+            match z.compress_vec(filtered, compressed, flate2::FlushCompress::Finish) {
+                Ok(flate2::Status::StreamEnd) => Ok(&compressed[..]),
+                other => Err(format!("zlib: {other:?}")),
+            }
+        }
+    }
+}
+
+/// An indexed PNG of `indexed`, `width × height`, rows unfiltered.
+fn encode_indexed(indexed: &Indexed, width: u32, height: u32, deflate: Deflate) -> Result<Vec<u8>, String> {
+    let depth = indexed.depth();
+    let row_len = (width as usize * usize::from(depth)).div_ceil(8);
+    let mut out = Vec::with_capacity(indexed.indices.len() / 8 + 1024);
+    let fail = |e: png::EncodingError| e.to_string();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Indexed);
+    encoder.set_depth(match depth {
+        1 => png::BitDepth::One,
+        2 => png::BitDepth::Two,
+        4 => png::BitDepth::Four,
+        _ => png::BitDepth::Eight,
+    });
+    encoder.set_palette(indexed.plte());
+    if let Some(trns) = indexed.trns() {
+        encoder.set_trns(trns);
+    }
+    encoder.set_source_srgb(png::SrgbRenderingIntent::Perceptual);
+    if deflate == Deflate::Fdeflate {
+        encoder.set_deflate_compression(png::DeflateCompression::FdeflateUltraFast);
+        encoder.set_filter(png::Filter::NoFilter);
+        let mut packed = vec![0u8; row_len * height as usize];
+        for (y, row) in packed.chunks_exact_mut(row_len.max(1)).enumerate() {
+            indexed.pack_row(width as usize, y, row);
+        }
+        let mut writer = encoder.write_header().map_err(fail)?;
+        writer.write_image_data(&packed).map_err(fail)?;
+        writer.finish().map_err(fail)?;
+        return Ok(out);
+    }
+    SCRATCH.with_borrow_mut(|scratch| {
+        let Scratch { filtered, compressed, libdeflate } = scratch;
+        filter_image(
+            Filter::None,
+            1,
+            row_len,
+            height as usize,
+            |y, row| indexed.pack_row(width as usize, y, row),
+            filtered,
+        );
+        let stream = compress(deflate, filtered, compressed, libdeflate)?;
+        let mut writer = encoder.write_header().map_err(fail)?;
+        writer.write_chunk(png::chunk::IDAT, stream).map_err(fail)?;
+        writer.finish().map_err(fail)
+    })?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Encodes `rgba` (`w × h`) at every setting and decodes it back.
+    fn round_trip(rgba: &[u8], w: u32, h: u32) -> Vec<(Deflate, png::ColorType, png::BitDepth)> {
+        let image = RgbaImage::from_raw(w, h, rgba.to_vec()).expect("size");
+        let mut kinds = Vec::new();
+        for deflate in [Deflate::Fdeflate, Deflate::Zlib(6), Deflate::Libdeflate(6)] {
+            let png = encode_with(&image, deflate, Filter::Up).expect("encodes");
+            let decoded = super::super::decode_bytes(&png).expect("decodes");
+            assert_eq!((decoded.width, decoded.height), (w, h));
+            assert!(decoded.rgba == rgba, "{deflate:?}: pixels changed");
+            let stored = super::super::decode_stored(&png).expect("decodes stored");
+            assert!(stored.srgb);
+            kinds.push((deflate, stored.colour, stored.depth));
+        }
+        kinds
+    }
+
+    fn noise(n: usize, colours: u32, seed: u32) -> Vec<u8> {
+        let mut s = seed;
+        (0..n)
+            .flat_map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                let c = s % colours;
+                // Translucent and clear colours among them, clear ones with colour.
+                [(c * 37) as u8, (c * 91) as u8, (c * 13) as u8, [255, 255, 0, 128, 1][(c % 5) as usize]]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn few_colours_are_indexed_at_the_smallest_depth_and_round_trip() {
+        for (colours, depth) in [
+            (1, png::BitDepth::One),
+            (2, png::BitDepth::One),
+            (3, png::BitDepth::Two),
+            (4, png::BitDepth::Two),
+            (5, png::BitDepth::Four),
+            (16, png::BitDepth::Four),
+            (17, png::BitDepth::Eight),
+            (256, png::BitDepth::Eight),
+        ] {
+            // Odd widths: rows end inside a byte at low depths.
+            for (w, h) in [(1, 1), (7, 3), (33, 17)] {
+                let rgba = noise((w * h) as usize, colours, 0x9e37_79b9 ^ colours);
+                let distinct: std::collections::BTreeSet<&[u8]> = rgba.chunks_exact(4).collect();
+                for (deflate, colour, d) in round_trip(&rgba, w, h) {
+                    assert_eq!(colour, png::ColorType::Indexed, "{colours} colours, {deflate:?}");
+                    let want = if distinct.len() <= 2 { png::BitDepth::One } else { depth };
+                    if distinct.len() == colours as usize {
+                        assert_eq!(d, want, "{colours} colours at {w}x{h}, {deflate:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn many_colours_stay_rgb_or_rgba() {
+        // 1,600 distinct colours, some translucent.
+        let mut rgba: Vec<u8> =
+            (0..40 * 40u32).flat_map(|i| [i as u8, (i >> 8) as u8, 7, (i % 3 * 100) as u8]).collect();
+        for (deflate, colour, depth) in round_trip(&rgba, 40, 40) {
+            assert_eq!((colour, depth), (png::ColorType::Rgba, png::BitDepth::Eight), "{deflate:?}");
+        }
+        rgba.chunks_exact_mut(4).for_each(|p| p[3] = 255);
+        for (deflate, colour, _) in round_trip(&rgba, 40, 40) {
+            assert_eq!(colour, png::ColorType::Rgb, "{deflate:?}");
+        }
+    }
+
+    #[test]
+    fn same_pixels_same_bytes() {
+        let image = RgbaImage::from_raw(9, 9, noise(81, 12, 3)).expect("size");
+        let a = encode_with(&image, Deflate::Libdeflate(6), Filter::Up).expect("encodes");
+        let b = encode_with(&image, Deflate::Libdeflate(6), Filter::Up).expect("encodes");
+        assert_eq!(a, b);
+    }
 }

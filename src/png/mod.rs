@@ -2,7 +2,8 @@
 //! declares ([`info`], [`colour`]), decoding art into 8-bit straight RGBA
 //! ([`decode_file`], [`decode_bytes`]) and output images as stored
 //! ([`decode_stored`]), converting a file to sRGB ([`convert_to_srgb`]),
-//! and filtering and encoding ([`encode_with`]).
+//! and filtering and encoding ([`encode_with`]; indexed colour through
+//! [`palette`]).
 //!
 //! `check` (art headers, colour spaces, `unique visually`'s pixels), the
 //! renderer, `publish` and `qa` all read and write PNGs through this module,
@@ -16,8 +17,9 @@ pub mod colour;
 pub mod decode;
 pub mod encode;
 pub mod filter;
+pub mod palette;
 
 pub use colour::{ColourSpace, colour_space, convert_to_srgb};
 pub use decode::{Decoded, Info, Stored, decode_bytes, decode_file, decode_stored, describe, dimensions, info};
-pub use encode::{Deflate, encode_with};
+pub use encode::{Deflate, encode_truecolour_with, encode_with};
 pub use filter::Filter;

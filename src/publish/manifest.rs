@@ -3,7 +3,7 @@
 //! killed at any moment is finished by running it again.
 //!
 //! Each token gets a *key*: the SHA-256 of everything that shapes its
-//! canvas-size pixels — dropc's version, canvas and compression, and for
+//! canvas-size pixels — dropc's version, canvas, compression and `background`, and for
 //! every trait the token's variant with the art it draws in this token (its
 //! own or a `when` block's conditional art: the SHA-256 of every file it
 //! uses, placements, recolourings) and rendering style; for a legendary,
@@ -68,6 +68,10 @@ pub fn token_key(model: &Model, token: Token<'_>, art: &BTreeMap<PathBuf, String
     let hash = |p: &Path| art.get(p).map_or("missing", String::as_str).to_string();
     match token {
         Token::Generated { variants, .. } => {
+            // Written only when set, so that keys without one stay as they were.
+            if let Some(colour) = s.background {
+                let _ = writeln!(text, "background {colour:?}");
+            }
             // Conditional art is an input of the image: the art each variant
             // draws in this token is in the key, not only its own.
             let conditional = model.whens.iter().any(|w| !w.art.is_empty()).then(|| ConditionalArt::new(model));

@@ -167,6 +167,9 @@ pub struct Summary {
     pub metadata_written: usize,
     /// Files of a previous run removed.
     pub removed: usize,
+    /// Generated tokens rendered in this run whose image is not fully
+    /// opaque (some pixel with alpha under 255).
+    pub translucent: usize,
 }
 
 /// Why a run stopped.
@@ -556,8 +559,16 @@ fn run_locked(
     progress.finish();
 
     if options.images {
-        let images = Images { model, layout, root: &options.root, writer: &writer, progress };
+        let images = Images {
+            model,
+            layout,
+            root: &options.root,
+            writer: &writer,
+            progress,
+            translucent: std::sync::atomic::AtomicUsize::new(0),
+        };
         images.run(&all, &art_hashes, &mut summary)?;
+        summary.translucent = images.translucent.into_inner();
     }
     let _ = remove(&layout.file(output::JOURNAL));
     Ok(summary)
@@ -659,6 +670,8 @@ struct Images<'a> {
     root: &'a Path,
     writer: &'a Writer,
     progress: &'a dyn Progress,
+    /// Generated tokens rendered so far whose image is not fully opaque.
+    translucent: std::sync::atomic::AtomicUsize,
 }
 
 impl Images<'_> {
@@ -824,7 +837,11 @@ impl Images<'_> {
         match token {
             Token::Generated { variants, .. } => {
                 let variants: Vec<usize> = variants.iter().map(|&v| v as usize).collect();
-                renderer.render_into(&variants, image)
+                renderer.render_into(&variants, image).map(|()| {
+                    if image.as_raw().chunks_exact(4).any(|p| p[3] != 255) {
+                        self.translucent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                })
             }
             Token::Legendary { index, .. } => renderer.render_legendary(index).map(|l| *image = l),
         }

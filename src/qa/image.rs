@@ -234,9 +234,30 @@ mod tests {
     }
 
     #[test]
-    fn decodes_rgb_and_rgba_to_the_same_pixels() {
+    fn decodes_indexed_to_the_same_pixels() {
+        // Two colours: written with a palette, read back as RGB, then RGBA with a clear pixel.
         let mut opaque = Image::from_pixel(5, 3, image::Rgba([10, 20, 30, 255]));
         opaque.put_pixel(4, 2, image::Rgba([1, 2, 3, 255]));
+        let d = decode(&encode(&opaque)).expect("decodes");
+        assert_eq!((d.colour, d.channels), (png::ColorType::Indexed, 3));
+        assert!(d.srgb && d.is_rgb8() && !d.is_blank());
+        assert_eq!(d.fingerprint(), fingerprint(&opaque));
+        assert_eq!(d.into_rgba(), opaque);
+        let mut clear = opaque.clone();
+        clear.put_pixel(0, 0, image::Rgba([0, 0, 0, 0]));
+        let d = decode(&encode(&clear)).expect("decodes");
+        assert_eq!((d.colour, d.channels), (png::ColorType::Indexed, 4));
+        assert_eq!(d.into_rgba(), clear);
+    }
+
+    /// More than 256 colours: not indexed.
+    fn many_colours(alpha: u8) -> Image {
+        Image::from_fn(20, 20, |x, y| image::Rgba([x as u8 * 10, y as u8 * 10, (x * y) as u8, alpha]))
+    }
+
+    #[test]
+    fn decodes_rgb_and_rgba_to_the_same_pixels() {
+        let opaque = many_colours(255);
         let d = decode(&encode(&opaque)).expect("decodes");
         assert_eq!((d.colour, d.channels), (png::ColorType::Rgb, 3));
         assert!(d.srgb && d.is_rgb8() && !d.is_blank());

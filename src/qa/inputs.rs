@@ -153,7 +153,8 @@ fn colour_findings(model: &Model, root: &Path, findings: &mut Vec<Finding>) {
         let Ok(info) = png_info(std::io::BufReader::new(file)) else { continue };
         let subject = file_subject(path);
         match &info.colour {
-            ColourSpace::Untagged | ColourSpace::Srgb => {}
+            // Ignored as PNG says (an RGB profile in a grey image): `check` notes it.
+            ColourSpace::Untagged | ColourSpace::Srgb | ColourSpace::IgnoredIcc { .. } => {}
             ColourSpace::Gamma { .. } => findings.push(Finding::new(
                 Code::ArtGamma,
                 subject,

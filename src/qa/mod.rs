@@ -91,7 +91,7 @@ impl QaCode {
             QaCode::ExtraFile => "files that are no token's in the published folders: they would be published too",
             QaCode::ImageUnreadable => "images that cannot be read or decoded: links, damaged or foreign files",
             QaCode::ImageSize => "images of another size than the `.drop` gives: edited or from another run",
-            QaCode::ImageFormat => "images re-encoded by another tool (not 8-bit RGB or RGBA)",
+            QaCode::ImageFormat => "images re-encoded by another tool (not indexed, 8-bit RGB or RGBA)",
             QaCode::ImageSrgb => "images re-encoded by another tool, which dropped the `sRGB` chunk",
             QaCode::BlankImage => "single-colour images: empty or fully transparent layers",
             QaCode::SizeMismatch => "extra sizes that do not show their canvas image: edited or swapped files",

@@ -638,7 +638,7 @@ impl TokenContext<'_> {
                 QaCode::ImageFormat,
                 subject(),
                 format!(
-                    "`{rel}` is {:?} at {} bits per sample, not 8-bit RGB or RGBA",
+                    "`{rel}` is {:?} at {} bits per sample, not indexed, 8-bit RGB or 8-bit RGBA",
                     decoded.colour, decoded.depth as u8
                 ),
                 RERUN,

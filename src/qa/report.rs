@@ -668,7 +668,10 @@ impl Page<'_, '_> {
         let size = self.input.thumbnails.size.max(1);
         // Pixel art (resized `nearest`) is shown with square pixels: a
         // browser would blur a small thumbnail it scales up.
-        let pixelated = self.input.thumbnails.filter == ResizeFilter::Nearest;
+        let pixelated = matches!(
+            self.input.thumbnails.filter,
+            ResizeFilter::Nearest | ResizeFilter::Scale2x | ResizeFilter::Scale3x | ResizeFilter::Scale4x
+        );
         html! {
             @match self.thumbs.missing.get(image) {
                 Some(reason) => span class="thumb missing" role="img" aria-label={ (alt) " " (reason) } {

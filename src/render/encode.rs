@@ -62,17 +62,36 @@ pub fn encode_with(image: &Image, deflate: Deflate, filter: Filter) -> Result<Ve
 /// Smooth filters work on premultiplied colour, so the colour of fully
 /// transparent pixels never bleeds into the edges of what is visible; the
 /// result is unpremultiplied again. Opaque images skip that step.
+///
+/// The pixel-art filters `scale2x`, `scale3x` and `scale4x` ([`super::scale`])
+/// enlarge by their factor; a size that is not exactly that factor times the
+/// image is reached from the enlarged image with nearest neighbour, and a
+/// size no larger than the image with nearest neighbour alone.
 pub fn resize(image: &Image, size: (u32, u32), filter: ResizeFilter) -> Image {
+    if image.dimensions() == size {
+        return image.clone();
+    }
     let filter = match filter {
         ResizeFilter::Nearest => FilterType::Nearest,
         ResizeFilter::Triangle => FilterType::Triangle,
         ResizeFilter::CatmullRom => FilterType::CatmullRom,
         ResizeFilter::Gaussian => FilterType::Gaussian,
         ResizeFilter::Lanczos3 => FilterType::Lanczos3,
+        ResizeFilter::Scale2x | ResizeFilter::Scale3x | ResizeFilter::Scale4x => {
+            if size.0 <= image.width() && size.1 <= image.height() {
+                return image::imageops::resize(image, size.0, size.1, FilterType::Nearest);
+            }
+            let scaled = match filter {
+                ResizeFilter::Scale3x => super::scale::scale3x(image),
+                ResizeFilter::Scale4x => super::scale::scale2x(&super::scale::scale2x(image)),
+                _ => super::scale::scale2x(image),
+            };
+            if scaled.dimensions() == size {
+                return scaled;
+            }
+            return image::imageops::resize(&scaled, size.0, size.1, FilterType::Nearest);
+        }
     };
-    if image.dimensions() == size {
-        return image.clone();
-    }
     let opaque = image.as_raw().chunks_exact(4).all(|p| p[3] == 255);
     if opaque || filter == FilterType::Nearest {
         return image::imageops::resize(image, size.0, size.1, filter);

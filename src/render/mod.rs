@@ -21,6 +21,9 @@
 //!
 //! # What is drawn
 //!
+//! A `background` colour is a canvas-size layer under all of them (not
+//! under legendaries, which are their own image).
+//!
 //! `none` and every other variant without art draws nothing; metadata-only
 //! traits draw nothing; hidden traits are drawn like visible ones. A derived
 //! variant draws its source's files (with their placements), recoloured, with
@@ -33,6 +36,7 @@
 pub mod blend;
 pub mod encode;
 pub mod layer;
+pub mod scale;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -112,6 +116,8 @@ pub struct Renderer {
     root: PathBuf,
     /// Each legendary's image, relative to the project folder.
     legendaries: Vec<PathBuf>,
+    /// The layer of the `background` colour, under every generated token.
+    background: Option<usize>,
 }
 
 /// What one layer is made from, before decoding.
@@ -209,12 +215,20 @@ impl Renderer {
             }
         }
 
+        let mut layers = layers;
+        let background = model.settings.background.map(|colour| {
+            let fill: Vec<u8> = (0..u64::from(canvas.0) * u64::from(canvas.1)).flat_map(|_| colour).collect();
+            layers.push(Layer::new(&fill, canvas.0, canvas.1, (0, 0), canvas, crate::model::BlendMode::Normal));
+            layers.len() - 1
+        });
+
         Ok(Renderer {
             canvas,
             parts,
             conditional_parts,
             conditional: ConditionalArt::new(model),
             layers,
+            background,
             trait_names: model.traits.iter().map(|t| t.name.clone()).collect(),
             root: project_root.to_path_buf(),
             legendaries: model.legendaries.iter().map(|l| l.image.clone()).collect(),
@@ -282,7 +296,7 @@ impl Renderer {
             }
         }
         parts.sort_by_key(|p| p.order);
-        Ok(parts.into_iter().map(|p| p.layer).collect())
+        Ok(self.background.into_iter().chain(parts.into_iter().map(|p| p.layer)).collect())
     }
 
     /// Composites the token whose variant of trait `t` is `variants[t]`
