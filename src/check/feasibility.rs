@@ -690,6 +690,10 @@ fn report_idle_rules(
             );
         }
     }
+    // A statement naming a group is judged whole: a combination of one of
+    // the group's variants that never occurs anyway is the group's
+    // business, not the rule's.
+    let mut grouped: std::collections::BTreeMap<crate::span::Span, (usize, usize)> = std::collections::BTreeMap::new();
     for (i, f) in model.forbids.iter().enumerate().rev() {
         let fires = if f.variants.iter().any(|&v| cheap(v)) {
             f.variants.iter().all(|&v| is_possible(v))
@@ -697,11 +701,24 @@ fn report_idle_rules(
             let evidence: Vec<(usize, usize)> = f.variants.iter().map(|v| (v.trait_id, v.index)).collect();
             violable(i, &evidence, &[])
         };
-        if !fires {
+        if f.via_group {
+            let (idle, total) = grouped.entry(f.span).or_default();
+            *total += 1;
+            *idle += usize::from(!fires);
+        } else if !fires {
             report(
                 f.span,
                 format!("{} never meet, even without this `forbid`", quoted_names(model, &f.variants)),
                 "weights or other rules already keep them apart; remove the rule",
+            );
+        }
+    }
+    for (span, (idle, total)) in grouped {
+        if idle == total {
+            report(
+                span,
+                "none of the combinations this `forbid` names occurs, even without it".to_string(),
+                "weights or other rules already exclude them; remove the rule",
             );
         }
     }
@@ -756,7 +773,7 @@ fn report_idle_rules_cheaply(model: &Model, possible: &[Vec<bool>], diagnostics:
             "remove the rule",
         );
     }
-    for f in &model.forbids {
+    for f in model.forbids.iter().filter(|f| !f.via_group) {
         let Some(&gone) = f.variants.iter().find(|&&v| !is_possible(v)) else { continue };
         report(
             f.span,

@@ -412,6 +412,9 @@ pub enum Recolour {
 pub struct ForbidRule {
     /// The variants, of distinct traits, in the order written (at least two).
     pub variants: Vec<VariantId>,
+    /// Whether a group named one of them: the statement is then judged
+    /// as a whole (it never fires when none of its combinations would).
+    pub via_group: bool,
     /// The whole statement.
     pub span: Span,
 }

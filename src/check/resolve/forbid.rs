@@ -122,6 +122,7 @@ impl Resolver<'_> {
             return;
         }
         out.seen.insert(key, span);
-        out.rules.push(ForbidRule { variants: picked.iter().map(|n| n.id).collect(), span: rule.span });
+        let variants = picked.iter().map(|n| n.id).collect();
+        out.rules.push(ForbidRule { variants, via_group, span: rule.span });
     }
 }
