@@ -234,7 +234,7 @@ fn main() {
         return;
     }
     let mut c = Criterion::default().configure_from_args();
-    bench(&mut c);
     scale(&mut c);
+    bench(&mut c);
     c.final_summary();
 }
