@@ -61,15 +61,20 @@ impl Resolver<'_> {
         // group forbids nothing: say so once.
         if kept == 0 {
             if let Some((a, b)) = skipped_same_trait {
-                self.report(Problem::ForbidSameTrait {
-                    a: self.name_of(a.id),
-                    b: self.name_of(b.id),
-                    same: a.id == b.id,
-                    span: b.span,
-                    other: a.span,
-                });
+                self.report_same_trait(a, b);
             }
         }
+    }
+
+    /// `forbid` pairs two variants of one trait (`b` after `a`).
+    fn report_same_trait(&mut self, a: Named, b: Named) {
+        self.report(Problem::ForbidSameTrait {
+            a: self.name_of(a.id),
+            b: self.name_of(b.id),
+            same: a.id == b.id,
+            span: b.span,
+            other: a.span,
+        });
     }
 
     fn forbid_combination(
@@ -87,13 +92,7 @@ impl Resolver<'_> {
                 if via_group {
                     skipped_same_trait.get_or_insert((*a, *b));
                 } else {
-                    self.report(Problem::ForbidSameTrait {
-                        a: self.name_of(a.id),
-                        b: self.name_of(b.id),
-                        same: a.id == b.id,
-                        span: b.span,
-                        other: a.span,
-                    });
+                    self.report_same_trait(*a, *b);
                 }
                 return;
             }
