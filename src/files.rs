@@ -23,6 +23,10 @@ use std::path::Path;
 /// uncompressed is 512 MiB; anything larger is not a layer.
 pub const ART_LIMIT: u64 = 1 << 30;
 
+/// The most a `.drop` file may take (the largest real collections are a few
+/// megabytes).
+pub const SOURCE_LIMIT: u64 = 1 << 30;
+
 /// Whether a symbolic link at the path itself is followed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Links {

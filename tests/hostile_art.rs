@@ -1,6 +1,7 @@
 //! Art that is not a file never hangs or exhausts `check` or `run`: a FIFO
 //! named like a layer (opening it for reading would wait for a writer
-//! forever), a link to a FIFO inside the project, a link to `/dev/zero`.
+//! forever), a link to a FIFO inside the project, a link to `/dev/zero`,
+//! and a FIFO named as the `.drop` file itself.
 //! Every read of art goes through `dropc::files`, which opens without
 //! blocking and refuses what is not a regular file. Each command runs with
 //! a time limit: a hang fails the test instead of stalling the suite.
@@ -140,4 +141,26 @@ fn a_fifo_swapped_in_after_the_check_stops_the_run_without_hanging() {
     let result = receive.recv_timeout(Duration::from_secs(60)).expect("the run hangs on a FIFO");
     let why = result.expect_err("the run cannot draw a FIFO");
     assert!(why.contains("Q.png") && why.contains("not a regular file"), "{why}");
+}
+
+/// A FIFO named as the `.drop` file itself: `check`, `fmt` and `run` refuse
+/// it at once (exit 2, saying what it is) instead of waiting for a writer.
+#[test]
+fn a_fifo_given_as_the_drop_file_is_refused() {
+    let project = Project::new();
+    let fifo = project.base.join("pipe.drop");
+    project.fifo(&fifo);
+    let out_dir = project.base.join("out");
+    let fifo_arg = fifo.to_str().unwrap();
+    for args in [
+        vec!["check", fifo_arg],
+        vec!["fmt", "--check", fifo_arg],
+        vec!["run", fifo_arg, "-o", out_dir.to_str().unwrap()],
+    ] {
+        let out = dropc_within_a_minute(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "dropc {args:?}: {stderr}");
+        assert!(stderr.contains("is not a regular file"), "dropc {args:?}: {stderr}");
+    }
+    assert!(!out_dir.exists(), "run wrote an output folder");
 }

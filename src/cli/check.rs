@@ -16,10 +16,10 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let mut io_error = false;
     let style = if colour_stderr() { Style::Colour } else { Style::Plain };
     for path in &args.files {
-        let bytes = match std::fs::read(path) {
-            Ok(t) => t,
-            Err(e) => {
-                errln!("error: cannot read `{}`: {e}", path.display());
+        let bytes = match super::common::read_source(path) {
+            Ok(bytes) => bytes,
+            Err(message) => {
+                errln!("error: {message}");
                 io_error = true;
                 continue;
             }

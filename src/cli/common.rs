@@ -18,10 +18,18 @@ pub(super) struct Loaded {
     pub source: SourceFile,
 }
 
+/// The bytes of a `.drop` file named on the command line: a regular file
+/// only, read through `dropc::files` (a FIFO or device named by mistake is
+/// refused at once instead of blocking the command).
+pub(super) fn read_source(path: &Path) -> Result<Vec<u8>, String> {
+    dropc::files::read(path, dropc::files::SOURCE_LIMIT, dropc::files::Links::Follow)
+        .map_err(|why| format!("cannot read `{}`: it {why}", path.display()))
+}
+
 /// Reads and checks `path`; on failure returns the exit code to use.
 pub(super) fn load(path: &Path, no_art: bool) -> Result<Loaded, ExitCode> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        errln!("error: cannot read `{}`: {e}", path.display());
+    let bytes = read_source(path).map_err(|message| {
+        errln!("error: {message}");
         ExitCode::from(EXIT_USAGE)
     })?;
     let disk = DiskArt::beside(path);
