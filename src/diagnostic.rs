@@ -497,6 +497,25 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
         .map(|(_, c)| c)
 }
 
+/// `1 token`, `2 tokens`, `10,000 tokens`: a count in a message, the report
+/// or the command line's summaries, always worded the same way.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{} {word}s", thousands(n as u64)) }
+}
+
+/// `12345` as `12,345`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -569,5 +588,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn counts_are_worded_one_way() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(10_000_000), "10,000,000");
+        assert_eq!(plural(1, "token"), "1 token");
+        assert_eq!(plural(0, "token"), "0 tokens");
+        assert_eq!(plural(10_000, "image"), "10,000 images");
     }
 }

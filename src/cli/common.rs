@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use super::{EXIT_INPUT, EXIT_USAGE, Format, colour_stderr, report_width};
 use dropc::SourceFile;
 use dropc::check::{ArtStore, Checked, DiskArt, NoArt, check_bytes};
+pub(super) use dropc::diagnostic::plural;
 use dropc::diagnostic::{Diagnostic, Style, render_human, to_json};
 use dropc::model::Model;
 
@@ -71,9 +72,4 @@ pub(super) fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Exit
         errln!("error: cannot start worker threads: {e}");
         ExitCode::from(EXIT_USAGE)
     })
-}
-
-/// `1 token`, `2 tokens`.
-pub(super) fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }

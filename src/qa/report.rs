@@ -43,6 +43,7 @@ use std::path::{Component, Path, PathBuf};
 use rayon::prelude::*;
 
 use super::{Finding, Severity, Subject};
+use crate::diagnostic::{plural, thousands};
 use crate::model::TraitKind;
 use crate::model::{Compression, Model, ResizeFilter};
 use crate::publish::provenance::sha256_hex;
@@ -1097,23 +1098,6 @@ fn pct(share: f64) -> String {
     format!("{:.1}%", share * 100.0)
 }
 
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{} {word}s", thousands(n as u64)) }
-}
-
-/// `12345` as `12,345`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// A relative path with `/` separators (`..` kept, `.` dropped).
 fn url_path(path: &Path) -> String {
     let parts: Vec<String> = path
@@ -1158,14 +1142,6 @@ mod tests {
             page,
             "<p title=\"&lt;a href=&quot;x&quot;&gt;&amp;'&lt;/a&gt;\">&lt;a href=&quot;x&quot;&gt;&amp;'&lt;/a&gt;</p>"
         );
-    }
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(10_000_000), "10,000,000");
     }
 
     #[test]
