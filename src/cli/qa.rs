@@ -23,7 +23,6 @@ use super::common::{load, model_or_report, thread_pool};
 use super::{EXIT_INPUT, EXIT_USAGE, Format};
 use dropc::diagnostic::Code;
 use dropc::model::Model;
-use dropc::qa::report::ReportInput;
 use dropc::qa::{Finding, OutputScope, Scope};
 
 /// Arguments of `dropc qa`.
@@ -60,7 +59,7 @@ pub fn run(args: &QaArgs) -> ExitCode {
         Err(code) => return code,
     };
     let (drop_file, output) = if args.path.is_dir() {
-        match args.drop.clone().map_or_else(|| find_drop(&args.path), Ok) {
+        match args.drop.clone().map_or_else(|| dropc::qa::read::find_drop(&args.path), Ok) {
             Ok(file) => (file, Some(args.path.clone())),
             Err(why) => {
                 errln!("error: {why}");
@@ -115,11 +114,10 @@ pub fn run(args: &QaArgs) -> ExitCode {
     }
 }
 
-/// Audits the inputs and the output folder `dir` of `model` and prints the
-/// findings, and writes `report.html` into `dir` when `report` is set (its
-/// charts take the expected shares from `check`'s `feasibility`, as
-/// `dropc simulate` does); the exit code of the audit. Used by `dropc qa
-/// DIR` and `dropc run --qa`.
+/// Prints the audit of the inputs and the output folder `dir` of `model`
+/// ([`dropc::qa::audit_folder`]) and, when `report` is set, writes
+/// `report.html` into `dir` ([`dropc::qa::write_folder_report`]); the exit
+/// code of the audit. Used by `dropc qa DIR` and `dropc run --qa`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn audit_output(
     model: &Model,
@@ -132,39 +130,19 @@ pub(super) fn audit_output(
     pool: &rayon::ThreadPool,
 ) -> ExitCode {
     let started = Instant::now();
-    let (mut findings, audit) = pool.install(|| {
-        let mut findings = dropc::qa::inputs::audit(model, root);
-        let audit = dropc::qa::output::audit(model, source, root, dir);
-        findings.extend(audit.findings.iter().cloned());
-        (findings, audit)
-    });
-    dropc::qa::sort(&mut findings);
-    print(&findings, Some(&audit), format, &format!("`{}`", dir.display()), started);
+    let folder = pool.install(|| dropc::qa::audit_folder(model, source, root, dir));
+    print(&folder.findings, Some(&folder.audit), format, &format!("`{}`", dir.display()), started);
     if report {
-        let mut input = ReportInput::from_collection(model, &audit.tokens, &audit.seed, &findings);
-        input.use_recorded_ranking(audit.rarity.iter().map(|l| (l.id, l.rank, l.score)));
-        let expected = pool.install(|| {
-            dropc::sample::plan::Plan::new(model).and_then(|plan| {
-                dropc::check::expected::expected(
-                    model,
-                    &plan,
-                    feasibility.and_then(|f| f.combinations.exact()),
-                    feasibility.and_then(|f| f.log_partition),
-                )
-            })
-        });
-        if let Ok(expected) = &expected {
-            input.use_expected(&expected.shares);
-        }
-        if let Err(e) = pool.install(|| dropc::qa::report::write_report(dir, &input)) {
-            errln!("error: cannot write the report into `{}`: {e}", dir.display());
-            return ExitCode::from(EXIT_USAGE);
-        }
-        if format == Format::Human {
-            errln!("qa: report: `{}`", dir.join(dropc::qa::report::REPORT_FILE).display());
+        match pool.install(|| dropc::qa::write_folder_report(model, &folder, feasibility, dir)) {
+            Ok(written) if format == Format::Human => errln!("qa: report: `{}`", written.display()),
+            Ok(_) => {}
+            Err(e) => {
+                errln!("error: cannot write the report into `{}`: {e}", dir.display());
+                return ExitCode::from(EXIT_USAGE);
+            }
         }
     }
-    exit_code(&findings)
+    exit_code(&folder.findings)
 }
 
 /// `dropc qa --fix-profiles`: converts the art of `drop_file` to sRGB and
@@ -221,65 +199,5 @@ fn print(findings: &[Finding], audit: Option<&dropc::qa::output::Audit>, format:
             let text = dropc::qa::render_human(findings, &scope, what, started.elapsed().as_secs_f64());
             let _ = std::io::stderr().lock().write_all(text.as_bytes());
         }
-    }
-}
-
-/// The `.drop` of the output folder `dir`: the one `collection.json` names,
-/// else the only `.drop` in the folder's parent. The recorded path is data:
-/// an absolute one, one that climbs out of a folder it named, or one that
-/// is not a `.drop` (or resolves to a file that is not) is never opened
-/// (the audit reports it); the parent's `.drop` is used instead.
-fn find_drop(dir: &Path) -> Result<PathBuf, String> {
-    let summary = dropc::qa::read::read_file(&dir.join(dropc::output::COLLECTION), dropc::qa::read::record_limit(0));
-    let recorded: Option<String> = summary
-        .ok()
-        .and_then(|b| serde_json::from_slice::<dropc::output::CollectionRecord>(&b).ok())
-        .and_then(|r| r.inputs.source_path);
-    let mut refused = String::new();
-    if let Some(recorded) = recorded {
-        match dropc::qa::read::recorded_path(&recorded, Some("drop")) {
-            Ok(relative) => {
-                let path = dir.join(relative);
-                let real = std::fs::canonicalize(&path).map_err(|e| {
-                    format!(
-                        "`{}` names `{}` as the `.drop`, which cannot be opened ({}); pass --drop FILE",
-                        dropc::output::COLLECTION,
-                        path.display(),
-                        dropc::qa::read::describe_io(&e)
-                    )
-                })?;
-                return if real.is_file() && real.extension().is_some_and(|e| e == "drop") {
-                    Ok(path)
-                } else {
-                    Err(format!(
-                        "`{}` names `{}` as the `.drop`, which is `{}`, not a `.drop` file; pass --drop FILE",
-                        dropc::output::COLLECTION,
-                        path.display(),
-                        real.display()
-                    ))
-                };
-            }
-            Err(why) => refused = format!(" (`{}` names `{recorded}`, which {why})", dropc::output::COLLECTION),
-        }
-    }
-    let parent = std::fs::canonicalize(dir)
-        .map_err(|e| format!("cannot read `{}`: {}", dir.display(), dropc::qa::read::describe_io(&e)))?
-        .parent()
-        .map(Path::to_path_buf)
-        .ok_or_else(|| format!("cannot tell which `.drop` wrote `{}`; pass --drop FILE", dir.display()))?;
-    let mut drops: Vec<PathBuf> = Vec::new();
-    let entries = std::fs::read_dir(&parent)
-        .map_err(|e| format!("cannot list `{}`: {}", parent.display(), dropc::qa::read::describe_io(&e)))?;
-    for entry in entries {
-        let path = entry
-            .map_err(|e| format!("cannot list `{}`: {}", parent.display(), dropc::qa::read::describe_io(&e)))?
-            .path();
-        if path.extension().is_some_and(|e| e == "drop") && path.is_file() {
-            drops.push(path);
-        }
-    }
-    match drops.as_slice() {
-        [one] => Ok(one.clone()),
-        _ => Err(format!("cannot tell which `.drop` wrote `{}`{refused}; pass --drop FILE", dir.display())),
     }
 }

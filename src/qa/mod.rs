@@ -370,6 +370,57 @@ pub fn render_json(findings: &[Finding], scope: &Scope) -> String {
     format!("{doc:#}\n")
 }
 
+/// The audit of an output folder: every finding (the inputs' and the
+/// output's, sorted) and what the output audit read.
+pub struct FolderAudit {
+    /// Sorted as [`sort`] orders them.
+    pub findings: Vec<Finding>,
+    /// The output audit, whose records the report shows.
+    pub audit: output::Audit,
+}
+
+/// Audits the inputs of `model` (art under `root`) and its output folder
+/// `dir`, in the current rayon pool: `dropc qa DIR` and `dropc run --qa`.
+pub fn audit_folder(
+    model: &crate::model::Model,
+    source: &[u8],
+    root: &std::path::Path,
+    dir: &std::path::Path,
+) -> FolderAudit {
+    let mut findings = inputs::audit(model, root);
+    let audit = output::audit(model, source, root, dir);
+    findings.extend(audit.findings.iter().cloned());
+    sort(&mut findings);
+    FolderAudit { findings, audit }
+}
+
+/// Writes `report.html` into `dir` for a folder audit, its charts with the
+/// expected shares `dropc simulate` gives (from `check`'s `feasibility`)
+/// where they can be computed; the path written.
+pub fn write_folder_report(
+    model: &crate::model::Model,
+    folder: &FolderAudit,
+    feasibility: Option<&crate::check::Feasibility>,
+    dir: &std::path::Path,
+) -> std::io::Result<PathBuf> {
+    let audit = &folder.audit;
+    let mut input = report::ReportInput::from_collection(model, &audit.tokens, &audit.seed, &folder.findings);
+    input.use_recorded_ranking(audit.rarity.iter().map(|l| (l.id, l.rank, l.score)));
+    let expected = crate::sample::plan::Plan::new(model).and_then(|plan| {
+        crate::check::expected::expected(
+            model,
+            &plan,
+            feasibility.and_then(|f| f.combinations.exact()),
+            feasibility.and_then(|f| f.log_partition),
+        )
+    });
+    if let Ok(expected) = &expected {
+        input.use_expected(&expected.shares);
+    }
+    report::write_report(dir, &input)?;
+    Ok(dir.join(report::REPORT_FILE))
+}
+
 pub mod distribution;
 pub mod image;
 pub mod inputs;

@@ -11,7 +11,7 @@
 //! not; every caller turns the reason into a finding naming the token or
 //! file. Nothing is skipped silently.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use crate::files::{Unread, bytes, describe_io, folder_problem};
 
@@ -82,6 +82,64 @@ pub fn recorded_path(path: &str, extension: Option<&str>) -> Result<std::path::P
 /// relative, with no `..` at all.
 pub fn inside(path: &str) -> bool {
     recorded_path(path, None).is_ok_and(|p| p.components().all(|c| matches!(c, std::path::Component::Normal(_))))
+}
+
+/// The `.drop` of the output folder `dir`: the one `collection.json` names,
+/// else the only `.drop` in the folder's parent. The recorded path is data:
+/// an absolute one, one that climbs out of a folder it named, or one that
+/// is not a `.drop` (or resolves to a file that is not) is never opened
+/// (the audit reports it); the parent's `.drop` is used instead.
+pub fn find_drop(dir: &Path) -> Result<PathBuf, String> {
+    let summary = read_file(&dir.join(crate::output::COLLECTION), record_limit(0));
+    let recorded: Option<String> = summary
+        .ok()
+        .and_then(|b| serde_json::from_slice::<crate::output::CollectionRecord>(&b).ok())
+        .and_then(|r| r.inputs.source_path);
+    let mut refused = String::new();
+    if let Some(recorded) = recorded {
+        match recorded_path(&recorded, Some("drop")) {
+            Ok(relative) => {
+                let path = dir.join(relative);
+                let real = std::fs::canonicalize(&path).map_err(|e| {
+                    format!(
+                        "`{}` names `{}` as the `.drop`, which cannot be opened ({}); pass --drop FILE",
+                        crate::output::COLLECTION,
+                        path.display(),
+                        describe_io(&e)
+                    )
+                })?;
+                return if real.is_file() && real.extension().is_some_and(|e| e == "drop") {
+                    Ok(path)
+                } else {
+                    Err(format!(
+                        "`{}` names `{}` as the `.drop`, which is `{}`, not a `.drop` file; pass --drop FILE",
+                        crate::output::COLLECTION,
+                        path.display(),
+                        real.display()
+                    ))
+                };
+            }
+            Err(why) => refused = format!(" (`{}` names `{recorded}`, which {why})", crate::output::COLLECTION),
+        }
+    }
+    let parent = std::fs::canonicalize(dir)
+        .map_err(|e| format!("cannot read `{}`: {}", dir.display(), describe_io(&e)))?
+        .parent()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| format!("cannot tell which `.drop` wrote `{}`; pass --drop FILE", dir.display()))?;
+    let mut drops: Vec<PathBuf> = Vec::new();
+    let entries =
+        std::fs::read_dir(&parent).map_err(|e| format!("cannot list `{}`: {}", parent.display(), describe_io(&e)))?;
+    for entry in entries {
+        let path = entry.map_err(|e| format!("cannot list `{}`: {}", parent.display(), describe_io(&e)))?.path();
+        if path.extension().is_some_and(|e| e == "drop") && path.is_file() {
+            drops.push(path);
+        }
+    }
+    match drops.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(format!("cannot tell which `.drop` wrote `{}`{refused}; pass --drop FILE", dir.display())),
+    }
 }
 
 #[cfg(test)]
