@@ -1,7 +1,8 @@
 //! Art that is not a file never hangs or exhausts `check` or `run`: a FIFO
 //! named like a layer (opening it for reading would wait for a writer
 //! forever), a link to a FIFO inside the project, a link to `/dev/zero`,
-//! and a FIFO named as the `.drop` file itself.
+//! a FIFO named as the `.drop` file itself, and the same things given to
+//! `dropc import` as a layer or as the engine's `config.js`.
 //! Every read of art goes through `dropc::files`, which opens without
 //! blocking and refuses what is not a regular file. Each command runs with
 //! a time limit: a hang fails the test instead of stalling the suite.
@@ -47,16 +48,26 @@ impl Project {
 
     /// Replaces a layer with a FIFO that no one writes to.
     fn fifo(&self, path: &Path) {
-        let _ = std::fs::remove_file(path);
-        let status = Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
-        assert!(status.success(), "mkfifo {}", path.display());
+        fifo(path);
     }
 
     /// Replaces a layer with a symbolic link to `target`.
     fn link(&self, path: &Path, target: &Path) {
-        let _ = std::fs::remove_file(path);
-        std::os::unix::fs::symlink(target, path).unwrap();
+        link(path, target);
     }
+}
+
+/// Replaces the file at `path` with a FIFO that no one writes to.
+fn fifo(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// Replaces the file at `path` with a symbolic link to `target`.
+fn link(path: &Path, target: &Path) {
+    let _ = std::fs::remove_file(path);
+    std::os::unix::fs::symlink(target, path).unwrap();
 }
 
 /// Runs dropc with `args`, killed (and the test failed) after a minute.
@@ -163,4 +174,70 @@ fn a_fifo_given_as_the_drop_file_is_refused() {
         assert!(stderr.contains("is not a regular file"), "dropc {args:?}: {stderr}");
     }
     assert!(!out_dir.exists(), "run wrote an output folder");
+}
+
+/// A HashLips layers folder, `layers/Body/{X,Y}#1.png` and
+/// `layers/Hat/P#1.png`, with `src/config.js` beside it naming the order,
+/// in a temporary folder removed on drop.
+fn hashlips_project() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix("dropc-hostile-import-").tempdir().unwrap();
+    for (t, file) in [("Body", "X#1"), ("Body", "Y#1"), ("Hat", "P#1")] {
+        let path = dir.path().join("layers").join(t).join(format!("{file}.png"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        image::RgbaImage::from_pixel(4, 4, image::Rgba([file.as_bytes()[0], 40, 90, 255])).save(&path).unwrap();
+    }
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    let config = "const layerConfigurations = [\n  { growEditionSizeTo: 2, layersOrder: [{ name: \"Body\" }, { name: \"Hat\" }] },\n];\n";
+    std::fs::write(dir.path().join("src/config.js"), config).unwrap();
+    dir
+}
+
+/// `dropc import hashlips layers` in `dir`, within a minute.
+fn import_within_a_minute(dir: &Path) -> (Option<i32>, String) {
+    let layers = dir.join("layers");
+    let out = dir.join("c.drop");
+    let output = dropc_within_a_minute(&["import", "hashlips", layers.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// What the importer reads goes through `dropc::files` too: a FIFO or a
+/// link to `/dev/zero` as `config.js`, an oversized `config.js` (a sparse
+/// file of 64 MiB) and a FIFO as a layer are refused at once (exit 2,
+/// naming the file and what it is), never waited on or read without end;
+/// the sound project imports.
+#[test]
+fn the_importer_refuses_what_is_not_a_file() {
+    let project = hashlips_project();
+    let dir = project.path();
+    let (code, stderr) = import_within_a_minute(dir);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(std::fs::read_to_string(dir.join("c.drop")).unwrap().contains("trait Hat"));
+    std::fs::remove_file(dir.join("c.drop")).unwrap();
+
+    let config = dir.join("src/config.js");
+    let sound = std::fs::read(&config).unwrap();
+    fifo(&config);
+    let (code, stderr) = import_within_a_minute(dir);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("config.js") && stderr.contains("not a regular file"), "{stderr}");
+
+    link(&config, Path::new("/dev/zero"));
+    let (code, stderr) = import_within_a_minute(dir);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("config.js") && stderr.contains("not a regular file"), "{stderr}");
+
+    std::fs::remove_file(&config).unwrap();
+    let big = std::fs::File::create(&config).unwrap();
+    big.set_len(64 << 20).unwrap();
+    drop(big);
+    let (code, stderr) = import_within_a_minute(dir);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("config.js") && stderr.contains("64.0 MiB"), "{stderr}");
+
+    std::fs::write(&config, sound).unwrap();
+    fifo(&dir.join("layers/Hat/P#1.png"));
+    let (code, stderr) = import_within_a_minute(dir);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("P#1.png") && stderr.contains("not a regular file"), "{stderr}");
+    assert!(!dir.join("c.drop").exists(), "a refused import wrote its .drop");
 }

@@ -280,9 +280,14 @@ impl Config {
         Config { path: path.to_path_buf(), values }
     }
 
-    /// Reads `path`.
-    pub fn read(path: &Path) -> std::io::Result<Config> {
-        Ok(Config::parse(path, &std::fs::read_to_string(path)?))
+    /// Reads `path` through [`crate::files`]: a regular file of at most
+    /// [`CONFIG_LIMIT`] bytes, in UTF-8 (a FIFO or device named `config.js`
+    /// is refused, never waited on or read without end). The error is a
+    /// phrase after the file's name.
+    pub fn read(path: &Path) -> Result<Config, String> {
+        let bytes = crate::files::read(path, CONFIG_LIMIT, crate::files::Links::Follow).map_err(|e| e.phrase())?;
+        let text = String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_string())?;
+        Ok(Config::parse(path, &text))
     }
 
     /// A declared value.
@@ -419,9 +424,14 @@ fn blend_from_mode(name: &str) -> String {
     out
 }
 
+/// The most a `config.js` may take: the engines' own are a few kilobytes.
+pub const CONFIG_LIMIT: u64 = 16 << 20;
+
 /// The `config.js` of a HashLips-style project that holds `dir`: the first of
 /// `config.js` and `src/config.js` in `dir`'s parent, then in each folder
-/// above it (and in `dir` itself).
+/// above it (and in `dir` itself). Anything at such a path but a folder
+/// counts (a FIFO, a device, a dangling link), so that [`Config::read`]
+/// refuses it with a message rather than the import going on without it.
 pub fn find(dir: &Path) -> Option<PathBuf> {
     let dir = std::fs::canonicalize(dir).ok()?;
     let mut candidates = vec![dir.join("config.js"), dir.join("src").join("config.js")];
@@ -429,7 +439,7 @@ pub fn find(dir: &Path) -> Option<PathBuf> {
         candidates.push(ancestor.join("src").join("config.js"));
         candidates.push(ancestor.join("config.js"));
     }
-    candidates.into_iter().find(|p| p.is_file())
+    candidates.into_iter().find(|p| std::fs::symlink_metadata(p).is_ok() && !p.is_dir())
 }
 
 #[cfg(test)]

@@ -100,9 +100,7 @@ pub fn import(engine: Engine, dir: &Path, options: &Options) -> Result<Imported,
     let source = Source::open(dir, &options.drop_dir)?;
     let config_path = config::find(&source.dir);
     let config = match &config_path {
-        Some(path) => {
-            Some(Config::read(path).map_err(|e| ImportError::Io(format!("cannot read `{}`: {e}", path.display())))?)
-        }
+        Some(path) => Some(Config::read(path).map_err(|why| ImportError::Io(format!("`{}` {why}", path.display())))?),
         None => None,
     };
     let plan = LayerPlan::new(&source, config.as_ref(), options.order.as_deref())?;
@@ -413,8 +411,8 @@ pub(crate) fn inspect(root: &Path, files: &[String]) -> Result<HashMap<String, P
         .par_iter()
         .map(|rel| {
             let full = root.join(rel);
-            let bytes =
-                std::fs::read(&full).map_err(|e| ImportError::Io(format!("cannot read `{}`: {e}", full.display())))?;
+            let bytes = crate::files::read(&full, crate::files::ART_LIMIT, crate::files::Links::Follow)
+                .map_err(|why| ImportError::Io(format!("`{}` {why}", full.display())))?;
             let decoded = crate::png::decode::decode_bytes(&bytes)
                 .map_err(|why| ImportError::Input(format!("`{}` {why}", full.display())))?;
             let mut hash = Sha256::new();
