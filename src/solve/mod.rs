@@ -26,6 +26,7 @@
 //! collections tiny. See `elim` for the machinery and `prep` for the
 //! preprocessing (evidence, factor merging, arc consistency, compression).
 
+mod best;
 mod count;
 mod elim;
 mod infer;
@@ -41,11 +42,12 @@ mod tests;
 use std::fmt;
 use std::time::Duration;
 
+pub use best::{Best, Term, best};
 pub use count::{count, count_given};
 pub use infer::{WeightedModel, marginals, possible_values, possible_values_given};
 pub use relax::RelaxedModel;
 pub use sample::{Sampler, SamplerStep};
-pub use search::{SearchBudget, SearchModel};
+pub use search::{OverBudget, SearchBudget, SearchModel};
 
 /// A non-negative function of a few variables, stored as a dense table.
 ///
