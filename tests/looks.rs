@@ -87,6 +87,15 @@ const CASES: &[&str] = &[
     "unique visually by Background, Eyes",
     "unique visually\nwhen Background.Red { Eyes < Laser: 1 > }",
     "unique visually\nforbid Eyes.Normal with Head.none\nforbid Eyes.Twin with Head.Cap",
+    // Conditional art: resolved in the key.
+    "unique visually\nwhen Background.Red { art Eyes.Laser \"Eyes/Normal.png\" }",
+    "unique visually\nwhen Background.Red { art Eyes.Twin \"Eyes/Laser.png\" }",
+    "unique visually\nwhen Background.Red { art Head.Cap \"Head/Helmet.png\" }",
+    "unique visually\nwhen Background.Navy { art Head.Helmet \"Head/Cap.png\" }",
+    "unique visually\nwhen Background.Red | Background.Navy { art Eyes hue 180 }",
+    "unique visually by Background, Eyes\nwhen Background.Red { art Head.Cap \"Head/Helmet.png\" }",
+    "unique visually by Eyes, Head\nwhen Eyes.Laser { art Head.Visor \"Head/Cap.png\" }",
+    "unique visually\nwhen Head.Visor { art Eyes.Twin \"Eyes/Cyber.png\" }\nforbid Head.Visor with Background.Blue",
 ];
 
 #[test]
@@ -217,4 +226,129 @@ fn qa_names_the_variants_whose_identical_art_makes_duplicate_images() {
     let check = dropc(&["check".as_ref(), root.join("faces.drop").as_os_str()]);
     assert_eq!(check.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&check.stderr).contains("only 2 different looks exist"));
+}
+
+/// Conditional art that makes two combinations look the same, that tells
+/// identical art apart, that covers or stops covering: cases where the
+/// key's looks are exactly the different images (no cover by a union, no
+/// recolouring that leaves pixels as they were).
+const CONDITIONAL: &[&str] = &[
+    // Red + Laser draws Normal's eyes: looks like Red + Normal.
+    "unique visually\nwhen Background.Red { art Eyes.Laser \"Eyes/Normal.png\" }",
+    // Twin draws what Normal draws, except on Red (wide eyes, wider than the helmet).
+    "unique visually\nwhen Background.Red { art Eyes.Twin \"When/Eyes-wide.png\" }",
+    // On Red the cap is a helmet, and hides the eyes.
+    "unique visually\nwhen Background.Red { art Head.Cap \"Head/Helmet.png\" }",
+    // On Navy the helmet is a cap, and hides nothing.
+    "unique visually\nwhen Background.Navy { art Head.Helmet \"Head/Cap.png\" }",
+    // Conditioned on a trait it covers.
+    "unique visually\nwhen Eyes.Laser | Eyes.Cyber { art Head.Visor \"Head/Cap.png\" }",
+];
+
+/// The images of every allowed combination, rendered.
+fn rendered_looks(model: &Model, root: &Path) -> BTreeSet<Vec<u8>> {
+    let renderer = dropc::render::Renderer::new(model, root).unwrap();
+    let domains: Vec<usize> = model.traits.iter().map(|t| t.variants.len()).collect();
+    let mut row = vec![0usize; domains.len()];
+    let mut images = BTreeSet::new();
+    loop {
+        if allowed(model, &row) {
+            images.insert(renderer.render(&row).unwrap().as_raw().clone());
+        }
+        let mut t = 0;
+        loop {
+            if t == domains.len() {
+                return images;
+            }
+            row[t] += 1;
+            if row[t] < domains[t] {
+                break;
+            }
+            row[t] = 0;
+            t += 1;
+        }
+    }
+}
+
+#[test]
+fn conditional_art_is_part_of_the_look_check_counts_and_the_sampler_keeps_apart() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/art");
+    for rules in CONDITIONAL {
+        let checked = check_text(&source(1, rules), &art());
+        let model = checked.model.unwrap_or_else(|| panic!("{rules}: {:?}", checked.diagnostics));
+        let looks = rendered_looks(&model, &root).len();
+        assert_eq!(brute_force_looks(&model), looks, "{rules}: the key tells apart exactly the different images");
+
+        let checked = check_text(&source(looks as u64, rules), &art());
+        let model =
+            checked.model.unwrap_or_else(|| panic!("{rules}: {looks} looks refused: {:?}", checked.diagnostics));
+        let tokens = sample(&model, "s").unwrap_or_else(|e| panic!("{rules}: {e}"));
+        let renderer = dropc::render::Renderer::new(&model, &root).unwrap();
+        let mut images = BTreeSet::new();
+        for (_, row) in tokens.generated() {
+            let row: Vec<usize> = row.iter().map(|&v| v as usize).collect();
+            assert!(images.insert(renderer.render(&row).unwrap().as_raw().clone()), "{rules}: a duplicate image");
+        }
+
+        let checked = check_text(&source(looks as u64 + 1, rules), &art());
+        let refusal = checked.diagnostics.iter().find(|d| d.code == Code::SizeInfeasible);
+        let refusal = refusal.unwrap_or_else(|| panic!("{rules}: size {} accepted", looks + 1));
+        assert!(refusal.message.contains(&format!("only {looks} different looks")), "{rules}: {}", refusal.message);
+    }
+    // The numbers themselves, for the first two: without conditional art 14 looks (Navy is
+    // drawn as Blue, Twin as Normal, Visor as Helmet: 2 backgrounds x (3 eyes x 2 heads that
+    // show them + the helmet)).
+    let count = |rules: &str| rendered_looks(&check_text(&source(1, rules), &art()).model.unwrap(), &root).len();
+    assert_eq!(count("unique visually"), 14);
+    assert_eq!(count(CONDITIONAL[0]), 12, "Red + Laser looks like Red + Normal under no head and under the cap");
+    assert_eq!(count(CONDITIONAL[1]), 17, "Red + Twin, under each of the 3 heads, no longer looks like Red + Normal");
+}
+
+#[test]
+fn conditional_art_on_a_condition_left_out_of_by_is_refused() {
+    let rules = "unique visually by Eyes, Head\nwhen Background.Red { art Eyes.Laser \"Eyes/Normal.png\" }";
+    let checked = check_text(&source(2, rules), &art());
+    let d = checked.diagnostics.iter().find(|d| d.code == Code::VisualConditionalArt).expect("refused");
+    assert!(d.message.contains("depends on `Background`"), "{}", d.message);
+    assert!(d.help.as_deref().unwrap().contains("add `Background` to `unique visually by`"));
+    // With the condition compared, accepted.
+    let rules = "unique visually by Background, Eyes, Head\nwhen Background.Red { art Eyes.Laser \"Eyes/Normal.png\" }";
+    assert!(check_text(&source(2, rules), &art()).model.is_some());
+}
+
+#[test]
+fn a_run_of_conditional_art_under_unique_visually_has_no_duplicate_image() {
+    let tmp = tempfile::Builder::new().prefix("dropc-looks-when-").tempdir().unwrap();
+    let root = tmp.path();
+    let from = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/art/visual-layers");
+    for dir in ["Background", "Eyes", "Head"] {
+        std::fs::create_dir_all(root.join("visual-layers").join(dir)).unwrap();
+        for entry in std::fs::read_dir(from.join(dir)).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), root.join("visual-layers").join(dir).join(entry.file_name())).unwrap();
+        }
+    }
+    let rules = CONDITIONAL[0];
+    let all = check_text(&source(1, rules), &DiskArt { root: root.to_path_buf() }).model.unwrap();
+    let looks = rendered_looks(&all, root).len();
+    let drop = root.join("looks.drop");
+    std::fs::write(&drop, source(looks as u64, rules)).unwrap();
+    let out = root.join("out");
+    let run = dropc(&["run".as_ref(), drop.as_os_str(), "-o".as_ref(), out.as_os_str()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let mut images = BTreeSet::new();
+    for entry in std::fs::read_dir(out.join("images")).unwrap() {
+        let path = entry.unwrap().path();
+        let decoded = dropc::png::decode::decode_bytes(&std::fs::read(&path).unwrap()).unwrap();
+        assert!(images.insert(decoded.rgba), "{} repeats an image", path.display());
+    }
+    assert_eq!(images.len(), looks);
+    let qa = findings(&dropc(&[
+        "qa".as_ref(),
+        out.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        "--no-report".as_ref(),
+    ]));
+    assert!(!qa.iter().any(|f| f["code"] == "qa::duplicate_image" || f["code"] == "qa::visual_duplicate"), "{qa:#?}");
 }

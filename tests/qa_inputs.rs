@@ -621,3 +621,51 @@ metadata trait Luck < {} >
     assert!(message.starts_with("2000 tokens look identical (1, 2, 3, 4, 5, 6, 7, 8 and 1992 more)"), "{message}");
     assert!(message.contains("`Suit` (metadata only), `Rank` (metadata only), `Luck` (metadata only)"), "{message}");
 }
+
+#[test]
+fn occlusion_follows_conditional_art() {
+    // On a Robot the cap is drawn from the helmet's file (and hides the eyes)
+    // and the helmet from the cap's (and hides nothing).
+    let p = Project::new("when-occlusion");
+    p.file("layers/Body/Ape.png", &png(4, 4, |_, _| [9, 9, 9, 255]));
+    p.file("layers/Body/Robot.png", &png(4, 4, |_, _| [90, 90, 90, 255]));
+    p.file("layers/Eyes/Laser.png", &png(4, 4, |x, y| if (x, y) == (1, 1) { [255, 0, 0, 255] } else { CLEAR }));
+    p.file("layers/Head/Cap.png", &png(4, 4, |_, y| if y == 0 { [0, 200, 0, 255] } else { CLEAR }));
+    p.file("layers/Head/Helmet.png", &png(4, 4, |_, y| if y < 3 { [200, 200, 200, 255] } else { CLEAR }));
+    let source = r#"collection "C" { size 6  canvas 4 x 4 }
+trait Body < Ape: 1, Robot: 1 >
+trait Eyes < Laser: 1 >
+trait Head < none: 1, Cap: 1, Helmet: 1 >
+when Body.Robot {
+    art Head.Cap "Head/Helmet.png"
+    art Head.Helmet "Head/Cap.png"
+}"#;
+    let findings = p.audit(source);
+    let model = p.model(source);
+    let tokens = dropc::sample(&model, &model.settings.seed).unwrap();
+    let with = |body: u32, head: u32| tokens.generated().filter(|(_, r)| r[0] == body && r[2] == head).count();
+    let messages: Vec<&str> =
+        findings.iter().filter(|f| f.code == "qa::occluded_variant").map(|f| f.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            format!(
+                "`Eyes.Laser` is hidden by `Head.Cap` (its art while `Body` is `Robot`), which the rules allow \
+                 with it: {} of the 6 generated tokens have both",
+                with(1, 1)
+            ),
+            format!(
+                "`Eyes.Laser` is hidden by `Head.Helmet`, which the rules allow with it: {} of the 6 generated \
+                 tokens have both",
+                with(0, 2)
+            ),
+        ],
+        "{findings:#?}"
+    );
+    // A forbid that keeps Robots capless: the conditional cover cannot happen.
+    let findings = p.audit(&format!("{}\nforbid Body.Robot with Head.Cap", source.replace("size 6", "size 5")));
+    let messages: Vec<&str> =
+        findings.iter().filter(|f| f.code == "qa::occluded_variant").map(|f| f.message.as_str()).collect();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].contains("hidden by `Head.Helmet`,"), "{messages:?}");
+}

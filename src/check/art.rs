@@ -357,6 +357,15 @@ pub fn audit_art(model: &Model, store: &dyn ArtStore) -> (Vec<Diagnostic>, Ident
             }
         }
     }
+    let conditional = ConditionalArt::new(model);
+    if !conditional.is_empty() {
+        identical.looks = (0..model.traits.len())
+            .map(|t| match model.traits[t].kind {
+                TraitKind::MetadataOnly => (0..model.traits[t].variants.len()).collect(),
+                _ => identical_looks(model, &conditional, t, &cache),
+            })
+            .collect();
+    }
     for (trait_id, t) in model.traits.iter().enumerate() {
         if t.kind == TraitKind::MetadataOnly {
             continue;
@@ -432,16 +441,29 @@ fn identical_across_traits(model: &Model, cache: &HashMap<&Path, Result<Verified
 
 /// What a variant draws, as far as pixels go: per art file its pixels
 /// (their digest, or the path when the store has no pixels) and depth, then
-/// the recolouring and the rendering options. `None` for a variant without
+/// the recolourings and the rendering options. `None` for a variant without
 /// art or with a file that cannot be used.
 fn look_of(model: &Model, id: VariantId, cache: &HashMap<&Path, Result<Verified, ArtProblem>>) -> Option<String> {
-    let v = model.variant(id);
-    if matches!(v.art, Art::Empty) {
+    look_from(model, id, ArtSource::Own, cache)
+}
+
+/// What variant `id` draws from `source` (its own art, or a `when` block's),
+/// as [`look_of`] says it.
+fn look_from(
+    model: &Model,
+    id: VariantId,
+    source: ArtSource,
+    cache: &HashMap<&Path, Result<Verified, ArtProblem>>,
+) -> Option<String> {
+    if matches!(model.variant(id).art, Art::Empty) && source == ArtSource::Own {
         return None;
     }
-    let Drawn { files, recolour, .. } = model.drawn(id).ok()?;
+    let drawn = model.drawn_from(id, source).ok()?;
+    if drawn.files.is_empty() {
+        return None;
+    }
     let mut look = String::new();
-    for f in files {
+    for f in drawn.files {
         let verified = cache.get(f.path.as_path())?.as_ref().ok()?;
         match verified.digests {
             Some((_, pixels)) => look.push_str(&crate::digest::hex(&pixels)),
@@ -451,9 +473,30 @@ fn look_of(model: &Model, id: VariantId, cache: &HashMap<&Path, Result<Verified,
         look.push_str(&format!(" {}", verified.info.colour.describe()));
         look.push_str(&format!(" {:?};", f.placement));
     }
-    let style = v.style;
-    look.push_str(&format!("{recolour:?} {:?} {} {:?}", style.blend, style.opacity.to_bits(), style.offset));
+    let style = drawn.style;
+    let recolours: Vec<&Recolour> = drawn.recolours().collect();
+    look.push_str(&format!("{recolours:?} {:?} {} {:?}", style.blend, style.opacity.to_bits(), style.offset));
     Some(look)
+}
+
+/// Per look of trait `t` ([`ConditionalArt::looks`]), the first look of the
+/// trait that draws identical art (itself when none does).
+fn identical_looks(
+    model: &Model,
+    conditional: &ConditionalArt,
+    trait_id: TraitId,
+    cache: &HashMap<&Path, Result<Verified, ArtProblem>>,
+) -> Vec<usize> {
+    let looks = conditional.looks(trait_id, model.traits[trait_id].variants.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    looks
+        .iter()
+        .enumerate()
+        .map(|(i, l)| match look_from(model, VariantId { trait_id, index: l.variant }, l.source, cache) {
+            Some(look) => *seen.entry(look).or_insert(i),
+            None => i,
+        })
+        .collect()
 }
 
 /// Groups (of two or more variant indices, ascending) of variants of `t` that draw identical art.

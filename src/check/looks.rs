@@ -6,24 +6,26 @@
 //! allow, not the number of combinations. That number is a projected model
 //! count: the factor graph of the rules ([`crate::solve::network::network`]) is
 //! extended with one *key variable* `K_t` per unique trait `t`, tied by a
-//! 0/1 factor to `t` and to the unique traits whose variants cover some
-//! variant of `t`, that holds exactly when `K_t` is the key's entry for `t`
-//! (the first variant with identical art, or "nothing" when the variant is
-//! blank or covered). The number of assignments of the key variables that
-//! extend to an allowed token is then the number of looks, counted by
-//! [`crate::solve::count`] exactly where its budget allows and bounded
-//! otherwise.
+//! 0/1 factor to `t`, to the traits whose variants decide which look `t`
+//! draws (the conditions of its conditional art), to the unique traits
+//! whose looks cover some look of `t` and to what decides theirs, that holds
+//! exactly when `K_t` is the key's entry for `t` (the first look with
+//! identical art, or "nothing" when the look drawn is blank or covered). The
+//! number of assignments of the key variables that extend to an allowed
+//! token is then the number of looks, counted by [`crate::solve::count`]
+//! exactly where its budget allows and bounded otherwise.
 //!
-//! A key factor whose table would be too large (a trait covered by variants
+//! A key factor whose table would be too large (a trait covered by looks
 //! of many large traits) is replaced by two cheaper ones that bound the
-//! count: ignoring what covers the trait (every variant that is not blank
-//! shows: at least as many looks) and hiding every variant that anything can
-//! cover (at most as many looks).
+//! count: ignoring what covers the trait (every look that is not blank
+//! shows: at least as many looks) and hiding every look that anything can
+//! cover (at most as many looks). Both are functions of the exact key (or
+//! it of them), since looks with identical art cover and are covered alike.
 
 use super::settings::SettingSpans;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::Visibility;
-use crate::model::{Model, TraitId, VariantId};
+use crate::model::{ArtSource, LookId, Model, TraitId};
 use crate::solve::{self, Count, Factor, Network};
 
 /// Largest key factor built exactly (entries of its table).
@@ -76,53 +78,78 @@ fn keyed_network(
 ) -> Option<Network> {
     let base = crate::solve::network::network(model);
     let mut domains = base.domains.clone();
-    domains.extend(traits.iter().map(|&t| model.traits[t].variants.len() + 1));
+    domains.extend(traits.iter().map(|&t| visibility.looks_len(t) + 1));
     let mut net = Network::new(domains.clone());
     for f in base.factors {
         net.push(f);
     }
     for (k, &t) in traits.iter().enumerate() {
         let key_var = model.traits.len() + k;
-        let n = model.traits[t].variants.len();
-        let nothing = n;
-        // The unique traits whose variants cover some variant of `t`.
-        let mut coverers: Vec<TraitId> = (0..n)
-            .flat_map(|index| visibility.covered_by(VariantId { trait_id: t, index }).iter().map(|u| u.trait_id))
+        let nothing = visibility.looks_len(t);
+        let looks = 0..nothing;
+        // The traits whose variants decide which look `t` draws.
+        let deciders = |u: TraitId| -> Vec<TraitId> {
+            let mut d = vec![u];
+            if visibility.has_conditional(u) {
+                d.extend(
+                    (0..visibility.looks_len(u))
+                        .filter_map(|look| match visibility.look(LookId { trait_id: u, look }).source {
+                            ArtSource::When { rule, .. } => model.whens.get(rule).map(|w| w.condition_trait),
+                            ArtSource::Own => None,
+                        })
+                        .filter(|c| traits.contains(c)),
+                );
+            }
+            d
+        };
+        // The unique traits whose looks cover some look of `t`.
+        let mut coverers: Vec<TraitId> = looks
+            .clone()
+            .flat_map(|look| visibility.covered_by(LookId { trait_id: t, look }).iter().map(|u| u.trait_id))
             .filter(|u| traits.contains(u))
             .collect();
         coverers.sort_unstable();
         coverers.dedup();
-        let entries = coverers.iter().fold((n + 1) * n, |acc, &c| acc.saturating_mul(domains[c]));
+        // The key's scope: `t` and what decides its look, then the coverers and what decides theirs.
+        let mut own_scope = deciders(t);
+        own_scope.sort_unstable();
+        own_scope.dedup();
+        let mut full_scope = own_scope.clone();
+        full_scope.extend(coverers.iter().flat_map(|&c| deciders(c)));
+        full_scope.sort_unstable();
+        full_scope.dedup();
+        let entries = full_scope.iter().fold(nothing + 1, |acc, &c| acc.saturating_mul(domains[c]));
         let covering = match force {
             Some(c) => c,
             None if entries <= KEY_TABLE_LIMIT => Covering::Exact,
             None => return None,
         };
-        let shown = |index: usize| visibility.same_as(VariantId { trait_id: t, index });
-        let blank = |index: usize| visibility.is_blank(VariantId { trait_id: t, index });
-        let factor = match covering {
-            Covering::Exact => {
-                let mut scope = vec![key_var, t];
-                scope.extend(&coverers);
-                Factor::from_fn(scope, &domains, |a| {
-                    let (key, index) = (a[0], a[1]);
-                    let v = VariantId { trait_id: t, index };
-                    let covered = visibility.covered_by(v).iter().any(|u| {
-                        coverers.iter().position(|&c| c == u.trait_id).is_some_and(|pos| a[2 + pos] == u.index)
-                    });
-                    let want = if blank(index) || covered { nothing } else { shown(index) };
-                    if key == want { 1.0 } else { 0.0 }
-                })
-            }
-            Covering::Ignored | Covering::Always => Factor::from_fn(vec![key_var, t], &domains, |a| {
-                let (key, index) = (a[0], a[1]);
-                let v = VariantId { trait_id: t, index };
-                let coverable = covering == Covering::Always
-                    && visibility.covered_by(v).iter().any(|u| traits.contains(&u.trait_id));
-                let want = if blank(index) || coverable { nothing } else { shown(index) };
-                if key == want { 1.0 } else { 0.0 }
-            }),
+        let shown = |look: usize| visibility.same_as(LookId { trait_id: t, look });
+        let blank = |look: usize| visibility.is_blank(LookId { trait_id: t, look });
+        let scope = if covering == Covering::Exact { full_scope } else { own_scope };
+        // The look of trait `u` under an assignment `a` of `[key_var, scope...]`.
+        let look_in = |u: TraitId, a: &[usize]| -> usize {
+            let at = |w: TraitId| scope.iter().position(|&x| x == w).map_or(usize::MAX, |p| a[1 + p]);
+            visibility.look_in(u, at(u), at)
         };
+        let mut vars = vec![key_var];
+        vars.extend(&scope);
+        let factor = Factor::from_fn(vars, &domains, |a| {
+            let key = a[0];
+            let look = look_in(t, a);
+            let id = LookId { trait_id: t, look };
+            let hidden = blank(look)
+                || match covering {
+                    Covering::Exact => visibility
+                        .covered_by(id)
+                        .iter()
+                        .any(|u| coverers.contains(&u.trait_id) && look_in(u.trait_id, a) == u.look),
+                    Covering::Always => visibility.covered_by(id).iter().any(|u| traits.contains(&u.trait_id)),
+                    Covering::Ignored => false,
+                };
+            let want = if hidden { nothing } else { shown(look) };
+            if key == want { 1.0 } else { 0.0 }
+        });
         net.push(factor);
     }
     Some(net)

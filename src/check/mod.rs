@@ -112,33 +112,49 @@ pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
     finish(ok.then_some(model), diagnostics, Some(feasibility))
 }
 
-/// `unique visually`: reads every layer's alpha and stores which variants
-/// hide which in the model, for the sampler.
-/// `unique visually` compares the pictures made of the `unique` traits'
-/// layers; the visual key ([`Visibility`]) is computed from each variant's
-/// own art, so conditional art on one of those traits is refused rather
-/// than compared wrongly. Conditional art on other traits is outside the
-/// picture compared and allowed.
+/// `unique visually by …` compares the pictures made of the `unique`
+/// traits' layers, and the visual key resolves conditional art on those
+/// traits alone ([`Visibility::key`]): conditional art of a compared trait
+/// whose `when` condition is on a trait left out of `by` would make the
+/// picture depend on a trait the key does not see, so it is refused.
+/// Conditional art on other traits is outside the picture compared.
 fn visual_conditional_art(model: &Model, span: Span, diagnostics: &mut Vec<Diagnostic>) {
     for w in &model.whens {
+        if model.unique.contains(&w.condition_trait) {
+            continue;
+        }
         for line in w.art.iter().filter(|a| model.unique.contains(&a.trait_id)) {
             let name = crate::model::source_name(&model.traits[line.trait_id].name).into_owned();
+            let condition = crate::model::source_name(&model.traits[w.condition_trait].name).into_owned();
             diagnostics.push(
                 Diagnostic::new(
                     Code::VisualConditionalArt,
                     line.span,
-                    format!("`unique visually` cannot yet compare conditional art of `{name}`"),
+                    format!(
+                        "the art of `{name}` depends on `{condition}`, which `unique visually by` does not compare"
+                    ),
                 )
-                .label("conditional art of a trait `unique visually` compares")
-                .with_label(span, "compares what is drawn")
+                .label(format!("conditional art while `{condition}` is {}", condition_names(model, w)))
+                .with_label(span, format!("compares `{name}` but not `{condition}`"))
                 .help(format!(
-                    "compare names with `unique`, leave `{name}` out of `unique visually by`, or give the art as variants"
+                    "add `{condition}` to `unique visually by` (its variant decides what `{name}` looks like), \
+                     or leave `{name}` out"
                 )),
             );
         }
     }
 }
 
+/// The condition variants of a `when`, for messages (`` `Zombie` or `Ghost` ``).
+fn condition_names(model: &Model, w: &crate::model::WhenRule) -> String {
+    let t = &model.traits[w.condition_trait];
+    let names: Vec<String> =
+        w.conditions.iter().map(|&c| format!("`{}`", crate::model::source_name(&t.variants[c].name))).collect();
+    names.join(" or ")
+}
+
+/// `unique visually`: reads every layer's alpha and stores which looks hide
+/// which in the model, for the sampler.
 fn attach_visibility(
     model: &mut Model,
     art: &dyn ArtStore,

@@ -22,11 +22,18 @@
 //!   (the same files, or files with identical pixels, with the same options;
 //!   found by `check`'s art pass, [`IdenticalArt`]).
 //!
+//! All three are said of **looks**, not variants: a look is one way a
+//! variant can be drawn, its own art or the art a `when` block gives it
+//! ([`ConditionalArt::looks`]; look `i` below the number of variants is
+//! variant `i`'s own art). Which look a variant draws in a token depends on
+//! the token's variants of the `when` conditions
+//! ([`Visibility::look_in`]).
+//!
 //! Hence the **visual key** of a token on traits `T` (what `unique visually`
-//! compares, [`Visibility::key`]): per trait of `T`, its variant (the first
-//! of the variants that are the same as it), or "nothing" when the variant is
-//! blank or covered by the variant of another trait of `T`. Tokens with equal
-//! keys on all drawn traits render identically.
+//! compares, [`Visibility::key`]): per trait of `T`, the look its variant
+//! draws (the first of the looks that are the same as it), or "nothing" when
+//! that look is blank or covered by the look of another trait of `T`.
+//! Tokens with equal keys on all drawn traits render identically.
 //!
 //! Only pairwise covers are found: a variant hidden by the *union* of two
 //! others (a helmet's left half and a visor's right half), or two variants
@@ -40,17 +47,21 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::art::{ArtProblem, ArtStore};
-use crate::model::{BlendMode, LayerMask, Mask, Model, Recolour, Side, TraitId, TraitKind, VariantId, Visibility};
+use crate::model::{
+    BlendMode, ConditionalArt, LayerMask, LayerStyle, Look, Mask, Model, Recolour, Side, TraitId, TraitKind, VariantId,
+    Visibility,
+};
 use crate::png::Decoded;
 
 /// What one layer is made from.
 struct Job<'m> {
     trait_id: TraitId,
-    variant: usize,
+    look: usize,
     file_index: usize,
     path: &'m Path,
     placement: Option<(Side, TraitId)>,
-    recolour: Option<&'m Recolour>,
+    recolours: Vec<&'m Recolour>,
+    style: &'m LayerStyle,
 }
 
 impl Visibility {
@@ -58,24 +69,36 @@ impl Visibility {
     /// `store`; on failure, every file that could not be decoded.
     pub fn compute(model: &Model, store: &dyn ArtStore) -> Result<Visibility, Vec<(PathBuf, ArtProblem)>> {
         let (layers, failures) = Visibility::layers(model, store);
-        if failures.is_empty() { Ok(Visibility::from_layers(layers)) } else { Err(failures) }
+        if failures.is_empty() { Ok(Visibility::from_layers(layers).with_looks(model)) } else { Err(failures) }
     }
 
-    /// The layers of every variant (`[trait][variant]`, each art file
-    /// decoded once through `store`), and the files that could not be
-    /// decoded (left out of the layers).
+    /// The layers of every look (`[trait][look]`, the looks of
+    /// [`ConditionalArt::looks`]: each variant's own art first, then
+    /// conditional art; each art file decoded once through `store`), and
+    /// the files that could not be decoded (left out of the layers).
     #[allow(clippy::type_complexity)]
     pub fn layers(model: &Model, store: &dyn ArtStore) -> (Vec<Vec<Vec<LayerMask>>>, Vec<(PathBuf, ArtProblem)>) {
+        let conditional = ConditionalArt::new(model);
+        let looks: Vec<Vec<Look>> =
+            model.traits.iter().enumerate().map(|(t, tr)| conditional.looks(t, tr.variants.len())).collect();
         let mut jobs = Vec::new();
         for (trait_id, t) in model.traits.iter().enumerate() {
             if t.kind == TraitKind::MetadataOnly {
                 continue;
             }
-            for variant in 0..t.variants.len() {
-                let Ok(drawn) = model.drawn(VariantId { trait_id, index: variant }) else { continue };
-                let (files, recolour) = (drawn.files, drawn.recolour);
-                for (file_index, f) in files.iter().enumerate() {
-                    jobs.push(Job { trait_id, variant, file_index, path: &f.path, placement: f.placement, recolour });
+            for (look, l) in looks[trait_id].iter().enumerate() {
+                let Ok(drawn) = model.drawn_from(VariantId { trait_id, index: l.variant }, l.source) else { continue };
+                let recolours: Vec<&Recolour> = drawn.recolour.into_iter().chain(drawn.then).collect();
+                for (file_index, f) in drawn.files.iter().enumerate() {
+                    jobs.push(Job {
+                        trait_id,
+                        look,
+                        file_index,
+                        path: &f.path,
+                        placement: f.placement,
+                        recolours: recolours.clone(),
+                        style: drawn.style,
+                    });
                 }
             }
         }
@@ -100,12 +123,8 @@ impl Visibility {
             .par_iter()
             .map(|p| {
                 let image = store.pixels(p).map_err(|e| (p.to_path_buf(), e))?;
-                let masks = uses
-                    .get(p)
-                    .into_iter()
-                    .flatten()
-                    .map(|&j| (j, job_mask(model, &jobs[j], &image, canvas)))
-                    .collect();
+                let masks =
+                    uses.get(p).into_iter().flatten().map(|&j| (j, job_mask(&jobs[j], &image, canvas))).collect();
                 Ok(masks)
             })
             .collect();
@@ -119,33 +138,34 @@ impl Visibility {
         }
         // Job order: each variant's files in their order.
         masks.sort_by_key(|(j, _)| *j);
-        let mut layers: Vec<Vec<Vec<LayerMask>>> =
-            model.traits.iter().map(|t| vec![Vec::new(); t.variants.len()]).collect();
+        let mut layers: Vec<Vec<Vec<LayerMask>>> = looks.iter().map(|l| vec![Vec::new(); l.len()]).collect();
         for (j, mask) in masks {
             let job = &jobs[j];
-            layers[job.trait_id][job.variant].push(mask);
+            layers[job.trait_id][job.look].push(mask);
         }
         (layers, failures)
     }
 }
 
 /// The mask of one layer, drawn from its decoded file `image`.
-fn job_mask(model: &Model, job: &Job<'_>, image: &Decoded, canvas: (u32, u32)) -> LayerMask {
-    let style = &model.traits[job.trait_id].variants[job.variant].style;
+fn job_mask(job: &Job<'_>, image: &Decoded, canvas: (u32, u32)) -> LayerMask {
+    let style = job.style;
     let depth = match job.placement {
         None => 3 * job.trait_id + 1,
         Some((Side::Below, other)) => 3 * other,
         Some((Side::Above, other)) => 3 * other + 2,
     };
     let recoloured;
-    let rgba: &[u8] = match job.recolour {
-        Some(r @ Recolour::Palette(_)) => {
-            let mut copy = image.rgba.clone();
+    // Only a palette changes alpha.
+    let rgba: &[u8] = if job.recolours.iter().any(|r| matches!(r, Recolour::Palette(_))) {
+        let mut copy = image.rgba.clone();
+        for r in &job.recolours {
             crate::model::recolour::recolour(&mut copy, r);
-            recoloured = copy;
-            &recoloured
         }
-        _ => &image.rgba,
+        recoloured = copy;
+        &recoloured
+    } else {
+        &image.rgba
     };
     layer_mask(
         job.path,

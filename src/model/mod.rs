@@ -22,7 +22,7 @@ pub mod paths;
 pub mod recolour;
 pub mod visibility;
 
-pub use visibility::{IdenticalArt, LayerMask, Mask, Visibility};
+pub use visibility::{IdenticalArt, LayerMask, LookId, Mask, Visibility};
 
 use crate::span::Span;
 
@@ -552,6 +552,42 @@ impl ConditionalArt {
         self.by_trait.get(t).is_some_and(|l| !l.is_empty())
     }
 
+    /// The traits whose variant decides which art trait `t` draws (the
+    /// condition traits of the `when` blocks that give it art), ascending.
+    pub fn conditions_of(&self, t: TraitId) -> Vec<TraitId> {
+        let mut out: Vec<TraitId> = self.by_trait.get(t).into_iter().flatten().map(|l| l.condition_trait).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Every way trait `t` (of `variants` variants) can be drawn: first each
+    /// variant's own art (look `i` is variant `i`'s own), then, in the order
+    /// of the `when` blocks and their `art` lines, each art a line gives a
+    /// variant ([`ConditionalArt::source`] returns no other). A trait-level
+    /// line gives a look to each variant whose own art draws something and
+    /// that no variant-level line of its block names.
+    pub fn looks(&self, t: TraitId, variants: usize) -> Vec<Look> {
+        let mut out: Vec<Look> = (0..variants).map(|variant| Look { variant, source: ArtSource::Own }).collect();
+        let lines = self.by_trait.get(t).map_or(&[][..], Vec::as_slice);
+        for line in lines {
+            let source = ArtSource::When { rule: line.rule, art: line.art };
+            match line.variant {
+                Some(variant) => out.push(Look { variant, source }),
+                None => {
+                    for variant in 0..variants {
+                        let draws = self.draws.get(t).and_then(|d| d.get(variant)).copied().unwrap_or(false);
+                        let named = lines.iter().any(|o| o.rule == line.rule && o.variant == Some(variant));
+                        if draws && !named {
+                            out.push(Look { variant, source });
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Which art variant `id` draws in the token whose variant of trait `t`
     /// is `variant_of(t)`: the art of the first `when` block whose condition
     /// holds and that gives art for it (a variant-level `art` winning over a
@@ -579,6 +615,16 @@ impl ConditionalArt {
         }
         found.map_or(ArtSource::Own, |l| ArtSource::When { rule: l.rule, art: l.art })
     }
+}
+
+/// One way a variant can be drawn: its own art or a `when` block's
+/// ([`ConditionalArt::looks`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Look {
+    /// The variant's index in its trait.
+    pub variant: usize,
+    /// Which art it draws.
+    pub source: ArtSource,
 }
 
 /// Which art a variant draws in a token ([`ConditionalArt::source`]).

@@ -1,5 +1,6 @@
-//! The occlusion relation's data: which variants draw nothing, which hide
-//! which, which draw the same art. `check` computes it from the art
+//! The occlusion relation's data: which looks (a variant's own art, or the
+//! art a `when` block gives it) draw nothing, which hide which, which draw
+//! the same art. `check` computes it from the art
 //! (`check::visibility`, whose documentation defines the terms); sampling
 //! (`unique visually`) and `qa` read it.
 
@@ -7,7 +8,9 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-use super::{Model, TraitId, VariantId};
+use std::collections::HashMap;
+
+use super::{ArtSource, ConditionalArt, Look, Model, TraitId, VariantId};
 
 /// A set of canvas pixels within a bounding box.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -101,31 +104,59 @@ impl LayerMask {
     }
 }
 
-/// The occlusion relation of a model's variants (see the module docs).
+/// One look of a trait ([`crate::model::ConditionalArt::looks`]): look `i`
+/// below the trait's number of variants is variant `i`'s own art, the others
+/// are conditional art.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LookId {
+    /// The trait.
+    pub trait_id: TraitId,
+    /// The look's index among the trait's looks.
+    pub look: usize,
+}
+
+impl From<VariantId> for LookId {
+    /// A variant's own art.
+    fn from(v: VariantId) -> LookId {
+        LookId { trait_id: v.trait_id, look: v.index }
+    }
+}
+
+/// The occlusion relation of a model's looks (see the module docs): each
+/// variant's own art, and each art a `when` block gives it.
 #[derive(Clone, Debug, Default)]
 pub struct Visibility {
-    /// `layers[trait][variant]`: the variant's art files on the canvas.
+    /// `layers[trait][look]`: the look's art files on the canvas (look `i`
+    /// below the number of variants: variant `i`'s own art).
     pub layers: Vec<Vec<Vec<LayerMask>>>,
-    /// `blank[trait][variant]`.
+    /// `blank[trait][look]`.
     blank: Vec<Vec<bool>>,
-    /// `covered_by[trait][variant]`: the variants that cover it, in order.
-    covered_by: Vec<Vec<Vec<VariantId>>>,
-    /// `same[trait][variant]`: the first variant of the trait whose art is
+    /// `covered_by[trait][look]`: the looks that cover it, in order.
+    covered_by: Vec<Vec<Vec<LookId>>>,
+    /// `same[trait][look]`: the first look of the trait whose art is
     /// identical ([`IdenticalArt`]); empty when not known.
     same: Vec<Vec<usize>>,
+    /// `looks[trait]`: what each look is; empty when every look is a
+    /// variant's own art.
+    looks: Vec<Vec<Look>>,
+    /// Per trait, the index of each conditional look.
+    index: Vec<HashMap<Look, usize>>,
+    /// Which art a variant draws in a token.
+    conditional: ConditionalArt,
 }
 
 impl Visibility {
-    /// The relation from each variant's layers (`layers[trait][variant]`).
+    /// The relation from each look's layers (`layers[trait][look]`; without
+    /// [`Visibility::with_looks`], look `i` is variant `i`).
     pub fn from_layers(layers: Vec<Vec<Vec<LayerMask>>>) -> Visibility {
         let blank: Vec<Vec<bool>> =
             layers.iter().map(|t| t.iter().map(|v| v.iter().all(|l| l.visible.is_empty())).collect()).collect();
-        let ids: Vec<VariantId> = layers
+        let ids: Vec<LookId> = layers
             .iter()
             .enumerate()
-            .flat_map(|(trait_id, t)| (0..t.len()).map(move |index| VariantId { trait_id, index }))
+            .flat_map(|(trait_id, t)| (0..t.len()).map(move |look| LookId { trait_id, look }))
             .collect();
-        let covered_by: Vec<Vec<Vec<VariantId>>> = layers
+        let covered_by: Vec<Vec<Vec<LookId>>> = layers
             .iter()
             .enumerate()
             .map(|(lt, t)| {
@@ -136,60 +167,130 @@ impl Visibility {
                             return Vec::new();
                         }
                         ids.iter()
-                            .filter(|u| u.trait_id != lt && covers(&layers[u.trait_id][u.index], lower))
+                            .filter(|u| u.trait_id != lt && covers(&layers[u.trait_id][u.look], lower))
                             .copied()
                             .collect()
                     })
                     .collect()
             })
             .collect();
-        Visibility { layers, blank, covered_by, same: Vec::new() }
+        Visibility { layers, blank, covered_by, ..Visibility::default() }
     }
 
-    /// The relation where variants with identical art ([`IdenticalArt`])
-    /// count as one: the visual key shows the first of them.
-    pub fn with_identical(mut self, identical: &IdenticalArt) -> Visibility {
-        self.same.clone_from(&identical.first);
+    /// The relation of `model`, whose layers were made for the looks of
+    /// [`crate::model::ConditionalArt::looks`] (as `check` makes them).
+    pub fn with_looks(mut self, model: &Model) -> Visibility {
+        let conditional = ConditionalArt::new(model);
+        if conditional.is_empty() {
+            return self;
+        }
+        self.looks = model.traits.iter().enumerate().map(|(t, tr)| conditional.looks(t, tr.variants.len())).collect();
+        self.index = self
+            .looks
+            .iter()
+            .map(|looks| {
+                looks.iter().enumerate().filter(|(_, l)| l.source != ArtSource::Own).map(|(i, l)| (*l, i)).collect()
+            })
+            .collect();
+        self.conditional = conditional;
         self
     }
 
-    /// The first variant of `v`'s trait that draws exactly what `v` draws.
-    pub fn same_as(&self, v: VariantId) -> usize {
-        self.same.get(v.trait_id).and_then(|t| t.get(v.index)).copied().unwrap_or(v.index)
+    /// The relation where looks with identical art ([`IdenticalArt`])
+    /// count as one: the visual key shows the first of them.
+    pub fn with_identical(mut self, identical: &IdenticalArt) -> Visibility {
+        self.same.clone_from(if identical.looks.is_empty() { &identical.first } else { &identical.looks });
+        self
     }
 
-    /// Whether variant `v` draws no visible pixel on the canvas.
-    pub fn is_blank(&self, v: VariantId) -> bool {
-        self.blank.get(v.trait_id).and_then(|t| t.get(v.index)).copied().unwrap_or(true)
+    /// The first look of `l`'s trait that draws exactly what `l` draws.
+    pub fn same_as(&self, l: impl Into<LookId>) -> usize {
+        let l = l.into();
+        self.same.get(l.trait_id).and_then(|t| t.get(l.look)).copied().unwrap_or(l.look)
     }
 
-    /// The variants that cover `v` (none when `v` is blank).
-    pub fn covered_by(&self, v: VariantId) -> &[VariantId] {
-        self.covered_by.get(v.trait_id).and_then(|t| t.get(v.index)).map_or(&[], Vec::as_slice)
+    /// Whether look `l` draws no visible pixel on the canvas.
+    pub fn is_blank(&self, l: impl Into<LookId>) -> bool {
+        let l = l.into();
+        self.blank.get(l.trait_id).and_then(|t| t.get(l.look)).copied().unwrap_or(true)
+    }
+
+    /// The looks that cover `l` (none when `l` is blank).
+    pub fn covered_by(&self, l: impl Into<LookId>) -> &[LookId] {
+        let l = l.into();
+        self.covered_by.get(l.trait_id).and_then(|t| t.get(l.look)).map_or(&[], Vec::as_slice)
     }
 
     /// Whether `upper` covers `lower`.
-    pub fn covers(&self, upper: VariantId, lower: VariantId) -> bool {
-        self.covered_by(lower).contains(&upper)
+    pub fn covers(&self, upper: impl Into<LookId>, lower: impl Into<LookId>) -> bool {
+        self.covered_by(lower).contains(&upper.into())
+    }
+
+    /// The number of looks of trait `t`.
+    pub fn looks_len(&self, t: TraitId) -> usize {
+        self.blank.get(t).map_or(0, Vec::len)
+    }
+
+    /// What look `l` is: which variant, drawing which art.
+    pub fn look(&self, l: LookId) -> Look {
+        self.looks
+            .get(l.trait_id)
+            .and_then(|t| t.get(l.look))
+            .copied()
+            .unwrap_or(Look { variant: l.look, source: ArtSource::Own })
+    }
+
+    /// Whether some look of trait `t` is conditional art.
+    pub fn has_conditional(&self, t: TraitId) -> bool {
+        self.conditional.touches(t)
+    }
+
+    /// The look variant `variant` of trait `t` draws in the token whose
+    /// variant of trait `u` is `variant_of(u)` ([`ConditionalArt::source`]).
+    pub fn look_in(&self, t: TraitId, variant: usize, variant_of: impl Fn(TraitId) -> usize) -> usize {
+        if !self.conditional.touches(t) {
+            return variant;
+        }
+        match self.conditional.source(variant_of, VariantId { trait_id: t, index: variant }) {
+            ArtSource::Own => variant,
+            source => self.index.get(t).and_then(|m| m.get(&Look { variant, source })).copied().unwrap_or(variant),
+        }
+    }
+
+    /// The looks of a token on `traits` (trait ids, increasing) whose variant
+    /// of `traits[i]` is `values[i]`; a `when` whose condition trait is not
+    /// among `traits` is taken not to hold.
+    pub fn looks_of(&self, traits: &[TraitId], values: &[u32], out: &mut Vec<u32>) {
+        out.clear();
+        let variant_of = |u: TraitId| {
+            traits.binary_search(&u).ok().and_then(|pos| values.get(pos)).map_or(usize::MAX, |&v| v as usize)
+        };
+        for (&t, &v) in traits.iter().zip(values) {
+            out.push(self.look_in(t, v as usize, variant_of) as u32);
+        }
     }
 
     /// The visual key of a token on `traits` (trait ids, increasing), whose
-    /// variant of `traits[i]` is `values[i]`: each value (the first variant
-    /// with identical art, see [`Visibility::same_as`]), or the trait's
-    /// number of variants ("nothing") when that variant is blank or covered
-    /// by the variant of another trait in `traits`.
+    /// variant of `traits[i]` is `values[i]`: per trait, the look its
+    /// variant draws there (the first look with identical art, see
+    /// [`Visibility::same_as`]), or the trait's number of looks ("nothing")
+    /// when that look is blank or covered by the look of another trait in
+    /// `traits`. Conditional art is resolved on `traits` ([`Visibility::looks_of`]).
     pub fn key(&self, traits: &[TraitId], values: &[u32], out: &mut Vec<u32>) {
-        out.clear();
-        for (&t, &v) in traits.iter().zip(values) {
-            let id = VariantId { trait_id: t, index: v as usize };
+        self.looks_of(traits, values, out);
+        let n = out.len();
+        for i in 0..n {
+            let id = LookId { trait_id: traits[i], look: out[i] as usize };
             let hidden = self.is_blank(id)
                 || self
                     .covered_by(id)
                     .iter()
-                    .any(|u| traits.binary_search(&u.trait_id).is_ok_and(|pos| values[pos] as usize == u.index));
-            let nothing = self.blank.get(t).map_or(0, Vec::len) as u32;
-            out.push(if hidden { nothing } else { self.same_as(id) as u32 });
+                    .any(|u| traits.binary_search(&u.trait_id).is_ok_and(|pos| out[pos] as usize == u.look));
+            let nothing = self.looks_len(id.trait_id) as u32;
+            let entry = if hidden { nothing } else { self.same_as(id) as u32 };
+            out.push(entry);
         }
+        out.drain(..n);
     }
 }
 
@@ -226,12 +327,20 @@ pub struct IdenticalArt {
     /// identical to this one's (the variant itself when there is none, and
     /// for variants without art).
     pub first: Vec<Vec<usize>>,
+    /// `looks[trait][look]`: the same over every look of the trait
+    /// ([`crate::model::ConditionalArt::looks`]: each variant's own art, then
+    /// conditional art), so that conditional art identical to a variant's
+    /// own shows as that variant; empty when only `first` is known.
+    pub looks: Vec<Vec<usize>>,
 }
 
 impl IdenticalArt {
     /// No two variants share their art.
     pub fn none(model: &Model) -> IdenticalArt {
-        IdenticalArt { first: model.traits.iter().map(|t| (0..t.variants.len()).collect()).collect() }
+        IdenticalArt {
+            first: model.traits.iter().map(|t| (0..t.variants.len()).collect()).collect(),
+            looks: Vec::new(),
+        }
     }
 
     /// Whether some variant draws what another draws.

@@ -29,7 +29,7 @@ use crate::check::art::{CONVERT_HELP, audit_art, png_info};
 use crate::check::{ArtProblem, ArtStore as _, DiskArt};
 use crate::model::LayerMask;
 use crate::model::TraitKind;
-use crate::model::{Art, IdenticalArt, Model, VariantId, Visibility};
+use crate::model::{Art, ArtSource, ConditionalArt, IdenticalArt, Look, Model, VariantId, Visibility};
 use crate::png::ColourSpace;
 
 use super::{Finding, QaCode, Subject};
@@ -70,7 +70,7 @@ pub fn audit(model: &Model, root: &Path) -> Vec<Finding> {
     pixel_findings(model, &layers, &failed, &mut findings);
     let identical = identical_findings(model, &store, &mut findings);
     if failed.is_empty() {
-        let visibility = Visibility::from_layers(layers).with_identical(&identical);
+        let visibility = Visibility::from_layers(layers).with_looks(model).with_identical(&identical);
         findings.extend(super::occlusion::audit(model, &visibility));
     }
     super::sort(&mut findings);
@@ -108,6 +108,18 @@ fn shown(path: &Path) -> String {
 
 fn file_subject(path: &Path) -> Subject {
     Subject::File { path: shown(path) }
+}
+
+/// `` `Hair.Long` (its art while `Body` is `Zombie`) ``: a variant and the
+/// `when` whose art it draws.
+pub(super) fn when_look_name(model: &Model, trait_id: usize, index: usize, source: ArtSource) -> String {
+    let name = model.variant_name(VariantId { trait_id, index });
+    let ArtSource::When { rule, .. } = source else { return format!("`{name}`") };
+    let Some(w) = model.whens.get(rule) else { return format!("`{name}`") };
+    let t = &model.traits[w.condition_trait];
+    let names: Vec<String> =
+        w.conditions.iter().map(|&c| format!("`{}`", crate::model::source_name(&t.variants[c].name))).collect();
+    format!("`{name}` (its art while `{}` is {})", crate::model::source_name(&t.name), names.join(" or "))
 }
 
 pub(super) fn variant_subject(model: &Model, trait_id: usize, index: usize) -> Subject {
@@ -218,24 +230,35 @@ fn pixel_findings(
     // The first layer drawn by each trait, to tell what a layer is drawn above.
     let lowest: Vec<Option<(usize, usize, usize)>> =
         layers.iter().map(|t| t.iter().flatten().map(|l| l.order).min()).collect();
+    let conditional = ConditionalArt::new(model);
     for (trait_id, t) in model.traits.iter().enumerate() {
         if t.kind == TraitKind::MetadataOnly {
             continue;
         }
-        for (index, v) in t.variants.iter().enumerate() {
-            if matches!(v.art, Art::Empty) {
+        // Each variant's own art, then each conditional art it may draw.
+        for (look, Look { variant: index, source }) in
+            conditional.looks(trait_id, t.variants.len()).into_iter().enumerate()
+        {
+            let v = &t.variants[index];
+            if matches!(v.art, Art::Empty) && source == ArtSource::Own {
                 continue;
             }
-            let Ok(drawn) = model.drawn(VariantId { trait_id, index }) else { continue };
+            let Ok(drawn) = model.drawn_from(VariantId { trait_id, index }, source) else { continue };
             let files: Vec<&Path> = drawn.files.iter().map(|f| f.path.as_path()).collect();
             if files.iter().any(|f| failed.contains(*f)) {
                 continue;
             }
-            let masks = &layers[trait_id][index];
+            let Some(masks) = layers.get(trait_id).and_then(|l| l.get(look)) else { continue };
             let subject = || variant_subject(model, trait_id, index);
-            let who = format!("`{}.{}`", t.name, v.name);
+            let who = match source {
+                ArtSource::Own => format!("`{}.{}`", t.name, v.name),
+                ArtSource::When { .. } => {
+                    format!("conditional art of {}", when_look_name(model, trait_id, index, source))
+                }
+            };
+            let style = drawn.style;
             if masks.iter().all(|m| m.content == 0) {
-                let why = if v.style.opacity <= 0.0 { "its opacity is 0" } else { "every pixel is fully transparent" };
+                let why = if style.opacity <= 0.0 { "its opacity is 0" } else { "every pixel is fully transparent" };
                 findings.push(Finding::new(
                     QaCode::TransparentVariant,
                     subject(),
@@ -250,7 +273,7 @@ fn pixel_findings(
                 if off == 0 {
                     continue;
                 }
-                let (x, y) = v.style.offset;
+                let (x, y) = style.offset;
                 let what = if m.visible.is_empty() {
                     "all of it lies outside the canvas".to_string()
                 } else {

@@ -23,9 +23,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::model::{Model, VariantId, Visibility};
+use crate::model::{ArtSource, LookId, Model, VariantId, Visibility};
 use crate::solve::network::{budget, network};
-use crate::solve::possible_values_given;
+use crate::solve::{Budget, Factor, Network, possible_values_given};
 
 use super::inputs::variant_subject;
 use super::{Finding, QaCode, Subject};
@@ -49,29 +49,57 @@ pub fn audit(model: &Model, visibility: &Visibility) -> Vec<Finding> {
 
     let net = network(model);
     let budget = budget();
+    let all: Vec<usize> = (0..model.traits.len()).collect();
+    // The look each trait draws in each sampled token.
+    let token_looks: Vec<Vec<u32>> = tokens
+        .as_ref()
+        .map(|tokens| {
+            let mut looks = Vec::new();
+            tokens
+                .generated()
+                .map(|(_, row)| {
+                    visibility.looks_of(&all, row, &mut looks);
+                    looks.clone()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     for (lt, t) in model.traits.iter().enumerate() {
-        for li in 0..t.variants.len() {
-            let lower = VariantId { trait_id: lt, index: li };
-            let coverers: Vec<VariantId> = visibility
+        for look in 0..visibility.looks_len(lt) {
+            let lower = LookId { trait_id: lt, look };
+            let li = visibility.look(lower).variant;
+            if li >= t.variants.len() {
+                continue;
+            }
+            let coverers: Vec<LookId> = visibility
                 .covered_by(lower)
                 .iter()
+                .filter(|u| !visibility.layers[u.trait_id][u.look].iter().any(|l| l.covers_canvas(canvas)))
                 .copied()
-                .filter(|u| !visibility.layers[u.trait_id][u.index].iter().any(|l| l.covers_canvas(canvas)))
                 .collect();
             if coverers.is_empty() {
                 continue;
             }
-            // Which variants can appear together with `lower` (all, if the solver gives up).
+            // Which variants can appear together with `lower`'s variant (all, if the solver gives up).
             let possible = possible_values_given(&net, &[(lt, li)], &budget).ok();
             for u in coverers {
-                if possible.as_ref().is_some_and(|p| !p[u.trait_id][u.index]) {
+                let uv = visibility.look(u).variant;
+                if possible.as_ref().is_some_and(|p| !p[u.trait_id].get(uv).copied().unwrap_or(false)) {
                     continue;
                 }
-                let (l_name, u_name) = (model.variant_name(lower), model.variant_name(u));
+                if !can_meet(model, &net, &budget, visibility, &[lower, u]) {
+                    continue;
+                }
+                let lower_variant = VariantId { trait_id: lt, index: li };
+                let upper_variant = VariantId { trait_id: u.trait_id, index: uv };
+                let (l_name, u_name) = (model.variant_name(lower_variant), model.variant_name(upper_variant));
                 let count = tokens.as_ref().map(|tokens| {
-                    let both = tokens
-                        .generated()
-                        .filter(|(_, row)| row[lt] as usize == li && row[u.trait_id] as usize == u.index);
+                    let both = tokens.generated().zip(&token_looks).filter(|((_, row), looks)| {
+                        row[lt] as usize == li
+                            && row[u.trait_id] as usize == uv
+                            && looks[lt] as usize == look
+                            && looks[u.trait_id] as usize == u.look
+                    });
                     (both.count(), tokens.ids.len())
                 });
                 let how_many = match count {
@@ -92,7 +120,11 @@ pub fn audit(model: &Model, visibility: &Visibility) -> Vec<Finding> {
                 findings.push(Finding::new(
                     QaCode::OccludedVariant,
                     variant_subject(model, lt, li),
-                    format!("`{l_name}` is hidden by `{u_name}`, which the rules allow with it: {how_many}"),
+                    format!(
+                        "{} is hidden by {}, which the rules allow with it: {how_many}",
+                        look_name(model, visibility, lower),
+                        look_name(model, visibility, u)
+                    ),
                     help,
                 ));
             }
@@ -102,6 +134,50 @@ pub fn audit(model: &Model, visibility: &Visibility) -> Vec<Finding> {
         findings.extend(duplicates(model, visibility, tokens));
     }
     findings
+}
+
+/// A look, for messages: `` `Eyes.Laser` `` for a variant's own art,
+/// `` `Eyes.Laser` (its art while `Background` is `Red`) `` for conditional art.
+pub(super) fn look_name(model: &Model, visibility: &Visibility, l: LookId) -> String {
+    let look = visibility.look(l);
+    super::inputs::when_look_name(model, l.trait_id, look.variant, look.source)
+}
+
+/// Whether one token can draw every look of `looks` (of distinct traits):
+/// the rules allow their variants together with the conditions of the
+/// conditional ones (a variant's own art is taken to be drawable wherever
+/// the variant is). True when the solver cannot tell.
+fn can_meet(model: &Model, net: &Network, budget: &Budget, visibility: &Visibility, looks: &[LookId]) -> bool {
+    let mut allowed: Vec<Option<Vec<bool>>> = vec![None; net.domains.len()];
+    let mut restrict = |t: usize, ok: &dyn Fn(usize) -> bool| {
+        let mask = allowed[t].get_or_insert_with(|| vec![true; net.domains[t]]);
+        for (v, m) in mask.iter_mut().enumerate() {
+            *m &= ok(v);
+        }
+    };
+    let mut conditional = false;
+    for &l in looks {
+        let look = visibility.look(l);
+        restrict(l.trait_id, &|v| v == look.variant);
+        if let ArtSource::When { rule, .. } = look.source {
+            let Some(w) = model.whens.get(rule) else { continue };
+            restrict(w.condition_trait, &|v| w.conditions.contains(&v));
+            conditional = true;
+        }
+    }
+    if !conditional {
+        return true;
+    }
+    let mut constrained = net.clone();
+    for (t, mask) in allowed.into_iter().enumerate() {
+        if let Some(mask) = mask {
+            if !mask.iter().any(|&m| m) {
+                return false;
+            }
+            constrained.push(Factor::unary(t, mask.into_iter().map(|m| if m { 1.0 } else { 0.0 }).collect()));
+        }
+    }
+    crate::solve::count(&constrained, &[], budget).map_or(true, |n| n.upper() > 0)
 }
 
 /// Most ids or traits named in one finding.
@@ -126,6 +202,7 @@ fn duplicates(model: &Model, visibility: &Visibility, tokens: &crate::Tokens) ->
         visibility.key(&traits, row, &mut key);
         groups.entry(key.clone()).or_default().push((id, row));
     }
+    let mut looks = Vec::new();
     let mut out = Vec::new();
     let affected: usize = groups.values().filter(|g| g.len() > 1).map(Vec::len).sum();
     for group in groups.values().filter(|g| g.len() > 1) {
@@ -138,27 +215,33 @@ fn duplicates(model: &Model, visibility: &Visibility, tokens: &crate::Tokens) ->
                 let hidden_by: Vec<String> = group
                     .iter()
                     .flat_map(|(_, row)| {
-                        let v = VariantId { trait_id: t, index: row[t] as usize };
+                        visibility.looks_of(&traits, row, &mut looks);
+                        let l = LookId { trait_id: t, look: looks[t] as usize };
                         visibility
-                            .covered_by(v)
+                            .covered_by(l)
                             .iter()
-                            .filter(|u| row[u.trait_id] as usize == u.index)
-                            .map(|u| format!("`{}`", model.variant_name(*u)))
+                            .filter(|u| looks[u.trait_id] as usize == u.look)
+                            .map(|u| look_name(model, visibility, *u))
                             .collect::<Vec<_>>()
                     })
                     .collect::<std::collections::BTreeSet<_>>()
                     .into_iter()
                     .collect();
-                let shown: std::collections::BTreeSet<usize> = group
+                // The looks drawn by the trait's variants in these tokens, and the variants.
+                let drawn: std::collections::BTreeSet<(usize, usize)> = group
                     .iter()
-                    .map(|(_, row)| row[t] as usize)
-                    .filter(|&index| !visibility.is_blank(VariantId { trait_id: t, index }))
+                    .map(|(_, row)| {
+                        visibility.looks_of(&traits, row, &mut looks);
+                        (looks[t] as usize, row[t] as usize)
+                    })
+                    .filter(|&(look, _)| !visibility.is_blank(LookId { trait_id: t, look }))
                     .collect();
+                let shown: std::collections::BTreeSet<usize> = drawn.iter().map(|&(_, index)| index).collect();
                 let same_art = shown.len() > 1
-                    && shown.iter().all(|&index| {
-                        visibility.same_as(VariantId { trait_id: t, index })
-                            == visibility
-                                .same_as(VariantId { trait_id: t, index: shown.iter().copied().min().unwrap_or(0) })
+                    && drawn.iter().all(|&(look, _)| {
+                        let first = drawn.iter().next().map_or(look, |&(l, _)| l);
+                        visibility.same_as(LookId { trait_id: t, look })
+                            == visibility.same_as(LookId { trait_id: t, look: first })
                     });
                 differ.push(if tr.kind == crate::model::TraitKind::MetadataOnly {
                     format!("`{}` (metadata only)", tr.name)

@@ -33,9 +33,11 @@
 //! restricted to the combinations whose look is still free: rejection draws
 //! from it as before, and the pool skips entries whose look was taken (by
 //! another entry of the same look), which conditions the exponential race on
-//! the same event. The key depends on the unique traits only, so drawing the
-//! other traits is unchanged; the counts in messages are then numbers of
-//! looks, not of combinations.
+//! the same event. The key depends on the unique traits only (conditional
+//! art of a unique trait is resolved on them: `check` refuses a `when` on a
+//! trait outside `unique visually by` that gives a compared trait art), so
+//! drawing the other traits is unchanged; the counts in messages are then
+//! numbers of looks, not of combinations.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -72,15 +74,19 @@ impl UsedSet {
             (Some(_), Some(v)) => Some((Arc::clone(v), model.unique.clone())),
             _ => None,
         };
-        // A visual key has one more value per trait: "nothing visible".
-        let extra = u128::from(visual.is_some());
+        // A visual key's values are the trait's looks (its variants' own art,
+        // then conditional art) and one more: "nothing visible".
+        let values = |t: TraitId| match &visual {
+            Some((v, _)) => v.looks_len(t).max(model.traits[t].variants.len()) as u128 + 1,
+            None => model.traits[t].variants.len() as u128,
+        };
         let mut radix = Some(Vec::new());
         let mut mult: u128 = 1;
         for &t in &model.unique {
             if let Some(r) = radix.as_mut() {
                 r.push(mult);
             }
-            match mult.checked_mul(model.traits[t].variants.len() as u128 + extra) {
+            match mult.checked_mul(values(t)) {
                 Some(m) => mult = m,
                 None => radix = None,
             }
