@@ -20,6 +20,9 @@ pub enum Severity {
     Error,
     /// Probably not as meant: look at it.
     Warning,
+    /// Worth knowing, nothing to fix: dropc did something on its own (it
+    /// cropped a transparent margin, ignored a colour profile as told).
+    Note,
 }
 
 /// A table of stable codes: an enum with every code's name and severity.
@@ -126,6 +129,7 @@ codes! {
     IgnoredColourProfile => "ignored_colour_profile", Warning;
     IdenticalArt => "identical_art", Warning;
     RedundantSize => "redundant_size", Warning;
+    ArtCropped => "art_cropped", Note;
 }
 
 /// A labelled span: where the problem is and what is there.
@@ -368,6 +372,7 @@ impl miette::Diagnostic for Report<'_> {
         Some(match self.diagnostic.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
+            Severity::Note => miette::Severity::Advice,
         })
     }
 
@@ -445,7 +450,7 @@ pub struct JsonLabel {
 pub struct JsonDiagnostic {
     /// The file the diagnostic is about.
     pub file: String,
-    /// `"error"` or `"warning"`.
+    /// `"error"`, `"warning"` or `"note"`.
     pub severity: Severity,
     /// `drop::...`
     pub code: String,

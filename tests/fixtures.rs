@@ -65,6 +65,7 @@ fn parse_expectations(text: &str) -> Result<Vec<Expected>, String> {
             .strip_prefix("// Error:")
             .map(|r| ("error", r))
             .or_else(|| line.strip_prefix("// Warning:").map(|r| ("warning", r)))
+            .or_else(|| line.strip_prefix("// Note:").map(|r| ("note", r)))
         else {
             continue;
         };
@@ -90,7 +91,11 @@ fn run_fixture(path: &Path) -> Result<(), Failed> {
     for d in &checked.diagnostics {
         let (l1, c1) = source.line_column(d.span().start);
         let (l2, c2) = source.line_column(d.span().end);
-        let severity = if d.severity == Severity::Error { "error" } else { "warning" };
+        let severity = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        };
         found.push((
             severity.to_string(),
             d.code.to_string(),

@@ -43,6 +43,7 @@ fn every_qa_code_is_in_the_reference_with_its_severity() {
         let severity = match code.severity() {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         };
         let row = format!("| `{code}` | {severity} |");
         assert!(reference.contains(&row), "docs/reference.md has no row `{row}`");

@@ -400,3 +400,25 @@ fn background_colour_fills_under_every_layer() {
     let checked = check_text(&drop("background \"blue\""), &DiskArt { root: dir.path().to_path_buf() });
     assert!(checked.diagnostics.iter().any(|d| d.code.name() == "invalid_value"), "{:#?}", checked.diagnostics);
 }
+
+/// Art larger than the canvas whose margin is transparent is accepted with a
+/// note and drawn cropped: a 9 x 8 frame (its ninth column empty) and a
+/// 10 x 10 badge at (-2, -2) whose 4 x 4 star lands at (3, 3).
+#[test]
+fn art_with_a_transparent_margin_outside_the_canvas_is_drawn_cropped() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/art");
+    let text = std::fs::read_to_string(root.join("art_cropped.drop")).unwrap();
+    let checked = check_text(&text, &DiskArt { root: root.clone() });
+    let notes: Vec<_> = checked.diagnostics.iter().filter(|d| d.code == dropc::diagnostic::Code::ArtCropped).collect();
+    assert_eq!((notes.len(), checked.diagnostics.len()), (2, 2), "{:#?}", checked.diagnostics);
+    let model = checked.model.expect("a note does not refuse");
+    let image = Renderer::new(&model, &root).unwrap().render(&[0, 1]).unwrap();
+    assert_eq!(image.dimensions(), (8, 8));
+    for y in 0..8u32 {
+        for x in 0..8u32 {
+            let star = (3..7).contains(&x) && (3..7).contains(&y);
+            let want = if star { [255, 255, 0, 255] } else { [200, 120, 40, 255] };
+            assert_eq!(image.get_pixel(x, y).0, want, "pixel ({x}, {y})");
+        }
+    }
+}

@@ -84,7 +84,7 @@ pub trait ArtStore: Sync {
     /// bytes and pixels (a file that does not decode whole is an
     /// [`ArtProblem::Invalid`]). By default only [`info`](ArtStore::info).
     fn verify(&self, path: &Path) -> Result<Verified, ArtProblem> {
-        self.info(path).map(|info| Verified { info, digests: None })
+        self.info(path).map(|info| Verified { info, digests: None, content: None })
     }
 
     /// Whether art should be checked at all.
@@ -110,6 +110,44 @@ pub struct Verified {
     /// SHA-256 of its bytes and of its decoded pixels (with the size), when
     /// the store decoded it.
     pub digests: Option<(Sha256Digest, Sha256Digest)>,
+    /// The box of its pixels that are not fully transparent, when the store
+    /// decoded it.
+    pub content: Option<Content>,
+}
+
+/// The box `[x0, x1) × [y0, y1)` of an image's pixels that are not fully
+/// transparent, in image coordinates; empty (`x0 == x1`) when every pixel is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Content {
+    /// Left edge.
+    pub x0: u32,
+    /// Top edge.
+    pub y0: u32,
+    /// Right edge (exclusive).
+    pub x1: u32,
+    /// Bottom edge (exclusive).
+    pub y1: u32,
+}
+
+impl Content {
+    /// The box of the pixels of straight RGBA `rgba` (`width` pixels a row) with alpha above 0.
+    pub fn of(rgba: &[u8], width: u32) -> Content {
+        let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
+        let width = width.max(1) as usize;
+        for (row_index, row) in rgba.chunks(width * 4).enumerate() {
+            let Some(first) = row.chunks_exact(4).position(|p| p[3] > 0) else { continue };
+            let last = row.chunks_exact(4).rposition(|p| p[3] > 0).unwrap_or(first);
+            let y = row_index as u32;
+            (x0, x1) = (x0.min(first as u32), x1.max(last as u32 + 1));
+            (y0, y1) = (y0.min(y), y + 1);
+        }
+        if x1 == 0 { Content { x0: 0, y0: 0, x1: 0, y1: 0 } } else { Content { x0, y0, x1, y1 } }
+    }
+
+    /// Whether no pixel is visible.
+    pub fn is_empty(&self) -> bool {
+        self.x0 >= self.x1 || self.y0 >= self.y1
+    }
 }
 
 /// Art on disk, relative to a project folder (the `.drop` file's folder).
@@ -210,7 +248,8 @@ pub fn verify_bytes(bytes: &[u8]) -> Result<Verified, ArtProblem> {
     pixels.update(decoded.width.to_le_bytes());
     pixels.update(decoded.height.to_le_bytes());
     pixels.update(&decoded.rgba);
-    Ok(Verified { info, digests: Some((sha256(bytes), pixels.finalize().into())) })
+    let content = Content::of(&decoded.rgba, decoded.width);
+    Ok(Verified { info, digests: Some((sha256(bytes), pixels.finalize().into())), content: Some(content) })
 }
 
 /// Reads a PNG header: the signature and the chunks up to the first image data.
@@ -270,7 +309,9 @@ pub fn audit_art(model: &Model, store: &dyn ArtStore) -> (Vec<Diagnostic>, Ident
                 let first_use = reported.insert(file.path.as_path(), ()).is_none();
                 match info(&file.path) {
                     Ok(i) => {
-                        if let Some(d) = size_problem(i.info.header, (cw, ch), &v.style, file.span, &file.path) {
+                        if let Some(d) =
+                            size_problem(i.info.header, i.content, (cw, ch), &v.style, file.span, &file.path)
+                        {
                             out.push(d);
                         }
                         if first_use {
@@ -294,7 +335,8 @@ pub fn audit_art(model: &Model, store: &dyn ArtStore) -> (Vec<Diagnostic>, Ident
         let first_use = reported.insert(l.image.as_path(), ()).is_none();
         match info(&l.image) {
             Ok(i) => {
-                if let Some(d) = size_problem(i.info.header, (cw, ch), &LayerStyle::default(), l.span, &l.image) {
+                // A legendary is drawn as it is: only the canvas size will do.
+                if let Some(d) = size_problem(i.info.header, None, (cw, ch), &LayerStyle::default(), l.span, &l.image) {
                     out.push(d);
                 }
                 if first_use {
@@ -325,7 +367,8 @@ pub fn audit_art(model: &Model, store: &dyn ArtStore) -> (Vec<Diagnostic>, Ident
                 let span = if own_file { file.span } else { line.span };
                 match info(&file.path) {
                     Ok(i) => {
-                        if let Some(d) = size_problem(i.info.header, (cw, ch), drawn.style, span, &file.path) {
+                        let content = i.content.filter(|_| alpha_kept(&drawn));
+                        if let Some(d) = size_problem(i.info.header, content, (cw, ch), drawn.style, span, &file.path) {
                             out.push(d);
                         }
                         if first_use {
@@ -350,7 +393,8 @@ pub fn audit_art(model: &Model, store: &dyn ArtStore) -> (Vec<Diagnostic>, Ident
             let Ok(drawn) = model.drawn(VariantId { trait_id, index }) else { continue };
             for file in drawn.files {
                 if let Some(Ok(i)) = cache.get(file.path.as_path()) {
-                    if let Some(d) = size_problem(i.info.header, (cw, ch), &v.style, v.span, &file.path) {
+                    let content = i.content.filter(|_| alpha_kept(&drawn));
+                    if let Some(d) = size_problem(i.info.header, content, (cw, ch), &v.style, v.span, &file.path) {
                         out.push(d);
                     }
                 }
@@ -675,13 +719,30 @@ fn problem_diagnostic(problem: ArtProblem, span: Span, path: &Path, who: &str) -
     }
 }
 
-fn size_problem(h: ArtHeader, (cw, ch): (u32, u32), style: &LayerStyle, span: Span, path: &Path) -> Option<Diagnostic> {
+/// Whether what a variant draws keeps its files' alpha: a palette may map
+/// a transparent colour to a visible one, a hue rotation never does.
+fn alpha_kept(drawn: &Drawn<'_>) -> bool {
+    drawn.recolours().all(|r| matches!(r, Recolour::Hue(_)))
+}
+
+/// Art that is not the canvas size: refused when it is smaller and not
+/// placed with `offset`, or when pixels that are not fully transparent fall
+/// outside the canvas (or `content` is unknown); otherwise drawn cropped to
+/// the canvas, with a note (`art_cropped`).
+fn size_problem(
+    h: ArtHeader,
+    content: Option<Content>,
+    (cw, ch): (u32, u32),
+    style: &LayerStyle,
+    span: Span,
+    path: &Path,
+) -> Option<Diagnostic> {
     let shown = path.display();
-    let offset = style.offset;
     if (h.width, h.height) == (cw, ch) {
         return None; // canvas-sized art may be shifted; what leaves the canvas is clipped
     }
-    if !style.placed {
+    let larger = h.width > cw || h.height > ch;
+    if !style.placed && (h.width < cw || h.height < ch) {
         return Some(
             Diagnostic::new(
                 Code::ArtSizeMismatch,
@@ -689,29 +750,74 @@ fn size_problem(h: ArtHeader, (cw, ch): (u32, u32), style: &LayerStyle, span: Sp
                 format!("art `{shown}` is {} x {} but the canvas is {cw} x {ch}", h.width, h.height),
             )
             .label("wrong size")
-            .help(if h.width > cw || h.height > ch {
+            .help(if larger {
                 format!("export the layer at the canvas size, {cw} x {ch} (or crop it to that size)")
             } else {
                 "export layers at the canvas size, or place a smaller image with `offset (x, y)`".to_string()
             }),
         );
     }
-    let (x, y) = (i64::from(offset.0), i64::from(offset.1));
-    let inside =
-        x >= 0 && y >= 0 && x + i64::from(h.width) <= i64::from(cw) && y + i64::from(h.height) <= i64::from(ch);
+    let (x, y) = if style.placed { (i64::from(style.offset.0), i64::from(style.offset.1)) } else { (0, 0) };
+    let (cw64, ch64) = (i64::from(cw), i64::from(ch));
+    let inside = x >= 0 && y >= 0 && x + i64::from(h.width) <= cw64 && y + i64::from(h.height) <= ch64;
     if inside {
         return None;
     }
-    Some(
-        Diagnostic::new(
-            Code::ArtSizeMismatch,
-            span,
+    let at = if style.placed { format!(" at offset ({x}, {y})") } else { String::new() };
+    // Only fully transparent pixels outside: drawn cropped.
+    if let Some(c) = content {
+        let fits = c.is_empty()
+            || (x + i64::from(c.x0) >= 0
+                && y + i64::from(c.y0) >= 0
+                && x + i64::from(c.x1) <= cw64
+                && y + i64::from(c.y1) <= ch64);
+        if fits {
+            return Some(
+                Diagnostic::new(
+                    Code::ArtCropped,
+                    span,
+                    format!(
+                        "art `{shown}` ({} x {}){at} reaches outside the {cw} x {ch} canvas with fully transparent \
+                         pixels only: it is cropped to the canvas",
+                        h.width, h.height
+                    ),
+                )
+                .label("cropped to the canvas")
+                .help(if larger {
+                    format!("nothing is lost; export the layer at {cw} x {ch} to silence this")
+                } else {
+                    "nothing is lost; crop the transparent margin from the file to silence this".to_string()
+                }),
+            );
+        }
+    }
+    let help = match content {
+        Some(c) if i64::from(c.x1 - c.x0) <= cw64 && i64::from(c.y1 - c.y0) <= ch64 => {
+            // An offset that puts the drawing inside the canvas, as close to the current one as can be.
+            let ox = x.clamp(-i64::from(c.x0), cw64 - i64::from(c.x1));
+            let oy = y.clamp(-i64::from(c.y0), ch64 - i64::from(c.y1));
             format!(
-                "art `{shown}` ({} x {}) at offset ({x}, {y}) does not fit the {cw} x {ch} canvas",
-                h.width, h.height
-            ),
-        )
-        .label("reaches outside the canvas")
-        .help("crop the image or change the offset so that it lies inside the canvas"),
-    )
+                "its drawing ({} x {} pixels) fits the canvas: {} `offset ({ox}, {oy})` (what then falls outside \
+                 is transparent and cropped), or crop the image",
+                c.x1 - c.x0,
+                c.y1 - c.y0,
+                if style.placed { "change the offset to" } else { "place it with" }
+            )
+        }
+        Some(c) => format!(
+            "its drawing is {} x {} pixels, larger than the {cw} x {ch} canvas, so no offset can fit it: \
+             crop or scale the drawing to at most {cw} x {ch}",
+            c.x1 - c.x0,
+            c.y1 - c.y0
+        ),
+        None if !style.placed => format!("export the layer at the canvas size, {cw} x {ch} (or crop it to that size)"),
+        None => "crop the image or change the offset so that it lies inside the canvas".to_string(),
+    };
+    let message = if style.placed {
+        format!("art `{shown}` ({} x {}){at} does not fit the {cw} x {ch} canvas", h.width, h.height)
+    } else {
+        format!("art `{shown}` is {} x {} but the canvas is {cw} x {ch}", h.width, h.height)
+    };
+    let label = if content.is_some() { "has visible pixels outside the canvas" } else { "reaches outside the canvas" };
+    Some(Diagnostic::new(Code::ArtSizeMismatch, span, message).label(label).help(help))
 }

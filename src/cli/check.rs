@@ -29,7 +29,8 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         let (text, checked) = check_bytes(bytes, art);
         let source = SourceFile::new(path.display().to_string(), text);
         let errors = checked.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-        let warnings = checked.diagnostics.len() - errors;
+        let notes = checked.diagnostics.iter().filter(|d| d.severity == Severity::Note).count();
+        let warnings = checked.diagnostics.len() - errors - notes;
         any_error |= errors > 0;
         match args.format {
             Format::Json => json.extend(checked.diagnostics.iter().map(|d| to_json(d, &source))),
@@ -39,6 +40,10 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                 let summary = match (errors, warnings) {
                     (0, 0) => "no problems".to_string(),
                     _ => format!("{} and {}", plural(errors, "error"), plural(warnings, "warning")),
+                };
+                let summary = match notes {
+                    0 => summary,
+                    n => format!("{summary} ({})", plural(n, "note")),
                 };
                 let facts = match (&checked.model, &checked.feasibility) {
                     (Some(model), Some(f)) => format!(

@@ -769,6 +769,7 @@ fn to_lsp(d: &crate::Diagnostic, doc: &Document, uri: &str) -> lsp_types::Diagno
         severity: Some(match d.severity {
             Severity::Error => DiagnosticSeverity::ERROR,
             Severity::Warning => DiagnosticSeverity::WARNING,
+            Severity::Note => DiagnosticSeverity::INFORMATION,
         }),
         code: Some(NumberOrString::String(d.code.to_string())),
         source: Some("dropc".into()),

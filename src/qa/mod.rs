@@ -331,6 +331,7 @@ pub fn render_human(findings: &[Finding], scope: &Scope, what: &str, seconds: f6
         let severity = match f.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         };
         out.push_str(&format!("{severity}[{}]: {}: {}\n", f.code, f.subject, f.message));
         if !f.help.is_empty() {

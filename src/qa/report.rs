@@ -588,11 +588,12 @@ impl Page<'_, '_> {
                     }
                     "\n"
                 }
-                @for severity in [Severity::Error, Severity::Warning] {
+                @for severity in [Severity::Error, Severity::Warning, Severity::Note] {
                     @let of: Vec<&Finding> = self.findings.iter().copied().filter(|f| f.severity == severity).collect();
                     @let (word, class) = match severity {
                         Severity::Error => ("Errors", "error"),
                         Severity::Warning => ("Warnings", "warning"),
+                        Severity::Note => ("Notes", "note"),
                     };
                     @if !of.is_empty() {
                         h3 class={ "sev sev-" (class) } { (word) " " span class="count" { (of.len()) } } "\n"
@@ -741,7 +742,7 @@ impl Page<'_, '_> {
                         @let class = match flagged.get(&t.id) {
                             Some(Severity::Error) => Some("flag-error"),
                             Some(Severity::Warning) => Some("flag-warning"),
-                            None => None,
+                            Some(Severity::Note) | None => None,
                         };
                         @let tip: Vec<String> = t.attributes.iter().map(|(k, v)| format!("{k}: {v}")).collect();
                         li id={ "token-" (t.id) } class=[class] title={ (t.name) "\n" (tip.join("\n")) } {
@@ -898,7 +899,7 @@ fn chart(index: usize, t: &TraitChart, marks: &[Option<Severity>], generated: u6
     let mark = |row: usize| match marks.get(row).copied().flatten() {
         Some(Severity::Error) => Some("flag-error"),
         Some(Severity::Warning) => Some("flag-warning"),
-        None => None,
+        Some(Severity::Note) | None => None,
     };
     let realised = |v: &VariantBars| if generated > 0 { v.count as f64 / generated as f64 } else { 0.0 };
     let max = t
