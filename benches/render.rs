@@ -19,7 +19,9 @@
 //! `DROPC_BENCH_SURVEY=1 cargo bench --bench render` also prints a table of
 //! deflate implementations and levels (fdeflate, zlib-rs 1–9, libdeflate
 //! 1–12) × row filters, CPU time and size: the measurement the compression
-//! levels were chosen from.
+//! levels were chosen from (on 4 images). `DROPC_BENCH_SURVEY=only` runs
+//! only the survey, on all 16 images; `DROPC_BENCH_SURVEY_SETTINGS=zlib
+//! 6,libdeflate 7` limits it to the settings named.
 //!
 //! `DROPC_BENCH_PROJECT=DIR cargo bench --bench render` only writes the
 //! layer set with a `bench.drop` of 10,000 tokens (`DROPC_BENCH_TOKENS=N`
@@ -269,11 +271,18 @@ fn pixel_art() {
     );
 }
 
+/// The encoder survey: every deflate setting × every row filter (only the
+/// settings named in `DROPC_BENCH_SURVEY_SETTINGS`, comma-separated, e.g.
+/// `zlib 6,libdeflate 7`, when it is set).
 fn survey(images: &[Image]) {
     println!("\nencode survey ({} images of {SIDE}x{SIDE}): CPU ms per image, KiB per image", images.len());
     let mut settings = vec![("fdeflate".to_string(), Deflate::Fdeflate)];
     settings.extend((1..=9).map(|l| (format!("zlib {l}"), Deflate::Zlib(l))));
     settings.extend((1..=12).map(|l| (format!("libdeflate {l}"), Deflate::Libdeflate(l))));
+    if let Ok(only) = std::env::var("DROPC_BENCH_SURVEY_SETTINGS") {
+        let only: Vec<&str> = only.split(',').map(str::trim).collect();
+        settings.retain(|(name, _)| only.contains(&name.as_str()));
+    }
     let filters = [
         ("none", Filter::None),
         ("sub", Filter::Sub),
@@ -281,6 +290,7 @@ fn survey(images: &[Image]) {
         ("avg", Filter::Avg),
         ("paeth", Filter::Paeth),
         ("adaptive", Filter::Adaptive),
+        ("entropy", Filter::Entropy),
     ];
     for (name, deflate) in &settings {
         let mut line = format!("{name:>13}");
@@ -311,6 +321,10 @@ fn bench(c: &mut Criterion) {
     );
     let tokens = tokens();
     let images: Vec<Image> = tokens.iter().map(|t| renderer.render(t).unwrap()).collect();
+    if std::env::var_os("DROPC_BENCH_SURVEY").is_some_and(|v| v == "only") {
+        survey(&images);
+        return;
+    }
 
     // One core, the work of `dropc run` per image but the file write:
     // composite, encode, hash. CPU time, least of three rounds.

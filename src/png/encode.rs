@@ -100,7 +100,7 @@ pub fn encode_truecolour_with(image: &RgbaImage, deflate: Deflate, filter: Filte
             Filter::Up => png::Filter::Up,
             Filter::Avg => png::Filter::Avg,
             Filter::Paeth => png::Filter::Paeth,
-            Filter::Adaptive => png::Filter::Adaptive,
+            Filter::Adaptive | Filter::Entropy => png::Filter::Adaptive,
         });
         let mut writer = encoder.write_header().map_err(fail)?;
         if bpp == 4 {
@@ -113,26 +113,37 @@ pub fn encode_truecolour_with(image: &RgbaImage, deflate: Deflate, filter: Filte
         writer.finish().map_err(fail)?;
         return Ok(out);
     }
+    let rgba_row = width as usize * 4;
+    write_idat(encoder, deflate, filter, bpp, row_len, height as usize, |y, row| {
+        let src = &raw[y * rgba_row..(y + 1) * rgba_row];
+        if bpp == 4 { row.copy_from_slice(src) } else { rgba_to_rgb(src, row) }
+    })?;
+    Ok(out)
+}
+
+/// Writes `encoder`'s header, then the image as one `IDAT` chunk: `height`
+/// rows of `row_len` bytes (`bpp` bytes per pixel) read by `row` (as in
+/// [`filter_image`]), filtered with `filter` and compressed with `deflate`
+/// (not fdeflate, which only the png crate's writer reaches), then the end
+/// of the file.
+fn write_idat(
+    encoder: png::Encoder<'_, &mut Vec<u8>>,
+    deflate: Deflate,
+    filter: Filter,
+    bpp: usize,
+    row_len: usize,
+    height: usize,
+    row: impl FnMut(usize, &mut [u8]),
+) -> Result<(), String> {
+    let fail = |e: png::EncodingError| e.to_string();
     SCRATCH.with_borrow_mut(|scratch| {
         let Scratch { filtered, compressed, libdeflate } = scratch;
-        let rgba_row = width as usize * 4;
-        filter_image(
-            filter,
-            bpp,
-            row_len,
-            height as usize,
-            |y, row| {
-                let src = &raw[y * rgba_row..(y + 1) * rgba_row];
-                if bpp == 4 { row.copy_from_slice(src) } else { rgba_to_rgb(src, row) }
-            },
-            filtered,
-        );
+        filter_image(filter, bpp, row_len, height, row, filtered);
         let stream = compress(deflate, filtered, compressed, libdeflate)?;
         let mut writer = encoder.write_header().map_err(fail)?;
         writer.write_chunk(png::chunk::IDAT, stream).map_err(fail)?;
         writer.finish().map_err(fail)
-    })?;
-    Ok(out)
+    })
 }
 
 /// The zlib stream of `filtered` rows with `deflate` (not fdeflate, which
@@ -204,20 +215,8 @@ fn encode_indexed(indexed: &Indexed, width: u32, height: u32, deflate: Deflate) 
         writer.finish().map_err(fail)?;
         return Ok(out);
     }
-    SCRATCH.with_borrow_mut(|scratch| {
-        let Scratch { filtered, compressed, libdeflate } = scratch;
-        filter_image(
-            Filter::None,
-            1,
-            row_len,
-            height as usize,
-            |y, row| indexed.pack_row(width as usize, y, row),
-            filtered,
-        );
-        let stream = compress(deflate, filtered, compressed, libdeflate)?;
-        let mut writer = encoder.write_header().map_err(fail)?;
-        writer.write_chunk(png::chunk::IDAT, stream).map_err(fail)?;
-        writer.finish().map_err(fail)
+    write_idat(encoder, deflate, Filter::None, 1, row_len, height as usize, |y, row| {
+        indexed.pack_row(width as usize, y, row)
     })?;
     Ok(out)
 }

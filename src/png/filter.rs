@@ -22,6 +22,9 @@ pub enum Filter {
     /// values (bytes read as signed): the heuristic of the PNG
     /// specification, libpng, Pillow and the png crate.
     Adaptive,
+    /// Per row, the filter whose output bytes have the least entropy
+    /// (from the row's byte histogram, in exact fixed point).
+    Entropy,
 }
 
 /// The five filter types, in type-number order.
@@ -43,16 +46,18 @@ pub fn filter_image(
     out.resize(height * (row_len + 1), 0);
     let mut prev = vec![0u8; row_len];
     let mut cur = vec![0u8; row_len];
-    // Scratch rows for the adaptive choice: one per type.
-    let mut trial = if filter == Filter::Adaptive { vec![0u8; row_len * TYPES.len()] } else { Vec::new() };
+    let choose = matches!(filter, Filter::Adaptive | Filter::Entropy);
+    // Scratch rows for the per-row choice: one per type.
+    let mut trial = if choose { vec![0u8; row_len * TYPES.len()] } else { Vec::new() };
+    let nlogn = if filter == Filter::Entropy { n_log2_n(row_len) } else { Vec::new() };
     for (y, dst) in out.chunks_exact_mut(row_len + 1).enumerate() {
         row(y, &mut cur);
         let (kind, body) = dst.split_at_mut(1);
-        kind[0] = if filter == Filter::Adaptive {
+        kind[0] = if choose {
             let mut best = (u64::MAX, 0);
             for (i, (&t, scratch)) in TYPES.iter().zip(trial.chunks_exact_mut(row_len)).enumerate() {
                 filter_row(t, bpp, &prev, &cur, scratch);
-                let cost = signed_abs_sum(scratch);
+                let cost = if filter == Filter::Entropy { entropy(scratch, &nlogn) } else { signed_abs_sum(scratch) };
                 if cost < best.0 {
                     best = (cost, i);
                 }
@@ -67,6 +72,52 @@ pub fn filter_image(
     }
 }
 
+/// `n · log2 n` for `n` in `0..=max`, in fixed point with 16 fractional
+/// bits, computed in integers so that every machine chooses the same rows.
+fn n_log2_n(max: usize) -> Vec<u64> {
+    (0..=max as u64).map(|n| n * log2_fixed(n)).collect()
+}
+
+/// `log2 n` (0 for `n` ≤ 1) with 16 fractional bits, rounded down: the
+/// integer part from the highest set bit, the fraction by repeated squaring.
+fn log2_fixed(n: u64) -> u64 {
+    if n <= 1 {
+        return 0;
+    }
+    let int = 63 - u64::from(n.leading_zeros());
+    // n / 2^int in [1, 2) with 62 fractional bits.
+    let mut x = u128::from(n) << (62 - int);
+    let mut frac = 0;
+    for _ in 0..16 {
+        x = (x * x) >> 62;
+        frac <<= 1;
+        if x >= 2 << 62 {
+            x >>= 1;
+            frac |= 1;
+        }
+    }
+    (int << 16) | frac
+}
+
+/// The entropy of `row`'s bytes times its length `N`, `N log2 N − Σ n log2 n`
+/// over the counts `n` of its byte values: what an order-0 code of the row
+/// alone would take, in bits (fixed point).
+fn entropy(row: &[u8], nlogn: &[u64]) -> u64 {
+    // Four tables, so that runs of one value do not wait on one counter.
+    let mut counts = [[0u32; 256]; 4];
+    let blocks = row.chunks_exact(4);
+    for &b in blocks.remainder() {
+        counts[0][usize::from(b)] += 1;
+    }
+    for b in blocks {
+        for (t, &v) in counts.iter_mut().zip(b) {
+            t[usize::from(v)] += 1;
+        }
+    }
+    let sum: u64 = (0..256).map(|v| nlogn[(counts[0][v] + counts[1][v] + counts[2][v] + counts[3][v]) as usize]).sum();
+    nlogn[row.len()] - sum
+}
+
 /// Sum of the bytes of `row` read as signed, in absolute value.
 fn signed_abs_sum(row: &[u8]) -> u64 {
     // In blocks whose sum fits in 32 bits, so that the inner loop stays narrow.
@@ -77,13 +128,13 @@ fn signed_abs_sum(row: &[u8]) -> u64 {
 }
 
 /// Filters one row `cur` (with `prev` the raw row above, zeros for the
-/// first row) into `out` with one filter type (not [`Filter::Adaptive`]).
+/// first row) into `out` with one filter type (not a per-row choice).
 pub fn filter_row(filter: Filter, bpp: usize, prev: &[u8], cur: &[u8], out: &mut [u8]) {
     let n = cur.len();
     let (prev, out) = (&prev[..n], &mut out[..n]);
     let bpp = bpp.min(n);
     match filter {
-        Filter::None | Filter::Adaptive => out.copy_from_slice(cur),
+        Filter::None | Filter::Adaptive | Filter::Entropy => out.copy_from_slice(cur),
         Filter::Sub => {
             out[..bpp].copy_from_slice(&cur[..bpp]);
             for ((o, &x), &a) in out[bpp..].iter_mut().zip(&cur[bpp..]).zip(&cur[..n - bpp]) {
@@ -184,7 +235,7 @@ mod tests {
             // Smooth-ish data with noise, so every filter gets chosen somewhere.
             let image: Vec<u8> =
                 (0..row_len * h).map(|i| ((i % row_len) as u8).wrapping_mul(3) ^ (next() & 7)).collect();
-            for filter in TYPES.iter().copied().chain([Filter::Adaptive]) {
+            for filter in TYPES.iter().copied().chain([Filter::Adaptive, Filter::Entropy]) {
                 let mut out = Vec::new();
                 filter_image(
                     filter,
@@ -196,7 +247,7 @@ mod tests {
                 );
                 let mut prev = vec![0u8; row_len];
                 for (y, row) in out.chunks_exact(row_len + 1).enumerate() {
-                    if filter != Filter::Adaptive {
+                    if TYPES.contains(&filter) {
                         assert_eq!(TYPES[usize::from(row[0])], filter);
                     }
                     let raw = unfilter(row[0], bpp, &prev, &row[1..]);
@@ -205,6 +256,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn fixed_point_log2_is_exact_to_its_last_bit() {
+        for n in (1..5000u64).chain([65_535, 65_536, 1 << 40, u64::MAX >> 1]) {
+            let want = (n as f64).log2() * 65536.0;
+            let got = log2_fixed(n) as f64;
+            assert!(got <= want + 1e-6 && want - got <= 1.0, "log2 {n}: {got} vs {want}");
+        }
+        assert_eq!(log2_fixed(1024), 10 << 16);
+        // One value repeated costs nothing, two values half and half one bit each.
+        let t = n_log2_n(8);
+        assert_eq!(entropy(&[7; 8], &t), 0);
+        assert_eq!(entropy(&[1, 2, 1, 2, 1, 2, 1, 2], &t), 8 << 16);
     }
 
     #[test]

@@ -351,33 +351,3 @@ fn inside(root: &Path, path: &Path) -> Result<PathBuf, RenderError> {
         reason: format!("is a link to `{}`, outside the project folder", o.target.display()),
     })
 }
-
-/// Premultiplied RGBA to straight, in place: `c = round(255 · c / a)`;
-/// fully transparent pixels become `(0, 0, 0, 0)`.
-pub fn unpremultiply(image: &mut Image) {
-    unpremultiply_row(image);
-}
-
-/// [`unpremultiply`] on raw pixels.
-fn unpremultiply_row(pixels: &mut [u8]) {
-    // Most canvases are opaque: test 16 pixels at a time without branching
-    // per pixel (the AND of their words has alpha 255 only if all do).
-    for block in pixels.chunks_mut(64) {
-        let all = block.chunks_exact(4).fold(u32::MAX, |m, p| m & u32::from_le_bytes([p[0], p[1], p[2], p[3]]));
-        if block.len() == 64 && all >> 24 == 255 {
-            continue;
-        }
-        for p in block.chunks_exact_mut(4) {
-            match p[3] {
-                255 => {}
-                0 => p.copy_from_slice(&[0, 0, 0, 0]),
-                a => {
-                    let a = u32::from(a);
-                    for c in &mut p[..3] {
-                        *c = ((u32::from(*c) * 255 + a / 2) / a).min(255) as u8;
-                    }
-                }
-            }
-        }
-    }
-}
