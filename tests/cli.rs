@@ -131,3 +131,36 @@ fn missing_art_is_listed_file_by_file() {
         json["diagnostics"].as_array().into_iter().flatten().filter(|d| d["code"] == "drop::missing_art").count();
     assert_eq!(missing, 14, "every variant's missing file is reported");
 }
+
+/// Most tokens translucent: `check` predicts it and `run` measures it, both
+/// with the code `drop::translucent_tokens`; a `background` silences both.
+#[test]
+fn translucent_tokens_are_warned_by_check_and_by_run() {
+    let tmp = tempfile::Builder::new().prefix("dropc-cli-swirl-").tempdir().unwrap();
+    let root = tmp.path();
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/art");
+    for file in ["Background/Blue.png", "Background/Swirl.png", "Eyes/Normal.png"] {
+        let to = root.join("translucent-layers").join(file);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from.join("translucent-layers").join(file), to).unwrap();
+    }
+    let text = std::fs::read_to_string(from.join("translucent.drop")).unwrap();
+    let drop = root.join("swirl.drop");
+    // Only Swirl: every token is translucent.
+    std::fs::write(&drop, text.replace("Blue: 1, Swirl: 3", "Blue: 0, Swirl: 3")).unwrap();
+    let check = dropc(&["check", drop.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(stderr.contains("drop::translucent_tokens"), "{stderr}");
+    let out = root.join("out");
+    let run = dropc(&["run", drop.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    let flat = stderr.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("1 of the 1 tokens rendered have translucent pixels"), "{stderr}");
+    assert_eq!(stderr.matches("drop::translucent_tokens").count(), 2, "predicted and measured: {stderr}");
+    // A background: neither.
+    std::fs::write(&drop, text.replace("size   1", "size   1\n    background #101018")).unwrap();
+    let run = dropc(&["run", drop.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success() && !stderr.contains("translucent"), "{stderr}");
+}

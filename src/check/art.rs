@@ -84,7 +84,7 @@ pub trait ArtStore: Sync {
     /// bytes and pixels (a file that does not decode whole is an
     /// [`ArtProblem::Invalid`]). By default only [`info`](ArtStore::info).
     fn verify(&self, path: &Path) -> Result<Verified, ArtProblem> {
-        self.info(path).map(|info| Verified { info, digests: None, content: None })
+        self.info(path).map(|info| Verified { info, digests: None, content: None, translucent: None })
     }
 
     /// Whether art should be checked at all.
@@ -113,6 +113,9 @@ pub struct Verified {
     /// The box of its pixels that are not fully transparent, when the store
     /// decoded it.
     pub content: Option<Content>,
+    /// The box of its pixels that are not fully opaque (alpha under 255),
+    /// when the store decoded it.
+    pub translucent: Option<Content>,
 }
 
 /// The box `[x0, x1) × [y0, y1)` of an image's pixels that are not fully
@@ -130,13 +133,14 @@ pub struct Content {
 }
 
 impl Content {
-    /// The box of the pixels of straight RGBA `rgba` (`width` pixels a row) with alpha above 0.
-    pub fn of(rgba: &[u8], width: u32) -> Content {
+    /// The box of the pixels of straight RGBA `rgba` (`width` pixels a row)
+    /// whose alpha is `inside` (`|a| a > 0`: the visible ones).
+    pub fn of(rgba: &[u8], width: u32, inside: impl Fn(u8) -> bool) -> Content {
         let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
         let width = width.max(1) as usize;
         for (row_index, row) in rgba.chunks(width * 4).enumerate() {
-            let Some(first) = row.chunks_exact(4).position(|p| p[3] > 0) else { continue };
-            let last = row.chunks_exact(4).rposition(|p| p[3] > 0).unwrap_or(first);
+            let Some(first) = row.chunks_exact(4).position(|p| inside(p[3])) else { continue };
+            let last = row.chunks_exact(4).rposition(|p| inside(p[3])).unwrap_or(first);
             let y = row_index as u32;
             (x0, x1) = (x0.min(first as u32), x1.max(last as u32 + 1));
             (y0, y1) = (y0.min(y), y + 1);
@@ -248,8 +252,14 @@ pub fn verify_bytes(bytes: &[u8]) -> Result<Verified, ArtProblem> {
     pixels.update(decoded.width.to_le_bytes());
     pixels.update(decoded.height.to_le_bytes());
     pixels.update(&decoded.rgba);
-    let content = Content::of(&decoded.rgba, decoded.width);
-    Ok(Verified { info, digests: Some((sha256(bytes), pixels.finalize().into())), content: Some(content) })
+    let content = Content::of(&decoded.rgba, decoded.width, |a| a > 0);
+    let translucent = Content::of(&decoded.rgba, decoded.width, |a| a < 255);
+    Ok(Verified {
+        info,
+        digests: Some((sha256(bytes), pixels.finalize().into())),
+        content: Some(content),
+        translucent: Some(translucent),
+    })
 }
 
 /// Reads a PNG header: the signature and the chunks up to the first image data.
@@ -271,10 +281,23 @@ pub fn check_art(model: &Model, store: &dyn ArtStore) -> Vec<Diagnostic> {
 /// Checks every art file of the model (each decoded once, see the module
 /// docs); returns the diagnostics and which variants draw identical art.
 pub fn audit_art(model: &Model, store: &dyn ArtStore) -> (Vec<Diagnostic>, IdenticalArt) {
+    let (out, identical, _) = audit_art_opaque(model, store);
+    (out, identical)
+}
+
+/// [`audit_art`], and the variants that make a token opaque: those every
+/// art of which (its own and any conditional art) paints the whole canvas
+/// opaque (a file covering the canvas at its offset, every pixel fully
+/// opaque, at opacity 1, recoloured by hue only); `None` when the store
+/// cannot tell (no pixels, or art checks off).
+pub fn audit_art_opaque(
+    model: &Model,
+    store: &dyn ArtStore,
+) -> (Vec<Diagnostic>, IdenticalArt, Option<Vec<VariantId>>) {
     let mut out = Vec::new();
     let mut identical = IdenticalArt::none(model);
     if !store.enabled() {
-        return (out, identical);
+        return (out, identical, None);
     }
     let (cw, ch) = model.settings.canvas;
     let mut paths: Vec<&Path> = model
@@ -424,7 +447,125 @@ pub fn audit_art(model: &Model, store: &dyn ArtStore) -> (Vec<Diagnostic>, Ident
         }
     }
     out.extend(identical_across_traits(model, &cache));
-    (out, identical)
+    let opaque = opaque_variants(model, &conditional, &cache);
+    (out, identical, opaque)
+}
+
+/// The variants every look of which paints the whole canvas opaque (see
+/// [`audit_art_opaque`]); `None` when some file's pixels are unknown.
+fn opaque_variants(
+    model: &Model,
+    conditional: &ConditionalArt,
+    cache: &HashMap<&Path, Result<Verified, ArtProblem>>,
+) -> Option<Vec<VariantId>> {
+    let (cw, ch) = model.settings.canvas;
+    let mut out = Vec::new();
+    for (trait_id, t) in model.traits.iter().enumerate() {
+        if t.kind == TraitKind::MetadataOnly {
+            continue;
+        }
+        let looks = conditional.looks(trait_id, t.variants.len());
+        for index in 0..t.variants.len() {
+            let mut covers = true;
+            for look in looks.iter().filter(|l| l.variant == index) {
+                let Ok(drawn) = model.drawn_from(VariantId { trait_id, index }, look.source) else {
+                    covers = false;
+                    break;
+                };
+                let style = drawn.style;
+                let mut any = false;
+                for f in drawn.files {
+                    let verified = cache.get(f.path.as_path())?.as_ref().ok()?;
+                    let h = verified.info.header;
+                    let (x, y) = (i64::from(style.offset.0), i64::from(style.offset.1));
+                    let placed_over = x <= 0
+                        && y <= 0
+                        && x + i64::from(h.width) >= i64::from(cw)
+                        && y + i64::from(h.height) >= i64::from(ch);
+                    // No pixel under 255 alpha falls on the canvas.
+                    let t = verified.translucent?;
+                    let clear = t.is_empty()
+                        || x + i64::from(t.x1) <= 0
+                        || y + i64::from(t.y1) <= 0
+                        || x + i64::from(t.x0) >= i64::from(cw)
+                        || y + i64::from(t.y0) >= i64::from(ch);
+                    any |= placed_over && clear;
+                }
+                if !(any && style.opacity >= 1.0 && alpha_kept(&drawn)) {
+                    covers = false;
+                    break;
+                }
+            }
+            if covers {
+                out.push(VariantId { trait_id, index });
+            }
+        }
+    }
+    Some(out)
+}
+
+/// `translucent_tokens` as `dropc run` measures it: more than half of the
+/// `rendered` generated tokens have a pixel with alpha under 255.
+pub fn translucent_rendered(translucent: usize, rendered: usize, span: Span) -> Option<Diagnostic> {
+    if translucent * 2 <= rendered {
+        return None;
+    }
+    Some(
+        Diagnostic::new(
+            Code::TranslucentTokens,
+            span,
+            format!(
+                "{translucent} of the {rendered} tokens rendered have translucent pixels: no layer covers the \
+                 canvas with opaque pixels there"
+            ),
+        )
+        .label("no `background`")
+        .help(
+            "viewers show the page through translucent pixels; give the collection a `background` colour (or an \
+             opaque background layer) if that is not meant",
+        ),
+    )
+}
+
+/// `translucent_tokens`: without a `background` setting, more than half of
+/// the tokens (by the law of one token under the rules) have no variant that
+/// paints the whole canvas opaque ([`audit_art_opaque`]). That share bounds
+/// the share of translucent tokens from above: layers that together cover
+/// the canvas make a token opaque too.
+pub fn warn_translucent(model: &Model, opaque: &[VariantId], span: Span, diagnostics: &mut Vec<Diagnostic>) {
+    if model.settings.background.is_some() || model.traits.iter().all(|t| t.kind == TraitKind::MetadataOnly) {
+        return;
+    }
+    let without = if opaque.is_empty() {
+        1.0
+    } else {
+        match crate::solve::network::share_of_any(model, opaque) {
+            Some(share) => 1.0 - share,
+            None => return,
+        }
+    };
+    if without <= 0.5 {
+        return;
+    }
+    let percent = (without * 100.0).round();
+    let what = if without >= 1.0 {
+        "no token has a layer that paints the whole canvas opaque".to_string()
+    } else {
+        format!("{percent}% of the tokens (predicted) have no layer that paints the whole canvas opaque")
+    };
+    diagnostics.push(
+        Diagnostic::new(
+            Code::TranslucentTokens,
+            span,
+            format!("{what}: unless their layers together cover it, they come out translucent"),
+        )
+        .label("no `background`")
+        .help(
+            "viewers show the page through translucent pixels; give the collection a `background` colour \
+             (`background #101018`) or an opaque background layer, or write `background #00000000` if \
+             translucent tokens are meant",
+        ),
+    );
 }
 
 /// `identical_art` for variants of different traits that draw the same

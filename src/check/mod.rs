@@ -77,7 +77,7 @@ pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
         // Names and rules are checked; what depends on `size` or `canvas` is not.
         return finish(None, diagnostics, None);
     }
-    let (art_diagnostics, identical) = art::audit_art(&model, art);
+    let (art_diagnostics, identical, opaque) = art::audit_art_opaque(&model, art);
     diagnostics.extend(art_diagnostics);
     feasibility::check_metaplex(&model, &spans, &mut diagnostics);
 
@@ -108,6 +108,9 @@ pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
     let ok = !diagnostics.iter().any(Diagnostic::is_error);
     if ok {
         expected::warn_drift(&model, &feasibility, spans.get("size"), &mut diagnostics);
+        if let Some(opaque) = &opaque {
+            art::warn_translucent(&model, opaque, spans.collection, &mut diagnostics);
+        }
     }
     finish(ok.then_some(model), diagnostics, Some(feasibility))
 }

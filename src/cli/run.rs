@@ -93,14 +93,16 @@ pub fn run(args: &RunArgs) -> ExitCode {
         summary.reused,
         plural(summary.images, "image"),
     );
-    if summary.translucent * 2 > summary.rendered {
-        errln!(
-            "warning: {} of the {} tokens rendered have translucent pixels: no layer covers the canvas \
-             with opaque pixels there, so viewers show their page through them\n  \
-             help: give the collection a `background` colour (or an opaque background layer) if that is not meant",
-            summary.translucent,
-            summary.rendered,
-        );
+    // Measured on the images: said with the code `check` predicts it with.
+    let collection = dropc::syntax::parse(&loaded.source.text).ok().and_then(|file| {
+        file.statements.iter().find_map(|s| match s {
+            dropc::syntax::Statement::Collection(c) => Some(c.name.span),
+            _ => None,
+        })
+    });
+    let span = collection.unwrap_or(dropc::span::Span::new(0, 0));
+    if let Some(d) = dropc::check::art::translucent_rendered(summary.translucent, summary.rendered, span) {
+        report(&[d], &loaded.source, Format::Human);
     }
     if args.qa {
         let source = loaded.source.text.as_bytes();
