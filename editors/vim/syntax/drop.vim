@@ -65,6 +65,13 @@ syn match dropDelimiter /[,:()]/
 " `->` (require, palette), `|` (alternatives), count comparisons.
 syn match dropOperator /->\||\|<=\|>=\|=\|<\|>/
 
+" -- Group references ---------------------------------------------------------
+" A bare name at the top level, outside every declaration, is a group named in
+" a rule or in another group (`forbid Metal with Eyes.Laser`, `count Metal <= 100`,
+" `group Shiny = Metal, Body.Gold`). Defined before the keywords and
+" references, which win where they match.
+exe 'syn match dropGroupRef /' . s:before . s:id . s:after . '\%(\_s*\.\)\@!/'
+
 " -- Top-level keywords -------------------------------------------------------
 exe 'syn match dropStatement /' . s:Word('forbid\|require\|count') . '/'
 exe 'syn match dropTraitKind /' . s:Word('hidden\|metadata') . '/'
@@ -208,6 +215,7 @@ hi def link dropLegendaryName    Title
 hi def link dropLegendaryNameQ   dropLegendaryName
 hi def link dropGroupName        Identifier
 hi def link dropGroupNameQ       dropGroupName
+hi def link dropGroupRef         dropGroupName
 
 " Trait names: declarations and references.
 hi def link dropTraitName        Type
