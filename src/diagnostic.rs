@@ -131,6 +131,7 @@ codes! {
     RedundantSize => "redundant_size", Warning;
     TranslucentTokens => "translucent_tokens", Warning;
     ArtCropped => "art_cropped", Note;
+    ColourProfilesIgnored => "colour_profiles_ignored", Note;
 }
 
 /// A labelled span: where the problem is and what is there.

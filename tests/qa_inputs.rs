@@ -306,6 +306,15 @@ trait Eyes < P3: 1, Dim: 1, Round: 1, Wide: 1 >"#,
     assert_eq!(p3.severity, Severity::Error);
     assert_eq!(p3.message, "`layers/Eyes/P3.png` is in ICC profile `Display P3`, not sRGB");
     assert!(p3.help.contains("--fix-profiles"), "{}", p3.help);
+    // `profiles ignore`: the author takes the numbers as sRGB; no colour finding, and check accepts it.
+    let ignored = r#"collection "C" { size 2  canvas 4 x 4  profiles ignore }
+trait Body < Ape: 1, Robot: 1, Zombie: 1 >
+trait Eyes < P3: 1, Dim: 1, Round: 1, Wide: 1 >"#;
+    assert_eq!(codes(&p.audit(ignored)), vec![]);
+    let checked = check_text(ignored, &DiskArt { root: p.root.clone() });
+    let seen: Vec<&str> = checked.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(seen, vec!["drop::colour_profiles_ignored"], "{:#?}", checked.diagnostics);
+    assert!(checked.diagnostics[0].message.contains("3 findings"), "{}", checked.diagnostics[0].message);
 }
 
 #[test]

@@ -764,6 +764,43 @@ fn identical_diagnostic(
     d.help(help)
 }
 
+/// The codes `profiles ignore` silences: what art files' colour spaces would say.
+pub const PROFILE_CODES: &[Code] =
+    &[Code::ArtColourProfile, Code::ArtGamma, Code::MixedColourProfiles, Code::IgnoredColourProfile];
+
+/// Under `profiles ignore` (`span`: the setting), the art pass's diagnostics
+/// without those about colour spaces ([`PROFILE_CODES`]), and one note,
+/// `colour_profiles_ignored`, saying how many there were and the first;
+/// otherwise `diagnostics` as they are.
+pub fn ignore_profiles(model: &Model, diagnostics: Vec<Diagnostic>, span: Span) -> Vec<Diagnostic> {
+    if !model.settings.ignore_profiles {
+        return diagnostics;
+    }
+    let (ignored, mut kept): (Vec<Diagnostic>, Vec<Diagnostic>) =
+        diagnostics.into_iter().partition(|d| PROFILE_CODES.contains(&d.code));
+    if let Some(first) = ignored.first() {
+        let n = ignored.len();
+        kept.push(
+            Diagnostic::new(
+                Code::ColourProfilesIgnored,
+                span,
+                format!(
+                    "colour spaces ignored: {n} {} about art colour spaces not reported, the first: {}",
+                    if n == 1 { "finding" } else { "findings" },
+                    first.message
+                ),
+            )
+            .label("art numbers taken as sRGB")
+            .with_label(first.span(), "for example here")
+            .help(
+                "dropc composites every layer's numbers as sRGB; if the art was really drawn in another space, \
+                 convert it instead (`dropc qa --fix-profiles`) and remove `profiles ignore`",
+            ),
+        );
+    }
+    kept
+}
+
 /// How to get an art file into sRGB (the help of `art_colour_profile`, and of qa's finding).
 pub const CONVERT_HELP: &str = "export the layer in sRGB (Photoshop: Edit > Convert to Profile > sRGB IEC61966-2.1), \
      or let dropc convert it: `dropc qa --fix-profiles FILE.drop` rewrites every such file in sRGB \

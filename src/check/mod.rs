@@ -78,7 +78,7 @@ pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
         return finish(None, diagnostics, None);
     }
     let (art_diagnostics, identical, opaque) = art::audit_art_opaque(&model, art);
-    diagnostics.extend(art_diagnostics);
+    diagnostics.extend(art::ignore_profiles(&model, art_diagnostics, spans.get("profiles")));
     feasibility::check_metaplex(&model, &spans, &mut diagnostics);
 
     if diagnostics.iter().any(Diagnostic::is_error) {

@@ -29,6 +29,7 @@ pub const KEYS: &[&str] = &[
     "resize",
     "compression",
     "background",
+    "profiles",
     "metadata",
     "symbol",
     "royalty",
@@ -73,6 +74,7 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
         resize: ResizeFilter::Lanczos3,
         compression: Compression::Balanced,
         background: None,
+        ignore_profiles: false,
         metadata: MetadataFlavour::Erc721,
         symbol: String::new(),
         royalty_basis_points: 0,
@@ -256,6 +258,12 @@ pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>)
                         Value::Colour(c) => settings.background = Some(c),
                         ref other => v.wrong_kind(value.span, other, "a colour like `#1a1a2e`"),
                     }
+                }
+            }
+            "profiles" => {
+                const NAMES: &[(&str, bool)] = &[("check", false), ("ignore", true)];
+                if let Some(ignore) = v.word("profiles policy", NAMES) {
+                    settings.ignore_profiles = ignore;
                 }
             }
             "metadata" => {

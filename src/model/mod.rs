@@ -219,6 +219,10 @@ pub struct Settings {
     /// A solid colour under every layer of every generated token (straight
     /// RGBA; `#rrggbb` is opaque), or none.
     pub background: Option<[u8; 4]>,
+    /// `profiles ignore`: the colour spaces art files declare (ICC profiles,
+    /// `cICP`, `gAMA`/`cHRM`) are ignored and their numbers taken as sRGB, as
+    /// the renderer always takes them; `check` then does not refuse them.
+    pub ignore_profiles: bool,
     /// Metadata flavour.
     pub metadata: MetadataFlavour,
     /// Metaplex `symbol`.

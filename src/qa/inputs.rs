@@ -148,6 +148,10 @@ fn trait_files(model: &Model) -> Vec<(usize, Vec<&Path>)> {
 /// Colour spaces from the headers: non-sRGB profiles, gamma without sRGB,
 /// and layers whose space differs from the rest of their trait.
 fn colour_findings(model: &Model, root: &Path, findings: &mut Vec<Finding>) {
+    // `profiles ignore`: the author takes every file's numbers as sRGB.
+    if model.settings.ignore_profiles {
+        return;
+    }
     let mut spaces: BTreeMap<&Path, ColourSpace> = BTreeMap::new();
     let per_trait = trait_files(model);
     let all: BTreeSet<&Path> = per_trait
