@@ -27,7 +27,9 @@
 //! layer set with a `bench.drop` of 10,000 tokens (`DROPC_BENCH_TOKENS=N`
 //! for another count, `DROPC_BENCH_COMPRESSION=fast|balanced|small`) into
 //! `DIR`, for end-to-end runs: `/usr/bin/time -v dropc run DIR/bench.drop -o
-//! OUT` gives the wall time, CPU time and peak memory.
+//! OUT` gives the wall time, CPU time and peak memory. It also writes the
+//! benchmark's tokens there (`tokens.txt`), so that
+//! `python3 benches/pillow_baseline.py DIR 19 2` runs Pillow on the same layers.
 //!
 //! Pillow baseline, same layers and tokens (written by any run of this
 //! benchmark to `<target>/tmp/render-bench`), one core:
@@ -178,10 +180,15 @@ fn write_layers(root: &Path, drop: &str, hard: bool) {
 fn project() -> PathBuf {
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("render-bench");
     write_project(&root, &drop_text(100, "balanced"));
+    write_tokens(&root);
+    root
+}
+
+/// The benchmark's tokens as `root/tokens.txt`.
+fn write_tokens(root: &Path) {
     let lines: Vec<String> =
         tokens().iter().map(|t| t.iter().map(usize::to_string).collect::<Vec<_>>().join(" ")).collect();
     std::fs::write(root.join("tokens.txt"), lines.join("\n") + "\n").unwrap();
-    root
 }
 
 fn tokens() -> Vec<Vec<usize>> {
@@ -309,6 +316,7 @@ fn bench(c: &mut Criterion) {
         let level = std::env::var("DROPC_BENCH_COMPRESSION").unwrap_or_else(|_| "balanced".into());
         let dir = PathBuf::from(dir);
         write_project(&dir, &drop_text(size, &level));
+        write_tokens(&dir);
         println!("wrote {} ({size} tokens, compression {level})", dir.join("bench.drop").display());
         return;
     }

@@ -13,6 +13,14 @@
 //! time stamps or text, so the same pixels always give the same bytes. Each
 //! deflate implementation's output depends only on its version, and
 //! libdeflate's is pinned (`libdeflater = "=1.26.1"`, libdeflate 1.26).
+//! Neither depends on the CPU: zlib-rs picks SIMD code at run time only for
+//! comparing match lengths, sliding its hash table and checksums, libdeflate
+//! only for checksums (its match finder's SIMD is chosen at compile time),
+//! and each variant computes the same values as the portable code. The row
+//! filters and the per-row choices ([`Filter::Adaptive`],
+//! [`Filter::Entropy`], in integer arithmetic) are this crate's own code.
+//! Which setting each compression level uses, and the measurements behind
+//! the choice, are in `render::encode`.
 //! Only fdeflate goes through the png crate's own writer; the others' zlib
 //! stream is written as one `IDAT` chunk.
 

@@ -26,6 +26,39 @@
 //! smallest filter at nearly every level, smaller than the adaptive per-row
 //! choice (minimum sum of absolute differences).
 //!
+//! The default was measured again against "the fastest setting no larger
+//! than zlib level 6 on the same images", with a better per-row filter
+//! choice, [`Filter::Entropy`] (per row, the type whose bytes have the least
+//! order-0 entropy). Survey of all 16 benchmark images
+//! (`DROPC_BENCH_SURVEY=only`), KiB and CPU ms per image on the loaded
+//! machine (load 20–29 on 2 cores, so times about 1.1× the quiet ones):
+//!
+//! | deflate | Up | adaptive (libpng's choice) | entropy |
+//! |---|---|---|---|
+//! | zlib-rs 4 | 381 KiB, 21.0 ms | 386 KiB, 24.6 ms | 380 KiB, 30.1 ms |
+//! | zlib-rs 5 | 365 KiB, 26.6 ms | 367 KiB, 30.6 ms | 361 KiB, 36.4 ms |
+//! | zlib-rs 6 | 347 KiB, 60.0 ms | 351 KiB, 63.5 ms | 346 KiB, 69.1 ms |
+//! | libdeflate 5 | 374 KiB, 21.2 ms | 379 KiB, 24.5 ms | 373 KiB, 30.4 ms |
+//! | libdeflate 6 | 362 KiB, 33.8 ms | 367 KiB, 37.3 ms | 360 KiB, 43.2 ms |
+//! | libdeflate 7 | 348 KiB, 69.2 ms | 353 KiB, 72.9 ms | 347 KiB, 79.2 ms |
+//!
+//! zlib level 6 with the adaptive filter, what libpng and Pillow write, is
+//! 351 KiB on these images. The entropy choice is 0.3–1.6 % smaller than Up
+//! at every level, but its five trial rows and histograms per row cost 6–9
+//! ms per image, and no setting faster than zlib-rs 6 with Up reaches
+//! 351 KiB: the nearest, zlib-rs 5 and libdeflate 6 with the entropy choice,
+//! are 361 and 360 KiB (+3 %) in 36 and 43 ms. So `balanced` stays zlib-rs 6
+//! with Up. These layers are smooth, textured paint; what Up keeps and the
+//! per-row heuristics lose is the long matches between successive rows,
+//! which only a deep match search (zlib-rs 6, libdeflate 7 and up) finds.
+//! Also tried and dropped: the entropy choice among Up, Avg and Paeth only
+//! (3 ms cheaper, 1 % larger), the previous row's type favoured by 1/32
+//! (within 0.3 % of the plain entropy choice), one type for the whole image
+//! by the entropy of every 8th row (it picks Paeth, 3–4 % larger than Up:
+//! order-0 entropy does not see matches between rows), and a running
+//! order-0 model of the bytes chosen so far (seeded flat, it settled on
+//! type None, 24 % larger).
+//!
 //! The encoder itself (filtering, deflate, the bytes of the file) is
 //! [`crate::png::encode`].
 
