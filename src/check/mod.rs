@@ -51,6 +51,31 @@ impl Checked {
 
 /// Resolves and validates a parsed file, reading art headers from `art`.
 pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
+    match resolve_file(file, art) {
+        Resolved::Done(checked) => checked,
+        Resolved::Model(resolved) => analyse(resolved, art),
+    }
+}
+
+/// What [`resolve_file`] leaves for [`analyse`]: nothing of the AST, so
+/// that a caller who owns the AST can drop it before the whole-collection
+/// analysis, whose own tables then have the memory the tree held.
+enum Resolved {
+    /// Checking stopped (errors, or settings too broken to go on).
+    Done(Checked),
+    /// The resolved model, to be analysed.
+    Model(Box<ResolvedModel>),
+}
+
+/// A model resolved from the AST, with the diagnostics so far.
+struct ResolvedModel {
+    model: Model,
+    spans: settings::SettingSpans,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// The part of [`check`] that reads the AST: settings, names and rules.
+fn resolve_file(file: &File, art: &dyn ArtStore) -> Resolved {
     let mut diagnostics = Vec::new();
     let collections: Vec<_> =
         file.statements.iter().filter_map(|s| if let Statement::Collection(c) = s { Some(c) } else { None }).collect();
@@ -61,7 +86,7 @@ pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
                 .label("expected `collection \"Name\" { ... }`")
                 .help("start the file with `collection \"Name\" { size 100  canvas 1024 x 1024 }`"),
         );
-        return finish(None, diagnostics, None);
+        return Resolved::Done(finish(None, diagnostics, None));
     };
     for extra in &collections[1..] {
         diagnostics.push(
@@ -75,8 +100,14 @@ pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
     let model = resolve::Resolver::new(file, &settings, &spans, &mut diagnostics).with_art(art).resolve();
     if !complete {
         // Names and rules are checked; what depends on `size` or `canvas` is not.
-        return finish(None, diagnostics, None);
+        return Resolved::Done(finish(None, diagnostics, None));
     }
+    Resolved::Model(Box::new(ResolvedModel { model, spans, diagnostics }))
+}
+
+/// The part of [`check`] after the AST: art, then the whole-collection questions.
+fn analyse(resolved: Box<ResolvedModel>, art: &dyn ArtStore) -> Checked {
+    let ResolvedModel { model, spans, mut diagnostics } = *resolved;
     let (art_diagnostics, identical, opaque) = art::audit_art_opaque(&model, art);
     diagnostics.extend(art::ignore_profiles(&model, art_diagnostics, spans.get("profiles")));
     feasibility::check_metaplex(&model, &spans, &mut diagnostics);
@@ -214,9 +245,20 @@ pub fn check_bytes(bytes: Vec<u8>, art: &dyn ArtStore) -> (String, Checked) {
 
 /// Parses and checks source text in one go (the parse errors, if any, are
 /// the only diagnostics then).
+///
+/// The AST is dropped once the model is resolved from it, before the
+/// whole-collection analysis: on a large file the two need not be held
+/// at once.
 pub fn check_text(text: &str, art: &dyn ArtStore) -> Checked {
     match crate::syntax::parse(text) {
-        Ok(file) => check(&file, art),
+        Ok(file) => {
+            let resolved = resolve_file(&file, art);
+            drop(file);
+            match resolved {
+                Resolved::Done(checked) => checked,
+                Resolved::Model(resolved) => analyse(resolved, art),
+            }
+        }
         Err(diagnostics) => finish(None, diagnostics, None),
     }
 }

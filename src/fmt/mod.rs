@@ -444,7 +444,7 @@ impl<'s> Printer<'s> {
     /// One variant on a line of its own (its palette on lines of their own
     /// when it does not fit or holds comments).
     fn variant_line(&mut self, v: &Node<VariantDecl>, width: usize) {
-        let palette = match v.source.as_ref().map(|s| &s.node) {
+        let palette = match v.source.as_deref().map(|s| &s.node) {
             Some(VariantSource::Derived(d)) => match &d.recolour.node {
                 Recolour::Palette(pairs) => Some((d, d.recolour.span, pairs)),
                 Recolour::Hue(_) => None,

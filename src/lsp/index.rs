@@ -53,7 +53,7 @@ impl Index {
                     index.add(&t.name, Symbol::Trait(t.name.node.clone()), true);
                     for v in &t.variants {
                         index.add(&v.name, Symbol::Variant(t.name.node.clone(), v.name.node.clone()), true);
-                        index.source(&t.name, v.source.as_ref());
+                        index.source(&t.name, v.source.as_deref());
                     }
                 }
                 Statement::Forbid(f) => index.refs(f.lists.iter().flatten()),

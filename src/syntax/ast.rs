@@ -175,8 +175,9 @@ pub struct VariantDecl {
     pub name: Name,
     /// Its weight as written (validated by the checker).
     pub weight: Node<Value>,
-    /// Art files or a derivation, when written.
-    pub source: Option<Node<VariantSource>>,
+    /// Art files or a derivation, when written (boxed: most variants have
+    /// neither, and a file may declare hundreds of thousands of variants).
+    pub source: Option<Box<Node<VariantSource>>>,
     /// Options for this variant.
     pub options: Vec<Node<LayerOption>>,
 }

@@ -598,6 +598,7 @@ fn lower_trait(pair: Pair<'_, Rule>) -> TraitDecl {
             _ => options.extend(lower_option(p)),
         }
     }
+    variants.shrink_to_fit();
     TraitDecl { kind, name, variants, options }
 }
 
@@ -615,7 +616,7 @@ fn lower_variant(pair: Pair<'_, Rule>) -> Node<VariantDecl> {
                     weight = w;
                 }
             }
-            Rule::art | Rule::derived => source = lower_source(p).or(source),
+            Rule::art | Rule::derived => source = lower_source(p).map(Box::new).or(source),
             _ => options.extend(lower_option(p)),
         }
     }

@@ -40,6 +40,10 @@ pub struct Resolver<'a> {
     diagnostics: &'a mut Vec<Diagnostic>,
     traits: Vec<Trait>,
     by_name: HashMap<String, TraitId>,
+    /// Per trait with many variants, its variants' indices by name (names
+    /// borrowed from the AST): a rule naming a variant of a trait of
+    /// 100,000 is one lookup, not a scan.
+    variant_index: HashMap<TraitId, HashMap<&'a str, usize>>,
     /// Declared groups by name.
     groups: HashMap<String, group::GroupDef>,
     /// Variants some `when` gives a positive weight.
@@ -69,6 +73,7 @@ impl<'a> Resolver<'a> {
             diagnostics,
             traits: Vec::new(),
             by_name: HashMap::new(),
+            variant_index: HashMap::new(),
             groups: HashMap::new(),
             enabled_by_when: HashSet::new(),
             drawn,
@@ -95,7 +100,7 @@ impl<'a> Resolver<'a> {
     pub fn resolve(mut self) -> Model {
         // Names first, so that placements can refer to any trait.
         let kept = self.declare_traits();
-        for (id, decl) in kept.iter().enumerate() {
+        for (id, &decl) in kept.iter().enumerate() {
             self.resolve_trait(id, decl);
         }
         self.declare_groups();

@@ -48,12 +48,20 @@ impl<'a> Resolver<'a> {
     }
 
     pub(super) fn lookup_variant_in(&mut self, trait_id: TraitId, name: &ast::Name) -> Option<VariantId> {
-        if let Some(index) = self.traits[trait_id].variants.iter().position(|v| v.name == name.node) {
+        if let Some(index) = self.variant_position(trait_id, &name.node) {
             return Some(VariantId { trait_id, index });
         }
         let candidates: Vec<String> = self.traits[trait_id].variants.iter().map(|v| v.name.clone()).collect();
         self.unknown_variant_in(trait_id, name, candidates);
         None
+    }
+
+    /// The index of the variant called `name` in trait `trait_id`.
+    pub(super) fn variant_position(&self, trait_id: TraitId, name: &str) -> Option<usize> {
+        match self.variant_index.get(&trait_id) {
+            Some(index) => index.get(name).copied(),
+            None => self.traits[trait_id].variants.iter().position(|v| v.name == name),
+        }
     }
 
     pub(super) fn unknown_variant_in(&mut self, trait_id: TraitId, name: &ast::Name, candidates: Vec<String>) {

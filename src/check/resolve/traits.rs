@@ -15,8 +15,12 @@ use crate::syntax::{self as ast, LayerOption, Node, Value};
 /// Largest `hue` rotation accepted, in degrees either way (one full turn).
 pub const MAX_HUE: f64 = 360.0;
 
-impl Resolver<'_> {
-    pub(super) fn resolve_trait(&mut self, id: TraitId, decl: &Node<ast::TraitDecl>) {
+/// Traits with more variants than this get an index of their variants by
+/// name ([`Resolver::variant_position`]); a scan is faster below.
+const INDEXED_VARIANTS: usize = 64;
+
+impl<'a> Resolver<'a> {
+    pub(super) fn resolve_trait(&mut self, id: TraitId, decl: &'a Node<ast::TraitDecl>) {
         let kind = self.traits[id].kind;
         let mut style = LayerStyle::default();
         let mut folder = self.settings.layers.join(file_name(&decl.name.node).unwrap_or("_"));
@@ -44,18 +48,20 @@ impl Resolver<'_> {
         self.traits[id].folder = folder.clone();
         self.repeated_options(&decl.options, || format!("trait `{}`", decl.name));
 
-        let mut names: HashMap<&str, Span> = HashMap::new();
+        // Each name's index among the variants kept (a duplicate is left out).
+        let mut names: HashMap<&'a str, usize> = HashMap::with_capacity(decl.variants.len());
+        self.traits[id].variants.reserve_exact(decl.variants.len());
         for v in &decl.variants {
             if let Some(&first) = names.get(v.name.node.as_str()) {
                 self.report(Problem::DuplicateVariant {
                     name: v.name.node.clone(),
                     trait_name: decl.name.node.clone(),
                     span: v.name.span,
-                    first,
+                    first: self.traits[id].variants[first].span,
                 });
                 continue;
             }
-            names.insert(&v.name.node, v.name.span);
+            names.insert(&v.name.node, self.traits[id].variants.len());
             // An invalid weight is reported once; 1 keeps it from cascading into `unused_variant`.
             let weight = self.weight(&v.weight).unwrap_or(1.0);
             let mut variant_style = style;
@@ -77,10 +83,17 @@ impl Resolver<'_> {
                 style: variant_style,
             });
         }
+        if names.len() > INDEXED_VARIANTS {
+            self.variant_index.insert(id, names);
+        }
         // Derivations refer to variants by name, so resolve them once all are known.
         for v in &decl.variants {
-            let Some(Node { node: ast::VariantSource::Derived(derived), .. }) = &v.source else { continue };
-            let Some(index) = self.traits[id].variants.iter().position(|x| x.span == v.name.span) else { continue };
+            let Some(Node { node: ast::VariantSource::Derived(derived), .. }) = v.source.as_deref() else { continue };
+            let Some(index) =
+                self.variant_position(id, &v.name.node).filter(|&i| self.traits[id].variants[i].span == v.name.span)
+            else {
+                continue;
+            };
             if kind == TraitKind::MetadataOnly {
                 continue;
             }
@@ -182,7 +195,7 @@ impl Resolver<'_> {
     ) -> Art {
         let kind = self.traits[trait_id].kind;
         let is_none = v.name.node == "none";
-        let parts = match &v.source {
+        let parts = match v.source.as_deref() {
             Some(source) if is_none => {
                 self.report(Problem::NoneWithArt { span: source.span, name: v.name.span });
                 return Art::Empty;
@@ -293,13 +306,12 @@ impl Resolver<'_> {
         derived: &ast::Derived,
         itself: bool,
     ) -> Option<Art> {
-        let t = &self.traits[trait_id];
-        let Some(from) = t.variants.iter().position(|x| x.name == derived.from.node) else {
-            let candidates: Vec<String> = t.variants.iter().map(|x| x.name.clone()).collect();
+        let Some(from) = self.variant_position(trait_id, &derived.from.node) else {
+            let candidates: Vec<String> = self.traits[trait_id].variants.iter().map(|x| x.name.clone()).collect();
             self.unknown_variant_in(trait_id, &derived.from, candidates);
             return None;
         };
-        let source = &t.variants[from];
+        let source = &self.traits[trait_id].variants[from];
         let why = if source.name == name.node && !itself {
             Some(BadSource::Itself)
         } else if source.is_none() {

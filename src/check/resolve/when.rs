@@ -149,7 +149,7 @@ impl Resolver<'_> {
                     ast::VariantDecl {
                         name: name.clone(),
                         weight: Node::new(ast::Value::Number(1.0), name.span),
-                        source: source.cloned(),
+                        source: source.cloned().map(Box::new),
                         options: Vec::new(),
                     },
                     name.span,
