@@ -64,7 +64,7 @@ enum Resolved {
     /// Checking stopped (errors, or settings too broken to go on).
     Done(Checked),
     /// The resolved model, to be analysed.
-    Model(Box<ResolvedModel>),
+    Model(ResolvedModel),
 }
 
 /// A model resolved from the AST, with the diagnostics so far.
@@ -102,12 +102,12 @@ fn resolve_file(file: &File, art: &dyn ArtStore) -> Resolved {
         // Names and rules are checked; what depends on `size` or `canvas` is not.
         return Resolved::Done(finish(None, diagnostics, None));
     }
-    Resolved::Model(Box::new(ResolvedModel { model, spans, diagnostics }))
+    Resolved::Model(ResolvedModel { model, spans, diagnostics })
 }
 
 /// The part of [`check`] after the AST: art, then the whole-collection questions.
-fn analyse(resolved: Box<ResolvedModel>, art: &dyn ArtStore) -> Checked {
-    let ResolvedModel { model, spans, mut diagnostics } = *resolved;
+fn analyse(resolved: ResolvedModel, art: &dyn ArtStore) -> Checked {
+    let ResolvedModel { model, spans, mut diagnostics } = resolved;
     let (art_diagnostics, identical, opaque) = art::audit_art_opaque(&model, art);
     diagnostics.extend(art::ignore_profiles(&model, art_diagnostics, spans.get("profiles")));
     feasibility::check_metaplex(&model, &spans, &mut diagnostics);
