@@ -253,3 +253,103 @@ pub fn decode_stored(bytes: &[u8]) -> Result<Stored, String> {
     };
     Ok(Stored { size, colour, depth, srgb, channels, data })
 }
+
+/// A PNG file's pixels as stored ([`decode_stored`]'s header fields), handed
+/// out one row at a time as 8-bit straight RGBA: the rows of
+/// [`Stored::into_rgba`], without the whole image in memory. An 8-bit RGB,
+/// RGBA or indexed image that is not interlaced (what dropc writes) is
+/// decoded row by row; any other is decoded whole first. Made by
+/// [`stored_rows`].
+pub struct StoredRows<'a> {
+    /// Width and height from the header.
+    pub size: (u32, u32),
+    /// Colour type as stored.
+    pub colour: png::ColorType,
+    /// Bit depth as stored.
+    pub depth: png::BitDepth,
+    /// Whether the file has an `sRGB` chunk.
+    pub srgb: bool,
+    /// 3 (RGB, or indexed without transparency) or 4 channels as decoded.
+    pub channels: usize,
+    source: RowSource<'a>,
+    /// The row handed out, RGBA.
+    rgba: Vec<u8>,
+    /// Rows handed out so far.
+    y: u32,
+}
+
+enum RowSource<'a> {
+    Stream(Box<png::Reader<Cursor<&'a [u8]>>>),
+    Whole(Vec<u8>),
+}
+
+/// Starts decoding a PNG file's bytes row by row (see [`StoredRows`]); the
+/// error is a phrase after "it", as [`decode_stored`]'s. Allocates a row of
+/// what the header declares: check [`dimensions`] first on a file that is
+/// not trusted.
+pub fn stored_rows(bytes: &[u8]) -> Result<StoredRows<'_>, String> {
+    let mut decoder = png::Decoder::new(Cursor::new(bytes));
+    decoder.set_transformations(png::Transformations::EXPAND);
+    decoder.set_ignore_text_chunk(true);
+    let reader = decoder.read_info().map_err(describe)?;
+    let info = reader.info();
+    let (size, colour, depth, srgb) = ((info.width, info.height), info.color_type, info.bit_depth, info.srgb.is_some());
+    let streamed = !info.interlaced
+        && match colour {
+            png::ColorType::Rgb | png::ColorType::Rgba => depth == png::BitDepth::Eight,
+            png::ColorType::Indexed => true,
+            _ => false,
+        };
+    let row_len = (size.0 as usize).checked_mul(4).ok_or("is too large to decode")?;
+    let (channels, source) = if streamed {
+        let channels = match reader.output_color_type() {
+            (png::ColorType::Rgb, png::BitDepth::Eight) => 3,
+            (png::ColorType::Rgba, png::BitDepth::Eight) => 4,
+            (other, depth) => return Err(format!("decodes to an unexpected format ({other:?}, {depth:?})")),
+        };
+        (channels, RowSource::Stream(Box::new(reader)))
+    } else {
+        let stored = decode_stored(bytes)?;
+        (stored.channels, RowSource::Whole(stored.into_rgba().into_raw()))
+    };
+    Ok(StoredRows { size, colour, depth, srgb, channels, source, rgba: vec![0; row_len], y: 0 })
+}
+
+impl StoredRows<'_> {
+    /// Whether it is stored as dropc writes images ([`Stored::is_rgb8`]).
+    pub fn is_rgb8(&self) -> bool {
+        self.colour == png::ColorType::Indexed
+            || self.depth == png::BitDepth::Eight && matches!(self.colour, png::ColorType::Rgb | png::ColorType::Rgba)
+    }
+
+    /// The next row, `width · 4` bytes of RGBA; `None` after the last. An
+    /// error (damaged or cut-short data) is a phrase after "it".
+    pub fn next_row(&mut self) -> Result<Option<&[u8]>, String> {
+        if self.y >= self.size.1 {
+            return Ok(None);
+        }
+        let y = self.y as usize;
+        self.y += 1;
+        let len = self.rgba.len();
+        match &mut self.source {
+            RowSource::Whole(pixels) => {
+                let row = pixels.get(y * len..(y + 1) * len).ok_or("is cut short")?;
+                self.rgba.copy_from_slice(row);
+            }
+            RowSource::Stream(reader) => {
+                let row = reader.next_row().map_err(describe)?.ok_or("is cut short")?;
+                let data = row.data();
+                if self.channels == 4 {
+                    self.rgba.copy_from_slice(data.get(..len).ok_or("has a short row")?);
+                } else {
+                    let data = data.get(..len / 4 * 3).ok_or("has a short row")?;
+                    for (d, s) in self.rgba.chunks_exact_mut(4).zip(data.chunks_exact(3)) {
+                        d[..3].copy_from_slice(s);
+                        d[3] = 255;
+                    }
+                }
+            }
+        }
+        Ok(Some(&self.rgba))
+    }
+}

@@ -20,6 +20,9 @@ pub mod filter;
 pub mod palette;
 
 pub use colour::{ColourSpace, colour_space, convert_to_srgb};
-pub use decode::{Decoded, Info, Stored, decode_bytes, decode_file, decode_stored, describe, dimensions, info};
+pub use decode::{
+    Decoded, Info, Stored, StoredRows, decode_bytes, decode_file, decode_stored, describe, dimensions, info,
+    stored_rows,
+};
 pub use encode::{Deflate, encode_truecolour_with, encode_with};
 pub use filter::Filter;

@@ -75,33 +75,92 @@ impl Decoded {
     }
 }
 
+/// Decodes a PNG file's bytes into 8-bit RGBA pixels, row by row into the
+/// image ([`crate::png::stored_rows`]): it holds the image and one row, not
+/// the stored pixels beside their RGBA copy. The error is a phrase after
+/// "it". Check [`dimensions`] first on a file that is not trusted.
+pub fn decode_rgba(bytes: &[u8]) -> Result<Image, String> {
+    let mut rows = crate::png::stored_rows(bytes)?;
+    let (w, h) = rows.size;
+    let mut image = Image::new(w, h);
+    let row_len = w as usize * 4;
+    let mut chunks = image.chunks_exact_mut(row_len.max(1));
+    while let Some(row) = rows.next_row()? {
+        chunks.next().ok_or("has more rows than its header declares")?.copy_from_slice(row);
+    }
+    Ok(image)
+}
+
 /// A 128-bit hash of the pixels and the size: equal for equal images, and
 /// for different ones equal only by a chance of 2⁻¹²⁸. Not cryptographic
 /// (SHA-256 over every pixel would cost more than decoding), and it need not
 /// be: it groups candidates, and an attacker gains nothing by a collision.
 pub fn pixel_hash(image: &Image) -> u128 {
-    const K1: u64 = 0x9E37_79B9_7F4A_7C15;
-    const K2: u64 = 0xC2B2_AE3D_27D4_EB4F;
     let (w, h) = image.dimensions();
-    let raw = image.as_raw();
-    let (mut a, mut b) = (K1 ^ (u64::from(w) << 32 | u64::from(h)), K2 ^ raw.len() as u64);
-    let words = raw.chunks_exact(8);
-    let tail = words.remainder();
-    for word in words {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(word);
-        let x = u64::from_le_bytes(bytes);
-        a = (a ^ x).wrapping_mul(K1).rotate_left(29);
-        b = (b.wrapping_add(x)).wrapping_mul(K2).rotate_left(31) ^ a;
+    let mut hasher = PixelHasher::new((w, h));
+    hasher.update(image.as_raw());
+    hasher.finish()
+}
+
+/// [`pixel_hash`] fed row by row: the same hash of the same RGBA bytes,
+/// however they are cut.
+#[derive(Clone, Debug)]
+pub struct PixelHasher {
+    a: u64,
+    b: u64,
+    /// Bytes of an unfinished 8-byte word.
+    pending: [u8; 8],
+    filled: usize,
+}
+
+const K1: u64 = 0x9E37_79B9_7F4A_7C15;
+const K2: u64 = 0xC2B2_AE3D_27D4_EB4F;
+
+impl PixelHasher {
+    /// A hasher of the RGBA pixels of an image of `(w, h)`.
+    pub fn new((w, h): (u32, u32)) -> PixelHasher {
+        let len = u64::from(w) * u64::from(h) * 4;
+        PixelHasher { a: K1 ^ (u64::from(w) << 32 | u64::from(h)), b: K2 ^ len, pending: [0; 8], filled: 0 }
     }
-    let mut last = [0u8; 8];
-    if let Some(l) = last.get_mut(..tail.len()) {
-        l.copy_from_slice(tail);
+
+    fn word(&mut self, x: u64) {
+        self.a = (self.a ^ x).wrapping_mul(K1).rotate_left(29);
+        self.b = (self.b.wrapping_add(x)).wrapping_mul(K2).rotate_left(31) ^ self.a;
     }
-    let x = u64::from_le_bytes(last);
-    a = mix(a ^ x);
-    b = mix(b.wrapping_add(x) ^ a.rotate_left(17));
-    u128::from(a) << 64 | u128::from(b)
+
+    /// Hashes the next bytes of the pixels.
+    pub fn update(&mut self, mut bytes: &[u8]) {
+        if self.filled > 0 {
+            let take = (8 - self.filled).min(bytes.len());
+            self.pending[self.filled..self.filled + take].copy_from_slice(&bytes[..take]);
+            self.filled += take;
+            bytes = &bytes[take..];
+            if self.filled < 8 {
+                return;
+            }
+            self.word(u64::from_le_bytes(self.pending));
+            self.filled = 0;
+        }
+        let words = bytes.chunks_exact(8);
+        let tail = words.remainder();
+        for word in words {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(word);
+            self.word(u64::from_le_bytes(b));
+        }
+        self.pending[..tail.len()].copy_from_slice(tail);
+        self.filled = tail.len();
+    }
+
+    /// The hash of every byte fed.
+    pub fn finish(self) -> u128 {
+        let mut last = [0u8; 8];
+        last[..self.filled].copy_from_slice(&self.pending[..self.filled]);
+        let x = u64::from_le_bytes(last);
+        let a = mix(self.a ^ x);
+        let b = mix(self.b.wrapping_add(x) ^ a.rotate_left(17));
+        u128::from(a) << 64 | u128::from(b)
+    }
 }
 
 /// splitmix64's finaliser.
@@ -112,6 +171,7 @@ fn mix(mut z: u64) -> u64 {
 }
 
 /// How the pixels of an axis of `len` pixels fall into the grid's cells.
+#[derive(Clone, Debug)]
 struct Axis {
     /// Per cell, the pixels wholly inside it (`start..end`, maybe empty).
     whole: [(usize, usize); GRID],
@@ -166,63 +226,108 @@ pub fn fingerprint(image: &Image) -> Fingerprint {
 
 /// The fingerprint of `w × h` pixels of `channels` (3: RGB, 4: RGBA) bytes.
 fn fingerprint_of(data: &[u8], w: usize, h: usize, channels: usize) -> Fingerprint {
-    let mut sums = [[0f64; 3]; GRID * GRID];
-    let alpha = |p: &[u8]| if channels == 4 { p[3] } else { 255 };
+    let mut sums = FingerprintSums::new((w as u32, h as u32));
     if w > 0 && h > 0 && data.len() >= w * h * channels {
-        let across = Axis::new(w);
-        let down = Axis::new(h).weights(h);
-        for (y, row) in data.chunks_exact(w * channels).enumerate() {
-            // This row's sums per column of cells, colour times alpha: whole
-            // pixels in integers, border pixels weighted.
-            let mut line = [[0f64; 3]; GRID];
-            for (c, &(start, end)) in across.whole.iter().enumerate() {
-                let (mut r, mut g, mut b) = (0u64, 0u64, 0u64);
-                for p in row[start * channels..end * channels].chunks_exact(channels) {
-                    let a = u64::from(alpha(p));
-                    r += u64::from(p[0]) * a;
-                    g += u64::from(p[1]) * a;
-                    b += u64::from(p[2]) * a;
-                }
-                line[c] = [r as f64, g as f64, b as f64];
+        for row in data.chunks_exact(w * channels).take(h) {
+            sums.add_row(row, channels);
+        }
+    }
+    sums.finish()
+}
+
+/// A [`Fingerprint`] made row by row, top to bottom: the image need not be
+/// in memory at once.
+#[derive(Clone, Debug)]
+pub struct FingerprintSums {
+    size: (usize, usize),
+    across: Axis,
+    /// Per row, the cells it counts in and with what weight.
+    down: Vec<Vec<(usize, f64)>>,
+    /// Colour × alpha per cell.
+    sums: Vec<[f64; 3]>,
+    /// Rows added so far.
+    y: usize,
+}
+
+impl FingerprintSums {
+    /// The sums of an image of `(w, h)`, no row added yet.
+    pub fn new((w, h): (u32, u32)) -> FingerprintSums {
+        let (w, h) = (w as usize, h as usize);
+        FingerprintSums {
+            size: (w, h),
+            across: Axis::new(w),
+            down: Axis::new(h).weights(h),
+            sums: vec![[0f64; 3]; GRID * GRID],
+            y: 0,
+        }
+    }
+
+    /// Adds the next row: `w` pixels of `channels` (3: RGB, 4: RGBA) bytes.
+    /// Rows past the last, or shorter than `w` pixels, are ignored.
+    pub fn add_row(&mut self, row: &[u8], channels: usize) {
+        let (w, h) = self.size;
+        let y = self.y;
+        self.y += 1;
+        if y >= h || row.len() < w * channels {
+            return;
+        }
+        let alpha = |p: &[u8]| if channels == 4 { p[3] } else { 255 };
+        // This row's sums per column of cells, colour times alpha: whole
+        // pixels in integers, border pixels weighted.
+        let mut line = [[0f64; 3]; GRID];
+        for (c, &(start, end)) in self.across.whole.iter().enumerate() {
+            let (mut r, mut g, mut b) = (0u64, 0u64, 0u64);
+            for p in row[start * channels..end * channels].chunks_exact(channels) {
+                let a = u64::from(alpha(p));
+                r += u64::from(p[0]) * a;
+                g += u64::from(p[1]) * a;
+                b += u64::from(p[2]) * a;
             }
-            for &(x, c, overlap) in &across.partial {
-                let p = &row[x * channels..(x + 1) * channels];
-                let a = f64::from(alpha(p)) * overlap;
+            line[c] = [r as f64, g as f64, b as f64];
+        }
+        for &(x, c, overlap) in &self.across.partial {
+            let p = &row[x * channels..(x + 1) * channels];
+            let a = f64::from(alpha(p)) * overlap;
+            for ch in 0..3 {
+                line[c][ch] += f64::from(p[ch]) * a;
+            }
+        }
+        for &(r, weight) in &self.down[y] {
+            for (cell, value) in self.sums[r * GRID..(r + 1) * GRID].iter_mut().zip(&line) {
                 for ch in 0..3 {
-                    line[c][ch] += f64::from(p[ch]) * a;
+                    cell[ch] += value[ch] * weight;
                 }
             }
-            for &(r, weight) in &down[y] {
-                for (cell, value) in sums[r * GRID..(r + 1) * GRID].iter_mut().zip(&line) {
-                    for ch in 0..3 {
-                        cell[ch] += value[ch] * weight;
+        }
+    }
+
+    /// The fingerprint of the rows added (an image with rows missing is
+    /// darker where they are).
+    pub fn finish(&self) -> Fingerprint {
+        let (w, h) = self.size;
+        // Means in 8-bit levels: sums are colour × alpha (255²) over a cell's area.
+        let area = (w as f64 / GRID as f64) * (h as f64 / GRID as f64) * 255.0;
+        let mut cells = [[0u8; 3]; GRID * GRID];
+        for (cell, sum) in cells.iter_mut().zip(&self.sums) {
+            for ch in 0..3 {
+                cell[ch] = if area > 0.0 { (sum[ch] / area).round().clamp(0.0, 255.0) as u8 } else { 0 };
+            }
+        }
+        let mut coarse = [[0u8; 3]; 16];
+        for (i, block) in coarse.iter_mut().enumerate() {
+            let (br, bc) = (i / 4, i % 4);
+            for ch in 0..3 {
+                let mut total = 0u32;
+                for r in 0..4 {
+                    for c in 0..4 {
+                        total += u32::from(cells[(br * 4 + r) * GRID + bc * 4 + c][ch]);
                     }
                 }
+                block[ch] = ((total + 8) / 16) as u8;
             }
         }
+        Fingerprint { cells, coarse }
     }
-    // Means in 8-bit levels: sums are colour × alpha (255²) over a cell's area.
-    let area = (w as f64 / GRID as f64) * (h as f64 / GRID as f64) * 255.0;
-    let mut cells = [[0u8; 3]; GRID * GRID];
-    for (cell, sum) in cells.iter_mut().zip(&sums) {
-        for ch in 0..3 {
-            cell[ch] = if area > 0.0 { (sum[ch] / area).round().clamp(0.0, 255.0) as u8 } else { 0 };
-        }
-    }
-    let mut coarse = [[0u8; 3]; 16];
-    for (i, block) in coarse.iter_mut().enumerate() {
-        let (br, bc) = (i / 4, i % 4);
-        for ch in 0..3 {
-            let mut total = 0u32;
-            for r in 0..4 {
-                for c in 0..4 {
-                    total += u32::from(cells[(br * 4 + r) * GRID + bc * 4 + c][ch]);
-                }
-            }
-            block[ch] = ((total + 8) / 16) as u8;
-        }
-    }
-    Fingerprint { cells, coarse }
 }
 
 #[cfg(test)]
@@ -284,6 +389,34 @@ mod tests {
         // Same bytes, other shape.
         let c = Image::from_pixel(32, 128, image::Rgba([100, 100, 100, 255]));
         assert_ne!(pixel_hash(&a), pixel_hash(&c));
+    }
+
+    /// Fed row by row, or in pieces that cut words, the hash and the
+    /// fingerprint are those of the whole image; a stored RGB image
+    /// streamed as RGBA rows gives what its RGBA pixels give.
+    #[test]
+    fn streamed_hash_and_fingerprint_are_the_whole_image_s() {
+        for (w, h) in [(7, 5), (33, 17), (16, 16), (1, 1)] {
+            let img = Image::from_fn(w, h, |x, y| image::Rgba([(x * 7) as u8, (y * 13) as u8, (x ^ y) as u8, 255]));
+            let mut hasher = PixelHasher::new((w, h));
+            for piece in img.as_raw().chunks(3) {
+                hasher.update(piece);
+            }
+            assert_eq!(hasher.finish(), pixel_hash(&img), "{w} x {h}");
+            let mut sums = FingerprintSums::new((w, h));
+            for row in img.as_raw().chunks_exact(w as usize * 4) {
+                sums.add_row(row, 4);
+            }
+            assert_eq!(sums.finish(), fingerprint(&img), "{w} x {h}");
+            let png = encode(&img);
+            let mut rows = crate::png::stored_rows(&png).expect("decodes");
+            let mut streamed = Vec::new();
+            while let Some(row) = rows.next_row().expect("row") {
+                streamed.extend_from_slice(row);
+            }
+            assert_eq!(streamed, *img.as_raw(), "{w} x {h}");
+            assert_eq!(decode(&png).expect("decodes").fingerprint(), fingerprint(&img));
+        }
     }
 
     #[test]

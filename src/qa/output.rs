@@ -9,8 +9,16 @@
 //! perceptual fingerprint (near duplicates) and parity with its metadata
 //! (the token composited again and compared pixel for pixel); each extra
 //! size is compared pixel for pixel with the canvas image resized again as
-//! `dropc run` resizes it. Only hashes outlive a token's turn, so memory
-//! does not grow with the collection's image size.
+//! `dropc run` resizes it.
+//!
+//! Memory: the token is composited first (with the renderer `dropc run`
+//! uses, its layers decoded once per audit), then its image is decoded row
+//! by row and each row compared as it comes, so a thread holds one canvas
+//! and a row, never the decoded image beside the render; when they are
+//! equal the render serves as the canvas image's pixels for the extra
+//! sizes. Only hashes and the fingerprint (under 1 KiB) outlive a token's
+//! turn, so `dropc qa` needs no more memory than the `dropc run` that wrote
+//! the folder (`tests/qa_memory.rs`).
 //!
 //! Every finding's code is listed, with what to do, in the reference
 //! (`docs/reference.md`, "dropc qa").
@@ -502,6 +510,75 @@ struct Listing {
     present: BTreeSet<(String, u64)>,
 }
 
+/// What decoding one image row by row gave ([`stream`]).
+struct Streamed {
+    /// The colour type, bit depth and `sRGB` chunk as stored.
+    colour: png::ColorType,
+    depth: png::BitDepth,
+    srgb: bool,
+    /// Stored as dropc writes images.
+    rgb8: bool,
+    /// The one colour of a single-colour image (its stored channels), else
+    /// `None`.
+    blank: Option<Vec<u8>>,
+    /// [`img::pixel_hash`] of its pixels.
+    hash: u128,
+    /// Its fingerprint, when asked.
+    fingerprint: Option<Fingerprint>,
+    /// Pixels that differ from the image compared with, and the first (row
+    /// by row); `(0, None)` when none was compared.
+    differing: (usize, Option<(u32, u32)>),
+}
+
+/// Decodes `bytes` (a PNG whose header was checked) row by row, holding one
+/// row: blankness, the pixel hash, the fingerprint when asked, and the
+/// pixels that differ from `against` when it has the image's size. The
+/// error is a phrase after the file's name.
+fn stream(bytes: &[u8], against: Option<&Image>, fingerprint: bool) -> Result<Streamed, String> {
+    let mut rows = crate::png::stored_rows(bytes)?;
+    let size = rows.size;
+    let against = against.filter(|a| a.dimensions() == size);
+    let mut hasher = img::PixelHasher::new(size);
+    let mut sums = fingerprint.then(|| img::FingerprintSums::new(size));
+    let row_len = size.0 as usize * 4;
+    let mut first_pixel: Option<[u8; 4]> = None;
+    let mut blank = true;
+    let mut differing = (0usize, None);
+    let mut y = 0u32;
+    while let Some(row) = rows.next_row()? {
+        hasher.update(row);
+        if let Some(sums) = &mut sums {
+            sums.add_row(row, 4);
+        }
+        if let Some(p) = row.get(..4) {
+            let first = *first_pixel.get_or_insert([p[0], p[1], p[2], p[3]]);
+            blank = blank && row.chunks_exact(4).all(|q| q == first);
+        }
+        if let Some(a) = against {
+            let start = y as usize * row_len;
+            if let Some(expected) = a.as_raw().get(start..start + row_len) {
+                let (count, first) = parity::row_differences(row, expected);
+                differing.0 += count;
+                if differing.1.is_none() {
+                    differing.1 = first.map(|x| (x, y));
+                }
+            }
+        }
+        y += 1;
+    }
+    let channels = rows.channels;
+    Ok(Streamed {
+        colour: rows.colour,
+        depth: rows.depth,
+        srgb: rows.srgb,
+        rgb8: rows.is_rgb8(),
+        blank: blank.then(|| first_pixel.map(|p| p[..channels.min(4)].to_vec()).unwrap_or_default()),
+        hash: hasher.finish(),
+        fingerprint: sums.map(|s| s.finish()),
+        differing,
+    })
+}
+
 /// What every token's check needs.
 struct TokenContext<'a> {
     model: &'a Model,
@@ -517,7 +594,12 @@ impl TokenContext<'_> {
         self.listing.present.contains(&(folder.to_string(), id))
     }
 
-    /// Every check of one token that needs its files.
+    /// Every check of one token that needs its files. What its metadata
+    /// describes is rendered into `scratch` first (parity), so that each
+    /// image is compared row by row as it decodes and is never held whole:
+    /// besides the art, a thread holds one canvas (`scratch`, which serves
+    /// as the canvas image's pixels once they are found equal), the image
+    /// files' compressed bytes, a row, and an extra size's expected pixels.
     fn scan(
         &self,
         id: u64,
@@ -529,31 +611,59 @@ impl TokenContext<'_> {
             TokenScan { id, findings: Vec::new(), sha256: None, sized: BTreeMap::new(), pixels: None, decoded: 0 };
         let metadata = self.metadata(id, token, &mut scan.findings);
         let image_path = PathBuf::from(image_rel(id, None));
-        // The canvas image (its pixels and fingerprint), when it decodes at
-        // the canvas size.
-        let mut main_image = None;
-        if let Some(main) = self.image(None, id, &mut scan) {
-            let pixels = main.into_rgba();
-            let f = img::fingerprint(&pixels);
-            scan.pixels = Some((img::pixel_hash(&pixels), f));
-            if let (Some(parity), Some(metadata)) = (self.parity, &metadata) {
+        let rendered = match (self.parity, &metadata) {
+            (Some(parity), Some(metadata)) => {
                 let recorded = entry.map(|e| self.record.variant_names(self.model, e)).unwrap_or_default();
-                scan.findings.extend(parity.check(id, metadata, &recorded, &pixels, &image_path, scratch));
+                match parity.render_described(id, metadata, &recorded, scratch) {
+                    Ok(()) => true,
+                    Err(finding) => {
+                        scan.findings.push(*finding);
+                        false
+                    }
+                }
             }
-            main_image = Some(pixels);
+            _ => false,
+        };
+        // The canvas image: its pixel hash and fingerprint, and parity.
+        let canvas = self.model.settings.canvas;
+        let mut canvas_image: Option<(Vec<u8>, bool)> = None;
+        if let Some((bytes, streamed)) = self.image(None, id, &mut scan, rendered.then_some(&*scratch), true) {
+            if let Some(fingerprint) = streamed.fingerprint {
+                scan.pixels = Some((streamed.hash, fingerprint));
+            }
+            let mut equal = false;
+            if rendered {
+                match parity::verdict(id, canvas, scratch.dimensions(), streamed.differing, &image_path) {
+                    Some(finding) => scan.findings.push(finding),
+                    None => equal = true,
+                }
+            }
+            canvas_image = Some((bytes, equal));
         }
         let filter = self.model.settings.resize;
-        for &size in &self.model.settings.sizes {
+        let sizes = &self.model.settings.sizes;
+        // `dropc run` makes every extra size from the canvas image's pixels
+        // with the one deterministic resize, whatever the filter: resizing
+        // them again gives exactly the pixels the file must decode to. No
+        // tolerance, for smooth filters either. The canvas pixels are the
+        // render when the image equals it, else the image decoded again.
+        let decoded_again: Option<Image> = match &canvas_image {
+            Some((bytes, false)) if !sizes.is_empty() => img::decode_rgba(bytes).ok(),
+            _ => None,
+        };
+        let pixels: Option<&Image> = match &canvas_image {
+            Some((_, true)) => Some(&*scratch),
+            Some((_, false)) => decoded_again.as_ref(),
+            None => None,
+        };
+        for &size in sizes {
             let sized_path = image_rel(id, Some(size));
-            let Some(decoded) = self.image(Some(size), id, &mut scan) else { continue };
-            let Some(pixels) = &main_image else { continue };
-            // `dropc run` makes every extra size from the canvas image's
-            // pixels with the one deterministic resize, whatever the filter:
-            // resizing them again gives exactly the pixels the file must
-            // decode to. No tolerance, for smooth filters either.
-            let expected = crate::render::resize(pixels, size, filter);
-            let (count, first) = parity::differences(&expected, &decoded.into_rgba());
-            if let Some((x, y)) = first {
+            let expected = pixels.map(|p| crate::render::resize(p, size, filter));
+            let Some((_, streamed)) = self.image(Some(size), id, &mut scan, expected.as_ref(), false) else {
+                continue;
+            };
+            let (count, first) = streamed.differing;
+            if let (Some(_), Some((x, y))) = (&expected, first) {
                 scan.findings.push(
                     Finding::new(
                         QaCode::SizeMismatch,
@@ -573,10 +683,20 @@ impl TokenContext<'_> {
         scan
     }
 
-    /// Reads, decodes and checks one image, at the canvas size (`None`) or
-    /// an extra size; `None` when it cannot be used. Its SHA-256 goes into
-    /// `scan`, decodable or not.
-    fn image(&self, extra: Option<(u32, u32)>, id: u64, scan: &mut TokenScan) -> Option<img::Decoded> {
+    /// Reads and checks one image, at the canvas size (`None`) or an extra
+    /// size, decoding it row by row: each row is compared with `against`
+    /// (when it has the image's size) and, for the canvas image
+    /// (`fingerprint`), hashed and fingerprinted. `None` when it cannot be
+    /// used; else its file's bytes and what the rows gave. Its SHA-256 goes
+    /// into `scan`, decodable or not.
+    fn image(
+        &self,
+        extra: Option<(u32, u32)>,
+        id: u64,
+        scan: &mut TokenScan,
+        against: Option<&Image>,
+        fingerprint: bool,
+    ) -> Option<(Vec<u8>, Streamed)> {
         let folder = image_folder_rel(extra);
         if self.listing.unlisted.contains(&folder) {
             return None;
@@ -600,7 +720,7 @@ impl TokenContext<'_> {
                 scan.sized.insert(size, sha256(&bytes));
             }
         }
-        // The header first: pixels are allocated only for the expected size
+        // The header first: pixels are decoded only at the expected size
         // (a header may declare 100000 x 100000).
         let declared = match img::dimensions(&bytes) {
             Ok(d) => d,
@@ -618,33 +738,28 @@ impl TokenContext<'_> {
             ));
             return None;
         }
-        let decoded = match img::decode(&bytes) {
-            Ok(d) => d,
+        let streamed = match stream(&bytes, against, fingerprint) {
+            Ok(s) => s,
             Err(why) => {
-                scan.findings.push(Finding::new(
-                    QaCode::ImageUnreadable,
-                    Subject::Token { id },
-                    format!("`{rel}` {why}"),
-                    RERUN,
-                ));
+                scan.findings.push(unusable(why));
                 return None;
             }
         };
         scan.decoded += 1;
         let shown = || vec![PathBuf::from(&rel)];
         let subject = || Subject::Token { id };
-        if !decoded.is_rgb8() {
+        if !streamed.rgb8 {
             scan.findings.push(Finding::new(
                 QaCode::ImageFormat,
                 subject(),
                 format!(
                     "`{rel}` is {:?} at {} bits per sample, not indexed, 8-bit RGB or 8-bit RGBA",
-                    decoded.colour, decoded.depth as u8
+                    streamed.colour, streamed.depth as u8
                 ),
                 RERUN,
             ));
         }
-        if !decoded.srgb {
+        if !streamed.srgb {
             scan.findings.push(Finding::new(
                 QaCode::ImageSrgb,
                 subject(),
@@ -652,8 +767,8 @@ impl TokenContext<'_> {
                 "dropc writes one; the file was re-encoded by another tool: run `dropc run` again",
             ));
         }
-        if decoded.is_blank() {
-            let colour = decoded.data.get(..decoded.channels).map_or(String::new(), |c| format!(" (#{})", hex(c)));
+        if let Some(colour) = &streamed.blank {
+            let colour = if colour.is_empty() { String::new() } else { format!(" (#{})", hex(colour)) };
             scan.findings.push(
                 Finding::new(
                     QaCode::BlankImage,
@@ -664,7 +779,7 @@ impl TokenContext<'_> {
                 .with_images(shown()),
             );
         }
-        Some(decoded)
+        Some((bytes, streamed))
     }
 
     /// Reads and checks `metadata/<id>.json`: valid JSON, the flavour's

@@ -12,8 +12,9 @@
 //! matches bit for bit and a single changed pixel is found.
 //!
 //! [`audit`] does this for every token of an output folder, in parallel; the
-//! output audit ([`super::output`]) calls [`Parity::check`] on images it has
-//! already decoded for its other checks.
+//! output audit ([`super::output`]) renders with [`Parity::render_described`]
+//! and compares each row of the image as it decodes it for its other checks
+//! ([`verdict`] says what the comparison means).
 
 use std::path::{Path, PathBuf};
 
@@ -125,6 +126,31 @@ impl<'m> Parity<'m> {
         }
     }
 
+    /// Renders into `scratch` what token `id`'s metadata describes (with the
+    /// hidden traits from `recorded`, see [`Self::described`]); the finding
+    /// when it cannot: metadata that names no look of the collection
+    /// ([`UNMAPPED`]), art that cannot be rendered ([`UNCHECKED`]).
+    pub fn render_described(
+        &self,
+        id: u64,
+        metadata: &Value,
+        recorded: &[Option<&str>],
+        scratch: &mut Image,
+    ) -> Result<(), Box<Finding>> {
+        let subject = Subject::Token { id };
+        let look = self.described(metadata, recorded).map_err(|why| {
+            Box::new(Finding::new(
+                UNMAPPED,
+                subject.clone(),
+                format!("its metadata {why}"),
+                "fix the metadata file (or run `dropc run` again to rewrite it)",
+            ))
+        })?;
+        self.render(&look, scratch).map_err(|e| {
+            Box::new(Finding::new(UNCHECKED, subject, format!("cannot render what its metadata says: {e}"), ""))
+        })
+    }
+
     /// The parity finding of token `id` (none when its image shows exactly
     /// what its metadata says). `image` is its decoded canvas-size image,
     /// `image_path` its path relative to the output folder.
@@ -137,52 +163,69 @@ impl<'m> Parity<'m> {
         image_path: &Path,
         scratch: &mut Image,
     ) -> Option<Finding> {
-        let subject = Subject::Token { id };
-        let look = match self.described(metadata, recorded) {
-            Ok(look) => look,
-            Err(why) => {
-                return Some(Finding::new(
-                    UNMAPPED,
-                    subject,
-                    format!("its metadata {why}"),
-                    "fix the metadata file (or run `dropc run` again to rewrite it)",
-                ));
-            }
-        };
-        if let Err(e) = self.render(&look, scratch) {
-            return Some(Finding::new(UNCHECKED, subject, format!("cannot render what its metadata says: {e}"), ""));
+        if let Err(finding) = self.render_described(id, metadata, recorded, scratch) {
+            return Some(*finding);
         }
-        let shown = || vec![image_path.to_path_buf()];
-        if image.dimensions() != scratch.dimensions() {
-            let ((w, h), (cw, ch)) = (image.dimensions(), scratch.dimensions());
-            return Some(
-                Finding::new(
-                    MISMATCH,
-                    subject,
-                    format!("its image is {w} x {h} but what its metadata describes is {cw} x {ch}"),
-                    "run `dropc run` again to redraw it",
-                )
-                .with_images(shown()),
-            );
-        }
-        if image.as_raw() == scratch.as_raw() {
-            return None;
-        }
-        let (differing, first) = differences(image, scratch);
-        let (x, y) = first.unwrap_or((0, 0));
-        Some(
+        let (differing, first) =
+            if image.dimensions() == scratch.dimensions() { differences(image, scratch) } else { (0, None) };
+        verdict(id, image.dimensions(), scratch.dimensions(), (differing, first), image_path)
+    }
+}
+
+/// The parity finding of token `id` whose image of `size` was compared with
+/// the render of its metadata, of `rendered` size: `(differing pixels, the
+/// first)` when the sizes agree. `None` when the image shows exactly what its
+/// metadata says.
+pub fn verdict(
+    id: u64,
+    size: (u32, u32),
+    rendered: (u32, u32),
+    (differing, first): (usize, Option<(u32, u32)>),
+    image_path: &Path,
+) -> Option<Finding> {
+    let subject = Subject::Token { id };
+    let shown = || vec![image_path.to_path_buf()];
+    if size != rendered {
+        let ((w, h), (cw, ch)) = (size, rendered);
+        return Some(
             Finding::new(
                 MISMATCH,
                 subject,
-                format!(
-                    "its image differs from what its metadata describes at {differing} pixel{} (first at x {x}, y {y})",
-                    if differing == 1 { "" } else { "s" }
-                ),
-                "the image or its metadata was changed after the run (or the art was): run `dropc run` again",
+                format!("its image is {w} x {h} but what its metadata describes is {cw} x {ch}"),
+                "run `dropc run` again to redraw it",
             )
             .with_images(shown()),
-        )
+        );
     }
+    if differing == 0 {
+        return None;
+    }
+    let (x, y) = first.unwrap_or((0, 0));
+    Some(
+        Finding::new(
+            MISMATCH,
+            subject,
+            format!(
+                "its image differs from what its metadata describes at {differing} pixel{} (first at x {x}, y {y})",
+                if differing == 1 { "" } else { "s" }
+            ),
+            "the image or its metadata was changed after the run (or the art was): run `dropc run` again",
+        )
+        .with_images(shown()),
+    )
+}
+
+/// Number of differing RGBA pixels of two rows of one width, and the first.
+pub(super) fn row_differences(a: &[u8], b: &[u8]) -> (usize, Option<u32>) {
+    let mut count = 0;
+    let mut first = None;
+    for (x, (p, q)) in a.chunks_exact(4).zip(b.chunks_exact(4)).enumerate() {
+        if p != q {
+            count += 1;
+            first.get_or_insert(x as u32);
+        }
+    }
+    (count, first)
 }
 
 /// Number of differing pixels of two images of one size, and the first
@@ -241,11 +284,11 @@ pub fn audit(model: &Model, root: &Path, dir: &Path) -> Vec<Finding> {
                 let decoded =
                     match read(&image_path, super::read::png_limit(canvas)).and_then(
                         |b| match super::image::dimensions(&b)? {
-                            size if size == canvas => super::image::decode(&b),
+                            size if size == canvas => super::image::decode_rgba(&b),
                             (w, h) => Err(format!("is {w} x {h}, not {} x {}", canvas.0, canvas.1)),
                         },
                     ) {
-                        Ok(d) => d.into_rgba(),
+                        Ok(d) => d,
                         Err(e) => {
                             return Some(unchecked(Subject::Token { id }, format!("`{}` {e}", image_path.display())));
                         }

@@ -411,11 +411,10 @@ fn make_thumbnail(
     if known == Some(hash.as_str()) && thumb.is_file() {
         return Ok(hash);
     }
-    let decoded = crate::png::decode_bytes(&bytes).map_err(ThumbError::Image)?;
+    // Decoded row by row into its pixels: a thread holds one image's pixels
+    // and its thumbnail, no more.
+    let pixels = super::image::decode_rgba(&bytes).map_err(ThumbError::Image)?;
     drop(bytes);
-    let (w, h) = (decoded.width, decoded.height);
-    let pixels = crate::render::Image::from_raw(w, h, decoded.rgba)
-        .ok_or_else(|| ThumbError::Image("has an inconsistent size".to_string()))?;
     let small = crate::render::resize(&pixels, thumbnail_size((w, h), options.size), options.filter);
     // The fastest level: a thumbnail is hardly larger (3 % at 128 px) and
     // encodes eight times faster.

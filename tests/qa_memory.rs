@@ -1,0 +1,99 @@
+//! `dropc qa DIR` needs no more memory than the `dropc run` that wrote the
+//! folder (issue 10): the output audit decodes each image row by row and
+//! compares it with the token composited again, so a thread holds one
+//! canvas, where `run` holds one canvas and an encoder's buffers; the
+//! report's thumbnails decode one image at a time into its pixels.
+//!
+//! Measured in the process, as the most heap live at once (dhat's heap
+//! profiler in its testing mode), with one worker thread for both, so the
+//! figures are exact and the same on every machine: resident memory would
+//! add the allocator's caching and the scheduling of threads.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stderr)]
+
+use std::path::Path;
+
+#[global_allocator]
+static ALLOCATOR: dhat::Alloc = dhat::Alloc;
+
+/// The most heap that `f`'s own allocations held at once (dhat's
+/// `max_bytes` of a profiler started for it alone).
+/// Its profile, if written at all, goes to `profile`.
+fn peak_of<T>(profile: &Path, f: impl FnOnce() -> T) -> (T, usize) {
+    let profiler = dhat::Profiler::builder().testing().file_name(profile).build();
+    let value = f();
+    let peak = dhat::HeapStats::get().max_bytes;
+    drop(profiler);
+    (value, peak)
+}
+
+const SIDE: u32 = 384;
+
+/// A project of `SIDE`² art: an opaque background and two traits of
+/// translucent discs, 18 tokens and an extra size.
+fn write_project(root: &Path) -> String {
+    let disc = |seed: u32| {
+        image::RgbaImage::from_fn(SIDE, SIDE, move |x, y| {
+            let (cx, cy, r) = (100 + seed * 37 % 180, 90 + seed * 53 % 200, 60 + seed * 11 % 50);
+            let d = ((x as i64 - cx as i64).pow(2) + (y as i64 - cy as i64).pow(2)) as f64;
+            let a = (255.0 * (1.0 - d.sqrt() / r as f64).clamp(0.0, 1.0)) as u8;
+            image::Rgba([(seed * 40) as u8, (x % 256) as u8, (y % 256) as u8, a])
+        })
+    };
+    for v in 0..3u32 {
+        let dir = root.join("layers/Back");
+        std::fs::create_dir_all(&dir).unwrap();
+        let back = image::RgbaImage::from_fn(SIDE, SIDE, |x, y| image::Rgba([(x * v) as u8, (y ^ x) as u8, 90, 255]));
+        back.save(dir.join(format!("B{v}.png"))).unwrap();
+        for (t, name) in [(1, "Left"), (2, "Right")] {
+            let dir = root.join("layers").join(name);
+            std::fs::create_dir_all(&dir).unwrap();
+            disc(v * 3 + t).save(dir.join(format!("D{v}.png"))).unwrap();
+        }
+    }
+    format!(
+        "collection \"Memory\" {{\n    size 18\n    seed \"m\"\n    canvas {SIDE} x {SIDE}\n    sizes 96\n    \
+         name \"Memory #{{id}}\"\n    description \"d\"\n    image \"ipfs://x/{{id}}.png\"\n}}\n\
+         trait Back < B0: 1, B1: 1, B2: 1 >\ntrait Left < D0: 1, D1: 1, D2: 1 >\ntrait Right < D0: 1, D1: 1, D2: 1 >\n"
+    )
+}
+
+#[test]
+fn qa_of_a_folder_needs_no_more_heap_than_the_run_that_wrote_it() {
+    let dir = tempfile::Builder::new().prefix("dropc-qa-memory-").tempdir().unwrap();
+    let root = dir.path();
+    let text = write_project(root);
+    let drop_file = root.join("m.drop");
+    std::fs::write(&drop_file, &text).unwrap();
+    let checked = dropc::check_text(&text, &dropc::check::DiskArt { root: root.to_path_buf() });
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+    let model = checked.model.unwrap();
+    let out = root.join("out");
+    let options = dropc::publish::run::Options::new(&drop_file, Some(&out), text.clone().into_bytes());
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+
+    let profile = root.join("dhat-heap.json");
+    let (result, run) = peak_of(&profile, || {
+        pool.install(|| dropc::publish::run::publish(&model, &options, &dropc::publish::run::Silent))
+    });
+    result.expect("the run");
+    let (findings, qa) = peak_of(&profile, || {
+        pool.install(|| {
+            let folder = dropc::qa::audit_folder(&model, text.as_bytes(), root, &out);
+            dropc::qa::write_folder_report(&model, &folder, None, &out).expect("the report");
+            folder.findings
+        })
+    });
+    let errors: Vec<_> = findings.iter().filter(|f| f.is_error()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(out.join("report/thumbs").is_dir(), "no thumbnails were made");
+
+    let canvas = (SIDE * SIDE * 4) as usize;
+    eprintln!(
+        "peak heap, one thread, {SIDE} x {SIDE} (a canvas is {} KiB): run {} KiB, qa {} KiB",
+        canvas >> 10,
+        run >> 10,
+        qa >> 10
+    );
+    assert!(qa <= run, "qa's peak heap {qa} bytes is more than run's {run}");
+}
