@@ -158,6 +158,13 @@ fn translucent_tokens_are_warned_by_check_and_by_run() {
     let flat = stderr.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains("1 of the 1 tokens rendered have translucent pixels"), "{stderr}");
     assert_eq!(stderr.matches("drop::translucent_tokens").count(), 2, "predicted and measured: {stderr}");
+    // qa measures it on the output folder too.
+    let qa = dropc(&["qa", out.to_str().unwrap(), "--format", "json", "--no-report"]);
+    let doc: serde_json::Value = serde_json::from_slice(&qa.stdout).unwrap();
+    let found = doc["findings"].as_array().unwrap().iter().any(|f| {
+        f["code"] == "drop::translucent_tokens" && f["message"].as_str().unwrap().starts_with("1 of the 1 generated")
+    });
+    assert!(found, "{doc:#}");
     // A background: neither.
     std::fs::write(&drop, text.replace("size   1", "size   1\n    background #101018")).unwrap();
     let run = dropc(&["run", drop.to_str().unwrap(), "-o", out.to_str().unwrap()]);

@@ -101,7 +101,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
         })
     });
     let span = collection.unwrap_or(dropc::span::Span::new(0, 0));
-    if let Some(d) = dropc::check::art::translucent_rendered(summary.translucent, summary.rendered, span) {
+    if let Some(d) = dropc::check::art::translucent_rendered(model, summary.translucent, summary.rendered, span) {
         report(&[d], &loaded.source, Format::Human);
     }
     if args.qa {

@@ -90,6 +90,9 @@ struct TokenScan {
     pixels: Option<(u128, Fingerprint)>,
     /// Image files decoded.
     decoded: usize,
+    /// Whether the canvas image of a generated token has a pixel under alpha
+    /// 255 (`None`: a legendary, or no canvas image decoded).
+    translucent: Option<bool>,
 }
 
 fn file(path: impl Into<String>) -> Subject {
@@ -266,6 +269,18 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
         findings.extend(scan.findings.iter().cloned());
     }
     check_duplicates(model, &tokens, &scans, &mut findings);
+    // Most generated tokens translucent: what `dropc run` measured.
+    let rendered = scans.iter().filter(|s| s.translucent.is_some()).count();
+    let translucent = scans.iter().filter(|s| s.translucent == Some(true)).count();
+    if let Some(d) = crate::check::art::translucent_rendered(model, translucent, rendered, crate::span::Span::new(0, 0))
+    {
+        findings.push(Finding::new(
+            d.code,
+            Subject::Collection,
+            d.message.replace("tokens rendered", "generated tokens' images"),
+            d.help.unwrap_or_default(),
+        ));
+    }
 
     // Collection-wide records.
     let (shares, distribution_findings) = distribution::analyse(model, &tokens, &record.seed);
@@ -528,6 +543,8 @@ struct Streamed {
     /// Pixels that differ from the image compared with, and the first (row
     /// by row); `(0, None)` when none was compared.
     differing: (usize, Option<(u32, u32)>),
+    /// Whether some pixel has alpha under 255.
+    translucent: bool,
 }
 
 /// Decodes `bytes` (a PNG whose header was checked) row by row, holding one
@@ -543,10 +560,12 @@ fn stream(bytes: &[u8], against: Option<&Image>, fingerprint: bool) -> Result<St
     let row_len = size.0 as usize * 4;
     let mut first_pixel: Option<[u8; 4]> = None;
     let mut blank = true;
+    let mut translucent = false;
     let mut differing = (0usize, None);
     let mut y = 0u32;
     while let Some(row) = rows.next_row()? {
         hasher.update(row);
+        translucent = translucent || row.chunks_exact(4).any(|q| q[3] != 255);
         if let Some(sums) = &mut sums {
             sums.add_row(row, 4);
         }
@@ -576,6 +595,7 @@ fn stream(bytes: &[u8], against: Option<&Image>, fingerprint: bool) -> Result<St
         hash: hasher.finish(),
         fingerprint: sums.map(|s| s.finish()),
         differing,
+        translucent,
     })
 }
 
@@ -607,8 +627,15 @@ impl TokenContext<'_> {
         entry: Option<&super::record::Entry>,
         scratch: &mut Image,
     ) -> TokenScan {
-        let mut scan =
-            TokenScan { id, findings: Vec::new(), sha256: None, sized: BTreeMap::new(), pixels: None, decoded: 0 };
+        let mut scan = TokenScan {
+            id,
+            findings: Vec::new(),
+            sha256: None,
+            sized: BTreeMap::new(),
+            pixels: None,
+            decoded: 0,
+            translucent: None,
+        };
         let metadata = self.metadata(id, token, &mut scan.findings);
         let image_path = PathBuf::from(image_rel(id, None));
         let rendered = match (self.parity, &metadata) {
@@ -630,6 +657,9 @@ impl TokenContext<'_> {
         if let Some((bytes, streamed)) = self.image(None, id, &mut scan, rendered.then_some(&*scratch), true) {
             if let Some(fingerprint) = streamed.fingerprint {
                 scan.pixels = Some((streamed.hash, fingerprint));
+            }
+            if matches!(token, Some(Token::Generated { .. })) {
+                scan.translucent = Some(streamed.translucent);
             }
             let mut equal = false;
             if rendered {
