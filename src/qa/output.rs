@@ -678,7 +678,18 @@ impl TokenContext<'_> {
         // tolerance, for smooth filters either. The canvas pixels are the
         // render when the image equals it, else the image decoded again.
         let decoded_again: Option<Image> = match &canvas_image {
-            Some((bytes, false)) if !sizes.is_empty() => img::decode_rgba(bytes).ok(),
+            Some((bytes, false)) if !sizes.is_empty() => match img::decode_rgba(bytes) {
+                Ok(pixels) => Some(pixels),
+                Err(why) => {
+                    scan.findings.push(Finding::new(
+                        QaCode::ImageUnreadable,
+                        Subject::Token { id },
+                        format!("`{}` {why}: its extra sizes were not compared with it", image_path.display()),
+                        RERUN,
+                    ));
+                    None
+                }
+            },
             _ => None,
         };
         let pixels: Option<&Image> = match &canvas_image {
