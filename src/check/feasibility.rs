@@ -418,7 +418,7 @@ fn group_count_split(
 /// `unique` (an integer program over the strata the counts define, see
 /// `crate::sample::counts`), and reports an irreducible set that cannot.
 fn joint_counts(model: &Model, size_span: crate::span::Span, diagnostics: &mut Vec<Diagnostic>) {
-    let plan = match crate::sample::plan::Plan::new(model) {
+    let mut plan = match crate::sample::plan::Plan::new(model) {
         Ok(plan) => plan,
         Err(e) => {
             // `run` would stop here: say so now rather than accept.
@@ -433,6 +433,23 @@ fn joint_counts(model: &Model, size_span: crate::span::Span, diagnostics: &mut V
             return;
         }
     };
+    let limit = |what: String, diagnostics: &mut Vec<Diagnostic>| {
+        diagnostics.push(
+            Diagnostic::new(Code::LimitExceeded, model.counts.first().map_or(size_span, |r| r.span), what)
+                .label("the counts cannot be decided together")
+                .help("count fewer variants (each counted variant multiplies the classes), or split dense rule sets"),
+        );
+    };
+    if plan.lazy {
+        // Too many classes to enumerate: decided by column generation.
+        let conflict = match crate::sample::counts::lazy_conflict(model, &mut plan) {
+            Ok(Ok(None)) => return,
+            Ok(Ok(Some(c))) => c,
+            Ok(Err(why)) => return limit(crate::sample::counts::undecided(&plan, &why), diagnostics),
+            Err(e) => return limit(e.to_string(), diagnostics),
+        };
+        return report_conflict(model, size_span, &conflict, diagnostics);
+    }
     let (quotas, exact) = crate::sample::quotas(model, &plan);
     let conflict = match quotas.conflict() {
         Ok(Some(c)) => c,
@@ -463,7 +480,17 @@ fn joint_counts(model: &Model, size_span: crate::span::Span, diagnostics: &mut V
             return;
         }
     };
-    let detail = crate::sample::counts::describe_conflict(model, &conflict);
+    report_conflict(model, size_span, &conflict, diagnostics);
+}
+
+/// Reports an infeasible set of counts.
+fn report_conflict(
+    model: &Model,
+    size_span: crate::span::Span,
+    conflict: &crate::sample::counts::Conflict,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let detail = crate::sample::counts::describe_conflict(model, conflict);
     let Some(&first) = conflict.rules.first() else {
         diagnostics.push(
             Diagnostic::new(Code::SizeInfeasible, size_span, format!("the collection cannot be drawn: {detail}"))

@@ -47,6 +47,64 @@
 //! Only when the shared keys cannot be enumerated (more than
 //! [`super::unique::POOL_LIMIT`], or a rule graph too dense to draw its
 //! unique traits first) do the necessary bounds stand alone.
+//!
+//! # Too many signatures to enumerate: columns generated on demand
+//!
+//! The signatures are the product of the counted traits' classes: 16
+//! counted traits of one variant each already make 65,536, and in a dense
+//! rule graph they all fall in one component, whose strata cannot all be
+//! compiled. Beyond [`super::plan::MAX_SIGNATURES`] the plan is *lazy*
+//! ([`Plan::lazy`]): no stratum is compiled up front, and the integer program
+//! is solved over a few signatures (*columns*) chosen so that the decision
+//! stays exact.
+//!
+//! * **The relaxation over every signature, exactly.** The linear relaxation
+//!   ("fractional tokens per signature") of `Σ n_s = G` and the counts is
+//!   solved over all signatures by column generation. Its dual has one
+//!   variable per constraint (`y_0` for `size`; `α_r ≥ 0`, `β_r ≥ 0` for
+//!   rule `r`'s bounds) and one constraint per signature,
+//!   `y_0 + Σ_{r ∋ s} (α_r − β_r) ≤ c_s`. The dual over the columns so far is
+//!   solved (`microlp`), then the *pricing* finds the signature violating it
+//!   most: the allowed combination of the whole factor graph maximising
+//!   `Σ_r (α_r − β_r) · [it has one of r's variants]` ([`crate::solve::best`],
+//!   an exact branch and bound over the rules' support: a signature is only
+//!   generated from a combination with positive mass, so every column can
+//!   hold a token). While one violates, it becomes a column; when none
+//!   does, the dual solution is feasible for every signature and, by
+//!   duality, the restricted optimum is the optimum over all of them.
+//! * **Infeasible, proved.** Feasibility is the elastic program "minimise
+//!   the tokens by which `size` and the counts are missed", whose dual is
+//!   bounded (prices in `[−1, 1]`). If its optimum over every signature is
+//!   positive, no vector of non-negative reals meets the counts, let alone
+//!   one of whole tokens: `check` refuses, with an irreducible set found by
+//!   the deletion filter (a rule is dropped only when the rest is *proved*
+//!   infeasible without it) and each rule's range under the others from the
+//!   relaxation (its whole numbers: an outer range).
+//! * **Feasible, proved.** When the relaxation can be met, the integer
+//!   program with the capacities (unique combinations per stratum, counted
+//!   exactly as in the enumerated case from the strata of the generated
+//!   columns, compiled now) is solved over the generated columns; a
+//!   solution there is a solution. Under plain `unique` with every counted
+//!   trait unique, strata never share combinations, so the per-stratum
+//!   capacity is exact; counted traits outside `unique`, or `unique
+//!   visually`, need the enumerated assignment of [`super::sharing`], and
+//!   such a collection keeps the limit (refused by `check`, with the reason).
+//! * **Neither.** When the relaxation holds but no integer point lies among
+//!   the generated columns (an integrality gap, or capacities that bind:
+//!   the relaxation ignores them), or the pricing runs over its budget, the
+//!   collection is refused by `check` with that reason; `run` never meets
+//!   it.
+//!
+//! At `run`, the same columns are generated (the computation is
+//! deterministic) and the draw's own signatures are added; the nearest
+//! feasible vector ([`repair`]) is then sought over these columns. It exists
+//! (the witness lies among them), so a collection `check` accepts is never
+//! refused. The tokens stay exactly distributed given their signatures, by
+//! the argument above (which tokens move depends on the signature counts and
+//! the ids only; moved ones are drawn from their stratum, compiled when first
+//! needed). What is weaker than in the enumerated case: the repair is the
+//! nearest point among the draw's signatures and the generated ones, not
+//! among all signatures.
 
 use microlp::{ComparisonOp, OptimizationDirection, Problem, Variable};
 
@@ -102,12 +160,15 @@ enum Objective<'a> {
 }
 
 impl Quotas {
-    /// The problem of `model` under `plan`: `feasible[s]` says whether a token
-    /// can have signature `s`, `cap[s]` bounds its tokens, `group_cap[g]` the
-    /// tokens of group `g` (see [`Plan::group`]).
+    /// The problem of `model` under `plan` over the strata `cols` (global
+    /// signatures; every signature unless the plan is lazy): `feasible[s]`
+    /// says whether a token can have column `s`'s signature, `cap[s]` bounds
+    /// its tokens, `group_cap[g]` the tokens of group `g` (see [`Plan::group`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         model: &Model,
         plan: &Plan,
+        cols: &[usize],
         feasible: &[bool],
         cap: &[u64],
         group: &[usize],
@@ -115,7 +176,7 @@ impl Quotas {
         sharing: &Sharing,
     ) -> Quotas {
         let s_count = feasible.len();
-        let classes: Vec<Vec<usize>> = (0..s_count).map(|s| plan.classes(s)).collect();
+        let classes: Vec<Vec<usize>> = cols.iter().map(|&s| plan.classes(s)).collect();
         let member = model
             .counts
             .iter()
@@ -397,4 +458,245 @@ pub fn repair(model: &Model, quotas: &Quotas, n: Vec<u64>) -> Result<Vec<u64>, S
             })
         }
     }
+}
+
+/// Penalty per token of violation in the elastic programs of a lazy plan
+/// (the dual prices are bounded by it).
+fn penalty(total: u64) -> f64 {
+    (4.0 * total as f64).max(1e4)
+}
+
+/// Search nodes one pricing may visit ([`crate::solve::best`]).
+const PRICING_NODES: u64 = 1 << 22;
+
+/// Columns one lazy decision may generate.
+const MAX_COLUMNS: usize = 20_000;
+
+/// Where a lazy plan's counts stand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Decision {
+    /// They hold together: an integer solution over these columns exists.
+    Feasible,
+    /// Proved impossible (the relaxation is infeasible over every signature).
+    Infeasible,
+    /// Neither proved: why.
+    Undecided(String),
+}
+
+/// Column generation over the signatures of a lazy plan (see the module docs).
+struct Generator<'a> {
+    model: &'a Model,
+    /// The whole factor graph, for pricing.
+    net: crate::solve::Network,
+    /// Per rule: its `(trait, variant)` literals.
+    literals: Vec<Vec<(usize, usize)>>,
+    /// Columns generated so far (global signatures) and their capacity
+    /// (unique combinations; `None` when it cannot bind: at least `G`).
+    cols: std::collections::BTreeMap<usize, Option<u64>>,
+}
+
+impl<'a> Generator<'a> {
+    fn new(model: &'a Model) -> Self {
+        Generator {
+            model,
+            net: crate::solve::network::network(model),
+            literals: model.counts.iter().map(|r| r.variants.iter().map(|v| (v.trait_id, v.index)).collect()).collect(),
+            cols: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// Whether global signature `sig` has one of rule `r`'s variants.
+    fn member(&self, plan: &Plan, r: usize, sig: usize) -> bool {
+        let classes = plan.classes(sig);
+        self.model.counts[r]
+            .variants
+            .iter()
+            .any(|v| plan.counted_of_trait[v.trait_id].is_some_and(|i| classes[i] == plan.class(i, v.index as u32)))
+    }
+
+    /// The optimum of the linear relaxation over *every* signature of
+    /// `min Σ c_s n_s + M · (violations)` subject to `Σ n_s = G` and the
+    /// active rules, where `c_s` is `sign` for signatures with rule
+    /// `objective`'s variant (0 without an objective). Solved through its
+    /// dual, whose constraints are the columns: a column is added while the
+    /// pricing finds a signature that violates the dual (its reduced cost is
+    /// negative); when none does, the dual solution is feasible for every
+    /// column and its value is the optimum.
+    fn relaxation(
+        &mut self,
+        plan: &mut Plan,
+        active: &[bool],
+        objective: Option<(usize, f64)>,
+        m: f64,
+        stop_at_zero: bool,
+    ) -> Result<f64, String> {
+        let total = self.model.generated_size();
+        let g = total as f64;
+        let rules: Vec<usize> = (0..active.len()).filter(|&r| active[r]).collect();
+        loop {
+            if self.cols.len() > MAX_COLUMNS {
+                return Err(format!("the relaxation needed more than {MAX_COLUMNS} classes"));
+            }
+            let mut p = Problem::new(OptimizationDirection::Maximize);
+            let y0 = p.add_var(g, (-m, m));
+            let mut ab: Vec<(Variable, Variable)> = Vec::with_capacity(rules.len());
+            for &r in &rules {
+                let lo = self.model.counts[r].min as f64;
+                let hi = self.model.counts[r].max.min(total) as f64;
+                ab.push((p.add_var(lo, (0.0, m)), p.add_var(-hi, (0.0, m))));
+            }
+            for (&s, &cap) in &self.cols {
+                let mut expr: Vec<(Variable, f64)> = vec![(y0, 1.0)];
+                if let Some(cap) = cap {
+                    // n_s <= cap_s: its price γ_s >= 0.
+                    expr.push((p.add_var(-(cap as f64), (0.0, f64::INFINITY)), -1.0));
+                }
+                for (k, &r) in rules.iter().enumerate() {
+                    if self.member(plan, r, s) {
+                        expr.push((ab[k].0, 1.0));
+                        expr.push((ab[k].1, -1.0));
+                    }
+                }
+                let c = match objective {
+                    Some((r, sign)) if self.member(plan, r, s) => sign,
+                    _ => 0.0,
+                };
+                p.add_constraint(expr, ComparisonOp::Le, c);
+            }
+            let solution = p.solve().map_err(|e| format!("the relaxation failed ({e})"))?;
+            let solution = solution.into_solution().map_err(|_| "the relaxation was interrupted".to_string())?;
+            let value = solution.objective();
+            if stop_at_zero && value <= 1e-7 {
+                return Ok(value);
+            }
+            // Pricing: the signature not yet a column maximising
+            // y0 + Σ_{r ∋ s} (α_r − β_r) − c_s (a column outside the
+            // restricted program has no tokens, at its lower bound, so its
+            // capacity does not enter its reduced cost). Every rule is a
+            // term (weight 0 when inactive), so that the terms' variables
+            // are exactly the counted traits, which fix the signature.
+            let mut terms: Vec<crate::solve::Term> = Vec::new();
+            for r in 0..self.literals.len() {
+                let mut w = match rules.iter().position(|&x| x == r) {
+                    Some(k) => solution.var_value(ab[k].0) - solution.var_value(ab[k].1),
+                    None => 0.0,
+                };
+                match objective {
+                    Some((o, sign)) if o == r => w -= sign,
+                    _ => {}
+                }
+                terms.push(crate::solve::Term { weight: w, literals: self.literals[r].clone() });
+            }
+            let taken = |a: &[u32]| self.cols.contains_key(&plan.signature(a));
+            let best = match crate::solve::best_excluding(&self.net, &terms, PRICING_NODES, Some(&taken)) {
+                Ok(Some(b)) => b,
+                // Every signature a token can have is a column already.
+                Ok(None) => return Ok(value),
+                Err(_) => return Err("the search for the next class ran over its budget".into()),
+            };
+            let profit = solution.var_value(y0) + best.score;
+            if profit <= 1e-9 * m.max(1.0) {
+                return Ok(value);
+            }
+            let sig = plan.signature(&best.assignment);
+            plan.prepare(self.model, &[sig]).map_err(|e| e.to_string())?;
+            let cap = super::column_caps(self.model, plan, &[sig])[0];
+            let cap = match cap {
+                Some(c) if self.model.unique.is_empty() || c >= total => None,
+                Some(c) => Some(c),
+                None => return Err("a generated class holds no token (internal inconsistency)".into()),
+            };
+            self.cols.insert(sig, cap);
+        }
+    }
+
+    /// Decides the active rules (with `size` and the capacities of the
+    /// columns used).
+    fn decide(&mut self, plan: &mut Plan, active: &[bool]) -> Result<Decision, SampleError> {
+        let violation = match self.relaxation(plan, active, None, 1.0, true) {
+            Ok(v) => v,
+            Err(why) => return Ok(Decision::Undecided(why)),
+        };
+        if violation > 1e-6 {
+            return Ok(Decision::Infeasible);
+        }
+        let cols: Vec<usize> = self.cols.keys().copied().collect();
+        plan.prepare(self.model, &cols)?;
+        let quotas = super::quotas_over(self.model, plan, &cols);
+        Ok(match quotas.solve(active, Objective::None) {
+            Ok(Some(_)) => Decision::Feasible,
+            Ok(None) => Decision::Undecided(format!(
+                "the relaxation holds, but no whole number of tokens per class was found among the {} classes \
+                 generated",
+                cols.len()
+            )),
+            Err(e) => Decision::Undecided(e.0),
+        })
+    }
+
+    /// An irreducible infeasible set of rules, by a deletion filter that
+    /// drops a rule only when the others are proved infeasible without it,
+    /// with each rule's range under the others (from the relaxation: the
+    /// whole numbers within its bounds).
+    fn conflict(&mut self, plan: &mut Plan) -> Result<Conflict, SampleError> {
+        let mut active = vec![true; self.model.counts.len()];
+        for r in (0..active.len()).rev() {
+            active[r] = false;
+            if self.decide(plan, &active)? != Decision::Infeasible {
+                active[r] = true;
+            }
+        }
+        let rules: Vec<usize> = (0..active.len()).filter(|&r| active[r]).collect();
+        let m = penalty(self.model.generated_size());
+        let mut ranges = Vec::with_capacity(rules.len());
+        for &r in &rules {
+            let mut others = active.clone();
+            others[r] = false;
+            let lo = self.relaxation(plan, &others, Some((r, 1.0)), m, false);
+            let hi = self.relaxation(plan, &others, Some((r, -1.0)), m, false);
+            ranges.push(match (lo, hi) {
+                (Ok(lo), Ok(hi)) if lo <= -hi + 1e-6 => {
+                    Some(((lo - 1e-6).ceil().max(0.0) as u64, (-hi + 1e-6).floor().max(0.0) as u64))
+                }
+                _ => None,
+            });
+        }
+        Ok(Conflict { rules, ranges })
+    }
+}
+
+/// For a lazy plan: `None` when every count can hold together, else an
+/// infeasible set with the numbers; `Err` when neither could be proved (why).
+pub fn lazy_conflict(model: &Model, plan: &mut Plan) -> Result<Result<Option<Conflict>, String>, SampleError> {
+    let mut generator = Generator::new(model);
+    let all = vec![true; model.counts.len()];
+    Ok(match generator.decide(plan, &all)? {
+        Decision::Feasible => Ok(None),
+        Decision::Infeasible => Ok(Some(generator.conflict(plan)?)),
+        Decision::Undecided(why) => Err(why),
+    })
+}
+
+/// For a lazy plan: the columns (global signatures, ascending) among which
+/// an integer solution of the counts exists, their strata compiled; the
+/// conflict when there is none.
+pub fn witness(model: &Model, plan: &mut Plan) -> Result<Vec<usize>, SampleError> {
+    let mut generator = Generator::new(model);
+    let all = vec![true; model.counts.len()];
+    match generator.decide(plan, &all)? {
+        Decision::Feasible => Ok(generator.cols.into_keys().collect()),
+        Decision::Infeasible => {
+            let conflict = generator.conflict(plan)?;
+            Err(SampleError::CountsConflict {
+                detail: describe_conflict(model, &conflict),
+                rules: if conflict.rules.is_empty() { (0..model.counts.len()).collect() } else { conflict.rules },
+            })
+        }
+        Decision::Undecided(why) => Err(SampleError::TooComplex { what: undecided(plan, &why) }),
+    }
+}
+
+/// The message of an undecided lazy plan.
+pub fn undecided(plan: &Plan, why: &str) -> String {
+    format!("the `count` rules split tokens into {} classes and could not be decided together: {why}", plan.signatures)
 }

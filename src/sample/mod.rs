@@ -421,18 +421,44 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
     }
     let mut attempts = vec![0u64; g];
 
-    // 4. Counts.
+    // 4. Counts. The strata are the columns `cols` (global signatures,
+    // ascending): every signature, or in a lazy plan the ones the draw
+    // occupies and those the count stage generated (see [`counts`]).
     let mut sigs: Vec<usize> = vec![0; g];
-    let s_count = plan.signatures;
-    let (feasible, caps, groups, group_caps) = strata(model, plan);
-    let shared = sharing::Sharing::build(model, plan, &feasible, &caps, &groups).unwrap_or_default();
+    let mut extended: Option<Plan> = None;
+    let cols: Vec<usize> = if plan.lazy && !plan.counted.is_empty() {
+        let mut p = plan.clone();
+        let mut cols = counts::witness(model, &mut p)?;
+        sigs.par_iter_mut().zip(variants.par_chunks(t.max(1))).for_each(|(s, row)| *s = p.signature(row));
+        cols.extend_from_slice(&sigs);
+        cols.sort_unstable();
+        cols.dedup();
+        p.prepare(model, &cols)?;
+        for s in &mut sigs {
+            *s = cols.binary_search(s).map_err(|_| internal("a drawn signature without its column"))?;
+        }
+        extended = Some(p);
+        cols
+    } else {
+        (0..plan.signatures).collect()
+    };
+    let plan = extended.as_ref().unwrap_or(plan);
+    let s_count = cols.len();
+    let (feasible, caps, groups, group_caps) = strata(model, plan, &cols);
+    let shared = if plan.lazy {
+        sharing::Sharing::default()
+    } else {
+        sharing::Sharing::build(model, plan, &feasible, &caps, &groups).unwrap_or_default()
+    };
     if !plan.counted.is_empty() {
-        sigs.par_iter_mut().zip(variants.par_chunks(t.max(1))).for_each(|(s, row)| *s = plan.signature(row));
+        if !plan.lazy {
+            sigs.par_iter_mut().zip(variants.par_chunks(t.max(1))).for_each(|(s, row)| *s = plan.signature(row));
+        }
         let mut n = vec![0u64; s_count];
         for &s in &sigs {
             n[s] += 1;
         }
-        let quotas = counts::Quotas::new(model, plan, &feasible, &caps, &groups, &group_caps, &shared);
+        let quotas = counts::Quotas::new(model, plan, &cols, &feasible, &caps, &groups, &group_caps, &shared);
         let target = counts::repair(model, &quotas, n.clone())?;
         let key = StreamKey::new(seed, "count repair", "");
         // Rows leaving each signature: lowest priority first.
@@ -473,8 +499,8 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
                 let mut values = variants[row * t..(row + 1) * t].to_vec();
                 let mut ok = true;
                 for ci in 0..n_comp {
-                    if plan.local_signature(ci, s) != plan.local_signature(ci, was) {
-                        ok &= d.draw(ci, s, ids[row], 1, &mut values, 0);
+                    if plan.local_signature(ci, cols[s]) != plan.local_signature(ci, cols[was]) {
+                        ok &= d.draw(ci, cols[s], ids[row], 1, &mut values, 0);
                     }
                 }
                 if ok { Ok((row, values)) } else { Err(()) }
@@ -505,7 +531,7 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
                 n[s].saturating_mul(2) > caps[s] || in_group[groups[s]].saturating_mul(2) > group_caps[groups[s]];
             if n[s] > 0 && scarce && caps[s] <= unique::POOL_LIMIT {
                 tried_pool[s] = true;
-                pools[s] = Pool::build(model, plan, s, &pool_key);
+                pools[s] = Pool::build(model, plan, cols[s], &pool_key);
             }
         }
         let mut used = UsedSet::new(model, g);
@@ -556,7 +582,7 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
                         let available =
                             if used.is_visual() { used.distinct(pool.combinations()) } else { pool.len() } as u64;
                         return Err(SampleError::UniqueExhausted {
-                            stratum: describe_signature(model, plan, s),
+                            stratum: describe_signature(model, plan, cols[s]),
                             needed: n[s],
                             available,
                         });
@@ -567,7 +593,7 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
                     attempts[row] += 1;
                     for &ci in &unique_comps {
                         let fixed = plan.components[ci].unique.len();
-                        if !d.draw(ci, s, id, attempts[row], values, fixed) {
+                        if !d.draw(ci, cols[s], id, attempts[row], values, fixed) {
                             return Err(internal("pool completion"));
                         }
                     }
@@ -595,21 +621,21 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
                 collisions += 1;
                 if collisions >= REJECTIONS && !tried_pool[s] {
                     tried_pool[s] = true;
-                    pools[s] = Pool::build(model, plan, s, &pool_key);
+                    pools[s] = Pool::build(model, plan, cols[s], &pool_key);
                     if pools[s].is_some() {
                         continue;
                     }
                 }
                 if collisions >= HARD_REJECTIONS {
                     return Err(SampleError::UniqueExhausted {
-                        stratum: describe_signature(model, plan, s),
+                        stratum: describe_signature(model, plan, cols[s]),
                         needed: n[s],
                         available: taken[s],
                     });
                 }
                 attempts[row] += 1;
                 for &ci in &unique_comps {
-                    if !d.draw(ci, s, id, attempts[row], values, 0) {
+                    if !d.draw(ci, cols[s], id, attempts[row], values, 0) {
                         return Err(internal("redraw"));
                     }
                 }
@@ -637,15 +663,19 @@ impl Drawer<'_> {
     }
 }
 
-/// Per signature: whether a token can have it, its unique combinations and
-/// its group; per group: the combinations its strata share.
-fn strata(model: &Model, plan: &Plan) -> (Vec<bool>, Vec<u64>, Vec<usize>, Vec<u64>) {
-    let s_count = plan.signatures;
+/// Per column (a global signature of `cols`): whether a token can have it,
+/// its unique combinations and its group; per group: the combinations its
+/// strata share. In a lazy plan no two strata share combinations (see
+/// [`Plan::lazy`]): each column is its own group.
+fn strata(model: &Model, plan: &Plan, cols: &[usize]) -> (Vec<bool>, Vec<u64>, Vec<usize>, Vec<u64>) {
     let n_comp = plan.components.len();
-    let caps = capacities(plan);
-    let groups: Vec<usize> = (0..s_count).map(|s| plan.group(model, s)).collect();
-    let group_caps = group_capacities(plan, &groups);
-    let feasible: Vec<bool> = (0..s_count).map(|s| (0..n_comp).all(|ci| plan.compiled(ci, s).is_some())).collect();
+    let caps = capacities(plan, cols);
+    let feasible: Vec<bool> = cols.iter().map(|&s| (0..n_comp).all(|ci| plan.compiled(ci, s).is_some())).collect();
+    if plan.lazy {
+        return (feasible, caps.clone(), (0..cols.len()).collect(), caps);
+    }
+    let groups: Vec<usize> = cols.iter().map(|&s| plan.group(model, s)).collect();
+    let group_caps = group_capacities(plan, cols, &groups);
     (feasible, caps, groups, group_caps)
 }
 
@@ -653,18 +683,35 @@ fn strata(model: &Model, plan: &Plan) -> (Vec<bool>, Vec<u64>, Vec<usize>, Vec<u
 /// Also says whether the program is exact: `Err` when strata share
 /// combinations that could not be enumerated, so that only necessary
 /// capacities bound them ([`sharing::Unknown`]).
+/// The plan must not be lazy (its strata are then decided by
+/// [`counts::lazy_conflict`]); with `cols`, a lazy plan's problem over those
+/// columns (prepared with [`Plan::prepare`]).
 pub fn quotas(model: &Model, plan: &Plan) -> (counts::Quotas, Result<(), sharing::Unknown>) {
-    let (feasible, caps, groups, group_caps) = strata(model, plan);
+    let cols: Vec<usize> = (0..plan.signatures).collect();
+    let (feasible, caps, groups, group_caps) = strata(model, plan, &cols);
     let shared = sharing::Sharing::build(model, plan, &feasible, &caps, &groups);
     let exact = shared.as_ref().map(|_| ()).map_err(|&e| e);
     let shared = shared.unwrap_or_default();
-    (counts::Quotas::new(model, plan, &feasible, &caps, &groups, &group_caps, &shared), exact)
+    (counts::Quotas::new(model, plan, &cols, &feasible, &caps, &groups, &group_caps, &shared), exact)
+}
+
+/// Per column of a lazy plan (prepared): its capacity, `None` when no token can have it.
+pub(crate) fn column_caps(model: &Model, plan: &Plan, cols: &[usize]) -> Vec<Option<u64>> {
+    let (feasible, caps, _, _) = strata(model, plan, cols);
+    feasible.iter().zip(caps).map(|(&f, c)| f.then_some(c)).collect()
+}
+
+/// The problem of a lazy plan's counts over the columns `cols` (global
+/// signatures, ascending, prepared with [`Plan::prepare`]).
+pub(crate) fn quotas_over(model: &Model, plan: &Plan, cols: &[usize]) -> counts::Quotas {
+    let (feasible, caps, groups, group_caps) = strata(model, plan, cols);
+    counts::Quotas::new(model, plan, cols, &feasible, &caps, &groups, &group_caps, &sharing::Sharing::default())
 }
 
 /// Unique combinations shared by each group (indexed by group id).
-fn group_capacities(plan: &Plan, groups: &[usize]) -> Vec<u64> {
+fn group_capacities(plan: &Plan, cols: &[usize], groups: &[usize]) -> Vec<u64> {
     let mut out = vec![0u64; plan.signatures];
-    for (s, &g) in groups.iter().enumerate() {
+    for (&s, &g) in cols.iter().zip(groups) {
         let mut cap: u128 = 1;
         for (ci, c) in plan.components.iter().enumerate() {
             match plan.compiled(ci, s) {
@@ -681,10 +728,10 @@ fn group_capacities(plan: &Plan, groups: &[usize]) -> Vec<u64> {
     out
 }
 
-/// Unique combinations per global signature (saturating; upper bounds when not exact).
-fn capacities(plan: &Plan) -> Vec<u64> {
-    (0..plan.signatures)
-        .map(|s| {
+/// Unique combinations per column (saturating; upper bounds when not exact).
+fn capacities(plan: &Plan, cols: &[usize]) -> Vec<u64> {
+    cols.iter()
+        .map(|&s| {
             let mut cap: u128 = 1;
             for (ci, c) in plan.components.iter().enumerate() {
                 match plan.compiled(ci, s) {

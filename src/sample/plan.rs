@@ -15,6 +15,7 @@
 //! first: that lets the uniqueness stage enumerate, weigh and fix the unique
 //! part of a token before drawing the rest.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -79,6 +80,8 @@ pub struct Compiled {
 pub struct Component {
     /// Global trait ids, ascending; local variable `i` is `traits[i]`.
     pub traits: Vec<TraitId>,
+    /// The component's factor graph (local variables).
+    pub net: Network,
     /// Local indices of the `unique` traits.
     pub unique: Vec<usize>,
     /// Indices into [`Plan::counted`] of the counted traits in this component.
@@ -86,8 +89,11 @@ pub struct Component {
     /// The unconditioned distribution.
     pub base: Compiled,
     /// Per local signature (mixed radix over `counted`, first fastest... see
-    /// [`Plan::local_signature`]): the conditioned distribution, `None` when empty.
+    /// [`Plan::local_signature`]): the conditioned distribution, `None` when
+    /// empty. Compiled up front unless the plan is [`Plan::lazy`].
     pub strata: Vec<Option<Compiled>>,
+    /// In a lazy plan, the local signatures compiled so far ([`Plan::prepare`]).
+    pub lazy_strata: BTreeMap<usize, Option<Compiled>>,
 }
 
 /// Everything the sampler needs, compiled once per model.
@@ -103,12 +109,30 @@ pub struct Plan {
     pub counted_of_trait: Vec<Option<usize>>,
     /// Number of global signatures (product of class counts).
     pub signatures: usize,
+    /// Whether the signatures are more than [`MAX_SIGNATURES`]: the strata
+    /// are then compiled on demand ([`Plan::prepare`]) and the count stage
+    /// works over the signatures it generates (see [`super::counts`]).
+    pub lazy: bool,
     /// Per trait: its stream key.
     pub keys: Vec<StreamKey>,
 }
 
-/// Most global signatures the count stage handles.
+/// Most global signatures the count stage enumerates up front; beyond it the
+/// plan is [`Plan::lazy`].
 pub const MAX_SIGNATURES: usize = 1 << 14;
+
+thread_local! {
+    /// The limit [`Plan::new`] and [`Plan::build`] use on this thread.
+    static LIMIT: std::cell::Cell<usize> = const { std::cell::Cell::new(MAX_SIGNATURES) };
+}
+
+/// Sets the limit on enumerated signatures for plans compiled on this
+/// thread ([`MAX_SIGNATURES`] unless set): tests send small collections
+/// down the lazy path with it, through `check` and `run` alike.
+#[doc(hidden)]
+pub fn set_enumerated_limit(limit: usize) {
+    LIMIT.with(|l| l.set(limit));
+}
 
 impl Plan {
     /// Compiles `model`.
@@ -119,6 +143,16 @@ impl Plan {
     /// Compiles `model`; without `strata`, only the unconditioned
     /// distributions (enough for shares, not for counts).
     pub fn build(model: &Model, strata: bool) -> Result<Plan, SampleError> {
+        Plan::build_with_limit(model, strata, LIMIT.with(std::cell::Cell::get))
+    }
+
+    /// [`Plan::new`] with another limit on the signatures enumerated up
+    /// front: tests send small collections down the lazy path with it.
+    pub fn with_limit(model: &Model, limit: usize) -> Result<Plan, SampleError> {
+        Plan::build_with_limit(model, true, limit)
+    }
+
+    fn build_with_limit(model: &Model, strata: bool, limit: usize) -> Result<Plan, SampleError> {
         let net = network(model);
         let n = net.domains.len();
         let component_of = net.components();
@@ -145,16 +179,38 @@ impl Plan {
                 counted[i].variants.sort_unstable();
             }
         }
-        let mut signatures: usize = 1;
+        let mut signatures: Option<usize> = Some(1);
         for c in &counted {
-            signatures = signatures.saturating_mul(c.variants.len() + 1);
+            signatures = signatures.and_then(|s| s.checked_mul(c.variants.len() + 1));
         }
-        if signatures > MAX_SIGNATURES {
+        let Some(signatures) = signatures else {
             return Err(SampleError::TooComplex {
                 what: format!(
-                    "the `count` rules split tokens into {signatures} classes (at most {MAX_SIGNATURES} are supported)"
+                    "the `count` rules split tokens into more than {} classes (the product of one more than the \
+                     counted variants of each counted trait)",
+                    usize::MAX
                 ),
             });
+        };
+        let lazy = signatures > limit;
+        if lazy && strata && !model.unique.is_empty() {
+            // Strata that share unique combinations need the exact
+            // assignment of `sharing`, which enumerates them all.
+            let outside: Vec<TraitId> =
+                counted.iter().map(|c| c.trait_id).filter(|t| !model.unique.contains(t)).collect();
+            if !outside.is_empty() || model.visually.is_some() {
+                let why = if outside.is_empty() {
+                    "under `unique visually`".to_string()
+                } else {
+                    format!("with counted traits outside `unique` ({})", super::trait_names(model, &outside))
+                };
+                return Err(SampleError::TooComplex {
+                    what: format!(
+                        "the `count` rules split tokens into {signatures} classes, which share unique combinations \
+                         {why} (at most {limit} such classes are supported)"
+                    ),
+                });
+            }
         }
 
         let mut components = Vec::with_capacity(groups.len());
@@ -170,45 +226,50 @@ impl Plan {
             let base = compile(&local, &unique, model, traits)?.ok_or_else(|| SampleError::Empty {
                 traits: traits.iter().map(|&t| model.traits[t].name.clone()).collect(),
             })?;
-            let radix: Vec<usize> = my_counted.iter().map(|&i| counted[i].variants.len() + 1).collect();
-            let total: usize = radix.iter().product();
-            let strata: Vec<Option<Compiled>> = if my_counted.is_empty() || !strata {
-                vec![None]
-            } else {
-                (0..total)
-                    .into_par_iter()
-                    .map(|sig| {
-                        let mut net_sig = local.clone();
-                        let mut net_group = local.clone();
-                        let mut rest = sig;
-                        for (k, &i) in my_counted.iter().enumerate() {
-                            let class = rest % radix[k];
-                            rest /= radix[k];
-                            let c = &counted[i];
-                            let var = place[c.trait_id].1;
-                            let mask: Vec<f64> = (0..net.domains[c.trait_id])
-                                .map(|x| {
-                                    let cls = c.variants.iter().position(|&v| v == x).map_or(0, |p| p + 1);
-                                    if cls == class { 1.0 } else { 0.0 }
-                                })
-                                .collect();
-                            if unique.contains(&var) {
-                                net_group.push(Factor::unary(var, mask.clone()));
-                            }
-                            net_sig.push(Factor::unary(var, mask));
-                        }
-                        let mut compiled = compile(&net_sig, &unique, model, traits)?;
-                        if let Some(c) = compiled.as_mut() {
-                            c.group_capacity = projections(&net_group, &unique);
-                        }
-                        Ok(compiled)
-                    })
-                    .collect::<Result<_, SampleError>>()?
+            let total: usize = my_counted.iter().map(|&i| counted[i].variants.len() + 1).product();
+            let mut component = Component {
+                traits: traits.clone(),
+                net: local,
+                unique,
+                counted: my_counted,
+                base,
+                strata: vec![None],
+                lazy_strata: BTreeMap::new(),
             };
-            components.push(Component { traits: traits.clone(), unique, counted: my_counted, base, strata });
+            if !component.counted.is_empty() && strata && !lazy {
+                component.strata = (0..total)
+                    .into_par_iter()
+                    .map(|sig| component.compile_stratum(model, &counted, sig))
+                    .collect::<Result<_, SampleError>>()?;
+            }
+            components.push(component);
         }
         let keys = model.traits.iter().map(|t| StreamKey::new(&model.settings.seed, "trait", &t.name)).collect();
-        Ok(Plan { components, place, counted, counted_of_trait, signatures, keys })
+        Ok(Plan { components, place, counted, counted_of_trait, signatures, lazy, keys })
+    }
+
+    /// Compiles the strata of the global signatures `sigs` that a lazy plan
+    /// has not compiled yet (nothing to do for a plan that is not lazy).
+    pub fn prepare(&mut self, model: &Model, sigs: &[usize]) -> Result<(), SampleError> {
+        if !self.lazy {
+            return Ok(());
+        }
+        for ci in 0..self.components.len() {
+            if self.components[ci].counted.is_empty() {
+                continue;
+            }
+            let mut wanted: Vec<usize> = sigs.iter().map(|&s| self.local_signature(ci, s)).collect();
+            wanted.sort_unstable();
+            wanted.dedup();
+            let c = &self.components[ci];
+            wanted.retain(|l| !c.lazy_strata.contains_key(l));
+            let compiled: Vec<Option<Compiled>> = wanted
+                .par_iter()
+                .map(|&l| c.compile_stratum(model, &self.counted, l))
+                .collect::<Result<_, SampleError>>()?;
+            self.components[ci].lazy_strata.extend(wanted.into_iter().zip(compiled));
+        }
+        Ok(())
     }
 
     /// Class of `value` for counted trait `i` (0: none of its counted variants).
@@ -274,9 +335,43 @@ impl Plan {
         let c = &self.components[ci];
         if c.counted.is_empty() {
             Some(&c.base)
+        } else if self.lazy {
+            c.lazy_strata.get(&self.local_signature(ci, sig)).and_then(Option::as_ref)
         } else {
             c.strata.get(self.local_signature(ci, sig)).and_then(Option::as_ref)
         }
+    }
+}
+
+impl Component {
+    /// The distribution of the component conditioned on local signature
+    /// `sig` (0/1 unary factors on its counted traits); `None` when empty.
+    fn compile_stratum(&self, model: &Model, counted: &[Counted], sig: usize) -> Result<Option<Compiled>, SampleError> {
+        let mut net_sig = self.net.clone();
+        let mut net_group = self.net.clone();
+        let mut rest = sig;
+        for &i in &self.counted {
+            let c = &counted[i];
+            let radix = c.variants.len() + 1;
+            let class = rest % radix;
+            rest /= radix;
+            let var = self.traits.iter().position(|&t| t == c.trait_id).unwrap_or(0);
+            let mask: Vec<f64> = (0..self.net.domains[var])
+                .map(|x| {
+                    let cls = c.variants.iter().position(|&v| v == x).map_or(0, |p| p + 1);
+                    if cls == class { 1.0 } else { 0.0 }
+                })
+                .collect();
+            if self.unique.contains(&var) {
+                net_group.push(Factor::unary(var, mask.clone()));
+            }
+            net_sig.push(Factor::unary(var, mask));
+        }
+        let mut compiled = compile(&net_sig, &self.unique, model, &self.traits)?;
+        if let Some(c) = compiled.as_mut() {
+            c.group_capacity = projections(&net_group, &self.unique);
+        }
+        Ok(compiled)
     }
 }
 

@@ -32,6 +32,9 @@ pub struct Term {
     pub literals: Vec<(usize, usize)>,
 }
 
+/// Refuses assignments (see [`best_excluding`]).
+pub type Exclude<'a> = &'a dyn Fn(&[u32]) -> bool;
+
 /// The best allowed assignment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Best {
@@ -45,6 +48,19 @@ pub struct Best {
 /// satisfies; `Ok(None)` when no assignment has positive mass. Visits at most
 /// `max_nodes` search nodes in all.
 pub fn best(net: &Network, terms: &[Term], max_nodes: u64) -> Result<Option<Best>, OverBudget> {
+    best_excluding(net, terms, max_nodes, None)
+}
+
+/// [`best`] among the assignments whose values on the terms' variables
+/// `exclude` does not refuse (it is given an assignment of every variable
+/// in which only the terms' variables are meaningful). All the terms'
+/// variables are then searched as one block.
+pub fn best_excluding(
+    net: &Network,
+    terms: &[Term],
+    max_nodes: u64,
+    exclude: Option<Exclude<'_>>,
+) -> Result<Option<Best>, OverBudget> {
     let n = net.domains.len();
     // Blocks: components of the factor graph, merged by terms.
     let mut parent: Vec<usize> = (0..n).collect();
@@ -60,7 +76,9 @@ pub fn best(net: &Network, terms: &[Term], max_nodes: u64) -> Result<Option<Best
         vars.dedup();
         vars
     }));
-    for scope in scopes {
+    let together: Option<Vec<usize>> =
+        exclude.map(|_| terms.iter().flat_map(|t| t.literals.iter().map(|l| l.0)).collect());
+    for scope in scopes.chain(together) {
         if let Some((&first, rest)) = scope.split_first() {
             for &other in rest {
                 let (a, b) = (root(&mut parent, first), root(&mut parent, other));
@@ -82,6 +100,7 @@ pub fn best(net: &Network, terms: &[Term], max_nodes: u64) -> Result<Option<Best
         let my_terms: Vec<&Term> =
             terms.iter().filter(|t| t.literals.first().is_some_and(|l| block_of[l.0] == b)).collect();
         let mut search = Block::new(net, &vars, &my_terms);
+        search.exclude = exclude;
         match search.run(&mut nodes, max_nodes)? {
             None => return Ok(None),
             Some(s) => {
@@ -115,6 +134,10 @@ struct Block<'a> {
     best: Vec<u32>,
     /// Its score.
     best_score: Option<f64>,
+    /// Refuses assignments of the term variables.
+    exclude: Option<Exclude<'a>>,
+    /// A whole assignment for `exclude`.
+    global: Vec<u32>,
 }
 
 impl<'a> Block<'a> {
@@ -165,6 +188,8 @@ impl<'a> Block<'a> {
             satisfies,
             terms,
             best_score: None,
+            exclude: None,
+            global: vec![0; net.domains.len()],
         }
     }
 
@@ -198,6 +223,16 @@ impl<'a> Block<'a> {
     }
 
     fn branch(&mut self, p: usize, score: f64, held: &mut [u32], nodes: &mut u64, max: u64) -> Result<(), OverBudget> {
+        if p == self.term_vars && p > 0 {
+            if let Some(exclude) = self.exclude {
+                for q in 0..self.term_vars {
+                    self.global[self.order[q]] = self.current[q];
+                }
+                if exclude(&self.global) {
+                    return Ok(());
+                }
+            }
+        }
         if p == self.order.len() {
             if self.best_score.is_none_or(|b| score > b) {
                 self.best_score = Some(score);
@@ -336,6 +371,20 @@ mod tests {
                 assert_eq!(s, b.score, "seed {seed}");
             }
         }
+    }
+
+    #[test]
+    fn excluded_assignments_are_skipped() {
+        let net = Network::new(vec![3, 3]);
+        let terms =
+            vec![Term { weight: 2.0, literals: vec![(0, 2)] }, Term { weight: 1.0, literals: vec![(1, 1), (1, 2)] }];
+        let all = best(&net, &terms, 1000).unwrap().unwrap();
+        assert_eq!(all.score, 3.0);
+        // Refusing (2, 1) and (2, 2) leaves the best at (2, 0) or (x, 1): 2.
+        let refuse = |a: &[u32]| a[0] == 2 && a[1] >= 1;
+        let found = best_excluding(&net, &terms, 1000, Some(&refuse)).unwrap().unwrap();
+        assert_eq!(found.score, 2.0);
+        assert!(!refuse(&found.assignment));
     }
 
     #[test]

@@ -42,7 +42,7 @@ mod tests;
 use std::fmt;
 use std::time::Duration;
 
-pub use best::{Best, Term, best};
+pub use best::{Best, Term, best, best_excluding};
 pub use count::{count, count_given};
 pub use infer::{WeightedModel, marginals, possible_values, possible_values_given};
 pub use relax::RelaxedModel;

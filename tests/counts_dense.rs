@@ -1,0 +1,219 @@
+//! Counts whose classes are too many to enumerate (many counted traits in
+//! dense rule graphs) are decided jointly and exactly: `check` accepts the
+//! feasible ones and `run` generates them with every count, rule and
+//! uniqueness holding; the infeasible ones are refused with the conflicting
+//! counts named. The lazy path (column generation over
+//! the signatures, strata compiled on demand) is also forced on small
+//! collections, where its decision and its law are compared with
+//! enumeration.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod sample_support;
+
+use dropc::check::{NoArt, check_text};
+use dropc::diagnostic::{Code, Severity};
+use dropc::model::Model;
+use dropc::sample::plan::Plan;
+use dropc::sample::streams::StreamKey;
+use dropc::sample::{sample, sample_with_plan};
+use sample_support::{brute_force, chi_critical, chi_square, model, validate};
+
+/// A fixed generator (splitmix64), so every file is the same every time.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) % n as u64) as usize
+    }
+}
+
+/// The errors of `text` (codes).
+fn errors(text: &str) -> Vec<(Code, String)> {
+    check_text(text, &NoArt)
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| (d.code, d.message.clone()))
+        .collect()
+}
+
+fn accepted_and_generated(text: &str) {
+    assert_eq!(errors(text), vec![], "check refuses:\n{text}");
+    let m = model(text);
+    let plan = Plan::new(&m).unwrap();
+    assert!(plan.lazy, "{} classes should be beyond the enumerated limit", plan.signatures);
+    let tokens = sample(&m, &m.settings.seed).unwrap_or_else(|e| panic!("run refuses: {e}"));
+    validate(&m, &tokens);
+}
+
+/// `n` traits over v1..vn, every pair forbidding equal variants (a token
+/// is a permutation), with two counted variants per trait.
+fn all_different_with_counts(n: usize, size: u64) -> String {
+    let mut s = format!("collection \"AllDiff\" {{ size {size} canvas 8 x 8 seed \"perm\" }}\n");
+    for i in 0..n {
+        let vs: Vec<String> = (0..n).map(|k| format!("v{}: {}", k + 1, 1 + (i * 7 + k * 3) % 5)).collect();
+        s += &format!("metadata trait T{i} < {} >\n", vs.join(", "));
+    }
+    for i in 0..n {
+        for j in i + 1..n {
+            for k in 1..=n {
+                s += &format!("forbid T{i}.v{k} with T{j}.v{k}\n");
+            }
+        }
+    }
+    for i in 0..n {
+        // T_i.v_{i+1} exactly 30 times (at most one trait per token can
+        // have a given variant: 9 x 30 <= 300), T_i.v_{i+2} at most 40.
+        s += &format!("count T{i}.v{} = 30\n", i + 1);
+        s += &format!("count T{i}.v{} <= 40\n", (i + 1) % n + 1);
+    }
+    s
+}
+
+#[test]
+fn the_all_different_matrix_with_counts_is_checked_and_generated() {
+    accepted_and_generated(&all_different_with_counts(9, 300));
+}
+
+/// Small collections whose counts are decided both ways: enumerating every
+/// signature, and lazily (the limit lowered to 1).
+fn small(seed: u64) -> String {
+    let mut rng = Rng(seed);
+    let traits = 3 + rng.below(2);
+    let size = 4 + rng.below(14);
+    let mut s = format!("collection \"Small\" {{ size {size} canvas 8 x 8 seed \"s{seed}\" }}\n");
+    let domains: Vec<usize> = (0..traits).map(|_| 2 + rng.below(3)).collect();
+    for (i, &d) in domains.iter().enumerate() {
+        let vs: Vec<String> = (0..d).map(|k| format!("v{k}: {}", 1 + rng.below(4))).collect();
+        s += &format!("metadata trait T{i} < {} >\n", vs.join(", "));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..rng.below(5) {
+        let (a, b) = (rng.below(traits), rng.below(traits));
+        let (x, y) = (rng.below(domains[a]), rng.below(domains[b]));
+        if a != b && seen.insert((a.min(b), a.max(b), if a < b { (x, y) } else { (y, x) })) {
+            s += &format!("forbid T{a}.v{x} with T{b}.v{y}\n");
+        }
+    }
+    let mut counted = std::collections::HashSet::new();
+    for _ in 0..1 + rng.below(4) {
+        let t = rng.below(traits);
+        let v = rng.below(domains[t]);
+        if !counted.insert((t, v)) {
+            continue;
+        }
+        let n = rng.below(size / 2 + 2);
+        s += &format!("count T{t}.v{v} {} {n}\n", ["=", "<=", ">="][rng.below(3)]);
+    }
+    s
+}
+
+/// What `check` says: the model's presence and every error (code, and the
+/// message up to its numbers).
+fn verdict(text: &str) -> (bool, Vec<(Code, String)>) {
+    let checked = check_text(text, &NoArt);
+    let errors = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| (d.code, d.message.split(':').next().unwrap_or("").to_string()))
+        .collect();
+    (checked.model.is_some(), errors)
+}
+
+#[test]
+fn the_lazy_decision_agrees_with_enumeration_on_small_collections() {
+    let (mut feasible, mut infeasible) = (0, 0);
+    for seed in 0..300 {
+        let text = small(seed);
+        let eager = verdict(&text);
+        dropc::sample::plan::set_enumerated_limit(1);
+        let lazy = verdict(&text);
+        assert_eq!(lazy, eager, "{text}");
+        if lazy.0 {
+            let m = model(&text);
+            if !m.counts.is_empty() {
+                assert!(Plan::new(&m).unwrap().lazy);
+                feasible += 1;
+                let tokens = sample(&m, &m.settings.seed).unwrap_or_else(|e| panic!("{e}\n{text}"));
+                validate(&m, &tokens);
+            }
+        } else if lazy.1.iter().any(|(c, _)| *c == Code::CountInfeasible) {
+            infeasible += 1;
+        }
+        dropc::sample::plan::set_enumerated_limit(dropc::sample::plan::MAX_SIGNATURES);
+    }
+    assert!(feasible > 20 && infeasible > 5, "{feasible} feasible, {infeasible} infeasible");
+}
+
+/// The plan of `m` with its streams keyed by `seed`.
+fn reseeded(m: &Model, plan: &Plan, seed: &str) -> Plan {
+    let mut plan = plan.clone();
+    plan.keys = m.traits.iter().map(|t| StreamKey::new(seed, "trait", &t.name)).collect();
+    plan
+}
+
+#[test]
+fn on_the_lazy_path_tokens_follow_the_law_conditioned_on_their_signature() {
+    // The counts force repairs (A.a1 has share 1/3 but is counted exactly
+    // 4 in 12); Serial makes uniqueness all but irrelevant to the law.
+    let serial: Vec<String> = (0..200).map(|i| format!("s{i}: 1")).collect();
+    let text = format!(
+        "collection \"Law\" {{ size 12 canvas 8 x 8 seed \"law\" }}\n\
+         metadata trait A < a0: 1, a1: 1, a2: 4 >\n\
+         metadata trait B < b0: 2, b1: 1, b2: 1 >\n\
+         metadata trait C < c0: 1, c1: 1, c2: 2, c3: 1 >\n\
+         metadata trait Serial < {} >\n\
+         forbid A.a2 with B.b1\n\
+         forbid B.b0 with C.c3\n\
+         forbid A.a0 with C.c2\n\
+         count A.a1 = 4\n\
+         count B.b2 <= 2\n\
+         count C.c0 >= 3\n",
+        serial.join(", ")
+    );
+    let m = model(&text);
+    let lazy = Plan::with_limit(&m, 1).unwrap();
+    assert!(lazy.lazy);
+    // Exact law of (A, B, C) by enumeration (Serial is independent).
+    let mut law: std::collections::HashMap<Vec<u32>, f64> = std::collections::HashMap::new();
+    for (token, p) in brute_force(&m) {
+        *law.entry(token[..3].to_vec()).or_default() += p;
+    }
+    let signature = |t: &[u32]| (t[0] == 1, t[1] == 2, t[2] == 0);
+    let mut observed: std::collections::HashMap<Vec<u32>, u64> = std::collections::HashMap::new();
+    for seed in 0..600 {
+        let seed = format!("law{seed}");
+        let tokens = sample_with_plan(&m, &reseeded(&m, &lazy, &seed), &seed).unwrap();
+        validate(&m, &tokens);
+        for (_, t) in tokens.generated() {
+            *observed.entry(t[..3].to_vec()).or_default() += 1;
+        }
+    }
+    // Within every signature, combinations against the conditioned law.
+    let mut keys: Vec<Vec<u32>> = law.keys().cloned().collect();
+    keys.sort();
+    let mut sigs: Vec<(bool, bool, bool)> = keys.iter().map(|k| signature(k)).collect();
+    sigs.sort();
+    sigs.dedup();
+    let (mut stat, mut df) = (0.0, 0);
+    for sig in sigs {
+        let cell: Vec<&Vec<u32>> = keys.iter().filter(|k| signature(k) == sig).collect();
+        let mass: f64 = cell.iter().map(|k| law[*k]).sum();
+        let probs: Vec<f64> = cell.iter().map(|k| law[*k] / mass).collect();
+        let counts: Vec<u64> = cell.iter().map(|k| observed.get(*k).copied().unwrap_or(0)).collect();
+        if counts.iter().sum::<u64>() < 50 || cell.len() < 2 {
+            continue;
+        }
+        let (s, d) = chi_square(&counts, &probs);
+        stat += s;
+        df += d;
+    }
+    assert!(df >= 5, "too few cells ({df})");
+    assert!(stat < chi_critical(df), "chi-square {stat:.1} with {df} degrees of freedom");
+}
