@@ -984,8 +984,8 @@ fn size_problem(
             )
         }
         Some(c) => format!(
-            "its drawing is {} x {} pixels, larger than the {cw} x {ch} canvas, so no offset can fit it: \
-             crop or scale the drawing to at most {cw} x {ch}",
+            "its drawing is {} x {} pixels, larger than the {cw} x {ch} canvas: crop or scale the drawing to at \
+             most {cw} x {ch} (moving it cannot make it fit)",
             c.x1 - c.x0,
             c.y1 - c.y0
         ),
