@@ -362,13 +362,12 @@ pub fn sample(model: &Model, seed: &str) -> Result<Tokens, SampleError> {
 /// Draws the components of one token (row) from `sig`'s samplers.
 struct Drawer<'a> {
     plan: &'a Plan,
-    scratch: Vec<(u32, f64)>,
     local: Vec<u32>,
 }
 
 impl<'a> Drawer<'a> {
     fn new(plan: &'a Plan) -> Self {
-        Drawer { plan, scratch: Vec::new(), local: Vec::new() }
+        Drawer { plan, local: Vec::new() }
     }
 
     /// Draws component `ci` of `row` (signature `sig`) at `attempt`; the first
@@ -381,8 +380,7 @@ impl<'a> Drawer<'a> {
         self.local.extend(c.traits.iter().map(|&t| row[t]));
         let keys = &plan.keys;
         let traits = &c.traits;
-        let ok =
-            compiled.draw_from(fixed, &mut self.local, |v| keys[traits[v]].uniform(id, attempt), &mut self.scratch);
+        let ok = compiled.draw_from(fixed, &mut self.local, |v| keys[traits[v]].uniform(id, attempt));
         for (&t, &v) in c.traits.iter().zip(&self.local) {
             row[t] = v;
         }
@@ -655,7 +653,7 @@ impl Drawer<'_> {
         self.local.resize(c.traits.len(), 0);
         let keys = &plan.keys;
         let traits = &c.traits;
-        let ok = c.base.draw_from(0, &mut self.local, |v| keys[traits[v]].uniform(id, 0), &mut self.scratch);
+        let ok = c.base.draw_from(0, &mut self.local, |v| keys[traits[v]].uniform(id, 0));
         for (&t, &v) in c.traits.iter().zip(&self.local) {
             row[t] = v;
         }

@@ -419,17 +419,11 @@ impl Compiled {
     /// Draws the component into `local` (one uniform per variable, from
     /// `uniform(var)`); with elimination, the first `fixed` steps keep the
     /// values already in `local` (only used when [`Compiled::unique_first`]).
-    pub fn draw_from(
-        &self,
-        fixed: usize,
-        local: &mut [u32],
-        uniform: impl FnMut(usize) -> f64,
-        scratch: &mut Vec<(u32, f64)>,
-    ) -> bool {
+    pub fn draw_from(&self, fixed: usize, local: &mut [u32], uniform: impl FnMut(usize) -> f64) -> bool {
         match &self.engine {
-            Engine::Elimination { sampler, .. } => sampler.draw_from(fixed, local, uniform, scratch),
+            Engine::Elimination { sampler, .. } => sampler.draw_from(fixed, local, uniform),
             Engine::Search(m) => m.draw(local, uniform),
-            Engine::Relaxed(m, _) => m.draw(local, uniform, scratch),
+            Engine::Relaxed(m, _) => m.draw(local, uniform),
         }
     }
 

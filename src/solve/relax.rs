@@ -40,6 +40,11 @@ pub struct RelaxedModel {
     sampler: Sampler,
     /// Dropped factors, scaled to a maximum of 1.
     dropped: Vec<Factor>,
+    /// Per dropped factor whose values are all 0 or 1 (every `forbid` and
+    /// `require`): its table as bits, 64 times smaller than the `f64` one,
+    /// so that the tables of hundreds of dropped rules stay in cache while
+    /// proposals are tested. `g_d(x)` is the bit, as `0.0` or `1.0`.
+    bits: Vec<Option<Vec<u64>>>,
     /// Per dropped factor: its scope's strides.
     strides: Vec<Vec<usize>>,
     /// Per sampler step: the dropped factors whose scope is complete once
@@ -52,6 +57,18 @@ pub struct RelaxedModel {
     /// A lower bound of the natural log of the partition function, when one is known
     /// ([`RelaxedModel::log_partition_lower_bound`]).
     log_z_lower: Option<f64>,
+}
+
+/// `table` as bits when every value is 0 or 1.
+fn bit_table(table: &[f64]) -> Option<Vec<u64>> {
+    if !table.iter().all(|&x| x == 0.0 || x == 1.0) {
+        return None;
+    }
+    let mut bits = vec![0u64; table.len().div_ceil(64)];
+    for (i, _) in table.iter().enumerate().filter(|(_, x)| **x == 1.0) {
+        bits[i / 64] |= 1 << (i % 64);
+    }
+    Some(bits)
 }
 
 /// A fresh uniform in `[0, 1)` from `u` and a round number.
@@ -147,6 +164,7 @@ impl RelaxedModel {
             .iter()
             .map(|f| super::elim::strides(&f.scope.iter().map(|&v| net.domains[v]).collect::<Vec<_>>()))
             .collect();
+        let bits = dropped.iter().map(|f| bit_table(&f.table)).collect();
         let sampler = proposal.sampler();
         let mut position = vec![0usize; n];
         for (k, step) in sampler.steps().iter().enumerate() {
@@ -160,14 +178,13 @@ impl RelaxedModel {
             }
         }
         let mut model =
-            RelaxedModel { sampler, dropped, strides, complete_after, rate: 1.0, pilot: (0, 0), log_z_lower };
+            RelaxedModel { sampler, dropped, bits, strides, complete_after, rate: 1.0, pilot: (0, 0), log_z_lower };
         let mut rng = SplitMix64(0x005e_ed0f_7e1a_c5ed);
         let mut assignment = vec![0u32; n];
-        let mut scratch = Vec::new();
         let mut accepted = 0;
         for _ in 0..PILOT {
             let us: Vec<f64> = (0..n).map(|_| (rng.next() >> 11) as f64 / (1u64 << 53) as f64).collect();
-            if !model.sampler.draw_from(0, &mut assignment, |v| us[v], &mut scratch) {
+            if !model.sampler.draw_from(0, &mut assignment, |v| us[v]) {
                 return Err(SolveError::EmptySupport);
             }
             let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
@@ -199,7 +216,10 @@ impl RelaxedModel {
     fn factor(&self, d: usize, x: &[u32]) -> f64 {
         let f = &self.dropped[d];
         let idx: usize = f.scope.iter().zip(&self.strides[d]).map(|(&v, s)| x[v] as usize * s).sum();
-        f.table[idx]
+        match &self.bits[d] {
+            Some(bits) => f64::from(u8::from(bits[idx / 64] >> (idx % 64) & 1 == 1)),
+            None => f.table[idx],
+        }
     }
 
     /// A proven lower bound of the natural log of the partition function
@@ -238,20 +258,27 @@ impl RelaxedModel {
     /// is multiplied in drawing order, which can round the product's last
     /// bit differently), and the next round's uniforms do not depend on this
     /// round's values, so this only saves work: the law is unchanged.
-    pub fn draw(
-        &self,
-        assignment: &mut [u32],
-        mut uniform: impl FnMut(usize) -> f64,
-        scratch: &mut Vec<(u32, f64)>,
-    ) -> bool {
+    pub fn draw(&self, assignment: &mut [u32], mut uniform: impl FnMut(usize) -> f64) -> bool {
         let max_rounds = (1000.0 / self.rate).min(1e12) as u64;
         let n = assignment.len();
-        let base: Vec<f64> = (0..n).map(&mut uniform).collect();
+        // The round's base uniforms, on the stack for the usual component of
+        // at most a few dozen traits.
+        const STACK: usize = 32;
+        let mut small = [0.0f64; STACK];
+        let mut large = Vec::new();
+        let base: &mut [f64] = if n <= STACK {
+            &mut small[..n]
+        } else {
+            large.resize(n, 0.0);
+            &mut large
+        };
+        base.iter_mut().enumerate().for_each(|(v, b)| *b = uniform(v));
+        let base: &[f64] = base;
         'rounds: for round in 0..max_rounds {
             let u = remix(base.first().copied().unwrap_or(0.5), round, 0xacce_97ed);
             let mut p = 1.0;
             for (step, complete) in self.sampler.steps().iter().zip(&self.complete_after) {
-                match step.draw(assignment, remix(base[step.var], round, 0), scratch) {
+                match step.draw(assignment, remix(base[step.var], round, 0)) {
                     Some(x) => assignment[step.var] = x,
                     None => return false,
                 }
@@ -273,11 +300,10 @@ impl RelaxedModel {
         let mut out: Vec<Vec<f64>> = domains.iter().map(|&d| vec![0.0; d]).collect();
         let mut rng = SplitMix64(0x003a_261a_150f_da7a);
         let mut assignment = vec![0u32; domains.len()];
-        let mut scratch = Vec::new();
         let mut got = 0u64;
         while got < draws {
             let us: Vec<f64> = (0..domains.len()).map(|_| (rng.next() >> 11) as f64 / (1u64 << 53) as f64).collect();
-            if !self.draw(&mut assignment, |v| us[v], &mut scratch) {
+            if !self.draw(&mut assignment, |v| us[v]) {
                 break;
             }
             for (v, &x) in assignment.iter().enumerate() {

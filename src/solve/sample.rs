@@ -50,7 +50,7 @@ pub struct SamplerStep {
     inputs: Vec<Input>,
     /// When the step has no inputs its conditional never changes: the
     /// running sums of `weights` (summed in value order, exactly as
-    /// [`SamplerStep::conditional`] and [`pick`] sum them), so a draw is a
+    /// [`SamplerStep::draw_linear`] sums them), so a draw is a
     /// binary search instead of a pass over every value.
     cumulative: Option<Vec<f64>>,
     /// For a step with inputs and many more values than refined classes
@@ -65,7 +65,7 @@ pub struct SamplerStep {
 /// normalised weights: drawing the class from the first, then the value from
 /// the second, draws from exactly the conditional, in `O(classes + log n)`
 /// instead of `O(n)`. The running sums differ from the value-order ones of
-/// [`pick`], so the same uniform may give another value than the linear pass:
+/// [`SamplerStep::draw_linear`], so the same uniform may give another value than the linear pass:
 /// the law is the same, the stream is not, which is why small steps (those
 /// the linear pass handles fast, every step of a typical collection) keep it.
 #[derive(Debug, Clone)]
@@ -197,22 +197,65 @@ impl SamplerStep {
         Some(self.values[grouped.order[grouped.start[c] + i] as usize])
     }
 
-    /// Draws this step's variable by inverse CDF from `u` in `[0, 1)`,
-    /// using `scratch` as a buffer. Returns `None` when the conditional is
-    /// zero everywhere (the earlier values have no positive completion).
-    pub fn draw(&self, assignment: &[u32], u: f64, scratch: &mut Vec<(u32, f64)>) -> Option<u32> {
+    /// Draws this step's variable by inverse CDF from `u` in `[0, 1)`.
+    /// Returns `None` when the conditional is zero everywhere (the earlier
+    /// values have no positive completion).
+    pub fn draw(&self, assignment: &[u32], u: f64) -> Option<u32> {
         if let Some(cum) = &self.cumulative {
             return self.pick_constant(cum, u);
         }
         if let Some(grouped) = &self.grouped {
-            let mut prod = Vec::new();
-            return self.draw_grouped(grouped, assignment, u, &mut prod);
+            // One buffer per thread for the class masses: no allocation per draw.
+            thread_local! {
+                static PROD: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+            }
+            return PROD.with_borrow_mut(|prod| self.draw_grouped(grouped, assignment, u, prod));
         }
-        let total = self.conditional(assignment, scratch);
-        pick(scratch, total, u)
+        self.draw_linear(assignment, u)
     }
 
-    /// [`pick`] over this step's constant conditional, in `O(log n)`: the same
+    /// Inverse CDF over [`SamplerStep::conditional`] in value order (the
+    /// first value whose running sum exceeds `u · total`; the last positive
+    /// one if rounding leaves none), without writing the conditional out:
+    /// one pass for the total, one for the running sums. Every product
+    /// `w · prod[class]` is computed by the same expression in both passes
+    /// and the total is summed in the same order as `conditional` sums it.
+    fn draw_linear(&self, assignment: &[u32], u: f64) -> Option<u32> {
+        const STACK: usize = 64;
+        let mut small = [1.0f64; STACK];
+        let mut large = Vec::new();
+        let prod: &mut [f64] = if self.classes <= STACK {
+            &mut small[..self.classes]
+        } else {
+            large.resize(self.classes, 1.0);
+            &mut large
+        };
+        self.class_products(assignment, prod);
+        let prod: &[f64] = prod;
+        let mut total = 0.0;
+        for (&w, &c) in self.weights.iter().zip(&self.class_of) {
+            total += w * prod[c as usize];
+        }
+        if !(total > 0.0 && total.is_finite()) {
+            return None;
+        }
+        let target = u * total;
+        let mut cum = 0.0;
+        let mut last = None;
+        for ((&v, &w), &c) in self.values.iter().zip(&self.weights).zip(&self.class_of) {
+            let x = w * prod[c as usize];
+            if x > 0.0 {
+                cum += x;
+                last = Some(v);
+                if cum > target {
+                    return Some(v);
+                }
+            }
+        }
+        last
+    }
+
+    /// [`SamplerStep::draw_linear`] over this step's constant conditional, in `O(log n)`: the same
     /// value for the same `u`, because the running sums are the same floats
     /// (a value of weight 0 adds nothing) and the first running sum above
     /// `u · total` belongs to a value of positive weight.
@@ -229,28 +272,6 @@ impl SamplerStep {
         // Rounding left no sum above the target: the last positive value.
         self.weights.iter().rposition(|&w| w > 0.0).map(|i| self.values[i])
     }
-}
-
-/// Inverse CDF over `(value, weight)` pairs in order: the first value whose
-/// cumulative weight exceeds `u · total` (the last positive one if rounding
-/// leaves none).
-pub(crate) fn pick(weights: &[(u32, f64)], total: f64, u: f64) -> Option<u32> {
-    if !(total > 0.0 && total.is_finite()) {
-        return None;
-    }
-    let target = u * total;
-    let mut cum = 0.0;
-    let mut last = None;
-    for &(v, w) in weights {
-        if w > 0.0 {
-            cum += w;
-            last = Some(v);
-            if cum > target {
-                return Some(v);
-            }
-        }
-    }
-    last
 }
 
 /// An exact sampler for the distribution of a [`WeightedModel`].
@@ -275,15 +296,9 @@ impl Sampler {
     /// Draws every variable into `assignment` (one uniform per step, from
     /// `uniform(var)`), starting at step `from` (earlier steps' variables
     /// must already be set). Returns false if some step had no positive value.
-    pub fn draw_from(
-        &self,
-        from: usize,
-        assignment: &mut [u32],
-        mut uniform: impl FnMut(usize) -> f64,
-        scratch: &mut Vec<(u32, f64)>,
-    ) -> bool {
+    pub fn draw_from(&self, from: usize, assignment: &mut [u32], mut uniform: impl FnMut(usize) -> f64) -> bool {
         for step in &self.steps[from.min(self.steps.len())..] {
-            match step.draw(assignment, uniform(step.var), scratch) {
+            match step.draw(assignment, uniform(step.var)) {
                 Some(v) => assignment[step.var] = v,
                 None => return false,
             }
@@ -401,7 +416,7 @@ mod tests {
             let mut picked = vec![0usize; net.domains[step.var]];
             for k in 0..GRID {
                 let u = (k as f64 + 0.5) / GRID as f64;
-                let v = step.draw(&assignment, u, &mut scratch).unwrap();
+                let v = step.draw(&assignment, u).unwrap();
                 picked[v as usize] += 1;
             }
             step.conditional(&assignment, &mut scratch);
@@ -444,11 +459,10 @@ mod tests {
         const DRAWS: usize = 400_000;
         let mut seen = vec![0usize; a * b];
         let mut assignment = vec![0u32; 2];
-        let mut scratch = Vec::new();
         for _ in 0..DRAWS {
             let mut unit = || (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
             let us = [unit(), unit()];
-            assert!(sampler.draw_from(0, &mut assignment, |v| us[v], &mut scratch));
+            assert!(sampler.draw_from(0, &mut assignment, |v| us[v]));
             seen[assignment[0] as usize * b + assignment[1] as usize] += 1;
         }
         for (i, (&n, &w)) in seen.iter().zip(&exact).enumerate() {

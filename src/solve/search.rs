@@ -54,6 +54,10 @@
 
 use std::collections::HashMap;
 
+/// The caches' hasher: fast and seeded with a constant (keys are the
+/// search's own states; nothing iterates a cache, so only speed depends on it).
+type Cache = HashMap<Vec<u64>, u128, foldhash::fast::FixedState>;
+
 use super::elim::{Sat, Semiring, strides};
 use super::prep::{CFactor, Reduced, reduce};
 use super::{Network, SolveError};
@@ -156,7 +160,10 @@ struct State<'p> {
     assigned: Vec<u32>,
     residual: Vec<Vec<f64>>,
     unassigned_in: Vec<usize>,
-    undo: Vec<(usize, Vec<f64>)>,
+    /// Residuals overwritten by [`State::assign`], to restore: the variable
+    /// and where its old residual starts in `undo_values`.
+    undo: Vec<(usize, usize)>,
+    undo_values: Vec<f64>,
     mark: Vec<u32>,
     epoch: u32,
 }
@@ -169,6 +176,7 @@ impl<'p> State<'p> {
             residual: p.weights.clone(),
             unassigned_in: p.factors.iter().map(|f| f.vars.len()).collect(),
             undo: Vec::new(),
+            undo_values: Vec::new(),
             mark: vec![0; p.sizes.len()],
             epoch: 0,
         }
@@ -198,22 +206,23 @@ impl<'p> State<'p> {
                 }
             }
             let (u, stride) = free;
-            let old = self.residual[u].clone();
+            self.undo.push((u, self.undo_values.len()));
+            self.undo_values.extend_from_slice(&self.residual[u]);
             let mut any = false;
             for (y, r) in self.residual[u].iter_mut().enumerate() {
                 *r *= fac.table[base + y * stride];
                 any |= *r > 0.0;
             }
             alive &= any;
-            self.undo.push((u, old));
         }
         (mark, alive)
     }
 
     fn unassign(&mut self, v: usize, mark: usize) {
         while self.undo.len() > mark {
-            if let Some((u, old)) = self.undo.pop() {
-                self.residual[u] = old;
+            if let Some((u, start)) = self.undo.pop() {
+                self.residual[u].copy_from_slice(&self.undo_values[start..]);
+                self.undo_values.truncate(start);
             }
         }
         for &f in &self.p.var_factors[v] {
@@ -310,9 +319,9 @@ impl<'p> State<'p> {
 /// A search with its cache.
 struct Search<'p, V: Value> {
     state: State<'p>,
-    cache: HashMap<Vec<u64>, u128>,
+    cache: Cache,
     /// A read-only cache consulted first (the compiled model's).
-    base: Option<&'p HashMap<Vec<u64>, u128>>,
+    base: Option<&'p Cache>,
     nodes: u64,
     budget: SearchBudget,
     _v: std::marker::PhantomData<V>,
@@ -322,7 +331,7 @@ impl<'p, V: Value> Search<'p, V> {
     fn new(p: &'p Problem, budget: SearchBudget) -> Self {
         Search {
             state: State::new(p),
-            cache: HashMap::new(),
+            cache: Cache::default(),
             base: None,
             nodes: 0,
             budget,
@@ -422,7 +431,7 @@ pub(super) fn count_reduced(
 pub struct SearchModel {
     red: Reduced,
     p: Problem,
-    cache: HashMap<Vec<u64>, u128>,
+    cache: Cache,
     z: f64,
 }
 
