@@ -20,8 +20,10 @@
 //!   whole: no `count`, and uniqueness cannot bind (no `unique` trait, or one
 //!   token).
 //! * **Predicted within a bound** when there is no `count` and uniqueness
-//!   provably moves no share by more than [`NEGLIGIBLE`]: see
-//!   [`uniqueness_bound`].
+//!   provably moves no share by more than [`BOUNDED_LIMIT`] (0.08 points,
+//!   the standard error that the replicate draws below reach for a share of
+//!   one half: the bound is then a worst case as tight as the estimate
+//!   would be, and costs nothing): see [`uniqueness_bound`].
 //! * In both cases the predicted share is itself an estimate for the traits
 //!   of a rule group too dense to compile exactly (drawn by rejection from a
 //!   relaxation, [`predicted_exact`]): their expected share is then
@@ -35,7 +37,15 @@
 //!   tokens drawn in all, between [`MIN_REPLICATES`] and [`MAX_REPLICATES`]
 //!   replicates. With `p` a share and `G` the generated tokens, the standard
 //!   error is at most about `sqrt(p (1 - p) / (G R))`: under 0.5 points for
-//!   any collection of 100 tokens or more.
+//!   any collection of 100 tokens or more. When every trait's predicted
+//!   share is itself estimated (one rule group drawn from a relaxation,
+//!   whose shares carry a standard error up to [`RELAXED_ERROR`]), the
+//!   replicates draw [`RELAXED_REPLICATE_TOKENS`] tokens in all: the
+//!   expected share's standard error (at most `0.5 / sqrt(40,000)`, 0.25
+//!   points) then stays below the predicted share's, with which it is
+//!   compared, at a tenth of the cost (each relaxed token costs a few
+//!   proposals). With fewer than [`FEW_REPLICATES`] replicates the error is
+//!   at least the binomial `sqrt(p (1 - p) / (G R))`.
 //!
 //! # The uniqueness bound
 //!
@@ -71,8 +81,20 @@ pub const REPLICATE_TOKENS: u64 = 400_000;
 pub const MIN_REPLICATES: u64 = 1;
 /// Most replicates.
 pub const MAX_REPLICATES: u64 = 64;
-/// A uniqueness effect this small counts as none.
-pub const NEGLIGIBLE: f64 = 1e-6;
+/// Largest uniqueness bound for which the predicted share, within the
+/// bound, is the expected one ([`Method::Bounded`]): `0.5 / sqrt(REPLICATE_TOKENS)`,
+/// the standard error of the replicate estimate of a share of one half.
+pub const BOUNDED_LIMIT: f64 = 7.905_694_150_420_949e-4;
+/// Below this many replicates, an estimated share's standard error is at
+/// least the binomial one (the sample variance of a few replicates is itself
+/// too uncertain).
+pub const FEW_REPLICATES: u64 = 8;
+/// Tokens drawn in all by the replicates when every trait's predicted share
+/// is estimated from a relaxation: twice the draws behind those shares
+/// ([`RELAXED_DRAWS`](crate::sample::plan::RELAXED_DRAWS)), so the expected
+/// share's standard error (at most `0.5 / sqrt(RELAXED_REPLICATE_TOKENS)`)
+/// stays below the predicted share's bound [`RELAXED_ERROR`].
+pub const RELAXED_REPLICATE_TOKENS: u64 = 2 * crate::sample::plan::RELAXED_DRAWS;
 
 /// How an expected share was obtained.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -227,6 +249,26 @@ pub fn replicates_for(g: u64) -> u64 {
     (REPLICATE_TOKENS / g.max(1)).clamp(MIN_REPLICATES, MAX_REPLICATES)
 }
 
+/// Replicates for a collection of `g` generated tokens whose traits all
+/// have estimated predicted shares (see [`RELAXED_REPLICATE_TOKENS`]).
+pub fn relaxed_replicates_for(g: u64) -> u64 {
+    (RELAXED_REPLICATE_TOKENS / g.max(1)).clamp(MIN_REPLICATES, MAX_REPLICATES)
+}
+
+/// Replicates to draw for `g` generated tokens: one when every trait is
+/// unique and every combination is drawn once (every draw is then the same
+/// up to order), [`relaxed_replicates_for`] when every trait's predicted share
+/// is estimated (`exact` all false), else [`replicates_for`].
+fn replicate_count(g: u64, every_once: bool, exact: &[bool]) -> u64 {
+    if every_once {
+        1
+    } else if !exact.is_empty() && exact.iter().all(|&e| !e) {
+        relaxed_replicates_for(g)
+    } else {
+        replicates_for(g)
+    }
+}
+
 /// Expected shares of `model` (compiled into `plan`, e.g. `Plan::new`).
 /// `combinations` is the exact number of unique combinations, if known;
 /// `log_z` as for [`uniqueness_bound`], if known (else bounded from below
@@ -274,7 +316,7 @@ pub fn expected_given(
         }
         if let Some(bound) =
             log_z.or_else(|| log_partition_lower_bound(model, plan)).map(|z| uniqueness_bound(model, z))
-            && bound <= NEGLIGIBLE
+            && bound <= BOUNDED_LIMIT
         {
             let errors = model.traits.iter().map(|t| vec![bound; t.variants.len()]).collect();
             return Ok(whole(Method::Bounded, errors));
@@ -289,7 +331,7 @@ pub fn expected_given(
         });
     }
     let every_once = combinations == Some(u128::from(g)) && model.visually.is_none();
-    let r = if every_once && model.unique.len() == model.traits.len() { 1 } else { replicates_for(g) };
+    let r = replicate_count(g, every_once && model.unique.len() == model.traits.len(), &exact);
     let mut plan = plan.clone();
     let mut sum = zeros();
     let mut sum_sq = zeros();
@@ -319,13 +361,21 @@ pub fn expected_given(
             shares[t][v] = mean;
             errors[t][v] = if exact {
                 0.0
-            } else if r >= 2 {
-                let var = ((sum_sq[t][v] - rf * mean * mean) / (rf - 1.0)).max(0.0);
-                (var / rf).sqrt()
             } else {
-                // One replicate: the binomial error, which draws without
-                // replacement and exact counts only make smaller.
-                (mean * (1.0 - mean) / g as f64).sqrt()
+                // The binomial error of `r G` independent tokens, which
+                // draws without replacement and exact counts only make
+                // smaller: the error of one replicate, and a floor under
+                // the spread of a few (with under `FEW_REPLICATES` the
+                // sample variance has too few degrees of freedom to trust
+                // alone).
+                let binomial = (mean * (1.0 - mean) / (g as f64 * rf)).sqrt();
+                if r >= 2 {
+                    let var = ((sum_sq[t][v] - rf * mean * mean) / (rf - 1.0)).max(0.0);
+                    let spread = (var / rf).sqrt();
+                    if r < FEW_REPLICATES { spread.max(binomial) } else { spread }
+                } else {
+                    binomial
+                }
             };
         }
     }
@@ -412,6 +462,66 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::check::{NoArt, check_text};
+
+    #[test]
+    fn bounded_limit_is_the_standard_error_of_the_replicates_for_one_half() {
+        assert!((BOUNDED_LIMIT - 0.5 / (REPLICATE_TOKENS as f64).sqrt()).abs() < 1e-15);
+        // The replicates of a relaxed collection estimate at least as
+        // precisely as its predicted shares are known.
+        assert!(0.5 / (RELAXED_REPLICATE_TOKENS as f64).sqrt() < RELAXED_ERROR);
+    }
+
+    #[test]
+    fn relaxed_collections_draw_fewer_replicates() {
+        assert_eq!(replicate_count(10_000, false, &[true, false]), 40);
+        assert_eq!(replicate_count(10_000, false, &[false, false]), 4);
+        assert_eq!(replicate_count(100, false, &[false]), MAX_REPLICATES);
+        assert_eq!(replicate_count(1_000_000, false, &[false]), MIN_REPLICATES);
+        assert_eq!(replicate_count(10_000, true, &[false, false]), 1);
+    }
+
+    /// Uniqueness that provably moves no share by more than
+    /// [`BOUNDED_LIMIT`] (but more than 10⁻⁶): the predicted share, within
+    /// the bound, which holds against a large replicate estimate.
+    #[test]
+    fn a_small_uniqueness_bound_keeps_the_predicted_shares_within_it() {
+        let mut src = String::from("collection \"T\" { size 40 canvas 8 x 8 seed \"b\" }\n");
+        for t in 0..11 {
+            src.push_str(&format!("metadata trait T{t} < a: 3, b: 1, c: 1, d: 1, e: 1, f: 1 >\n"));
+        }
+        src.push_str("forbid T0.a with T1.a\n");
+        let checked = check_text(&src, &NoArt);
+        let model = checked.model.expect("checks");
+        let f = checked.feasibility.expect("feasibility");
+        let bound = uniqueness_bound(&model, f.log_partition.expect("compiled"));
+        assert!(bound > 1e-6 && bound <= BOUNDED_LIMIT, "{bound}");
+        let plan = Plan::new(&model).unwrap();
+        let predicted = shares_of_plan(&model, &plan);
+        let e = expected(&model, &plan, f.combinations.exact(), f.log_partition).unwrap();
+        assert_eq!(e.methods, vec![Method::Bounded; 11]);
+        assert_eq!(e.replicates, 0);
+        assert_eq!(e.shares, predicted);
+        assert!(e.errors.iter().flatten().all(|&x| x == bound));
+        // 500 replicates of 40 tokens: the estimate is within the bound
+        // plus five of its standard errors.
+        let mut sum = [0.0; 6];
+        let reps = 500;
+        let mut plan = plan;
+        for i in 0..reps {
+            let seed = replicate_seed("b", i);
+            plan.keys = model.traits.iter().map(|t| StreamKey::new(&seed, "trait", &t.name)).collect();
+            let tokens = sample_with_plan(&model, &plan, &seed).unwrap();
+            for (v, &n) in tokens.variant_counts(&model)[2].iter().enumerate() {
+                sum[v] += n as f64 / 40.0;
+            }
+        }
+        for (v, s) in sum.iter().enumerate() {
+            let mean = s / reps as f64;
+            let p = predicted[2][v];
+            let se = (p * (1.0 - p) / (40.0 * reps as f64)).sqrt();
+            assert!((mean - p).abs() <= bound + 5.0 * se, "{v}: {mean} vs {p} ± {bound}");
+        }
+    }
 
     #[test]
     fn relaxed_error_bounds_the_standard_error_of_the_relaxed_draws() {
@@ -539,7 +649,7 @@ mod tests {
         }
         let (model, e) = run(&src);
         assert_eq!(e.methods, vec![Method::Bounded; model.traits.len()]);
-        assert!(e.errors[0][0] <= NEGLIGIBLE && e.errors[0][0] > 0.0);
+        assert!(e.errors[0][0] <= 1e-6 && e.errors[0][0] > 0.0);
         assert!((e.shares[0][0] - 0.125).abs() < 1e-12);
     }
 
