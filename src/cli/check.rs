@@ -16,13 +16,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let mut io_error = false;
     let style = if colour_stderr() { Style::Colour } else { Style::Plain };
     for path in &args.files {
-        let bytes = match super::common::read_source(path) {
-            Ok(bytes) => bytes,
-            Err(message) => {
-                errln!("error: {message}");
-                io_error = true;
-                continue;
-            }
+        let Some(bytes) = super::common::read_source(path) else {
+            io_error = true;
+            continue;
         };
         let disk = DiskArt::beside(path);
         let art: &dyn ArtStore = if args.no_art { &NoArt } else { &disk };

@@ -21,18 +21,17 @@ pub(super) struct Loaded {
 
 /// The bytes of a `.drop` file named on the command line: a regular file
 /// only, read through `dropc::files` (a FIFO or device named by mistake is
-/// refused at once instead of blocking the command).
-pub(super) fn read_source(path: &Path) -> Result<Vec<u8>, String> {
+/// refused at once instead of blocking the command). `None` once the reason
+/// is printed.
+pub(super) fn read_source(path: &Path) -> Option<Vec<u8>> {
     dropc::files::read(path, dropc::files::SOURCE_LIMIT, dropc::files::Links::Follow)
-        .map_err(|why| format!("cannot read `{}`: it {why}", path.display()))
+        .inspect_err(|why| errln!("error: cannot read `{}`: it {why}", path.display()))
+        .ok()
 }
 
 /// Reads and checks `path`; on failure returns the exit code to use.
 pub(super) fn load(path: &Path, no_art: bool) -> Result<Loaded, ExitCode> {
-    let bytes = read_source(path).map_err(|message| {
-        errln!("error: {message}");
-        ExitCode::from(EXIT_USAGE)
-    })?;
+    let bytes = read_source(path).ok_or(ExitCode::from(EXIT_USAGE))?;
     let disk = DiskArt::beside(path);
     let art: &dyn ArtStore = if no_art { &NoArt } else { &disk };
     let (text, checked) = check_bytes(bytes, art);

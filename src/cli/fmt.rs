@@ -20,13 +20,9 @@ pub fn run(args: &FmtArgs) -> ExitCode {
     let mut would_change = false;
     let style = if colour_stderr() { Style::Colour } else { Style::Plain };
     for path in &args.files {
-        let bytes = match super::common::read_source(path) {
-            Ok(bytes) => bytes,
-            Err(message) => {
-                errln!("error: {message}");
-                io_error = true;
-                continue;
-            }
+        let Some(bytes) = super::common::read_source(path) else {
+            io_error = true;
+            continue;
         };
         let name = path.display().to_string();
         let text = match dropc::syntax::source_text(bytes) {
