@@ -29,13 +29,15 @@
 
 // A test fails by panicking, with everything the failed tool printed.
 
-use std::env;
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use support::{find_on_path, missing_tool};
+
+mod support;
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -43,33 +45,6 @@ fn repo_root() -> PathBuf {
 
 fn vscode_dir() -> PathBuf {
     repo_root().join("editors").join("vscode")
-}
-
-/// Whether `DROPC_REQUIRE_ALL_TOOLS` asks for a missing tool to be an error.
-fn require_all_tools() -> bool {
-    env::var_os("DROPC_REQUIRE_ALL_TOOLS").is_some_and(|v| !v.is_empty())
-}
-
-/// The full path of an executable found on `PATH`.
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = env::var_os("PATH")?;
-    let names: Vec<String> = if cfg!(windows) {
-        ["exe", "cmd", "bat"].iter().map(|ext| format!("{name}.{ext}")).collect()
-    } else {
-        vec![name.to_string()]
-    };
-    env::split_paths(&path).flat_map(|dir| names.iter().map(move |n| dir.join(n))).find(|candidate| candidate.is_file())
-}
-
-/// A missing tool: an error under `DROPC_REQUIRE_ALL_TOOLS`, else a loud skip.
-fn missing_tool(what: &str) {
-    assert!(!require_all_tools(), "{what}, and DROPC_REQUIRE_ALL_TOOLS is set (unset it to skip this test instead)");
-    eprintln!(
-        "\n\
-         ************************************************************************\n\
-         SKIPPED: {what} (set DROPC_REQUIRE_ALL_TOOLS=1 to make this an error)\n\
-         ************************************************************************\n"
-    );
 }
 
 /// Runs a command to completion, failing the test if it cannot start.

@@ -24,24 +24,11 @@ use dropc::check::{DiskArt, check_text};
 use dropc::model::Compression;
 use dropc::render::{Image, Renderer, encode_png};
 use serde_json::Value;
+use support::missing_tool;
+
+mod support;
 
 const SIDE: u32 = 64;
-
-/// Whether `DROPC_REQUIRE_ALL_TOOLS` asks for a missing tool to be an error.
-fn require_all_tools() -> bool {
-    std::env::var_os("DROPC_REQUIRE_ALL_TOOLS").is_some_and(|v| !v.is_empty())
-}
-
-/// A missing tool: an error under `DROPC_REQUIRE_ALL_TOOLS`, else a loud skip.
-fn missing_tool(what: &str) {
-    assert!(!require_all_tools(), "{what}, and DROPC_REQUIRE_ALL_TOOLS is set (unset it to skip this test instead)");
-    eprintln!(
-        "\n\
-         ************************************************************************\n\
-         SKIPPED: {what} (set DROPC_REQUIRE_ALL_TOOLS=1 to make this an error)\n\
-         ************************************************************************\n"
-    );
-}
 
 /// `python3` when it can import Pillow.
 fn python_with_pillow() -> Option<&'static str> {

@@ -16,7 +16,6 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use std::collections::BTreeSet;
-use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
@@ -31,6 +30,9 @@ use dropc::qa::report::{
     write_report,
 };
 use dropc::qa::{Finding, QaCode, Subject};
+use support::{find_any_on_path, missing_tool};
+
+mod support;
 
 // ---------------------------------------------------------------------------
 // Helpers.
@@ -536,30 +538,11 @@ fn real_run_report_links_resolve() {
 // ---------------------------------------------------------------------------
 // Headless Chromium.
 
-/// Whether `DROPC_REQUIRE_ALL_TOOLS` asks for a missing tool to be an error.
-fn require_all_tools() -> bool {
-    env::var_os("DROPC_REQUIRE_ALL_TOOLS").is_some_and(|v| !v.is_empty())
-}
-
-/// A missing tool: an error under `DROPC_REQUIRE_ALL_TOOLS`, else a loud skip.
-fn missing_tool(what: &str) {
-    assert!(!require_all_tools(), "{what}, and DROPC_REQUIRE_ALL_TOOLS is set (unset it to skip this test instead)");
-    eprintln!(
-        "\n\
-         ************************************************************************\n\
-         SKIPPED: {what} (set DROPC_REQUIRE_ALL_TOOLS=1 to make this an error)\n\
-         ************************************************************************\n"
-    );
-}
-
 /// Debian's `chromium` (or `chromium-browser`) on `PATH`, else
 /// `/usr/bin/chromium`.
 fn find_chromium() -> Option<PathBuf> {
-    let path = env::var_os("PATH").unwrap_or_default();
-    env::split_paths(&path)
-        .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
-        .chain([PathBuf::from("/usr/bin/chromium")])
-        .find(|candidate| candidate.is_file())
+    find_any_on_path(&["chromium", "chromium-browser"])
+        .or_else(|| Some(PathBuf::from("/usr/bin/chromium")).filter(|p| p.is_file()))
 }
 
 /// Runs headless Chromium on `page` with `args`, killing it after two

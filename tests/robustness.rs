@@ -10,8 +10,10 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use std::path::Path;
+use std::sync::LazyLock;
 
-use dropc::check::{NoArt, check_text};
+use dropc::check::NoArt;
+use dropc::check_text;
 use proptest::prelude::*;
 
 /// Seed files: every fixture and example small enough to check quickly.
@@ -37,29 +39,12 @@ fn corpus() -> Vec<String> {
     files
 }
 
-const TOKENS: &[&str] = &[
-    "collection",
-    "trait",
-    "hidden",
-    "metadata",
-    "forbid",
-    "with",
-    "require",
-    "when",
-    "count",
-    "unique",
-    "by",
-    "legendary",
-    "at",
-    "from",
-    "hue",
-    "palette",
-    "blend",
-    "opacity",
-    "offset",
-    "folder",
-    "below",
-    "above",
+/// What token soups are made of: every keyword of the language
+/// (`dropc::syntax::KEYWORDS`), and the other words, numbers and punctuation.
+static TOKENS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| dropc::syntax::KEYWORDS.iter().copied().chain(OTHER_TOKENS.iter().copied()).collect());
+
+const OTHER_TOKENS: &[&str] = &[
     "none",
     "size",
     "canvas",

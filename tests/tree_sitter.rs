@@ -25,6 +25,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use support::{find_on_path, missing_tool};
+
+mod support;
+
 /// The CLI version that generated the committed `src/parser.c` (CI installs it).
 const CLI_VERSION: &str = "0.27.1";
 
@@ -36,10 +40,6 @@ fn grammar_dir() -> PathBuf {
     repo_root().join("editors").join("tree-sitter-drop")
 }
 
-fn require_all_tools() -> bool {
-    env::var_os("DROPC_REQUIRE_ALL_TOOLS").is_some_and(|v| !v.is_empty())
-}
-
 /// The `tree-sitter` CLI: `$TREE_SITTER`, else `tree-sitter` on `PATH`.
 fn tree_sitter() -> Option<PathBuf> {
     if let Some(path) = env::var_os("TREE_SITTER").filter(|p| !p.is_empty()) {
@@ -47,18 +47,7 @@ fn tree_sitter() -> Option<PathBuf> {
         assert!(path.is_file(), "TREE_SITTER is set to {}, which is not a file", path.display());
         return Some(path);
     }
-    let name = if cfg!(windows) { "tree-sitter.exe" } else { "tree-sitter" };
-    env::split_paths(&env::var_os("PATH")?).map(|dir| dir.join(name)).find(|p| p.is_file())
-}
-
-fn missing_tool(what: &str) {
-    assert!(!require_all_tools(), "{what}, and DROPC_REQUIRE_ALL_TOOLS is set (unset it to skip this test instead)");
-    eprintln!(
-        "\n\
-         ************************************************************************\n\
-         SKIPPED: {what} (set DROPC_REQUIRE_ALL_TOOLS=1 to make this an error)\n\
-         ************************************************************************\n"
-    );
+    find_on_path("tree-sitter")
 }
 
 fn run(program: &Path, args: &[&str], dir: &Path, libdir: &Path) -> Output {
