@@ -156,10 +156,10 @@ pub fn scale_files() -> Vec<(&'static str, String)> {
 /// expected shares at the collection's size.
 fn simulate(checked: &dropc::check::Checked) {
     let model = checked.model.as_ref().expect("a model");
-    let predicted = dropc::sample::predicted_shares(model).expect("shares");
+    let predicted = dropc::plan::predicted_shares(model).expect("shares");
     let f = checked.feasibility.as_ref();
-    let plan = dropc::sample::plan::Plan::new(model).expect("a plan");
-    let expected = dropc::check::expected::expected(
+    let plan = dropc::plan::Plan::new(model).expect("a plan");
+    let expected = dropc::sample::expected::expected(
         model,
         &plan,
         f.and_then(|f| f.combinations.exact()),
@@ -175,7 +175,7 @@ fn scale(c: &mut Criterion) {
         if name.starts_with("5mb") {
             continue;
         }
-        let checked = dropc::check::check_text(&source, &NoArt);
+        let checked = dropc::check_text(&source, &NoArt);
         assert!(checked.model.is_some(), "{name}: {:?}", checked.diagnostics.iter().find(|d| d.is_error()));
         eprintln!(
             "{name}: {} bytes, {} unique combinations, {} diagnostics",
@@ -183,11 +183,9 @@ fn scale(c: &mut Criterion) {
             checked.feasibility.as_ref().map_or("?".into(), |f| f.combinations.to_string()),
             checked.diagnostics.len()
         );
-        group.bench_function(format!("{name}/check"), |b| {
-            b.iter(|| dropc::check::check_text(black_box(&source), &NoArt))
-        });
+        group.bench_function(format!("{name}/check"), |b| b.iter(|| dropc::check_text(black_box(&source), &NoArt)));
         group.bench_function(format!("{name}/simulate"), |b| {
-            b.iter(|| simulate(&dropc::check::check_text(black_box(&source), &NoArt)))
+            b.iter(|| simulate(&dropc::check_text(black_box(&source), &NoArt)))
         });
     }
     group.finish();

@@ -53,7 +53,7 @@ pub fn million_text() -> String {
 /// used) with `count`s on `T0`, which is outside `unique`: the strata of
 /// `T0.a` and `T0.b` have 5,000 combinations each, 2,500 of them shared, and
 /// need 3,000 tokens each, so their combinations are assigned exactly
-/// (`sample::sharing`) before the other 4,000 tokens take the rest.
+/// (`plan::sharing`) before the other 4,000 tokens take the rest.
 pub fn shared_text() -> String {
     let weights = |n: usize, m: usize, p: &str| -> String {
         (0..n).map(|i| format!("{p}{i}: {}", 1 + i % m)).collect::<Vec<_>>().join(", ")
@@ -99,9 +99,8 @@ fn benches(c: &mut Criterion) {
     group.bench_function("million_12x30_100_rules_unique_5_counts", |b| {
         b.iter(|| black_box(dropc::sample(&million, "bench").unwrap()))
     });
-    group.bench_function("simulate_million", |b| {
-        b.iter(|| black_box(dropc::sample::predicted_shares(&million).unwrap()))
-    });
+    group
+        .bench_function("simulate_million", |b| b.iter(|| black_box(dropc::plan::predicted_shares(&million).unwrap())));
     group.finish();
 }
 

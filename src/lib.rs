@@ -24,7 +24,7 @@ pub mod png;
 pub mod span;
 pub mod syntax;
 
-pub use check::{Checked, check, check_text};
+pub use check::Checked;
 pub use diagnostic::{Code, Diagnostic, Severity, SourceFile};
 pub use model::Model;
 pub use syntax::parse;
@@ -32,6 +32,7 @@ pub use syntax::parse;
 pub mod check;
 pub mod import;
 pub mod output;
+pub mod plan;
 pub mod publish;
 pub mod qa;
 pub mod render;
@@ -40,3 +41,35 @@ pub mod solve;
 
 pub use render::{RenderError, Renderer};
 pub use sample::{SampleError, Tokens, sample};
+
+/// Checks a parsed file: what [`check::check`] finds and, when it found no
+/// error, the sampler's warning that uniqueness at this size moves shares
+/// far from the predicted ones ([`sample::expected::warn_drift`], which
+/// draws to find out). The command line and the language server check
+/// with this.
+pub fn check(file: &syntax::File, art: &dyn check::ArtStore) -> Checked {
+    with_drift(check::check(file, art))
+}
+
+/// [`check()`](fn@check) of source text: [`check::check_text`], then the
+/// drift warning.
+pub fn check_text(text: &str, art: &dyn check::ArtStore) -> Checked {
+    with_drift(check::check_text(text, art))
+}
+
+/// [`check()`](fn@check) of a file's bytes: [`check::check_bytes`], then
+/// the drift warning.
+pub fn check_bytes(bytes: Vec<u8>, art: &dyn check::ArtStore) -> (String, Checked) {
+    let (text, checked) = check::check_bytes(bytes, art);
+    (text, with_drift(checked))
+}
+
+/// Adds the drift warning to a check without errors (the model is kept
+/// only then), with the diagnostics sorted as `check` sorts them.
+fn with_drift(mut checked: Checked) -> Checked {
+    if let (Some(model), Some(f)) = (&checked.model, &checked.feasibility) {
+        sample::expected::warn_drift(model, &f.combinations, f.log_partition, f.size_span, &mut checked.diagnostics);
+        diagnostic::sort(&mut checked.diagnostics);
+    }
+    checked
+}

@@ -146,7 +146,7 @@ fn conditional_art_changes_pixels_only() {
     // The same tokens, variant for variant: the distribution, counts and
     // uniqueness ignore the art.
     assert_eq!(sample(&with, "s").unwrap(), sample(&without, "s").unwrap());
-    assert_eq!(dropc::sample::predicted_shares(&with).unwrap(), dropc::sample::predicted_shares(&without).unwrap());
+    assert_eq!(dropc::plan::predicted_shares(&with).unwrap(), dropc::plan::predicted_shares(&without).unwrap());
     // And the checker's answers (no art needed for them).
     let a = check_text(&source(), &NoArt).feasibility.unwrap();
     let b = check_text(&plain_text, &NoArt).feasibility.unwrap();

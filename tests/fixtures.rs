@@ -21,7 +21,8 @@
 
 use std::path::{Path, PathBuf};
 
-use dropc::check::{ArtStore, DiskArt, NoArt, check_text};
+use dropc::check::{ArtStore, DiskArt, NoArt};
+use dropc::check_text;
 use dropc::diagnostic::Code;
 use dropc::{Severity, SourceFile};
 use libtest_mimic::{Arguments, Failed, Trial};

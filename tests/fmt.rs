@@ -15,7 +15,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use dropc::check::{NoArt, check_text};
+use dropc::check::NoArt;
+use dropc::check_text;
 use dropc::fmt::{FormatError, format, scan};
 
 fn repo() -> PathBuf {

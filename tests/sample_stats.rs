@@ -1,5 +1,5 @@
 //! Statistical tests with fixed seeds: realised frequencies against the exact
-//! law, computed both by `dropc::sample::predicted_shares` and by an
+//! law, computed both by `dropc::plan::predicted_shares` and by an
 //! independent brute-force enumeration in the test. Chi-square at p = 0.001.
 //!
 //! Uniqueness is made irrelevant by a `Serial` trait with many variants in a
@@ -10,7 +10,8 @@
 
 mod sample_support;
 
-use dropc::sample::{predicted_shares, sample};
+use dropc::plan::predicted_shares;
+use dropc::sample::sample;
 use sample_support::{brute_force, brute_marginals, chi_critical, chi_square, model, validate};
 
 fn with_serial(size: u64, body: &str) -> String {

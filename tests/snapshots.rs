@@ -8,7 +8,8 @@
 use std::path::Path;
 
 use dropc::SourceFile;
-use dropc::check::{ArtStore, DiskArt, NoArt, check_text};
+use dropc::check::{ArtStore, DiskArt, NoArt};
+use dropc::check_text;
 use dropc::diagnostic::{Style, render_human};
 
 fn render(fixture: &str) -> String {

@@ -11,7 +11,8 @@
 
 mod sample_support;
 
-use dropc::sample::{predicted_shares, sample};
+use dropc::plan::predicted_shares;
+use dropc::sample::sample;
 use sample_support::{chi_critical, chi_square, model, validate};
 
 /// Weight of variant `k` of trait `i`.

@@ -12,10 +12,10 @@
 //! must. Counts that are each feasible may still be infeasible together:
 //! then the joint problem (every `count`, `size`, the rules and `unique`, an
 //! integer program over the strata the counts define, solved exactly in
-//! `crate::sample::counts`) decides, and an irreducible set of conflicting
+//! `crate::plan::counts`) decides, and an irreducible set of conflicting
 //! counts is reported with the number of tokens each can have. It is the
 //! very program `run` solves, with the same exact model of strata that share
-//! unique combinations (`crate::sample::sharing`), so `check` accepts exactly
+//! unique combinations (`crate::plan::sharing`), so `check` accepts exactly
 //! what `run` generates.
 
 use rayon::prelude::*;
@@ -43,6 +43,8 @@ pub struct Feasibility {
     /// (each drawn from its normalised weights) satisfies every rule, when
     /// every component could be compiled exactly.
     pub log_partition: Option<f64>,
+    /// Where whole-collection diagnostics point: the `size` setting.
+    pub size_span: crate::span::Span,
 }
 
 /// Metaplex's own limits: name at most 32 bytes, symbol at most 10.
@@ -176,16 +178,6 @@ type Marginals = Result<Vec<Vec<f64>>, solve::SolveError>;
 
 const UNKNOWN: Count = Count::Bounds { lower: 0, upper: u128::MAX };
 
-/// A count in words: `44`, `at least 10`, `between 5 and 9`, `more than 10^38`.
-pub fn describe(count: &Count) -> String {
-    match *count {
-        Count::Exact(n) => n.to_string(),
-        Count::Bounds { lower, .. } if lower == u128::MAX => "more than 10^38".to_string(),
-        Count::Bounds { lower, upper } if upper == u128::MAX => format!("at least {lower}"),
-        Count::Bounds { lower, upper } => format!("between {lower} and {upper}"),
-    }
-}
-
 /// Counts unique combinations and checks `size`, counts, variants and rules.
 pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagnostic>) -> Feasibility {
     let (mut net, scopes) = merged_network(model);
@@ -208,7 +200,7 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
     let solved: Vec<(Count, Marginals)> = solved.into_iter().map(|(n, m, _)| (n, m)).collect();
     let counts: Vec<Count> = solved.iter().map(|(n, _)| *n).collect();
     let combinations = product(counts.iter().copied());
-    let shown = describe(&combinations);
+    let shown = combinations.describe();
     let size_span = spans.get("size");
     let legendary_note = match model.legendaries.len() {
         0 => String::new(),
@@ -242,7 +234,7 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
     }
     if combinations.upper() == 0 || drawn > combinations.upper() {
         // Nothing more to learn: everything else would only repeat this error.
-        return Feasibility { combinations, count_ranges: Vec::new(), log_partition };
+        return Feasibility { combinations, count_ranges: Vec::new(), log_partition, size_span };
     }
 
     // Per component: the probability of every variant; a variant can occur
@@ -320,7 +312,7 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
         let written = format!("count {name} {} {}", rule.op, rule.written);
         if min > most {
             let why = if with.upper() < drawn {
-                format!("only {} unique combinations have `{name}`", describe(&with))
+                format!("only {} unique combinations have `{name}`", with.describe())
             } else {
                 format!("the collection draws only {drawn} tokens")
             };
@@ -340,7 +332,7 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
                     rule.span,
                     format!("`{written}` cannot hold: {drawn} tokens from {shown} unique combinations need at least {least} with `{name}`"),
                 )
-                .label(format!("only {} unique combinations lack `{name}`", describe(&without)))
+                .label(format!("only {} unique combinations lack `{name}`", without.describe()))
                 .with_label(size_span, "the collection's size")
                 .help(format!("allow at least {least}, lower `size`, or add combinations without `{name}`")),
             );
@@ -358,7 +350,7 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
     if !model.counts.is_empty() && diagnostics.iter().filter(|d| d.is_error()).count() == errors_before {
         joint_counts(model, size_span, diagnostics);
     }
-    Feasibility { combinations, count_ranges, log_partition }
+    Feasibility { combinations, count_ranges, log_partition, size_span }
 }
 
 /// Unique combinations with and without any variant of a group `count`
@@ -416,9 +408,9 @@ fn group_count_split(
 
 /// Decides whether every `count` holds together with `size`, the rules and
 /// `unique` (an integer program over the strata the counts define, see
-/// `crate::sample::counts`), and reports an irreducible set that cannot.
+/// `crate::plan::counts`), and reports an irreducible set that cannot.
 fn joint_counts(model: &Model, size_span: crate::span::Span, diagnostics: &mut Vec<Diagnostic>) {
-    let mut plan = match crate::sample::plan::Plan::new(model) {
+    let mut plan = match crate::plan::Plan::new(model) {
         Ok(plan) => plan,
         Err(e) => {
             // `run` would stop here: say so now rather than accept.
@@ -442,15 +434,15 @@ fn joint_counts(model: &Model, size_span: crate::span::Span, diagnostics: &mut V
     };
     if plan.lazy {
         // Too many classes to enumerate: decided by column generation.
-        let conflict = match crate::sample::counts::lazy_conflict(model, &mut plan) {
+        let conflict = match crate::plan::counts::lazy_conflict(model, &mut plan) {
             Ok(Ok(None)) => return,
             Ok(Ok(Some(c))) => c,
-            Ok(Err(why)) => return limit(crate::sample::counts::undecided(&plan, &why), diagnostics),
+            Ok(Err(why)) => return limit(crate::plan::counts::undecided(&plan, &why), diagnostics),
             Err(e) => return limit(e.to_string(), diagnostics),
         };
         return report_conflict(model, size_span, &conflict, diagnostics);
     }
-    let (quotas, exact) = crate::sample::quotas(model, &plan);
+    let (quotas, exact) = crate::plan::quotas(model, &plan);
     let conflict = match quotas.conflict() {
         Ok(Some(c)) => c,
         Ok(None) if exact.is_ok() => return,
@@ -487,10 +479,10 @@ fn joint_counts(model: &Model, size_span: crate::span::Span, diagnostics: &mut V
 fn report_conflict(
     model: &Model,
     size_span: crate::span::Span,
-    conflict: &crate::sample::counts::Conflict,
+    conflict: &crate::plan::counts::Conflict,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let detail = crate::sample::counts::describe_conflict(model, conflict);
+    let detail = crate::plan::counts::describe_conflict(model, conflict);
     let Some(&first) = conflict.rules.first() else {
         diagnostics.push(
             Diagnostic::new(Code::SizeInfeasible, size_span, format!("the collection cannot be drawn: {detail}"))
@@ -500,11 +492,11 @@ fn report_conflict(
         return;
     };
     let names: Vec<String> =
-        conflict.rules.iter().map(|&r| format!("`{}`", crate::sample::counts::written(model, r))).collect();
+        conflict.rules.iter().map(|&r| format!("`{}`", crate::plan::counts::written(model, r))).collect();
     let message = if names.len() == 1 {
         format!("{} cannot hold: {detail}", names[0])
     } else {
-        format!("{} cannot hold together: {detail}", crate::sample::counts::join_and(&names))
+        format!("{} cannot hold together: {detail}", crate::plan::counts::join_and(&names))
     };
     let label = |i: usize| -> String {
         let v = &model.counts[conflict.rules[i]].target;

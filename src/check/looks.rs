@@ -164,7 +164,7 @@ pub fn check_size(model: &Model, visibility: &Visibility, spans: &SettingSpans, 
     }
     let looks = count(model, visibility);
     let drawn = u128::from(model.generated_size());
-    let shown = super::feasibility::describe(&looks);
+    let shown = looks.describe();
     let legendary_note = match model.legendaries.len() {
         0 => String::new(),
         1 => format!(" ({} tokens less 1 legendary)", model.settings.size),

@@ -8,12 +8,15 @@
 //! collection questions that need reasoning over all rules at once
 //! ([`feasibility`]): how many unique combinations exist, whether `size` and
 //! every `count` can hold, which variants and rules can never matter; under
-//! `unique visually`, how many different looks exist ([`looks`]); then
-//! whether uniqueness at this size moves shares far from the predicted ones
-//! ([`expected`]).
+//! `unique visually`, how many different looks exist ([`looks`]).
+//!
+//! Whether uniqueness at this size moves shares far from the predicted ones
+//! is a question for the sampler (it is answered with its draws): the
+//! warning is [`crate::sample::expected::warn_drift`], which
+//! [`crate::check()`](fn@crate::check), the entry point of the command line
+//! and the language server, adds to what this module finds.
 
 pub mod art;
-pub mod expected;
 pub mod feasibility;
 pub mod looks;
 pub(crate) mod resolve;
@@ -50,6 +53,8 @@ impl Checked {
 }
 
 /// Resolves and validates a parsed file, reading art headers from `art`.
+/// Everything but the sampler's drift warning, which [`crate::check()`](fn@crate::check)
+/// adds.
 pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
     match resolve_file(file, art) {
         Resolved::Done(checked) => checked,
@@ -138,7 +143,6 @@ fn analyse(resolved: ResolvedModel, art: &dyn ArtStore) -> Checked {
     }
     let ok = !diagnostics.iter().any(Diagnostic::is_error);
     if ok {
-        expected::warn_drift(&model, &feasibility, spans.get("size"), &mut diagnostics);
         if let Some(opaque) = &opaque {
             art::warn_translucent(&model, opaque, spans.collection, &mut diagnostics);
         }

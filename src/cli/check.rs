@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use super::common::plural;
 use super::{CheckArgs, EXIT_INPUT, EXIT_USAGE, Format, colour_stderr, report_width};
-use dropc::check::{ArtStore, DiskArt, NoArt, check_bytes};
+use dropc::check::{ArtStore, DiskArt, NoArt};
+use dropc::check_bytes;
 use dropc::diagnostic::{JsonDiagnostic, Style, render_human, to_json};
 use dropc::{Severity, SourceFile};
 
@@ -46,7 +47,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                         " ({}, {}, {} unique {})",
                         plural(model.settings.size as usize, "token"),
                         plural(model.traits.len(), "trait"),
-                        dropc::check::feasibility::describe(&f.combinations),
+                        f.combinations.describe(),
                         if f.combinations.exact() == Some(1) { "combination" } else { "combinations" }
                     ),
                     _ => String::new(),

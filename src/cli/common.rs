@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 use super::{EXIT_INPUT, EXIT_USAGE, Format, colour_stderr, report_width};
 use dropc::SourceFile;
-use dropc::check::{ArtStore, Checked, DiskArt, NoArt, check_bytes};
+use dropc::check::{ArtStore, Checked, DiskArt, NoArt};
+use dropc::check_bytes;
 pub(super) use dropc::diagnostic::plural;
 use dropc::diagnostic::{Diagnostic, Style, render_human, to_json};
 use dropc::model::Model;

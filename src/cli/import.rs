@@ -9,7 +9,8 @@ use std::process::ExitCode;
 
 use super::{EXIT_INPUT, EXIT_USAGE, colour_stderr, report_width};
 use dropc::SourceFile;
-use dropc::check::{DiskArt, check_text};
+use dropc::check::DiskArt;
+use dropc::check_text;
 use dropc::diagnostic::{Style, render_human};
 use dropc::import::{Engine, ImportError, Options, drop_dir, import};
 

@@ -18,11 +18,11 @@ use std::process::ExitCode;
 
 use super::common::{load, model_or_report, report};
 use super::{EXIT_INPUT, Format, SimulateArgs};
-use dropc::check::expected::{self, DRIFT_TOLERANCE, Expected, Method};
-use dropc::check::feasibility::describe;
 use dropc::model::Model;
-use dropc::sample::plan::Plan;
-use dropc::sample::{SampleError, shares_of_plan};
+use dropc::plan::Plan;
+use dropc::plan::shares_of_plan;
+use dropc::sample::SampleError;
+use dropc::sample::expected::{self, DRIFT_TOLERANCE, Expected, Method};
 use dropc::solve::Count;
 use serde_json::{Value, json};
 
@@ -245,7 +245,7 @@ fn human(model: &Model, doc: &Value, combinations: Option<Count>) -> String {
             "predicted shares of {}: estimated (`~`) from {} exact draws, the rules being too dense to compile \
              (standard error at most {:.2} points)",
             names.join(", "),
-            dropc::sample::plan::RELAXED_DRAWS,
+            dropc::plan::RELAXED_DRAWS,
             expected::RELAXED_ERROR * 100.0
         );
     }
@@ -273,7 +273,7 @@ fn human(model: &Model, doc: &Value, combinations: Option<Count>) -> String {
     }
     if let Some(c) = combinations {
         let unique: Vec<String> = model.unique.iter().map(|&t| model.traits[t].name.clone()).collect();
-        let _ = writeln!(out, "unique combinations of {}: {}", unique.join(", "), describe(&c));
+        let _ = writeln!(out, "unique combinations of {}: {}", unique.join(", "), c.describe());
     }
     for c in doc["counts"].as_array().into_iter().flatten() {
         let verdict = match c["can_hold"].as_bool() {

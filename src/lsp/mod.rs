@@ -33,7 +33,7 @@ use lsp_types::{
     TextDocumentSyncOptions, TextDocumentSyncSaveOptions, TextEdit, Uri, WorkspaceEdit,
 };
 
-use crate::check::{self, ArtStore, NoArt};
+use crate::check::{ArtStore, NoArt};
 use crate::diagnostic::Severity;
 use crate::model::{Art, Model};
 use crate::syntax::{File, Statement};
@@ -222,8 +222,8 @@ impl Server {
             None => &NoArt,
         };
         let checked = match &doc.tree {
-            Some(tree) => check::check(tree, store),
-            None => check::check_text(&doc.text, store),
+            Some(tree) => crate::check(tree, store),
+            None => crate::check_text(&doc.text, store),
         };
         let diagnostics = checked.diagnostics.iter().map(|d| to_lsp(d, doc, uri)).collect();
         doc.model = if checked.has_errors() { None } else { checked.model };
@@ -295,7 +295,7 @@ impl Server {
         let Some(occurrence) = doc.index.at(offset).cloned() else { return serde_json::Value::Null };
         let Some(tree) = &doc.tree else { return serde_json::Value::Null };
         if doc.predicted.is_none() {
-            doc.predicted = Some(doc.model.as_ref().and_then(|m| crate::sample::predicted_shares(m).ok()));
+            doc.predicted = Some(doc.model.as_ref().and_then(|m| crate::plan::predicted_shares(m).ok()));
         }
         let predicted = doc.predicted.as_ref().and_then(Option::as_ref);
         let text = match &occurrence.symbol {

@@ -29,9 +29,10 @@
 use serde::Serialize;
 
 use crate::model::{Model, VariantId};
-use crate::sample::plan::Plan;
-use crate::sample::streams::StreamKey;
-use crate::sample::{Tokens, predicted_shares, sample_with_plan};
+use crate::plan::Plan;
+use crate::plan::predicted_shares;
+use crate::plan::streams::StreamKey;
+use crate::sample::{Tokens, sample_with_plan};
 
 use super::{Finding, QaCode, Subject};
 

@@ -407,8 +407,8 @@ pub fn write_folder_report(
     let audit = &folder.audit;
     let mut input = report::ReportInput::from_collection(model, &audit.tokens, &audit.seed, &folder.findings);
     input.use_recorded_ranking(audit.rarity.iter().map(|l| (l.id, l.rank, l.score)));
-    let expected = crate::sample::plan::Plan::new(model).and_then(|plan| {
-        crate::check::expected::expected(
+    let expected = crate::plan::Plan::new(model).and_then(|plan| {
+        crate::sample::expected::expected(
             model,
             &plan,
             feasibility.and_then(|f| f.combinations.exact()),

@@ -157,13 +157,13 @@ impl Default for ThumbnailOptions {
 impl<'a> ReportInput<'a> {
     /// The input for `tokens`, drawn from `model` with `seed`, and the
     /// `findings` of its audit: declared shares from the weights, predicted
-    /// ones from [`crate::sample::predicted_shares`] (left out when the rules
+    /// ones from [`crate::plan::predicted_shares`] (left out when the rules
     /// cannot be compiled), realised counts from the tokens, and the ranking
     /// `rarity.json` publishes (same scores, same order). Images and metadata
     /// are where `dropc run` writes them; thumbnails use the collection's
     /// resize filter.
     pub fn from_collection(model: &Model, tokens: &Tokens, seed: &str, findings: &'a [Finding]) -> ReportInput<'a> {
-        let predicted = crate::sample::predicted_shares(model).ok();
+        let predicted = crate::plan::predicted_shares(model).ok();
         let counts = tokens.variant_counts(model);
         let traits = model
             .traits

@@ -15,7 +15,7 @@
 //! 1. **Ids.** Legendaries with `at` take their ids; the others, in file
 //!    order, take ids drawn (ChaCha8, keyed by the seed) among the ids still
 //!    free. Generated tokens take the remaining ids in increasing order.
-//! 2. **Compile** ([`plan`]). The rule graph splits into independent
+//! 2. **Compile** ([`crate::plan`]). The rule graph splits into independent
 //!    components; each is compiled by exact variable elimination
 //!    ([`crate::solve::WeightedModel`]) into an exact *backward sampler*
 //!    ([`crate::solve::Sampler`]): per trait, in reverse elimination order, its
@@ -24,19 +24,19 @@
 //!    token from the exact law — no rejection, whatever the rules.
 //! 3. **Draw** every generated token from that law, in parallel. Each
 //!    token's draw of each trait uses a uniform from its own stream, a pure
-//!    function of (seed, trait name, token id, attempt) ([`streams`]), so the
+//!    function of (seed, trait name, token id, attempt) ([`crate::plan::streams`]), so the
 //!    result is the same on any machine and any number of threads, and a
 //!    trait's draw only changes when its conditional changes: editing a
 //!    trait's weights moves other traits only in its own component (where a
 //!    rule ties them to it).
-//! 4. **Counts** ([`counts`]): tokens are grouped by *signature* (which
+//! 4. **Counts** ([`crate::plan::counts`]): tokens are grouped by *signature* (which
 //!    counted variant of each counted trait they have). Counts constrain only
 //!    the number of tokens per signature; when the draw breaks one, an exact
 //!    integer program moves the fewest tokens between signatures that makes
 //!    every count hold together (it fails only when no collection can meet
 //!    them, which `check` reports), and moved tokens are redrawn from the
 //!    law conditioned on their new signature.
-//! 5. **Unique** ([`unique`]): token after token, each is drawn from its
+//! 5. **Unique** ([`crate::plan::unique`]): token after token, each is drawn from its
 //!    law restricted to the unique combinations not yet taken (successive
 //!    sampling without replacement): by redrawing on collision while that is
 //!    cheap, and from an exactly weighted, pre-shuffled pool of the stratum's
@@ -44,7 +44,7 @@
 //!    switching is exact; the pool cannot stall. Strata that compete for
 //!    the same combinations (a counted trait outside `unique`) and have
 //!    fewer combinations than tokens drawn go first, through an exact
-//!    assignment ([`sharing`]): a combination is offered to such a token only
+//!    assignment ([`crate::plan::sharing`]): a combination is offered to such a token only
 //!    when every token still to place can then get one (a maximum-flow
 //!    test), so the restriction is "free and completable", and they can
 //!    never run out where a collection exists. Tokens go in order of their
@@ -69,7 +69,7 @@
 //!   (redraws and pools are per stratum).
 //! * Uniqueness never fails where `check` accepts: the integer program that
 //!   fixes the signature counts includes the exact assignment of shared
-//!   combinations ([`sharing`]), the stage keeps that assignment completable
+//!   combinations ([`crate::plan::sharing`]), the stage keeps that assignment completable
 //!   at every token, and a stratum left out of it has at least as many
 //!   combinations as tokens are drawn, so it finds free ones whatever the
 //!   others took.
@@ -82,22 +82,15 @@
 //! the multinomial draw, not an exact draw of the signature counts conditioned
 //! on the counts holding (which is #P-hard in general).
 
-pub mod counts;
-pub mod plan;
-pub mod sharing;
-pub mod streams;
-pub mod unique;
-
-use std::fmt;
+pub mod expected;
 
 use rayon::prelude::*;
 
-use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Model, TraitId};
-use crate::span::Span;
-use plan::Plan;
-use streams::{StreamKey, below, chacha};
-use unique::{Pool, UsedSet};
+use crate::model::Model;
+pub use crate::plan::SampleError;
+use crate::plan::streams::{StreamKey, below, chacha};
+use crate::plan::unique::{Pool, UsedSet};
+use crate::plan::{Plan, counts, sharing, strata, unique};
 
 /// Collisions a token may meet before its stratum switches to a pool.
 pub const REJECTIONS: u32 = 48;
@@ -191,94 +184,6 @@ impl Tokens {
     }
 }
 
-/// Why a collection could not be sampled.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SampleError {
-    /// No token satisfies the rules of these traits.
-    Empty {
-        /// The traits of the empty component.
-        traits: Vec<String>,
-    },
-    /// The rules are beyond the exact sampler's limits.
-    TooComplex {
-        /// What is too complex.
-        what: String,
-    },
-    /// The `count` rules cannot hold together (with uniqueness and `size`).
-    CountsConflict {
-        /// Indices into `Model::counts` of the rules involved.
-        rules: Vec<usize>,
-        /// The numbers.
-        detail: String,
-    },
-    /// `unique visually` without the occlusion relation (the model was
-    /// checked without art).
-    NeedsArt,
-    /// A stratum ran out of unique combinations.
-    UniqueExhausted {
-        /// Which tokens (e.g. "with `Head.Crown`"), empty for all.
-        stratum: String,
-        /// Tokens that needed a combination.
-        needed: u64,
-        /// Combinations there were.
-        available: u64,
-    },
-}
-
-impl fmt::Display for SampleError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SampleError::Empty { traits } => write!(f, "no token satisfies the rules on {}", traits.join(", ")),
-            SampleError::TooComplex { what } => write!(f, "{what}"),
-            SampleError::NeedsArt => write!(f, "`unique visually` needs the art, which was not read"),
-            SampleError::CountsConflict { detail, .. } => write!(f, "the `count` rules cannot all hold: {detail}"),
-            SampleError::UniqueExhausted { stratum, needed, available } => write!(
-                f,
-                "{needed} tokens{} need unique combinations but only {available} exist",
-                if stratum.is_empty() { String::new() } else { format!(" {stratum}") }
-            ),
-        }
-    }
-}
-
-impl std::error::Error for SampleError {}
-
-impl SampleError {
-    /// The error as diagnostics pointing into the model's source.
-    pub fn to_diagnostics(&self, model: &Model) -> Vec<Diagnostic> {
-        let first_span =
-            || model.unique.first().or(Some(&0)).and_then(|&t| model.traits.get(t)).map_or(Span::new(0, 0), |t| t.span);
-        let d = match self {
-            SampleError::Empty { traits } => Diagnostic::new(Code::SizeInfeasible, first_span(), self.to_string())
-                .label("no valid combination")
-                .help(format!("loosen the rules on {}", traits.join(", "))),
-            SampleError::TooComplex { .. } => Diagnostic::new(Code::LimitExceeded, first_span(), self.to_string())
-                .label("while sampling")
-                .help("split dense rule sets, or reduce the number of counted variants"),
-            SampleError::NeedsArt => {
-                Diagnostic::new(Code::VisualNeedsArt, model.visually.unwrap_or_else(first_span), self.to_string())
-                    .label("which variants hide which is read from the art's pixels")
-                    .help("check the file with its art (without `--no-art`)")
-            }
-            SampleError::CountsConflict { rules, .. } => {
-                let span = rules.first().and_then(|&r| model.counts.get(r)).map_or(first_span(), |r| r.span);
-                let mut d =
-                    Diagnostic::new(Code::CountInfeasible, span, self.to_string()).label("cannot hold with the others");
-                for r in rules.iter().skip(1).filter_map(|&r| model.counts.get(r)) {
-                    d = d.with_label(r.span, "involved");
-                }
-                d.help("loosen one of these counts, lower `size`, or allow more combinations")
-            }
-            SampleError::UniqueExhausted { .. } => {
-                Diagnostic::new(Code::SizeInfeasible, first_span(), self.to_string())
-                    .label("tokens are unique on these traits")
-                    .help("lower `size`, loosen the rules or counts, or make fewer traits unique")
-            }
-        };
-        vec![d]
-    }
-}
-
 /// `Trait.Variant` list of a signature, for messages.
 pub(crate) fn describe_signature(model: &Model, plan: &Plan, sig: usize) -> String {
     let parts: Vec<String> = plan
@@ -297,12 +202,6 @@ pub(crate) fn describe_signature(model: &Model, plan: &Plan, sig: usize) -> Stri
         })
         .collect();
     parts.join(", ")
-}
-
-/// Names of traits, for messages.
-pub(crate) fn trait_names(model: &Model, traits: &[TraitId]) -> String {
-    let names: Vec<String> = traits.iter().map(|&t| format!("`{}`", model.traits[t].name)).collect();
-    names.join(", ")
 }
 
 /// The ids of the legendaries (in `Model::legendaries` order) and of the generated tokens.
@@ -549,7 +448,7 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
         let mut d = Drawer::new(plan);
         let mut taken = vec![0u64; s_count];
         // The competing small strata first (their keys are assigned
-        // exactly, see [`sharing`]; a large stratum always finds enough keys
+        // exactly, see [`crate::plan::sharing`]; a large stratum always finds enough keys
         // after them), then the strata with the fewest combinations, then the
         // scarcest, then by id.
         let mut rows: Vec<usize> = (0..g).collect();
@@ -659,105 +558,4 @@ impl Drawer<'_> {
         }
         ok
     }
-}
-
-/// Per column (a global signature of `cols`): whether a token can have it,
-/// its unique combinations and its group; per group: the combinations its
-/// strata share. In a lazy plan no two strata share combinations (see
-/// [`Plan::lazy`]): each column is its own group.
-fn strata(model: &Model, plan: &Plan, cols: &[usize]) -> (Vec<bool>, Vec<u64>, Vec<usize>, Vec<u64>) {
-    let n_comp = plan.components.len();
-    let caps = capacities(plan, cols);
-    let feasible: Vec<bool> = cols.iter().map(|&s| (0..n_comp).all(|ci| plan.compiled(ci, s).is_some())).collect();
-    if plan.lazy {
-        return (feasible, caps.clone(), (0..cols.len()).collect(), caps);
-    }
-    let groups: Vec<usize> = cols.iter().map(|&s| plan.group(model, s)).collect();
-    let group_caps = group_capacities(plan, cols, &groups);
-    (feasible, caps, groups, group_caps)
-}
-
-/// The joint problem of `model`'s counts, `size` and uniqueness (see [`counts`]).
-/// Also says whether the program is exact: `Err` when strata share
-/// combinations that could not be enumerated, so that only necessary
-/// capacities bound them ([`sharing::Unknown`]).
-/// The plan must not be lazy (its strata are then decided by
-/// [`counts::lazy_conflict`]); with `cols`, a lazy plan's problem over those
-/// columns (prepared with [`Plan::prepare`]).
-pub fn quotas(model: &Model, plan: &Plan) -> (counts::Quotas, Result<(), sharing::Unknown>) {
-    let cols: Vec<usize> = (0..plan.signatures).collect();
-    let (feasible, caps, groups, group_caps) = strata(model, plan, &cols);
-    let shared = sharing::Sharing::build(model, plan, &feasible, &caps, &groups);
-    let exact = shared.as_ref().map(|_| ()).map_err(|&e| e);
-    let shared = shared.unwrap_or_default();
-    (counts::Quotas::new(model, plan, &cols, &feasible, &caps, &groups, &group_caps, &shared), exact)
-}
-
-/// Per column of a lazy plan (prepared): its capacity, `None` when no token can have it.
-pub(crate) fn column_caps(model: &Model, plan: &Plan, cols: &[usize]) -> Vec<Option<u64>> {
-    let (feasible, caps, _, _) = strata(model, plan, cols);
-    feasible.iter().zip(caps).map(|(&f, c)| f.then_some(c)).collect()
-}
-
-/// The problem of a lazy plan's counts over the columns `cols` (global
-/// signatures, ascending, prepared with [`Plan::prepare`]).
-pub(crate) fn quotas_over(model: &Model, plan: &Plan, cols: &[usize]) -> counts::Quotas {
-    let (feasible, caps, groups, group_caps) = strata(model, plan, cols);
-    counts::Quotas::new(model, plan, cols, &feasible, &caps, &groups, &group_caps, &sharing::Sharing::default())
-}
-
-/// Unique combinations shared by each group (indexed by group id).
-fn group_capacities(plan: &Plan, cols: &[usize], groups: &[usize]) -> Vec<u64> {
-    let mut out = vec![0u64; plan.signatures];
-    for (&s, &g) in cols.iter().zip(groups) {
-        let mut cap: u128 = 1;
-        for (ci, c) in plan.components.iter().enumerate() {
-            match plan.compiled(ci, s) {
-                None => {
-                    cap = 0;
-                    break;
-                }
-                Some(m) if !c.unique.is_empty() => cap = cap.saturating_mul(m.group_capacity.upper()),
-                Some(_) => {}
-            }
-        }
-        out[g] = out[g].max(u64::try_from(cap).unwrap_or(u64::MAX));
-    }
-    out
-}
-
-/// Unique combinations per column (saturating; upper bounds when not exact).
-fn capacities(plan: &Plan, cols: &[usize]) -> Vec<u64> {
-    cols.iter()
-        .map(|&s| {
-            let mut cap: u128 = 1;
-            for (ci, c) in plan.components.iter().enumerate() {
-                match plan.compiled(ci, s) {
-                    None => return 0,
-                    Some(m) if !c.unique.is_empty() => cap = cap.saturating_mul(m.capacity.upper()),
-                    Some(_) => {}
-                }
-            }
-            u64::try_from(cap).unwrap_or(u64::MAX)
-        })
-        .collect()
-}
-
-/// Exact predicted share of every variant of every trait under the rules
-/// (the law of one token, before `count` and `unique`), per trait in model order.
-pub fn predicted_shares(model: &Model) -> Result<Vec<Vec<f64>>, SampleError> {
-    let plan = Plan::build(model, false)?;
-    Ok(shares_of_plan(model, &plan))
-}
-
-/// [`predicted_shares`] from a compiled plan.
-pub fn shares_of_plan(model: &Model, plan: &Plan) -> Vec<Vec<f64>> {
-    let mut out: Vec<Vec<f64>> = model.traits.iter().map(|t| vec![0.0; t.variants.len()]).collect();
-    for c in &plan.components {
-        let m = c.base.marginals();
-        for (local, &tr) in c.traits.iter().enumerate() {
-            out[tr].clone_from(&m[local]);
-        }
-    }
-    out
 }

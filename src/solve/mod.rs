@@ -286,6 +286,16 @@ impl Count {
         }
     }
 
+    /// The count in words: `44`, `at least 10`, `between 5 and 9`, `more than 10^38`.
+    pub fn describe(&self) -> String {
+        match *self {
+            Count::Exact(n) => n.to_string(),
+            Count::Bounds { lower, .. } if lower == u128::MAX => "more than 10^38".to_string(),
+            Count::Bounds { lower, upper } if upper == u128::MAX => format!("at least {lower}"),
+            Count::Bounds { lower, upper } => format!("between {lower} and {upper}"),
+        }
+    }
+
     /// The best known upper bound (`u128::MAX` when unbounded).
     pub fn upper(&self) -> u128 {
         match *self {

@@ -1,4 +1,6 @@
-//! The compiled form of a model that the sampler draws from.
+//! The compiled law of a model: what the sampler draws from, and what
+//! `check` decides the `count` rules with, so that `check` accepts exactly
+//! the collections `run` can draw.
 //!
 //! The factor graph of the model (`solve::network::network`) splits into
 //! connected components: traits tied by a rule or a `when`. Components are
@@ -14,6 +16,20 @@
 //! factors), with the `unique` traits eliminated last so that they are drawn
 //! first: that lets the uniqueness stage enumerate, weigh and fix the unique
 //! part of a token before drawing the rest.
+//!
+//! Beside the compiled [`Plan`]: the integer program that decides how many
+//! tokens each stratum gets ([`counts`], through [`quotas`]), the exact
+//! assignment of unique combinations that strata share ([`sharing`]), the
+//! enumeration of a stratum's unique combinations ([`unique`]), the random
+//! streams every draw is a pure function of ([`streams`]), and the exact
+//! predicted shares of one token ([`predicted_shares`]). Drawing the
+//! collection is [`crate::sample`]'s.
+
+pub mod counts;
+mod error;
+pub mod sharing;
+pub mod streams;
+pub mod unique;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,8 +43,8 @@ use crate::solve::{
     WeightedModel,
 };
 
-use super::SampleError;
-use super::streams::StreamKey;
+pub use error::SampleError;
+use streams::StreamKey;
 
 /// A trait with `count` rules and its counted variants.
 #[derive(Clone, Debug)]
@@ -202,7 +218,7 @@ impl Plan {
                 let why = if outside.is_empty() {
                     "under `unique visually`".to_string()
                 } else {
-                    format!("with counted traits outside `unique` ({})", super::trait_names(model, &outside))
+                    format!("with counted traits outside `unique` ({})", trait_names(model, &outside))
                 };
                 return Err(SampleError::TooComplex {
                     what: format!(
@@ -384,7 +400,7 @@ fn compile(
 ) -> Result<Option<Compiled>, SampleError> {
     let budget = Budget::default();
     let too_complex = |e: SolveError| SampleError::TooComplex {
-        what: format!("the rules tying {} are too dense to sample exactly ({e})", super::trait_names(model, traits)),
+        what: format!("the rules tying {} are too dense to sample exactly ({e})", trait_names(model, traits)),
     };
     let search = || match SearchModel::compile(net, &[], SearchBudget::default()) {
         Ok(m) => Ok(Some(Engine::Search(Arc::new(m)))),
@@ -458,4 +474,111 @@ fn projections(net: &Network, unique: &[usize]) -> Count {
     } else {
         solve::count(net, unique, &count_budget()).unwrap_or(Count::Bounds { lower: 0, upper: u128::MAX })
     }
+}
+
+/// Names of traits, for messages.
+fn trait_names(model: &Model, traits: &[TraitId]) -> String {
+    let names: Vec<String> = traits.iter().map(|&t| format!("`{}`", model.traits[t].name)).collect();
+    names.join(", ")
+}
+
+/// Per column (a global signature of `cols`): whether a token can have it,
+/// its unique combinations and its group; per group: the combinations its
+/// strata share. In a lazy plan no two strata share combinations (see
+/// [`Plan::lazy`]): each column is its own group.
+pub fn strata(model: &Model, plan: &Plan, cols: &[usize]) -> (Vec<bool>, Vec<u64>, Vec<usize>, Vec<u64>) {
+    let n_comp = plan.components.len();
+    let caps = capacities(plan, cols);
+    let feasible: Vec<bool> = cols.iter().map(|&s| (0..n_comp).all(|ci| plan.compiled(ci, s).is_some())).collect();
+    if plan.lazy {
+        return (feasible, caps.clone(), (0..cols.len()).collect(), caps);
+    }
+    let groups: Vec<usize> = cols.iter().map(|&s| plan.group(model, s)).collect();
+    let group_caps = group_capacities(plan, cols, &groups);
+    (feasible, caps, groups, group_caps)
+}
+
+/// The joint problem of `model`'s counts, `size` and uniqueness (see [`counts`]).
+/// Also says whether the program is exact: `Err` when strata share
+/// combinations that could not be enumerated, so that only necessary
+/// capacities bound them ([`sharing::Unknown`]).
+/// The plan must not be lazy (its strata are then decided by
+/// [`counts::lazy_conflict`]); with `cols`, a lazy plan's problem over those
+/// columns (prepared with [`Plan::prepare`]).
+pub fn quotas(model: &Model, plan: &Plan) -> (counts::Quotas, Result<(), sharing::Unknown>) {
+    let cols: Vec<usize> = (0..plan.signatures).collect();
+    let (feasible, caps, groups, group_caps) = strata(model, plan, &cols);
+    let shared = sharing::Sharing::build(model, plan, &feasible, &caps, &groups);
+    let exact = shared.as_ref().map(|_| ()).map_err(|&e| e);
+    let shared = shared.unwrap_or_default();
+    (counts::Quotas::new(model, plan, &cols, &feasible, &caps, &groups, &group_caps, &shared), exact)
+}
+
+/// Per column of a lazy plan (prepared): its capacity, `None` when no token can have it.
+pub(crate) fn column_caps(model: &Model, plan: &Plan, cols: &[usize]) -> Vec<Option<u64>> {
+    let (feasible, caps, _, _) = strata(model, plan, cols);
+    feasible.iter().zip(caps).map(|(&f, c)| f.then_some(c)).collect()
+}
+
+/// The problem of a lazy plan's counts over the columns `cols` (global
+/// signatures, ascending, prepared with [`Plan::prepare`]).
+pub(crate) fn quotas_over(model: &Model, plan: &Plan, cols: &[usize]) -> counts::Quotas {
+    let (feasible, caps, groups, group_caps) = strata(model, plan, cols);
+    counts::Quotas::new(model, plan, cols, &feasible, &caps, &groups, &group_caps, &sharing::Sharing::default())
+}
+
+/// Unique combinations shared by each group (indexed by group id).
+fn group_capacities(plan: &Plan, cols: &[usize], groups: &[usize]) -> Vec<u64> {
+    let mut out = vec![0u64; plan.signatures];
+    for (&s, &g) in cols.iter().zip(groups) {
+        let mut cap: u128 = 1;
+        for (ci, c) in plan.components.iter().enumerate() {
+            match plan.compiled(ci, s) {
+                None => {
+                    cap = 0;
+                    break;
+                }
+                Some(m) if !c.unique.is_empty() => cap = cap.saturating_mul(m.group_capacity.upper()),
+                Some(_) => {}
+            }
+        }
+        out[g] = out[g].max(u64::try_from(cap).unwrap_or(u64::MAX));
+    }
+    out
+}
+
+/// Unique combinations per column (saturating; upper bounds when not exact).
+fn capacities(plan: &Plan, cols: &[usize]) -> Vec<u64> {
+    cols.iter()
+        .map(|&s| {
+            let mut cap: u128 = 1;
+            for (ci, c) in plan.components.iter().enumerate() {
+                match plan.compiled(ci, s) {
+                    None => return 0,
+                    Some(m) if !c.unique.is_empty() => cap = cap.saturating_mul(m.capacity.upper()),
+                    Some(_) => {}
+                }
+            }
+            u64::try_from(cap).unwrap_or(u64::MAX)
+        })
+        .collect()
+}
+
+/// Exact predicted share of every variant of every trait under the rules
+/// (the law of one token, before `count` and `unique`), per trait in model order.
+pub fn predicted_shares(model: &Model) -> Result<Vec<Vec<f64>>, SampleError> {
+    let plan = Plan::build(model, false)?;
+    Ok(shares_of_plan(model, &plan))
+}
+
+/// [`predicted_shares`] from a compiled plan.
+pub fn shares_of_plan(model: &Model, plan: &Plan) -> Vec<Vec<f64>> {
+    let mut out: Vec<Vec<f64>> = model.traits.iter().map(|t| vec![0.0; t.variants.len()]).collect();
+    for c in &plan.components {
+        let m = c.base.marginals();
+        for (local, &tr) in c.traits.iter().enumerate() {
+            out[tr].clone_from(&m[local]);
+        }
+    }
+    out
 }

@@ -43,7 +43,7 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::plan::Plan;
+use super::Plan;
 use super::streams::{StreamKey, to_unit};
 use crate::model::{Model, TraitId, Visibility};
 

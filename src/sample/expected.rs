@@ -2,7 +2,7 @@
 //! among the generated tokens of a collection of exactly `size` tokens, with
 //! `unique`, every `count` and the legendaries taken into account.
 //!
-//! The *predicted* share (`crate::sample::predicted_shares`) is the law of one
+//! The *predicted* share (`crate::plan::predicted_shares`) is the law of one
 //! token. A collection is not `size` independent tokens: uniqueness draws
 //! without replacement, so when `size` uses a large part of the unique
 //! combinations the common combinations run out and the rare ones fill the
@@ -67,12 +67,12 @@
 //! independent traits break the rule (the union bound). A lower bound of `Z`
 //! gives an upper bound of the shift, so the bound stays a bound.
 
-use crate::check::feasibility::{Feasibility, describe};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Model, TraitId, VariantId};
-use crate::sample::plan::Plan;
-use crate::sample::streams::StreamKey;
-use crate::sample::{SampleError, sample_with_plan, shares_of_plan};
+use crate::plan::streams::StreamKey;
+use crate::plan::{Plan, SampleError, shares_of_plan};
+use crate::sample::sample_with_plan;
+use crate::solve::Count;
 use crate::span::Span;
 
 /// Tokens drawn in all by the replicates of one estimate.
@@ -108,12 +108,12 @@ pub enum Method {
 }
 
 /// Upper bound on the standard error of a predicted share estimated from
-/// [`RELAXED_DRAWS`](crate::sample::plan::RELAXED_DRAWS) exact draws (`sqrt(p (1 - p) / n) <= 0.5 / sqrt(n)`).
+/// [`RELAXED_DRAWS`](crate::plan::RELAXED_DRAWS) exact draws (`sqrt(p (1 - p) / n) <= 0.5 / sqrt(n)`).
 pub const RELAXED_ERROR: f64 = 0.003_535_533_905_932_738;
 
-/// Per trait: whether its predicted share (`crate::sample::shares_of_plan`)
+/// Per trait: whether its predicted share (`crate::plan::shares_of_plan`)
 /// is exact (compiled by elimination or search) rather than estimated from
-/// [`RELAXED_DRAWS`](crate::sample::plan::RELAXED_DRAWS) draws of a relaxation.
+/// [`RELAXED_DRAWS`](crate::plan::RELAXED_DRAWS) draws of a relaxation.
 pub fn predicted_exact(model: &Model, plan: &Plan) -> Vec<bool> {
     let mut exact = vec![true; model.traits.len()];
     for c in &plan.components {
@@ -186,17 +186,17 @@ pub fn log_partition_lower_bound(model: &Model, plan: &Plan) -> Option<f64> {
     let mut log_z = 0.0;
     for (ci, c) in plan.components.iter().enumerate() {
         match &c.base.engine {
-            crate::sample::plan::Engine::Elimination { model: compiled, .. } => {
+            crate::plan::Engine::Elimination { model: compiled, .. } => {
                 log_z += compiled.log_partition();
                 continue;
             }
-            crate::sample::plan::Engine::Relaxed(relaxed, _) => {
+            crate::plan::Engine::Relaxed(relaxed, _) => {
                 if let Some(bound) = relaxed.log_partition_lower_bound() {
                     log_z += bound;
                     continue;
                 }
             }
-            crate::sample::plan::Engine::Search(_) => {}
+            crate::plan::Engine::Search(_) => {}
         }
         let inside = |t: TraitId| plan.place[t].0 == ci;
         if model.whens.iter().any(|w| inside(w.condition_trait) || w.overrides.iter().any(|(t, _)| inside(*t))) {
@@ -385,15 +385,24 @@ pub fn expected_given(
 /// Share differences larger than this (5 points) are reported by `check`.
 pub const DRIFT_TOLERANCE: f64 = 0.05;
 
-/// `check`'s warning: variants whose expected share differs from the
+/// The warning [`crate::check()`](fn@crate::check) adds to the checker's
+/// diagnostics (given the model's unique `combinations` and the natural log
+/// of its partition function, from `check`'s feasibility analysis, and the
+/// span of `size`): variants whose expected share differs from the
 /// predicted one by more than [`DRIFT_TOLERANCE`] (by more than that plus
 /// two standard errors, when estimated: a warning the estimate's noise could
 /// not explain) because of uniqueness at this size (estimated without the `count` rules, whose effect is meant;
 /// counted variants are not reported). Skipped, at no cost, when [`uniqueness_bound`] proves no share
 /// can move that far; otherwise the expected shares are estimated as
 /// `simulate` does.
-pub fn warn_drift(model: &Model, feasibility: &Feasibility, size_span: Span, diagnostics: &mut Vec<Diagnostic>) {
-    let Some(log_z) = feasibility.log_partition else { return };
+pub fn warn_drift(
+    model: &Model,
+    combinations: &Count,
+    log_partition: Option<f64>,
+    size_span: Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let Some(log_z) = log_partition else { return };
     if uniqueness_bound(model, log_z) <= DRIFT_TOLERANCE {
         return;
     }
@@ -408,11 +417,11 @@ pub fn warn_drift(model: &Model, feasibility: &Feasibility, size_span: Span, dia
     let model = &alone;
     let Ok(plan) = Plan::new(model) else { return };
     let predicted = shares_of_plan(model, &plan);
-    let Ok(expected) = expected(model, &plan, feasibility.combinations.exact(), Some(log_z)) else { return };
+    let Ok(expected) = expected(model, &plan, combinations.exact(), Some(log_z)) else { return };
     let g = model.generated_size();
-    let used = match feasibility.combinations.exact() {
+    let used = match combinations.exact() {
         Some(n) => format!("{g} of the {n} unique combinations"),
-        None => format!("{g} tokens from {} unique combinations", describe(&feasibility.combinations)),
+        None => format!("{g} tokens from {} unique combinations", combinations.describe()),
     };
     let counted = |v: VariantId| with_counts.counts.iter().any(|c| c.variants.contains(&v));
     for (t, tr) in model.traits.iter().enumerate() {
@@ -525,7 +534,7 @@ mod tests {
 
     #[test]
     fn relaxed_error_bounds_the_standard_error_of_the_relaxed_draws() {
-        let n = crate::sample::plan::RELAXED_DRAWS as f64;
+        let n = crate::plan::RELAXED_DRAWS as f64;
         assert!((RELAXED_ERROR - 0.5 / n.sqrt()).abs() < 1e-12);
     }
 
@@ -557,7 +566,7 @@ mod tests {
             let relaxed = crate::solve::RelaxedModel::compile(&net, &tiny).unwrap();
             assert_eq!(plan.components.len(), 1);
             plan.components[0].base.engine =
-                crate::sample::plan::Engine::Relaxed(std::sync::Arc::new(relaxed), net.domains.clone());
+                crate::plan::Engine::Relaxed(std::sync::Arc::new(relaxed), net.domains.clone());
             assert_eq!(predicted_exact(&model, &plan), vec![false; 3]);
             let e = expected(&model, &plan, f.combinations.exact(), f.log_partition).unwrap();
             assert_eq!(e.methods, vec![Method::Estimated; 3], "size {size}");
@@ -592,12 +601,12 @@ mod tests {
         let tiny = crate::solve::Budget { max_table_entries: 9, ..crate::solve::Budget::default() };
         let relaxed = crate::solve::RelaxedModel::compile(&net, &tiny).unwrap();
         plan.components[0].base.engine =
-            crate::sample::plan::Engine::Relaxed(std::sync::Arc::new(relaxed), net.domains.clone());
+            crate::plan::Engine::Relaxed(std::sync::Arc::new(relaxed), net.domains.clone());
         let bound = log_partition_lower_bound(&model, &plan).expect("a positive bound from the relaxation");
         assert!(bound <= exact && bound > exact - 0.3, "relaxation: {bound} vs {exact}");
         // A group compiled by search: the union bound over its rules.
         let search = crate::solve::SearchModel::compile(&net, &[], crate::solve::SearchBudget::default()).unwrap();
-        plan.components[0].base.engine = crate::sample::plan::Engine::Search(std::sync::Arc::new(search));
+        plan.components[0].base.engine = crate::plan::Engine::Search(std::sync::Arc::new(search));
         let bound = log_partition_lower_bound(&model, &plan).expect("a positive union bound");
         assert!(bound <= exact && bound > exact - 0.3, "union: {bound} vs {exact}");
     }

@@ -3,7 +3,7 @@
 //!
 //! # Why it exists
 //!
-//! A token's stratum (its signature, see [`super::plan`]) says which counted
+//! A token's stratum (its signature, see [`super`]) says which counted
 //! variant of each counted trait it has. When every counted trait is
 //! `unique`, a unique combination determines the stratum, strata never share
 //! a combination and "at most `cap_s` tokens in stratum `s`" is all that
@@ -71,7 +71,7 @@
 use std::collections::HashMap;
 use std::collections::VecDeque;
 
-use super::plan::Plan;
+use super::Plan;
 use super::unique::{POOL_LIMIT, UsedSet, enumerate};
 use crate::model::Model;
 

@@ -108,9 +108,8 @@
 
 use microlp::{ComparisonOp, OptimizationDirection, Problem, Variable};
 
-use super::SampleError;
-use super::plan::Plan;
 use super::sharing::Sharing;
+use super::{Plan, SampleError};
 use crate::model::Model;
 
 /// The integer problem over tokens per signature.
