@@ -5,7 +5,7 @@
 //! when the assignment has *any* of its `(variable, value)` literals. Only
 //! assignments with positive mass (every factor positive) are considered.
 //! The count stage prices strata it has not enumerated with it (the most
-//! useful signature under given dual prices, `crate::sample::counts`), so the
+//! useful signature under given dual prices, `crate::plan::counts`), so the
 //! answer must be the exact maximum, not a good one: the search is complete,
 //! and it stops with [`OverBudget`] rather than guess.
 //!
