@@ -14,8 +14,8 @@ mod sample_support;
 use dropc::check::{NoArt, check_text};
 use dropc::diagnostic::{Code, Severity};
 use dropc::model::Model;
-use dropc::sample::plan::Plan;
-use dropc::sample::streams::StreamKey;
+use dropc::plan::Plan;
+use dropc::plan::streams::StreamKey;
 use dropc::sample::{sample, sample_with_plan};
 use sample_support::{brute_force, chi_critical, chi_square, model, validate};
 
@@ -132,7 +132,7 @@ fn the_lazy_decision_agrees_with_enumeration_on_small_collections() {
     for seed in 0..300 {
         let text = small(seed);
         let eager = verdict(&text);
-        dropc::sample::plan::set_enumerated_limit(1);
+        dropc::plan::set_enumerated_limit(1);
         let lazy = verdict(&text);
         assert_eq!(lazy, eager, "{text}");
         if lazy.0 {
@@ -146,7 +146,7 @@ fn the_lazy_decision_agrees_with_enumeration_on_small_collections() {
         } else if lazy.1.iter().any(|(c, _)| *c == Code::CountInfeasible) {
             infeasible += 1;
         }
-        dropc::sample::plan::set_enumerated_limit(dropc::sample::plan::MAX_SIGNATURES);
+        dropc::plan::set_enumerated_limit(dropc::plan::MAX_SIGNATURES);
     }
     assert!(feasible > 20 && infeasible > 5, "{feasible} feasible, {infeasible} infeasible");
 }

@@ -91,10 +91,10 @@ pub const BOUNDED_LIMIT: f64 = 7.905_694_150_420_949e-4;
 pub const FEW_REPLICATES: u64 = 8;
 /// Tokens drawn in all by the replicates when every trait's predicted share
 /// is estimated from a relaxation: twice the draws behind those shares
-/// ([`RELAXED_DRAWS`](crate::sample::plan::RELAXED_DRAWS)), so the expected
+/// ([`RELAXED_DRAWS`](crate::plan::RELAXED_DRAWS)), so the expected
 /// share's standard error (at most `0.5 / sqrt(RELAXED_REPLICATE_TOKENS)`)
 /// stays below the predicted share's bound [`RELAXED_ERROR`].
-pub const RELAXED_REPLICATE_TOKENS: u64 = 2 * crate::sample::plan::RELAXED_DRAWS;
+pub const RELAXED_REPLICATE_TOKENS: u64 = 2 * crate::plan::RELAXED_DRAWS;
 
 /// How an expected share was obtained.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
