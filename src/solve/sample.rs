@@ -126,7 +126,22 @@ impl SamplerStep {
     /// variable; only the variables of earlier steps are read), written to `out`.
     /// Returns the total.
     pub fn conditional(&self, assignment: &[u32], out: &mut Vec<(u32, f64)>) -> f64 {
-        const STACK: usize = 16;
+        self.with_class_products::<16, _>(assignment, |prod| {
+            out.clear();
+            let mut total = 0.0;
+            for ((&v, &w), &c) in self.values.iter().zip(&self.weights).zip(&self.class_of) {
+                let x = w * prod[c as usize];
+                total += x;
+                out.push((v, x));
+            }
+            total
+        })
+    }
+
+    /// Calls `f` with the product of the step's inputs per refined class
+    /// given `assignment` ([`SamplerStep::class_products`]), held on the
+    /// stack when there are at most `STACK` classes.
+    fn with_class_products<const STACK: usize, R>(&self, assignment: &[u32], f: impl FnOnce(&[f64]) -> R) -> R {
         let mut small = [1.0f64; STACK];
         let mut large = Vec::new();
         let prod: &mut [f64] = if self.classes <= STACK {
@@ -136,14 +151,7 @@ impl SamplerStep {
             &mut large
         };
         self.class_products(assignment, prod);
-        out.clear();
-        let mut total = 0.0;
-        for ((&v, &w), &c) in self.values.iter().zip(&self.weights).zip(&self.class_of) {
-            let x = w * prod[c as usize];
-            total += x;
-            out.push((v, x));
-        }
-        total
+        f(prod)
     }
 
     /// Multiplies into `prod` (one entry per refined class, starting at 1)
@@ -221,38 +229,29 @@ impl SamplerStep {
     /// `w · prod[class]` is computed by the same expression in both passes
     /// and the total is summed in the same order as `conditional` sums it.
     fn draw_linear(&self, assignment: &[u32], u: f64) -> Option<u32> {
-        const STACK: usize = 64;
-        let mut small = [1.0f64; STACK];
-        let mut large = Vec::new();
-        let prod: &mut [f64] = if self.classes <= STACK {
-            &mut small[..self.classes]
-        } else {
-            large.resize(self.classes, 1.0);
-            &mut large
-        };
-        self.class_products(assignment, prod);
-        let prod: &[f64] = prod;
-        let mut total = 0.0;
-        for (&w, &c) in self.weights.iter().zip(&self.class_of) {
-            total += w * prod[c as usize];
-        }
-        if !(total > 0.0 && total.is_finite()) {
-            return None;
-        }
-        let target = u * total;
-        let mut cum = 0.0;
-        let mut last = None;
-        for ((&v, &w), &c) in self.values.iter().zip(&self.weights).zip(&self.class_of) {
-            let x = w * prod[c as usize];
-            if x > 0.0 {
-                cum += x;
-                last = Some(v);
-                if cum > target {
-                    return Some(v);
+        self.with_class_products::<64, _>(assignment, |prod| {
+            let mut total = 0.0;
+            for (&w, &c) in self.weights.iter().zip(&self.class_of) {
+                total += w * prod[c as usize];
+            }
+            if !(total > 0.0 && total.is_finite()) {
+                return None;
+            }
+            let target = u * total;
+            let mut cum = 0.0;
+            let mut last = None;
+            for ((&v, &w), &c) in self.values.iter().zip(&self.weights).zip(&self.class_of) {
+                let x = w * prod[c as usize];
+                if x > 0.0 {
+                    cum += x;
+                    last = Some(v);
+                    if cum > target {
+                        return Some(v);
+                    }
                 }
             }
-        }
-        last
+            last
+        })
     }
 
     /// [`SamplerStep::draw_linear`] over this step's constant conditional, in `O(log n)`: the same
