@@ -44,7 +44,7 @@ pub enum Deflate {
 }
 
 /// Whether every pixel of straight RGBA `raw` is opaque.
-fn opaque(raw: &[u8]) -> bool {
+pub fn opaque(raw: &[u8]) -> bool {
     // 16 pixels at a time, without a branch per pixel.
     let blocks = raw.chunks_exact(64);
     let tail = blocks.remainder().iter().skip(3).step_by(4).all(|&a| a == 255);

@@ -851,7 +851,7 @@ impl Images<'_> {
             Token::Generated { variants, .. } => {
                 let variants: Vec<usize> = variants.iter().map(|&v| v as usize).collect();
                 renderer.render_into(&variants, image).map(|()| {
-                    if image.as_raw().chunks_exact(4).any(|p| p[3] != 255) {
+                    if !crate::png::opaque(image.as_raw()) {
                         self.translucent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
                 })

@@ -133,8 +133,7 @@ pub fn resize(image: &Image, size: (u32, u32), filter: ResizeFilter) -> Image {
             return image::imageops::resize(&scaled, size.0, size.1, FilterType::Nearest);
         }
     };
-    let opaque = image.as_raw().chunks_exact(4).all(|p| p[3] == 255);
-    if opaque || filter == FilterType::Nearest {
+    if crate::png::opaque(image.as_raw()) || filter == FilterType::Nearest {
         return image::imageops::resize(image, size.0, size.1, filter);
     }
     resize_premultiplied(image, size, filter)
