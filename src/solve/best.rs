@@ -63,39 +63,17 @@ pub fn best_excluding(
 ) -> Result<Option<Best>, OverBudget> {
     let n = net.domains.len();
     // Blocks: components of the factor graph, merged by terms.
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn root(parent: &mut [usize], mut x: usize) -> usize {
-        while parent[x] != x {
-            parent[x] = parent[parent[x]];
-            x = parent[x];
-        }
-        x
-    }
-    let scopes = net.factors.iter().map(|f| f.scope.clone()).chain(terms.iter().map(|t| {
-        let mut vars: Vec<usize> = t.literals.iter().map(|l| l.0).collect();
-        vars.dedup();
-        vars
-    }));
+    let term_scopes: Vec<Vec<usize>> = terms.iter().map(|t| t.literals.iter().map(|l| l.0).collect()).collect();
     let together: Option<Vec<usize>> =
         exclude.map(|_| terms.iter().flat_map(|t| t.literals.iter().map(|l| l.0)).collect());
-    for scope in scopes.chain(together) {
-        if let Some((&first, rest)) = scope.split_first() {
-            for &other in rest {
-                let (a, b) = (root(&mut parent, first), root(&mut parent, other));
-                if a != b {
-                    parent[a.max(b)] = a.min(b);
-                }
-            }
-        }
-    }
-    let block_of: Vec<usize> = (0..n).map(|v| root(&mut parent, v)).collect();
+    let scopes =
+        net.factors.iter().map(|f| &f.scope[..]).chain(term_scopes.iter().map(|v| &v[..])).chain(together.as_deref());
+    let block_of = super::components_of(n, scopes);
+    let blocks = block_of.iter().max().map_or(0, |&b| b + 1);
     let mut assignment = vec![0u32; n];
     let mut score = 0.0;
     let mut nodes = 0u64;
-    for b in 0..n {
-        if block_of[b] != b {
-            continue;
-        }
+    for b in 0..blocks {
         let vars: Vec<usize> = (0..n).filter(|&v| block_of[v] == b).collect();
         let my_terms: Vec<&Term> =
             terms.iter().filter(|t| t.literals.first().is_some_and(|l| block_of[l.0] == b)).collect();

@@ -148,37 +148,7 @@ impl Network {
     /// index of its component, components numbered in order of their lowest
     /// variable (so the numbering is deterministic).
     pub fn components(&self) -> Vec<usize> {
-        let n = self.domains.len();
-        let mut parent: Vec<usize> = (0..n).collect();
-        fn root(parent: &mut [usize], mut x: usize) -> usize {
-            while parent[x] != x {
-                parent[x] = parent[parent[x]];
-                x = parent[x];
-            }
-            x
-        }
-        for f in &self.factors {
-            if let Some((&first, rest)) = f.scope.split_first() {
-                for &other in rest {
-                    let (a, b) = (root(&mut parent, first), root(&mut parent, other));
-                    if a != b {
-                        parent[a.max(b)] = a.min(b);
-                    }
-                }
-            }
-        }
-        let mut index_of_root = vec![usize::MAX; n];
-        let mut next = 0;
-        (0..n)
-            .map(|v| {
-                let r = root(&mut parent, v);
-                if index_of_root[r] == usize::MAX {
-                    index_of_root[r] = next;
-                    next += 1;
-                }
-                index_of_root[r]
-            })
-            .collect()
+        components_of(self.domains.len(), self.factors.iter().map(|f| &f.scope[..]))
     }
 
     /// Checks scopes, table lengths and entries of every factor.
@@ -414,3 +384,40 @@ impl fmt::Display for SolveError {
 }
 
 impl std::error::Error for SolveError {}
+
+/// Connected components of `n` variables linked by `scopes` (every variable
+/// of a scope in one component): for every variable the index of its
+/// component, components numbered in order of their lowest variable (so the
+/// numbering is deterministic).
+pub fn components_of<'a>(n: usize, scopes: impl IntoIterator<Item = &'a [usize]>) -> Vec<usize> {
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for scope in scopes {
+        if let Some((&first, rest)) = scope.split_first() {
+            for &other in rest {
+                let (a, b) = (root(&mut parent, first), root(&mut parent, other));
+                if a != b {
+                    parent[a.max(b)] = a.min(b);
+                }
+            }
+        }
+    }
+    let mut index_of_root = vec![usize::MAX; n];
+    let mut next = 0;
+    (0..n)
+        .map(|v| {
+            let r = root(&mut parent, v);
+            if index_of_root[r] == usize::MAX {
+                index_of_root[r] = next;
+                next += 1;
+            }
+            index_of_root[r]
+        })
+        .collect()
+}
