@@ -129,6 +129,7 @@ codes! {
     IgnoredColourProfile => "ignored_colour_profile", Warning;
     IdenticalArt => "identical_art", Warning;
     RedundantSize => "redundant_size", Warning;
+    RedundantProfiles => "redundant_profiles", Warning;
     TranslucentTokens => "translucent_tokens", Warning;
     ArtCropped => "art_cropped", Note;
     ColourProfilesIgnored => "colour_profiles_ignored", Note;

@@ -157,6 +157,25 @@ fn long_variant_lists_go_one_per_line_and_short_ones_stay_on_one() {
 }
 
 #[test]
+fn profiles_options_keep_their_place_and_round_trip() {
+    let messy = "collection \"C\" { size 2 canvas 8 x 8 profiles ignore }\n\
+                 trait Eyes<Normal:3 profiles   check,Laser:1 \"eyes/laser.png\" blend screen profiles ignore>profiles ignore\n\
+                 when Eyes.Laser{art Eyes.Normal \"eyes/odd.png\"   profiles check}\n";
+    let formatted = format(messy).unwrap();
+    assert!(
+        formatted.contains(
+            "trait Eyes <\n    Normal: 3 profiles check,\n    \
+             Laser:  1 \"eyes/laser.png\" blend screen profiles ignore,\n> profiles ignore\n"
+        ),
+        "{formatted}"
+    );
+    assert!(formatted.contains("art Eyes.Normal \"eyes/odd.png\" profiles check\n"), "{formatted}");
+    assert_eq!(dropc::parse(&formatted).unwrap(), dropc::parse(messy).unwrap(), "the same tree");
+    assert_eq!(format(&formatted).unwrap(), formatted, "formatting is idempotent");
+    assert_eq!(findings(&formatted), findings(messy));
+}
+
+#[test]
 fn comments_inside_a_line_keep_the_text_as_written() {
     let text = "collection \"C\" { size 1 canvas 8 x 8 }\nforbid A.x, /* why */ A.y with B.z\n";
     let formatted = format(text).unwrap();

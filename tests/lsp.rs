@@ -290,6 +290,30 @@ fn completion_offers_traits_variants_keywords_and_settings() {
 }
 
 #[test]
+fn profiles_option_is_completed_and_shown_on_hover() {
+    let uri = "untitled:profiles.drop";
+    let mut server = Server::start();
+    let text = TEXT.replace("Robot: 1 >", "Robot: 1 profiles ignore >");
+    server.open(uri, &text);
+    assert!(server.diagnostics(uri).iter().all(|d| d["severity"] != 1));
+
+    let (line, _) = find(&text, "count", 0);
+    let items = server.request("textDocument/completion", at(uri, line, 0));
+    let labels: Vec<&str> = items.as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
+    assert!(labels.contains(&"profiles"), "{labels:?}");
+
+    let (line, character) = find(&text, "Robot", 0);
+    let hover = server.request("textDocument/hover", at(uri, line, character + 1));
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    assert!(markdown.contains("colour spaces the art declares are ignored (its `profiles ignore`)"), "{markdown}");
+    let (line, character) = find(&text, "Ape", 0);
+    let hover = server.request("textDocument/hover", at(uri, line, character + 1));
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    assert!(!markdown.contains("ignored"), "{markdown}");
+    server.shutdown();
+}
+
+#[test]
 fn definition_references_and_rename() {
     let uri = "untitled:names.drop";
     let mut server = Server::start();

@@ -678,3 +678,200 @@ when Body.Robot {
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(messages[0].contains("hidden by `Head.Helmet`,"), "{messages:?}");
 }
+
+// ---------------------------------------------------------------------------
+// `profiles ignore` / `profiles check` on a trait, a variant or an `art` line.
+
+/// The codes of `check`'s diagnostics with their messages, sorted by code.
+fn checked_codes(p: &Project, source: &str) -> Vec<(String, String)> {
+    let checked = check_text(source, &DiskArt { root: p.root.clone() });
+    let mut out: Vec<(String, String)> =
+        checked.diagnostics.iter().map(|d| (d.code.name().to_string(), d.message.clone())).collect();
+    out.sort();
+    out
+}
+
+/// A project whose `Body.Robot` and `Eyes.Laser` are Display P3, the rest untagged.
+fn p3_project(name: &str) -> (Project, Vec<u8>) {
+    let p = Project::new(name);
+    let p3 = png_with(4, 4, |_, _| [200, 100, 50, 255], &[iccp("Display P3", &display_p3())]);
+    p.file("layers/Body/Ape.png", &png(4, 4, |_, _| [9, 9, 9, 255]));
+    p.file("layers/Body/Robot.png", &p3);
+    p.file("layers/Eyes/Round.png", &png(4, 4, |x, y| if (x, y) == (1, 1) { [0, 0, 0, 255] } else { CLEAR }));
+    p.file(
+        "layers/Eyes/Laser.png",
+        &png_with(4, 4, |x, _| if x == 2 { [250, 0, 0, 255] } else { CLEAR }, &[iccp("Display P3", &display_p3())]),
+    );
+    (p, p3)
+}
+
+#[test]
+fn profiles_ignore_on_one_variant_spares_its_art_and_checks_the_rest() {
+    let (p, p3) = p3_project("variant-ignore");
+    let source = r#"collection "C" { size 2  canvas 4 x 4 }
+trait Body < Ape: 1, Robot: 1 profiles ignore >
+trait Eyes < Round: 1, Laser: 1 >"#;
+    let seen = checked_codes(&p, source);
+    let codes: Vec<&str> = seen.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(codes, vec!["art_colour_profile", "colour_profiles_ignored", "mixed_colour_profiles"], "{seen:#?}");
+    assert!(seen[0].1.contains("layers/Eyes/Laser.png"), "{seen:#?}");
+    assert!(seen[1].1.contains("2 findings") && seen[1].1.contains("layers/Body/Robot.png"), "{seen:#?}");
+    // The note points at the option that silenced it.
+    let checked = check_text(source, &DiskArt { root: p.root.clone() });
+    let note = checked.diagnostics.iter().find(|d| d.code.name() == "colour_profiles_ignored").unwrap();
+    assert_eq!(&source[note.span().start..note.span().end], "profiles ignore");
+
+    // qa: a colour finding for the Eyes layer only.
+    assert_eq!(
+        codes_of(&p.audit(source)),
+        vec![
+            ("drop::art_colour_profile", file("layers/Eyes/Laser.png")),
+            ("drop::mixed_colour_profiles", file("layers/Eyes/Laser.png")),
+        ]
+    );
+    // --fix-profiles converts the Eyes layer and leaves the ignored one as it is.
+    let model = p.model(source);
+    assert_eq!(dropc::qa::profiles::ignored(&model), vec![Path::new("layers/Body/Robot.png")]);
+    let fixes = dropc::qa::profiles::fix_profiles(&model, &p.root);
+    let fixed: Vec<&Path> = fixes.iter().map(|f| f.path.as_path()).collect();
+    assert_eq!(fixed, vec![Path::new("layers/Eyes/Laser.png")], "{fixes:?}");
+    assert_eq!(std::fs::read(p.root.join("layers/Body/Robot.png")).unwrap(), p3, "left as it was");
+    assert!(!p.root.join("layers/Body/Robot.png.orig").exists());
+    let seen = checked_codes(&p, source);
+    assert_eq!(seen.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>(), vec!["colour_profiles_ignored"]);
+}
+
+fn codes_of(findings: &[Finding]) -> Vec<(&'static str, Subject)> {
+    codes(findings)
+}
+
+#[test]
+fn the_most_specific_profiles_option_decides() {
+    let (p, _) = p3_project("specific");
+    let codes_for = |source: &str| -> Vec<String> { checked_codes(&p, source).into_iter().map(|(c, _)| c).collect() };
+    // A trait's `ignore`, a variant's `check` over it.
+    let over_trait = r#"collection "C" { size 2  canvas 4 x 4 }
+trait Body < Ape: 1, Robot: 1 > profiles ignore
+trait Eyes < Round: 1, Laser: 1 profiles check > profiles ignore"#;
+    assert_eq!(
+        codes_for(over_trait),
+        vec!["art_colour_profile", "colour_profiles_ignored", "colour_profiles_ignored"],
+        "Laser is checked; Robot ignored, and the trait warning Laser and Round would make"
+    );
+    // The collection's `ignore`, a trait's `check` over it.
+    let over_collection = r#"collection "C" { size 2  canvas 4 x 4  profiles ignore }
+trait Body < Ape: 1, Robot: 1 > profiles check
+trait Eyes < Round: 1, Laser: 1 >"#;
+    let seen = checked_codes(&p, over_collection);
+    assert_eq!(
+        seen.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>(),
+        vec!["art_colour_profile", "colour_profiles_ignored", "mixed_colour_profiles"],
+        "{seen:#?}"
+    );
+    assert!(seen[0].1.contains("layers/Body/Robot.png"), "{seen:#?}");
+    assert!(seen[2].1.contains("`Body`"), "{seen:#?}");
+    // An `art` line in a `when` takes its variant's policy unless it writes its own;
+    // a file that any use checks is checked.
+    let when_inherits = r#"collection "C" { size 2  canvas 4 x 4 }
+trait Body < Ape: 1, Robot: 1 > profiles ignore
+trait Eyes < Round: 1 >
+when Eyes.Round { art Body.Ape "Eyes/Laser.png" }"#;
+    assert_eq!(codes_for(when_inherits), vec!["colour_profiles_ignored"]);
+    let when_checks = r#"collection "C" { size 2  canvas 4 x 4 }
+trait Body < Ape: 1, Robot: 1 > profiles ignore
+trait Eyes < Round: 1 >
+when Eyes.Round { art Body.Ape "Body/Robot.png" profiles check }"#;
+    let seen = checked_codes(&p, when_checks);
+    // (Body's warning about Ape and Robot needs Ape, whose space the trait ignores.)
+    assert_eq!(
+        seen.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>(),
+        vec!["art_colour_profile", "colour_profiles_ignored"],
+        "{seen:#?}"
+    );
+    assert!(seen[0].1.contains("layers/Body/Robot.png"), "{seen:#?}");
+    let model = p.model(when_checks);
+    assert_eq!(
+        dropc::qa::profiles::ignored(&model),
+        vec![Path::new("layers/Body/Ape.png")],
+        "Robot.png is checked through the `art` line"
+    );
+    let when_redundant = r#"collection "C" { size 2  canvas 4 x 4 }
+trait Body < Ape: 1, Robot: 1 > profiles ignore
+trait Eyes < Round: 1 >
+when Eyes.Round { art Body.Ape "Eyes/Laser.png" profiles ignore }"#;
+    assert_eq!(codes_for(when_redundant), vec!["colour_profiles_ignored", "redundant_profiles"]);
+}
+
+#[test]
+fn dropc_qa_fix_profiles_says_which_files_it_leaves_alone() {
+    let (p, p3) = p3_project("fix-ignored");
+    let drop = p.root.join("c.drop");
+    std::fs::write(
+        &drop,
+        "collection \"C\" { size 2  canvas 4 x 4 }\ntrait Body < Ape: 1, Robot: 1 profiles ignore >\ntrait Eyes < Round: 1, Laser: 1 >\n",
+    )
+    .unwrap();
+    let dropc = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_dropc")).args(args).output().unwrap();
+    let path = drop.to_str().unwrap();
+    let out = dropc(&["qa", "--fix-profiles", path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("converted `layers/Eyes/Laser.png`"), "{stderr}");
+    assert!(
+        stderr.contains("left 1 art file as they are: its colour spaces are ignored (`profiles ignore`), the first `layers/Body/Robot.png`"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(p.root.join("layers/Body/Robot.png")).unwrap(), p3);
+    let out = dropc(&["qa", "--fix-profiles", path]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("every other art file is already in sRGB"));
+}
+
+/// The pixel at (`x`, `y`) of a PNG.
+fn pixel_of(path: &Path, x: u32, y: u32) -> [u8; 4] {
+    let decoded = dropc::png::decode_bytes(&std::fs::read(path).unwrap()).unwrap();
+    let at = ((y * decoded.width + x) * 4) as usize;
+    decoded.rgba[at..at + 4].try_into().unwrap()
+}
+
+#[test]
+fn a_p3_variant_renders_its_numbers_under_profiles_ignore_and_converted_after_fix_profiles() {
+    let p = Project::new("render-ignored");
+    let colour = [200u8, 100, 50];
+    let p3 = png_with(4, 4, |_, _| [colour[0], colour[1], colour[2], 255], &[iccp("Display P3", &display_p3())]);
+    p.file("layers/Body/Robot.png", &p3);
+    p.file("layers/Eyes/Round.png", &png(4, 4, |_, _| CLEAR));
+    let drop = p.root.join("c.drop");
+    let write = |options: &str| {
+        std::fs::write(
+            &drop,
+            format!("collection \"C\" {{ size 1  canvas 4 x 4 }}\ntrait Body < Robot: 1{options} >\ntrait Eyes < Round: 1 >\n"),
+        )
+        .unwrap()
+    };
+    let dropc = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_dropc")).args(args).output().unwrap();
+    let path = drop.to_str().unwrap();
+    let out_dir = p.root.join("out");
+    let out = out_dir.to_str().unwrap();
+    let image = out_dir.join("images/1.png");
+
+    // With the option: rendered from the file's numbers, unconverted.
+    write(" profiles ignore");
+    let run = dropc(&["run", path, "-o", out]);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(pixel_of(&image, 2, 2), [colour[0], colour[1], colour[2], 255]);
+
+    // Without it, the layer is refused until it is converted.
+    write("");
+    let run = dropc(&["run", path, "-o", out]);
+    assert_eq!(run.status.code(), Some(1), "a P3 layer is an error");
+    assert!(String::from_utf8_lossy(&run.stderr).contains("art_colour_profile"));
+    assert_eq!(dropc(&["qa", "--fix-profiles", path]).status.code(), Some(0));
+    let run = dropc(&["run", path, "-o", out]);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let got = pixel_of(&image, 2, 2);
+    let want = p3_to_srgb(colour);
+    for k in 0..3 {
+        assert!((f64::from(got[k]) - want[k]).abs() <= 1.5, "converted {got:?}, expected about {want:?}");
+    }
+    assert_ne!(got[..3], colour[..], "the conversion changed the pixels");
+}

@@ -69,7 +69,7 @@ module.exports = grammar({
         commaSep1($.variant),
         optional(','),
         '>',
-        repeat(choice($.blend, $.opacity, $.offset, $.folder)),
+        repeat(choice($.blend, $.opacity, $.offset, $.folder, $.profiles)),
       ),
 
     trait_kind: (_) => choice('hidden', 'metadata'),
@@ -82,7 +82,7 @@ module.exports = grammar({
         ':',
         field('weight', $.weight),
         optional(field('source', choice($.derived, $.art))),
-        repeat(choice($.blend, $.opacity, $.offset)),
+        repeat(choice($.blend, $.opacity, $.offset, $.profiles)),
       ),
 
     weight: ($) => $._value,
@@ -107,6 +107,9 @@ module.exports = grammar({
 
     offset: ($) => seq('offset', '(', $.number, ',', $.number, ')'),
 
+    // `profiles ignore` / `profiles check`: the art's declared colour spaces ignored or checked.
+    profiles: ($) => seq('profiles', field('policy', $.identifier)),
+
     // ---------------------------------------------------------------------
     // Rules
 
@@ -127,7 +130,7 @@ module.exports = grammar({
             seq(
               $.variant_ref,
               optional(field('source', choice($.derived, $.art))),
-              repeat(choice($.blend, $.opacity, $.offset)),
+              repeat(choice($.blend, $.opacity, $.offset, $.profiles)),
             ),
             seq(field('trait', $._name), choice($.hue_shift, $.palette)),
           ),

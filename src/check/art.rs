@@ -281,24 +281,50 @@ pub fn check_art(model: &Model, store: &dyn ArtStore) -> Vec<Diagnostic> {
 /// Checks every art file of the model (each decoded once, see the module
 /// docs); returns the diagnostics and which variants draw identical art.
 pub fn audit_art(model: &Model, store: &dyn ArtStore) -> (Vec<Diagnostic>, IdenticalArt) {
-    let (out, identical, _) = audit_art_opaque(model, store);
+    let (out, identical, _, _) = audit_art_opaque(model, store);
     (out, identical)
+}
+
+/// A finding about an art file's colour space that `profiles ignore`
+/// silenced: the option that did (`None`: the collection's setting) and
+/// the diagnostic it would have been.
+#[derive(Clone, Debug)]
+pub struct Silenced {
+    /// The trait's, variant's or `art` line's `profiles ignore`; `None`
+    /// for the collection's.
+    pub by: Option<Span>,
+    /// What would have been reported.
+    pub diagnostic: Diagnostic,
 }
 
 /// [`audit_art`], and the variants that make a token opaque: those every
 /// art of which (its own and any conditional art) paints the whole canvas
 /// opaque (a file covering the canvas at its offset, every pixel fully
 /// opaque, at opacity 1, recoloured by hue only); `None` when the store
-/// cannot tell (no pixels, or art checks off).
+/// cannot tell (no pixels, or art checks off). Findings about the colour
+/// spaces of files whose spaces are ignored ([`Model::profile_policies`])
+/// are not among the diagnostics but in the fourth list ([`profile_notes`]
+/// sums them up).
 pub fn audit_art_opaque(
     model: &Model,
     store: &dyn ArtStore,
-) -> (Vec<Diagnostic>, IdenticalArt, Option<Vec<VariantId>>) {
+) -> (Vec<Diagnostic>, IdenticalArt, Option<Vec<VariantId>>, Vec<Silenced>) {
     let mut out = Vec::new();
     let mut identical = IdenticalArt::none(model);
     if !store.enabled() {
-        return (out, identical, None);
+        return (out, identical, None, Vec::new());
     }
+    let policies = model.profile_policies();
+    let policy_of = |p: &Path| policies.get(p).copied().unwrap_or(ProfilePolicy::Check);
+    let mut silenced: Vec<Silenced> = Vec::new();
+    // A colour finding goes to the diagnostics, or to `silenced` when its file's space is ignored.
+    let colour = |path: &Path, found: Option<Diagnostic>, out: &mut Vec<Diagnostic>, silenced: &mut Vec<Silenced>| {
+        let Some(diagnostic) = found else { return };
+        match policy_of(path) {
+            ProfilePolicy::Check => out.push(diagnostic),
+            ProfilePolicy::Ignore { by } => silenced.push(Silenced { by, diagnostic }),
+        }
+    };
     let (cw, ch) = model.settings.canvas;
     let mut paths: Vec<&Path> = model
         .art_files()
@@ -322,6 +348,8 @@ pub fn audit_art_opaque(
         }
         // Colour space of each readable file of the trait, for `mixed_colour_profiles`.
         let mut spaces: Vec<(String, &Path)> = Vec::new();
+        // The first of them whose space is ignored, and by what.
+        let mut ignored: Option<Option<Span>> = None;
         for (index, v) in t.variants.iter().enumerate() {
             let Art::Files(files) = &v.art else { continue };
             let who = format!("`{}`", model.variant_name(VariantId { trait_id, index }));
@@ -338,10 +366,18 @@ pub fn audit_art_opaque(
                             out.push(d);
                         }
                         if first_use {
-                            out.extend(colour_problem(&i.info.colour, file.span, &file.path));
+                            colour(
+                                &file.path,
+                                colour_problem(&i.info.colour, file.span, &file.path),
+                                &mut out,
+                                &mut silenced,
+                            );
                         }
                         if !spaces.iter().any(|(_, p)| *p == file.path.as_path()) {
                             spaces.push((i.info.colour.describe(), &file.path));
+                            if let (None, ProfilePolicy::Ignore { by }) = (ignored, policy_of(&file.path)) {
+                                ignored = Some(by);
+                            }
                         }
                     }
                     Err(problem @ ArtProblem::Missing) => {
@@ -352,7 +388,18 @@ pub fn audit_art_opaque(
                 }
             }
         }
-        out.extend(mixed_profiles(&t.name, t.span, &spaces));
+        // Files whose spaces are ignored do not count; if the warning
+        // needs them, it is one more finding their option silenced.
+        let checked: Vec<(String, &Path)> = spaces.iter().filter(|(_, p)| !policy_of(p).ignored()).cloned().collect();
+        match (mixed_profiles(&t.name, t.span, &checked), ignored) {
+            (Some(d), _) => out.push(d),
+            (None, Some(by)) => {
+                if let Some(diagnostic) = mixed_profiles(&t.name, t.span, &spaces) {
+                    silenced.push(Silenced { by, diagnostic });
+                }
+            }
+            (None, None) => {}
+        }
     }
     for l in &model.legendaries {
         let first_use = reported.insert(l.image.as_path(), ()).is_none();
@@ -363,7 +410,7 @@ pub fn audit_art_opaque(
                     out.push(d);
                 }
                 if first_use {
-                    out.extend(colour_problem(&i.info.colour, l.span, &l.image));
+                    colour(&l.image, colour_problem(&i.info.colour, l.span, &l.image), &mut out, &mut silenced);
                 }
             }
             Err(problem @ ArtProblem::Missing) => {
@@ -395,7 +442,12 @@ pub fn audit_art_opaque(
                             out.push(d);
                         }
                         if first_use {
-                            out.extend(colour_problem(&i.info.colour, span, &file.path));
+                            colour(
+                                &file.path,
+                                colour_problem(&i.info.colour, span, &file.path),
+                                &mut out,
+                                &mut silenced,
+                            );
                         }
                     }
                     Err(problem @ ArtProblem::Missing) if own_file => {
@@ -448,7 +500,7 @@ pub fn audit_art_opaque(
     }
     out.extend(identical_across_traits(model, &cache));
     let opaque = opaque_variants(model, &conditional, &cache);
-    (out, identical, opaque)
+    (out, identical, opaque, silenced)
 }
 
 /// The variants every look of which paints the whole canvas opaque (see
@@ -765,23 +817,24 @@ fn identical_diagnostic(
     d.help(help)
 }
 
-/// The codes `profiles ignore` silences: what art files' colour spaces would say.
-pub const PROFILE_CODES: &[Code] =
-    &[Code::ArtColourProfile, Code::ArtGamma, Code::MixedColourProfiles, Code::IgnoredColourProfile];
-
-/// Under `profiles ignore` (`span`: the setting), the art pass's diagnostics
-/// without those about colour spaces ([`PROFILE_CODES`]), and one note,
-/// `colour_profiles_ignored`, saying how many there were and the first;
-/// otherwise `diagnostics` as they are.
-pub fn ignore_profiles(model: &Model, diagnostics: Vec<Diagnostic>, span: Span) -> Vec<Diagnostic> {
-    if !model.settings.ignore_profiles {
-        return diagnostics;
+/// One note, `colour_profiles_ignored`, per `profiles ignore` that
+/// silenced findings ([`Silenced`]; `setting`: the collection's `profiles`
+/// setting), saying how many there were and showing the first, in the order
+/// the options first silenced something.
+pub fn profile_notes(silenced: &[Silenced], setting: Span) -> Vec<Diagnostic> {
+    let mut by: Vec<(Option<Span>, Vec<&Diagnostic>)> = Vec::new();
+    for s in silenced {
+        match by.iter_mut().find(|(b, _)| *b == s.by) {
+            Some((_, list)) => list.push(&s.diagnostic),
+            None => by.push((s.by, vec![&s.diagnostic])),
+        }
     }
-    let (ignored, mut kept): (Vec<Diagnostic>, Vec<Diagnostic>) =
-        diagnostics.into_iter().partition(|d| PROFILE_CODES.contains(&d.code));
-    if let Some(first) = ignored.first() {
+    let mut notes = Vec::new();
+    for (option, ignored) in by {
+        let span = option.unwrap_or(setting);
+        let Some(first) = ignored.first() else { continue };
         let n = ignored.len();
-        kept.push(
+        notes.push(
             Diagnostic::new(
                 Code::ColourProfilesIgnored,
                 span,
@@ -799,7 +852,7 @@ pub fn ignore_profiles(model: &Model, diagnostics: Vec<Diagnostic>, span: Span) 
             ),
         );
     }
-    kept
+    notes
 }
 
 /// How to get an art file into sRGB (the help of `art_colour_profile`, and of qa's finding).

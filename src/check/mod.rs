@@ -113,8 +113,9 @@ fn resolve_file(file: &File, art: &dyn ArtStore) -> Resolved {
 /// The part of [`check`] after the AST: art, then the whole-collection questions.
 fn analyse(resolved: ResolvedModel, art: &dyn ArtStore) -> Checked {
     let ResolvedModel { model, spans, mut diagnostics } = resolved;
-    let (art_diagnostics, identical, opaque) = art::audit_art_opaque(&model, art);
-    diagnostics.extend(art::ignore_profiles(&model, art_diagnostics, spans.get("profiles")));
+    let (art_diagnostics, identical, opaque, silenced) = art::audit_art_opaque(&model, art);
+    diagnostics.extend(art_diagnostics);
+    diagnostics.extend(art::profile_notes(&silenced, spans.get("profiles")));
     feasibility::check_metaplex(&model, &spans, &mut diagnostics);
 
     if diagnostics.iter().any(Diagnostic::is_error) {

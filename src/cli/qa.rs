@@ -170,8 +170,18 @@ fn fix_profiles(drop_file: &Path) -> ExitCode {
             }
         }
     }
+    let ignored = dropc::qa::profiles::ignored(model);
+    if !ignored.is_empty() {
+        let n = ignored.len();
+        let (files, their) = if n == 1 { ("art file", "its") } else { ("art files", "their") };
+        errln!(
+            "left {n} {files} as they are: {their} colour spaces are ignored (`profiles ignore`), the first `{}`",
+            ignored[0].display()
+        );
+    }
     if fixes.is_empty() {
-        errln!("{}: every art file is already in sRGB", drop_file.display());
+        let checked = if ignored.is_empty() { "every art file" } else { "every other art file" };
+        errln!("{}: {checked} is already in sRGB", drop_file.display());
     }
     if failed { ExitCode::from(EXIT_INPUT) } else { ExitCode::SUCCESS }
 }

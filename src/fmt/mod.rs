@@ -572,6 +572,7 @@ impl<'s> Printer<'s> {
             LayerOption::Opacity(v) => format!("opacity {}", self.value(v)),
             LayerOption::Offset(x, y) => format!("offset ({}, {})", self.text(x.span), self.text(y.span)),
             LayerOption::Folder(path) => format!("folder {}", self.text(path.span)),
+            LayerOption::Profiles(policy) => format!("profiles {}", self.text(policy.span)),
         }
     }
 

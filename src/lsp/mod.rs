@@ -35,7 +35,7 @@ use lsp_types::{
 
 use crate::check::{ArtStore, NoArt};
 use crate::diagnostic::Severity;
-use crate::model::{Art, Model};
+use crate::model::{Art, Model, ProfilePolicy};
 use crate::syntax::{File, Statement};
 use index::{Index, Symbol};
 use text::LineIndex;
@@ -724,6 +724,13 @@ fn hover_variant(
             Art::Files(files) => {
                 for file in files {
                     text.push_str(&format!("- art: `{}`\n", file.path.display()));
+                }
+                if let ProfilePolicy::Ignore { by } = m.profile_policy(m.traits[t].variants[v].profiles) {
+                    let whose =
+                        if by.is_some() { "its `profiles ignore`" } else { "the collection's `profiles ignore`" };
+                    text.push_str(&format!(
+                        "- colour spaces the art declares are ignored ({whose}): its numbers are taken as sRGB\n"
+                    ));
                 }
                 // The first file as an image, when it is on disk (cheap: a link, the editor loads it).
                 let image = files.first().and_then(|f| art.map(|a| a.root().join(&f.path)));

@@ -14,8 +14,9 @@
 //! recolouring does to pixels ([`recolour`]) and the occlusion relation's
 //! data ([`Visibility`]).
 
+use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub mod paths;
@@ -143,6 +144,61 @@ impl Model {
             _ => Vec::new(),
         });
         own.chain(conditional)
+    }
+
+    /// How the colour space a use of art files declares is taken: by the
+    /// option written for it (`written`), else by the collection.
+    pub fn profile_policy(&self, written: Option<ProfilesOption>) -> ProfilePolicy {
+        match written {
+            Some(ProfilesOption { ignore: true, span }) => ProfilePolicy::Ignore { by: Some(span) },
+            Some(ProfilesOption { ignore: false, .. }) => ProfilePolicy::Check,
+            None if self.settings.ignore_profiles => ProfilePolicy::Ignore { by: None },
+            None => ProfilePolicy::Check,
+        }
+    }
+
+    /// How the colour space of every art file of drawn traits and of every
+    /// legendary's image is taken, by path. A file is checked when any of
+    /// the variants (or conditional art lines) that name it is, since it is
+    /// one file, rendered and converted as one; when all ignore it, the
+    /// first one's option is the one that does. A derived variant names no
+    /// file (its source's option counts); a legendary follows the collection.
+    pub fn profile_policies(&self) -> BTreeMap<&Path, ProfilePolicy> {
+        let mut out: BTreeMap<&Path, ProfilePolicy> = BTreeMap::new();
+        let uses = self
+            .traits
+            .iter()
+            .filter(|t| t.kind != TraitKind::MetadataOnly)
+            .flat_map(|t| &t.variants)
+            .filter_map(|v| match &v.art {
+                Art::Files(files) => Some((files.as_slice(), v.profiles)),
+                Art::Empty | Art::Derived { .. } => None,
+            })
+            .chain(self.whens.iter().flat_map(|w| &w.art).filter_map(|a| match &a.change {
+                ArtChange::Variant { art: Art::Files(files), profiles, .. }
+                    if self.traits[a.trait_id].kind != TraitKind::MetadataOnly =>
+                {
+                    Some((files.as_slice(), *profiles))
+                }
+                _ => None,
+            }));
+        for (files, written) in uses {
+            let policy = self.profile_policy(written);
+            for f in files.iter().filter(|f| !f.path.as_os_str().is_empty()) {
+                let entry = out.entry(f.path.as_path()).or_insert(policy);
+                if !policy.ignored() {
+                    *entry = ProfilePolicy::Check;
+                }
+            }
+        }
+        let legendary = self.profile_policy(None);
+        for l in &self.legendaries {
+            let entry = out.entry(l.image.as_path()).or_insert(legendary);
+            if !legendary.ignored() {
+                *entry = ProfilePolicy::Check;
+            }
+        }
+        out
     }
 
     /// The number of tokens drawn by the sampler (`size` minus legendaries).
@@ -333,6 +389,38 @@ impl Default for LayerStyle {
     }
 }
 
+/// `profiles check` / `profiles ignore` written on a trait, a variant or a
+/// `when` block's `art` line: whether the colour spaces its art files
+/// declare are checked or ignored, overriding the collection's `profiles`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProfilesOption {
+    /// `ignore`: the files' numbers are taken as sRGB whatever they declare.
+    pub ignore: bool,
+    /// Where the option was written.
+    pub span: Span,
+}
+
+/// How the colour space an art file declares is taken
+/// ([`Model::profile_policies`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProfilePolicy {
+    /// Checked: a space other than sRGB is reported (the default).
+    Check,
+    /// Ignored, its numbers taken as sRGB, by the option written at `by`
+    /// (`None`: by the collection's `profiles ignore`).
+    Ignore {
+        /// The trait's, variant's or `art` line's `profiles ignore`.
+        by: Option<Span>,
+    },
+}
+
+impl ProfilePolicy {
+    /// Whether the file's colour space is ignored.
+    pub fn ignored(self) -> bool {
+        matches!(self, ProfilePolicy::Ignore { .. })
+    }
+}
+
 /// A trait: one layer of the art, or a metadata-only attribute.
 #[derive(Clone, Debug)]
 pub struct Trait {
@@ -364,6 +452,9 @@ pub struct Variant {
     pub art: Art,
     /// Rendering options (trait's, overridden by the variant's).
     pub style: LayerStyle,
+    /// `profiles check|ignore` for its art files (the variant's, else its
+    /// trait's); `None`: the collection's `profiles` decides.
+    pub profiles: Option<ProfilesOption>,
 }
 
 impl Variant {
@@ -487,6 +578,9 @@ pub enum ArtChange {
         art: Art,
         /// Its rendering options (its own, overridden by those written).
         style: LayerStyle,
+        /// `profiles check|ignore` for its files (written on the `art`
+        /// line, else the variant's); `None`: the collection decides.
+        profiles: Option<ProfilesOption>,
     },
     /// `art Trait hue N`: every variant's own art, recoloured after any
     /// recolouring of its own.

@@ -146,18 +146,20 @@ fn trait_files(model: &Model) -> Vec<(usize, Vec<&Path>)> {
 }
 
 /// Colour spaces from the headers: non-sRGB profiles, gamma without sRGB,
-/// and layers whose space differs from the rest of their trait.
+/// and layers whose space differs from the rest of their trait. Files whose
+/// spaces are ignored (`profiles ignore` on the collection, their trait or
+/// variant: [`Model::profile_policies`]) are left out: the author takes their
+/// numbers as sRGB.
 fn colour_findings(model: &Model, root: &Path, findings: &mut Vec<Finding>) {
-    // `profiles ignore`: the author takes every file's numbers as sRGB.
-    if model.settings.ignore_profiles {
-        return;
-    }
+    let policies = model.profile_policies();
+    let checked = |p: &&Path| !policies.get(p).is_some_and(|policy| policy.ignored());
     let mut spaces: BTreeMap<&Path, ColourSpace> = BTreeMap::new();
-    let per_trait = trait_files(model);
+    let per_trait: Vec<(usize, Vec<&Path>)> =
+        trait_files(model).into_iter().map(|(t, files)| (t, files.into_iter().filter(checked).collect())).collect();
     let all: BTreeSet<&Path> = per_trait
         .iter()
         .flat_map(|(_, files)| files.iter().copied())
-        .chain(model.legendaries.iter().map(|l| l.image.as_path()))
+        .chain(model.legendaries.iter().map(|l| l.image.as_path()).filter(checked))
         .collect();
     for path in all {
         // A file that cannot be opened or whose header is broken is an

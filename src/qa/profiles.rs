@@ -13,8 +13,14 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::model::{Model, TraitKind};
+use crate::model::Model;
 pub use crate::png::{colour_space, convert_to_srgb};
+
+/// The art files [`fix_profiles`] leaves as they are because their colour
+/// spaces are ignored (`profiles ignore`), whatever they declare.
+pub fn ignored(model: &Model) -> Vec<&Path> {
+    model.profile_policies().into_iter().filter(|(_, policy)| policy.ignored()).map(|(p, _)| p).collect()
+}
 
 /// What [`fix_profiles`] did to one file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,17 +37,14 @@ pub struct ProfileFix {
 /// Converts every art file of `model` (paths relative to `root`) whose ICC
 /// profile or `cICP` is not sRGB: the file is rewritten in sRGB and the
 /// original kept as `<name>.png.orig`. Files already in sRGB (or untagged, or
-/// with only `gAMA`) are left alone and not listed. A file whose backup name
-/// is taken is not converted (the error says so): converting twice would lose
-/// the original.
+/// with only `gAMA`) are left alone and not listed, and so are files whose
+/// colour spaces the author ignores (`profiles ignore` on the collection,
+/// their trait or variant: [`Model::profile_policies`]; see [`ignored`]). A
+/// file whose backup name is taken is not converted (the error says so):
+/// converting twice would lose the original.
 pub fn fix_profiles(model: &Model, root: &Path) -> Vec<ProfileFix> {
-    let mut paths: BTreeSet<&Path> = BTreeSet::new();
-    for (t, f) in model.art_files() {
-        if model.traits[t].kind != TraitKind::MetadataOnly {
-            paths.insert(f.path.as_path());
-        }
-    }
-    paths.extend(model.legendaries.iter().map(|l| l.image.as_path()));
+    let paths: BTreeSet<&Path> =
+        model.profile_policies().into_iter().filter(|(_, policy)| !policy.ignored()).map(|(p, _)| p).collect();
     let mut out = Vec::new();
     for path in paths {
         // The link itself is what a conversion replaces; where it leads must

@@ -248,6 +248,10 @@ pub enum LayerOption {
     Offset(Node<f64>, Node<f64>),
     /// `folder "path"` (traits only)
     Folder(Node<String>),
+    /// `profiles ignore` / `profiles check`: whether the colour spaces the
+    /// art declares are ignored or checked (the word as written, validated
+    /// by the checker)
+    Profiles(Name),
 }
 
 /// `Trait.Variant`

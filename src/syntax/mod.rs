@@ -26,6 +26,7 @@ pub const KEYWORDS: &[&str] = &[
     "blend",
     "opacity",
     "offset",
+    "profiles",
     "forbid",
     "with",
     "require",

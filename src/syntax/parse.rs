@@ -214,7 +214,9 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         | Rule::offset
         | Rule::kw_offset
         | Rule::folder
-        | Rule::kw_folder => "an option",
+        | Rule::kw_folder
+        | Rule::profiles
+        | Rule::kw_profiles => "an option",
         Rule::kw_with => "`with`",
         Rule::override_decl => "a trait's weights",
         Rule::override_weight => "a variant's weight",
@@ -722,6 +724,7 @@ fn lower_option(pair: Pair<'_, Rule>) -> Option<Node<LayerOption>> {
         Rule::blend => LayerOption::Blend(lower_name(inner.next()?)?),
         Rule::opacity => LayerOption::Opacity(lower_value(inner.next()?)?),
         Rule::folder => LayerOption::Folder(lower_name(inner.next()?)?),
+        Rule::profiles => LayerOption::Profiles(lower_name(inner.next()?)?),
         Rule::offset => {
             let x = inner.next()?;
             let y = inner.next()?;
@@ -736,7 +739,7 @@ fn lower_option(pair: Pair<'_, Rule>) -> Option<Node<LayerOption>> {
 }
 
 fn is_keyword(rule: Rule) -> bool {
-    matches!(rule, Rule::kw_blend | Rule::kw_opacity | Rule::kw_offset | Rule::kw_folder)
+    matches!(rule, Rule::kw_blend | Rule::kw_opacity | Rule::kw_offset | Rule::kw_folder | Rule::kw_profiles)
 }
 
 fn lower_override(pair: Pair<'_, Rule>) -> Node<Override> {

@@ -32,6 +32,7 @@
   "blend"
   "opacity"
   "offset"
+  "profiles"
   "folder"
   "below"
   "above"
@@ -84,6 +85,7 @@
 
 ; Values
 (blend mode: (identifier) @constant)
+(profiles policy: (identifier) @constant)
 (weight (identifier) @constant)
 (count_value (identifier) @constant)
 (hue_shift (identifier) @constant)

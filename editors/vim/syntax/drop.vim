@@ -78,6 +78,8 @@ exe 'syn match dropTraitKind /' . s:Word('hidden\|metadata') . '/'
 exe 'syn match dropKeyword /' . s:Word('with\|at\|hue\|opacity\|offset\|folder') . '/'
 exe 'syn match dropBlendKw /' . s:Word('blend') . '/ skipwhite skipnl skipempty nextgroup=dropBlendMode'
 exe 'syn match dropBlendMode contained /' . s:id . '/'
+exe 'syn match dropProfilesKw /' . s:Word('profiles') . '/ skipwhite skipnl skipempty nextgroup=dropProfilesPolicy'
+exe 'syn match dropProfilesPolicy contained /' . s:id . '/'
 
 " -- collection "Name" { key value, ... } -------------------------------------
 exe 'syn match dropCollectionKw /' . s:Word('collection')
@@ -107,7 +109,7 @@ exe 'syn match dropTraitName contained /' . s:id . '/ skipwhite skipnl skipempty
 exe 'syn match dropTraitNameQ contained /' . s:q . '/ contains=@dropStringContent skipwhite skipnl skipempty nextgroup=dropVariants'
 syn region dropVariants contained matchgroup=dropVariantsDelim start=/</ end=/>/
       \ contains=@dropComments,@dropLiterals,dropDelimiter,dropArt,dropFromKw,dropKeyword,dropPaletteKw,
-      \dropPlacementKw,dropBlendKw,dropVariantName,dropVariantNameQ,dropVariantNone
+      \dropPlacementKw,dropBlendKw,dropProfilesKw,dropVariantName,dropVariantNameQ,dropVariantNone
 
 " `[ "front.png", "back.png" below Body ]`
 syn region dropArt contained matchgroup=dropBrace start=/\[/ end=/\]/
@@ -137,11 +139,11 @@ exe 'syn match dropVariantNone contained /' . s:before . 'none' . s:after . '\ze
 exe 'syn region dropWhen matchgroup=dropStatement start=/' . s:Word('when') . '/'
       \ . ' matchgroup=dropBrace end=/}\|' . s:before . '\ze' . s:statements . s:after . '\%(\s*[.<]\)\@!/'
       \ . ' contains=@dropComments,dropRef,dropOperator,dropDelimiter,dropWhenBrace,dropOverrideTrait,dropOverrideTraitQ,'
-      \ . 'dropArtKw,dropKeyword,dropFromKw,dropPaletteKw,dropPlacementKw,dropBlendKw,@dropLiterals,dropArt'
+      \ . 'dropArtKw,dropKeyword,dropFromKw,dropPaletteKw,dropPlacementKw,dropBlendKw,dropProfilesKw,@dropLiterals,dropArt'
 syn match dropWhenBrace contained /{/
 " A trait's name before its weights (`Eyes < ... >`), or after `art` (`art Hair hue 120`);
 " never one of the words conditional art uses.
-let s:artwords = '\%(art\|hue\|palette\|from\|opacity\|offset\|blend\|below\|above\)' . s:after
+let s:artwords = '\%(art\|hue\|palette\|from\|opacity\|offset\|blend\|profiles\|below\|above\)' . s:after
 exe 'syn match dropOverrideTrait contained /' . s:before . '\%(' . s:artwords . '\)\@!' . s:id
       \ . '/ skipwhite skipnl skipempty nextgroup=dropVariants'
 " `art Trait.Variant <art> [options]` / `art Trait hue N` inside `when`.
@@ -202,6 +204,7 @@ hi def link dropTraitKw          Structure
 hi def link dropTraitKind        StorageClass
 hi def link dropKeyword          Keyword
 hi def link dropBlendKw          dropKeyword
+hi def link dropProfilesKw       dropKeyword
 hi def link dropPlacementKw      dropKeyword
 hi def link dropFromKw           dropKeyword
 hi def link dropPaletteKw        dropKeyword
@@ -249,6 +252,7 @@ hi def link dropAttrNone         dropNone
 
 " Mode words: blend modes, resize filters, compression, metadata flavours.
 hi def link dropBlendMode        Constant
+hi def link dropProfilesPolicy   Constant
 hi def link dropSettingWord      Constant
 
 hi def link dropNumber           Number

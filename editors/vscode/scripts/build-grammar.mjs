@@ -401,10 +401,10 @@ const repository = {
     ],
   },
   'trait-options': {
-    // pest trait_option / variant_option: blend, opacity, offset, folder.
+    // pest trait_option / variant_option: blend, opacity, offset, folder, profiles.
     patterns: [
       {
-        match: `(${word('blend')})(?:\\s+(${IDENT}))?`,
+        match: `(${word('blend|profiles')})(?:\\s+(${IDENT}))?`,
         captures: { 1: { name: S.otherKeyword }, 2: { name: S.constantWord } },
       },
       { name: S.otherKeyword, match: word('opacity|offset|folder') },

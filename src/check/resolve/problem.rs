@@ -87,6 +87,11 @@ pub(super) enum Problem {
     RepeatedOption { key: &'static str, whose: String, span: Span, first: Span },
     /// An unknown blend mode.
     UnknownBlend { mode: String, span: Span, names: Vec<&'static str> },
+    /// `profiles` followed by a word other than `check` and `ignore`.
+    UnknownProfiles { word: String, span: Span },
+    /// A `profiles` option that changes nothing (`why`), and the option or
+    /// setting that says the same already.
+    RedundantProfiles { word: &'static str, why: String, span: Span, already: Option<Span> },
     /// Opacity outside 0..=100%.
     Opacity { span: Span },
     /// An offset that is not a whole number of pixels.
@@ -319,6 +324,30 @@ impl Problem {
                 Diagnostic::new(Code::InvalidOption, span, format!("unknown blend mode `{mode}`"))
                     .label("not a blend mode")
                     .help(help)
+            }
+            Problem::UnknownProfiles { word, span } => {
+                let help = match did_you_mean(&word, ["check", "ignore"]) {
+                    Some(s) => format!("did you mean `{s}`? (`profiles check` or `profiles ignore`)"),
+                    None => "write `profiles ignore` to take the art's numbers as sRGB whatever it declares, \
+                             or `profiles check` (the default)"
+                        .to_string(),
+                };
+                Diagnostic::new(Code::InvalidOption, span, format!("unknown `profiles` policy `{word}`"))
+                    .label("not `check` or `ignore`")
+                    .help(help)
+            }
+            Problem::RedundantProfiles { word, why, span, already } => {
+                let d = Diagnostic::new(
+                    Code::RedundantProfiles,
+                    span,
+                    format!("`profiles {word}` changes nothing here: {why}"),
+                )
+                .label("changes nothing");
+                let d = match already {
+                    Some(first) => d.with_label(first, "says so already"),
+                    None => d,
+                };
+                d.help("remove it")
             }
             Problem::Opacity { span } => {
                 Diagnostic::new(Code::InvalidOption, span, "opacity must be between 0% and 100%")

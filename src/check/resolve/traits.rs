@@ -23,6 +23,7 @@ impl<'a> Resolver<'a> {
     pub(super) fn resolve_trait(&mut self, id: TraitId, decl: &'a Node<ast::TraitDecl>) {
         let kind = self.traits[id].kind;
         let mut style = LayerStyle::default();
+        let mut trait_profiles: Option<ProfilesOption> = None;
         let mut folder = self.settings.layers.join(file_name(&decl.name.node).unwrap_or("_"));
         if file_name(&decl.name.node).is_none() && kind != TraitKind::MetadataOnly {
             self.report(Problem::TraitFolderName { name: decl.name.node.clone(), span: decl.name.span });
@@ -40,6 +41,13 @@ impl<'a> Resolver<'a> {
                     match join_inside(&self.settings.layers, &path.node) {
                         Ok(p) => folder = p,
                         Err(why) => self.report(Problem::Escape { span: path.span, path: path.node.clone(), why }),
+                    }
+                }
+                LayerOption::Profiles(word) => {
+                    if let Some(p) = self.profiles_option(word, option.span) {
+                        if !self.redundant_profiles(p, None, None) {
+                            trait_profiles = Some(p);
+                        }
                     }
                 }
                 other => self.apply_option(other, &mut style),
@@ -65,10 +73,24 @@ impl<'a> Resolver<'a> {
             // An invalid weight is reported once; 1 keeps it from cascading into `unused_variant`.
             let weight = self.weight(&v.weight).unwrap_or(1.0);
             let mut variant_style = style;
+            let mut variant_profiles = trait_profiles;
             self.repeated_options(&v.options, || format!("`{}.{}`", decl.name, v.name));
             for option in &v.options {
                 if kind == TraitKind::MetadataOnly {
                     self.metadata_art(option.span, &decl.name.node, "rendering options");
+                } else if let LayerOption::Profiles(word) = &option.node {
+                    if let Some(p) = self.profiles_option(word, option.span) {
+                        let no_files = if v.name.node == "none" {
+                            Some("`none` draws no file".to_string())
+                        } else if let Some(Node { node: ast::VariantSource::Derived(d), .. }) = v.source.as_deref() {
+                            Some(format!("a derived variant draws the files of `{}`, whose option counts", d.from))
+                        } else {
+                            None
+                        };
+                        if !self.redundant_profiles(p, trait_profiles, no_files) {
+                            variant_profiles = Some(p);
+                        }
+                    }
                 } else {
                     self.apply_option(&option.node, &mut variant_style);
                 }
@@ -81,6 +103,7 @@ impl<'a> Resolver<'a> {
                 weight_span: v.weight.span,
                 art,
                 style: variant_style,
+                profiles: variant_profiles,
             });
         }
         if names.len() > INDEXED_VARIANTS {
@@ -123,6 +146,7 @@ impl<'a> Resolver<'a> {
                 LayerOption::Opacity(_) => "opacity",
                 LayerOption::Offset(..) => "offset",
                 LayerOption::Folder(_) => "folder",
+                LayerOption::Profiles(_) => "profiles",
             };
             if let Some(first) = seen.insert(key, option.span) {
                 self.report(Problem::RepeatedOption { key, whose: whose(), span: option.span, first });
@@ -170,8 +194,52 @@ impl<'a> Resolver<'a> {
                     style.placed = true;
                 }
             }
-            LayerOption::Folder(_) => {}
+            // Not a rendering option: resolved by `profiles_option`.
+            LayerOption::Folder(_) | LayerOption::Profiles(_) => {}
         }
+    }
+
+    /// `profiles check` / `profiles ignore` as written at `span`.
+    pub(super) fn profiles_option(&mut self, word: &ast::Name, span: Span) -> Option<ProfilesOption> {
+        match word.node.as_str() {
+            "check" => Some(ProfilesOption { ignore: false, span }),
+            "ignore" => Some(ProfilesOption { ignore: true, span }),
+            _ => {
+                self.report(Problem::UnknownProfiles { word: word.node.clone(), span: word.span });
+                None
+            }
+        }
+    }
+
+    /// Warns when `written` changes nothing: what it overrides (`inherited`,
+    /// the trait's or variant's option, else the collection's `profiles`)
+    /// already says the same, or (`no_files`, why) it names no art file.
+    /// Returns whether it warned: a redundant option is not the one that
+    /// decides (notes point at what it repeats).
+    pub(super) fn redundant_profiles(
+        &mut self,
+        written: ProfilesOption,
+        inherited: Option<ProfilesOption>,
+        no_files: Option<String>,
+    ) -> bool {
+        let word = if written.ignore { "ignore" } else { "check" };
+        if let Some(why) = no_files {
+            self.report(Problem::RedundantProfiles { word, why, span: written.span, already: None });
+            return true;
+        }
+        let (ignore, already, why) = match inherited {
+            Some(p) => (p.ignore, Some(p.span), format!("the `profiles {word}` it overrides says the same")),
+            None if self.settings.ignore_profiles => (
+                true,
+                self.spans.by_key.get("profiles").copied(),
+                "the collection's `profiles ignore` says the same".to_string(),
+            ),
+            None => (false, self.spans.by_key.get("profiles").copied(), "colour spaces are checked by default".into()),
+        };
+        if ignore == written.ignore {
+            self.report(Problem::RedundantProfiles { word, why, span: written.span, already });
+        }
+        ignore == written.ignore
     }
 
     /// Validates a weight as written.

@@ -137,9 +137,25 @@ impl Resolver<'_> {
         let t = &self.traits[id.trait_id];
         let (trait_name, folder) = (t.name.clone(), t.folder.clone());
         let mut style = t.variants[id.index].style;
+        let own_profiles = t.variants[id.index].profiles;
+        let mut profiles = own_profiles;
         self.repeated_options(options, || format!("`{}.{}` in this `when`", trait_name, name.node));
         for option in options {
-            self.apply_option(&option.node, &mut style);
+            if let ast::LayerOption::Profiles(word) = &option.node {
+                if let Some(p) = self.profiles_option(word, option.span) {
+                    let no_files = match source.map(|s| &s.node) {
+                        Some(ast::VariantSource::Derived(d)) => {
+                            Some(format!("recoloured art draws the files of `{}`, whose option counts", d.from))
+                        }
+                        _ => None,
+                    };
+                    if !self.redundant_profiles(p, own_profiles, no_files) {
+                        profiles = Some(p);
+                    }
+                }
+            } else {
+                self.apply_option(&option.node, &mut style);
+            }
         }
         let art = match source.map(|s| &s.node) {
             Some(ast::VariantSource::Derived(derived)) => self.resolve_derived(id.trait_id, name, derived, true)?,
@@ -157,7 +173,7 @@ impl Resolver<'_> {
                 self.variant_art(id.trait_id, &trait_name, &decl, &folder)
             }
         };
-        Some(ArtChange::Variant { index: id.index, art, style })
+        Some(ArtChange::Variant { index: id.index, art, style, profiles })
     }
 
     /// One trait's weights may depend on one other trait only, each of its
