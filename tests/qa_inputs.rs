@@ -789,6 +789,10 @@ when Eyes.Round { art Body.Ape "Body/Robot.png" profiles check }"#;
         "{seen:#?}"
     );
     assert!(seen[0].1.contains("layers/Body/Robot.png"), "{seen:#?}");
+    // Reported where it is checked, not at `Body.Robot`, which ignores it.
+    let checked = check_text(when_checks, &DiskArt { root: p.root.clone() });
+    let error = checked.diagnostics.iter().find(|d| d.code.name() == "art_colour_profile").unwrap();
+    assert_eq!(&when_checks[error.span().start..error.span().end], "\"Body/Robot.png\"");
     let model = p.model(when_checks);
     assert_eq!(
         dropc::qa::profiles::ignored(&model),
@@ -844,7 +848,9 @@ fn a_p3_variant_renders_its_numbers_under_profiles_ignore_and_converted_after_fi
     let write = |options: &str| {
         std::fs::write(
             &drop,
-            format!("collection \"C\" {{ size 1  canvas 4 x 4 }}\ntrait Body < Robot: 1{options} >\ntrait Eyes < Round: 1 >\n"),
+            format!(
+                "collection \"C\" {{ size 1  canvas 4 x 4 }}\ntrait Body < Robot: 1{options}\ntrait Eyes < Round: 1 >\n"
+            ),
         )
         .unwrap()
     };
@@ -855,13 +861,18 @@ fn a_p3_variant_renders_its_numbers_under_profiles_ignore_and_converted_after_fi
     let image = out_dir.join("images/1.png");
 
     // With the option: rendered from the file's numbers, unconverted.
-    write(" profiles ignore");
+    write(" profiles ignore >");
     let run = dropc(&["run", path, "-o", out]);
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
     assert_eq!(pixel_of(&image, 2, 2), [colour[0], colour[1], colour[2], 255]);
+    // The option changes no pixel, so it is not part of an image's key: moving it re-renders nothing.
+    write(" > profiles ignore");
+    let run = dropc(&["run", path, "-o", out]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success() && stderr.contains("rendered 0, derived 0, reused 1"), "{stderr}");
 
     // Without it, the layer is refused until it is converted.
-    write("");
+    write(" >");
     let run = dropc(&["run", path, "-o", out]);
     assert_eq!(run.status.code(), Some(1), "a P3 layer is an error");
     assert!(String::from_utf8_lossy(&run.stderr).contains("art_colour_profile"));

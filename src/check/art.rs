@@ -15,7 +15,7 @@
 //! File access goes through [`ArtStore`], so that the checker itself does no
 //! I/O of its own choosing and tests can supply art from memory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::BufReader;
 
 use rayon::prelude::*;
@@ -305,8 +305,8 @@ pub struct Silenced {
 /// spaces of files whose spaces are ignored ([`Model::profile_policies`])
 /// are not among the diagnostics but in the fourth list ([`profile_notes`]
 /// sums them up).
-pub fn audit_art_opaque(
-    model: &Model,
+pub fn audit_art_opaque<'m>(
+    model: &'m Model,
     store: &dyn ArtStore,
 ) -> (Vec<Diagnostic>, IdenticalArt, Option<Vec<VariantId>>, Vec<Silenced>) {
     let mut out = Vec::new();
@@ -317,10 +317,21 @@ pub fn audit_art_opaque(
     let policies = model.profile_policies();
     let policy_of = |p: &Path| policies.get(p).copied().unwrap_or(ProfilePolicy::Check);
     let mut silenced: Vec<Silenced> = Vec::new();
-    // A colour finding goes to the diagnostics, or to `silenced` when its file's space is ignored.
-    let colour = |path: &Path, found: Option<Diagnostic>, out: &mut Vec<Diagnostic>, silenced: &mut Vec<Silenced>| {
-        let Some(diagnostic) = found else { return };
-        match policy_of(path) {
+    // A file's colour space is judged once: at the first use that checks it
+    // (a file any use checks is checked), or, when every use ignores it, at
+    // the first use, into `silenced`.
+    let mut judged: HashSet<&Path> = HashSet::new();
+    let mut colour = |path: &'m Path,
+                      use_checks: bool,
+                      found: &dyn Fn() -> Option<Diagnostic>,
+                      out: &mut Vec<Diagnostic>,
+                      silenced: &mut Vec<Silenced>| {
+        let policy = policy_of(path);
+        if !(use_checks || policy.ignored()) || !judged.insert(path) {
+            return;
+        }
+        let Some(diagnostic) = found() else { return };
+        match policy {
             ProfilePolicy::Check => out.push(diagnostic),
             ProfilePolicy::Ignore { by } => silenced.push(Silenced { by, diagnostic }),
         }
@@ -365,14 +376,13 @@ pub fn audit_art_opaque(
                         {
                             out.push(d);
                         }
-                        if first_use {
-                            colour(
-                                &file.path,
-                                colour_problem(&i.info.colour, file.span, &file.path),
-                                &mut out,
-                                &mut silenced,
-                            );
-                        }
+                        colour(
+                            &file.path,
+                            !model.profile_policy(v.profiles).ignored(),
+                            &|| colour_problem(&i.info.colour, file.span, &file.path),
+                            &mut out,
+                            &mut silenced,
+                        );
                         if !spaces.iter().any(|(_, p)| *p == file.path.as_path()) {
                             spaces.push((i.info.colour.describe(), &file.path));
                             if let (None, ProfilePolicy::Ignore { by }) = (ignored, policy_of(&file.path)) {
@@ -409,9 +419,13 @@ pub fn audit_art_opaque(
                 if let Some(d) = size_problem(i.info.header, None, (cw, ch), &LayerStyle::default(), l.span, &l.image) {
                     out.push(d);
                 }
-                if first_use {
-                    colour(&l.image, colour_problem(&i.info.colour, l.span, &l.image), &mut out, &mut silenced);
-                }
+                colour(
+                    &l.image,
+                    !model.profile_policy(None).ignored(),
+                    &|| colour_problem(&i.info.colour, l.span, &l.image),
+                    &mut out,
+                    &mut silenced,
+                );
             }
             Err(problem @ ArtProblem::Missing) => {
                 out.push(problem_diagnostic(problem, l.span, &l.image, &format!("legendary `{}`", l.name)));
@@ -426,7 +440,7 @@ pub fn audit_art_opaque(
     // derived one: its source's files at its offset).
     for (rule, w) in model.whens.iter().enumerate() {
         for (index, line) in w.art.iter().enumerate() {
-            let ArtChange::Variant { index: variant, art, .. } = &line.change else { continue };
+            let ArtChange::Variant { index: variant, art, profiles, .. } = &line.change else { continue };
             let id = VariantId { trait_id: line.trait_id, index: *variant };
             let Ok(drawn) = model.drawn_from(id, ArtSource::When { rule, art: index }) else { continue };
             let who = format!("conditional art of `{}`", model.variant_name(id));
@@ -441,10 +455,11 @@ pub fn audit_art_opaque(
                         if let Some(d) = size_problem(i.info.header, content, (cw, ch), drawn.style, span, &file.path) {
                             out.push(d);
                         }
-                        if first_use {
+                        if own_file {
                             colour(
                                 &file.path,
-                                colour_problem(&i.info.colour, span, &file.path),
+                                !model.profile_policy(*profiles).ignored(),
+                                &|| colour_problem(&i.info.colour, span, &file.path),
                                 &mut out,
                                 &mut silenced,
                             );
