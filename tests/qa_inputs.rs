@@ -886,3 +886,15 @@ fn a_p3_variant_renders_its_numbers_under_profiles_ignore_and_converted_after_fi
     }
     assert_ne!(got[..3], colour[..], "the conversion changed the pixels");
 }
+
+#[test]
+fn fix_profiles_leaves_art_alone_under_the_collections_profiles_ignore() {
+    let (p, p3) = p3_project("fix-collection-ignore");
+    let source = r#"collection "C" { size 2  canvas 4 x 4  profiles ignore }
+trait Body < Ape: 1, Robot: 1 >
+trait Eyes < Round: 1, Laser: 1 >"#;
+    let model = p.model(source);
+    assert!(dropc::qa::profiles::fix_profiles(&model, &p.root).is_empty());
+    assert_eq!(dropc::qa::profiles::ignored(&model).len(), 4);
+    assert_eq!(std::fs::read(p.root.join("layers/Body/Robot.png")).unwrap(), p3);
+}

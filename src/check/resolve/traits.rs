@@ -109,6 +109,18 @@ impl<'a> Resolver<'a> {
         if names.len() > INDEXED_VARIANTS {
             self.variant_index.insert(id, names);
         }
+        // A trait's `profiles` that no variant with files of its own keeps changes nothing.
+        if let Some(p) = trait_profiles {
+            let kept = self.traits[id].variants.iter().any(|v| matches!(v.art, Art::Files(_)) && v.profiles == Some(p));
+            if !kept {
+                self.report(Problem::RedundantProfiles {
+                    word: if p.ignore { "ignore" } else { "check" },
+                    why: "no variant with art files of its own keeps it".into(),
+                    span: p.span,
+                    already: None,
+                });
+            }
+        }
         // Derivations refer to variants by name, so resolve them once all are known.
         for v in &decl.variants {
             let Some(Node { node: ast::VariantSource::Derived(derived), .. }) = v.source.as_deref() else { continue };
