@@ -78,7 +78,7 @@ enum Support {
 }
 
 /// The positivity pattern of a factor, compressed.
-fn support_factor(cf: &CFactor, sizes: &[usize]) -> Support {
+fn support_factor(cf: &CFactor<'_>, sizes: &[usize]) -> Support {
     let table = cf.table.iter().map(|&x| x > 0.0).collect();
     let mut f = LFactor::dense(cf.vars.clone(), sizes, table);
     compress_exact(&mut f);
@@ -105,14 +105,14 @@ struct Classes {
 }
 
 /// A preprocessed counting problem.
-struct Counter {
+struct Counter<'a> {
     /// Compact domain sizes.
     sizes: Vec<usize>,
     /// Whether each variable is projected.
     projected: Vec<bool>,
     budget: Budget,
     /// The preprocessed factors over compact domains (to restrict when conditioning).
-    cfactors: Vec<CFactor>,
+    cfactors: Vec<CFactor<'a>>,
     /// The compressed support factor of each of them (`None`: constant true).
     support: Vec<Option<LFactor<bool>>>,
     /// The non-constant support factors.
@@ -120,7 +120,7 @@ struct Counter {
     start: Instant,
 }
 
-impl Counter {
+impl Counter<'_> {
     fn deadline(&self, fraction: f64) -> Option<Instant> {
         self.budget.time_limit.map(|t| self.start + t.mul_f64(fraction))
     }
@@ -403,7 +403,7 @@ impl Counter {
 }
 
 /// The factor `cf` with the variables of `fixed` set to the given compact values.
-fn restrict(cf: &CFactor, fixed: &[(usize, usize)], sizes: &[usize]) -> CFactor {
+fn restrict(cf: &CFactor<'_>, fixed: &[(usize, usize)], sizes: &[usize]) -> CFactor<'static> {
     let dims: Vec<usize> = cf.vars.iter().map(|&v| sizes[v]).collect();
     let st = strides(&dims);
     let mut base = 0usize;
@@ -425,5 +425,5 @@ fn restrict(cf: &CFactor, fixed: &[(usize, usize)], sizes: &[usize]) -> CFactor 
         let idx: usize = base + digits.iter().zip(&free_strides).map(|(d, s)| d * s).sum::<usize>();
         table.push(cf.table[idx]);
     });
-    CFactor { vars, table }
+    CFactor { vars, table: table.into() }
 }

@@ -224,22 +224,27 @@ impl<S: Semiring> LFactor<S> {
     /// Keeps, at scope position `j`, only the classes `keep` (in that order), and
     /// composes the variable's map with `new_of_old`.
     fn select(&mut self, j: usize, keep: &[usize], new_of_old: &[u32]) {
-        let d = self.shape.dims[j];
-        let inner: usize = self.shape.dims[j + 1..].iter().product();
-        let outer: usize = self.shape.dims[..j].iter().product();
-        let mut table = Vec::with_capacity(outer * keep.len() * inner);
-        for o in 0..outer {
-            for &c in keep {
-                let start = (o * d + c) * inner;
-                table.extend_from_slice(&self.table[start..start + inner]);
-            }
-        }
-        self.table = table;
+        self.table = select_table(&self.table, &self.shape.dims, j, keep);
         self.shape.dims[j] = keep.len();
         for x in self.shape.maps[j].iter_mut() {
             *x = new_of_old[*x as usize];
         }
     }
+}
+
+/// The table over `dims` keeping, at scope position `j`, only the classes `keep` (in that order).
+fn select_table<S: Copy>(table: &[S], dims: &[usize], j: usize, keep: &[usize]) -> Vec<S> {
+    let d = dims[j];
+    let inner: usize = dims[j + 1..].iter().product();
+    let outer: usize = dims[..j].iter().product();
+    let mut out = Vec::with_capacity(outer * keep.len() * inner);
+    for o in 0..outer {
+        for &c in keep {
+            let start = (o * d + c) * inner;
+            out.extend_from_slice(&table[start..start + inner]);
+        }
+    }
+    out
 }
 
 /// Slice `c` of scope position `j` of a table: entries with that class at `j`.
@@ -298,19 +303,35 @@ const PROPORTIONAL_TOLERANCE: f64 = 1e-12;
 /// slices are *proportional*; the ratio to the class representative is moved
 /// into the per-value `weights` of the variable (`weights[var][value]`), which
 /// leaves the product of weights and factors unchanged (up to the tolerance).
-pub(super) fn compress_proportional(f: &mut LFactor<f64>, weights: &mut [Vec<f64>]) {
-    for j in 0..f.shape.vars.len() {
-        let d = f.shape.dims[j];
+///
+/// The factor is the dense one over the compact domains `sizes` of `vars`
+/// with `table`, which is read where it is (borrowed from the network) and
+/// copied only once it has shrunk.
+pub(super) fn compress_proportional_from(
+    vars: Vec<usize>,
+    sizes: &[usize],
+    table: std::borrow::Cow<'_, [f64]>,
+    weights: &mut [Vec<f64>],
+) -> LFactor<f64> {
+    let dims: Vec<usize> = vars.iter().map(|&v| sizes[v]).collect();
+    let maps = dims.iter().map(|&d| (0..d as u32).collect()).collect();
+    compress_shaped(Shape { vars, maps, dims }, table, weights)
+}
+
+fn compress_shaped(shape: Shape, table: std::borrow::Cow<'_, [f64]>, weights: &mut [Vec<f64>]) -> LFactor<f64> {
+    let mut table = table;
+    let mut shape = shape;
+    for j in 0..shape.vars.len() {
+        let d = shape.dims[j];
         if d <= 1 {
             continue;
         }
-        let maxes: Vec<f64> =
-            (0..d).map(|c| slice_iter(&f.table, &f.shape.dims, j, c).fold(0.0f64, f64::max)).collect();
+        let maxes: Vec<f64> = (0..d).map(|c| slice_iter(&table, &shape.dims, j, c).fold(0.0f64, f64::max)).collect();
         let scale = |c: usize| if maxes[c] > 0.0 { 1.0 / maxes[c] } else { 1.0 };
         let hashes: Vec<u64> = (0..d)
             .map(|c| {
                 let s = scale(c);
-                slice_iter(&f.table, &f.shape.dims, j, c)
+                slice_iter(&table, &shape.dims, j, c)
                     .fold(0u64, |h, x| mix(h, (x * s * (1u64 << 36) as f64).round() as u128))
             })
             .collect();
@@ -318,12 +339,12 @@ pub(super) fn compress_proportional(f: &mut LFactor<f64>, weights: &mut [Vec<f64
         let mut new_of_old = vec![0u32; d];
         let mut ratio = vec![1.0f64; d];
         for c in 0..d {
-            let (sc, dims) = (scale(c), &f.shape.dims);
+            let (sc, dims) = (scale(c), &shape.dims);
             let found = keep.iter().position(|&k| {
                 let sk = scale(k);
                 hashes[k] == hashes[c]
-                    && slice_iter(&f.table, dims, j, k)
-                        .zip(slice_iter(&f.table, dims, j, c))
+                    && slice_iter(&table, dims, j, k)
+                        .zip(slice_iter(&table, dims, j, c))
                         .all(|(a, b)| (a == 0.0) == (b == 0.0) && (a * sk - b * sc).abs() <= PROPORTIONAL_TOLERANCE)
             });
             new_of_old[c] = match found {
@@ -341,14 +362,19 @@ pub(super) fn compress_proportional(f: &mut LFactor<f64>, weights: &mut [Vec<f64
             };
         }
         if keep.len() < d {
-            let var = f.shape.vars[j];
-            for (x, &c) in f.shape.maps[j].iter().enumerate() {
+            let var = shape.vars[j];
+            for (x, &c) in shape.maps[j].iter().enumerate() {
                 weights[var][x] *= ratio[c as usize];
             }
-            f.select(j, &keep, &new_of_old);
+            table = std::borrow::Cow::Owned(select_table(&table, &shape.dims, j, &keep));
+            shape.dims[j] = keep.len();
+            for x in shape.maps[j].iter_mut() {
+                *x = new_of_old[*x as usize];
+            }
         }
     }
-    f.shape.drop_unit_dims();
+    shape.drop_unit_dims();
+    LFactor { shape, table: table.into_owned() }
 }
 
 /// The common refinement of several partitions of `0..n`, numbered by first appearance.

@@ -8,7 +8,9 @@
 
 use std::time::Instant;
 
-use super::elim::{Engine, EngineOptions, LFactor, Semiring, backward, compress_exact, compress_proportional, plan};
+use super::elim::{
+    Engine, EngineOptions, LFactor, Semiring, backward, compress_exact, compress_proportional_from, plan,
+};
 use super::prep::{Reduced, reduce};
 use super::{Budget, Network, SolveError};
 
@@ -21,7 +23,7 @@ use super::{Budget, Network, SolveError};
 /// needs.
 #[derive(Debug, Clone)]
 pub struct WeightedModel {
-    pub(super) red: Reduced,
+    pub(super) red: Reduced<'static>,
     /// Per-value weights after moving compression ratios into them.
     pub(super) weights: Vec<Vec<f64>>,
     pub(super) engine: Engine<f64>,
@@ -58,10 +60,13 @@ impl WeightedModel {
         let sizes = red.sizes();
         let mut weights = red.weights.clone();
         let mut log_constant = red.log_constant;
-        let mut factors = Vec::with_capacity(red.factors.len());
-        for cf in &red.factors {
-            let mut f = LFactor::dense(cf.vars.clone(), &sizes, cf.table.clone());
-            compress_proportional(&mut f, &mut weights);
+        // The tables become the engine's factors, compressed one by one as
+        // they are read (from the network where preprocessing left them): the
+        // model never holds a dense copy.
+        let (red, dense) = red.split();
+        let mut factors = Vec::with_capacity(dense.len());
+        for cf in dense {
+            let f = compress_proportional_from(cf.vars, &sizes, cf.table, &mut weights);
             if f.shape.vars.is_empty() {
                 let c = f.table.first().copied().unwrap_or(0.0);
                 if c <= 0.0 {
@@ -161,11 +166,10 @@ pub(super) fn elimination_fits(net: &Network, budget: &Budget) -> Result<bool, S
         return Err(SolveError::EmptySupport);
     }
     let sizes = red.sizes();
-    let mut weights = red.weights.clone();
+    let mut weights = red.weights;
     let mut shapes = Vec::with_capacity(red.factors.len());
-    for cf in &red.factors {
-        let mut f = LFactor::dense(cf.vars.clone(), &sizes, cf.table.clone());
-        compress_proportional(&mut f, &mut weights);
+    for cf in red.factors {
+        let f = compress_proportional_from(cf.vars, &sizes, cf.table, &mut weights);
         if !f.shape.vars.is_empty() {
             shapes.push(f.shape.clone());
         }

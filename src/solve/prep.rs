@@ -11,23 +11,35 @@
 //!    zero mass in every assignment), to a fixpoint;
 //! 4. domains are re-indexed to the surviving values and factor tables restricted.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::elim::{for_each_index, strides};
 use super::{Network, SolveError};
 
 /// A factor over compact (surviving-value) domains.
+///
+/// Its table is borrowed from the network when preprocessing left it as it
+/// was (a 100,000-variant trait's tables are tens of megabytes: every query
+/// copying them was most of `check`'s memory).
 #[derive(Debug, Clone)]
-pub(super) struct CFactor {
+pub(super) struct CFactor<'a> {
     /// Scope, strictly increasing.
     pub vars: Vec<usize>,
     /// Dense row-major table over the compact domains of `vars`.
-    pub table: Vec<f64>,
+    pub table: Cow<'a, [f64]>,
+}
+
+impl CFactor<'_> {
+    /// The same factor owning its table.
+    pub fn to_owned(&self) -> CFactor<'static> {
+        CFactor { vars: self.vars.clone(), table: Cow::Owned(self.table.to_vec()) }
+    }
 }
 
 /// The preprocessed problem.
 #[derive(Debug, Clone)]
-pub(super) struct Reduced {
+pub(super) struct Reduced<'a> {
     /// Original domain sizes.
     pub domains: Vec<usize>,
     /// For every variable, the surviving original values (compact index -> value).
@@ -35,17 +47,24 @@ pub(super) struct Reduced {
     /// For every variable, the weight of each surviving value (all positive).
     pub weights: Vec<Vec<f64>>,
     /// Factors of arity >= 2 over compact domains, with pairwise distinct scopes.
-    pub factors: Vec<CFactor>,
+    pub factors: Vec<CFactor<'a>>,
     /// Natural log of the product of 0-ary factors.
     pub log_constant: f64,
     /// True when the support is provably empty (then the other fields are unspecified).
     pub empty: bool,
 }
 
-impl Reduced {
+impl<'a> Reduced<'a> {
     /// Compact domain sizes.
     pub fn sizes(&self) -> Vec<usize> {
         self.alive.iter().map(Vec::len).collect()
+    }
+
+    /// The factors, and the rest (domains, surviving values, weights) to keep
+    /// without them.
+    pub fn split(self) -> (Reduced<'static>, Vec<CFactor<'a>>) {
+        let Reduced { domains, alive, weights, factors, log_constant, empty } = self;
+        (Reduced { domains, alive, weights, factors: Vec::new(), log_constant, empty }, factors)
     }
 }
 
@@ -65,14 +84,18 @@ fn permute(scope: &[usize], table: &[f64], target: &[usize], domains: &[usize]) 
     out
 }
 
+/// A factor table while preprocessing: borrowed from the network until it
+/// has to change (a 100,000-variant trait's tables are tens of megabytes).
+type Table<'a> = (Vec<usize>, Cow<'a, [f64]>);
+
 /// Multiplies `small` (whose scope is a subset of `big`'s) into `big`.
-fn absorb(big: &mut (Vec<usize>, Vec<f64>), small: &(Vec<usize>, Vec<f64>), domains: &[usize]) {
+fn absorb(big: &mut Table<'_>, small: &Table<'_>, domains: &[usize]) {
     let small_dims: Vec<usize> = small.0.iter().map(|&v| domains[v]).collect();
     let small_strides = strides(&small_dims);
     let big_dims: Vec<usize> = big.0.iter().map(|&v| domains[v]).collect();
     let map: Vec<usize> =
         big.0.iter().map(|v| small.0.iter().position(|s| s == v).map_or(0, |p| small_strides[p])).collect();
-    let table = &mut big.1;
+    let table = big.1.to_mut();
     for_each_index(&big_dims, |digits, lin| {
         let idx: usize = digits.iter().zip(&map).map(|(d, s)| d * s).sum();
         table[lin] *= small.1[idx];
@@ -80,7 +103,7 @@ fn absorb(big: &mut (Vec<usize>, Vec<f64>), small: &(Vec<usize>, Vec<f64>), doma
 }
 
 /// Preprocesses `net` conditioned on `evidence`. Validates the network first.
-pub(super) fn reduce(net: &Network, evidence: &[(usize, usize)]) -> Result<Reduced, SolveError> {
+pub(super) fn reduce<'a>(net: &'a Network, evidence: &[(usize, usize)]) -> Result<Reduced<'a>, SolveError> {
     net.validate()?;
     net.check_evidence(evidence)?;
     let domains = net.domains.clone();
@@ -88,7 +111,7 @@ pub(super) fn reduce(net: &Network, evidence: &[(usize, usize)]) -> Result<Reduc
     let mut weights: Vec<Vec<f64>> = domains.iter().map(|&d| vec![1.0; d]).collect();
     let mut constant = 1.0f64;
     let mut log_constant = 0.0f64;
-    let mut grouped: BTreeMap<Vec<usize>, Vec<f64>> = BTreeMap::new();
+    let mut grouped: BTreeMap<Vec<usize>, Cow<'a, [f64]>> = BTreeMap::new();
     for f in &net.factors {
         match f.scope.len() {
             0 => {
@@ -107,9 +130,14 @@ pub(super) fn reduce(net: &Network, evidence: &[(usize, usize)]) -> Result<Reduc
             _ => {
                 let mut sorted = f.scope.clone();
                 sorted.sort_unstable();
-                let table = permute(&f.scope, &f.table, &sorted, &domains);
+                // A table already in scope order is read where it is.
+                let table = if sorted == f.scope {
+                    Cow::Borrowed(&f.table[..])
+                } else {
+                    Cow::Owned(permute(&f.scope, &f.table, &sorted, &domains))
+                };
                 match grouped.get_mut(&sorted) {
-                    Some(existing) => existing.iter_mut().zip(&table).for_each(|(a, b)| *a *= b),
+                    Some(existing) => existing.to_mut().iter_mut().zip(table.iter()).for_each(|(a, b)| *a *= b),
                     None => {
                         grouped.insert(sorted, table);
                     }
@@ -138,7 +166,7 @@ pub(super) fn reduce(net: &Network, evidence: &[(usize, usize)]) -> Result<Reduc
     log_constant += constant.ln();
 
     // Subset absorption: smallest arity first, each into the smallest superset.
-    let mut facs: Vec<(Vec<usize>, Vec<f64>)> = grouped.into_iter().collect();
+    let mut facs: Vec<Table<'_>> = grouped.into_iter().collect();
     facs.sort_by_key(|f| f.0.len());
     let mut keep = vec![true; facs.len()];
     for i in 0..facs.len() {
@@ -152,7 +180,7 @@ pub(super) fn reduce(net: &Network, evidence: &[(usize, usize)]) -> Result<Reduc
             keep[i] = false;
         }
     }
-    let facs: Vec<(Vec<usize>, Vec<f64>)> = facs.into_iter().zip(keep).filter(|(_, k)| *k).map(|(f, _)| f).collect();
+    let facs: Vec<Table<'_>> = facs.into_iter().zip(keep).filter(|(_, k)| *k).map(|(f, _)| f).collect();
 
     // Generalised arc consistency to a fixpoint.
     let mut alive: Vec<Vec<bool>> = weights.iter().map(|w| w.iter().map(|&x| x > 0.0).collect()).collect();
@@ -189,6 +217,11 @@ pub(super) fn reduce(net: &Network, evidence: &[(usize, usize)]) -> Result<Reduc
     // Restrict tables to surviving values.
     let mut factors = Vec::with_capacity(facs.len());
     for (vars, table) in facs {
+        if vars.iter().all(|&v| alive[v].len() == domains[v]) {
+            // Every value survives: the table is already over the compact domains.
+            factors.push(CFactor { vars, table });
+            continue;
+        }
         let dims: Vec<usize> = vars.iter().map(|&v| alive[v].len()).collect();
         let old_strides = strides(&vars.iter().map(|&v| domains[v]).collect::<Vec<_>>());
         let mut out = Vec::with_capacity(dims.iter().product());
@@ -196,7 +229,7 @@ pub(super) fn reduce(net: &Network, evidence: &[(usize, usize)]) -> Result<Reduc
             let idx: usize = digits.iter().zip(&vars).zip(&old_strides).map(|((&c, &v), s)| alive[v][c] * s).sum();
             out.push(table[idx]);
         });
-        factors.push(CFactor { vars, table: out });
+        factors.push(CFactor { vars, table: Cow::Owned(out) });
     }
     Ok(Reduced { domains, alive, weights, factors, log_constant, empty: false })
 }

@@ -121,7 +121,7 @@ impl Value for Sat {
 #[derive(Clone, Debug)]
 struct Problem {
     sizes: Vec<usize>,
-    factors: Vec<CFactor>,
+    factors: Vec<CFactor<'static>>,
     strides: Vec<Vec<usize>>,
     var_factors: Vec<Vec<usize>>,
     /// Initial residuals: the per-value weights after preprocessing.
@@ -131,11 +131,11 @@ struct Problem {
 }
 
 impl Problem {
-    fn new(red: &Reduced, projected: Vec<bool>) -> Problem {
+    fn new(red: &Reduced<'_>, projected: Vec<bool>) -> Problem {
         Problem::from_parts(red.sizes(), &red.factors, &red.weights, projected)
     }
 
-    fn from_parts(sizes: Vec<usize>, factors: &[CFactor], weights: &[Vec<f64>], projected: Vec<bool>) -> Problem {
+    fn from_parts(sizes: Vec<usize>, factors: &[CFactor<'_>], weights: &[Vec<f64>], projected: Vec<bool>) -> Problem {
         let mut var_factors = vec![Vec::new(); sizes.len()];
         for (i, f) in factors.iter().enumerate() {
             for &v in &f.vars {
@@ -148,7 +148,14 @@ impl Problem {
         } else {
             weights.iter().map(|w| w.iter().map(|&x| if x > 0.0 { 1.0 } else { 0.0 }).collect()).collect()
         };
-        Problem { sizes, factors: factors.to_vec(), strides, var_factors, weights, projected }
+        Problem {
+            sizes,
+            factors: factors.iter().map(CFactor::to_owned).collect(),
+            strides,
+            var_factors,
+            weights,
+            projected,
+        }
     }
 }
 
@@ -415,7 +422,7 @@ impl<'p, V: Value> Search<'p, V> {
 /// `projected` variables that extend to a positive one. `Err` when over `budget`.
 pub(super) fn count_reduced(
     sizes: &[usize],
-    factors: &[CFactor],
+    factors: &[CFactor<'_>],
     projected: &[bool],
     budget: SearchBudget,
 ) -> Result<u128, OverBudget> {
@@ -429,7 +436,7 @@ pub(super) fn count_reduced(
 /// module docs): the search's cache of partition functions.
 #[derive(Clone, Debug)]
 pub struct SearchModel {
-    red: Reduced,
+    red: Reduced<'static>,
     p: Problem,
     cache: Cache,
     z: f64,
@@ -457,7 +464,8 @@ impl SearchModel {
             // Either empty, or the weights underflowed: both leave nothing to sample from.
             return Err(SolveError::EmptySupport);
         }
-        Ok(SearchModel { red, p, cache, z })
+        // The problem has its own copy of the factors.
+        Ok(SearchModel { red: red.split().0, p, cache, z })
     }
 
     /// Number of cached sub-problems (a measure of the compiled size).
