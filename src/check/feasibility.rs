@@ -348,7 +348,7 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
         }
     }
     if !model.counts.is_empty() && diagnostics.iter().filter(|d| d.is_error()).count() == errors_before {
-        joint_counts(model, size_span, diagnostics);
+        joint_counts(model, &counts, size_span, diagnostics);
     }
     Feasibility { combinations, count_ranges, log_partition, size_span }
 }
@@ -409,8 +409,10 @@ fn group_count_split(
 /// Decides whether every `count` holds together with `size`, the rules and
 /// `unique` (an integer program over the strata the counts define, see
 /// `crate::plan::counts`), and reports an irreducible set that cannot.
-fn joint_counts(model: &Model, size_span: crate::span::Span, diagnostics: &mut Vec<Diagnostic>) {
-    let mut plan = match crate::plan::Plan::new(model) {
+/// `counts` are the unique combinations of every component, which the plan
+/// reuses as its components' capacities.
+fn joint_counts(model: &Model, counts: &[Count], size_span: crate::span::Span, diagnostics: &mut Vec<Diagnostic>) {
+    let mut plan = match crate::plan::Plan::with_capacities(model, counts) {
         Ok(plan) => plan,
         Err(e) => {
             // `run` would stop here: say so now rather than accept.

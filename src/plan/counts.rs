@@ -292,11 +292,18 @@ impl Quotas {
                 }
             }
         }
-        for (g, &gc) in self.group_cap.iter().enumerate() {
-            let members: Vec<usize> = (0..self.cap.len()).filter(|&s| self.group[s] == g).collect();
+        // The strata of every group, ascending (one pass, not one per group).
+        let mut members_of: Vec<Vec<usize>> = vec![Vec::new(); self.group_cap.len()];
+        for (s, &g) in self.group.iter().enumerate().take(self.cap.len()) {
+            if let Some(members) = members_of.get_mut(g) {
+                members.push(s);
+            }
+        }
+        for (members, &gc) in members_of.iter().zip(&self.group_cap) {
             let room: u64 = members.iter().map(|&s| self.cap[s].unwrap_or(0)).fold(0, u64::saturating_add);
             if members.len() > 1 && room > gc && gc < self.total {
-                p.add_constraint(terms(&|s| self.group[s] == g), ComparisonOp::Le, f64::from(limit(gc)?));
+                let expr: Vec<(Variable, f64)> = members.iter().filter_map(|&s| vars[s].map(|v| (v, 1.0))).collect();
+                p.add_constraint(expr, ComparisonOp::Le, f64::from(limit(gc)?));
             }
         }
         // Competing small strata: keys of each type go to its strata, at

@@ -159,16 +159,29 @@ impl Plan {
     /// Compiles `model`; without `strata`, only the unconditioned
     /// distributions (enough for shares, not for counts).
     pub fn build(model: &Model, strata: bool) -> Result<Plan, SampleError> {
-        Plan::build_with_limit(model, strata, LIMIT.with(std::cell::Cell::get))
+        Plan::build_with_limit(model, strata, LIMIT.with(std::cell::Cell::get), None)
     }
 
     /// [`Plan::new`] with another limit on the signatures enumerated up
     /// front: tests send small collections down the lazy path with it.
     pub fn with_limit(model: &Model, limit: usize) -> Result<Plan, SampleError> {
-        Plan::build_with_limit(model, true, limit)
+        Plan::build_with_limit(model, true, limit, None)
     }
 
-    fn build_with_limit(model: &Model, strata: bool, limit: usize) -> Result<Plan, SampleError> {
+    /// [`Plan::new`] given the unique projections of every connected
+    /// component of the model's network (in the order of their first trait),
+    /// as `check` has counted them already: the same plan, without counting
+    /// them again.
+    pub(crate) fn with_capacities(model: &Model, capacities: &[Count]) -> Result<Plan, SampleError> {
+        Plan::build_with_limit(model, true, LIMIT.with(std::cell::Cell::get), Some(capacities))
+    }
+
+    fn build_with_limit(
+        model: &Model,
+        strata: bool,
+        limit: usize,
+        capacities: Option<&[Count]>,
+    ) -> Result<Plan, SampleError> {
         let net = network(model);
         let n = net.domains.len();
         let component_of = net.components();
@@ -229,23 +242,46 @@ impl Plan {
             }
         }
 
-        let mut components = Vec::with_capacity(groups.len());
-        for (ci, traits) in groups.iter().enumerate() {
-            let mut local = Network::new(traits.iter().map(|&t| net.domains[t]).collect());
-            for f in &net.factors {
-                if f.scope.first().is_some_and(|&t| place[t].0 == ci) {
-                    local.push(Factor::new(f.scope.iter().map(|&t| place[t].1).collect(), f.table.clone()));
-                }
+        // Per component: its traits, its network (every factor in network
+        // order), its unique and its counted traits.
+        struct Part {
+            traits: Vec<TraitId>,
+            net: Network,
+            unique: Vec<usize>,
+            counted: Vec<usize>,
+        }
+        let mut parts: Vec<Part> = groups
+            .into_iter()
+            .map(|traits| {
+                let net = Network::new(traits.iter().map(|&t| net.domains[t]).collect());
+                Part { traits, net, unique: Vec::new(), counted: Vec::new() }
+            })
+            .collect();
+        for f in net.factors {
+            if let Some(&first) = f.scope.first() {
+                let scope = f.scope.iter().map(|&t| place[t].1).collect();
+                parts[place[first].0].net.push(Factor::new(scope, f.table));
             }
-            let unique: Vec<usize> = model.unique.iter().filter(|&&t| place[t].0 == ci).map(|&t| place[t].1).collect();
-            let my_counted: Vec<usize> = (0..counted.len()).filter(|&i| place[counted[i].trait_id].0 == ci).collect();
-            let base = compile(&local, &unique, model, traits)?.ok_or_else(|| SampleError::Empty {
+        }
+        for &t in &model.unique {
+            parts[place[t].0].unique.push(place[t].1);
+        }
+        for (i, c) in counted.iter().enumerate() {
+            parts[place[c.trait_id].0].counted.push(i);
+        }
+        // Components are independent: compiled in parallel, collected in
+        // order (the first error in component order is the one returned, as
+        // when they were compiled one after the other).
+        let build = |(ci, part): (usize, Part)| {
+            let Part { traits, net, unique, counted: my_counted } = part;
+            let known = capacities.filter(|_| !unique.is_empty()).and_then(|c| c.get(ci)).copied();
+            let base = compile_known(&net, &unique, model, &traits, known)?.ok_or_else(|| SampleError::Empty {
                 traits: traits.iter().map(|&t| model.traits[t].name.clone()).collect(),
             })?;
             let total: usize = my_counted.iter().map(|&i| counted[i].variants.len() + 1).product();
             let mut component = Component {
-                traits: traits.clone(),
-                net: local,
+                traits,
+                net,
                 unique,
                 counted: my_counted,
                 base,
@@ -258,8 +294,10 @@ impl Plan {
                     .map(|sig| component.compile_stratum(model, &counted, sig))
                     .collect::<Result<_, SampleError>>()?;
             }
-            components.push(component);
-        }
+            Ok(component)
+        };
+        let built: Vec<Result<Component, SampleError>> = parts.into_par_iter().enumerate().map(build).collect();
+        let components = built.into_iter().collect::<Result<Vec<Component>, SampleError>>()?;
         let keys = model.traits.iter().map(|t| StreamKey::new(&model.settings.seed, "trait", &t.name)).collect();
         Ok(Plan { components, place, counted, counted_of_trait, signatures, lazy, keys })
     }
@@ -398,6 +436,18 @@ fn compile(
     model: &Model,
     traits: &[TraitId],
 ) -> Result<Option<Compiled>, SampleError> {
+    compile_known(net, unique, model, traits, None)
+}
+
+/// [`compile`], with the component's unique projections when they are
+/// known already (`projections(net, unique)`).
+fn compile_known(
+    net: &Network,
+    unique: &[usize],
+    model: &Model,
+    traits: &[TraitId],
+    capacity: Option<Count>,
+) -> Result<Option<Compiled>, SampleError> {
     let budget = Budget::default();
     let too_complex = |e: SolveError| SampleError::TooComplex {
         what: format!("the rules tying {} are too dense to sample exactly ({e})", trait_names(model, traits)),
@@ -427,7 +477,7 @@ fn compile(
     let unique_first = unique_first
         && matches!(&engine, Engine::Elimination { sampler, .. }
             if sampler.steps().iter().take(unique.len()).all(|s| unique.contains(&s.var)));
-    let capacity = projections(net, unique);
+    let capacity = capacity.unwrap_or_else(|| projections(net, unique));
     Ok(Some(Compiled { engine, unique_first, capacity, group_capacity: capacity }))
 }
 
@@ -487,15 +537,86 @@ fn trait_names(model: &Model, traits: &[TraitId]) -> String {
 /// strata share. In a lazy plan no two strata share combinations (see
 /// [`Plan::lazy`]): each column is its own group.
 pub fn strata(model: &Model, plan: &Plan, cols: &[usize]) -> (Vec<bool>, Vec<u64>, Vec<usize>, Vec<u64>) {
-    let n_comp = plan.components.len();
     let caps = capacities(plan, cols);
-    let feasible: Vec<bool> = cols.iter().map(|&s| (0..n_comp).all(|ci| plan.compiled(ci, s).is_some())).collect();
+    // Components without counted traits have their one distribution in every column.
+    let feasible: Vec<bool> = cols.iter().map(|&s| counted_compiled(plan, s).all(|(_, m)| m.is_some())).collect();
     if plan.lazy {
         return (feasible, caps.clone(), (0..cols.len()).collect(), caps);
     }
     let groups: Vec<usize> = cols.iter().map(|&s| plan.group(model, s)).collect();
     let group_caps = group_capacities(plan, cols, &groups);
     (feasible, caps, groups, group_caps)
+}
+
+/// The compiled distribution of every component with counted traits for
+/// global signature `sig` (as [`Plan::compiled`]), with the component.
+fn counted_compiled(plan: &Plan, sig: usize) -> impl Iterator<Item = (&Component, Option<&Compiled>)> {
+    let classes = plan.classes(sig);
+    plan.components.iter().filter(|c| !c.counted.is_empty()).map(move |c| {
+        let mut local = 0;
+        let mut mult = 1;
+        for &i in &c.counted {
+            local += classes[i] * mult;
+            mult *= plan.counted[i].variants.len() + 1;
+        }
+        let compiled = if plan.lazy {
+            c.lazy_strata.get(&local).and_then(Option::as_ref)
+        } else {
+            c.strata.get(local).and_then(Option::as_ref)
+        };
+        (c, compiled)
+    })
+}
+
+/// The product of a capacity of the components without counted traits
+/// (saturating): the same in every column. Saturating products of
+/// non-negative factors do not depend on their order (a zero anywhere
+/// makes zero; otherwise the true product, capped), so it can be taken apart
+/// from the counted components'.
+fn uncounted_product(plan: &Plan, capacity: impl Fn(&Compiled) -> Count) -> u128 {
+    plan.components
+        .iter()
+        .filter(|c| c.counted.is_empty() && !c.unique.is_empty())
+        .fold(1u128, |cap, c| cap.saturating_mul(capacity(&c.base).upper()))
+}
+
+/// Unique combinations shared by each group (indexed by group id).
+fn group_capacities(plan: &Plan, cols: &[usize], groups: &[usize]) -> Vec<u64> {
+    let mut out = vec![0u64; plan.signatures];
+    let fixed = uncounted_product(plan, |m| m.group_capacity);
+    for (&s, &g) in cols.iter().zip(groups) {
+        let mut cap: u128 = fixed;
+        for (c, compiled) in counted_compiled(plan, s) {
+            match compiled {
+                None => {
+                    cap = 0;
+                    break;
+                }
+                Some(m) if !c.unique.is_empty() => cap = cap.saturating_mul(m.group_capacity.upper()),
+                Some(_) => {}
+            }
+        }
+        out[g] = out[g].max(u64::try_from(cap).unwrap_or(u64::MAX));
+    }
+    out
+}
+
+/// Unique combinations per column (saturating; upper bounds when not exact).
+fn capacities(plan: &Plan, cols: &[usize]) -> Vec<u64> {
+    let fixed = uncounted_product(plan, |m| m.capacity);
+    cols.iter()
+        .map(|&s| {
+            let mut cap: u128 = fixed;
+            for (c, compiled) in counted_compiled(plan, s) {
+                match compiled {
+                    None => return 0,
+                    Some(m) if !c.unique.is_empty() => cap = cap.saturating_mul(m.capacity.upper()),
+                    Some(_) => {}
+                }
+            }
+            u64::try_from(cap).unwrap_or(u64::MAX)
+        })
+        .collect()
 }
 
 /// The joint problem of `model`'s counts, `size` and uniqueness (see [`counts`]).
@@ -525,43 +646,6 @@ pub(crate) fn column_caps(model: &Model, plan: &Plan, cols: &[usize]) -> Vec<Opt
 pub(crate) fn quotas_over(model: &Model, plan: &Plan, cols: &[usize]) -> counts::Quotas {
     let (feasible, caps, groups, group_caps) = strata(model, plan, cols);
     counts::Quotas::new(model, plan, cols, &feasible, &caps, &groups, &group_caps, &sharing::Sharing::default())
-}
-
-/// Unique combinations shared by each group (indexed by group id).
-fn group_capacities(plan: &Plan, cols: &[usize], groups: &[usize]) -> Vec<u64> {
-    let mut out = vec![0u64; plan.signatures];
-    for (&s, &g) in cols.iter().zip(groups) {
-        let mut cap: u128 = 1;
-        for (ci, c) in plan.components.iter().enumerate() {
-            match plan.compiled(ci, s) {
-                None => {
-                    cap = 0;
-                    break;
-                }
-                Some(m) if !c.unique.is_empty() => cap = cap.saturating_mul(m.group_capacity.upper()),
-                Some(_) => {}
-            }
-        }
-        out[g] = out[g].max(u64::try_from(cap).unwrap_or(u64::MAX));
-    }
-    out
-}
-
-/// Unique combinations per column (saturating; upper bounds when not exact).
-fn capacities(plan: &Plan, cols: &[usize]) -> Vec<u64> {
-    cols.iter()
-        .map(|&s| {
-            let mut cap: u128 = 1;
-            for (ci, c) in plan.components.iter().enumerate() {
-                match plan.compiled(ci, s) {
-                    None => return 0,
-                    Some(m) if !c.unique.is_empty() => cap = cap.saturating_mul(m.capacity.upper()),
-                    Some(_) => {}
-                }
-            }
-            u64::try_from(cap).unwrap_or(u64::MAX)
-        })
-        .collect()
 }
 
 /// Exact predicted share of every variant of every trait under the rules

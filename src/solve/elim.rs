@@ -427,8 +427,6 @@ pub(super) struct Bucket {
     pub a_map: Vec<u32>,
     /// Index arithmetic.
     pub layout: Layout,
-    /// Entries ranged over: output entries times refined classes of the eliminated variable.
-    pub size: f64,
 }
 
 /// Analyses the elimination of `var` from the factors with the given shapes.
@@ -472,9 +470,31 @@ pub(super) fn bucket(shapes: &[&Shape], var: usize, sizes: &[usize]) -> Bucket {
             a_off[r * k + i] = o;
         }
     }
-    let size = out.dims.iter().map(|&d| d as f64).product::<f64>() * a_dim as f64;
     let layout = Layout { out_dims: out.dims.clone(), pos, a_off, inputs: k, a_dim };
-    Bucket { out, a_map, layout, size }
+    Bucket { out, a_map, layout }
+}
+
+/// The output shape of [`bucket`] without its layout, and the step's size
+/// (entries ranged over: output entries times refined classes of the
+/// eliminated variable): what the greedy orders score candidates by.
+fn bucket_shape(shapes: &[&Shape], var: usize, sizes: &[usize]) -> (Shape, f64) {
+    let mut union: Vec<usize> = shapes.iter().flat_map(|s| s.vars.iter().copied()).filter(|&v| v != var).collect();
+    union.sort_unstable();
+    union.dedup();
+    let refine_var = |v: usize| -> (Vec<u32>, usize) {
+        let maps: Vec<(&[u32], usize)> =
+            shapes.iter().filter_map(|s| s.position(v).map(|p| (s.maps[p].as_slice(), s.dims[p]))).collect();
+        refine(sizes[v], &maps)
+    };
+    let mut out = Shape { vars: union, maps: Vec::new(), dims: Vec::new() };
+    for j in 0..out.vars.len() {
+        let (map, count) = refine_var(out.vars[j]);
+        out.maps.push(map);
+        out.dims.push(count);
+    }
+    let (_, a_dim) = refine_var(var);
+    let size = out.dims.iter().map(|&d| d as f64).product::<f64>() * a_dim as f64;
+    (out, size)
 }
 
 /// Initial digits and input offsets for output index `start`.
@@ -818,7 +838,7 @@ pub(super) fn backward<S: Semiring>(eng: &Engine<S>) -> Vec<Vec<S>> {
 pub(super) struct Plan {
     /// Variables in elimination order.
     pub order: Vec<usize>,
-    /// Largest [`Bucket::size`] over the steps (an upper bound: the engine may compress more).
+    /// Largest step size ([`bucket_shape`]) over the steps (an upper bound: the engine may compress more).
     pub max_size: f64,
     /// Sum of the step sizes (proportional to the work).
     pub total: f64,
@@ -844,6 +864,8 @@ struct Score {
     weighted_fill: f64,
     /// Refined class count of each neighbour in the variable's bucket.
     dims: Vec<(usize, usize)>,
+    /// The output shape of the variable's bucket (as [`bucket_shape`] gives it).
+    out: Option<Shape>,
 }
 
 /// Greedy elimination order for `vars`, simulated on shapes, with the given
@@ -861,53 +883,15 @@ fn greedy(
     group: &dyn Fn(usize) -> u8,
     heuristic: Heuristic,
     abort_above: f64,
+    initial: &Scores,
 ) -> Plan {
-    let n = sizes.len();
+    let Scores { by_var, adj, scores } = initial;
+    let (mut by_var, mut adj, mut scores) = (by_var.clone(), adj.clone(), scores.clone());
     let mut facs: Vec<Option<Shape>> = shapes.iter().cloned().map(Some).collect();
-    let mut by_var: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (id, f) in shapes.iter().enumerate() {
-        for &v in &f.vars {
-            by_var[v].push(id);
-            adj[v].extend(f.vars.iter().copied().filter(|&u| u != v));
-        }
-    }
-    for a in &mut adj {
-        a.sort_unstable();
-        a.dedup();
-    }
+    let n = sizes.len();
     let mut pending = vec![false; n];
     for &v in vars {
         pending[v] = true;
-    }
-    let bucket_score = |facs: &[Option<Shape>], by_var: &[Vec<usize>], v: usize, score: &mut Score| {
-        let shapes: Vec<&Shape> = by_var[v].iter().filter_map(|&id| facs[id].as_ref()).collect();
-        let b = bucket(&shapes, v, sizes);
-        score.size = b.size;
-        score.factors = shapes.len();
-        score.dims = b.out.vars.iter().copied().zip(b.out.dims.iter().copied()).collect();
-    };
-    let fill_score = |adj: &[Vec<usize>], v: usize, score: &mut Score| {
-        let nb = &adj[v];
-        let dim = |u: usize| score.dims.iter().find(|(w, _)| *w == u).map_or(1.0, |&(_, d)| d as f64);
-        let (mut fill, mut weighted) = (0.0, 0.0);
-        for (i, &a) in nb.iter().enumerate() {
-            for &b in &nb[i + 1..] {
-                if adj[a].binary_search(&b).is_err() {
-                    fill += 1.0;
-                    weighted += dim(a) * dim(b);
-                }
-            }
-        }
-        score.fill = fill;
-        score.weighted_fill = weighted;
-    };
-    let mut scores: Vec<Score> = vec![Score::default(); n];
-    for &v in vars {
-        bucket_score(&facs, &by_var, v, &mut scores[v]);
-        if heuristic != Heuristic::MinSize {
-            fill_score(&adj, v, &mut scores[v]);
-        }
     }
     let key = |v: usize, s: &Score| -> (u8, f64, f64, f64) {
         match heuristic {
@@ -926,17 +910,24 @@ fn greedy(
         pending[v] = false;
         order.push(v);
         let ids: Vec<usize> = by_var[v].iter().copied().filter(|&id| facs[id].is_some()).collect();
-        let shapes: Vec<&Shape> = ids.iter().filter_map(|&id| facs[id].as_ref()).collect();
-        let b = bucket(&shapes, v, sizes);
-        max_size = max_size.max(b.size);
-        total += b.size;
-        if b.size > abort_above {
+        // The score of a pending variable is always that of its current
+        // bucket (rescored whenever a factor of it changes): its output
+        // shape is the step's.
+        let (mut out, size) = match scores[v].out.take() {
+            Some(out) => (out, scores[v].size),
+            None => {
+                let shapes: Vec<&Shape> = ids.iter().filter_map(|&id| facs[id].as_ref()).collect();
+                bucket_shape(&shapes, v, sizes)
+            }
+        };
+        max_size = max_size.max(size);
+        total += size;
+        if size > abort_above {
             break;
         }
         for &id in &ids {
             facs[id] = None;
         }
-        let mut out = b.out;
         out.drop_unit_dims();
         let touched = out.vars.clone();
         if !out.vars.is_empty() {
@@ -959,7 +950,7 @@ fn greedy(
             by_var[u].retain(|&id| facs[id].is_some());
             if pending[u] {
                 let mut s = std::mem::take(&mut scores[u]);
-                bucket_score(&facs, &by_var, u, &mut s);
+                bucket_score(&facs, &by_var, u, sizes, &mut s);
                 scores[u] = s;
             }
         }
@@ -980,6 +971,71 @@ fn greedy(
     Plan { order, max_size, total }
 }
 
+/// What every greedy order starts from: the factors of each variable, the
+/// interaction graph and the score of every variable to eliminate (the
+/// same for every heuristic, so computed once).
+struct Scores {
+    by_var: Vec<Vec<usize>>,
+    adj: Vec<Vec<usize>>,
+    scores: Vec<Score>,
+}
+
+impl Scores {
+    /// The starting point for eliminating `vars`; `fill`: with the fill
+    /// scores (only [`Heuristic::MinSize`] goes without).
+    fn new(shapes: &[Shape], sizes: &[usize], vars: &[usize], fill: bool) -> Scores {
+        let n = sizes.len();
+        let mut by_var: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (id, f) in shapes.iter().enumerate() {
+            for &v in &f.vars {
+                by_var[v].push(id);
+                adj[v].extend(f.vars.iter().copied().filter(|&u| u != v));
+            }
+        }
+        for a in &mut adj {
+            a.sort_unstable();
+            a.dedup();
+        }
+        let facs: Vec<Option<Shape>> = shapes.iter().cloned().map(Some).collect();
+        let mut scores: Vec<Score> = vec![Score::default(); n];
+        for &v in vars {
+            bucket_score(&facs, &by_var, v, sizes, &mut scores[v]);
+            if fill {
+                fill_score(&adj, v, &mut scores[v]);
+            }
+        }
+        Scores { by_var, adj, scores }
+    }
+}
+
+/// Scores `v` by the bucket of its current factors.
+fn bucket_score(facs: &[Option<Shape>], by_var: &[Vec<usize>], v: usize, sizes: &[usize], score: &mut Score) {
+    let shapes: Vec<&Shape> = by_var[v].iter().filter_map(|&id| facs[id].as_ref()).collect();
+    let (out, size) = bucket_shape(&shapes, v, sizes);
+    score.size = size;
+    score.factors = shapes.len();
+    score.dims = out.vars.iter().copied().zip(out.dims.iter().copied()).collect();
+    score.out = Some(out);
+}
+
+/// Scores `v` by the interactions its elimination adds.
+fn fill_score(adj: &[Vec<usize>], v: usize, score: &mut Score) {
+    let nb = &adj[v];
+    let dim = |u: usize| score.dims.iter().find(|(w, _)| *w == u).map_or(1.0, |&(_, d)| d as f64);
+    let (mut fill, mut weighted) = (0.0, 0.0);
+    for (i, &a) in nb.iter().enumerate() {
+        for &b in &nb[i + 1..] {
+            if adj[a].binary_search(&b).is_err() {
+                fill += 1.0;
+                weighted += dim(a) * dim(b);
+            }
+        }
+    }
+    score.fill = fill;
+    score.weighted_fill = weighted;
+}
+
 /// The best of the greedy orders for `vars` (see [`greedy`]): the one with the
 /// least total work among those whose largest step fits `budget`. If none
 /// fits, the returned plan's `max_size` exceeds `budget` (it is then only a
@@ -991,8 +1047,9 @@ pub(super) fn plan(
     group: &dyn Fn(usize) -> u8,
     budget: f64,
 ) -> Plan {
+    let initial = Scores::new(shapes, sizes, vars, true);
     let plans = [Heuristic::MinFill, Heuristic::WeightedFill, Heuristic::MinSize]
-        .map(|h| greedy(shapes, sizes, vars, group, h, budget));
+        .map(|h| greedy(shapes, sizes, vars, group, h, budget, &initial));
     let fits = |p: &Plan| p.max_size <= budget;
     let mut best = plans[0].clone();
     for p in &plans[1..] {
@@ -1018,5 +1075,6 @@ pub(super) fn fits(
     group: &dyn Fn(usize) -> u8,
     budget: f64,
 ) -> bool {
-    greedy(shapes, sizes, vars, group, Heuristic::MinSize, budget).max_size <= budget
+    let initial = Scores::new(shapes, sizes, vars, false);
+    greedy(shapes, sizes, vars, group, Heuristic::MinSize, budget, &initial).max_size <= budget
 }
