@@ -27,14 +27,23 @@ fn peak_of<T>(profile: &Path, f: impl FnOnce() -> T) -> (T, usize) {
     (value, peak)
 }
 
-const SIDE: u32 = 384;
+/// The geometry of a test project: the canvas's side, the extra size's
+/// side and how the extra size is made.
+#[derive(Clone, Copy)]
+struct Geometry {
+    side: u32,
+    extra: u32,
+    resize: &'static str,
+}
 
-/// A project of `SIDE`² art: an opaque background and two traits of
+/// A project of `side`² art: an opaque background and two traits of
 /// translucent discs, 18 tokens and an extra size.
-fn write_project(root: &Path) -> String {
-    let disc = |seed: u32| {
-        image::RgbaImage::from_fn(SIDE, SIDE, move |x, y| {
-            let (cx, cy, r) = (100 + seed * 37 % 180, 90 + seed * 53 % 200, 60 + seed * 11 % 50);
+fn write_project(root: &Path, Geometry { side, extra, resize }: Geometry) -> String {
+    let scale = |v: u32| v * side / 384;
+    let disc = move |seed: u32| {
+        image::RgbaImage::from_fn(side, side, move |x, y| {
+            let (cx, cy, r) =
+                (scale(100 + seed * 37 % 180), scale(90 + seed * 53 % 200), scale(60 + seed * 11 % 50).max(1));
             let d = ((x as i64 - cx as i64).pow(2) + (y as i64 - cy as i64).pow(2)) as f64;
             let a = (255.0 * (1.0 - d.sqrt() / r as f64).clamp(0.0, 1.0)) as u8;
             image::Rgba([(seed * 40) as u8, (x % 256) as u8, (y % 256) as u8, a])
@@ -43,7 +52,7 @@ fn write_project(root: &Path) -> String {
     for v in 0..3u32 {
         let dir = root.join("layers/Back");
         std::fs::create_dir_all(&dir).unwrap();
-        let back = image::RgbaImage::from_fn(SIDE, SIDE, |x, y| image::Rgba([(x * v) as u8, (y ^ x) as u8, 90, 255]));
+        let back = image::RgbaImage::from_fn(side, side, |x, y| image::Rgba([(x * v) as u8, (y ^ x) as u8, 90, 255]));
         back.save(dir.join(format!("B{v}.png"))).unwrap();
         for (t, name) in [(1, "Left"), (2, "Right")] {
             let dir = root.join("layers").join(name);
@@ -52,7 +61,8 @@ fn write_project(root: &Path) -> String {
         }
     }
     format!(
-        "collection \"Memory\" {{\n    size 18\n    seed \"m\"\n    canvas {SIDE} x {SIDE}\n    sizes 96\n    \
+        "collection \"Memory\" {{\n    size 18\n    seed \"m\"\n    canvas {side} x {side}\n    sizes {extra}\n    \
+         resize {resize}\n    \
          name \"Memory #{{id}}\"\n    description \"d\"\n    image \"ipfs://x/{{id}}.png\"\n}}\n\
          trait Back < B0: 1, B1: 1, B2: 1 >\ntrait Left < D0: 1, D1: 1, D2: 1 >\ntrait Right < D0: 1, D1: 1, D2: 1 >\n"
     )
@@ -60,9 +70,27 @@ fn write_project(root: &Path) -> String {
 
 #[test]
 fn qa_of_a_folder_needs_no_more_heap_than_the_run_that_wrote_it() {
+    qa_needs_no_more_heap_than_run(Geometry { side: 384, extra: 96, resize: "lanczos3" });
+}
+
+/// Pixel art: a small canvas published with a much larger copy (the
+/// `solana-sprites` example's 24 × 24 with 384 × 384), where the extra
+/// size, not the canvas, is the largest image either command holds.
+#[test]
+fn qa_of_pixel_art_with_a_large_extra_size_needs_no_more_heap_than_run() {
+    qa_needs_no_more_heap_than_run(Geometry { side: 24, extra: 384, resize: "nearest" });
+}
+
+/// dhat counts every allocation of the process and allows one profiler at a
+/// time, so the tests of this file measure one after the other.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn qa_needs_no_more_heap_than_run(geometry: Geometry) {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Geometry { side, extra, .. } = geometry;
     let dir = tempfile::Builder::new().prefix("dropc-qa-memory-").tempdir().unwrap();
     let root = dir.path();
-    let text = write_project(root);
+    let text = write_project(root, geometry);
     let drop_file = root.join("m.drop");
     std::fs::write(&drop_file, &text).unwrap();
     let checked = dropc::check_text(&text, &dropc::check::DiskArt { root: root.to_path_buf() });
@@ -88,9 +116,9 @@ fn qa_of_a_folder_needs_no_more_heap_than_the_run_that_wrote_it() {
     assert!(errors.is_empty(), "{errors:#?}");
     assert!(out.join("report/thumbs").is_dir(), "no thumbnails were made");
 
-    let canvas = (SIDE * SIDE * 4) as usize;
+    let canvas = (side * side * 4) as usize;
     eprintln!(
-        "peak heap, one thread, {SIDE} x {SIDE} (a canvas is {} KiB): run {} KiB, qa {} KiB",
+        "peak heap, one thread, {side} x {side} with {extra} x {extra} (a canvas is {} KiB): run {} KiB, qa {} KiB",
         canvas >> 10,
         run >> 10,
         qa >> 10

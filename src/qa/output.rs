@@ -256,7 +256,15 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
     };
     let by_id: HashMap<u64, Token<'_>> = tokens.iter().map(|t| (t.id(), t)).collect();
     let entries: HashMap<u64, &super::record::Entry> = record.tokens.iter().map(|(id, e)| (*id, e)).collect();
-    let context = TokenContext { model, layout: &layout, parity: parity.as_ref(), record: &record, listing };
+    let mut context = TokenContext {
+        model,
+        layout: &layout,
+        parity: parity.as_ref(),
+        record: &record,
+        listing,
+        schema_broken: HashMap::new(),
+    };
+    context.schema_broken = context.schema_pass(&ids);
     let scans: Vec<TokenScan> = ids
         .par_iter()
         .map_init(
@@ -606,9 +614,55 @@ struct TokenContext<'a> {
     parity: Option<&'a Parity<'a>>,
     record: &'a Record,
     listing: Listing,
+    /// Per token whose metadata breaks the flavour's schema, the finding
+    /// that says how ([`TokenContext::schema_pass`]).
+    schema_broken: HashMap<u64, Finding>,
 }
 
 impl TokenContext<'_> {
+    /// The metadata documents checked against the flavour's JSON Schema,
+    /// in a pass of their own before the images, so that the compiled
+    /// schema is dropped before any image is decoded: the findings of the
+    /// documents that break it. A document that cannot be read or parsed
+    /// is skipped here and reported by [`TokenContext::metadata`].
+    fn schema_pass(&self, ids: &[u64]) -> HashMap<u64, Finding> {
+        if self.listing.unlisted.contains(METADATA) {
+            return HashMap::new();
+        }
+        let flavour = self.model.settings.metadata;
+        let schema = match super::schema::Schema::compile(flavour) {
+            Ok(schema) => schema,
+            Err(e) => {
+                let why = format!("the {flavour:?} schema does not compile: {e}");
+                return ids.iter().map(|&id| (id, self.schema_finding(id, vec![why.clone()]))).collect();
+            }
+        };
+        ids.par_iter()
+            .filter_map(|&id| {
+                let bytes = read::read_file(&self.layout.metadata(id), read::METADATA_LIMIT).ok()?;
+                let doc: Value = serde_json::from_slice(&bytes).ok()?;
+                let violations = schema.violations(&doc);
+                (!violations.is_empty()).then(|| (id, self.schema_finding(id, violations)))
+            })
+            .collect()
+    }
+
+    /// `qa::metadata_schema` for token `id` whose document breaks the schema in `violations`.
+    fn schema_finding(&self, id: u64, violations: Vec<String>) -> Finding {
+        let flavour = self.model.settings.metadata;
+        let more = violations.len().saturating_sub(3);
+        let mut shown: Vec<String> = violations.into_iter().take(3).collect();
+        if more > 0 {
+            shown.push(format!("and {more} more"));
+        }
+        Finding::new(
+            QaCode::MetadataSchema,
+            Subject::Token { id },
+            format!("`{}` breaks the {} schema: {}", metadata_rel(id), flavour_name(flavour), shown.join("; ")),
+            format!("the schema is `schemas/{}.schema.json`; {RERUN}", flavour_name(flavour).to_lowercase()),
+        )
+    }
+
     /// Whether the folder listing saw the token's file in `folder`.
     fn present(&self, folder: &str, id: u64) -> bool {
         self.listing.present.contains(&(folder.to_string(), id))
@@ -858,20 +912,8 @@ impl TokenContext<'_> {
                 return None;
             }
         };
-        let flavour = self.model.settings.metadata;
-        let violations = super::schema::violations(flavour, &doc);
-        if !violations.is_empty() {
-            let more = violations.len().saturating_sub(3);
-            let mut shown: Vec<String> = violations.into_iter().take(3).collect();
-            if more > 0 {
-                shown.push(format!("and {more} more"));
-            }
-            findings.push(Finding::new(
-                QaCode::MetadataSchema,
-                subject(),
-                format!("`{rel}` breaks the {} schema: {}", flavour_name(flavour), shown.join("; ")),
-                format!("the schema is `schemas/{}.schema.json`; {RERUN}", flavour_name(flavour).to_lowercase()),
-            ));
+        if let Some(finding) = self.schema_broken.get(&id) {
+            findings.push(finding.clone());
             return None;
         }
         let Some(token) = token else { return Some(doc) };

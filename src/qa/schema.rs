@@ -9,8 +9,6 @@
 //! Metaplex limits `name` to 32 and `symbol` to 10 *bytes*; a schema's
 //! `maxLength` counts characters, so [`violations`] also checks the bytes.
 
-use std::sync::OnceLock;
-
 use serde_json::Value;
 
 use crate::model::MetadataFlavour;
@@ -33,57 +31,65 @@ pub fn text(flavour: MetadataFlavour) -> &'static str {
     }
 }
 
-/// The compiled validator of `flavour` (compiled once per process), or why
-/// the embedded schema does not compile (a bug the tests rule out).
-pub fn validator(flavour: MetadataFlavour) -> Result<&'static jsonschema::Validator, String> {
-    static ERC: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
-    static MPX: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
-    let cell = match flavour {
-        MetadataFlavour::Erc721 => &ERC,
-        MetadataFlavour::Metaplex => &MPX,
-    };
-    cell.get_or_init(|| {
+/// The compiled schema of one flavour. `qa` compiles it for the metadata
+/// pass of an audit and drops it before the images are read: it holds a
+/// few hundred KiB, as much as the images of a small collection.
+pub struct Schema {
+    flavour: MetadataFlavour,
+    validator: jsonschema::Validator,
+}
+
+impl Schema {
+    /// The schema of `flavour`, compiled, or why the embedded schema does
+    /// not compile (a bug the tests rule out).
+    pub fn compile(flavour: MetadataFlavour) -> Result<Schema, String> {
         let schema: Value = serde_json::from_str(text(flavour)).map_err(|e| e.to_string())?;
-        jsonschema::draft202012::new(&schema).map_err(|e| e.to_string())
-    })
-    .as_ref()
-    .map_err(Clone::clone)
+        let validator = jsonschema::draft202012::new(&schema).map_err(|e| e.to_string())?;
+        Ok(Schema { flavour, validator })
+    }
+
+    /// Every way `doc` breaks the schema, one line each, prefixed with the
+    /// JSON pointer of the offending value (`/attributes/0/value: …`);
+    /// empty when it is valid.
+    pub fn violations(&self, doc: &Value) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .validator
+            .iter_errors(doc)
+            .map(|e| {
+                let mut message = e.to_string();
+                if message.len() > MAX_MESSAGE {
+                    let cut = (0..=MAX_MESSAGE).rev().find(|&i| message.is_char_boundary(i)).unwrap_or(0);
+                    message.truncate(cut);
+                    message.push('…');
+                }
+                let at = e.instance_path().to_string();
+                if at.is_empty() { message } else { format!("{at}: {message}") }
+            })
+            .collect();
+        if self.flavour == MetadataFlavour::Metaplex {
+            for (key, limit) in [("name", METAPLEX_NAME_BYTES), ("symbol", METAPLEX_SYMBOL_BYTES)] {
+                if let Some(s) = doc.get(key).and_then(Value::as_str) {
+                    if s.len() > limit && s.chars().count() <= limit {
+                        out.push(format!("/{key}: {} bytes of UTF-8, more than Metaplex's {limit}", s.len()));
+                    }
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Longest message kept per violation (they can quote whole documents).
 const MAX_MESSAGE: usize = 160;
 
-/// Every way `doc` breaks the schema of `flavour`, one line each, prefixed
-/// with the JSON pointer of the offending value (`/attributes/0/value: …`);
-/// empty when it is valid.
+/// Every way `doc` breaks the schema of `flavour` ([`Schema::violations`]),
+/// the schema compiled for this one document: to check many, compile a
+/// [`Schema`] once.
 pub fn violations(flavour: MetadataFlavour, doc: &Value) -> Vec<String> {
-    let validator = match validator(flavour) {
-        Ok(v) => v,
-        Err(e) => return vec![format!("the {flavour:?} schema does not compile: {e}")],
-    };
-    let mut out: Vec<String> = validator
-        .iter_errors(doc)
-        .map(|e| {
-            let mut message = e.to_string();
-            if message.len() > MAX_MESSAGE {
-                let cut = (0..=MAX_MESSAGE).rev().find(|&i| message.is_char_boundary(i)).unwrap_or(0);
-                message.truncate(cut);
-                message.push('…');
-            }
-            let at = e.instance_path().to_string();
-            if at.is_empty() { message } else { format!("{at}: {message}") }
-        })
-        .collect();
-    if flavour == MetadataFlavour::Metaplex {
-        for (key, limit) in [("name", METAPLEX_NAME_BYTES), ("symbol", METAPLEX_SYMBOL_BYTES)] {
-            if let Some(s) = doc.get(key).and_then(Value::as_str) {
-                if s.len() > limit && s.chars().count() <= limit {
-                    out.push(format!("/{key}: {} bytes of UTF-8, more than Metaplex's {limit}", s.len()));
-                }
-            }
-        }
+    match Schema::compile(flavour) {
+        Ok(schema) => schema.violations(doc),
+        Err(e) => vec![format!("the {flavour:?} schema does not compile: {e}")],
     }
-    out
 }
 
 #[cfg(test)]
@@ -92,8 +98,8 @@ mod tests {
 
     #[test]
     fn both_schemas_compile() {
-        assert!(validator(MetadataFlavour::Erc721).is_ok());
-        assert!(validator(MetadataFlavour::Metaplex).is_ok());
+        assert!(Schema::compile(MetadataFlavour::Erc721).is_ok());
+        assert!(Schema::compile(MetadataFlavour::Metaplex).is_ok());
     }
 
     #[test]
