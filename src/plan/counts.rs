@@ -593,17 +593,26 @@ impl<'a> Generator<'a> {
                 }
                 terms.push(crate::solve::Term { weight: w, literals: self.literals[r].clone() });
             }
+            // A term of weight 0 per counted variant: the values the search
+            // does not tell apart (same terms) are then those of one class
+            // of the plan, so they have the same signature, which is what
+            // `taken` looks at.
+            for c in &plan.counted {
+                for &v in &c.variants {
+                    terms.push(crate::solve::Term { weight: 0.0, literals: vec![(c.trait_id, v)] });
+                }
+            }
+            // Only a signature of positive profit is of use: the search
+            // looks above the score that makes the profit zero (with the
+            // tolerance), and finding none proves the optimum.
             let taken = |a: &[u32]| self.cols.contains_key(&plan.signature(a));
-            let best = match crate::solve::best_excluding(&self.net, &terms, PRICING_NODES, Some(&taken)) {
+            let floor = 1e-9 * m.max(1.0) - solution.var_value(y0);
+            let best = match crate::solve::best_above(&self.net, &terms, PRICING_NODES, Some(&taken), Some(floor)) {
                 Ok(Some(b)) => b,
-                // Every signature a token can have is a column already.
+                // No signature outside the columns has a positive profit.
                 Ok(None) => return Ok(value),
                 Err(_) => return Err("the search for the next class ran over its budget".into()),
             };
-            let profit = solution.var_value(y0) + best.score;
-            if profit <= 1e-9 * m.max(1.0) {
-                return Ok(value);
-            }
             let sig = plan.signature(&best.assignment);
             plan.prepare(self.model, &[sig]).map_err(|e| e.to_string())?;
             let cap = super::column_caps(self.model, plan, &[sig])[0];
