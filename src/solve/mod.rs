@@ -109,14 +109,25 @@ impl Factor {
             }
         }
         let pos = |v: usize| scope.iter().position(|&s| s == v).unwrap_or(0);
-        let premise_pos = pos(premise.0);
         let opts: Vec<(usize, usize)> = options.iter().map(|&(v, x)| (pos(v), x)).collect();
-        let scope_for_fn = scope.clone();
-        Factor::from_fn(scope_for_fn, domains, |vals| {
-            let premise_holds = vals[premise_pos] == premise.1;
-            let some_option = opts.iter().any(|&(p, x)| vals[p] == x);
-            if premise_holds && !some_option { 0.0 } else { 1.0 }
-        })
+        let dims: Vec<usize> = scope.iter().map(|&v| domains.get(v).copied().unwrap_or(0)).collect();
+        let mut table = vec![1.0; dims.iter().product()];
+        // The premise is the first variable of the scope: the entries where
+        // it holds are one contiguous block (row-major, last variable
+        // fastest), the only place a zero can be.
+        if premise.1 < dims[0] {
+            let rest: usize = dims[1..].iter().product();
+            let block = &mut table[premise.1 * rest..(premise.1 + 1) * rest];
+            let mut vals = vec![premise.1; dims.len()];
+            elim::for_each_index(&dims[1..], |digits, i| {
+                vals[1..].copy_from_slice(digits);
+                // An option on the premise's own variable holds when it names the premise's value.
+                if !opts.iter().any(|&(p, x)| vals[p] == x) {
+                    block[i] = 0.0;
+                }
+            });
+        }
+        Factor { scope, table }
     }
 }
 

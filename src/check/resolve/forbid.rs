@@ -1,8 +1,6 @@
 //! `forbid A with B [with C ...]`: one rule per combination of one variant
 //! from every list (pairs for two lists, triples for three, and so on).
 
-use std::collections::HashMap;
-
 use super::Resolver;
 use super::group::Named;
 use super::problem::Problem;
@@ -16,7 +14,7 @@ pub(super) struct Forbids {
     /// One rule per combination.
     pub rules: Vec<ForbidRule>,
     /// Each combination (sorted) with where it was first forbidden.
-    seen: HashMap<Vec<VariantId>, Span>,
+    seen: super::FastMap<Vec<VariantId>, Span>,
     /// Statements already reported as too large.
     too_large: Vec<Span>,
 }

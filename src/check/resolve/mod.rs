@@ -32,6 +32,11 @@ use crate::model::*;
 use crate::syntax::{self as ast, Statement, Value};
 use problem::Problem;
 
+/// A hash map with a fast hasher and a fixed seed, for the lookups of every
+/// name and rule (a 10,000-line file makes tens of thousands); nothing
+/// iterates these maps, so their order never reaches the output.
+pub(super) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
 /// Traits and rules resolved against the declared names.
 pub struct Resolver<'a> {
     file: &'a ast::File,
@@ -39,11 +44,11 @@ pub struct Resolver<'a> {
     spans: &'a SettingSpans,
     diagnostics: &'a mut Vec<Diagnostic>,
     traits: Vec<Trait>,
-    by_name: HashMap<String, TraitId>,
+    by_name: FastMap<String, TraitId>,
     /// Per trait with many variants, its variants' indices by name (names
     /// borrowed from the AST): a rule naming a variant of a trait of
     /// 100,000 is one lookup, not a scan.
-    variant_index: HashMap<TraitId, HashMap<&'a str, usize>>,
+    variant_index: FastMap<TraitId, FastMap<&'a str, usize>>,
     /// Declared groups by name.
     groups: HashMap<String, group::GroupDef>,
     /// Variants some `when` gives a positive weight.
@@ -72,8 +77,8 @@ impl<'a> Resolver<'a> {
             spans,
             diagnostics,
             traits: Vec::new(),
-            by_name: HashMap::new(),
-            variant_index: HashMap::new(),
+            by_name: FastMap::default(),
+            variant_index: FastMap::default(),
             groups: HashMap::new(),
             enabled_by_when: HashSet::new(),
             drawn,

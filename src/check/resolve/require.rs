@@ -1,7 +1,5 @@
 //! `require A -> B | C`: one rule per left-hand variant.
 
-use std::collections::HashMap;
-
 use super::Resolver;
 use super::problem::Problem;
 use crate::model::*;
@@ -14,7 +12,7 @@ pub(super) struct Requires {
     /// One rule per left-hand variant.
     pub rules: Vec<RequireRule>,
     /// Each requirement with where it was first written.
-    seen: HashMap<(VariantId, Vec<VariantId>), Span>,
+    seen: super::FastMap<(VariantId, Vec<VariantId>), Span>,
 }
 
 impl Resolver<'_> {

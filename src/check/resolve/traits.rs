@@ -57,7 +57,8 @@ impl<'a> Resolver<'a> {
         self.repeated_options(&decl.options, || format!("trait `{}`", decl.name));
 
         // Each name's index among the variants kept (a duplicate is left out).
-        let mut names: HashMap<&'a str, usize> = HashMap::with_capacity(decl.variants.len());
+        let mut names: super::FastMap<&'a str, usize> =
+            super::FastMap::with_capacity_and_hasher(decl.variants.len(), Default::default());
         self.traits[id].variants.reserve_exact(decl.variants.len());
         for v in &decl.variants {
             if let Some(&first) = names.get(v.name.node.as_str()) {
