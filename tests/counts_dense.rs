@@ -217,3 +217,65 @@ fn on_the_lazy_path_tokens_follow_the_law_conditioned_on_their_signature() {
     assert!(df >= 5, "too few cells ({df})");
     assert!(stat < chi_critical(df), "chi-square {stat:.1} with {df} degrees of freedom");
 }
+
+/// `traits` traits of `variants` metadata variants each, `forbids` distinct
+/// random forbidden pairs between them, and one `count` on a random variant
+/// of each of the first `counts` traits (`<= N`, `>= N` or `= N%`, bounds
+/// drawn around a share the rules leave possible). With `conflict`, the
+/// first forbidden pair between two counted traits gets `>= 60%` on both
+/// of its variants: 120% of the tokens would need a pair no token can have.
+fn dense_counts(seed: u64, traits: usize, variants: usize, forbids: usize, counts: usize, conflict: bool) -> String {
+    let mut rng = Rng(seed);
+    let size = 100 * (2 + rng.below(3));
+    let mut s = format!("collection \"Dense\" {{ size {size} canvas 8 x 8 seed \"d{seed}\" }}\n");
+    for i in 0..traits {
+        let vs: Vec<String> = (0..variants).map(|k| format!("v{k}: {}", 1 + rng.below(9))).collect();
+        s += &format!("metadata trait T{i} < {} >\n", vs.join(", "));
+    }
+    let mut pairs: Vec<(usize, usize, usize, usize)> = Vec::new();
+    while pairs.len() < forbids {
+        let (a, b) = (rng.below(traits), rng.below(traits));
+        let (x, y) = (rng.below(variants), rng.below(variants));
+        let pair = if a < b { (a, x, b, y) } else { (b, y, a, x) };
+        if a != b && !pairs.contains(&pair) {
+            pairs.push(pair);
+            s += &format!("forbid T{}.v{} with T{}.v{}\n", pair.0, pair.1, pair.2, pair.3);
+        }
+    }
+    let clash = pairs.iter().copied().find(|&(a, _, b, _)| a < counts && b < counts).filter(|_| conflict);
+    for i in 0..counts {
+        let k = rng.below(variants);
+        let rule = match rng.below(3) {
+            0 => format!("count T{i}.v{k} <= {}", size / 10 + rng.below(size / 3)),
+            1 => format!("count T{i}.v{k} >= {}", 1 + rng.below(size / 8)),
+            _ => format!("count T{i}.v{k} = {}%", 5 + rng.below(20)),
+        };
+        s += &match clash {
+            Some((a, x, _, _)) if a == i => format!("count T{a}.v{x} >= 60%"),
+            Some((_, _, b, y)) if b == i => format!("count T{b}.v{y} >= 60%"),
+            _ => rule,
+        };
+        s += "\n";
+    }
+    s
+}
+
+#[test]
+#[ignore = "minutes in a debug build: cargo test --release --test counts_dense -- --ignored"]
+fn twenty_densely_ruled_traits_with_a_count_each_are_checked_and_generated() {
+    accepted_and_generated(&dense_counts(0, 20, 6, 400, 20, false));
+}
+
+#[test]
+#[ignore = "minutes in a debug build: cargo test --release --test counts_dense -- --ignored"]
+fn twenty_densely_ruled_traits_with_clashing_counts_are_refused_with_the_counts_named() {
+    let text = dense_counts(0, 20, 6, 400, 20, true);
+    let found = errors(&text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, Code::CountInfeasible);
+    let clashing: Vec<&str> = text.lines().filter(|l| l.ends_with(">= 60%")).collect();
+    assert_eq!(clashing.len(), 2);
+    for line in clashing {
+        assert!(found[0].1.contains(line), "{line} not named in: {}", found[0].1);
+    }
+}
