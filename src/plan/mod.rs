@@ -289,10 +289,11 @@ impl Plan {
                 lazy_strata: BTreeMap::new(),
             };
             if !component.counted.is_empty() && strata && !lazy {
-                component.strata = (0..total)
-                    .into_par_iter()
-                    .map(|sig| component.compile_stratum(model, &counted, sig))
-                    .collect::<Result<_, SampleError>>()?;
+                // Collected whole, then the first error in order: rayon's
+                // `Result` collection returns whichever error a thread met first.
+                let compiled: Vec<Result<Option<Compiled>, SampleError>> =
+                    (0..total).into_par_iter().map(|sig| component.compile_stratum(model, &counted, sig)).collect();
+                component.strata = compiled.into_iter().collect::<Result<_, SampleError>>()?;
             }
             Ok(component)
         };
@@ -317,10 +318,10 @@ impl Plan {
             wanted.dedup();
             let c = &self.components[ci];
             wanted.retain(|l| !c.lazy_strata.contains_key(l));
-            let compiled: Vec<Option<Compiled>> = wanted
-                .par_iter()
-                .map(|&l| c.compile_stratum(model, &self.counted, l))
-                .collect::<Result<_, SampleError>>()?;
+            // The first error in order, whatever the threads met first.
+            let compiled: Vec<Result<Option<Compiled>, SampleError>> =
+                wanted.par_iter().map(|&l| c.compile_stratum(model, &self.counted, l)).collect();
+            let compiled = compiled.into_iter().collect::<Result<Vec<Option<Compiled>>, SampleError>>()?;
             self.components[ci].lazy_strata.extend(wanted.into_iter().zip(compiled));
         }
         Ok(())
