@@ -374,7 +374,12 @@ impl Plan {
 
     /// Component `ci`'s local signature within global signature `sig`.
     pub fn local_signature(&self, ci: usize, sig: usize) -> usize {
-        let classes = self.classes(sig);
+        self.local_of(ci, &self.classes(sig))
+    }
+
+    /// Component `ci`'s local signature given every counted trait's class
+    /// ([`Plan::classes`]).
+    fn local_of(&self, ci: usize, classes: &[usize]) -> usize {
         let mut local = 0;
         let mut mult = 1;
         for &i in &self.components[ci].counted {
@@ -388,13 +393,14 @@ impl Plan {
     /// (`None`: no token of the component has it).
     pub fn compiled(&self, ci: usize, sig: usize) -> Option<&Compiled> {
         let c = &self.components[ci];
-        if c.counted.is_empty() {
-            Some(&c.base)
-        } else if self.lazy {
-            c.lazy_strata.get(&self.local_signature(ci, sig)).and_then(Option::as_ref)
-        } else {
-            c.strata.get(self.local_signature(ci, sig)).and_then(Option::as_ref)
-        }
+        if c.counted.is_empty() { Some(&c.base) } else { self.stratum(ci, self.local_signature(ci, sig)) }
+    }
+
+    /// Component `ci`'s compiled stratum of local signature `local` (`None`:
+    /// empty, or not compiled yet in a lazy plan).
+    fn stratum(&self, ci: usize, local: usize) -> Option<&Compiled> {
+        let c = &self.components[ci];
+        if self.lazy { c.lazy_strata.get(&local) } else { c.strata.get(local) }.and_then(Option::as_ref)
     }
 }
 
@@ -553,20 +559,11 @@ pub fn strata(model: &Model, plan: &Plan, cols: &[usize]) -> (Vec<bool>, Vec<u64
 /// global signature `sig` (as [`Plan::compiled`]), with the component.
 fn counted_compiled(plan: &Plan, sig: usize) -> impl Iterator<Item = (&Component, Option<&Compiled>)> {
     let classes = plan.classes(sig);
-    plan.components.iter().filter(|c| !c.counted.is_empty()).map(move |c| {
-        let mut local = 0;
-        let mut mult = 1;
-        for &i in &c.counted {
-            local += classes[i] * mult;
-            mult *= plan.counted[i].variants.len() + 1;
-        }
-        let compiled = if plan.lazy {
-            c.lazy_strata.get(&local).and_then(Option::as_ref)
-        } else {
-            c.strata.get(local).and_then(Option::as_ref)
-        };
-        (c, compiled)
-    })
+    plan.components
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.counted.is_empty())
+        .map(move |(ci, c)| (c, plan.stratum(ci, plan.local_of(ci, &classes))))
 }
 
 /// The product of a capacity of the components without counted traits
