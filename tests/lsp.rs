@@ -310,6 +310,26 @@ fn profiles_option_is_completed_and_shown_on_hover() {
     let hover = server.request("textDocument/hover", at(uri, line, character + 1));
     let markdown = hover["contents"]["value"].as_str().unwrap();
     assert!(!markdown.contains("ignored"), "{markdown}");
+
+    // Written on the trait: its hover says so, and a variant's hover names it.
+    let text = TEXT.replace("Robot: 1 >", "Robot: 1 > profiles ignore blend multiply opacity 0.5 offset (1, -2)");
+    let uri = "untitled:profiles-trait.drop";
+    server.open(uri, &text);
+    assert!(server.diagnostics(uri).iter().all(|d| d["severity"] != 1));
+    let (line, character) = find(&text, "Body", 0);
+    let hover = server.request("textDocument/hover", at(uri, line, character + 1));
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    assert!(markdown.contains("colour spaces its art declares are ignored (its `profiles ignore`)"), "{markdown}");
+    assert!(markdown.contains("every variant drawn with `blend multiply`"), "{markdown}");
+    assert!(markdown.contains("every variant drawn at `opacity 0.5`"), "{markdown}");
+    assert!(markdown.contains("every variant drawn at `offset (1, -2)`"), "{markdown}");
+    let (line, character) = find(&text, "Ape", 0);
+    let hover = server.request("textDocument/hover", at(uri, line, character + 1));
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        markdown.contains("colour spaces the art declares are ignored (its trait's `profiles ignore`)"),
+        "{markdown}"
+    );
     server.shutdown();
 }
 

@@ -654,7 +654,30 @@ fn hover_trait(tree: &File, model: Option<&Model>, name: &str) -> Option<String>
             model.traits[i].folder.display()
         ));
     }
+    for option in &decl.options {
+        text.push_str(&trait_option_line(&option.node));
+    }
     Some(text)
+}
+
+/// A line of a trait's hover for an option written after its `>`.
+fn trait_option_line(option: &crate::syntax::LayerOption) -> String {
+    use crate::syntax::{LayerOption, Value};
+    match option {
+        LayerOption::Blend(mode) => format!("\n\nevery variant drawn with `blend {}`", mode.node),
+        LayerOption::Opacity(value) => match &value.node {
+            Value::Number(n) => format!("\n\nevery variant drawn at `opacity {n}`"),
+            _ => String::new(),
+        },
+        LayerOption::Offset(x, y) => format!("\n\nevery variant drawn at `offset ({}, {})`", x.node, y.node),
+        LayerOption::Folder(_) => String::new(),
+        LayerOption::Profiles(word) => match word.node.as_str() {
+            "ignore" => "\n\ncolour spaces its art declares are ignored (its `profiles ignore`): their numbers are taken as sRGB"
+                .to_string(),
+            "check" => "\n\ncolour spaces its art declares are checked (its `profiles check`)".to_string(),
+            _ => String::new(),
+        },
+    }
 }
 
 fn hover_group(tree: &File, name: &str) -> Option<String> {
@@ -726,8 +749,14 @@ fn hover_variant(
                     text.push_str(&format!("- art: `{}`\n", file.path.display()));
                 }
                 if let ProfilePolicy::Ignore { by } = m.profile_policy(m.traits[t].variants[v].profiles) {
-                    let whose =
-                        if by.is_some() { "its `profiles ignore`" } else { "the collection's `profiles ignore`" };
+                    let on_trait = |span: crate::syntax::Span| {
+                        decl.options.iter().any(|o| o.span.start <= span.start && span.end <= o.span.end)
+                    };
+                    let whose = match by {
+                        Some(span) if on_trait(span) => "its trait's `profiles ignore`",
+                        Some(_) => "its `profiles ignore`",
+                        None => "the collection's `profiles ignore`",
+                    };
                     text.push_str(&format!(
                         "- colour spaces the art declares are ignored ({whose}): its numbers are taken as sRGB\n"
                     ));
