@@ -24,7 +24,7 @@ use super::settings::SettingSpans;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::CountOp;
 use crate::model::*;
-use crate::solve::network::{budget, merged_network, rule_tables, table_len};
+use crate::solve::network::{budget, merged_factor, merged_network, rule_tables};
 use crate::solve::{self, Budget, Count, Factor, Network};
 
 /// Above this many rules, "rule never fires" uses a cheaper test (one
@@ -117,7 +117,7 @@ impl Component {
     }
 
     fn localise(&self, f: &Factor) -> Factor {
-        Factor::new(f.scope.iter().map(|&t| self.local(t)).collect(), f.table.clone())
+        Factor { scope: f.scope.iter().map(|&t| self.local(t)).collect(), ..f.clone() }
     }
 }
 
@@ -151,7 +151,11 @@ fn components(model: &Model, net: &mut Network) -> (Vec<Component>, Vec<usize>) 
             .iter()
             .map(|&g| {
                 let f = &mut net.factors[g];
-                Factor::new(f.scope.iter().map(|&t| c.local(t)).collect(), std::mem::take(&mut f.table))
+                Factor {
+                    scope: f.scope.iter().map(|&t| c.local(t)).collect(),
+                    table: std::mem::take(&mut f.table),
+                    classes: f.classes.take(),
+                }
             })
             .collect();
         for f in local {
@@ -645,15 +649,8 @@ fn report_idle_rules(
     let mut replaced: std::collections::HashMap<usize, Option<Factor>> = std::collections::HashMap::new();
     let rebuilt = |g: usize, without: usize, active: &[bool]| -> Option<Factor> {
         let scope = &scopes[g - priors];
-        let mut table = vec![1.0; table_len(scope, &net.domains)];
-        let mut any = false;
-        for &i in by_factor.get(&g).into_iter().flatten() {
-            if i != without && active[i] {
-                rules[i].apply(&mut table);
-                any = true;
-            }
-        }
-        any.then(|| Factor::new(scope.clone(), table))
+        let mut kept = by_factor.get(&g).into_iter().flatten().filter(|&&i| i != without && active[i]).peekable();
+        kept.peek().is_some().then(|| merged_factor(scope, kept.map(|&i| &rules[i]), &net.domains))
     };
     let mut violable = |rule: usize, evidence: &[(usize, usize)], excluded: &[VariantId]| -> bool {
         let Some(&first) = evidence.first() else { return true };
@@ -749,37 +746,7 @@ fn report_idle_rules(
 /// `f` with the variables of `fixed` set to their values: a factor over the
 /// other variables (a constant when none is left).
 fn restrict(f: &Factor, domains: &[usize], fixed: &[(usize, usize)]) -> Factor {
-    if !f.scope.iter().any(|v| fixed.iter().any(|(u, _)| u == v)) {
-        return f.clone();
-    }
-    let dims: Vec<usize> = f.scope.iter().map(|&v| domains[v]).collect();
-    let mut strides = vec![1usize; dims.len()];
-    for j in (0..dims.len().saturating_sub(1)).rev() {
-        strides[j] = strides[j + 1] * dims[j + 1];
-    }
-    let mut base = 0;
-    let mut free: Vec<(usize, usize, usize)> = Vec::new();
-    for (p, &v) in f.scope.iter().enumerate() {
-        match fixed.iter().find(|(u, _)| *u == v) {
-            Some(&(_, x)) => base += x * strides[p],
-            None => free.push((v, dims[p], strides[p])),
-        }
-    }
-    let len: usize = free.iter().map(|&(_, d, _)| d).product();
-    let mut table = Vec::with_capacity(len);
-    let mut digits = vec![0usize; free.len()];
-    for _ in 0..len {
-        let at: usize = digits.iter().zip(&free).map(|(&x, &(_, _, st))| x * st).sum();
-        table.push(f.table[base + at]);
-        for j in (0..digits.len()).rev() {
-            digits[j] += 1;
-            if digits[j] < free[j].1 {
-                break;
-            }
-            digits[j] = 0;
-        }
-    }
-    Factor::new(free.iter().map(|&(v, _, _)| v).collect(), table)
+    f.restrict(domains, fixed)
 }
 
 /// The cheap test for collections with very many rules: a rule never fires

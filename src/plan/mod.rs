@@ -260,7 +260,7 @@ impl Plan {
         for f in net.factors {
             if let Some(&first) = f.scope.first() {
                 let scope = f.scope.iter().map(|&t| place[t].1).collect();
-                parts[place[first].0].net.push(Factor::new(scope, f.table));
+                parts[place[first].0].net.push(Factor { scope, ..f });
             }
         }
         for &t in &model.unique {

@@ -113,6 +113,8 @@ pub fn best_above(
     exclude: Option<Exclude<'_>>,
     floor: Option<f64>,
 ) -> Result<Option<Best>, OverBudget> {
+    // The search reads tables by value.
+    let net = &*net.densified();
     let n = net.domains.len();
     // Blocks: components of the factor graph, merged by terms.
     let term_scopes: Vec<Vec<usize>> = terms.iter().map(|t| t.literals.iter().map(|l| l.0).collect()).collect();

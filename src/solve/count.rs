@@ -18,8 +18,7 @@
 use std::time::Instant;
 
 use super::elim::{
-    Abort, EngineOptions, LFactor, Plan, Sat, Semiring, Shape, compress_exact, fits, for_each_index, next_index, plan,
-    refine, strides,
+    Abort, EngineOptions, LFactor, Plan, Sat, Semiring, Shape, compress_exact, fits, next_index, plan, refine,
 };
 use super::prep::{CFactor, reduce};
 use super::{Budget, Count, Network, SolveError};
@@ -80,7 +79,7 @@ enum Support {
 /// The positivity pattern of a factor, compressed.
 fn support_factor(cf: &CFactor<'_>, sizes: &[usize]) -> Support {
     let table = cf.table.iter().map(|&x| x > 0.0).collect();
-    let mut f = LFactor::dense(cf.vars.clone(), sizes, table);
+    let mut f = LFactor { shape: cf.shape(sizes), table };
     compress_exact(&mut f);
     if !f.shape.vars.is_empty() {
         Support::Factor(f)
@@ -283,7 +282,7 @@ impl Counter<'_> {
                 }
                 continue;
             }
-            match support_factor(&restrict(cf, fixed, &self.sizes), &self.sizes) {
+            match support_factor(&cf.restrict(fixed, &self.sizes), &self.sizes) {
                 Support::Factor(f) => factors.push(f),
                 Support::True => {}
                 Support::False => return Ok(0),
@@ -400,30 +399,4 @@ impl Counter<'_> {
             self.factors.iter().filter(|f| !f.shape.vars.iter().any(|v| cut.contains(v))).cloned().collect();
         self.exact(factors, order, self.deadline(1.0))
     }
-}
-
-/// The factor `cf` with the variables of `fixed` set to the given compact values.
-fn restrict(cf: &CFactor<'_>, fixed: &[(usize, usize)], sizes: &[usize]) -> CFactor<'static> {
-    let dims: Vec<usize> = cf.vars.iter().map(|&v| sizes[v]).collect();
-    let st = strides(&dims);
-    let mut base = 0usize;
-    let mut vars = Vec::new();
-    let mut free_dims = Vec::new();
-    let mut free_strides = Vec::new();
-    for (p, &v) in cf.vars.iter().enumerate() {
-        match fixed.iter().find(|(u, _)| *u == v) {
-            Some(&(_, x)) => base += x * st[p],
-            None => {
-                vars.push(v);
-                free_dims.push(dims[p]);
-                free_strides.push(st[p]);
-            }
-        }
-    }
-    let mut table = Vec::with_capacity(free_dims.iter().product());
-    for_each_index(&free_dims, |digits, _| {
-        let idx: usize = base + digits.iter().zip(&free_strides).map(|(d, s)| d * s).sum::<usize>();
-        table.push(cf.table[idx]);
-    });
-    CFactor { vars, table: table.into() }
 }

@@ -209,13 +209,6 @@ pub(super) struct LFactor<S> {
 }
 
 impl<S: Semiring> LFactor<S> {
-    /// A factor over the full compact domains (identity partitions).
-    pub fn dense(vars: Vec<usize>, sizes: &[usize], table: Vec<S>) -> Self {
-        let dims: Vec<usize> = vars.iter().map(|&v| sizes[v]).collect();
-        let maps = dims.iter().map(|&d| (0..d as u32).collect()).collect();
-        LFactor { shape: Shape { vars, maps, dims }, table }
-    }
-
     /// The same factor in another semiring.
     pub fn convert<T: Semiring>(self, f: impl Fn(S) -> T) -> LFactor<T> {
         LFactor { shape: self.shape, table: self.table.into_iter().map(f).collect() }
@@ -233,7 +226,7 @@ impl<S: Semiring> LFactor<S> {
 }
 
 /// The table over `dims` keeping, at scope position `j`, only the classes `keep` (in that order).
-fn select_table<S: Copy>(table: &[S], dims: &[usize], j: usize, keep: &[usize]) -> Vec<S> {
+pub(super) fn select_table<S: Copy>(table: &[S], dims: &[usize], j: usize, keep: &[usize]) -> Vec<S> {
     let d = dims[j];
     let inner: usize = dims[j + 1..].iter().product();
     let outer: usize = dims[..j].iter().product();
@@ -307,15 +300,15 @@ const PROPORTIONAL_TOLERANCE: f64 = 1e-12;
 /// The factor is the dense one over the compact domains `sizes` of `vars`
 /// with `table`, which is read where it is (borrowed from the network) and
 /// copied only once it has shrunk.
+/// A factor over classes starts from its classes (values of one class have
+/// identical slices, so the result is the same as from the values).
 pub(super) fn compress_proportional_from(
-    vars: Vec<usize>,
+    cf: super::prep::CFactor<'_>,
     sizes: &[usize],
-    table: std::borrow::Cow<'_, [f64]>,
     weights: &mut [Vec<f64>],
 ) -> LFactor<f64> {
-    let dims: Vec<usize> = vars.iter().map(|&v| sizes[v]).collect();
-    let maps = dims.iter().map(|&d| (0..d as u32).collect()).collect();
-    compress_shaped(Shape { vars, maps, dims }, table, weights)
+    let shape = cf.shape(sizes);
+    compress_shaped(shape, cf.table, weights)
 }
 
 fn compress_shaped(shape: Shape, table: std::borrow::Cow<'_, [f64]>, weights: &mut [Vec<f64>]) -> LFactor<f64> {

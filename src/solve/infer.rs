@@ -66,7 +66,7 @@ impl WeightedModel {
         let (red, dense) = red.split();
         let mut factors = Vec::with_capacity(dense.len());
         for cf in dense {
-            let f = compress_proportional_from(cf.vars, &sizes, cf.table, &mut weights);
+            let f = compress_proportional_from(cf, &sizes, &mut weights);
             if f.shape.vars.is_empty() {
                 let c = f.table.first().copied().unwrap_or(0.0);
                 if c <= 0.0 {
@@ -169,7 +169,7 @@ pub(super) fn elimination_fits(net: &Network, budget: &Budget) -> Result<bool, S
     let mut weights = red.weights;
     let mut shapes = Vec::with_capacity(red.factors.len());
     for cf in red.factors {
-        let f = compress_proportional_from(cf.vars, &sizes, cf.table, &mut weights);
+        let f = compress_proportional_from(cf, &sizes, &mut weights);
         if !f.shape.vars.is_empty() {
             shapes.push(f.shape.clone());
         }
@@ -222,7 +222,7 @@ pub fn possible_values_given(
     let sizes = red.sizes();
     let mut factors = Vec::with_capacity(red.factors.len());
     for cf in &red.factors {
-        let mut f = LFactor::dense(cf.vars.clone(), &sizes, cf.table.iter().map(|&x| x > 0.0).collect());
+        let mut f = LFactor { shape: cf.shape(&sizes), table: cf.table.iter().map(|&x| x > 0.0).collect() };
         compress_exact(&mut f);
         if f.shape.vars.is_empty() {
             if !f.table.first().copied().unwrap_or(false) {

@@ -49,34 +49,129 @@ pub use relax::RelaxedModel;
 pub use sample::{Sampler, SamplerStep};
 pub use search::{OverBudget, SearchBudget, SearchModel};
 
-/// A non-negative function of a few variables, stored as a dense table.
+/// A non-negative function of a few variables, stored as a dense table over
+/// their values or over classes of their values.
 ///
 /// The table is row-major over `scope`: the last variable of the scope varies
-/// fastest. Its length must be the product of the domain sizes of the scope
-/// variables, every entry must be finite and `>= 0`, and a variable may appear
-/// at most once in the scope.
+/// fastest. Without [`Factor::classes`] it is indexed by the values
+/// themselves, and its length must be the product of the domain sizes of the
+/// scope variables; with them, every scope variable's values are mapped to
+/// classes (values the factor treats alike) and the table is indexed by
+/// classes, its length the product of the class counts. Every entry must be
+/// finite and `>= 0`, and a variable may appear at most once in the scope.
+///
+/// Classes keep a rule table over a large trait small: the `forbid`s between
+/// a 100,000-variant trait and one of 8 mention a few hundred of its values,
+/// and the others share one class, so the table has a few thousand entries
+/// instead of 800,000.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Factor {
     /// The variables the factor depends on, in table order.
     pub scope: Vec<usize>,
-    /// The dense table, row-major over `scope` (last variable fastest).
+    /// The dense table, row-major over `scope` (last variable fastest), over
+    /// the values of each variable, or over their classes when
+    /// [`Factor::classes`] is given.
     pub table: Vec<f64>,
+    /// For every scope variable (in scope order), the class of each of its
+    /// values, when the table is over classes; `None`: over values.
+    pub classes: Option<Vec<ClassMap>>,
+}
+
+/// The classes of one variable's values in a [`Factor`] over classes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassMap {
+    /// The class of every value (`0..count`).
+    pub of: Vec<u32>,
+    /// The number of classes.
+    pub count: usize,
 }
 
 impl Factor {
     /// A factor from its scope and dense table (validated by [`Network::validate`]).
     pub fn new(scope: Vec<usize>, table: Vec<f64>) -> Self {
-        Factor { scope, table }
+        Factor { scope, table, classes: None }
+    }
+
+    /// A factor whose table is over classes of values (see [`Factor::classes`]).
+    pub fn over_classes(scope: Vec<usize>, classes: Vec<ClassMap>, table: Vec<f64>) -> Self {
+        Factor { scope, table, classes: Some(classes) }
     }
 
     /// A prior (or any unary weight vector) over one variable.
     pub fn unary(var: usize, weights: Vec<f64>) -> Self {
-        Factor { scope: vec![var], table: weights }
+        Factor::new(vec![var], weights)
     }
 
     /// A factor over two variables; `table[x * domain(b) + y]` is the value for `a = x, b = y`.
     pub fn pair(a: usize, b: usize, table: Vec<f64>) -> Self {
-        Factor { scope: vec![a, b], table }
+        Factor::new(vec![a, b], table)
+    }
+
+    /// The table over values (row-major over `scope`): the table itself, or,
+    /// for a factor over classes, its entries expanded to every value.
+    pub fn dense_table(&self, domains: &[usize]) -> std::borrow::Cow<'_, [f64]> {
+        let Some(classes) = &self.classes else { return std::borrow::Cow::Borrowed(&self.table) };
+        let class_strides = elim::strides(&classes.iter().map(|c| c.count).collect::<Vec<_>>());
+        let dims: Vec<usize> = self.scope.iter().map(|&v| domains.get(v).copied().unwrap_or(0)).collect();
+        let mut table = Vec::with_capacity(dims.iter().product());
+        elim::for_each_index(&dims, |digits, _| {
+            let at: usize =
+                digits.iter().zip(classes).zip(&class_strides).map(|((&x, c), s)| c.of[x] as usize * s).sum();
+            table.push(self.table[at]);
+        });
+        std::borrow::Cow::Owned(table)
+    }
+
+    /// The factor with the variables of `fixed` set to the given values: a
+    /// factor over the other variables (a constant when none is left), over
+    /// their classes if this one is over classes.
+    pub fn restrict(&self, domains: &[usize], fixed: &[(usize, usize)]) -> Factor {
+        if !self.scope.iter().any(|v| fixed.iter().any(|(u, _)| u == v)) {
+            return self.clone();
+        }
+        let dims: Vec<usize> = match &self.classes {
+            None => self.scope.iter().map(|&v| domains[v]).collect(),
+            Some(classes) => classes.iter().map(|c| c.count).collect(),
+        };
+        let st = elim::strides(&dims);
+        let mut base = 0;
+        let (mut scope, mut free_dims, mut free_strides, mut free_classes) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (p, &v) in self.scope.iter().enumerate() {
+            match fixed.iter().find(|(u, _)| *u == v) {
+                Some(&(_, x)) => base += self.classes.as_ref().map_or(x, |c| c[p].of[x] as usize) * st[p],
+                None => {
+                    scope.push(v);
+                    free_dims.push(dims[p]);
+                    free_strides.push(st[p]);
+                    if let Some(c) = &self.classes {
+                        free_classes.push(c[p].clone());
+                    }
+                }
+            }
+        }
+        let mut table = Vec::with_capacity(free_dims.iter().product());
+        elim::for_each_index(&free_dims, |digits, _| {
+            table.push(self.table[base + digits.iter().zip(&free_strides).map(|(d, s)| d * s).sum::<usize>()]);
+        });
+        // A constant: `for_each_index` over no dimension visits the one entry.
+        match &self.classes {
+            Some(_) if !scope.is_empty() => Factor::over_classes(scope, free_classes, table),
+            _ => Factor::new(scope, table),
+        }
+    }
+
+    /// The same factor over values (a factor over classes expanded).
+    pub fn densified(&self, domains: &[usize]) -> Factor {
+        Factor::new(self.scope.clone(), self.dense_table(domains).into_owned())
+    }
+
+    /// The entry for the values `x` of the scope variables (in scope order).
+    pub fn at(&self, x: &[usize], domains: &[usize]) -> f64 {
+        match &self.classes {
+            None => self.table[x.iter().zip(&self.scope).fold(0, |at, (&x, &v)| at * domains[v] + x)],
+            Some(classes) => self.table[x.iter().zip(classes).fold(0, |at, (&x, c)| at * c.count + c.of[x] as usize)],
+        }
     }
 
     /// A factor whose entries are computed by `f` from the assignment of the scope
@@ -86,7 +181,7 @@ impl Factor {
         let dims: Vec<usize> = scope.iter().map(|&v| domains.get(v).copied().unwrap_or(0)).collect();
         let mut table = Vec::with_capacity(dims.iter().product());
         elim::for_each_index(&dims, |digits, _| table.push(f(digits)));
-        Factor { scope, table }
+        Factor::new(scope, table)
     }
 
     /// The 0/1 factor of `forbid a.x with b.y`: zero exactly when `a = x` and `b = y`.
@@ -127,7 +222,7 @@ impl Factor {
                 }
             });
         }
-        Factor { scope, table }
+        Factor::new(scope, table)
     }
 }
 
@@ -155,6 +250,21 @@ impl Network {
         self.factors.push(factor);
     }
 
+    /// The same network with every factor over values: borrowed when no
+    /// factor is over classes (for the few computations that index tables
+    /// by value directly).
+    pub fn densified(&self) -> std::borrow::Cow<'_, Network> {
+        if self.factors.iter().all(|f| f.classes.is_none()) {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let factors = self
+            .factors
+            .iter()
+            .map(|f| if f.classes.is_some() { f.densified(&self.domains) } else { f.clone() })
+            .collect();
+        std::borrow::Cow::Owned(Network { domains: self.domains.clone(), factors })
+    }
+
     /// Connected components of the factor graph: for every variable the
     /// index of its component, components numbered in order of their lowest
     /// variable (so the numbering is deterministic).
@@ -173,11 +283,21 @@ impl Network {
                 if f.scope[..p].contains(&v) {
                     return Err(SolveError::DuplicateVar { factor: i, var: v });
                 }
+                let d = match &f.classes {
+                    None => d,
+                    Some(classes) => match classes.get(p) {
+                        Some(c) if c.of.len() == d && c.of.iter().all(|&k| (k as usize) < c.count) => c.count,
+                        _ => return Err(SolveError::BadClasses { factor: i, var: v }),
+                    },
+                };
                 expected = expected.checked_mul(d).ok_or(SolveError::TableSize {
                     factor: i,
                     expected: usize::MAX,
                     found: f.table.len(),
                 })?;
+            }
+            if f.classes.as_ref().is_some_and(|c| c.len() != f.scope.len()) {
+                return Err(SolveError::BadClasses { factor: i, var: f.scope.first().copied().unwrap_or(0) });
             }
             if f.table.len() != expected {
                 return Err(SolveError::TableSize { factor: i, expected, found: f.table.len() });
@@ -351,6 +471,14 @@ pub enum SolveError {
         /// The unknown variable.
         var: usize,
     },
+    /// A factor over classes has no class map for a scope variable, or one
+    /// of the wrong length or with a class out of range.
+    BadClasses {
+        /// Index of the factor.
+        factor: usize,
+        /// The variable.
+        var: usize,
+    },
     /// An evidence value is outside its variable's domain.
     ValueOutOfRange {
         /// The variable.
@@ -382,6 +510,9 @@ impl fmt::Display for SolveError {
             }
             SolveError::BadEntry { factor, index } => {
                 write!(f, "factor {factor} has a negative or non-finite entry at index {index}")
+            }
+            SolveError::BadClasses { factor, var } => {
+                write!(f, "factor {factor} has no valid classes of the values of variable {var}")
             }
             SolveError::UnknownVar { var } => write!(f, "unknown variable {var}"),
             SolveError::ValueOutOfRange { var, value } => write!(f, "value {value} is out of range for variable {var}"),

@@ -3,7 +3,7 @@
 //! `check` asks it whether the collection can be made, `sample` draws from
 //! it, `qa` re-derives what it audits from it: one translation, here.
 
-use super::{Budget, Factor, Network};
+use super::{Budget, ClassMap, Factor, Network};
 use crate::model::*;
 
 /// The factor graph of a model: priors from weights (and `when`), 0/1 rules.
@@ -21,20 +21,115 @@ pub(crate) fn merged_network(model: &Model) -> (Network, Vec<Vec<usize>>) {
     for (trait_id, _) in model.traits.iter().enumerate() {
         net.push(prior(model, trait_id, &domains));
     }
-    let mut merged: std::collections::BTreeMap<Vec<usize>, Vec<f64>> = std::collections::BTreeMap::new();
+    let mut merged: std::collections::BTreeMap<Vec<usize>, Vec<RuleTable>> = std::collections::BTreeMap::new();
     for rule in rule_tables(model, &domains) {
-        let table = merged.entry(rule.scope.clone()).or_insert_with(|| vec![1.0; table_len(&rule.scope, &domains)]);
-        rule.apply(table);
+        merged.entry(rule.scope.clone()).or_default().push(rule);
     }
     let mut scopes = Vec::with_capacity(merged.len());
-    for (scope, table) in merged {
-        scopes.push(scope.clone());
-        net.push(Factor::new(scope, table));
+    for (scope, rules) in merged {
+        net.push(merged_factor(&scope, &rules, &domains));
+        scopes.push(scope);
     }
     (net, scopes)
 }
 
-pub(crate) fn table_len(scope: &[usize], domains: &[usize]) -> usize {
+/// The product of `rules` (all over `scope`) as one 0/1 factor: over the
+/// classes of values the rules treat alike when that is much smaller than
+/// the table over values (a rule table between a trait of 100,000 variants
+/// and one of 8 has 800,000 entries, nearly all ones), else over values.
+///
+/// Two values of a scope variable share a class exactly when their slices of
+/// the table are identical (the same zeros at the same places of the other
+/// variables); classes are numbered in order of their first value. Within a
+/// class every value is interchangeable for the factor, so the classes give
+/// the same function of the values.
+pub(crate) fn merged_factor<'r>(
+    scope: &[usize],
+    rules: impl IntoIterator<Item = &'r RuleTable>,
+    domains: &[usize],
+) -> Factor {
+    let mut zeros: Vec<usize> = Vec::new();
+    for rule in rules {
+        match &rule.zeros {
+            RuleZeros::Entry(i) => zeros.push(*i),
+            RuleZeros::Entries(list) => zeros.extend_from_slice(list),
+        }
+    }
+    zeros.sort_unstable();
+    zeros.dedup();
+    let dims: Vec<usize> = scope.iter().map(|&t| domains[t]).collect();
+    let len = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+    // The digits of every zero, then per scope position the classes.
+    let st = super::elim::strides(&dims);
+    let digits: Vec<Vec<usize>> =
+        zeros.iter().map(|&z| dims.iter().zip(&st).map(|(&d, &s)| (z / s) % d.max(1)).collect()).collect();
+    let classes: Vec<ClassMap> = (0..dims.len()).map(|j| classes_at(j, &dims, &st, &digits)).collect();
+    let class_len = classes.iter().try_fold(1usize, |n, c| n.checked_mul(c.count)).unwrap_or(usize::MAX);
+    let map_len: usize = dims.iter().sum();
+    match len {
+        // Small, or not much larger than its classes: over values.
+        Some(len) if len < 256 || class_len.saturating_add(map_len / 2) > len / 4 => {
+            let mut table = vec![1.0; len];
+            zeros.iter().for_each(|&z| table[z] = 0.0);
+            Factor::new(scope.to_vec(), table)
+        }
+        _ => {
+            let cst = super::elim::strides(&classes.iter().map(|c| c.count).collect::<Vec<_>>());
+            let mut table = vec![1.0; class_len];
+            for d in &digits {
+                let at: usize = d.iter().zip(&classes).zip(&cst).map(|((&x, c), s)| c.of[x] as usize * s).sum();
+                table[at] = 0.0;
+            }
+            Factor::over_classes(scope.to_vec(), classes, table)
+        }
+    }
+}
+
+/// The classes of the values at scope position `j` of a 0/1 table with the
+/// given zeros (as digits): values with the same zeros elsewhere (the same
+/// slice) share a class, numbered in order of their first value. Only the
+/// values some zero mentions are compared; the others (all ones) share one
+/// class, so a trait of 100,000 variants costs one pass over its values.
+fn classes_at(j: usize, dims: &[usize], st: &[usize], digits: &[Vec<usize>]) -> ClassMap {
+    // (value, zero's linear index with position `j` left out), sorted: each
+    // mentioned value's slice is a run, in increasing order.
+    let mut pairs: Vec<(usize, usize)> = digits
+        .iter()
+        .map(|d| {
+            let rest: usize = d.iter().zip(st).enumerate().filter(|&(p, _)| p != j).map(|(_, (&x, &s))| x * s).sum();
+            (d[j], rest)
+        })
+        .collect();
+    pairs.sort_unstable();
+    let mut index: std::collections::HashMap<Vec<usize>, u32> = std::collections::HashMap::new();
+    let mut rest_class: Option<u32> = None;
+    let mut count = 0u32;
+    let mut of = Vec::with_capacity(dims[j]);
+    let mut at = 0;
+    for x in 0..dims[j] {
+        let start = at;
+        while at < pairs.len() && pairs[at].0 == x {
+            at += 1;
+        }
+        let class = if start == at {
+            *rest_class.get_or_insert_with(|| {
+                count += 1;
+                count - 1
+            })
+        } else {
+            let slice: Vec<usize> = pairs[start..at].iter().map(|p| p.1).collect();
+            *index.entry(slice).or_insert_with(|| {
+                count += 1;
+                count - 1
+            })
+        };
+        of.push(class);
+    }
+    ClassMap { of, count: count as usize }
+}
+
+#[cfg(test)]
+fn table_len(scope: &[usize], domains: &[usize]) -> usize {
     scope.iter().map(|&t| domains[t]).product()
 }
 
@@ -58,9 +153,10 @@ enum RuleZeros {
     Entries(Vec<usize>),
 }
 
+#[cfg(test)]
 impl RuleTable {
     /// Puts the rule's zeros into `table` (the merged table of its scope).
-    pub(crate) fn apply(&self, table: &mut [f64]) {
+    fn apply(&self, table: &mut [f64]) {
         match &self.zeros {
             RuleZeros::Entry(i) => table[*i] = 0.0,
             // The same as multiplying by the rule's 0/1 table: entries are
@@ -148,7 +244,7 @@ pub fn share_of_any(model: &Model, variants: &[VariantId]) -> Option<f64> {
         let local = |t: usize| traits.binary_search(&t).unwrap_or(0);
         let mut sub = Network::new(traits.iter().map(|&t| net.domains[t]).collect());
         for f in net.factors.iter().filter(|f| f.scope.first().is_some_and(|&t| component_of[t] == c)) {
-            sub.push(Factor::new(f.scope.iter().map(|&t| local(t)).collect(), f.table.clone()));
+            sub.push(Factor { scope: f.scope.iter().map(|&t| local(t)).collect(), ..f.clone() });
         }
         let all = super::WeightedModel::compile(&sub, &[], &budget()).ok()?.log_partition();
         for &t in &traits {
@@ -167,4 +263,77 @@ pub fn share_of_any(model: &Model, variants: &[VariantId]) -> Option<f64> {
         }
     }
     Some(1.0 - log_none.exp())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use super::*;
+    use crate::solve::splitmix::Rng;
+
+    /// A trait of `n` variants, three of 6, `forbid`s between the large one
+    /// and the others, `require`s among the small ones and from the large one.
+    fn source(n: usize, forbids: usize, seed: u64) -> String {
+        let mut rng = Rng(seed);
+        let mut out = String::from("collection \"C\" { size 10 canvas 8 x 8 seed \"s\" }\n");
+        let list: Vec<String> = (0..n).map(|v| format!("e{v}: {}", 1 + rng.below(9))).collect();
+        let _ = writeln!(out, "trait E < {} >", list.join(", "));
+        for t in 0..3 {
+            let list: Vec<String> = (0..6).map(|v| format!("v{v}: {}", 1 + rng.below(9))).collect();
+            let _ = writeln!(out, "trait S{t} < {} >", list.join(", "));
+        }
+        let mut seen = std::collections::HashSet::new();
+        while seen.len() < forbids {
+            let (e, t, v) = (rng.below(n), rng.below(3), rng.below(6));
+            if seen.insert((e, t, v)) {
+                let _ = writeln!(out, "forbid E.e{e} with S{t}.v{v}");
+            }
+        }
+        let _ = writeln!(out, "require S0.v1 -> S1.v2 | S1.v3");
+        let _ = writeln!(out, "require E.e{} -> S2.v0 | S2.v5", rng.below(n));
+        let _ = writeln!(out, "forbid E.e{} with S0.v0 with S1.v1", rng.below(n));
+        out
+    }
+
+    /// The merged network is the product of the rule tables, whether a
+    /// table is kept over values or over classes.
+    #[test]
+    fn merged_tables_are_the_product_of_the_rules() {
+        for (n, forbids, seed) in [(3, 4, 1), (40, 30, 2), (500, 60, 3), (2_000, 200, 4)] {
+            let checked = crate::check_text(&source(n, forbids, seed), &crate::check::NoArt);
+            let model = checked.model.as_ref().expect("a model");
+            let (net, scopes) = merged_network(model);
+            assert_eq!(net.validate(), Ok(()));
+            let domains = &net.domains;
+            let mut want: std::collections::BTreeMap<Vec<usize>, Vec<f64>> = std::collections::BTreeMap::new();
+            for rule in rule_tables(model, domains) {
+                let table =
+                    want.entry(rule.scope.clone()).or_insert_with(|| vec![1.0; table_len(&rule.scope, domains)]);
+                rule.apply(table);
+            }
+            let priors = model.traits.len();
+            assert_eq!(scopes, want.keys().cloned().collect::<Vec<_>>());
+            let mut over_classes = 0;
+            for (f, (scope, table)) in net.factors[priors..].iter().zip(&want) {
+                assert_eq!(&f.scope, scope);
+                assert_eq!(&*f.dense_table(domains), &table[..], "n = {n}, scope {scope:?}");
+                if let Some(classes) = &f.classes {
+                    over_classes += 1;
+                    // Classes are the values with identical slices: no two of one
+                    // variable's classes have the same slice of the class table.
+                    assert!(f.table.len() * 4 < table.len());
+                    for c in classes {
+                        assert!(c.of.iter().enumerate().all(|(x, &k)| k as usize <= x), "numbered by first value");
+                    }
+                }
+            }
+            // Small tables stay over values; those over a large trait go over classes.
+            match n {
+                3 => assert_eq!(over_classes, 0),
+                40 => assert_eq!(over_classes, 1, "the table of the forbid over three traits"),
+                _ => assert_eq!(over_classes, 4, "n = {n}: E with each S, and E, S0, S1"),
+            }
+        }
+    }
 }

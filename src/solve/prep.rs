@@ -14,8 +14,8 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::elim::{for_each_index, strides};
-use super::{Network, SolveError};
+use super::elim::{Shape, for_each_index, select_table, strides};
+use super::{ClassMap, Network, SolveError};
 
 /// A factor over compact (surviving-value) domains.
 ///
@@ -26,14 +26,89 @@ use super::{Network, SolveError};
 pub(super) struct CFactor<'a> {
     /// Scope, strictly increasing.
     pub vars: Vec<usize>,
-    /// Dense row-major table over the compact domains of `vars`.
+    /// Dense row-major table over the compact domains of `vars`, or over
+    /// their classes when `classes` is given.
     pub table: Cow<'a, [f64]>,
+    /// For every scope variable, the class of each compact value (classes
+    /// numbered in order of their first value); `None`: the table is over
+    /// the compact values themselves.
+    pub classes: Option<Cow<'a, [ClassMap]>>,
 }
 
 impl CFactor<'_> {
     /// The same factor owning its table.
     pub fn to_owned(&self) -> CFactor<'static> {
-        CFactor { vars: self.vars.clone(), table: Cow::Owned(self.table.to_vec()) }
+        CFactor {
+            vars: self.vars.clone(),
+            table: Cow::Owned(self.table.to_vec()),
+            classes: self.classes.as_ref().map(|c| Cow::Owned(c.to_vec())),
+        }
+    }
+
+    /// The number of table entries along each scope variable (compact
+    /// domain sizes, or class counts).
+    pub fn dims(&self, sizes: &[usize]) -> Vec<usize> {
+        match &self.classes {
+            None => self.vars.iter().map(|&v| sizes[v]).collect(),
+            Some(classes) => classes.iter().map(|c| c.count).collect(),
+        }
+    }
+
+    /// Its scope and partitions (identity ones over compact values).
+    pub fn shape(&self, sizes: &[usize]) -> Shape {
+        let maps = match &self.classes {
+            None => self.vars.iter().map(|&v| (0..sizes[v] as u32).collect()).collect(),
+            Some(classes) => classes.iter().map(|c| c.of.clone()).collect(),
+        };
+        Shape { vars: self.vars.clone(), maps, dims: self.dims(sizes) }
+    }
+
+    /// The same factor over compact values (a factor over classes expanded).
+    pub fn densified(&self, sizes: &[usize]) -> CFactor<'static> {
+        let Some(classes) = &self.classes else { return self.to_owned() };
+        let cst = strides(&self.dims(sizes));
+        let dims: Vec<usize> = self.vars.iter().map(|&v| sizes[v]).collect();
+        let mut table = Vec::with_capacity(dims.iter().product());
+        for_each_index(&dims, |digits, _| {
+            let at: usize = digits.iter().zip(classes.iter()).zip(&cst).map(|((&x, c), s)| c.of[x] as usize * s).sum();
+            table.push(self.table[at]);
+        });
+        CFactor { vars: self.vars.clone(), table: Cow::Owned(table), classes: None }
+    }
+
+    /// The factor with the variables of `fixed` set to the given compact
+    /// values: over the other variables (their classes kept).
+    pub fn restrict(&self, fixed: &[(usize, usize)], sizes: &[usize]) -> CFactor<'static> {
+        let dims = self.dims(sizes);
+        let st = strides(&dims);
+        let mut base = 0usize;
+        let mut vars = Vec::new();
+        let mut free_dims = Vec::new();
+        let mut free_strides = Vec::new();
+        let mut free_classes = Vec::new();
+        for (p, &v) in self.vars.iter().enumerate() {
+            match fixed.iter().find(|(u, _)| *u == v) {
+                Some(&(_, x)) => {
+                    let at = self.classes.as_ref().map_or(x, |c| c[p].of[x] as usize);
+                    base += at * st[p];
+                }
+                None => {
+                    vars.push(v);
+                    free_dims.push(dims[p]);
+                    free_strides.push(st[p]);
+                    if let Some(c) = &self.classes {
+                        free_classes.push(c[p].clone());
+                    }
+                }
+            }
+        }
+        let mut table = Vec::with_capacity(free_dims.iter().product());
+        for_each_index(&free_dims, |digits, _| {
+            let idx: usize = base + digits.iter().zip(&free_strides).map(|(d, s)| d * s).sum::<usize>();
+            table.push(self.table[idx]);
+        });
+        let classes = self.classes.as_ref().map(|_| Cow::Owned(free_classes));
+        CFactor { vars, table: table.into(), classes }
     }
 }
 
@@ -85,20 +160,39 @@ fn permute(scope: &[usize], table: &[f64], target: &[usize], domains: &[usize]) 
 }
 
 /// A factor table while preprocessing: borrowed from the network until it
-/// has to change (a 100,000-variant trait's tables are tens of megabytes).
-type Table<'a> = (Vec<usize>, Cow<'a, [f64]>);
+/// has to change (a 100,000-variant trait's tables are tens of megabytes),
+/// over values or (third) over classes of values.
+type Table<'a> = (Vec<usize>, Cow<'a, [f64]>, Option<Cow<'a, [ClassMap]>>);
+
+/// A table and its classes, without its scope.
+type TableData<'a> = (Cow<'a, [f64]>, Option<Cow<'a, [ClassMap]>>);
+
+/// `table` over values: expanded when it is over classes.
+fn dense(table: &mut Table<'_>, domains: &[usize]) {
+    let Some(classes) = table.2.take() else { return };
+    let f = CFactor { vars: table.0.clone(), table: std::mem::take(&mut table.1), classes: Some(classes) };
+    table.1 = f.densified(domains).table;
+}
 
 /// Multiplies `small` (whose scope is a subset of `big`'s) into `big`.
 fn absorb(big: &mut Table<'_>, small: &Table<'_>, domains: &[usize]) {
+    dense(big, domains);
     let small_dims: Vec<usize> = small.0.iter().map(|&v| domains[v]).collect();
     let small_strides = strides(&small_dims);
     let big_dims: Vec<usize> = big.0.iter().map(|&v| domains[v]).collect();
     let map: Vec<usize> =
         big.0.iter().map(|v| small.0.iter().position(|s| s == v).map_or(0, |p| small_strides[p])).collect();
+    let small_table = match &small.2 {
+        None => Cow::Borrowed(&small.1[..]),
+        Some(c) => {
+            let f = CFactor { vars: small.0.clone(), table: Cow::Borrowed(&small.1[..]), classes: Some(c.clone()) };
+            f.densified(domains).table
+        }
+    };
     let table = big.1.to_mut();
     for_each_index(&big_dims, |digits, lin| {
         let idx: usize = digits.iter().zip(&map).map(|(d, s)| d * s).sum();
-        table[lin] *= small.1[idx];
+        table[lin] *= small_table[idx];
     });
 }
 
@@ -111,7 +205,7 @@ pub(super) fn reduce<'a>(net: &'a Network, evidence: &[(usize, usize)]) -> Resul
     let mut weights: Vec<Vec<f64>> = domains.iter().map(|&d| vec![1.0; d]).collect();
     let mut constant = 1.0f64;
     let mut log_constant = 0.0f64;
-    let mut grouped: BTreeMap<Vec<usize>, Cow<'a, [f64]>> = BTreeMap::new();
+    let mut grouped: BTreeMap<Vec<usize>, TableData<'a>> = BTreeMap::new();
     for f in &net.factors {
         match f.scope.len() {
             0 => {
@@ -123,23 +217,32 @@ pub(super) fn reduce<'a>(net: &'a Network, evidence: &[(usize, usize)]) -> Resul
                 }
             }
             1 => {
-                for (w, t) in weights[f.scope[0]].iter_mut().zip(&f.table) {
+                for (w, t) in weights[f.scope[0]].iter_mut().zip(f.dense_table(&domains).iter()) {
                     *w *= t;
                 }
             }
             _ => {
                 let mut sorted = f.scope.clone();
                 sorted.sort_unstable();
-                // A table already in scope order is read where it is.
-                let table = if sorted == f.scope {
-                    Cow::Borrowed(&f.table[..])
+                // A table already in scope order is read where it is (over
+                // classes if it is); another is put in order over values.
+                let (table, classes) = if sorted == f.scope {
+                    (Cow::Borrowed(&f.table[..]), f.classes.as_deref().map(Cow::Borrowed))
                 } else {
-                    Cow::Owned(permute(&f.scope, &f.table, &sorted, &domains))
+                    (Cow::Owned(permute(&f.scope, &f.dense_table(&domains), &sorted, &domains)), None)
                 };
                 match grouped.get_mut(&sorted) {
-                    Some(existing) => existing.to_mut().iter_mut().zip(table.iter()).for_each(|(a, b)| *a *= b),
+                    Some(existing) => {
+                        // Several tables over one scope: their product, over values.
+                        let mut mine = (sorted.clone(), std::mem::take(&mut existing.0), existing.1.take());
+                        let mut other = (sorted.clone(), table, classes);
+                        dense(&mut mine, &domains);
+                        dense(&mut other, &domains);
+                        mine.1.to_mut().iter_mut().zip(other.1.iter()).for_each(|(a, b)| *a *= b);
+                        *existing = (mine.1, None);
+                    }
                     None => {
-                        grouped.insert(sorted, table);
+                        grouped.insert(sorted, (table, classes));
                     }
                 }
             }
@@ -166,14 +269,14 @@ pub(super) fn reduce<'a>(net: &'a Network, evidence: &[(usize, usize)]) -> Resul
     log_constant += constant.ln();
 
     // Subset absorption: smallest arity first, each into the smallest superset.
-    let mut facs: Vec<Table<'_>> = grouped.into_iter().collect();
+    let mut facs: Vec<Table<'_>> = grouped.into_iter().map(|(vars, (table, classes))| (vars, table, classes)).collect();
     facs.sort_by_key(|f| f.0.len());
     let mut keep = vec![true; facs.len()];
     for i in 0..facs.len() {
         let target = (i + 1..facs.len())
             .filter(|&j| keep[j] && facs[j].0.len() > facs[i].0.len())
             .filter(|&j| facs[i].0.iter().all(|v| facs[j].0.binary_search(v).is_ok()))
-            .min_by_key(|&j| facs[j].1.len());
+            .min_by_key(|&j| facs[j].0.iter().map(|&v| domains[v]).product::<usize>());
         if let Some(j) = target {
             let small = std::mem::take(&mut facs[i]);
             absorb(&mut facs[j], &small, &domains);
@@ -187,19 +290,47 @@ pub(super) fn reduce<'a>(net: &'a Network, evidence: &[(usize, usize)]) -> Resul
     let mut changed = true;
     while changed {
         changed = false;
-        for (scope, table) in &facs {
-            let dims: Vec<usize> = scope.iter().map(|&v| domains[v]).collect();
+        for (scope, table, classes) in &facs {
+            let Some(classes) = classes else {
+                let dims: Vec<usize> = scope.iter().map(|&v| domains[v]).collect();
+                let mut supported: Vec<Vec<bool>> = dims.iter().map(|&d| vec![false; d]).collect();
+                for_each_index(&dims, |digits, lin| {
+                    if table[lin] > 0.0 && digits.iter().zip(scope).all(|(&x, &v)| alive[v][x]) {
+                        for (p, &x) in digits.iter().enumerate() {
+                            supported[p][x] = true;
+                        }
+                    }
+                });
+                for (p, &v) in scope.iter().enumerate() {
+                    for x in 0..domains[v] {
+                        if alive[v][x] && !supported[p][x] {
+                            alive[v][x] = false;
+                            changed = true;
+                        }
+                    }
+                }
+                continue;
+            };
+            // Over classes: an entry supports its classes when each has a
+            // value still alive; a value is supported when its class is.
+            let dims: Vec<usize> = classes.iter().map(|c| c.count).collect();
+            let mut live: Vec<Vec<bool>> = dims.iter().map(|&d| vec![false; d]).collect();
+            for (p, &v) in scope.iter().enumerate() {
+                for (x, &c) in classes[p].of.iter().enumerate() {
+                    live[p][c as usize] |= alive[v][x];
+                }
+            }
             let mut supported: Vec<Vec<bool>> = dims.iter().map(|&d| vec![false; d]).collect();
             for_each_index(&dims, |digits, lin| {
-                if table[lin] > 0.0 && digits.iter().zip(scope).all(|(&x, &v)| alive[v][x]) {
-                    for (p, &x) in digits.iter().enumerate() {
-                        supported[p][x] = true;
+                if table[lin] > 0.0 && digits.iter().enumerate().all(|(p, &c)| live[p][c]) {
+                    for (p, &c) in digits.iter().enumerate() {
+                        supported[p][c] = true;
                     }
                 }
             });
             for (p, &v) in scope.iter().enumerate() {
-                for x in 0..domains[v] {
-                    if alive[v][x] && !supported[p][x] {
+                for (x, &c) in classes[p].of.iter().enumerate() {
+                    if alive[v][x] && !supported[p][c as usize] {
                         alive[v][x] = false;
                         changed = true;
                     }
@@ -216,10 +347,44 @@ pub(super) fn reduce<'a>(net: &'a Network, evidence: &[(usize, usize)]) -> Resul
 
     // Restrict tables to surviving values.
     let mut factors = Vec::with_capacity(facs.len());
-    for (vars, table) in facs {
+    for (vars, table, classes) in facs {
         if vars.iter().all(|&v| alive[v].len() == domains[v]) {
             // Every value survives: the table is already over the compact domains.
-            factors.push(CFactor { vars, table });
+            factors.push(CFactor { vars, table, classes });
+            continue;
+        }
+        if let Some(classes) = classes {
+            // Over classes: the surviving values keep their classes, those
+            // left without a value go, and the rest are renumbered in order
+            // of their first surviving value.
+            let mut kept_classes = Vec::with_capacity(vars.len());
+            let mut keep_lists = Vec::with_capacity(vars.len());
+            for (p, &v) in vars.iter().enumerate() {
+                let mut new_of_old = vec![u32::MAX; classes[p].count];
+                let mut keep = Vec::new();
+                let of: Vec<u32> = alive[v]
+                    .iter()
+                    .map(|&x| {
+                        let c = classes[p].of[x] as usize;
+                        if new_of_old[c] == u32::MAX {
+                            new_of_old[c] = keep.len() as u32;
+                            keep.push(c);
+                        }
+                        new_of_old[c]
+                    })
+                    .collect();
+                kept_classes.push(ClassMap { of, count: keep.len() });
+                keep_lists.push(keep);
+            }
+            let mut table = table;
+            let mut dims: Vec<usize> = classes.iter().map(|c| c.count).collect();
+            for (j, keep) in keep_lists.iter().enumerate() {
+                if keep.len() < dims[j] || keep.iter().enumerate().any(|(i, &c)| i != c) {
+                    table = Cow::Owned(select_table(&table, &dims, j, keep));
+                    dims[j] = keep.len();
+                }
+            }
+            factors.push(CFactor { vars, table, classes: Some(Cow::Owned(kept_classes)) });
             continue;
         }
         let dims: Vec<usize> = vars.iter().map(|&v| alive[v].len()).collect();
@@ -229,7 +394,7 @@ pub(super) fn reduce<'a>(net: &'a Network, evidence: &[(usize, usize)]) -> Resul
             let idx: usize = digits.iter().zip(&vars).zip(&old_strides).map(|((&c, &v), s)| alive[v][c] * s).sum();
             out.push(table[idx]);
         });
-        factors.push(CFactor { vars, table: Cow::Owned(out) });
+        factors.push(CFactor { vars, table: Cow::Owned(out), classes: None });
     }
     Ok(Reduced { domains, alive, weights, factors, log_constant, empty: false })
 }

@@ -83,6 +83,8 @@ impl RelaxedModel {
     /// within `budget`, and estimates the acceptance rate.
     pub fn compile(net: &Network, budget: &Budget) -> Result<RelaxedModel, SolveError> {
         net.validate()?;
+        // Acceptance reads rule tables by value.
+        let net = &*net.densified();
         let n = net.domains.len();
         let mut prior: Vec<Vec<f64>> = net.domains.iter().map(|&d| vec![1.0; d]).collect();
         for f in net.factors.iter().filter(|f| f.scope.len() == 1) {

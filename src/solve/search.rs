@@ -148,14 +148,9 @@ impl Problem {
         } else {
             weights.iter().map(|w| w.iter().map(|&x| if x > 0.0 { 1.0 } else { 0.0 }).collect()).collect()
         };
-        Problem {
-            sizes,
-            factors: factors.iter().map(CFactor::to_owned).collect(),
-            strides,
-            var_factors,
-            weights,
-            projected,
-        }
+        // The search indexes tables by value: over values, its own copy.
+        let factors = factors.iter().map(|f| f.densified(&sizes)).collect();
+        Problem { sizes, factors, strides, var_factors, weights, projected }
     }
 }
 

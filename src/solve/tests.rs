@@ -40,10 +40,8 @@ impl Brute {
         for_each_index(&net.domains, |a, _| {
             let mut p = 1.0;
             for f in &net.factors {
-                let dims: Vec<usize> = f.scope.iter().map(|&v| net.domains[v]).collect();
-                let st = super::elim::strides(&dims);
-                let idx: usize = f.scope.iter().zip(&st).map(|(&v, s)| a[v] * s).sum();
-                p *= f.table[idx];
+                let x: Vec<usize> = f.scope.iter().map(|&v| a[v]).collect();
+                p *= f.at(&x, &net.domains);
             }
             if p > 0.0 {
                 support.push((a.to_vec(), p));
@@ -89,6 +87,77 @@ impl Brute {
     fn log_z(&self) -> f64 {
         self.support.iter().map(|(_, p)| p).sum::<f64>().ln()
     }
+}
+
+/// `f` (over values) as a factor over classes: values with identical
+/// slices share a class, numbered by first value, as `network::merged_factor`
+/// builds them; with `split`, classes are also split at random and numbered
+/// in a shuffled order (still a valid factor over classes, just not the
+/// coarsest).
+fn over_classes(f: &Factor, domains: &[usize], split: Option<&mut Rng>) -> Factor {
+    let dims: Vec<usize> = f.scope.iter().map(|&v| domains[v]).collect();
+    let st = super::elim::strides(&dims);
+    let mut classes: Vec<ClassMap> = Vec::new();
+    for (j, &d) in dims.iter().enumerate() {
+        let mut others = dims.clone();
+        others[j] = 1;
+        let slice = |x: usize| {
+            let mut out = Vec::new();
+            for_each_index(&others, |digits, _| {
+                let at: usize =
+                    digits.iter().zip(&st).enumerate().map(|(p, (&y, s))| if p == j { x * s } else { y * s }).sum();
+                out.push(f.table[at].to_bits());
+            });
+            out
+        };
+        let mut seen: Vec<Vec<u64>> = Vec::new();
+        let of: Vec<u32> = (0..d)
+            .map(|x| {
+                let s = slice(x);
+                match seen.iter().position(|t| *t == s) {
+                    Some(c) => c as u32,
+                    None => {
+                        seen.push(s);
+                        (seen.len() - 1) as u32
+                    }
+                }
+            })
+            .collect();
+        classes.push(ClassMap { of, count: seen.len() });
+    }
+    if let Some(rng) = split {
+        for c in &mut classes {
+            // Move some values to classes of their own, then shuffle the numbers.
+            for x in 0..c.of.len() {
+                if rng.chance(0.3) {
+                    c.of[x] = c.count as u32;
+                    c.count += 1;
+                }
+            }
+            let mut perm: Vec<u32> = (0..c.count as u32).collect();
+            for i in (1..perm.len()).rev() {
+                perm.swap(i, rng.below(i + 1));
+            }
+            c.of.iter_mut().for_each(|k| *k = perm[*k as usize]);
+        }
+    }
+    let cdims: Vec<usize> = classes.iter().map(|c| c.count).collect();
+    let mut table = vec![0.0; cdims.iter().product()];
+    let cst = super::elim::strides(&cdims);
+    for_each_index(&dims, |digits, lin| {
+        let at: usize = digits.iter().zip(&classes).zip(&cst).map(|((&x, c), s)| c.of[x] as usize * s).sum();
+        table[at] = f.table[lin];
+    });
+    Factor::over_classes(f.scope.clone(), classes, table)
+}
+
+/// `net` with every factor of two or more variables over classes.
+fn classed(net: &Network, mut split: Option<&mut Rng>) -> Network {
+    let mut out = Network::new(net.domains.clone());
+    for f in &net.factors {
+        out.push(if f.scope.len() >= 2 { over_classes(f, &net.domains, split.as_deref_mut()) } else { f.clone() });
+    }
+    out
 }
 
 fn random_projection(rng: &mut Rng, n: usize) -> Vec<usize> {
@@ -269,6 +338,63 @@ mod props {
             prop_assert_eq!(got, brute.count(&proj, &evidence));
         }
 
+        /// A network whose rule tables are over classes answers every
+        /// question as the same network over values: exactly the same
+        /// numbers (the same floats, the same draws) with the coarsest
+        /// classes, which elimination would have found itself; the same
+        /// counts and the same law with any finer ones.
+        #[test]
+        fn factors_over_classes_answer_as_over_values((net, proj, evidence) in with_query(6, 6), seed in any::<u64>()) {
+            let coarse = super::classed(&net, None);
+            prop_assert!(coarse.validate().is_ok());
+            let mut rng = Rng(seed);
+            let fine = super::classed(&net, Some(&mut rng));
+            prop_assert!(fine.validate().is_ok());
+            let want = count_given(&net, &proj, &evidence, &Budget::default()).unwrap();
+            prop_assert_eq!(count_given(&coarse, &proj, &evidence, &Budget::default()).unwrap(), want);
+            prop_assert_eq!(count_given(&fine, &proj, &evidence, &Budget::default()).unwrap(), want);
+            let possible = possible_values(&net).unwrap();
+            prop_assert_eq!(&possible_values(&coarse).unwrap(), &possible);
+            prop_assert_eq!(&possible_values(&fine).unwrap(), &possible);
+            let budget = Budget::default();
+            match WeightedModel::compile(&net, &evidence, &budget) {
+                Ok(m) => {
+                    let c = WeightedModel::compile(&coarse, &evidence, &budget).unwrap();
+                    prop_assert_eq!(c.log_partition().to_bits(), m.log_partition().to_bits());
+                    prop_assert_eq!(c.marginals(), m.marginals());
+                    let f = WeightedModel::compile(&fine, &evidence, &budget).unwrap();
+                    prop_assert!((f.log_partition() - m.log_partition()).abs() < 1e-9);
+                    prop_assert!(close(&f.marginals(), &m.marginals()));
+                    // The same uniforms draw the same tokens.
+                    let (sm, sc) = (m.sampler(), c.sampler());
+                    let mut draws = Rng(seed ^ 1);
+                    let (mut a, mut b) = (vec![0u32; net.domains.len()], vec![0u32; net.domains.len()]);
+                    for _ in 0..50 {
+                        let us: Vec<f64> = (0..a.len()).map(|_| (draws.next() >> 11) as f64 / (1u64 << 53) as f64).collect();
+                        prop_assert_eq!(sm.draw_from(0, &mut a, |v| us[v]), sc.draw_from(0, &mut b, |v| us[v]));
+                        prop_assert_eq!(&a, &b);
+                    }
+                }
+                Err(e) => {
+                    prop_assert_eq!(WeightedModel::compile(&coarse, &evidence, &budget).err(), Some(e.clone()));
+                    prop_assert_eq!(WeightedModel::compile(&fine, &evidence, &budget).err(), Some(e));
+                }
+            }
+            match (SearchModel::compile(&net, &[], SearchBudget::default()), SearchModel::compile(&fine, &[], SearchBudget::default())) {
+                (Ok(m), Ok(f)) => prop_assert_eq!(f.marginals(), m.marginals()),
+                (Err(a), Err(b)) => prop_assert_eq!(a, b),
+                (a, b) => prop_assert!(false, "{:?} vs {:?}", a.map(|m| m.entries()), b.map(|m| m.entries())),
+            }
+            // Restricting keeps the function.
+            if let Some(&(v, x)) = evidence.first() {
+                for (f, g) in net.factors.iter().zip(&fine.factors) {
+                    let (rf, rg) = (f.restrict(&net.domains, &[(v, x)]), g.restrict(&net.domains, &[(v, x)]));
+                    prop_assert_eq!(&rf.scope, &rg.scope);
+                    prop_assert_eq!(rf.dense_table(&net.domains), rg.dense_table(&net.domains));
+                }
+            }
+        }
+
         #[test]
         fn search_marginals_match_brute_force(net in network(6, 5)) {
             let brute = Brute::new(&net);
@@ -314,6 +440,27 @@ fn rule_networks_match_brute_force() {
             for (g, w) in got.iter().flatten().zip(want.iter().flatten()) {
                 assert!((g - w).abs() < 1e-9, "case {case}");
             }
+        }
+    }
+}
+
+#[test]
+fn rule_networks_over_classes_answer_as_over_values() {
+    let mut rng = Rng(15);
+    for case in 0..12 {
+        let net = rule_network(&mut rng, 6, 40, 10 + case);
+        let coarse = classed(&net, None);
+        let all: Vec<usize> = (0..6).collect();
+        let b = Budget::default();
+        assert_eq!(count(&coarse, &all, &b).unwrap(), count(&net, &all, &b).unwrap(), "case {case}");
+        let (m, c) =
+            (WeightedModel::compile(&net, &[], &b).unwrap(), WeightedModel::compile(&coarse, &[], &b).unwrap());
+        assert_eq!(c.marginals(), m.marginals(), "case {case}");
+        for x in [0, 7, 39] {
+            assert_eq!(
+                count_given(&coarse, &all, &[(2, x)], &b).unwrap(),
+                count_given(&net, &all, &[(2, x)], &b).unwrap()
+            );
         }
     }
 }
@@ -502,6 +649,37 @@ fn impossible_variant_is_detected() {
     assert!(possible[1][0] && possible[1][1]);
     let m = marginals(&net).unwrap();
     assert_eq!(m[1][2], 0.0);
+}
+
+#[test]
+fn classes_are_validated() {
+    let mut net = Network::new(vec![3, 2]);
+    let good = ClassMap { of: vec![0, 1, 1], count: 2 };
+    net.push(Factor::over_classes(
+        vec![0, 1],
+        vec![good.clone(), ClassMap { of: vec![0, 0], count: 1 }],
+        vec![1.0, 0.0],
+    ));
+    assert_eq!(net.validate(), Ok(()));
+    assert_eq!(net.factors[0].dense_table(&net.domains).to_vec(), vec![1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(net.factors[0].at(&[0, 1], &net.domains), 1.0);
+    assert_eq!(count(&net, &[0, 1], &Budget::default()).unwrap(), Count::Exact(2));
+    let bad = |classes: Vec<ClassMap>, table: Vec<f64>| {
+        let mut n = Network::new(vec![3, 2]);
+        n.push(Factor::over_classes(vec![0, 1], classes, table));
+        n.validate()
+    };
+    let one = ClassMap { of: vec![0, 0], count: 1 };
+    assert!(matches!(bad(vec![good.clone()], vec![1.0, 1.0]), Err(SolveError::BadClasses { .. })));
+    assert!(matches!(
+        bad(vec![ClassMap { of: vec![0, 1], count: 2 }, one.clone()], vec![1.0, 1.0]),
+        Err(SolveError::BadClasses { .. })
+    ));
+    assert!(matches!(
+        bad(vec![ClassMap { of: vec![0, 2, 1], count: 2 }, one.clone()], vec![1.0, 1.0]),
+        Err(SolveError::BadClasses { .. })
+    ));
+    assert!(matches!(bad(vec![good, one], vec![1.0]), Err(SolveError::TableSize { .. })));
 }
 
 #[test]
