@@ -232,7 +232,7 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::number | Rule::integer => "a number",
         Rule::percentage => "a percentage",
         Rule::escape => "an escape (`\\\"`, `\\\\`, `\\n`, `\\t`, `\\u{...}`)",
-        Rule::file | Rule::statement | Rule::WHITESPACE | Rule::COMMENT => return None,
+        Rule::file | Rule::statement | Rule::WHITESPACE => return None,
         _ => return None,
     })
 }
