@@ -23,6 +23,14 @@
 //! only the survey, on all 16 images; `DROPC_BENCH_SURVEY_SETTINGS=zlib
 //! 6,libdeflate 7` limits it to the settings named.
 //!
+//! `DROPC_BENCH_REFERENCE=TSV DROPC_BENCH_REFERENCE_IMAGES=DIR cargo bench
+//! --bench render` only compares settings with the size reference of
+//! `balanced`: the PNGs a `dropc run` wrote into `DIR` encoded again at each
+//! setting (`DROPC_BENCH_SURVEY_SETTINGS`, default libdeflate 5–7; filters
+//! in `DROPC_BENCH_SURVEY_FILTERS`, default `up,adaptive,entropy,paeth`)
+//! against Pillow's and zlib's sizes of the same images, which
+//! `python3 benches/pillow_baseline.py --reference DIR TSV` writes.
+//!
 //! `DROPC_BENCH_PROJECT=DIR cargo bench --bench render` only writes the
 //! layer set with a `bench.drop` of 10,000 tokens (`DROPC_BENCH_TOKENS=N`
 //! for another count, `DROPC_BENCH_COMPRESSION=fast|balanced|small`) into
@@ -310,7 +318,82 @@ fn survey(images: &[Image]) {
     }
 }
 
+/// The size reference of `balanced`: the PNGs a `dropc run` wrote
+/// (`DROPC_BENCH_REFERENCE_IMAGES`, its `images` folder) encoded again at
+/// every setting named in `DROPC_BENCH_SURVEY_SETTINGS` (default libdeflate
+/// 5–7) with each row filter, next to the sizes Pillow and zlib level 6 give
+/// the same images (`DROPC_BENCH_REFERENCE`, the TSV `benches/pillow_baseline.py
+/// --reference IMAGES TSV` writes): CPU ms per image, total size against
+/// each reference, and on how many images the setting is larger than Pillow.
+fn reference_survey(tsv: &Path, images: &Path) {
+    let text = std::fs::read_to_string(tsv).unwrap();
+    let rows: Vec<(String, usize, usize)> = text
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_string(), f[1].parse().unwrap(), f[2].parse().unwrap())
+        })
+        .collect();
+    let pictures: Vec<Image> = rows
+        .iter()
+        .map(|(name, _, _)| {
+            let d = dropc::png::decode_bytes(&std::fs::read(images.join(name)).unwrap()).unwrap();
+            Image::from_raw(d.width, d.height, d.rgba).unwrap()
+        })
+        .collect();
+    let pillow: usize = rows.iter().map(|r| r.1).sum();
+    let zlib: usize = rows.iter().map(|r| r.2).sum();
+    println!(
+        "\nreference ({} images): Pillow compress_level=6 {pillow} bytes, zlib 6 default strategy {zlib} bytes",
+        rows.len()
+    );
+    let mut settings: Vec<(String, Deflate)> =
+        (5..=7).map(|l| (format!("libdeflate {l}"), Deflate::Libdeflate(l))).collect();
+    if let Ok(only) = std::env::var("DROPC_BENCH_SURVEY_SETTINGS") {
+        settings = only
+            .split(',')
+            .map(|s| {
+                let s = s.trim();
+                let (lib, level) = s.split_once(' ').unwrap();
+                let level: u8 = level.parse().unwrap();
+                (s.to_string(), if lib == "zlib" { Deflate::Zlib(level) } else { Deflate::Libdeflate(level) })
+            })
+            .collect();
+    }
+    let filters = std::env::var("DROPC_BENCH_SURVEY_FILTERS").unwrap_or_else(|_| "up,adaptive,entropy,paeth".into());
+    for (name, deflate) in &settings {
+        for fname in filters.split(',') {
+            let filter = match fname.trim() {
+                "none" => Filter::None,
+                "sub" => Filter::Sub,
+                "up" => Filter::Up,
+                "avg" => Filter::Avg,
+                "paeth" => Filter::Paeth,
+                "adaptive" => Filter::Adaptive,
+                "entropy" => Filter::Entropy,
+                other => panic!("no filter {other}"),
+            };
+            let mut sizes = Vec::with_capacity(pictures.len());
+            let ms = cpu_ms(&pictures, 1, |i| sizes.push(encode_with(i, *deflate, filter).unwrap().len()));
+            let total: usize = sizes.iter().sum();
+            let larger = sizes.iter().zip(&rows).filter(|(s, r)| **s > r.1).count();
+            let worst = sizes.iter().zip(&rows).map(|(s, r)| *s as f64 / r.1 as f64 - 1.0).fold(f64::MIN, f64::max);
+            println!(
+                "{name:>13} {fname:>9}: {ms:5.1} CPU ms, {total} bytes ({:+.2} % vs Pillow, {:+.2} % vs zlib 6), larger than Pillow on {larger} (worst {:+.2} %)",
+                (total as f64 / pillow as f64 - 1.0) * 100.0,
+                (total as f64 / zlib as f64 - 1.0) * 100.0,
+                worst * 100.0
+            );
+        }
+    }
+}
+
 fn bench(c: &mut Criterion) {
+    if let Some(tsv) = std::env::var_os("DROPC_BENCH_REFERENCE") {
+        let images = std::env::var_os("DROPC_BENCH_REFERENCE_IMAGES").expect("DROPC_BENCH_REFERENCE_IMAGES");
+        reference_survey(Path::new(&tsv), Path::new(&images));
+        return;
+    }
     if let Some(dir) = std::env::var_os("DROPC_BENCH_PROJECT") {
         let size = std::env::var("DROPC_BENCH_TOKENS").ok().and_then(|n| n.parse().ok()).unwrap_or(10_000);
         let level = std::env::var("DROPC_BENCH_COMPRESSION").unwrap_or_else(|_| "balanced".into());

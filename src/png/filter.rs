@@ -42,14 +42,15 @@ pub fn filter_image(
     mut row: impl FnMut(usize, &mut [u8]),
     out: &mut Vec<u8>,
 ) {
-    out.clear();
+    // Every byte is written below: a reused buffer is not zeroed again.
     out.resize(height * (row_len + 1), 0);
     let mut prev = vec![0u8; row_len];
     let mut cur = vec![0u8; row_len];
     let choose = matches!(filter, Filter::Adaptive | Filter::Entropy);
     // Scratch rows for the per-row choice: one per type.
     let mut trial = if choose { vec![0u8; row_len * TYPES.len()] } else { Vec::new() };
-    let nlogn = if filter == Filter::Entropy { n_log2_n(row_len) } else { Vec::new() };
+    let entropic = filter == Filter::Entropy;
+    let nlogn = if entropic { n_log2_n(row_len) } else { Vec::new() };
     for (y, dst) in out.chunks_exact_mut(row_len + 1).enumerate() {
         row(y, &mut cur);
         let (kind, body) = dst.split_at_mut(1);
@@ -57,7 +58,7 @@ pub fn filter_image(
             let mut best = (u64::MAX, 0);
             for (i, (&t, scratch)) in TYPES.iter().zip(trial.chunks_exact_mut(row_len)).enumerate() {
                 filter_row(t, bpp, &prev, &cur, scratch);
-                let cost = if filter == Filter::Entropy { entropy(scratch, &nlogn) } else { signed_abs_sum(scratch) };
+                let cost = if entropic { entropy(scratch, &nlogn) } else { signed_abs_sum(scratch) };
                 if cost < best.0 {
                     best = (cost, i);
                 }

@@ -10,54 +10,52 @@
 //! | level | deflate | row filter | size | time |
 //! |---|---|---|---|---|
 //! | `fast` | fdeflate's ultra-fast mode | Paeth | 498 KiB | 5.9 ms |
-//! | `balanced` | zlib level 6 on zlib-rs | Up | 347 KiB | 57 ms |
+//! | `balanced` | zlib level 5 on zlib-rs | entropy | 363 KiB | 36 ms |
 //! | `small` | libdeflate level 10 | entropy | 293 KiB | 700 ms |
 //!
-//! Nothing available reaches the size of zlib level 6 faster. On this kind
-//! of image libdeflate is larger than zlib-rs at equal time (survey of 4
-//! images, Up filter: zlib 6 352 KiB in 59 ms; libdeflate 6 368 KiB in
-//! 34 ms, 7 354 KiB in 68 ms, 8 339 KiB in 184 ms, 9 333 KiB in 322 ms),
-//! lower zlib levels are larger (level 5: 370 KiB in 27 ms), and a one-off
-//! trial of zlib-rs's other strategies (filtered, RLE), a 16 KiB window and
-//! memory level 9 found nothing better either.
-//! For `small`, libdeflate 10 is 7 % smaller than zlib 9 (319 KiB with the
-//! adaptive filter, 730 ms, the previous choice) in the same time; levels
-//! 11 and 12 save 2 % more in 1.7 and 2.2 times the time. Of the fixed filter
-//! types Up is the smallest at nearly every level, smaller than the adaptive
-//! per-row choice (minimum sum of absolute differences).
-//!
-//! The default was measured again against "the fastest setting no larger
-//! than zlib level 6 on the same images", with a better per-row filter
-//! choice, [`Filter::Entropy`] (per row, the type whose bytes have the least
-//! order-0 entropy). Survey of all 16 benchmark images
-//! (`DROPC_BENCH_SURVEY=only`), KiB and CPU ms per image on the loaded
-//! machine (load 20–29 on 2 cores, so times about 1.1× the quiet ones):
+//! `balanced` is the fastest setting whose output is no larger than what
+//! zlib level 6 writes for the same images, as a studio meets it: Pillow's
+//! `save(..., compress_level=6)`, which is zlib level 6 (the system's zlib
+//! 1.2.13 here) with the `Z_FILTERED` strategy, memory level 9 and Pillow's
+//! per-row filter choice (least sum of absolute values among None, Up, Sub
+//! and Paeth). The reference was taken on exactly the images dropc renders:
+//! the 300 tokens of the benchmark's collection written by `dropc run`,
+//! each decoded and saved again by Pillow (`benches/pillow_baseline.py
+//! --reference`): 111,672,926 bytes in all, 363.5 KiB per image (the same
+//! rows with zlib's default strategy: 111,534,868 bytes). The same 300
+//! images encoded at each candidate (`DROPC_BENCH_REFERENCE`, see
+//! `benches/render.rs`; CPU ms per image, machine loaded, load 9–12 on 2
+//! cores):
 //!
 //! | deflate | Up | adaptive (libpng's choice) | entropy |
 //! |---|---|---|---|
-//! | zlib-rs 4 | 381 KiB, 21.0 ms | 386 KiB, 24.6 ms | 380 KiB, 30.1 ms |
-//! | zlib-rs 5 | 365 KiB, 26.6 ms | 367 KiB, 30.6 ms | 361 KiB, 36.4 ms |
-//! | zlib-rs 6 | 347 KiB, 60.0 ms | 351 KiB, 63.5 ms | 346 KiB, 69.1 ms |
-//! | libdeflate 5 | 374 KiB, 21.2 ms | 379 KiB, 24.5 ms | 373 KiB, 30.4 ms |
-//! | libdeflate 6 | 362 KiB, 33.8 ms | 367 KiB, 37.3 ms | 360 KiB, 43.2 ms |
-//! | libdeflate 7 | 348 KiB, 69.2 ms | 353 KiB, 72.9 ms | 347 KiB, 79.2 ms |
+//! | zlib-rs 5 | 25.8 ms, +1.13 % | 30.3 ms, +1.88 % | **36.4 ms, −0.11 %** |
+//! | libdeflate 5 | 22.3 ms, +3.75 % | 25.5 ms, +5.13 % | 33.1 ms, +3.36 % |
+//! | libdeflate 6 | 33.2 ms, +0.41 % | 41.0 ms, +1.58 % | 42.4 ms, −0.31 % |
+//! | zlib-rs 6 (the previous `balanced`) | about 60 ms, −3.8 % | | |
 //!
-//! zlib level 6 with the adaptive filter, what libpng and Pillow write, is
-//! 351 KiB on these images. The entropy choice is 0.3–1.6 % smaller than Up
-//! at every level, but its five trial rows and histograms per row cost 6–9
-//! ms per image, and no setting faster than zlib-rs 6 with Up reaches
-//! 351 KiB: the nearest, zlib-rs 5 and libdeflate 6 with the entropy choice,
-//! are 361 and 360 KiB (+3 %) in 36 and 43 ms. So `balanced` stays zlib-rs 6
-//! with Up. These layers are smooth, textured paint; what Up keeps and the
-//! per-row heuristics lose is the long matches between successive rows,
-//! which only a deep match search (zlib-rs 6, libdeflate 7 and up) finds.
-//! Also tried and dropped: the entropy choice among Up, Avg and Paeth only
-//! (3 ms cheaper, 1 % larger), the previous row's type favoured by 1/32
-//! (within 0.3 % of the plain entropy choice), one type for the whole image
-//! by the entropy of every 8th row (it picks Paeth, 3–4 % larger than Up:
-//! order-0 entropy does not see matches between rows), and a running
-//! order-0 model of the bytes chosen so far (seeded flat, it settled on
-//! type None, 24 % larger).
+//! (sizes in total against Pillow's). Only the entropy choice
+//! ([`Filter::Entropy`]: per row, the filter type whose bytes have the least
+//! order-0 entropy) brings a setting faster than zlib-rs 6 to Pillow's size:
+//! zlib-rs 5 with it is 0.11 % smaller than Pillow in total (0.02 % larger
+//! than zlib's default strategy would be), though larger on 132 of the 300
+//! images (at worst by 1.96 %); libdeflate 6 with it is 0.31 % smaller in
+//! 6 ms more. Also tried on these images and dropped: the entropy choice
+//! among Sub, Up and Paeth only (zlib-rs 5: 32.0 ms, +0.12 %; the rows
+//! where None or Avg win matter), and the entropy judged on every fourth
+//! pixel of a row (larger than the full choice at every level, and no
+//! cheaper as written).
+//!
+//! On smooth, textured layers Up keeps long matches between successive rows
+//! that a per-row choice can break; only a deep match search (zlib-rs 6,
+//! libdeflate 7 and up) makes Up the smaller, which is why the previous
+//! `balanced` was zlib-rs 6 with Up (347 KiB in about 60 ms): 3.8 % smaller
+//! than the reference, at twice the time. Earlier surveys also tried and
+//! dropped the previous row's type favoured by 1/32 (within 0.3 % of the
+//! plain entropy choice), one type for the whole image by the entropy of
+//! every 8th row (it picks Paeth, 3–4 % larger than Up), a running order-0
+//! model of the bytes chosen so far (24 % larger), zlib-rs's other
+//! strategies (filtered, RLE), a 16 KiB window and memory level 9.
 //!
 //! For `small` the entropy choice is kept: at libdeflate 10 it is the
 //! smallest filter (293 KiB against Up's 294 KiB and adaptive's 297 KiB on
@@ -78,7 +76,7 @@ use super::{Image, RenderError};
 pub fn settings(level: Compression) -> (Deflate, Filter) {
     match level {
         Compression::Fast => (Deflate::Fdeflate, Filter::Paeth),
-        Compression::Balanced => (Deflate::Zlib(6), Filter::Up),
+        Compression::Balanced => (Deflate::Zlib(5), Filter::Entropy),
         Compression::Small => (Deflate::Libdeflate(10), Filter::Entropy),
     }
 }
