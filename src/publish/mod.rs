@@ -226,12 +226,12 @@ mod tests {
     /// variants, and legendaries with text, whole and fractional numbers.
     #[test]
     fn metadata_bytes_are_the_values() {
-        let generated = r#"collection "C" { size 12 seed "s" description "a \"quoted\" é" image "ipfs://x/{id}.png" }
+        let generated = r#"collection "C" { size 8 canvas 8 x 8 seed "s" description "a \"quoted\" é" image "ipfs://x/{id}.png" }
 trait Back < Red: 3, Blue: 2 >
 trait Hat < none: 2, Cap: 1 >
 hidden trait Secret < A: 1, B: 1 >
 "#;
-        let metaplex = r#"collection "S" { size 8 seed "s" metadata metaplex symbol "SPR" royalty 5%
+        let metaplex = r#"collection "S" { size 6 canvas 8 x 8 seed "s" metadata metaplex symbol "SPR" royalty 5%
   creators "Abc111": 60%, "Def222": 40% external_url "https://x.io/{id}" image "{id}.png" }
 trait Back < Red: 3, Blue: 2 >
 metadata trait Faction < Syndicate: 4, Runners: 4 >

@@ -634,9 +634,13 @@ fn write_metadata(
         let staging = output::temporary_path(&folder);
         let _ = std::fs::remove_dir_all(&staging);
         std::fs::create_dir(&staging).map_err(io_error(&staging))?;
-        let result = write_in_order(model, all, progress, |_| Some(Change::Create), |id, _, bytes| {
-            writer.create(&staging.join(output::metadata_name(id)), bytes)
-        });
+        let result = write_in_order(
+            model,
+            all,
+            progress,
+            |_| Some(Change::Create),
+            |id, _, bytes| writer.create(&staging.join(output::metadata_name(id)), bytes),
+        );
         let result = result.and_then(|_| std::fs::rename(&staging, &folder).map_err(io_error(&folder)));
         if let Err(e) = result {
             if !matches!(e, Error::Stopped(_)) {
