@@ -286,7 +286,7 @@ impl<'a> Resolver<'a> {
                 return Art::Empty;
             }
             _ if is_none || kind == TraitKind::MetadataOnly => return Art::Empty,
-            None => return Art::Files(vec![self.default_file(trait_id, v, folder, None)]),
+            None => return Art::Files(ArtFiles::One(self.default_file(trait_id, v, folder, None))),
             Some(Node { node: ast::VariantSource::Derived(_), .. }) => return Art::Empty, // filled in later
             Some(Node { node: ast::VariantSource::Art(parts), .. }) => parts,
         };
@@ -301,7 +301,7 @@ impl<'a> Resolver<'a> {
                 },
             }
         }
-        Art::Files(files)
+        Art::Files(files.into())
     }
 
     fn default_file(
