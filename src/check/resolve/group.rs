@@ -64,29 +64,35 @@ impl Resolver<'_> {
         let mut out = Vec::with_capacity(refs.len());
         let mut ok = true;
         for r in refs {
-            match self.resolve_ref(r) {
-                Some(named) => out.extend(named),
-                None => ok = false,
-            }
+            ok &= self.resolve_ref_into(r, &mut out);
         }
         ok.then_some(out)
     }
 
     /// The variants one reference names; `None` when it is unknown (reported).
     pub(super) fn resolve_ref(&mut self, r: &Node<ast::Ref>) -> Option<Vec<Named>> {
+        let mut out = Vec::new();
+        self.resolve_ref_into(r, &mut out).then_some(out)
+    }
+
+    /// Appends the variants one reference names to `out`; `false` (and
+    /// nothing appended) when it is unknown (reported).
+    fn resolve_ref_into(&mut self, r: &Node<ast::Ref>, out: &mut Vec<Named>) -> bool {
         match &r.node {
-            ast::Ref::Variant(v) => {
-                let id = self.lookup_variant(&Node::new(v.clone(), r.span))?;
-                Some(vec![Named { id, span: r.span, via_group: false }])
-            }
+            ast::Ref::Variant(v) => match self.lookup_variant(v) {
+                Some(id) => {
+                    out.push(Named { id, span: r.span, via_group: false });
+                    true
+                }
+                None => false,
+            },
             ast::Ref::Group(name) => {
                 if let Some(group) = self.groups.get(&name.node) {
-                    return Some(
-                        group.variants.iter().map(|&id| Named { id, span: r.span, via_group: true }).collect(),
-                    );
+                    out.extend(group.variants.iter().map(|&id| Named { id, span: r.span, via_group: true }));
+                    return true;
                 }
                 self.unknown_group(name);
-                None
+                false
             }
         }
     }

@@ -42,7 +42,7 @@ impl<'a> Resolver<'a> {
         None
     }
 
-    pub(super) fn lookup_variant(&mut self, r: &Node<ast::VariantRef>) -> Option<VariantId> {
+    pub(super) fn lookup_variant(&mut self, r: &ast::VariantRef) -> Option<VariantId> {
         let trait_id = self.lookup_trait(&r.trait_name)?;
         self.lookup_variant_in(trait_id, &r.variant)
     }

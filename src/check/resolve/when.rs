@@ -85,7 +85,7 @@ impl Resolver<'_> {
         for line in &rule.art {
             let (trait_id, variant, change) = match &line.node {
                 ast::WhenArt::Variant { target, source, options } => {
-                    let Some(id) = self.lookup_variant(&Node::new(target.node.clone(), target.span)) else { continue };
+                    let Some(id) = self.lookup_variant(&target.node) else { continue };
                     let t = &self.traits[id.trait_id];
                     if t.kind == TraitKind::MetadataOnly {
                         let name = t.name.clone();
