@@ -161,9 +161,10 @@ fn statement_starts(source: &str) -> Vec<usize> {
     for line in source.split_inclusive('\n') {
         let trimmed = line.trim_start();
         let at = offset + (line.len() - trimmed.len());
-        let word: String = trimmed.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-').collect();
-        let rest = trimmed[word.len()..].trim_start();
-        let is_start = KEYWORDS.contains(&word.as_str()) || (word == "metadata" && rest.starts_with("trait"));
+        let end = trimmed.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).unwrap_or(trimmed.len());
+        let word = &trimmed[..end];
+        let rest = trimmed[end..].trim_start();
+        let is_start = KEYWORDS.contains(&word) || (word == "metadata" && rest.starts_with("trait"));
         if is_start {
             starts.push(at);
         }
