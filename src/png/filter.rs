@@ -104,9 +104,11 @@ fn log2_fixed(n: u64) -> u64 {
 /// over the counts `n` of its byte values: what an order-0 code of the row
 /// alone would take, in bits (fixed point).
 fn entropy(row: &[u8], nlogn: &[u64]) -> u64 {
-    // Four tables, so that runs of one value do not wait on one counter.
-    let mut counts = [[0u32; 256]; 4];
-    let blocks = row.chunks_exact(4);
+    // Eight tables, so that a run of one value (most bytes of a smooth
+    // row's Up or Paeth residuals) does not wait on one counter: each count
+    // is stored and loaded again by the next byte that lands in its table.
+    let mut counts = [[0u32; 256]; 8];
+    let blocks = row.chunks_exact(8);
     for &b in blocks.remainder() {
         counts[0][usize::from(b)] += 1;
     }
@@ -115,7 +117,7 @@ fn entropy(row: &[u8], nlogn: &[u64]) -> u64 {
             t[usize::from(v)] += 1;
         }
     }
-    let sum: u64 = (0..256).map(|v| nlogn[(counts[0][v] + counts[1][v] + counts[2][v] + counts[3][v]) as usize]).sum();
+    let sum: u64 = (0..256).map(|v| nlogn[counts.iter().map(|t| t[v]).sum::<u32>() as usize]).sum();
     nlogn[row.len()] - sum
 }
 
@@ -271,6 +273,28 @@ mod tests {
         let t = n_log2_n(8);
         assert_eq!(entropy(&[7; 8], &t), 0);
         assert_eq!(entropy(&[1, 2, 1, 2, 1, 2, 1, 2], &t), 8 << 16);
+    }
+
+    #[test]
+    fn entropy_counts_every_byte_once() {
+        // Against one table: rows of every length up to 40 (every remainder
+        // of the eight tables) and of a real row's length, mostly runs of zero.
+        let t = n_log2_n(4096);
+        let mut s = 0x1234_5678_u32;
+        for len in (0..40).chain([3071, 3072, 4096]) {
+            let row: Vec<u8> = (0..len)
+                .map(|i| {
+                    s ^= s << 13;
+                    s ^= s >> 17;
+                    s ^= s << 5;
+                    if i % 5 < 3 { 0 } else { (s >> 24) as u8 }
+                })
+                .collect();
+            let mut counts = [0usize; 256];
+            row.iter().for_each(|&b| counts[usize::from(b)] += 1);
+            let want = t[len] - counts.iter().map(|&n| t[n]).sum::<u64>();
+            assert_eq!(entropy(&row, &t), want, "length {len}");
+        }
     }
 
     #[test]
