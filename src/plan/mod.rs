@@ -347,11 +347,21 @@ impl Plan {
     /// `unique` (the others zeroed). Strata of one group may share unique
     /// combinations; strata of different groups never do.
     pub fn group(&self, model: &Model, sig: usize) -> usize {
+        self.group_of(&self.unique_counted(model), sig)
+    }
+
+    /// Per counted trait: whether it is `unique`.
+    fn unique_counted(&self, model: &Model) -> Vec<bool> {
+        self.counted.iter().map(|c| model.unique.contains(&c.trait_id)).collect()
+    }
+
+    /// [`Plan::group`] given [`Plan::unique_counted`] (which `strata` takes
+    /// once for all its columns rather than once per column).
+    fn group_of(&self, unique: &[bool], sig: usize) -> usize {
         let mut g = 0;
         let mut mult = 1;
-        for (i, (class, c)) in self.classes(sig).into_iter().zip(&self.counted).enumerate() {
-            let _ = i;
-            if model.unique.contains(&c.trait_id) {
+        for ((class, c), &is_unique) in self.classes(sig).into_iter().zip(&self.counted).zip(unique) {
+            if is_unique {
                 g += class * mult;
             }
             mult *= c.variants.len() + 1;
@@ -544,26 +554,38 @@ fn trait_names(model: &Model, traits: &[TraitId]) -> String {
 /// strata share. In a lazy plan no two strata share combinations (see
 /// [`Plan::lazy`]): each column is its own group.
 pub fn strata(model: &Model, plan: &Plan, cols: &[usize]) -> (Vec<bool>, Vec<u64>, Vec<usize>, Vec<u64>) {
-    let caps = capacities(plan, cols);
+    // The components with counted traits, found once for every column (a
+    // plan of 12 counted traits has 4,096 columns, a large file hundreds of
+    // components).
+    let counted = counted_components(plan);
+    let caps = capacities(plan, &counted, cols);
     // Components without counted traits have their one distribution in every column.
-    let feasible: Vec<bool> = cols.iter().map(|&s| counted_compiled(plan, s).all(|(_, m)| m.is_some())).collect();
+    let feasible: Vec<bool> =
+        cols.iter().map(|&s| counted_compiled(plan, &counted, s).all(|(_, m)| m.is_some())).collect();
     if plan.lazy {
         return (feasible, caps.clone(), (0..cols.len()).collect(), caps);
     }
-    let groups: Vec<usize> = cols.iter().map(|&s| plan.group(model, s)).collect();
-    let group_caps = group_capacities(plan, cols, &groups);
+    let unique = plan.unique_counted(model);
+    let groups: Vec<usize> = cols.iter().map(|&s| plan.group_of(&unique, s)).collect();
+    let group_caps = group_capacities(plan, &counted, cols, &groups);
     (feasible, caps, groups, group_caps)
 }
 
-/// The compiled distribution of every component with counted traits for
-/// global signature `sig` (as [`Plan::compiled`]), with the component.
-fn counted_compiled(plan: &Plan, sig: usize) -> impl Iterator<Item = (&Component, Option<&Compiled>)> {
+/// Indices of the components with counted traits, ascending.
+fn counted_components(plan: &Plan) -> Vec<usize> {
+    plan.components.iter().enumerate().filter(|(_, c)| !c.counted.is_empty()).map(|(ci, _)| ci).collect()
+}
+
+/// The compiled distribution of every component with counted traits
+/// (`counted`, from [`counted_components`]) for global signature `sig` (as
+/// [`Plan::compiled`]), with the component.
+fn counted_compiled<'p>(
+    plan: &'p Plan,
+    counted: &'p [usize],
+    sig: usize,
+) -> impl Iterator<Item = (&'p Component, Option<&'p Compiled>)> + 'p {
     let classes = plan.classes(sig);
-    plan.components
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !c.counted.is_empty())
-        .map(move |(ci, c)| (c, plan.stratum(ci, plan.local_of(ci, &classes))))
+    counted.iter().map(move |&ci| (&plan.components[ci], plan.stratum(ci, plan.local_of(ci, &classes))))
 }
 
 /// The product of a capacity of the components without counted traits
@@ -579,12 +601,12 @@ fn uncounted_product(plan: &Plan, capacity: impl Fn(&Compiled) -> Count) -> u128
 }
 
 /// Unique combinations shared by each group (indexed by group id).
-fn group_capacities(plan: &Plan, cols: &[usize], groups: &[usize]) -> Vec<u64> {
+fn group_capacities(plan: &Plan, counted: &[usize], cols: &[usize], groups: &[usize]) -> Vec<u64> {
     let mut out = vec![0u64; plan.signatures];
     let fixed = uncounted_product(plan, |m| m.group_capacity);
     for (&s, &g) in cols.iter().zip(groups) {
         let mut cap: u128 = fixed;
-        for (c, compiled) in counted_compiled(plan, s) {
+        for (c, compiled) in counted_compiled(plan, counted, s) {
             match compiled {
                 None => {
                     cap = 0;
@@ -600,12 +622,12 @@ fn group_capacities(plan: &Plan, cols: &[usize], groups: &[usize]) -> Vec<u64> {
 }
 
 /// Unique combinations per column (saturating; upper bounds when not exact).
-fn capacities(plan: &Plan, cols: &[usize]) -> Vec<u64> {
+fn capacities(plan: &Plan, counted: &[usize], cols: &[usize]) -> Vec<u64> {
     let fixed = uncounted_product(plan, |m| m.capacity);
     cols.iter()
         .map(|&s| {
             let mut cap: u128 = fixed;
-            for (c, compiled) in counted_compiled(plan, s) {
+            for (c, compiled) in counted_compiled(plan, counted, s) {
                 match compiled {
                     None => return 0,
                     Some(m) if !c.unique.is_empty() => cap = cap.saturating_mul(m.capacity.upper()),
