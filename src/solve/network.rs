@@ -59,6 +59,10 @@ pub(crate) fn merged_factor<'r>(
     zeros.dedup();
     let dims: Vec<usize> = scope.iter().map(|&t| domains[t]).collect();
     let len = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+    // Small: over values, without looking for classes.
+    if let Some(len) = len.filter(|&len| len < 256) {
+        return dense(scope, len, &zeros);
+    }
     // The digits of every zero, then per scope position the classes.
     let st = super::elim::strides(&dims);
     let digits: Vec<Vec<usize>> =
@@ -67,12 +71,8 @@ pub(crate) fn merged_factor<'r>(
     let class_len = classes.iter().try_fold(1usize, |n, c| n.checked_mul(c.count)).unwrap_or(usize::MAX);
     let map_len: usize = dims.iter().sum();
     match len {
-        // Small, or not much larger than its classes: over values.
-        Some(len) if len < 256 || class_len.saturating_add(map_len / 2) > len / 4 => {
-            let mut table = vec![1.0; len];
-            zeros.iter().for_each(|&z| table[z] = 0.0);
-            Factor::new(scope.to_vec(), table)
-        }
+        // Not much larger than its classes: over values.
+        Some(len) if class_len.saturating_add(map_len / 2) > len / 4 => dense(scope, len, &zeros),
         _ => {
             let cst = super::elim::strides(&classes.iter().map(|c| c.count).collect::<Vec<_>>());
             let mut table = vec![1.0; class_len];
@@ -83,6 +83,13 @@ pub(crate) fn merged_factor<'r>(
             Factor::over_classes(scope.to_vec(), classes, table)
         }
     }
+}
+
+/// The table over values: ones, with the given zeros.
+fn dense(scope: &[usize], len: usize, zeros: &[usize]) -> Factor {
+    let mut table = vec![1.0; len];
+    zeros.iter().for_each(|&z| table[z] = 0.0);
+    Factor::new(scope.to_vec(), table)
 }
 
 /// The classes of the values at scope position `j` of a 0/1 table with the
@@ -101,7 +108,7 @@ fn classes_at(j: usize, dims: &[usize], st: &[usize], digits: &[Vec<usize>]) -> 
         })
         .collect();
     pairs.sort_unstable();
-    let mut index: std::collections::HashMap<Vec<usize>, u32> = std::collections::HashMap::new();
+    let mut index: std::collections::HashMap<Vec<usize>, u32, foldhash::fast::FixedState> = Default::default();
     let mut rest_class: Option<u32> = None;
     let mut count = 0u32;
     let mut of = Vec::with_capacity(dims[j]);
