@@ -86,8 +86,9 @@ struct TokenScan {
     sha256: Option<Sha256Digest>,
     /// SHA-256 of every extra size's file that could be read.
     sized: BTreeMap<(u32, u32), Sha256Digest>,
-    /// Pixel hash and fingerprint of the canvas-size image.
-    pixels: Option<(u128, Fingerprint)>,
+    /// Pixel hash and fingerprint of the canvas-size image (boxed: freed
+    /// once duplicates are found, while the rest of the scan is kept).
+    pixels: Option<(u128, Box<Fingerprint>)>,
     /// Image files decoded.
     decoded: usize,
     /// Whether the canvas image of a generated token has a pixel under alpha
@@ -265,18 +266,26 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
         schema_broken: HashMap::new(),
     };
     context.schema_broken = context.schema_pass(&ids);
-    let scans: Vec<TokenScan> = ids
+    let mut scans: Vec<TokenScan> = ids
         .par_iter()
         .map_init(
             || Image::new(0, 0),
             |scratch, &id| context.scan(id, by_id.get(&id).copied(), entries.get(&id).copied(), scratch),
         )
         .collect();
+    // The renderer (every layer decoded) and the per-token indexes are done
+    // with: what follows reads the records, which must not come on top.
+    drop(context);
+    drop((parity, by_id, entries, fresh));
     let images = scans.iter().map(|s| s.decoded).sum();
-    for scan in &scans {
-        findings.extend(scan.findings.iter().cloned());
+    for scan in &mut scans {
+        findings.append(&mut scan.findings);
     }
     check_duplicates(model, &tokens, &scans, &mut findings);
+    // The fingerprints (816 bytes a token) are done with.
+    for scan in &mut scans {
+        scan.pixels = None;
+    }
     // Most generated tokens translucent: what `dropc run` measured.
     let rendered = scans.iter().filter(|s| s.translucent.is_some()).count();
     let translucent = scans.iter().filter(|s| s.translucent == Some(true)).count();
@@ -327,6 +336,9 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
     if let Some(manifest) = manifest {
         check_manifest(model, &manifest, &tokens, &scans, recorded_art.as_ref(), root, &mut findings);
     }
+    // Scoring the rarity again holds every token's attributes: the scans
+    // (a fingerprint per token) must not come on top.
+    drop((scans, digests));
     let rarity = match read_typed::<Vec<RarityLine>>(
         &layout,
         RARITY,
@@ -710,7 +722,7 @@ impl TokenContext<'_> {
         let mut canvas_image: Option<(Vec<u8>, bool)> = None;
         if let Some((bytes, streamed)) = self.image(None, id, &mut scan, rendered.then_some(&*scratch), true) {
             if let Some(fingerprint) = streamed.fingerprint {
-                scan.pixels = Some((streamed.hash, fingerprint));
+                scan.pixels = Some((streamed.hash, Box::new(fingerprint)));
             }
             if matches!(token, Some(Token::Generated { .. })) {
                 scan.translucent = Some(streamed.translucent);
@@ -1062,8 +1074,11 @@ fn duplicate_help(model: &Model, a: Option<&[u32]>, b: Option<&[u32]>) -> &'stat
 /// Identical pixels across tokens (errors) and near duplicates (warnings):
 /// each token is reported once, against the first token it matches.
 fn check_duplicates(model: &Model, tokens: &Tokens, scans: &[TokenScan], findings: &mut Vec<Finding>) {
-    let hashed: Vec<(u64, u128, Fingerprint)> =
-        scans.iter().filter_map(|s| s.pixels.map(|(h, f)| (s.id, h, f))).collect();
+    // The fingerprints are borrowed from the scans, not copied: a copy was
+    // the largest thing `qa` held on a large collection (848 bytes a token,
+    // and twice that while the vector grew).
+    let hashed: Vec<(u64, u128, &Fingerprint)> =
+        scans.iter().filter_map(|s| s.pixels.as_ref().map(|(h, f)| (s.id, *h, &**f))).collect();
     let rows: HashMap<u64, &[u32]> = tokens.generated().collect();
     let mut first_with: HashMap<u128, u64> = HashMap::new();
     for &(id, hash, _) in &hashed {
