@@ -77,11 +77,17 @@ thread_local! {
 ///
 /// The error says what failed (the png crate's or a deflate library's message).
 pub fn encode_with(image: &RgbaImage, deflate: Deflate, filter: Filter) -> Result<Vec<u8>, String> {
-    if let Some(indexed) = super::palette::index(image.as_raw()) {
+    encode_choosing(image, (deflate, filter), deflate)
+}
+
+/// [`encode_with`] with a deflate setting of its own for indexed images
+/// (`indexed`; their rows are not filtered), `truecolour` for the others.
+pub fn encode_choosing(image: &RgbaImage, truecolour: (Deflate, Filter), indexed: Deflate) -> Result<Vec<u8>, String> {
+    if let Some(palette) = super::palette::index(image.as_raw()) {
         let (width, height) = image.dimensions();
-        return encode_indexed(&indexed, width, height, deflate);
+        return encode_indexed(&palette, width, height, indexed);
     }
-    encode_truecolour_with(image, deflate, filter)
+    encode_truecolour_with(image, truecolour.0, truecolour.1)
 }
 
 /// [`encode_with`] without the palette: 8-bit RGB when every pixel is

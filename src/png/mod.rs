@@ -24,5 +24,5 @@ pub use decode::{
     Decoded, Info, Stored, StoredRows, decode_bytes, decode_file, decode_stored, describe, dimensions, info,
     stored_rows,
 };
-pub use encode::{Deflate, encode_truecolour_with, encode_with, opaque};
+pub use encode::{Deflate, encode_choosing, encode_truecolour_with, encode_with, opaque};
 pub use filter::Filter;
