@@ -77,6 +77,50 @@ pub struct Factor {
     pub classes: Option<Vec<ClassMap>>,
 }
 
+/// A table with some of its variables fixed ([`restrict_table`]).
+pub(crate) struct Restricted {
+    /// The variables left, in scope order.
+    pub scope: Vec<usize>,
+    /// Their classes, when the table is over classes (else empty).
+    pub classes: Vec<ClassMap>,
+    /// The table over them.
+    pub table: Vec<f64>,
+}
+
+/// The entries of a table over `scope` (of dimensions `dims`: values, or
+/// classes when `classes` is given) where the variables of `fixed` have the
+/// given values: a table over the other variables.
+pub(crate) fn restrict_table(
+    scope: &[usize],
+    dims: &[usize],
+    classes: Option<&[ClassMap]>,
+    table: &[f64],
+    fixed: &[(usize, usize)],
+) -> Restricted {
+    let st = elim::strides(dims);
+    let mut base = 0;
+    let (mut free, mut free_dims, mut free_strides, mut free_classes) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (p, &v) in scope.iter().enumerate() {
+        match fixed.iter().find(|(u, _)| *u == v) {
+            Some(&(_, x)) => base += classes.map_or(x, |c| c[p].of[x] as usize) * st[p],
+            None => {
+                free.push(v);
+                free_dims.push(dims[p]);
+                free_strides.push(st[p]);
+                if let Some(c) = classes {
+                    free_classes.push(c[p].clone());
+                }
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(free_dims.iter().product());
+    elim::for_each_index(&free_dims, |digits, _| {
+        out.push(table[base + digits.iter().zip(&free_strides).map(|(d, s)| d * s).sum::<usize>()]);
+    });
+    Restricted { scope: free, classes: free_classes, table: out }
+}
+
 /// The classes of one variable's values in a [`Factor`] over classes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassMap {
@@ -133,27 +177,8 @@ impl Factor {
             None => self.scope.iter().map(|&v| domains[v]).collect(),
             Some(classes) => classes.iter().map(|c| c.count).collect(),
         };
-        let st = elim::strides(&dims);
-        let mut base = 0;
-        let (mut scope, mut free_dims, mut free_strides, mut free_classes) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (p, &v) in self.scope.iter().enumerate() {
-            match fixed.iter().find(|(u, _)| *u == v) {
-                Some(&(_, x)) => base += self.classes.as_ref().map_or(x, |c| c[p].of[x] as usize) * st[p],
-                None => {
-                    scope.push(v);
-                    free_dims.push(dims[p]);
-                    free_strides.push(st[p]);
-                    if let Some(c) = &self.classes {
-                        free_classes.push(c[p].clone());
-                    }
-                }
-            }
-        }
-        let mut table = Vec::with_capacity(free_dims.iter().product());
-        elim::for_each_index(&free_dims, |digits, _| {
-            table.push(self.table[base + digits.iter().zip(&free_strides).map(|(d, s)| d * s).sum::<usize>()]);
-        });
+        let Restricted { scope, classes: free_classes, table } =
+            restrict_table(&self.scope, &dims, self.classes.as_deref(), &self.table, fixed);
         // A constant: `for_each_index` over no dimension visits the one entry.
         match &self.classes {
             Some(_) if !scope.is_empty() => Factor::over_classes(scope, free_classes, table),

@@ -80,33 +80,8 @@ impl CFactor<'_> {
     /// values: over the other variables (their classes kept).
     pub fn restrict(&self, fixed: &[(usize, usize)], sizes: &[usize]) -> CFactor<'static> {
         let dims = self.dims(sizes);
-        let st = strides(&dims);
-        let mut base = 0usize;
-        let mut vars = Vec::new();
-        let mut free_dims = Vec::new();
-        let mut free_strides = Vec::new();
-        let mut free_classes = Vec::new();
-        for (p, &v) in self.vars.iter().enumerate() {
-            match fixed.iter().find(|(u, _)| *u == v) {
-                Some(&(_, x)) => {
-                    let at = self.classes.as_ref().map_or(x, |c| c[p].of[x] as usize);
-                    base += at * st[p];
-                }
-                None => {
-                    vars.push(v);
-                    free_dims.push(dims[p]);
-                    free_strides.push(st[p]);
-                    if let Some(c) = &self.classes {
-                        free_classes.push(c[p].clone());
-                    }
-                }
-            }
-        }
-        let mut table = Vec::with_capacity(free_dims.iter().product());
-        for_each_index(&free_dims, |digits, _| {
-            let idx: usize = base + digits.iter().zip(&free_strides).map(|(d, s)| d * s).sum::<usize>();
-            table.push(self.table[idx]);
-        });
+        let super::Restricted { scope: vars, classes: free_classes, table } =
+            super::restrict_table(&self.vars, &dims, self.classes.as_deref(), &self.table, fixed);
         let classes = self.classes.as_ref().map(|_| Cow::Owned(free_classes));
         CFactor { vars, table: table.into(), classes }
     }
