@@ -12,119 +12,91 @@ pub mod provenance;
 pub mod rarity;
 pub mod run;
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 
 use rayon::prelude::*;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::model::TraitKind;
 use crate::model::{MetadataFlavour, Model};
 use crate::sample::{Token, Tokens};
 
-/// The metadata document of one token.
+/// The metadata document of one token, as a JSON value.
 pub fn metadata(model: &Model, token: Token<'_>) -> Value {
-    let s = &model.settings;
-    let id = token.id();
-    let (name, attributes): (String, Vec<Value>) = match token {
-        Token::Generated { variants, .. } => (
-            s.token_name_of(id),
-            model
-                .traits
-                .iter()
-                .zip(variants)
-                .filter(|&(t, &v)| t.kind != TraitKind::Hidden && !t.variants[v as usize].is_none())
-                .map(|(t, &v)| json!({ "trait_type": t.name, "value": t.variants[v as usize].name }))
-                .collect(),
-        ),
-        Token::Legendary { index, .. } => {
-            let l = &model.legendaries[index];
-            let attributes =
-                l.attributes.iter().map(|(k, v)| json!({ "trait_type": k, "value": v.to_json() })).collect();
-            (l.name.clone(), attributes)
-        }
-    };
-    let image = s.image.replace("{id}", &id.to_string());
-    let mut doc = json!({
-        "name": name,
-        "description": s.description,
-        "image": image,
-        "attributes": attributes,
-    });
-    if let Some(url) = &s.external_url {
-        doc["external_url"] = json!(url.replace("{id}", &id.to_string()));
-    }
-    if s.metadata == MetadataFlavour::Metaplex {
-        doc["symbol"] = json!(s.symbol);
-        doc["seller_fee_basis_points"] = json!(s.royalty_basis_points);
-        let creators: Vec<Value> =
-            s.creators.iter().map(|(a, share)| json!({ "address": a, "share": share })).collect();
-        doc["properties"] =
-            json!({ "files": [{ "uri": image, "type": "image/png" }], "category": "image", "creators": creators });
-    }
-    doc
+    // A document of strings and numbers always converts.
+    serde_json::to_value(document(model, token)).unwrap_or(Value::Null)
 }
 
 /// Appends the bytes of `metadata/<id>.json` to `out`: [`metadata`]
 /// serialised pretty, with a final newline, byte for byte, but written
-/// straight from the model without building the JSON value first (a third
-/// of the time of writing 20,000 files was the allocator).
+/// straight from the document without building the JSON value first (a
+/// third of the time of writing 20,000 files was the allocator).
 pub fn write_metadata_json(model: &Model, token: Token<'_>, out: &mut Vec<u8>) {
-    use serde::Serialize;
+    // Serialising into a `Vec` cannot fail.
+    let _ = serde_json::to_writer_pretty(&mut *out, &document(model, token));
+    out.push(b'\n');
+}
 
-    /// The fields in the order a `serde_json::Value` object writes them
-    /// (sorted by name).
-    #[derive(Serialize)]
-    struct Doc<'a> {
-        attributes: Vec<Attribute<'a>>,
-        description: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        external_url: Option<String>,
-        image: &'a str,
-        name: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        properties: Option<Properties<'a>>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        seller_fee_basis_points: Option<u32>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        symbol: Option<&'a str>,
-    }
-    #[derive(Serialize)]
-    struct Attribute<'a> {
-        trait_type: &'a str,
-        value: AttributeValue<'a>,
-    }
-    #[derive(Serialize)]
-    #[serde(untagged)]
-    enum AttributeValue<'a> {
-        Text(&'a str),
-        Json(Value),
-    }
-    #[derive(Serialize)]
-    struct Properties<'a> {
-        category: &'static str,
-        creators: Vec<Creator<'a>>,
-        files: [File<'a>; 1],
-    }
-    #[derive(Serialize)]
-    struct Creator<'a> {
-        address: &'a str,
-        share: u8,
-    }
-    #[derive(Serialize)]
-    struct File<'a> {
-        #[serde(rename = "type")]
-        kind: &'static str,
-        uri: &'a str,
-    }
+/// One token's metadata document, its fields in the order a
+/// `serde_json::Value` object writes them (sorted by name), so that the
+/// value and the direct serialisation give the same bytes.
+#[derive(Serialize)]
+struct Document<'a> {
+    attributes: Vec<Attribute<'a>>,
+    description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    external_url: Option<String>,
+    image: String,
+    name: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<Properties<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seller_fee_basis_points: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    symbol: Option<&'a str>,
+}
 
+#[derive(Serialize)]
+struct Attribute<'a> {
+    trait_type: &'a str,
+    value: AttributeValue<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum AttributeValue<'a> {
+    Text(&'a str),
+    Json(Value),
+}
+
+#[derive(Serialize)]
+struct Properties<'a> {
+    category: &'static str,
+    creators: Vec<Creator<'a>>,
+    files: [File; 1],
+}
+
+#[derive(Serialize)]
+struct Creator<'a> {
+    address: &'a str,
+    share: u8,
+}
+
+#[derive(Serialize)]
+struct File {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    uri: String,
+}
+
+fn document<'a>(model: &'a Model, token: Token<'a>) -> Document<'a> {
     let s = &model.settings;
-    let id = token.id();
-    let id_text = id.to_string();
-    let generated_name;
-    let (name, attributes): (&str, Vec<Attribute<'_>>) = match token {
+    let id = token.id().to_string();
+    let (name, attributes): (Cow<'a, str>, Vec<Attribute<'a>>) = match token {
         Token::Generated { variants, .. } => {
-            generated_name = s.token_name_of(id);
             let attributes = model
                 .traits
                 .iter()
@@ -135,7 +107,7 @@ pub fn write_metadata_json(model: &Model, token: Token<'_>, out: &mut Vec<u8>) {
                     value: AttributeValue::Text(&t.variants[v as usize].name),
                 })
                 .collect();
-            (&generated_name, attributes)
+            (Cow::Owned(s.token_name_of(token.id())), attributes)
         }
         Token::Legendary { index, .. } => {
             let l = &model.legendaries[index];
@@ -144,28 +116,25 @@ pub fn write_metadata_json(model: &Model, token: Token<'_>, out: &mut Vec<u8>) {
                 .iter()
                 .map(|(k, v)| Attribute { trait_type: k, value: AttributeValue::Json(v.to_json()) })
                 .collect();
-            (&l.name, attributes)
+            (Cow::Borrowed(l.name.as_str()), attributes)
         }
     };
-    let image = s.image.replace("{id}", &id_text);
+    let image = s.image.replace("{id}", &id);
     let metaplex = s.metadata == MetadataFlavour::Metaplex;
-    let doc = Doc {
+    Document {
         attributes,
         description: &s.description,
-        external_url: s.external_url.as_ref().map(|url| url.replace("{id}", &id_text)),
-        image: &image,
-        name,
+        external_url: s.external_url.as_ref().map(|url| url.replace("{id}", &id)),
         properties: metaplex.then(|| Properties {
             category: "image",
             creators: s.creators.iter().map(|(address, share)| Creator { address, share: *share }).collect(),
-            files: [File { kind: "image/png", uri: &image }],
+            files: [File { kind: "image/png", uri: image.clone() }],
         }),
+        image,
+        name,
         seller_fee_basis_points: metaplex.then_some(s.royalty_basis_points),
         symbol: metaplex.then_some(s.symbol.as_str()),
-    };
-    // Serialising into a `Vec` cannot fail.
-    let _ = serde_json::to_writer_pretty(&mut *out, &doc);
-    out.push(b'\n');
+    }
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it
