@@ -45,10 +45,13 @@ pub enum Deflate {
 
 /// Whether every pixel of straight RGBA `raw` is opaque.
 pub fn opaque(raw: &[u8]) -> bool {
-    // 16 pixels at a time, without a branch per pixel.
-    let blocks = raw.chunks_exact(64);
-    let tail = blocks.remainder().iter().skip(3).step_by(4).all(|&a| a == 255);
-    tail && blocks.fold(255u8, |m, b| b.iter().skip(3).step_by(4).fold(m, |m, &a| m & a)) == 255
+    // The AND of every pixel as a little-endian word has alpha 255 in its
+    // top byte only if every alpha is 255: a loop without a branch per
+    // pixel that the compiler vectorises, stopping at the first block of
+    // 4 KiB with a translucent pixel.
+    let and =
+        |block: &[u8]| block.chunks_exact(4).fold(u32::MAX, |m, p| m & u32::from_le_bytes([p[0], p[1], p[2], p[3]]));
+    raw.chunks(4096).all(|block| and(block) >> 24 == 255)
 }
 
 /// RGBA row to RGB row.
@@ -307,6 +310,24 @@ mod tests {
         rgba.chunks_exact_mut(4).for_each(|p| p[3] = 255);
         for (deflate, colour, _) in round_trip(&rgba, 40, 40) {
             assert_eq!(colour, png::ColorType::Rgb, "{deflate:?}");
+        }
+    }
+
+    #[test]
+    fn one_translucent_pixel_anywhere_is_seen() {
+        // Across the 4 KiB blocks, at their edges and in a last short block;
+        // colour bytes of 0 beside alpha 255 do not count.
+        let pixels = 3 * 1024 + 7;
+        let mut raw: Vec<u8> = (0..pixels).flat_map(|i| [0, (i % 251) as u8, 0, 255]).collect();
+        assert!(opaque(&raw));
+        assert!(opaque(&[]));
+        for at in [0, 1, 1023, 1024, 1025, 2047, 2048, pixels - 1] {
+            for alpha in [0, 1, 127, 254] {
+                raw[at * 4 + 3] = alpha;
+                assert!(!opaque(&raw), "pixel {at} alpha {alpha}");
+            }
+            raw[at * 4 + 3] = 255;
+            assert!(opaque(&raw));
         }
     }
 
