@@ -180,6 +180,9 @@ fn product(counts: impl IntoIterator<Item = Count>) -> Count {
 /// Per-variant probabilities of one component, or why they are unknown.
 type Marginals = Result<Vec<Vec<f64>>, solve::SolveError>;
 
+/// A component's elimination ([`crate::plan::eliminate`]).
+type Eliminated = Result<(solve::WeightedModel, bool), solve::SolveError>;
+
 const UNKNOWN: Count = Count::Bounds { lower: 0, upper: u128::MAX };
 
 /// Counts unique combinations and checks `size`, counts, variants and rules.
@@ -192,16 +195,25 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
 
     // Components are independent: solve them in parallel (results are
     // collected in component order, so output does not depend on threads).
-    let solved: Vec<(Count, Marginals, Option<f64>)> = comps
+    // Each component is eliminated once, in the order the sampler needs
+    // (`plan::eliminate`): its marginals and partition function are read
+    // here, and the same elimination is the base of the plan the counts are
+    // decided with (kept only when there are counts to decide).
+    let keep = !model.counts.is_empty();
+    type Solved = (Count, Marginals, Option<f64>, Option<Eliminated>);
+    let solved: Vec<Solved> = comps
         .par_iter()
         .map(|c| {
-            let compiled = solve::WeightedModel::compile(&c.net, &[], &solve::Budget::default());
-            let log_z = compiled.as_ref().ok().map(solve::WeightedModel::log_partition);
-            (solve::count(&c.net, &c.unique, &budget).unwrap_or(UNKNOWN), compiled.map(|m| m.marginals()), log_z)
+            let eliminated = crate::plan::eliminate(&c.net, &c.unique);
+            let log_z = eliminated.as_ref().ok().map(|(m, _)| m.log_partition());
+            let marginals = eliminated.as_ref().map(|(m, _)| m.marginals()).map_err(Clone::clone);
+            let count = solve::count(&c.net, &c.unique, &budget).unwrap_or(UNKNOWN);
+            (count, marginals, log_z, keep.then_some(eliminated))
         })
         .collect();
-    let log_partition = solved.iter().map(|(_, _, z)| *z).sum::<Option<f64>>();
-    let solved: Vec<(Count, Marginals)> = solved.into_iter().map(|(n, m, _)| (n, m)).collect();
+    let log_partition = solved.iter().map(|(_, _, z, _)| *z).sum::<Option<f64>>();
+    let (solved, eliminated): (Vec<(Count, Marginals)>, Vec<Option<Eliminated>>) =
+        solved.into_iter().map(|(n, m, _, e)| ((n, m), e)).unzip();
     let counts: Vec<Count> = solved.iter().map(|(n, _)| *n).collect();
     let combinations = product(counts.iter().copied());
     let shown = combinations.describe();
@@ -352,7 +364,7 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
         }
     }
     if !model.counts.is_empty() && diagnostics.iter().filter(|d| d.is_error()).count() == errors_before {
-        joint_counts(model, &counts, size_span, diagnostics);
+        joint_counts(model, comps, eliminated, &counts, size_span, diagnostics);
     }
     Feasibility { combinations, count_ranges, log_partition, size_span }
 }
@@ -413,10 +425,30 @@ fn group_count_split(
 /// Decides whether every `count` holds together with `size`, the rules and
 /// `unique` (an integer program over the strata the counts define, see
 /// `crate::plan::counts`), and reports an irreducible set that cannot.
-/// `counts` are the unique combinations of every component, which the plan
-/// reuses as its components' capacities.
-fn joint_counts(model: &Model, counts: &[Count], size_span: crate::span::Span, diagnostics: &mut Vec<Diagnostic>) {
-    let mut plan = match crate::plan::Plan::with_capacities(model, counts) {
+/// `comps` are the components of the model's network, `eliminated` their
+/// eliminations and `counts` their unique combinations: the plan is built
+/// from them without compiling or counting them again.
+fn joint_counts(
+    model: &Model,
+    comps: Vec<Component>,
+    eliminated: Vec<Option<Eliminated>>,
+    counts: &[Count],
+    size_span: crate::span::Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let parts = comps
+        .into_iter()
+        .zip(eliminated)
+        .zip(counts)
+        .map(|((c, eliminated), &capacity)| crate::plan::Part {
+            traits: c.traits,
+            net: c.net,
+            unique: c.unique,
+            eliminated,
+            capacity: Some(capacity),
+        })
+        .collect();
+    let mut plan = match crate::plan::Plan::from_parts(model, parts) {
         Ok(plan) => plan,
         Err(e) => {
             // `run` would stop here: say so now rather than accept.

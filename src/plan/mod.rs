@@ -112,6 +112,22 @@ pub struct Component {
     pub lazy_strata: BTreeMap<usize, Option<Compiled>>,
 }
 
+/// A connected component of the model's network before it is compiled
+/// into a [`Component`], with what `check` has computed of it already.
+#[derive(Debug)]
+pub(crate) struct Part {
+    /// Global trait ids, ascending; local variable `i` is `traits[i]`.
+    pub traits: Vec<TraitId>,
+    /// The component's factor graph (local variables, factors in network order).
+    pub net: Network,
+    /// Local indices of the `unique` traits (in the order of [`Model::unique`]).
+    pub unique: Vec<usize>,
+    /// The component's [`eliminate`], when done already.
+    pub eliminated: Option<Result<(WeightedModel, bool), SolveError>>,
+    /// Its unique projections, when counted already.
+    pub capacity: Option<Count>,
+}
+
 /// Everything the sampler needs, compiled once per model.
 #[derive(Clone, Debug)]
 pub struct Plan {
@@ -159,29 +175,31 @@ impl Plan {
     /// Compiles `model`; without `strata`, only the unconditioned
     /// distributions (enough for shares, not for counts).
     pub fn build(model: &Model, strata: bool) -> Result<Plan, SampleError> {
-        Plan::build_with_limit(model, strata, LIMIT.with(std::cell::Cell::get), None)
+        Plan::build_with_limit(model, strata, LIMIT.with(std::cell::Cell::get))
     }
 
     /// [`Plan::new`] with another limit on the signatures enumerated up
     /// front: tests send small collections down the lazy path with it.
     pub fn with_limit(model: &Model, limit: usize) -> Result<Plan, SampleError> {
-        Plan::build_with_limit(model, true, limit, None)
+        Plan::build_with_limit(model, true, limit)
     }
 
-    /// [`Plan::new`] given the unique projections of every connected
-    /// component of the model's network (in the order of their first trait),
-    /// as `check` has counted them already: the same plan, without counting
-    /// them again.
-    pub(crate) fn with_capacities(model: &Model, capacities: &[Count]) -> Result<Plan, SampleError> {
-        Plan::build_with_limit(model, true, LIMIT.with(std::cell::Cell::get), Some(capacities))
+    /// [`Plan::new`] from the connected components of the model's network
+    /// as `check` has split and compiled them already ([`Part`], in the
+    /// order of their first trait): the same plan, without building the
+    /// network, counting the unique projections or eliminating the
+    /// components again.
+    pub(crate) fn from_parts(model: &Model, parts: Vec<Part>) -> Result<Plan, SampleError> {
+        let mut place = vec![(0, 0); model.traits.len()];
+        for (ci, part) in parts.iter().enumerate() {
+            for (local, &t) in part.traits.iter().enumerate() {
+                place[t] = (ci, local);
+            }
+        }
+        Plan::assemble(model, true, LIMIT.with(std::cell::Cell::get), place, parts)
     }
 
-    fn build_with_limit(
-        model: &Model,
-        strata: bool,
-        limit: usize,
-        capacities: Option<&[Count]>,
-    ) -> Result<Plan, SampleError> {
+    fn build_with_limit(model: &Model, strata: bool, limit: usize) -> Result<Plan, SampleError> {
         let net = network(model);
         let n = net.domains.len();
         let component_of = net.components();
@@ -195,7 +213,37 @@ impl Plan {
             *slot = (c, groups[c].len());
             groups[c].push(t);
         }
+        // Per component: its traits, its network (every factor in network
+        // order) and its unique traits.
+        let mut parts: Vec<Part> = groups
+            .into_iter()
+            .map(|traits| {
+                let net = Network::new(traits.iter().map(|&t| net.domains[t]).collect());
+                Part { traits, net, unique: Vec::new(), eliminated: None, capacity: None }
+            })
+            .collect();
+        for f in net.factors {
+            if let Some(&first) = f.scope.first() {
+                let scope = f.scope.iter().map(|&t| place[t].1).collect();
+                parts[place[first].0].net.push(Factor { scope, ..f });
+            }
+        }
+        for &t in &model.unique {
+            parts[place[t].0].unique.push(place[t].1);
+        }
+        Plan::assemble(model, strata, limit, place, parts)
+    }
 
+    /// Compiles the plan of `parts` (the connected components, in the order
+    /// of their first trait; `place` says where every trait is).
+    fn assemble(
+        model: &Model,
+        strata: bool,
+        limit: usize,
+        place: Vec<(usize, usize)>,
+        parts: Vec<Part>,
+    ) -> Result<Plan, SampleError> {
+        let n = place.len();
         let mut counted: Vec<Counted> = Vec::new();
         let mut counted_of_trait = vec![None; n];
         for v in model.counts.iter().flat_map(|rule| rule.variants.iter().copied()) {
@@ -242,41 +290,18 @@ impl Plan {
             }
         }
 
-        // Per component: its traits, its network (every factor in network
-        // order), its unique and its counted traits.
-        struct Part {
-            traits: Vec<TraitId>,
-            net: Network,
-            unique: Vec<usize>,
-            counted: Vec<usize>,
-        }
-        let mut parts: Vec<Part> = groups
-            .into_iter()
-            .map(|traits| {
-                let net = Network::new(traits.iter().map(|&t| net.domains[t]).collect());
-                Part { traits, net, unique: Vec::new(), counted: Vec::new() }
-            })
-            .collect();
-        for f in net.factors {
-            if let Some(&first) = f.scope.first() {
-                let scope = f.scope.iter().map(|&t| place[t].1).collect();
-                parts[place[first].0].net.push(Factor { scope, ..f });
-            }
-        }
-        for &t in &model.unique {
-            parts[place[t].0].unique.push(place[t].1);
-        }
+        let mut counted_of_part: Vec<Vec<usize>> = vec![Vec::new(); parts.len()];
         for (i, c) in counted.iter().enumerate() {
-            parts[place[c.trait_id].0].counted.push(i);
+            counted_of_part[place[c.trait_id].0].push(i);
         }
         // Components are independent: compiled in parallel, collected in
         // order (the first error in component order is the one returned, as
         // when they were compiled one after the other).
-        let build = |(ci, part): (usize, Part)| {
-            let Part { traits, net, unique, counted: my_counted } = part;
-            let known = capacities.filter(|_| !unique.is_empty()).and_then(|c| c.get(ci)).copied();
-            let base = compile_known(&net, &unique, model, &traits, known)?.ok_or_else(|| SampleError::Empty {
-                traits: traits.iter().map(|&t| model.traits[t].name.clone()).collect(),
+        let build = |(part, my_counted): (Part, Vec<usize>)| {
+            let Part { traits, net, unique, eliminated, capacity } = part;
+            let known = capacity.filter(|_| !unique.is_empty());
+            let base = compile_known(&net, &unique, model, &traits, known, eliminated)?.ok_or_else(|| {
+                SampleError::Empty { traits: traits.iter().map(|&t| model.traits[t].name.clone()).collect() }
             })?;
             let total: usize = my_counted.iter().map(|&i| counted[i].variants.len() + 1).product();
             let mut component = Component {
@@ -297,7 +322,8 @@ impl Plan {
             }
             Ok(component)
         };
-        let built: Vec<Result<Component, SampleError>> = parts.into_par_iter().enumerate().map(build).collect();
+        let built: Vec<Result<Component, SampleError>> =
+            parts.into_par_iter().zip(counted_of_part).map(build).collect();
         let components = built.into_iter().collect::<Result<Vec<Component>, SampleError>>()?;
         let keys = model.traits.iter().map(|t| StreamKey::new(&model.settings.seed, "trait", &t.name)).collect();
         Ok(Plan { components, place, counted, counted_of_trait, signatures, lazy, keys })
@@ -453,17 +479,33 @@ fn compile(
     model: &Model,
     traits: &[TraitId],
 ) -> Result<Option<Compiled>, SampleError> {
-    compile_known(net, unique, model, traits, None)
+    compile_known(net, unique, model, traits, None, None)
+}
+
+/// Variable elimination of a component's distribution, with its `unique`
+/// variables eliminated last when that fits the budget (the sampler then
+/// draws them first); else in any order. The flag says whether `unique`
+/// went last. The one elimination both `check` (marginals, the partition
+/// function) and the plan (the sampler) use.
+pub(crate) fn eliminate(net: &Network, unique: &[usize]) -> Result<(WeightedModel, bool), SolveError> {
+    let budget = Budget::default();
+    match WeightedModel::compile_with_last(net, &[], &budget, unique) {
+        Ok(m) => Ok((m, true)),
+        Err(SolveError::TooLarge { .. }) => WeightedModel::compile(net, &[], &budget).map(|m| (m, false)),
+        Err(e) => Err(e),
+    }
 }
 
 /// [`compile`], with the component's unique projections when they are
-/// known already (`projections(net, unique)`).
+/// known already (`projections(net, unique)`) and its [`eliminate`] when
+/// done already.
 fn compile_known(
     net: &Network,
     unique: &[usize],
     model: &Model,
     traits: &[TraitId],
     capacity: Option<Count>,
+    eliminated: Option<Result<(WeightedModel, bool), SolveError>>,
 ) -> Result<Option<Compiled>, SampleError> {
     let budget = Budget::default();
     let too_complex = |e: SolveError| SampleError::TooComplex {
@@ -479,15 +521,10 @@ fn compile_known(
         },
         Err(e) => Err(too_complex(e)),
     };
-    let (engine, unique_first) = match WeightedModel::compile_with_last(net, &[], &budget, unique) {
-        Ok(m) => (Some(Engine::Elimination { sampler: m.sampler(), model: Box::new(m) }), true),
+    let (engine, unique_first) = match eliminated.unwrap_or_else(|| eliminate(net, unique)) {
+        Ok((m, last)) => (Some(Engine::Elimination { sampler: m.sampler(), model: Box::new(m) }), last),
         Err(SolveError::EmptySupport) => return Ok(None),
-        Err(SolveError::TooLarge { .. }) => match WeightedModel::compile(net, &[], &budget) {
-            Ok(m) => (Some(Engine::Elimination { sampler: m.sampler(), model: Box::new(m) }), false),
-            Err(SolveError::EmptySupport) => return Ok(None),
-            Err(SolveError::TooLarge { .. }) => (search()?, false),
-            Err(e) => return Err(too_complex(e)),
-        },
+        Err(SolveError::TooLarge { .. }) => (search()?, false),
         Err(e) => return Err(too_complex(e)),
     };
     let Some(engine) = engine else { return Ok(None) };
