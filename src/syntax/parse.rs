@@ -27,7 +27,12 @@ mod generated {
 /// after the first one, parsing resumes at the next line that starts a
 /// statement, so that one typo does not hide the next.
 pub fn parse(source: &str) -> Result<File, Vec<Diagnostic>> {
-    let file = match parse_in_parallel(source) {
+    parse_with(source, &LIMITS)
+}
+
+/// [`parse`] with the given chunk sizes (tests make them tiny).
+fn parse_with(source: &str, limits: &Limits) -> Result<File, Vec<Diagnostic>> {
+    let file = match parse_in_parallel(source, limits) {
         Some(file) => file,
         None => match parse_chunk(source, 0, source.len()) {
             Ok(statements) => File { statements },
@@ -73,36 +78,70 @@ fn numbers_out_of_range(source: &str) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// Files above this size are parsed in chunks on all cores.
-const PARALLEL_THRESHOLD: usize = 64 * 1024;
+/// How a file is cut for parsing.
+struct Limits {
+    /// Files of at least this size are parsed in chunks on all cores.
+    parallel: usize,
+    /// The largest chunk of statements parsed at once: pest holds a token
+    /// for the start and the end of every pair of a chunk until it is
+    /// lowered (about 30 times the text of a rule), so chunks are kept small.
+    chunk: usize,
+    /// A statement at least this long is parsed on its own, and a trait's
+    /// variant list in pieces of about `piece` bytes.
+    long: usize,
+    /// The length of a piece of a long variant list.
+    piece: usize,
+}
+
+/// The sizes [`parse`] uses.
+const LIMITS: Limits = Limits { parallel: 64 * 1024, chunk: 64 * 1024, long: 64 * 1024, piece: 16 * 1024 };
 
 /// Parses a large file as chunks that start at statement keywords, in
 /// parallel. Statements are self-delimiting, so a split at a true statement
 /// start parses exactly as the whole file does; a split in the wrong place
 /// (a keyword-like word at the start of a line inside a block comment, say)
 /// makes a chunk fail, and then the caller parses the whole file in one go.
-fn parse_in_parallel(source: &str) -> Option<File> {
+/// A long statement is a chunk of its own: a trait's long variant list is
+/// parsed in pieces ([`parse_long_trait`]).
+fn parse_in_parallel(source: &str, limits: &Limits) -> Option<File> {
     use rayon::prelude::*;
-    if source.len() < PARALLEL_THRESHOLD {
+    if source.len() < limits.parallel {
         return None;
     }
     let starts = statement_starts(source);
     let pieces = (rayon::current_num_threads() * 4).max(2);
-    let step = source.len() / pieces;
-    let mut bounds = vec![0];
-    for &start in &starts {
-        if start >= bounds[bounds.len() - 1] + step {
-            bounds.push(start);
+    let step = (source.len() / pieces).min(limits.chunk);
+    // (start, end, long): chunks of whole statements.
+    let mut chunks: Vec<(usize, usize, bool)> = Vec::new();
+    let mut from = 0;
+    for (i, &start) in starts.iter().enumerate() {
+        let next = starts.get(i + 1).copied().unwrap_or(source.len());
+        if next - start >= limits.long {
+            if start > from {
+                chunks.push((from, start, false));
+            }
+            chunks.push((start, next, true));
+            from = next;
+        } else if start >= from + step {
+            chunks.push((from, start, false));
+            from = start;
         }
     }
-    bounds.push(source.len());
-    if bounds.len() < 3 {
+    if from < source.len() {
+        chunks.push((from, source.len(), false));
+    }
+    if chunks.len() < 2 && !chunks.iter().any(|c| c.2) {
         return None;
     }
-    let chunks: Vec<Option<Vec<Statement>>> =
-        bounds.par_windows(2).map(|w| parse_chunk(source, w[0], w[1]).ok()).collect();
-    let mut statements = Vec::new();
-    for chunk in chunks {
+    let parsed: Vec<Option<Vec<Statement>>> = chunks
+        .par_iter()
+        .map(|&(start, end, long)| {
+            let pieces = if long { parse_long_trait(source, start, end, limits.piece) } else { None };
+            pieces.or_else(|| parse_chunk(source, start, end).ok())
+        })
+        .collect();
+    let mut statements = Vec::with_capacity(parsed.iter().flatten().map(Vec::len).sum());
+    for chunk in parsed {
         statements.extend(chunk?);
     }
     Some(File { statements })
@@ -112,13 +151,104 @@ fn parse_in_parallel(source: &str) -> Option<File> {
 fn parse_chunk(source: &str, start: usize, end: usize) -> Result<Vec<Statement>, pest::error::Error<Rule>> {
     let text = source.get(start..end).unwrap_or("");
     let mut pairs = DropParser::parse(Rule::file, text)?;
-    BASE.with(|b| b.set(start));
     let mut statements = Vec::new();
     if let Some(pair) = pairs.next() {
-        statements.extend(pair.into_inner().filter_map(lower_statement));
+        with_base(start, || statements.extend(pair.into_inner().filter_map(lower_statement)));
     }
-    BASE.with(|b| b.set(0));
     Ok(statements)
+}
+
+/// Runs `f` with spans lowered relative to `base`.
+fn with_base<T>(base: usize, f: impl FnOnce() -> T) -> T {
+    let old = BASE.with(|b| b.replace(base));
+    let out = f();
+    BASE.with(|b| b.set(old));
+    out
+}
+
+/// Parses `source[start..end]`, a chunk that starts with a trait declaration
+/// whose variant list is long, holding pest's tokens for one piece of the
+/// list at a time: `trait_head` up to the `<`, then `variant_run` on the
+/// text between every few commas of the list, then `trait_tail` from the
+/// `>`, then the rest of the chunk as `file`. `None` when any of these fails
+/// (or the list cannot be split): the chunk is then parsed whole.
+///
+/// The pieces give what the whole parse gives. The list is split only at
+/// commas outside strings, comments and brackets, which no rule of a variant
+/// consumes, so each variant matches the same text in its piece as in the
+/// whole declaration; at a piece's end a rule sees the end of the piece
+/// instead of a `,`, and every rule that can look there (the lookaheads
+/// after a weight and a variant, an identifier's `-`, a number's end, the
+/// art and options after a variant) decides alike on both.
+fn parse_long_trait(source: &str, start: usize, end: usize, piece: usize) -> Option<Vec<Statement>> {
+    let text = source.get(start..end)?;
+    let head = DropParser::parse(Rule::trait_head, text).ok()?.next()?;
+    let open = head.as_span().end();
+    let (commas, close) = list_commas(text, open)?;
+    let mut decl = TraitDecl { kind: None, name: Name::default(), variants: Vec::new(), options: Vec::new() };
+    with_base(start, || head.into_inner().for_each(|p| lower_trait_part(p, &mut decl)));
+    // Cut at a comma when the piece before it is long enough, never at the
+    // last comma (a trailing comma would leave a piece without a variant).
+    let mut cuts = vec![open];
+    for (i, &comma) in commas.iter().enumerate() {
+        if i + 1 < commas.len() && comma >= cuts[cuts.len() - 1] + piece {
+            cuts.push(comma + 1);
+        }
+    }
+    for (i, &from) in cuts.iter().enumerate() {
+        let to = cuts.get(i + 1).map_or(close, |&next| next - 1);
+        let run = DropParser::parse(Rule::variant_run, text.get(from..to)?).ok()?.next()?;
+        with_base(start + from, || {
+            for p in run.into_inner() {
+                lower_trait_part(p, &mut decl);
+            }
+        });
+    }
+    decl.variants.shrink_to_fit();
+    let tail = DropParser::parse(Rule::trait_tail, text.get(close..)?).ok()?.next()?;
+    let tail_end = close + tail.as_span().end();
+    with_base(start + close, || tail.into_inner().for_each(|p| lower_trait_part(p, &mut decl)));
+    let span = Span::new(start, start + close + trimmed_len(&text[close..tail_end]));
+    let mut statements = vec![Statement::Trait(Node::new(decl, span))];
+    statements.extend(parse_chunk(source, start + tail_end, end).ok()?);
+    Some(statements)
+}
+
+/// The commas of a variant list that starts at `from` in `text` (outside
+/// strings, comments and brackets) and the offset of its closing `>`;
+/// `None` when the list is not closed or a string or bracket in it is not.
+fn list_commas(text: &str, from: usize) -> Option<(Vec<usize>, usize)> {
+    let bytes = text.as_bytes();
+    let mut commas = Vec::new();
+    let mut depth = 0usize;
+    let mut i = from;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while bytes.get(i) != Some(&b'"') {
+                    match bytes.get(i)? {
+                        b'\n' => return None,
+                        b'\\' => i += 2,
+                        _ => i += 1,
+                    }
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i += text[i..].find('\n')?;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2 + text.get(i + 2..)?.find("*/")? + 1;
+            }
+            b'[' | b'{' | b'(' => depth += 1,
+            b']' | b'}' | b')' => depth = depth.checked_sub(1)?,
+            b',' if depth == 0 => commas.push(i),
+            b'>' if depth == 0 => return (bytes.get(i.wrapping_sub(1)) != Some(&b'-')).then_some((commas, i)),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 thread_local! {
@@ -590,23 +720,26 @@ fn lower_collection(pair: Pair<'_, Rule>) -> Collection {
 }
 
 fn lower_trait(pair: Pair<'_, Rule>) -> TraitDecl {
-    let mut kind = None;
-    let mut name = Name::default();
-    let mut variants = Vec::new();
-    let mut options = Vec::new();
+    let mut decl = TraitDecl { kind: None, name: Name::default(), variants: Vec::new(), options: Vec::new() };
     for p in pair.into_inner() {
-        match p.as_rule() {
-            Rule::trait_kind => {
-                let k = if p.as_str() == "hidden" { TraitKind::Hidden } else { TraitKind::MetadataOnly };
-                kind = Some(Node::new(k, span_of(&p)));
-            }
-            Rule::ident | Rule::string => name = lower_name(p).unwrap_or_default(),
-            Rule::variant => variants.push(lower_variant(p)),
-            _ => options.extend(lower_option(p)),
-        }
+        lower_trait_part(p, &mut decl);
     }
-    variants.shrink_to_fit();
-    TraitDecl { kind, name, variants, options }
+    decl.variants.shrink_to_fit();
+    decl
+}
+
+/// One pair inside a trait declaration (or a piece of a long one).
+fn lower_trait_part(p: Pair<'_, Rule>, decl: &mut TraitDecl) {
+    match p.as_rule() {
+        Rule::trait_kind => {
+            let k = if p.as_str() == "hidden" { TraitKind::Hidden } else { TraitKind::MetadataOnly };
+            decl.kind = Some(Node::new(k, span_of(&p)));
+        }
+        Rule::ident | Rule::string => decl.name = lower_name(p).unwrap_or_default(),
+        Rule::variant => decl.variants.push(lower_variant(p)),
+        Rule::kw_trait | Rule::EOI => {}
+        _ => decl.options.extend(lower_option(p)),
+    }
 }
 
 fn lower_variant(pair: Pair<'_, Rule>) -> Node<VariantDecl> {
@@ -902,23 +1035,197 @@ mod tests {
         // does not mind; a block comment with keyword-like lines forces a
         // bad split that must fall back to the sequential parse.
         let mut big = String::new();
-        while big.len() < 4 * PARALLEL_THRESHOLD {
+        while big.len() < 4 * LIMITS.parallel {
             big.push_str(&example);
             big.push('\n');
         }
-        let parallel = parse_in_parallel(&big).expect("splits at statement starts");
+        let parallel = parse_in_parallel(&big, &LIMITS).expect("splits at statement starts");
         let sequential = File { statements: parse_chunk(&big, 0, big.len()).unwrap() };
         assert_eq!(format!("{parallel:?}"), format!("{sequential:?}"));
 
         let tricky = format!("{big}/*\ntrait Inside < A: 1 >\n*/\n{big}");
         assert!(
-            parse_in_parallel(&tricky).is_none()
+            parse_in_parallel(&tricky, &LIMITS).is_none()
                 || format!("{:?}", parse(&tricky))
                     == format!("{:?}", parse_chunk(&tricky, 0, tricky.len()).map(|s| File { statements: s }))
         );
         let whole = parse(&tricky).unwrap();
         let sequential = File { statements: parse_chunk(&tricky, 0, tricky.len()).unwrap() };
         assert_eq!(format!("{whole:?}"), format!("{sequential:?}"));
+    }
+
+    /// Every statement its own chunk and every variant list in pieces of
+    /// about one variant.
+    const TINY: Limits = Limits { parallel: 0, chunk: 1, long: 1, piece: 1 };
+
+    /// The one-piece parse: the whole file with `file`.
+    const WHOLE: Limits = Limits { parallel: usize::MAX, chunk: 0, long: 0, piece: 0 };
+
+    fn drop_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                drop_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "drop") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The pieces of every trait declaration give what the one-piece parse
+    /// gives, spans included; the whole result (diagnostics of files that
+    /// do not parse included) is the same.
+    fn assert_pieces_match(source: &str, piece: usize) {
+        let whole = parse_with(source, &WHOLE);
+        let tiny = Limits { piece, ..TINY };
+        assert_eq!(format!("{:?}", parse_with(source, &tiny)), format!("{whole:?}"), "{source}");
+        let Ok(file) = whole else { return };
+        assert!(parse_in_parallel(source, &tiny).is_some(), "{source}");
+        let starts: Vec<usize> = file.statements.iter().map(|s| s.span().start).collect();
+        for (i, statement) in file.statements.iter().enumerate() {
+            let Statement::Trait(_) = statement else { continue };
+            let (start, end) = (starts[i], starts.get(i + 1).copied().unwrap_or(source.len()));
+            let pieces = parse_long_trait(source, start, end, piece);
+            let pieces = pieces.unwrap_or_else(|| panic!("not parsed in pieces: {}", &source[start..end]));
+            assert_eq!(format!("{pieces:?}"), format!("{:?}", [statement]), "{}", &source[start..end]);
+        }
+    }
+
+    #[test]
+    fn pieces_match_the_whole_parse_on_every_fixture_and_example() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        drop_files(&root.join("tests/fixtures"), &mut files);
+        drop_files(&root.join("examples"), &mut files);
+        assert!(files.len() > 50, "{} files", files.len());
+        let mut traits = 0;
+        for path in files {
+            let source = std::fs::read_to_string(&path).unwrap();
+            traits += source.matches("trait ").count();
+            for piece in [1, 20, 1 << 20] {
+                assert_pieces_match(&source, piece);
+            }
+        }
+        assert!(traits > 50, "{traits} trait declarations");
+    }
+
+    /// A long variant list in pieces: the scale of a 100,000-variant trait.
+    #[test]
+    fn a_long_list_is_parsed_in_pieces() {
+        let list: Vec<String> = (0..20_000).map(|v| format!("e{v}: {}", 1 + v % 40)).collect();
+        let source = format!(
+            "collection \"C\" {{ size 10 }}\ntrait Edition < {} >\nforbid Edition.e1 with Edition.e2\n",
+            list.join(", ")
+        );
+        assert!(source.len() > 2 * LIMITS.long);
+        let file = parse(&source).unwrap();
+        let Statement::Trait(decl) = &file.statements[1] else { panic!("{:?}", file.statements[1]) };
+        assert_eq!(decl.variants.len(), 20_000);
+        let (start, end) = (decl.span.start, file.statements[2].span().start);
+        assert!(parse_long_trait(&source, start, end, LIMITS.piece).is_some());
+        assert_eq!(format!("{file:?}"), format!("{:?}", parse_with(&source, &WHOLE).unwrap()));
+    }
+
+    mod pieces {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A name: a word, or a string with the list's separators, comment
+        /// starts and escapes in it.
+        fn name() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[a-z][a-z0-9_-]{0,6}",
+                prop::sample::select(vec![
+                    r#""a, b""#,
+                    r#""x > y""#,
+                    r#""// not a comment""#,
+                    r#""/* nor this""#,
+                    r#""q\"uote, \\ >""#,
+                    r#""\u{2c}""#,
+                    r#""<,>""#,
+                ])
+                .prop_map(str::to_string),
+            ]
+        }
+
+        /// Whitespace or a comment between tokens, some with `,` and `>`.
+        fn gap() -> impl Strategy<Value = &'static str> {
+            prop::sample::select(vec![" ", "", "\n  ", " // a, b > c\n", " /* , > [ { ( */ ", "\t", " /* \"\n */ "])
+        }
+
+        fn variant() -> impl Strategy<Value = String> {
+            let weight = prop::sample::select(vec!["1", "2.5", "0", "10", "3 x 4", "\"w\"", "50%", "-1", ".5", "abc"]);
+            let source = prop::sample::select(vec![
+                "",
+                " \"a.png\"",
+                " \"a, b > c.png\" below Body",
+                " [\"a.png\", \"b,>.png\" above Head, below X]",
+                " [\"a.png\",]",
+                " above Head",
+                " from Red hue 120",
+                " from \"R, >\" palette { #ff0000 -> #00ff00, #0000ff -> #123456aa, }",
+            ]);
+            let options = prop::sample::select(vec![
+                "",
+                " blend multiply",
+                " opacity 50%",
+                " offset (1, -2)",
+                " profiles ignore",
+                " offset (3, 4) blend screen",
+            ]);
+            (name(), gap(), weight, source, options).prop_map(|(n, g, w, s, o)| format!("{n}:{g}{w}{s}{o}"))
+        }
+
+        fn trait_decl() -> impl Strategy<Value = String> {
+            let kind = prop::sample::select(vec!["", "hidden ", "metadata "]);
+            let tail =
+                prop::sample::select(vec!["", " folder \"f, >\"", " blend multiply opacity 80%", " // done, >\n"]);
+            (kind, name(), prop::collection::vec((variant(), gap()), 1..40), any::<bool>(), tail).prop_map(
+                |(kind, name, variants, trailing, tail)| {
+                    let list: Vec<String> = variants.into_iter().map(|(v, g)| format!("{v}{g}")).collect();
+                    let comma = if trailing { "," } else { "" };
+                    format!("{kind}trait {name} < {}{comma} >{tail}\n", list.join(", "))
+                },
+            )
+        }
+
+        fn file() -> impl Strategy<Value = String> {
+            prop::collection::vec(trait_decl(), 1..4)
+                .prop_map(|traits| format!("collection \"C\" {{ size 10 }}\n{}forbid A.b with C.d\n", traits.concat()))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+            /// Generated long lists parse in pieces as in one piece.
+            #[test]
+            fn pieces_match_the_whole_parse(source in file(), piece in 1usize..200) {
+                assert_pieces_match(&source, piece);
+            }
+
+            /// So do the same lists with one character removed or added
+            /// (mostly wrong files: the same diagnostics).
+            #[test]
+            fn pieces_match_on_broken_lists(
+                source in file(),
+                at in any::<prop::sample::Index>(),
+                insert in prop::option::of(prop::sample::select(vec![',', '>', '"', '[', ']', '{', '/', '*', '-', '(', '\n'])),
+            ) {
+                let mut source = source;
+                let mut at = at.index(source.len());
+                while !source.is_char_boundary(at) {
+                    at -= 1;
+                }
+                match insert {
+                    Some(c) => source.insert(at, c),
+                    None if at < source.len() => {
+                        source.remove(at);
+                    }
+                    None => {}
+                }
+                assert_pieces_match(&source, 1);
+            }
+        }
     }
 
     #[test]
