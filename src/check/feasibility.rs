@@ -195,19 +195,20 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
 
     // Components are independent: solve them in parallel (results are
     // collected in component order, so output does not depend on threads).
-    // Each component is eliminated once, in the order the sampler needs
-    // (`plan::eliminate`): its marginals and partition function are read
-    // here, and the same elimination is the base of the plan the counts are
-    // decided with (kept only when there are counts to decide).
+    // Each component is preprocessed once, for its count and its
+    // elimination in the order the sampler needs (`plan::eliminate`): its
+    // marginals and partition function are read here, and the same
+    // elimination is the base of the plan the counts are decided with (kept
+    // only when there are counts to decide).
     let keep = !model.counts.is_empty();
     type Solved = (Count, Marginals, Option<f64>, Option<Eliminated>);
     let solved: Vec<Solved> = comps
         .par_iter()
         .map(|c| {
-            let eliminated = crate::plan::eliminate(&c.net, &c.unique);
+            let (eliminated, count) = solve::eliminate_and_count(&c.net, &c.unique, &Budget::default(), &budget);
             let log_z = eliminated.as_ref().ok().map(|(m, _)| m.log_partition());
             let marginals = eliminated.as_ref().map(|(m, _)| m.marginals()).map_err(Clone::clone);
-            let count = solve::count(&c.net, &c.unique, &budget).unwrap_or(UNKNOWN);
+            let count = count.unwrap_or(UNKNOWN);
             (count, marginals, log_z, keep.then_some(eliminated))
         })
         .collect();

@@ -487,6 +487,8 @@ fn compile(
 /// draws them first); else in any order. The flag says whether `unique`
 /// went last. The one elimination both `check` (marginals, the partition
 /// function) and the plan (the sampler) use.
+/// `check` computes the same with the component's count
+/// ([`solve::eliminate_and_count`]).
 pub(crate) fn eliminate(net: &Network, unique: &[usize]) -> Result<(WeightedModel, bool), SolveError> {
     let budget = Budget::default();
     match WeightedModel::compile_with_last(net, &[], &budget, unique) {

@@ -20,7 +20,7 @@ use std::time::Instant;
 use super::elim::{
     Abort, EngineOptions, LFactor, Plan, Sat, Semiring, Shape, compress_exact, fits, next_index, plan, refine,
 };
-use super::prep::{CFactor, reduce};
+use super::prep::{CFactor, Reduced, reduce_valid};
 use super::{Budget, Count, Network, SolveError};
 
 /// The number of distinct assignments to the `projection` variables that
@@ -44,9 +44,17 @@ pub fn count_given(
     net.validate()?;
     net.check_vars(projection)?;
     let start = Instant::now();
-    let red = reduce(net, evidence)?;
+    // Validated above: the projection's variables are checked between the
+    // two, as callers have always seen them reported.
+    let red = reduce_valid(net, evidence)?;
+    Ok(count_reduced(&red, projection, budget, start))
+}
+
+/// The count of [`count_given`] on the preprocessed network `red` (the
+/// projection's variables checked), started at `start`.
+pub(super) fn count_reduced(red: &Reduced<'_>, projection: &[usize], budget: &Budget, start: Instant) -> Count {
     if red.empty {
-        return Ok(Count::Exact(0));
+        return Count::Exact(0);
     }
     let sizes = red.sizes();
     let mut projected = vec![false; sizes.len()];
@@ -58,12 +66,12 @@ pub fn count_given(
         match support_factor(cf, &sizes) {
             Support::Factor(f) => support.push(Some(f)),
             Support::True => support.push(None),
-            Support::False => return Ok(Count::Exact(0)),
+            Support::False => return Count::Exact(0),
         }
     }
     let factors = support.iter().flatten().cloned().collect();
-    let counter = Counter { sizes, projected, budget: *budget, cfactors: red.factors, support, factors, start };
-    Ok(counter.run())
+    let counter = Counter { sizes, projected, budget: *budget, cfactors: &red.factors, support, factors, start };
+    counter.run()
 }
 
 /// A boolean factor after compression.
@@ -111,7 +119,7 @@ struct Counter<'a> {
     projected: Vec<bool>,
     budget: Budget,
     /// The preprocessed factors over compact domains (to restrict when conditioning).
-    cfactors: Vec<CFactor<'a>>,
+    cfactors: &'a [CFactor<'a>],
     /// The compressed support factor of each of them (`None`: constant true).
     support: Vec<Option<LFactor<bool>>>,
     /// The non-constant support factors.
@@ -149,7 +157,7 @@ impl Counter<'_> {
                 max_entries: (self.budget.max_table_entries / 16) as usize,
                 max_nodes: self.budget.max_table_entries / 16,
             };
-            if let Ok(n) = super::search::count_reduced(&self.sizes, &self.cfactors, &self.projected, budget) {
+            if let Ok(n) = super::search::count_reduced(&self.sizes, self.cfactors, &self.projected, budget) {
                 return Count::from_saturating(n);
             }
         }

@@ -11,7 +11,7 @@ use std::time::Instant;
 use super::elim::{
     Engine, EngineOptions, LFactor, Semiring, backward, compress_exact, compress_proportional_from, plan,
 };
-use super::prep::{Reduced, reduce};
+use super::prep::{CFactor, Reduced, reduce, reduce_valid};
 use super::{Budget, Network, SolveError};
 
 /// A compiled probabilistic model: the product distribution of a [`Network`]
@@ -54,17 +54,36 @@ impl WeightedModel {
         net.check_vars(last)?;
         let start = Instant::now();
         let red = reduce(net, evidence)?;
+        Self::compile_reduced(red, budget, last, start)
+    }
+
+    /// [`WeightedModel::compile_with_last`] of a network preprocessed into
+    /// `red` (`last` checked), started at `start`.
+    fn compile_reduced(red: Reduced<'_>, budget: &Budget, last: &[usize], start: Instant) -> Result<Self, SolveError> {
         if red.empty {
             return Err(SolveError::EmptySupport);
         }
+        let (red, dense) = red.split();
+        Self::compile_split(red, dense, budget, last, start)
+    }
+
+    /// [`WeightedModel::compile_reduced`] of the parts of a preprocessed
+    /// network ([`Reduced::split`]; not empty).
+    fn compile_split<'a>(
+        red: Reduced<'static>,
+        dense: impl IntoIterator<Item = CFactor<'a>>,
+        budget: &Budget,
+        last: &[usize],
+        start: Instant,
+    ) -> Result<Self, SolveError> {
         let sizes = red.sizes();
         let mut weights = red.weights.clone();
         let mut log_constant = red.log_constant;
         // The tables become the engine's factors, compressed one by one as
         // they are read (from the network where preprocessing left them): the
         // model never holds a dense copy.
-        let (red, dense) = red.split();
-        let mut factors = Vec::with_capacity(dense.len());
+        let dense = dense.into_iter();
+        let mut factors = Vec::with_capacity(dense.size_hint().0);
         for cf in dense {
             let f = compress_proportional_from(cf, &sizes, &mut weights);
             if f.shape.vars.is_empty() {
@@ -128,6 +147,63 @@ impl WeightedModel {
     pub fn elimination_order(&self) -> &[usize] {
         &self.order
     }
+}
+
+/// Variable elimination of `net` with the variables of `unique` eliminated
+/// last when that fits `budget` (so that the sampler draws them first),
+/// else in any order (the flag says which), together with the number of
+/// assignments of `unique` that extend to a token ([`super::count`] within
+/// `count_budget`): the two share one preprocessing of the network. Each
+/// result is the one [`WeightedModel::compile_with_last`] (then
+/// [`WeightedModel::compile`] when the first is too large) and
+/// [`super::count`] give.
+pub fn eliminate_and_count(
+    net: &Network,
+    unique: &[usize],
+    budget: &Budget,
+    count_budget: &Budget,
+) -> (Result<(WeightedModel, bool), SolveError>, Result<super::Count, SolveError>) {
+    let valid = net.validate();
+    let vars = net.check_vars(unique);
+    let start = Instant::now();
+    // Each query reports the errors it always did, in its own order.
+    let red = match (&valid, &vars) {
+        (Ok(()), Ok(())) => reduce_valid(net, &[]),
+        (Err(e), _) | (Ok(()), Err(e)) => Err(e.clone()),
+    };
+    let red = match red {
+        Ok(red) => red,
+        Err(e) => {
+            let compile_error = vars.clone().and(valid.clone()).err().unwrap_or_else(|| e.clone());
+            let count_error = valid.and(vars).err().unwrap_or(e);
+            return (Err(compile_error), Err(count_error));
+        }
+    };
+    let count = super::count::count_reduced(&red, unique, count_budget, start);
+    if red.empty {
+        return (Err(SolveError::EmptySupport), Ok(count));
+    }
+    let borrowed = || {
+        let parts = Reduced {
+            domains: red.domains.clone(),
+            alive: red.alive.clone(),
+            weights: red.weights.clone(),
+            factors: Vec::new(),
+            log_constant: red.log_constant,
+            empty: false,
+        };
+        (parts, red.factors.iter().map(CFactor::borrowed))
+    };
+    let (parts, factors) = borrowed();
+    let compiled = match WeightedModel::compile_split(parts, factors, budget, unique, start) {
+        Ok(m) => Ok((m, true)),
+        Err(SolveError::TooLarge { .. }) => {
+            let (parts, factors) = borrowed();
+            WeightedModel::compile_split(parts, factors, budget, &[], start).map(|m| (m, false))
+        }
+        Err(e) => Err(e),
+    };
+    (compiled, Ok(count))
 }
 
 /// Plans an elimination order of every variable (the variables of group 1

@@ -44,7 +44,7 @@ use std::time::Duration;
 
 pub use best::{Best, Term, best, best_above, best_excluding};
 pub use count::{count, count_given};
-pub use infer::{WeightedModel, marginals, possible_values, possible_values_given};
+pub use infer::{WeightedModel, eliminate_and_count, marginals, possible_values, possible_values_given};
 pub use relax::RelaxedModel;
 pub use sample::{Sampler, SamplerStep};
 pub use search::{OverBudget, SearchBudget, SearchModel};
@@ -327,7 +327,12 @@ impl Network {
             if f.table.len() != expected {
                 return Err(SolveError::TableSize { factor: i, expected, found: f.table.len() });
             }
-            if let Some(index) = f.table.iter().position(|&x| !(x.is_finite() && x >= 0.0)) {
+            // One pass without early exit (it vectorises), the position only
+            // when some entry is bad: this runs before every query.
+            // `0 <= x <= MAX` is `x >= 0` and finite (NaN fails both).
+            let bad = f.table.iter().fold(false, |bad, &x| bad | !(0.0..=f64::MAX).contains(&x));
+            if bad {
+                let index = f.table.iter().position(|&x| !(x.is_finite() && x >= 0.0)).unwrap_or(0);
                 return Err(SolveError::BadEntry { factor: i, index });
             }
         }

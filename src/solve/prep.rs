@@ -36,6 +36,15 @@ pub(super) struct CFactor<'a> {
 }
 
 impl CFactor<'_> {
+    /// The same factor borrowing this one's table and classes.
+    pub fn borrowed(&self) -> CFactor<'_> {
+        CFactor {
+            vars: self.vars.clone(),
+            table: Cow::Borrowed(&self.table),
+            classes: self.classes.as_ref().map(|c| Cow::Borrowed(&c[..])),
+        }
+    }
+
     /// The same factor owning its table.
     pub fn to_owned(&self) -> CFactor<'static> {
         CFactor {
@@ -174,6 +183,11 @@ fn absorb(big: &mut Table<'_>, small: &Table<'_>, domains: &[usize]) {
 /// Preprocesses `net` conditioned on `evidence`. Validates the network first.
 pub(super) fn reduce<'a>(net: &'a Network, evidence: &[(usize, usize)]) -> Result<Reduced<'a>, SolveError> {
     net.validate()?;
+    reduce_valid(net, evidence)
+}
+
+/// [`reduce`] of a network the caller has just validated ([`Network::validate`]).
+pub(super) fn reduce_valid<'a>(net: &'a Network, evidence: &[(usize, usize)]) -> Result<Reduced<'a>, SolveError> {
     net.check_evidence(evidence)?;
     let domains = net.domains.clone();
     let n = domains.len();
