@@ -3,6 +3,8 @@
 //! `check` asks it whether the collection can be made, `sample` draws from
 //! it, `qa` re-derives what it audits from it: one translation, here.
 
+use rayon::prelude::*;
+
 use super::{Budget, ClassMap, Factor, Network};
 use crate::model::*;
 
@@ -25,10 +27,13 @@ pub(crate) fn merged_network(model: &Model) -> (Network, Vec<Vec<usize>>) {
     for rule in rule_tables(model, &domains) {
         merged.entry(rule.scope.clone()).or_default().push(rule);
     }
-    let mut scopes = Vec::with_capacity(merged.len());
-    for (scope, rules) in merged {
-        net.push(merged_factor(&scope, &rules, &domains));
-        scopes.push(scope);
+    // Every scope's table is built on its own: in parallel, collected in
+    // scope order (the network does not depend on the threads).
+    let merged: Vec<(Vec<usize>, Vec<RuleTable>)> = merged.into_iter().collect();
+    let factors: Vec<Factor> = merged.par_iter().map(|(scope, rules)| merged_factor(scope, rules, &domains)).collect();
+    let scopes: Vec<Vec<usize>> = merged.into_iter().map(|(scope, _)| scope).collect();
+    for f in factors {
+        net.push(f);
     }
     (net, scopes)
 }
@@ -184,12 +189,19 @@ pub(crate) fn rule_tables(model: &Model, domains: &[usize]) -> Vec<RuleTable> {
         let entry = variants.iter().fold(0, |at, v| at * domains[v.trait_id] + v.index);
         out.push(RuleTable { scope: variants.iter().map(|v| v.trait_id).collect(), zeros: RuleZeros::Entry(entry) });
     }
-    for r in &model.requires {
-        let options: Vec<(usize, usize)> = r.alternatives.iter().map(|a| (a.trait_id, a.index)).collect();
-        let f = Factor::require((r.when.trait_id, r.when.index), &options, domains);
-        let zeros = f.table.iter().enumerate().filter(|(_, x)| **x == 0.0).map(|(i, _)| i).collect();
-        out.push(RuleTable { scope: f.scope, zeros: RuleZeros::Entries(zeros) });
-    }
+    // A `require`'s table is built whole to find its zeros: in parallel,
+    // collected in rule order.
+    let requires: Vec<RuleTable> = model
+        .requires
+        .par_iter()
+        .map(|r| {
+            let options: Vec<(usize, usize)> = r.alternatives.iter().map(|a| (a.trait_id, a.index)).collect();
+            let f = Factor::require((r.when.trait_id, r.when.index), &options, domains);
+            let zeros = f.table.iter().enumerate().filter(|(_, x)| **x == 0.0).map(|(i, _)| i).collect();
+            RuleTable { scope: f.scope, zeros: RuleZeros::Entries(zeros) }
+        })
+        .collect();
+    out.extend(requires);
     out
 }
 
