@@ -47,7 +47,7 @@ fn token(model: &Model, names: [&str; 5]) -> Vec<usize> {
         .traits
         .iter()
         .zip(names)
-        .map(|(t, n)| t.variants.iter().position(|v| v.name == n).unwrap_or_else(|| panic!("no `{}.{n}`", t.name)))
+        .map(|(t, n)| t.variants.iter().position(|v| &*v.name == n).unwrap_or_else(|| panic!("no `{}.{n}`", t.name)))
         .collect()
 }
 

@@ -482,7 +482,7 @@ fn plain_unique_makes_visual_duplicates_that_qa_counts() {
     );
     for f in &occluded {
         let Subject::Variant { variant: eyes, .. } = &f.subject else { unreachable!() };
-        let index = model.traits[1].variants.iter().position(|v| &v.name == eyes).unwrap() as u32;
+        let index = model.traits[1].variants.iter().position(|v| *v.name == **eyes).unwrap() as u32;
         let both = tokens.generated().filter(|(_, row)| row[1] == index && row[2] == 2).count();
         assert_eq!(
             f.message,

@@ -41,7 +41,7 @@ fn token(model: &Model, names: &[&str]) -> Vec<usize> {
         .iter()
         .zip(names)
         .map(|(t, n)| {
-            t.variants.iter().position(|v| v.name == *n).unwrap_or_else(|| panic!("no variant `{}.{n}`", t.name))
+            t.variants.iter().position(|v| &*v.name == *n).unwrap_or_else(|| panic!("no variant `{}.{n}`", t.name))
         })
         .collect()
 }
@@ -353,7 +353,7 @@ fn missing_and_corrupt_art_are_clear_errors() {
 fn a_derived_variant_draws_its_sources_files_recoloured() {
     let model = model();
     let body = model.traits.iter().position(|t| t.name == "Body").unwrap();
-    let index = |name: &str| model.traits[body].variants.iter().position(|v| v.name == name).unwrap();
+    let index = |name: &str| model.traits[body].variants.iter().position(|v| &*v.name == name).unwrap();
     let id = |name: &str| dropc::model::VariantId { trait_id: body, index: index(name) };
     let disc = model.drawn(id("Disc")).unwrap();
     let red = model.drawn(id("Red")).unwrap();

@@ -215,7 +215,7 @@ fn a_b_a_after_an_interrupted_run_gives_a_clean_run() {
     // stopped before each of its first files and near its end.
     let with_x = {
         let (model, tokens, _) = p.model();
-        tokens.iter().filter(|t| matches!(t, dropc::sample::Token::Generated { variants, .. } if model.traits[1].variants[variants[1] as usize].name == "X")).count() as u64
+        tokens.iter().filter(|t| matches!(t, dropc::sample::Token::Generated { variants, .. } if model.traits[1].variants[variants[1] as usize].name.as_ref() == "X")).count() as u64
     };
     assert!(with_x >= 2, "{with_x} tokens have the body X");
     for stop in [0, 1, 2, 3, 4, 1 + 2 * with_x - 1, 1 + 2 * with_x, 1 + 2 * with_x + 1] {

@@ -371,14 +371,19 @@ pub fn audit_art_opaque<'m>(
                 let first_use = reported.insert(file.path.as_path(), ()).is_none();
                 match info(&file.path) {
                     Ok(i) => {
-                        if let Some(d) =
-                            size_problem(i.info.header, i.content, (cw, ch), &v.style, file.span, &file.path)
-                        {
+                        if let Some(d) = size_problem(
+                            i.info.header,
+                            i.content,
+                            (cw, ch),
+                            &t.options_of(v).style,
+                            file.span,
+                            &file.path,
+                        ) {
                             out.push(d);
                         }
                         colour(
                             &file.path,
-                            !model.profile_policy(v.profiles).ignored(),
+                            !model.profile_policy(t.options_of(v).profiles).ignored(),
                             &|| colour_problem(&i.info.colour, file.span, &file.path),
                             &mut out,
                             &mut silenced,
@@ -484,7 +489,9 @@ pub fn audit_art_opaque<'m>(
             for file in drawn.files {
                 if let Some(Ok(i)) = cache.get(file.path.as_path()) {
                     let content = i.content.filter(|_| alpha_kept(&drawn));
-                    if let Some(d) = size_problem(i.info.header, content, (cw, ch), &v.style, v.span, &file.path) {
+                    if let Some(d) =
+                        size_problem(i.info.header, content, (cw, ch), &t.options_of(v).style, v.span, &file.path)
+                    {
                         out.push(d);
                     }
                 }
@@ -724,7 +731,7 @@ fn look_from(
         }
         // Pixels declared in different colour spaces are not meant to look alike.
         look.push_str(&format!(" {}", verified.info.colour.describe()));
-        look.push_str(&format!(" {:?};", f.placement));
+        look.push_str(&format!(" {:?};", f.placement()));
     }
     let style = drawn.style;
     let recolours: Vec<&Recolour> = drawn.recolours().collect();

@@ -95,7 +95,7 @@ impl Visibility {
                         look,
                         file_index,
                         path: &f.path,
-                        placement: f.placement,
+                        placement: f.placement(),
                         recolours: recolours.clone(),
                         style: drawn.style,
                     });

@@ -730,7 +730,7 @@ fn hover_variant(
     }
     let found = model.and_then(|m| {
         let t = m.traits.iter().position(|t| t.name == trait_name)?;
-        let v = m.traits[t].variants.iter().position(|v| v.name == name)?;
+        let v = m.traits[t].variants.iter().position(|v| &*v.name == name)?;
         Some((m, t, v))
     });
     match (found, predicted) {
@@ -748,7 +748,9 @@ fn hover_variant(
                 for file in files {
                     text.push_str(&format!("- art: `{}`\n", file.path.display()));
                 }
-                if let ProfilePolicy::Ignore { by } = m.profile_policy(m.traits[t].variants[v].profiles) {
+                if let ProfilePolicy::Ignore { by } =
+                    m.profile_policy(m.traits[t].options_of(&m.traits[t].variants[v]).profiles)
+                {
                     let on_trait = |span: crate::syntax::Span| {
                         decl.options.iter().any(|o| o.span.start <= span.start && span.end <= o.span.end)
                     };

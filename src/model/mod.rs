@@ -88,7 +88,7 @@ impl Model {
     /// analyses of the art leave the variant out.
     pub fn drawn(&self, id: VariantId) -> Result<Drawn<'_>, UnresolvedDerive> {
         let t = &self.traits[id.trait_id];
-        let style = &t.variants[id.index].style;
+        let style = &t.options_of(&t.variants[id.index]).style;
         match &t.variants[id.index].art {
             Art::Empty => Ok(Drawn { files: &[], recolour: None, then: None, style }),
             Art::Files(files) => Ok(Drawn { files, recolour: None, then: None, style }),
@@ -119,7 +119,7 @@ impl Model {
                     Art::Empty => (&[], None),
                     Art::Files(files) => (files, None),
                     Art::Derived { from, recolour } => match t.variants.get(*from).map(|s| &s.art) {
-                        Some(Art::Files(files)) => (files, Some(recolour)),
+                        Some(Art::Files(files)) => (files, Some(&**recolour)),
                         _ => return Err(UnresolvedDerive { variant: id }),
                     },
                 };
@@ -169,9 +169,9 @@ impl Model {
             .traits
             .iter()
             .filter(|t| t.kind != TraitKind::MetadataOnly)
-            .flat_map(|t| &t.variants)
-            .filter_map(|v| match &v.art {
-                Art::Files(files) => Some((files.as_slice(), v.profiles)),
+            .flat_map(|t| t.variants.iter().map(move |v| (t, v)))
+            .filter_map(|(t, v)| match &v.art {
+                Art::Files(files) => Some((files.as_slice(), t.options_of(v).profiles)),
                 Art::Empty | Art::Derived { .. } => None,
             })
             .chain(self.whens.iter().flat_map(|w| &w.art).filter_map(|a| match &a.change {
@@ -435,21 +435,22 @@ pub struct Trait {
     pub folder: PathBuf,
     /// Its variants in declaration order.
     pub variants: Vec<Variant>,
+    /// The distinct rendering options of its variants, which
+    /// [`Variant::options`] indexes (nearly always one: the trait's own).
+    pub options: Vec<VariantOptions>,
 }
 
-/// One variant of a trait.
-#[derive(Clone, Debug)]
-pub struct Variant {
-    /// Its name (`none` for the empty variant).
-    pub name: String,
-    /// Where its name was declared.
-    pub span: Span,
-    /// Its weight (non-negative).
-    pub weight: f64,
-    /// Where its weight was written.
-    pub weight_span: Span,
-    /// Where its pixels come from.
-    pub art: Art,
+impl Trait {
+    /// The rendering options variant `v` (one of this trait's) is drawn with.
+    pub fn options_of(&self, v: &Variant) -> &VariantOptions {
+        &self.options[v.options as usize]
+    }
+}
+
+/// A variant's rendering options and colour-space option, kept once per
+/// trait for all the variants that share them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VariantOptions {
     /// Rendering options (trait's, overridden by the variant's).
     pub style: LayerStyle,
     /// `profiles check|ignore` for its art files (the variant's, else its
@@ -457,10 +458,107 @@ pub struct Variant {
     pub profiles: Option<ProfilesOption>,
 }
 
+/// One variant of a trait. It is kept small (a file of a few megabytes may
+/// declare hundreds of thousands): its rendering options are an index into
+/// its trait's [`Trait::options`], a recolouring is out of line.
+#[derive(Clone, Debug)]
+pub struct Variant {
+    /// Its name (`none` for the empty variant).
+    pub name: VariantName,
+    /// Where its name was declared.
+    pub span: Span,
+    /// Its weight (non-negative).
+    pub weight: f64,
+    /// Where its pixels come from.
+    pub art: Art,
+    /// Its rendering options: an index into [`Trait::options`]
+    /// ([`Trait::options_of`]).
+    pub options: u32,
+}
+
 impl Variant {
     /// Whether this is the `none` variant.
     pub fn is_none(&self) -> bool {
-        self.name == "none"
+        &*self.name == "none"
+    }
+}
+
+/// A variant's name: inline when it is short, as nearly all are (`V12`,
+/// `Gold`, `e41873`), so that a trait of 100,000 variants does not hold
+/// 100,000 small heap strings. Read it as a `str`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct VariantName(NameRepr);
+
+/// Longest name kept inline, in bytes (the whole is the size of a `String`).
+const INLINE_NAME: usize = 22;
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum NameRepr {
+    /// The first `len` bytes of `bytes` (a whole `str`, so valid UTF-8).
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_NAME],
+    },
+    Heap(Box<str>),
+}
+
+impl VariantName {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // The bytes are a whole `str` (see `From<&str>`), so this never fails.
+            NameRepr::Inline { len, bytes } => std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default(),
+            NameRepr::Heap(s) => s,
+        }
+    }
+}
+
+impl From<&str> for VariantName {
+    fn from(s: &str) -> Self {
+        if s.len() <= INLINE_NAME {
+            let mut bytes = [0; INLINE_NAME];
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            VariantName(NameRepr::Inline { len: s.len() as u8, bytes })
+        } else {
+            VariantName(NameRepr::Heap(s.into()))
+        }
+    }
+}
+
+impl std::ops::Deref for VariantName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for VariantName {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for VariantName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for VariantName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq<str> for VariantName {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for VariantName {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 
@@ -475,8 +573,8 @@ pub enum Art {
     Derived {
         /// The source variant's index in the same trait.
         from: usize,
-        /// The recolouring.
-        recolour: Recolour,
+        /// The recolouring (boxed: few variants have one).
+        recolour: Box<Recolour>,
     },
 }
 
@@ -550,8 +648,21 @@ pub struct ArtFile {
     pub path: PathBuf,
     /// Span that names the file (the path, or the variant when implicit).
     pub span: Span,
-    /// Another depth, when given.
-    pub placement: Option<(Side, TraitId)>,
+    /// Another depth, when given: just below or above a trait (its
+    /// [`TraitId`], kept in 32 bits; see [`ArtFile::placement`]).
+    pub placed: Option<(Side, u32)>,
+}
+
+impl ArtFile {
+    /// A file at `path`, named at `span`, drawn at the depth `placement` gives.
+    pub fn new(path: PathBuf, span: Span, placement: Option<(Side, TraitId)>) -> ArtFile {
+        ArtFile { path, span, placed: placement.map(|(side, t)| (side, t as u32)) }
+    }
+
+    /// Another depth, when given: just below or above a trait.
+    pub fn placement(&self) -> Option<(Side, TraitId)> {
+        self.placed.map(|(side, t)| (side, t as TraitId))
+    }
 }
 
 /// A recolouring.
@@ -920,5 +1031,44 @@ impl fmt::Display for CountOp {
             CountOp::Lt => "<",
             CountOp::Gt => ">",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file of a few megabytes declares hundreds of thousands of variants:
+    /// a variant was 160 bytes with its name and default art path on the
+    /// heap beside it; it is 104 with its name inline.
+    #[test]
+    fn a_variant_stays_small() {
+        assert!(std::mem::size_of::<Variant>() <= 104, "{} bytes", std::mem::size_of::<Variant>());
+        assert!(std::mem::size_of::<ArtFile>() <= 48, "{} bytes", std::mem::size_of::<ArtFile>());
+    }
+
+    #[test]
+    fn names_read_back_as_written() {
+        for name in
+            ["", "none", "V12", "Gold Grill", "exactly-22-bytes-long!", "one byte longer than 22", "Éclair ✨ glow"]
+        {
+            let n = VariantName::from(name);
+            assert_eq!(n.as_str(), name);
+            assert_eq!(format!("{n}"), name);
+            assert_eq!(format!("{n:?}"), format!("{name:?}"));
+            assert!(n == name);
+            assert_eq!(n, VariantName::from(String::from(name).as_str()));
+        }
+        assert_ne!(VariantName::from("V1"), VariantName::from("V12"));
+        // Inline up to 22 bytes, on the heap beyond.
+        assert!(matches!(VariantName::from("exactly-22-bytes-long!").0, NameRepr::Inline { len: 22, .. }));
+        assert!(matches!(VariantName::from("one byte longer than 22").0, NameRepr::Heap(_)));
+    }
+
+    #[test]
+    fn a_placement_reads_back() {
+        let f = ArtFile::new(PathBuf::from("a.png"), Span::new(0, 1), Some((Side::Above, 7)));
+        assert_eq!(f.placement(), Some((Side::Above, 7)));
+        assert_eq!(ArtFile::new(PathBuf::new(), Span::default(), None).placement(), None);
     }
 }

@@ -324,7 +324,7 @@ impl TokensRecord {
                                 .traits
                                 .iter()
                                 .zip(variants)
-                                .map(|(tr, &v)| tr.variants[v as usize].name.clone())
+                                .map(|(tr, &v)| tr.variants[v as usize].name.to_string())
                                 .collect(),
                         ),
                     ),
@@ -357,7 +357,7 @@ impl TokensRecord {
         let variant_index: Vec<HashMap<&str, u32>> = model
             .traits
             .iter()
-            .map(|t| t.variants.iter().enumerate().map(|(i, v)| (v.name.as_str(), i as u32)).collect())
+            .map(|t| t.variants.iter().enumerate().map(|(i, v)| (&*v.name, i as u32)).collect())
             .collect();
         let mut entries: Vec<(u64, &TokenEntry)> = self.tokens.iter().map(|(id, e)| (*id, e)).collect();
         entries.sort_by_key(|(id, _)| *id);

@@ -80,7 +80,7 @@ pub fn token_key(model: &Model, token: Token<'_>, art: &BTreeMap<PathBuf, String
                 let Some(variant) = t.variants.get(v as usize) else { continue };
                 let id = VariantId { trait_id, index: v as usize };
                 let source = conditional.as_ref().map_or(ArtSource::Own, |c| c.source(variant_of, id));
-                let _ = write!(text, "{} {:?} {} {:?}", t.name, t.kind, variant.name, variant.style);
+                let _ = write!(text, "{} {:?} {} {:?}", t.name, t.kind, variant.name, t.options_of(variant).style);
                 if let Art::Derived { from, recolour } = &variant.art {
                     let _ = write!(text, " from {from} {recolour:?}");
                 }
@@ -90,7 +90,7 @@ pub fn token_key(model: &Model, token: Token<'_>, art: &BTreeMap<PathBuf, String
                         let _ = write!(text, " when-art {:?} {recolours:?}", drawn.style);
                     }
                     for f in drawn.files {
-                        let placement = f.placement.map(|(side, target)| (side, model.traits[target].name.as_str()));
+                        let placement = f.placement().map(|(side, target)| (side, model.traits[target].name.as_str()));
                         let _ = write!(text, " [{} {} {placement:?}]", f.path.display(), hash(&f.path));
                     }
                 }

@@ -120,7 +120,7 @@ pub fn summary<P: AsRef<Path>, B: AsRef<[u8]>>(
                 .variants
                 .iter()
                 .zip(counts)
-                .map(|(v, &count)| VariantCount { name: v.name.clone(), count })
+                .map(|(v, &count)| VariantCount { name: v.name.to_string(), count })
                 .collect(),
         })
         .collect();

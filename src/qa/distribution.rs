@@ -116,7 +116,7 @@ pub fn analyse(model: &Model, tokens: &Tokens, seed: &str) -> (Vec<TraitShares>,
             if flagged {
                 findings.push(Finding::new(
                     QaCode::Distribution,
-                    Subject::Variant { trait_name: tr.name.clone(), variant: variant.name.clone() },
+                    Subject::Variant { trait_name: tr.name.clone(), variant: variant.name.to_string() },
                     format!(
                         "drawn by {k} of {n} tokens ({:.1} %) where the sampler gives {m:.1} ({:.1} %) on average: \
                          a chance of {:.1e} (flagged below {threshold:.1e})",
@@ -129,7 +129,7 @@ pub fn analyse(model: &Model, tokens: &Tokens, seed: &str) -> (Vec<TraitShares>,
                 ));
             }
             variants.push(VariantShare {
-                name: variant.name.clone(),
+                name: variant.name.to_string(),
                 count: k,
                 realised: share(k as f64),
                 predicted: predicted[t][v],
@@ -149,7 +149,7 @@ pub fn analyse(model: &Model, tokens: &Tokens, seed: &str) -> (Vec<TraitShares>,
             let subject = match rule.single() {
                 Some(v) => {
                     let tr = &model.traits[v.trait_id];
-                    Subject::Variant { trait_name: tr.name.clone(), variant: tr.variants[v.index].name.clone() }
+                    Subject::Variant { trait_name: tr.name.clone(), variant: tr.variants[v.index].name.to_string() }
                 }
                 None => Subject::Collection,
             };

@@ -124,7 +124,7 @@ pub(super) fn when_look_name(model: &Model, trait_id: usize, index: usize, sourc
 
 pub(super) fn variant_subject(model: &Model, trait_id: usize, index: usize) -> Subject {
     let t = &model.traits[trait_id];
-    Subject::Variant { trait_name: t.name.clone(), variant: t.variants[index].name.clone() }
+    Subject::Variant { trait_name: t.name.clone(), variant: t.variants[index].name.to_string() }
 }
 
 /// Every art file of each drawn trait, in order (a derived variant's are its source's; conditional art's last).

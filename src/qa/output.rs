@@ -1420,7 +1420,7 @@ fn check_summary(
     for (t, tr) in model.traits.iter().enumerate() {
         let listed = summary.traits.iter().find(|x| x.name == tr.name);
         for (v, variant) in tr.variants.iter().enumerate() {
-            let count = listed.and_then(|x| x.variants.iter().find(|y| y.name == variant.name)).map(|y| y.count);
+            let count = listed.and_then(|x| x.variants.iter().find(|y| *y.name == *variant.name)).map(|y| y.count);
             if count != Some(counts[t][v]) {
                 bad(format!(
                     "counts {} for `{}.{}`, but `{TOKENS}` has {}",

@@ -84,7 +84,7 @@ impl<'m> Parity<'m> {
             let Some(value) = value.as_str() else {
                 return Err(format!("gives `{trait_type}` the value {value}, which is no variant name"));
             };
-            let Some(v) = model.traits[t].variants.iter().position(|v| v.name == value) else {
+            let Some(v) = model.traits[t].variants.iter().position(|v| &*v.name == value) else {
                 return Err(format!("names `{trait_type}: {value}`, which is no variant of `{trait_type}`"));
             };
             if chosen[t].replace(v).is_some() {
@@ -99,7 +99,7 @@ impl<'m> Parity<'m> {
                     let name = recorded.get(t).copied().flatten().ok_or_else(|| {
                         format!("leaves out the hidden trait `{}` and `tokens.json` has no variant of it", tr.name)
                     })?;
-                    tr.variants.iter().position(|v| v.name == name).ok_or_else(|| {
+                    tr.variants.iter().position(|v| &*v.name == name).ok_or_else(|| {
                         format!(
                             "leaves out `{}`, and `tokens.json` names `{}.{name}`, which is no variant",
                             tr.name, tr.name

@@ -176,7 +176,7 @@ impl<'a> ReportInput<'a> {
                     .iter()
                     .enumerate()
                     .map(|(v, var)| VariantBars {
-                        name: var.name.clone(),
+                        name: var.name.to_string(),
                         declared: if total > 0.0 { var.weight / total } else { 0.0 },
                         predicted: predicted.as_ref().and_then(|p| p.get(t)?.get(v).copied()),
                         expected: None,

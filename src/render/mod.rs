@@ -203,7 +203,7 @@ impl Renderer {
         let mut conditional_parts: std::collections::HashMap<(usize, usize, ArtSource), Vec<Part>> =
             std::collections::HashMap::new();
         for (layer, job) in jobs.iter().enumerate() {
-            let depth = match job.file.placement {
+            let depth = match job.file.placement() {
                 None => 3 * job.trait_id + 1,
                 Some((Side::Below, other)) => 3 * other,
                 Some((Side::Above, other)) => 3 * other + 2,

@@ -194,7 +194,7 @@ pub(crate) fn describe_signature(model: &Model, plan: &Plan, sig: usize) -> Stri
             let name = &model.traits[c.trait_id].name;
             if class == 0 {
                 let vs: Vec<&str> =
-                    c.variants.iter().map(|&v| model.traits[c.trait_id].variants[v].name.as_str()).collect();
+                    c.variants.iter().map(|&v| model.traits[c.trait_id].variants[v].name.as_ref()).collect();
                 format!("without `{name}.{}`", vs.join("`/`"))
             } else {
                 format!("with `{name}.{}`", model.traits[c.trait_id].variants[c.variants[class - 1]].name)

@@ -29,6 +29,7 @@ use super::art::ArtStore;
 use super::settings::SettingSpans;
 use crate::diagnostic::Diagnostic;
 use crate::model::*;
+use crate::span::Span;
 use crate::syntax::{self as ast, Statement, Value};
 use problem::Problem;
 
@@ -53,6 +54,9 @@ pub struct Resolver<'a> {
     groups: HashMap<String, group::GroupDef>,
     /// Variants some `when` gives a positive weight.
     enabled_by_when: HashSet<VariantId>,
+    /// The variants of weight 0 with where their weight was written, in
+    /// declaration order (the model keeps no weight's span).
+    zero_weights: Vec<(VariantId, Span)>,
     /// Tokens drawn by the sampler: `size` less legendaries.
     drawn: u64,
     /// Where art folders are listed for `<Variant>#<weight>.png` files.
@@ -81,6 +85,7 @@ impl<'a> Resolver<'a> {
             variant_index: FastMap::default(),
             groups: HashMap::new(),
             enabled_by_when: HashSet::new(),
+            zero_weights: Vec::new(),
             drawn,
             art: None,
             listings: HashMap::new(),

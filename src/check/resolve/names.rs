@@ -27,6 +27,7 @@ impl<'a> Resolver<'a> {
                 kind: decl.kind.as_ref().map_or(TraitKind::Visible, |k| k.node),
                 folder: PathBuf::new(),
                 variants: Vec::new(),
+                options: Vec::new(),
             });
             kept.push(decl);
         }
@@ -51,7 +52,7 @@ impl<'a> Resolver<'a> {
         if let Some(index) = self.variant_position(trait_id, &name.node) {
             return Some(VariantId { trait_id, index });
         }
-        let candidates: Vec<String> = self.traits[trait_id].variants.iter().map(|v| v.name.clone()).collect();
+        let candidates: Vec<String> = self.traits[trait_id].variants.iter().map(|v| String::from(&*v.name)).collect();
         self.unknown_variant_in(trait_id, name, candidates);
         None
     }
@@ -60,7 +61,7 @@ impl<'a> Resolver<'a> {
     pub(super) fn variant_position(&self, trait_id: TraitId, name: &str) -> Option<usize> {
         match self.variant_index.get(&trait_id) {
             Some(index) => index.get(name).copied(),
-            None => self.traits[trait_id].variants.iter().position(|v| v.name == name),
+            None => self.traits[trait_id].variants.iter().position(|v| &*v.name == name),
         }
     }
 

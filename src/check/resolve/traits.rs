@@ -15,6 +15,28 @@ use crate::syntax::{self as ast, LayerOption, Node, Value};
 /// Largest `hue` rotation accepted, in degrees either way (one full turn).
 pub const MAX_HUE: f64 = 360.0;
 
+/// [`VariantOptions`] as a key of a map: the bits of its numbers.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct OptionsKey {
+    blend: u8,
+    opacity: u32,
+    offset: (i32, i32),
+    placed: bool,
+    profiles: Option<(bool, Span)>,
+}
+
+impl OptionsKey {
+    fn of(o: &VariantOptions) -> OptionsKey {
+        OptionsKey {
+            blend: o.style.blend as u8,
+            opacity: o.style.opacity.to_bits(),
+            offset: o.style.offset,
+            placed: o.style.placed,
+            profiles: o.profiles.map(|p| (p.ignore, p.span)),
+        }
+    }
+}
+
 /// Traits with more variants than this get an index of their variants by
 /// name ([`Resolver::variant_position`]); a scan is faster below.
 const INDEXED_VARIANTS: usize = 64;
@@ -59,6 +81,8 @@ impl<'a> Resolver<'a> {
         // Each name's index among the variants kept (a duplicate is left out).
         let mut names: super::FastMap<&'a str, usize> =
             super::FastMap::with_capacity_and_hasher(decl.variants.len(), Default::default());
+        // The distinct rendering options of the variants, by their bits (most share the trait's).
+        let mut options: HashMap<OptionsKey, u32> = HashMap::new();
         self.traits[id].variants.reserve_exact(decl.variants.len());
         for v in &decl.variants {
             if let Some(&first) = names.get(v.name.node.as_str()) {
@@ -97,22 +121,25 @@ impl<'a> Resolver<'a> {
                 }
             }
             let art = self.variant_art(id, &decl.name.node, v, &folder);
-            self.traits[id].variants.push(Variant {
-                name: v.name.node.clone(),
-                span: v.name.span,
-                weight,
-                weight_span: v.weight.span,
-                art,
-                style: variant_style,
-                profiles: variant_profiles,
+            let found = VariantOptions { style: variant_style, profiles: variant_profiles };
+            if weight == 0.0 {
+                let index = self.traits[id].variants.len();
+                self.zero_weights.push((VariantId { trait_id: id, index }, v.weight.span));
+            }
+            let t = &mut self.traits[id];
+            let options = *options.entry(OptionsKey::of(&found)).or_insert_with(|| {
+                t.options.push(found);
+                (t.options.len() - 1) as u32
             });
+            t.variants.push(Variant { name: v.name.node.as_str().into(), span: v.name.span, weight, art, options });
         }
         if names.len() > INDEXED_VARIANTS {
             self.variant_index.insert(id, names);
         }
         // A trait's `profiles` that no variant with files of its own keeps changes nothing.
         if let Some(p) = trait_profiles {
-            let kept = self.traits[id].variants.iter().any(|v| matches!(v.art, Art::Files(_)) && v.profiles == Some(p));
+            let t = &self.traits[id];
+            let kept = t.variants.iter().any(|v| matches!(v.art, Art::Files(_)) && t.options_of(v).profiles == Some(p));
             if !kept {
                 self.report(Problem::RedundantProfiles {
                     word: if p.ignore { "ignore" } else { "check" },
@@ -296,7 +323,7 @@ impl<'a> Resolver<'a> {
             match &part.path {
                 None => files.push(self.default_file(trait_id, v, folder, placement)),
                 Some(path) => match join_inside(&self.settings.layers, &path.node) {
-                    Ok(p) => files.push(ArtFile { path: p, span: path.span, placement }),
+                    Ok(p) => files.push(ArtFile::new(p, path.span, placement)),
                     Err(why) => self.report(Problem::Escape { span: path.span, path: path.node.clone(), why }),
                 },
             }
@@ -318,7 +345,7 @@ impl<'a> Resolver<'a> {
                 PathBuf::new()
             }
         };
-        ArtFile { path, span: v.name.span, placement }
+        ArtFile::new(path, v.name.span, placement)
     }
 
     /// `<folder>/<name>.png`; or, when that file does not exist and exactly
@@ -388,17 +415,18 @@ impl<'a> Resolver<'a> {
         itself: bool,
     ) -> Option<Art> {
         let Some(from) = self.variant_position(trait_id, &derived.from.node) else {
-            let candidates: Vec<String> = self.traits[trait_id].variants.iter().map(|x| x.name.clone()).collect();
+            let candidates: Vec<String> =
+                self.traits[trait_id].variants.iter().map(|x| String::from(&*x.name)).collect();
             self.unknown_variant_in(trait_id, &derived.from, candidates);
             return None;
         };
         let source = &self.traits[trait_id].variants[from];
-        let why = if source.name == name.node && !itself {
+        let why = if *source.name == *name.node && !itself {
             Some(BadSource::Itself)
         } else if source.is_none() {
             Some(BadSource::None)
         } else if !matches!(source.art, Art::Files(_)) {
-            Some(BadSource::Derived(source.name.clone()))
+            Some(BadSource::Derived(String::from(&*source.name)))
         } else {
             None
         };
@@ -407,7 +435,7 @@ impl<'a> Resolver<'a> {
             return None;
         }
         let recolour = self.resolve_recolour(&derived.recolour)?;
-        Some(Art::Derived { from, recolour })
+        Some(Art::Derived { from, recolour: Box::new(recolour) })
     }
 
     /// A recolouring as written: `hue` within one turn, palette colours mapped once.
@@ -444,19 +472,19 @@ impl<'a> Resolver<'a> {
     /// Variants never drawn: weight 0 and no `when` gives them weight.
     pub(super) fn check_unused(&mut self) {
         let mut found = Vec::new();
-        for (trait_id, t) in self.traits.iter().enumerate() {
+        for &(id, weight) in &self.zero_weights {
+            let t = &self.traits[id.trait_id];
             if t.variants.iter().all(|v| v.weight == 0.0) {
                 continue; // reported as zero_weights
             }
-            for (index, v) in t.variants.iter().enumerate() {
-                if v.weight == 0.0 && !self.enabled_by_when.contains(&VariantId { trait_id, index }) {
-                    found.push(Problem::UnusedVariant {
-                        trait_name: t.name.clone(),
-                        name: v.name.clone(),
-                        span: v.span,
-                        weight: v.weight_span,
-                    });
-                }
+            if !self.enabled_by_when.contains(&id) {
+                let v = &t.variants[id.index];
+                found.push(Problem::UnusedVariant {
+                    trait_name: t.name.clone(),
+                    name: String::from(&*v.name),
+                    span: v.span,
+                    weight,
+                });
             }
         }
         for problem in found {

@@ -136,8 +136,9 @@ impl Resolver<'_> {
     ) -> Option<ArtChange> {
         let t = &self.traits[id.trait_id];
         let (trait_name, folder) = (t.name.clone(), t.folder.clone());
-        let mut style = t.variants[id.index].style;
-        let own_profiles = t.variants[id.index].profiles;
+        let own = t.options_of(&t.variants[id.index]);
+        let mut style = own.style;
+        let own_profiles = own.profiles;
         let mut profiles = own_profiles;
         self.repeated_options(options, || format!("`{}.{}` in this `when`", trait_name, name.node));
         for option in options {
@@ -200,7 +201,7 @@ impl Resolver<'_> {
                             WhenClash::SameCondition {
                                 target: name(*target),
                                 condition_trait: name(when.condition_trait),
-                                variant: self.traits[when.condition_trait].variants[*c].name.clone(),
+                                variant: self.traits[when.condition_trait].variants[*c].name.to_string(),
                             }
                         })
                     };
