@@ -384,9 +384,14 @@ impl Plan {
     /// [`Plan::group`] given [`Plan::unique_counted`] (which `strata` takes
     /// once for all its columns rather than once per column).
     fn group_of(&self, unique: &[bool], sig: usize) -> usize {
+        self.group_of_classes(unique, &self.classes(sig))
+    }
+
+    /// [`Plan::group_of`] given the signature's classes ([`Plan::classes`]).
+    fn group_of_classes(&self, unique: &[bool], classes: &[usize]) -> usize {
         let mut g = 0;
         let mut mult = 1;
-        for ((class, c), &is_unique) in self.classes(sig).into_iter().zip(&self.counted).zip(unique) {
+        for ((&class, c), &is_unique) in classes.iter().zip(&self.counted).zip(unique) {
             if is_unique {
                 g += class * mult;
             }
@@ -597,34 +602,68 @@ pub fn strata(model: &Model, plan: &Plan, cols: &[usize]) -> (Vec<bool>, Vec<u64
     // plan of 12 counted traits has 4,096 columns, a large file hundreds of
     // components).
     let counted = counted_components(plan);
-    let caps = capacities(plan, &counted, cols);
     // Components without counted traits have their one distribution in every column.
-    let feasible: Vec<bool> =
-        cols.iter().map(|&s| counted_compiled(plan, &counted, s).all(|(_, m)| m.is_some())).collect();
+    let fixed = uncounted_product(plan, |m| m.capacity);
+    let fixed_group = uncounted_product(plan, |m| m.group_capacity);
+    let unique = plan.unique_counted(model);
+    // Every column in one pass over its classes, the columns in parallel
+    // (collected in order).
+    let per_column: Vec<Column> = cols
+        .par_iter()
+        .map(|&s| {
+            let classes = plan.classes(s);
+            let (mut cap, mut group_cap, mut feasible) = (fixed, fixed_group, true);
+            for &ci in &counted {
+                match plan.stratum(ci, plan.local_of(ci, &classes)) {
+                    None => {
+                        feasible = false;
+                        break;
+                    }
+                    Some(m) if !plan.components[ci].unique.is_empty() => {
+                        cap = cap.saturating_mul(m.capacity.upper());
+                        group_cap = group_cap.saturating_mul(m.group_capacity.upper());
+                    }
+                    Some(_) => {}
+                }
+            }
+            let (cap, group_cap) = if feasible { (cap, group_cap) } else { (0, 0) };
+            Column {
+                feasible,
+                cap: u64::try_from(cap).unwrap_or(u64::MAX),
+                group: if plan.lazy { 0 } else { plan.group_of_classes(&unique, &classes) },
+                group_cap: u64::try_from(group_cap).unwrap_or(u64::MAX),
+            }
+        })
+        .collect();
+    let feasible: Vec<bool> = per_column.iter().map(|c| c.feasible).collect();
+    let caps: Vec<u64> = per_column.iter().map(|c| c.cap).collect();
     if plan.lazy {
         return (feasible, caps.clone(), (0..cols.len()).collect(), caps);
     }
-    let unique = plan.unique_counted(model);
-    let groups: Vec<usize> = cols.iter().map(|&s| plan.group_of(&unique, s)).collect();
-    let group_caps = group_capacities(plan, &counted, cols, &groups);
+    let groups: Vec<usize> = per_column.iter().map(|c| c.group).collect();
+    // Unique combinations shared by each group (indexed by group id).
+    let mut group_caps = vec![0u64; plan.signatures];
+    for c in &per_column {
+        group_caps[c.group] = group_caps[c.group].max(c.group_cap);
+    }
     (feasible, caps, groups, group_caps)
+}
+
+/// What [`strata`] finds of one column.
+struct Column {
+    /// Whether a token can have it.
+    feasible: bool,
+    /// Its unique combinations (saturating; upper bounds when not exact).
+    cap: u64,
+    /// Its group (0 in a lazy plan).
+    group: usize,
+    /// The unique combinations it shares with its group.
+    group_cap: u64,
 }
 
 /// Indices of the components with counted traits, ascending.
 fn counted_components(plan: &Plan) -> Vec<usize> {
     plan.components.iter().enumerate().filter(|(_, c)| !c.counted.is_empty()).map(|(ci, _)| ci).collect()
-}
-
-/// The compiled distribution of every component with counted traits
-/// (`counted`, from [`counted_components`]) for global signature `sig` (as
-/// [`Plan::compiled`]), with the component.
-fn counted_compiled<'p>(
-    plan: &'p Plan,
-    counted: &'p [usize],
-    sig: usize,
-) -> impl Iterator<Item = (&'p Component, Option<&'p Compiled>)> + 'p {
-    let classes = plan.classes(sig);
-    counted.iter().map(move |&ci| (&plan.components[ci], plan.stratum(ci, plan.local_of(ci, &classes))))
 }
 
 /// The product of a capacity of the components without counted traits
@@ -637,45 +676,6 @@ fn uncounted_product(plan: &Plan, capacity: impl Fn(&Compiled) -> Count) -> u128
         .iter()
         .filter(|c| c.counted.is_empty() && !c.unique.is_empty())
         .fold(1u128, |cap, c| cap.saturating_mul(capacity(&c.base).upper()))
-}
-
-/// Unique combinations shared by each group (indexed by group id).
-fn group_capacities(plan: &Plan, counted: &[usize], cols: &[usize], groups: &[usize]) -> Vec<u64> {
-    let mut out = vec![0u64; plan.signatures];
-    let fixed = uncounted_product(plan, |m| m.group_capacity);
-    for (&s, &g) in cols.iter().zip(groups) {
-        let mut cap: u128 = fixed;
-        for (c, compiled) in counted_compiled(plan, counted, s) {
-            match compiled {
-                None => {
-                    cap = 0;
-                    break;
-                }
-                Some(m) if !c.unique.is_empty() => cap = cap.saturating_mul(m.group_capacity.upper()),
-                Some(_) => {}
-            }
-        }
-        out[g] = out[g].max(u64::try_from(cap).unwrap_or(u64::MAX));
-    }
-    out
-}
-
-/// Unique combinations per column (saturating; upper bounds when not exact).
-fn capacities(plan: &Plan, counted: &[usize], cols: &[usize]) -> Vec<u64> {
-    let fixed = uncounted_product(plan, |m| m.capacity);
-    cols.iter()
-        .map(|&s| {
-            let mut cap: u128 = fixed;
-            for (c, compiled) in counted_compiled(plan, counted, s) {
-                match compiled {
-                    None => return 0,
-                    Some(m) if !c.unique.is_empty() => cap = cap.saturating_mul(m.capacity.upper()),
-                    Some(_) => {}
-                }
-            }
-            u64::try_from(cap).unwrap_or(u64::MAX)
-        })
-        .collect()
 }
 
 /// The joint problem of `model`'s counts, `size` and uniqueness (see [`counts`]).
