@@ -645,7 +645,7 @@ impl<'a> IntoIterator for &'a ArtFiles {
 #[derive(Clone, Debug)]
 pub struct ArtFile {
     /// Path relative to the `.drop` file's folder.
-    pub path: PathBuf,
+    pub path: ArtPath,
     /// Span that names the file (the path, or the variant when implicit).
     pub span: Span,
     /// Another depth, when given: just below or above a trait (its
@@ -656,12 +656,77 @@ pub struct ArtFile {
 impl ArtFile {
     /// A file at `path`, named at `span`, drawn at the depth `placement` gives.
     pub fn new(path: PathBuf, span: Span, placement: Option<(Side, TraitId)>) -> ArtFile {
-        ArtFile { path, span, placed: placement.map(|(side, t)| (side, t as u32)) }
+        ArtFile { path: ArtPath::from(path), span, placed: placement.map(|(side, t)| (side, t as u32)) }
     }
 
     /// Another depth, when given: just below or above a trait.
     pub fn placement(&self) -> Option<(Side, TraitId)> {
         self.placed.map(|(side, t)| (side, t as TraitId))
+    }
+}
+
+/// The path of an art file: inline when it is short and UTF-8, as a
+/// default path usually is (`layers/Body/Zombie.png`), so that each of a
+/// trait's 100,000 variants does not hold a heap string of its own. Read it
+/// as a [`Path`].
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ArtPath(PathRepr);
+
+/// Longest path kept inline, in bytes.
+const INLINE_PATH: usize = 30;
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum PathRepr {
+    /// The first `len` bytes of `bytes` (a whole `str`, so valid UTF-8).
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_PATH],
+    },
+    Heap(Box<Path>),
+}
+
+impl ArtPath {
+    /// The path.
+    pub fn as_path(&self) -> &Path {
+        match &self.0 {
+            // The bytes are a whole `str` (see `From<PathBuf>`), so this never fails.
+            PathRepr::Inline { len, bytes } => {
+                Path::new(std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default())
+            }
+            PathRepr::Heap(p) => p,
+        }
+    }
+}
+
+impl From<PathBuf> for ArtPath {
+    fn from(path: PathBuf) -> Self {
+        match path.to_str() {
+            Some(s) if s.len() <= INLINE_PATH => {
+                let mut bytes = [0; INLINE_PATH];
+                bytes[..s.len()].copy_from_slice(s.as_bytes());
+                ArtPath(PathRepr::Inline { len: s.len() as u8, bytes })
+            }
+            _ => ArtPath(PathRepr::Heap(path.into_boxed_path())),
+        }
+    }
+}
+
+impl std::ops::Deref for ArtPath {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        self.as_path()
+    }
+}
+
+impl AsRef<Path> for ArtPath {
+    fn as_ref(&self) -> &Path {
+        self.as_path()
+    }
+}
+
+impl fmt::Debug for ArtPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_path(), f)
     }
 }
 
@@ -1043,8 +1108,8 @@ mod tests {
     /// heap beside it; it is 104 with its name inline.
     #[test]
     fn a_variant_stays_small() {
-        assert!(std::mem::size_of::<Variant>() <= 104, "{} bytes", std::mem::size_of::<Variant>());
-        assert!(std::mem::size_of::<ArtFile>() <= 48, "{} bytes", std::mem::size_of::<ArtFile>());
+        assert!(std::mem::size_of::<Variant>() <= 112, "{} bytes", std::mem::size_of::<Variant>());
+        assert!(std::mem::size_of::<ArtFile>() <= 56, "{} bytes", std::mem::size_of::<ArtFile>());
     }
 
     #[test]
@@ -1063,6 +1128,18 @@ mod tests {
         // Inline up to 22 bytes, on the heap beyond.
         assert!(matches!(VariantName::from("exactly-22-bytes-long!").0, NameRepr::Inline { len: 22, .. }));
         assert!(matches!(VariantName::from("one byte longer than 22").0, NameRepr::Heap(_)));
+    }
+
+    #[test]
+    fn paths_read_back_as_given() {
+        for path in ["", "layers/Body/Zombie.png", "layers/Edition/e12345678901.png", "layers/Eye color/Pink ✨.png"] {
+            let p = ArtPath::from(PathBuf::from(path));
+            assert_eq!(p.as_path(), Path::new(path));
+            assert_eq!(format!("{p:?}"), format!("{:?}", Path::new(path)));
+            assert_eq!(p, ArtPath::from(Path::new(path).to_path_buf()));
+        }
+        assert!(matches!(ArtPath::from(PathBuf::from("layers/Edition/e1234567890.png")).0, PathRepr::Inline { .. }));
+        assert!(matches!(ArtPath::from(PathBuf::from("layers/Edition/e12345678901.png")).0, PathRepr::Heap(_)));
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub fn provenance_json_from_files<P: AsRef<Path>>(images: &[(u64, P)]) -> std::i
 pub fn art_paths(model: &Model) -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = model
         .art_files()
-        .map(|(_, f)| f.path.clone())
+        .map(|(_, f)| f.path.to_path_buf())
         .chain(model.legendaries.iter().map(|l| l.image.clone()))
         .collect();
     paths.sort();
