@@ -18,7 +18,8 @@
 use std::time::Instant;
 
 use super::elim::{
-    Abort, EngineOptions, LFactor, Plan, Sat, Semiring, Shape, compress_exact, fits, next_index, plan, refine,
+    Abort, EngineOptions, LFactor, Plan, Sat, Semiring, Shape, compress_exact, fits, next_index, plan, quick_plan,
+    refine,
 };
 use super::prep::{CFactor, Reduced, reduce_valid};
 use super::{Budget, Count, Network, SolveError};
@@ -143,7 +144,12 @@ impl Counter<'_> {
     fn run(&self) -> Count {
         let vars: Vec<usize> = (0..self.sizes.len()).collect();
         let group = |v: usize| u8::from(self.projected[v]);
-        let p = plan(&Self::shapes(&self.factors), &self.sizes, &vars, &group, self.budget.max_table_entries as f64);
+        let shapes = Self::shapes(&self.factors);
+        let budget = self.budget.max_table_entries as f64;
+        // The exact count is the same in every order that fits: one greedy
+        // heuristic first, the best of all of them only when it does not fit.
+        let quick = quick_plan(&shapes, &self.sizes, &vars, &group, budget);
+        let p = if self.fits(quick.max_size) { quick } else { plan(&shapes, &self.sizes, &vars, &group, budget) };
         if self.fits(p.max_size) {
             // Leave half of any time budget to the fallback.
             match self.exact(self.factors.clone(), &p.order, self.deadline(0.5)) {

@@ -1059,6 +1059,20 @@ pub(super) fn plan(
     best
 }
 
+/// The order of a single greedy heuristic (smallest step first), stopping at
+/// the first step over `budget`: for queries whose answer does not depend
+/// on the order (exact counts), enough when it fits.
+pub(super) fn quick_plan(
+    shapes: &[Shape],
+    sizes: &[usize],
+    vars: &[usize],
+    group: &dyn Fn(usize) -> u8,
+    budget: f64,
+) -> Plan {
+    let initial = Scores::new(shapes, sizes, vars, false);
+    greedy(shapes, sizes, vars, group, Heuristic::MinSize, budget, &initial)
+}
+
 /// A quick check of whether `vars` can be eliminated within `budget` (a single
 /// greedy heuristic, stopping at the first step over budget).
 pub(super) fn fits(
@@ -1068,6 +1082,5 @@ pub(super) fn fits(
     group: &dyn Fn(usize) -> u8,
     budget: f64,
 ) -> bool {
-    let initial = Scores::new(shapes, sizes, vars, false);
-    greedy(shapes, sizes, vars, group, Heuristic::MinSize, budget, &initial).max_size <= budget
+    quick_plan(shapes, sizes, vars, group, budget).max_size <= budget
 }
