@@ -196,12 +196,32 @@ impl CollectionRecord {
     }
 }
 
+/// A variant name in a [`TokensRecord`]: shared by every token that has
+/// the variant (ten thousand tokens of eight traits hold eight pointers
+/// each, not eighty thousand strings).
+pub type RecordedName = std::sync::Arc<str>;
+
+/// The one [`RecordedName`] of each distinct name.
+#[derive(Default)]
+struct Names(std::collections::HashSet<RecordedName>);
+
+impl Names {
+    fn get(&mut self, name: &str) -> RecordedName {
+        if let Some(shared) = self.0.get(name) {
+            return shared.clone();
+        }
+        let shared: RecordedName = name.into();
+        self.0.insert(shared.clone());
+        shared
+    }
+}
+
 /// One token of `tokens.json`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TokenEntry {
     /// A generated token: the variant name of every trait of the record, in
     /// the record's trait order (hidden and `none` included).
-    Generated(Vec<String>),
+    Generated(Box<[RecordedName]>),
     /// A legendary, by name.
     Legendary(String),
 }
@@ -241,7 +261,7 @@ mod token_lines {
     pub fn serialize<S: Serializer>(tokens: &[(u64, TokenEntry)], s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(tokens.iter().map(|(id, entry)| match entry {
             TokenEntry::Generated(v) => {
-                Line { id: *id, variants: Some(v.iter().map(|n| n.as_str().into()).collect()), legendary: None }
+                Line { id: *id, variants: Some(v.iter().map(|n| (&**n).into()).collect()), legendary: None }
             }
             TokenEntry::Legendary(name) => Line { id: *id, variants: None, legendary: Some(name.as_str().into()) },
         }))
@@ -249,12 +269,11 @@ mod token_lines {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(u64, TokenEntry)>, D::Error> {
         let lines: Vec<Line<'de>> = Vec::deserialize(d)?;
+        let mut names = super::Names::default();
         lines
             .into_iter()
             .map(|line| match (line.variants, line.legendary) {
-                (Some(v), None) => {
-                    Ok((line.id, TokenEntry::Generated(v.into_iter().map(|n| n.into_owned()).collect())))
-                }
+                (Some(v), None) => Ok((line.id, TokenEntry::Generated(v.iter().map(|n| names.get(n)).collect()))),
                 (None, Some(name)) => Ok((line.id, TokenEntry::Legendary(name.into_owned()))),
                 _ => Err(D::Error::custom(format!("token {} needs either `variants` or `legendary`", line.id))),
             })
@@ -268,19 +287,23 @@ impl TokensRecord {
     pub fn parse(bytes: &[u8]) -> Result<TokensRecord, String> {
         /// The record as found, before each token is checked.
         #[derive(Deserialize)]
-        struct Raw {
+        struct Raw<'a> {
             collection: String,
             seed: String,
             traits: Vec<String>,
-            tokens: Vec<RawLine>,
+            #[serde(borrow)]
+            tokens: Vec<RawLine<'a>>,
         }
         #[derive(Deserialize)]
-        struct RawLine {
+        struct RawLine<'a> {
             id: Option<serde_json::Value>,
-            variants: Option<Vec<String>>,
+            // Borrowed from the file when no escape needs decoding.
+            #[serde(borrow)]
+            variants: Option<Vec<std::borrow::Cow<'a, str>>>,
             legendary: Option<String>,
         }
         let raw: Raw = serde_json::from_slice(bytes).map_err(|e| format!("is not a dropc token record ({e})"))?;
+        let mut names = Names::default();
         let mut tokens = Vec::with_capacity(raw.tokens.len());
         for (i, line) in raw.tokens.into_iter().enumerate() {
             let id = match line.id {
@@ -293,7 +316,7 @@ impl TokensRecord {
                 (Some(variants), None) if variants.len() != raw.traits.len() => {
                     return Err(format!("token {id} has {} variants for {} traits", variants.len(), raw.traits.len()));
                 }
-                (Some(variants), None) => TokenEntry::Generated(variants),
+                (Some(variants), None) => TokenEntry::Generated(variants.iter().map(|n| names.get(n)).collect()),
                 (None, Some(name)) => TokenEntry::Legendary(name),
                 (Some(_), Some(_)) => return Err(format!("token {id} has both `variants` and `legendary`")),
                 (None, None) => return Err(format!("token {id} has neither `variants` nor `legendary`")),
@@ -310,6 +333,8 @@ impl TokensRecord {
 
     /// The record of a draw.
     pub fn of(model: &Model, tokens: &Tokens, seed: &str) -> TokensRecord {
+        let names: Vec<Vec<RecordedName>> =
+            model.traits.iter().map(|t| t.variants.iter().map(|v| v.name.as_str().into()).collect()).collect();
         TokensRecord {
             collection: model.settings.name.clone(),
             seed: seed.to_string(),
@@ -320,12 +345,7 @@ impl TokensRecord {
                     Token::Generated { id, variants } => (
                         id,
                         TokenEntry::Generated(
-                            model
-                                .traits
-                                .iter()
-                                .zip(variants)
-                                .map(|(tr, &v)| tr.variants[v as usize].name.to_string())
-                                .collect(),
+                            names.iter().zip(variants).map(|(names, &v)| names[v as usize].clone()).collect(),
                         ),
                     ),
                     Token::Legendary { id, index } => {
@@ -369,7 +389,7 @@ impl TokensRecord {
                     let mut row = Vec::with_capacity(model.traits.len());
                     for ((t, c), index) in model.traits.iter().zip(&column).zip(&variant_index) {
                         let Some(c) = c else { continue 'tokens };
-                        let name = names.get(*c).map_or("", String::as_str);
+                        let name = names.get(*c).map_or("", |n| &**n);
                         match index.get(name) {
                             Some(&v) => row.push(v),
                             None => {
@@ -397,7 +417,7 @@ impl TokensRecord {
             TokenEntry::Generated(names) => model
                 .traits
                 .iter()
-                .map(|t| self.traits.iter().position(|n| *n == t.name).and_then(|c| names.get(c)).map(String::as_str))
+                .map(|t| self.traits.iter().position(|n| *n == t.name).and_then(|c| names.get(c)).map(|n| &**n))
                 .collect(),
             TokenEntry::Legendary(_) => vec![None; model.traits.len()],
         }
@@ -531,7 +551,7 @@ mod tests {
             seed: "1".into(),
             traits: vec!["A".into(), "B".into()],
             tokens: vec![
-                (1, TokenEntry::Generated(vec!["x".into(), "y \"q\"".into()])),
+                (1, TokenEntry::Generated(["x".into(), "y \"q\"".into()].into())),
                 (2, TokenEntry::Legendary("L".into())),
             ],
         };

@@ -24,6 +24,11 @@
 //! have no horizontal gradient) and 4 bits to two apes with different eyes.
 //! Mean colours see both at once (differences of 40 to 200 levels), and cost
 //! one pass over pixels already decoded.
+//!
+//! A collection's fingerprints are not all kept for the search: each image
+//! keeps a [`Sketch`] (a quarter of the cells, which can rule pairs out but
+//! not in), and only the images of pairs the sketches leave are
+//! fingerprinted again.
 
 use crate::render::Image;
 
@@ -55,10 +60,55 @@ impl Fingerprint {
             && self.cells.iter().zip(&other.cells).all(|(a, b)| a.iter().zip(b).all(|(x, y)| x.abs_diff(*y) <= limit))
     }
 
-    /// Mean brightness (sum of channels over the grid, 0..=765): two
-    /// fingerprints within `d` differ here by at most `3 d` (and by rounding).
+    /// The sketch of this fingerprint: each 2 × 2 block of cells summed
+    /// and divided by four, rounding down.
+    pub fn sketch(&self) -> Sketch {
+        let mut cells = [[0u8; 3]; SKETCH_GRID * SKETCH_GRID];
+        for (i, cell) in cells.iter_mut().enumerate() {
+            let (r, c) = (2 * (i / SKETCH_GRID), 2 * (i % SKETCH_GRID));
+            for (ch, value) in cell.iter_mut().enumerate() {
+                let total: u16 = [(r, c), (r, c + 1), (r + 1, c), (r + 1, c + 1)]
+                    .iter()
+                    .map(|&(y, x)| u16::from(self.cells[y * GRID + x][ch]))
+                    .sum();
+                *value = (total / 4) as u8;
+            }
+        }
+        Sketch { cells }
+    }
+}
+
+/// Cells across and down a [`Sketch`].
+pub const SKETCH_GRID: usize = GRID / 2;
+
+/// What an image keeps of its fingerprint while the rest of the collection
+/// is scanned: an 8 × 8 grid, each cell the sum of a 2 × 2 block of the
+/// fingerprint's cells divided by four, rounding down (192 bytes against
+/// the fingerprint's 816). It can only rule pairs out: when every cell of
+/// two fingerprints differs by at most `d` in every channel, each block's
+/// sums differ by at most `4 d`, and whole numbers whose difference is at
+/// most `4 d` have quotients by four, rounded down, at most `d` apart; so
+/// two images whose sketches are further apart than `d` are not within `d`,
+/// and only the images of the pairs left are fingerprinted again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Sketch {
+    /// Per cell, row by row, RGB.
+    cells: [[u8; 3]; SKETCH_GRID * SKETCH_GRID],
+}
+
+impl Sketch {
+    /// Whether the images may have fingerprints within `limit`: `false`
+    /// proves they do not.
+    pub fn may_be_within(&self, other: &Sketch, limit: u8) -> bool {
+        self.cells.iter().zip(&other.cells).all(|(a, b)| a.iter().zip(b).all(|(x, y)| x.abs_diff(*y) <= limit))
+    }
+
+    /// Mean brightness (the sum of the three channels, averaged over the
+    /// cells; 0..=765): sketches that may be within `d` differ here by at
+    /// most `3 d`. Exact: a whole number over 64.
     pub fn brightness(&self) -> f64 {
-        self.coarse.iter().map(|c| c.iter().map(|&x| f64::from(x)).sum::<f64>()).sum::<f64>() / 16.0
+        let total: u32 = self.cells.iter().flatten().map(|&x| u32::from(x)).sum();
+        f64::from(total) / (SKETCH_GRID * SKETCH_GRID) as f64
     }
 }
 
@@ -417,6 +467,44 @@ mod tests {
             assert_eq!(streamed, *img.as_raw(), "{w} x {h}");
             assert_eq!(decode(&png).expect("decodes").fingerprint(), fingerprint(&img));
         }
+    }
+
+    proptest::proptest! {
+        /// Sketches never rule out a pair of fingerprints within the
+        /// limit, and their brightness differs by at most three times it.
+        #[test]
+        fn sketches_keep_every_pair_within_the_limit(
+            cells in proptest::collection::vec(proptest::prelude::any::<[u8; 3]>(), GRID * GRID),
+            moves in proptest::collection::vec(proptest::prelude::any::<[i8; 3]>(), GRID * GRID),
+            limit in 0u8..12,
+        ) {
+            let mut a = Fingerprint { cells: [[0; 3]; GRID * GRID], coarse: [[0; 3]; 16] };
+            a.cells.copy_from_slice(&cells);
+            let mut b = a;
+            for (cell, step) in b.cells.iter_mut().zip(&moves) {
+                for ch in 0..3 {
+                    let step = i16::from(step[ch]).rem_euclid(2 * i16::from(limit) + 1) - i16::from(limit);
+                    cell[ch] = (i16::from(cell[ch]) + step).clamp(0, 255) as u8;
+                }
+            }
+            proptest::prop_assert!(a.distance(&b) <= limit);
+            let (sa, sb) = (a.sketch(), b.sketch());
+            proptest::prop_assert!(sa.may_be_within(&sb, limit));
+            proptest::prop_assert!((sa.brightness() - sb.brightness()).abs() <= 3.0 * f64::from(limit));
+        }
+    }
+
+    #[test]
+    fn sketches_rule_out_what_differs() {
+        let img = Image::from_fn(64, 64, |x, y| image::Rgba([(x * 4) as u8, (y * 4) as u8, 90, 255]));
+        let mut spot = img.clone();
+        for (x, y) in (0..8).flat_map(|x| (0..8).map(move |y| (x, y))) {
+            spot.put_pixel(x, y, image::Rgba([250, 250, 250, 255]));
+        }
+        let (f, g) = (fingerprint(&img), fingerprint(&spot));
+        assert!(!f.within(&g, 6));
+        assert!(!f.sketch().may_be_within(&g.sketch(), 6));
+        assert!(f.sketch().may_be_within(&f.sketch(), 0));
     }
 
     #[test]

@@ -16,8 +16,8 @@
 //! by row and each row compared as it comes, so a thread holds one canvas
 //! and a row, never the decoded image beside the render; when they are
 //! equal the render serves as the canvas image's pixels for the extra
-//! sizes. Only hashes and the fingerprint (under 1 KiB) outlive a token's
-//! turn, so `dropc qa` needs no more memory than the `dropc run` that wrote
+//! sizes. Only hashes and a sketch of the fingerprint (about 200 bytes)
+//! outlive a token's turn, so `dropc qa` needs no more memory than the `dropc run` that wrote
 //! the folder (`tests/qa_memory.rs`).
 //!
 //! Every finding's code is listed, with what to do, in the reference
@@ -40,7 +40,7 @@ use crate::render::Image;
 use crate::sample::{Token, Tokens};
 
 use super::distribution::{self, TraitShares};
-use super::image::{self as img, Fingerprint};
+use super::image::{self as img, Fingerprint, Sketch};
 use super::parity::{self, Parity};
 use super::read::{self, Unread};
 use super::record::Record;
@@ -86,9 +86,8 @@ struct TokenScan {
     sha256: Option<Sha256Digest>,
     /// SHA-256 of every extra size's file that could be read.
     sized: BTreeMap<(u32, u32), Sha256Digest>,
-    /// Pixel hash and fingerprint of the canvas-size image (boxed: freed
-    /// once duplicates are found, while the rest of the scan is kept).
-    pixels: Option<(u128, Box<Fingerprint>)>,
+    /// Pixel hash and fingerprint sketch of the canvas-size image.
+    pixels: Option<(u128, Sketch)>,
     /// Image files decoded.
     decoded: usize,
     /// Whether the canvas image of a generated token has a pixel under alpha
@@ -281,8 +280,7 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
     for scan in &mut scans {
         findings.append(&mut scan.findings);
     }
-    check_duplicates(model, &tokens, &scans, &mut findings);
-    // The fingerprints (816 bytes a token) are done with.
+    check_duplicates(model, &tokens, &scans, &layout, &mut findings);
     for scan in &mut scans {
         scan.pixels = None;
     }
@@ -722,7 +720,7 @@ impl TokenContext<'_> {
         let mut canvas_image: Option<(Vec<u8>, bool)> = None;
         if let Some((bytes, streamed)) = self.image(None, id, &mut scan, rendered.then_some(&*scratch), true) {
             if let Some(fingerprint) = streamed.fingerprint {
-                scan.pixels = Some((streamed.hash, Box::new(fingerprint)));
+                scan.pixels = Some((streamed.hash, fingerprint.sketch()));
             }
             if matches!(token, Some(Token::Generated { .. })) {
                 scan.translucent = Some(streamed.translucent);
@@ -1073,12 +1071,9 @@ fn duplicate_help(model: &Model, a: Option<&[u32]>, b: Option<&[u32]>) -> &'stat
 
 /// Identical pixels across tokens (errors) and near duplicates (warnings):
 /// each token is reported once, against the first token it matches.
-fn check_duplicates(model: &Model, tokens: &Tokens, scans: &[TokenScan], findings: &mut Vec<Finding>) {
-    // The fingerprints are borrowed from the scans, not copied: a copy was
-    // the largest thing `qa` held on a large collection (848 bytes a token,
-    // and twice that while the vector grew).
-    let hashed: Vec<(u64, u128, &Fingerprint)> =
-        scans.iter().filter_map(|s| s.pixels.as_ref().map(|(h, f)| (s.id, *h, &**f))).collect();
+fn check_duplicates(model: &Model, tokens: &Tokens, scans: &[TokenScan], layout: &Layout, findings: &mut Vec<Finding>) {
+    let hashed: Vec<(u64, u128, &Sketch)> =
+        scans.iter().filter_map(|s| s.pixels.as_ref().map(|(h, f)| (s.id, *h, f))).collect();
     let rows: HashMap<u64, &[u32]> = tokens.generated().collect();
     let mut first_with: HashMap<u128, u64> = HashMap::new();
     for &(id, hash, _) in &hashed {
@@ -1100,26 +1095,75 @@ fn check_duplicates(model: &Model, tokens: &Tokens, scans: &[TokenScan], finding
             }
         }
     }
-    // Near duplicates. Fingerprints within the limit have mean brightness
-    // within 3 × (limit + 1): sorted by brightness, each image is compared
-    // only with the few whose brightness is that close (every pair, in the
-    // worst case of a collection of one colour).
-    let mut order: Vec<(f64, usize)> = hashed.iter().enumerate().map(|(i, h)| (h.2.brightness(), i)).collect();
-    order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    let band = 3.0 * (f64::from(NEAR_DUPLICATE_LEVELS) + 1.0);
-    let (hashed, order) = (&hashed, &order);
-    let mut near: Vec<(u64, u64, u8)> = (0..order.len())
-        .into_par_iter()
-        .flat_map_iter(|k| {
-            let (b, i) = order[k];
-            let (id, hash, f) = &hashed[i];
-            order[k + 1..].iter().take_while(move |(c, _)| c - b <= band).filter_map(move |&(_, j)| {
-                let (other, other_hash, g) = &hashed[j];
-                (other_hash != hash && f.within(g, NEAR_DUPLICATE_LEVELS)).then(|| {
-                    let (a, b) = if id < other { (*id, *other) } else { (*other, *id) };
-                    (b, a, f.distance(g))
-                })
+    // Near duplicates, in two steps so that a token keeps 192 bytes, not
+    // 816, while the collection is scanned. First the sketches rule pairs
+    // out: only the images with a pair left are fingerprinted again.
+    let limit = NEAR_DUPLICATE_LEVELS;
+    let pairs = |items: &[(u64, u128, f64)], near: &(dyn Fn(usize, usize) -> bool + Sync)| -> Vec<(usize, usize)> {
+        // Pairs within the limit have brightness within 3 × limit (one
+        // level of margin below): sorted by brightness, each image is
+        // compared only with the few whose brightness is that close (every
+        // pair, in the worst case of a collection of one colour).
+        let mut order: Vec<(f64, usize)> = items.iter().enumerate().map(|(i, h)| (h.2, i)).collect();
+        order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let band = 3.0 * (f64::from(limit) + 1.0);
+        let order = &order;
+        (0..order.len())
+            .into_par_iter()
+            .flat_map_iter(|k| {
+                let (b, i) = order[k];
+                order[k + 1..]
+                    .iter()
+                    .take_while(move |(c, _)| c - b <= band)
+                    .filter(move |&&(_, j)| items[i].1 != items[j].1 && near(i, j))
+                    .map(move |&(_, j)| (i, j))
             })
+            .collect()
+    };
+    let sketched: Vec<(u64, u128, f64)> = hashed.iter().map(|&(id, h, s)| (id, h, s.brightness())).collect();
+    let maybe = pairs(&sketched, &|i, j| hashed[i].2.may_be_within(hashed[j].2, limit));
+    let mut again: Vec<usize> = maybe.iter().flat_map(|&(i, j)| [i, j]).collect();
+    again.sort_unstable();
+    again.dedup();
+    drop(maybe);
+    let canvas = model.settings.canvas;
+    let fingerprinted: Vec<Result<(u64, u128, Fingerprint), Finding>> = again
+        .par_iter()
+        .map(|&i| {
+            let (id, hash, _) = hashed[i];
+            let rel = image_rel(id, None);
+            let changed = |why: String| {
+                Finding::new(
+                    QaCode::ImageUnreadable,
+                    Subject::Token { id },
+                    format!("`{rel}` {why} when read again to compare it with images like it"),
+                    "make sure nothing writes to the output folder while `dropc qa` reads it, and audit it again",
+                )
+            };
+            let bytes = read::read_file(&layout.image(id, None), read::png_limit(canvas))
+                .map_err(|why| changed(why.phrase()))?;
+            let streamed = stream(&bytes, None, true).map_err(changed)?;
+            match streamed.fingerprint {
+                Some(f) if streamed.hash == hash => Ok((id, hash, f)),
+                _ => Err(changed("has other pixels".to_string())),
+            }
+        })
+        .collect();
+    let mut fingerprints = Vec::with_capacity(fingerprinted.len());
+    for result in fingerprinted {
+        match result {
+            Ok(found) => fingerprints.push(found),
+            Err(finding) => findings.push(finding),
+        }
+    }
+    // Then the fingerprints decide, among the images left.
+    let brightness: Vec<(u64, u128, f64)> =
+        fingerprints.iter().map(|&(id, h, ref f)| (id, h, f.sketch().brightness())).collect();
+    let mut near: Vec<(u64, u64, u8)> = pairs(&brightness, &|i, j| fingerprints[i].2.within(&fingerprints[j].2, limit))
+        .into_iter()
+        .map(|(i, j)| {
+            let ((a, _, f), (b, _, g)) = (&fingerprints[i], &fingerprints[j]);
+            (*a.max(b), *a.min(b), f.distance(g))
         })
         .collect();
     // Each token once, against its closest earlier token.
