@@ -1533,3 +1533,78 @@ fn check_summary(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used)]
+
+    use super::*;
+
+    /// Three images of 160 × 160 (cells of 10 × 10 pixels): token 2 is
+    /// token 1 with one pixel changed, token 3 differs everywhere. The scans keep sketches; the search reads the
+    /// images of the pairs they leave again.
+    fn scanned(dir: &Path) -> (Model, Vec<TokenScan>) {
+        let model = crate::check_text(
+            "collection \"T\" { size 3 canvas 160 x 160 seed \"s\" }\ntrait A < a: 1, b: 1, c: 1 >\n",
+            &crate::check::NoArt,
+        )
+        .model
+        .expect("model");
+        let one = Image::from_fn(160, 160, |x, y| image::Rgba([x as u8, y as u8, 90, 255]));
+        let mut two = one.clone();
+        two.put_pixel(7, 7, image::Rgba([255, 255, 255, 255]));
+        let three = Image::from_fn(160, 160, |x, y| image::Rgba([200, (x * y) as u8, 10, 255]));
+        let layout = Layout::new(dir);
+        std::fs::create_dir_all(layout.images()).expect("folder");
+        let scans = [one, two, three]
+            .iter()
+            .zip(1..)
+            .map(|(image, id)| {
+                let bytes = crate::render::encode_png(image, crate::model::Compression::Fast).expect("encodes");
+                std::fs::write(layout.image(id, None), &bytes).expect("writes");
+                let streamed = stream(&bytes, None, true).expect("decodes");
+                let sketch = streamed.fingerprint.expect("fingerprint").sketch();
+                TokenScan {
+                    id,
+                    findings: Vec::new(),
+                    sha256: None,
+                    sized: BTreeMap::new(),
+                    pixels: Some((streamed.hash, sketch)),
+                    decoded: 1,
+                    translucent: None,
+                }
+            })
+            .collect();
+        (model, scans)
+    }
+
+    fn found(findings: &[Finding]) -> Vec<(String, Subject)> {
+        findings.iter().map(|f| (f.code.as_str().to_string(), f.subject.clone())).collect()
+    }
+
+    #[test]
+    fn near_duplicates_are_found_from_sketches_and_images_read_again() {
+        let dir = tempfile::tempdir().expect("temp");
+        let (model, scans) = scanned(dir.path());
+        let tokens = Tokens { traits: 1, ids: vec![], variants: vec![], legendaries: vec![] };
+        let mut findings = Vec::new();
+        check_duplicates(&model, &tokens, &scans, &Layout::new(dir.path()), &mut findings);
+        assert_eq!(found(&findings), [("qa::near_duplicate".to_string(), Subject::Token { id: 2 })]);
+        assert!(findings[0].message.contains("like token 1's"), "{}", findings[0].message);
+    }
+
+    /// An image replaced between the scan and the search is said to have
+    /// changed, and is not compared with what it no longer is.
+    #[test]
+    fn an_image_changed_while_audited_is_a_finding() {
+        let dir = tempfile::tempdir().expect("temp");
+        let (model, scans) = scanned(dir.path());
+        let layout = Layout::new(dir.path());
+        std::fs::copy(layout.image(3, None), layout.image(2, None)).expect("copies");
+        let tokens = Tokens { traits: 1, ids: vec![], variants: vec![], legendaries: vec![] };
+        let mut findings = Vec::new();
+        check_duplicates(&model, &tokens, &scans, &layout, &mut findings);
+        assert_eq!(found(&findings), [("qa::image_unreadable".to_string(), Subject::Token { id: 2 })]);
+        assert!(findings[0].message.contains("has other pixels when read again"), "{}", findings[0].message);
+    }
+}
