@@ -125,3 +125,54 @@ fn qa_needs_no_more_heap_than_run(geometry: Geometry) {
     );
     assert!(qa <= run, "qa's peak heap {qa} bytes is more than run's {run}");
 }
+
+/// Many small tokens, where what each token's audit leaves for the
+/// collection-wide checks (hashes, a sketch of its fingerprint, its line
+/// of `tokens.json`) is what grows: 3,000 tokens of 16 × 16 from three
+/// traits of 16 variants.
+#[test]
+fn qa_of_many_tokens_needs_no_more_heap_than_run() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::Builder::new().prefix("dropc-qa-memory-").tempdir().unwrap();
+    let root = dir.path();
+    let mut text = String::from(
+        "collection \"Many\" {\n    size 3000\n    seed \"many\"\n    canvas 16 x 16\n    name \"Many #{id}\"\n    \
+         description \"d\"\n    image \"ipfs://x/{id}.png\"\n}\n",
+    );
+    for (t, name) in ["Back", "Body", "Hat"].iter().enumerate() {
+        let folder = root.join("layers").join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        let variants: Vec<String> = (0..16u32)
+            .map(|v| {
+                let art = image::RgbaImage::from_fn(16, 16, |x, y| {
+                    let inside = t == 0 || (x + y) % 3 == t as u32 || x == v;
+                    let a = if inside { 255 } else { 0 };
+                    image::Rgba([(v * 16) as u8, (x * 16 + t as u32 * 40) as u8, (y * 16) as u8, a])
+                });
+                art.save(folder.join(format!("V{v}.png"))).unwrap();
+                format!("V{v}: 1")
+            })
+            .collect();
+        text.push_str(&format!("trait {name} < {} >\n", variants.join(", ")));
+    }
+    text.push_str("unique by Back, Body, Hat\n");
+    let drop_file = root.join("many.drop");
+    std::fs::write(&drop_file, &text).unwrap();
+    let checked = dropc::check_text(&text, &dropc::check::DiskArt { root: root.to_path_buf() });
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+    let model = checked.model.unwrap();
+    let out = root.join("out");
+    let options = dropc::publish::run::Options::new(&drop_file, Some(&out), text.clone().into_bytes());
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let profile = root.join("dhat-heap.json");
+    let (result, run) = peak_of(&profile, || {
+        pool.install(|| dropc::publish::run::publish(&model, &options, &dropc::publish::run::Silent))
+    });
+    result.expect("the run");
+    let (findings, qa) =
+        peak_of(&profile, || pool.install(|| dropc::qa::audit_folder(&model, text.as_bytes(), root, &out).findings));
+    let errors: Vec<_> = findings.iter().filter(|f| f.is_error()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    eprintln!("peak heap, one thread, 3,000 tokens of 16 x 16: run {} KiB, qa {} KiB", run >> 10, qa >> 10);
+    assert!(qa <= run, "qa's peak heap {qa} bytes is more than run's {run}");
+}

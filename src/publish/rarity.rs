@@ -27,8 +27,6 @@
 //! Summation follows OpenRarity's order (attribute names sorted), so scores
 //! match its published values to the last bit on its test collections.
 
-use std::collections::BTreeMap;
-
 use crate::model::Model;
 use crate::sample::Tokens;
 
@@ -69,51 +67,76 @@ pub fn scores(collection: &[Vec<(String, String)>]) -> Vec<RarityEntry> {
     if supply == 0 {
         return Vec::new();
     }
-    // Normalised attributes of every token, meta trait included, by name.
-    let tokens: Vec<BTreeMap<String, String>> = collection
+    // Normalised names and values, each stored once: a token is a list of
+    // (name, value) numbers, not a map of strings (the scoring holds every
+    // token's attributes at once).
+    let mut strings = Interner::default();
+    let count_name = strings.id(TRAIT_COUNT_ATTRIBUTE);
+    let tokens: Vec<Vec<(u32, u32)>> = collection
         .iter()
         .map(|attributes| {
-            let mut map: BTreeMap<String, String> = BTreeMap::new();
+            let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(attributes.len() + 1);
             for (name, value) in attributes {
-                let name = normalise(name);
-                if name != TRAIT_COUNT_ATTRIBUTE {
-                    map.insert(name, normalise(value));
+                let name = strings.id(&normalise(name));
+                if name == count_name {
+                    continue;
+                }
+                let value = strings.id(&normalise(value));
+                // A name given twice keeps its last value.
+                match pairs.iter_mut().find(|(n, _)| *n == name) {
+                    Some(pair) => pair.1 = value,
+                    None => pairs.push((name, value)),
                 }
             }
-            let count = map.values().filter(|v| !v.is_empty() && v.as_str() != "none").count();
-            map.insert(TRAIT_COUNT_ATTRIBUTE.to_string(), count.to_string());
-            map
+            let count = pairs.iter().filter(|&&(_, v)| !strings.get(v).is_empty() && strings.get(v) != "none").count();
+            pairs.push((count_name, strings.id(&count.to_string())));
+            pairs
+        })
+        .collect();
+    // Names in sorted order, as OpenRarity sums them; each token's pairs in
+    // that order.
+    let mut names: Vec<u32> = tokens.iter().flatten().map(|&(n, _)| n).collect();
+    names.sort_unstable_by(|&a, &b| strings.get(a).cmp(strings.get(b)));
+    names.dedup();
+    let mut place = vec![usize::MAX; strings.len()];
+    for (i, &n) in names.iter().enumerate() {
+        place[n as usize] = i;
+    }
+    let tokens: Vec<Vec<(usize, u32)>> = tokens
+        .into_iter()
+        .map(|pairs| {
+            let mut placed: Vec<(usize, u32)> = pairs.into_iter().map(|(n, v)| (place[n as usize], v)).collect();
+            placed.sort_unstable_by_key(|&(p, _)| p);
+            placed
         })
         .collect();
 
-    // Frequency counts: trait type -> value -> tokens, values in first-seen
-    // order (OpenRarity's dictionaries keep insertion order; only the entropy
-    // sum depends on it).
-    let mut frequencies: BTreeMap<&str, Vec<(&str, usize)>> = BTreeMap::new();
+    // Frequency counts: per name (sorted), its values in first-seen order
+    // (OpenRarity's dictionaries keep insertion order; only the entropy sum
+    // depends on it).
+    let mut frequencies: Vec<Vec<(u32, usize)>> = vec![Vec::new(); names.len()];
     for token in &tokens {
-        for (name, value) in token {
-            let values = frequencies.entry(name.as_str()).or_default();
-            match values.iter_mut().find(|(v, _)| *v == value.as_str()) {
+        for &(name, value) in token {
+            let values = &mut frequencies[name];
+            match values.iter_mut().find(|(v, _)| *v == value) {
                 Some((_, n)) => *n += 1,
-                None => values.push((value.as_str(), 1)),
+                None => values.push((value, 1)),
             }
         }
     }
-    let count_of = |name: &str, value: &str| -> usize {
-        frequencies.get(name).and_then(|vs| vs.iter().find(|(v, _)| *v == value)).map_or(0, |&(_, n)| n)
+    let count_of = |name: usize, value: u32| -> usize {
+        frequencies[name].iter().find(|(v, _)| *v == value).map_or(0, |&(_, n)| n)
     };
-    // Tokens without each trait type (the `Null` value's count).
-    let nulls: BTreeMap<&str, usize> = frequencies
-        .iter()
-        .map(|(&name, values)| (name, supply - values.iter().map(|&(_, n)| n).sum::<usize>()))
-        .collect();
+    // Tokens without each name (the `Null` value's count).
+    let nulls: Vec<usize> =
+        frequencies.iter().map(|values| supply - values.iter().map(|&(_, n)| n).sum::<usize>()).collect();
 
     let total = supply as f64;
     let mut probabilities: Vec<f64> = Vec::new();
-    for (name, values) in &frequencies {
+    for (values, &null) in frequencies.iter().zip(&nulls) {
         probabilities.extend(values.iter().map(|&(_, n)| n as f64 / total));
-        if let Some(&n) = nulls.get(name).filter(|&&n| n > 0) {
-            probabilities.push(n as f64 / total);
+        if null > 0 {
+            probabilities.push(null as f64 / total);
         }
     }
     let entropy: f64 = -probabilities.iter().map(|&p| p * p.log2()).sum::<f64>();
@@ -123,19 +146,20 @@ pub fn scores(collection: &[Vec<(String, String)>]) -> Vec<RarityEntry> {
         .iter()
         .enumerate()
         .map(|(index, token)| {
-            // Every trait type of the collection, in sorted name order.
+            // Every name of the collection, in sorted order.
             let mut information = 0.0_f64;
             let mut unique_attributes = 0;
-            for &name in frequencies.keys() {
-                let count = match token.get(name) {
-                    Some(value) => {
+            let mut pairs = token.iter().peekable();
+            for name in 0..names.len() {
+                let count = match pairs.next_if(|&&(n, _)| n == name) {
+                    Some(&(_, value)) => {
                         let n = count_of(name, value);
                         if n == 1 {
                             unique_attributes += 1;
                         }
                         n
                     }
-                    None => nulls.get(name).copied().unwrap_or(0),
+                    None => nulls[name],
                 };
                 let inverse = total / count.max(1) as f64;
                 information += (1.0 / inverse).log2();
@@ -145,6 +169,33 @@ pub fn scores(collection: &[Vec<(String, String)>]) -> Vec<RarityEntry> {
         .collect();
     rank(&mut entries);
     entries
+}
+
+/// Strings numbered in order of first use.
+#[derive(Default)]
+struct Interner {
+    ids: std::collections::HashMap<String, u32>,
+    strings: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.strings.len() as u32;
+        self.strings.push(s.to_string());
+        self.ids.insert(s.to_string(), id);
+        id
+    }
+
+    fn get(&self, id: u32) -> &str {
+        &self.strings[id as usize]
+    }
+
+    fn len(&self) -> usize {
+        self.strings.len()
+    }
 }
 
 /// Sorts `entries` by unique attributes then score (descending, stable) and
@@ -210,6 +261,117 @@ pub fn rarity_lines(model: &Model, tokens: &Tokens) -> Vec<crate::output::Rarity
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+
+    /// The scoring as first written, over a map of strings per token: the
+    /// numbered scoring must give the same entries, bit for bit.
+    fn scores_by_maps(collection: &[Vec<(String, String)>]) -> Vec<RarityEntry> {
+        let supply = collection.len();
+        if supply == 0 {
+            return Vec::new();
+        }
+        // Normalised attributes of every token, meta trait included, by name.
+        let tokens: Vec<BTreeMap<String, String>> = collection
+            .iter()
+            .map(|attributes| {
+                let mut map: BTreeMap<String, String> = BTreeMap::new();
+                for (name, value) in attributes {
+                    let name = normalise(name);
+                    if name != TRAIT_COUNT_ATTRIBUTE {
+                        map.insert(name, normalise(value));
+                    }
+                }
+                let count = map.values().filter(|v| !v.is_empty() && v.as_str() != "none").count();
+                map.insert(TRAIT_COUNT_ATTRIBUTE.to_string(), count.to_string());
+                map
+            })
+            .collect();
+
+        // Frequency counts: trait type -> value -> tokens, values in first-seen
+        // order (OpenRarity's dictionaries keep insertion order; only the entropy
+        // sum depends on it).
+        let mut frequencies: BTreeMap<&str, Vec<(&str, usize)>> = BTreeMap::new();
+        for token in &tokens {
+            for (name, value) in token {
+                let values = frequencies.entry(name.as_str()).or_default();
+                match values.iter_mut().find(|(v, _)| *v == value.as_str()) {
+                    Some((_, n)) => *n += 1,
+                    None => values.push((value.as_str(), 1)),
+                }
+            }
+        }
+        let count_of = |name: &str, value: &str| -> usize {
+            frequencies.get(name).and_then(|vs| vs.iter().find(|(v, _)| *v == value)).map_or(0, |&(_, n)| n)
+        };
+        // Tokens without each trait type (the `Null` value's count).
+        let nulls: BTreeMap<&str, usize> = frequencies
+            .iter()
+            .map(|(&name, values)| (name, supply - values.iter().map(|&(_, n)| n).sum::<usize>()))
+            .collect();
+
+        let total = supply as f64;
+        let mut probabilities: Vec<f64> = Vec::new();
+        for (name, values) in &frequencies {
+            probabilities.extend(values.iter().map(|&(_, n)| n as f64 / total));
+            if let Some(&n) = nulls.get(name).filter(|&&n| n > 0) {
+                probabilities.push(n as f64 / total);
+            }
+        }
+        let entropy: f64 = -probabilities.iter().map(|&p| p * p.log2()).sum::<f64>();
+        let normalisation = if entropy == 0.0 { 1.0 } else { entropy };
+
+        let mut entries: Vec<RarityEntry> = tokens
+            .iter()
+            .enumerate()
+            .map(|(index, token)| {
+                // Every trait type of the collection, in sorted name order.
+                let mut information = 0.0_f64;
+                let mut unique_attributes = 0;
+                for &name in frequencies.keys() {
+                    let count = match token.get(name) {
+                        Some(value) => {
+                            let n = count_of(name, value);
+                            if n == 1 {
+                                unique_attributes += 1;
+                            }
+                            n
+                        }
+                        None => nulls.get(name).copied().unwrap_or(0),
+                    };
+                    let inverse = total / count.max(1) as f64;
+                    information += (1.0 / inverse).log2();
+                }
+                RarityEntry { index, rank: 0, score: -information / normalisation, unique_attributes }
+            })
+            .collect();
+        rank(&mut entries);
+        entries
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn numbered_scoring_is_the_scoring_by_maps(
+            tokens in proptest::collection::vec(
+                proptest::collection::vec((0usize..6, 0usize..5), 0..7),
+                1..40,
+            ),
+        ) {
+            // Names and values that normalise alike, repeat, are empty,
+            // `none`, or the meta trait's own name.
+            const NAMES: [&str; 6] = ["Eyes", " eyes", "Hat", "meta_trait:trait_count", "B", "a"];
+            const VALUES: [&str; 5] = ["none", "", "Red", "red ", "Blue"];
+            let c: Vec<Vec<(String, String)>> = tokens
+                .iter()
+                .map(|t| t.iter().map(|&(n, v)| (NAMES[n].to_string(), VALUES[v].to_string())).collect())
+                .collect();
+            let (new, old) = (scores(&c), scores_by_maps(&c));
+            proptest::prop_assert_eq!(new.len(), old.len());
+            for (a, b) in new.iter().zip(&old) {
+                proptest::prop_assert_eq!((a.index, a.rank, a.unique_attributes), (b.index, b.rank, b.unique_attributes));
+                proptest::prop_assert_eq!(a.score.to_bits(), b.score.to_bits());
+            }
+        }
+    }
 
     fn collection(tokens: &[&[(&str, &str)]]) -> Vec<Vec<(String, String)>> {
         tokens.iter().map(|t| t.iter().map(|&(k, v)| (k.to_string(), v.to_string())).collect()).collect()

@@ -78,6 +78,14 @@ pub struct Audit {
 
 pub use crate::output::RarityLine;
 
+/// A canvas image's pixel hash and fingerprint sketch, for the search for
+/// duplicates.
+struct Look {
+    id: u64,
+    hash: u128,
+    sketch: Sketch,
+}
+
 /// What one token's turn leaves for the collection-wide checks.
 struct TokenScan {
     id: u64,
@@ -86,8 +94,6 @@ struct TokenScan {
     sha256: Option<Sha256Digest>,
     /// SHA-256 of every extra size's file that could be read.
     sized: BTreeMap<(u32, u32), Sha256Digest>,
-    /// Pixel hash and fingerprint sketch of the canvas-size image.
-    pixels: Option<(u128, Sketch)>,
     /// Image files decoded.
     decoded: usize,
     /// Whether the canvas image of a generated token has a pixel under alpha
@@ -265,13 +271,15 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
         schema_broken: HashMap::new(),
     };
     context.schema_broken = context.schema_pass(&ids);
-    let mut scans: Vec<TokenScan> = ids
+    // Each canvas image's id, pixel hash and sketch: kept apart from the
+    // scans, to be freed once duplicates are found.
+    let (mut scans, looks): (Vec<TokenScan>, Vec<Option<Look>>) = ids
         .par_iter()
         .map_init(
             || Image::new(0, 0),
             |scratch, &id| context.scan(id, by_id.get(&id).copied(), entries.get(&id).copied(), scratch),
         )
-        .collect();
+        .unzip();
     // The renderer (every layer decoded) and the per-token indexes are done
     // with: what follows reads the records, which must not come on top.
     drop(context);
@@ -280,10 +288,9 @@ pub fn audit(model: &Model, source: &[u8], root: &Path, dir: &Path) -> Audit {
     for scan in &mut scans {
         findings.append(&mut scan.findings);
     }
-    check_duplicates(model, &tokens, &scans, &layout, &mut findings);
-    for scan in &mut scans {
-        scan.pixels = None;
-    }
+    let looks: Vec<Look> = looks.into_iter().flatten().collect();
+    check_duplicates(model, &tokens, &looks, &layout, &mut findings);
+    drop(looks);
     // Most generated tokens translucent: what `dropc run` measured.
     let rendered = scans.iter().filter(|s| s.translucent.is_some()).count();
     let translucent = scans.iter().filter(|s| s.translucent == Some(true)).count();
@@ -690,16 +697,10 @@ impl TokenContext<'_> {
         token: Option<Token<'_>>,
         entry: Option<&super::record::Entry>,
         scratch: &mut Image,
-    ) -> TokenScan {
-        let mut scan = TokenScan {
-            id,
-            findings: Vec::new(),
-            sha256: None,
-            sized: BTreeMap::new(),
-            pixels: None,
-            decoded: 0,
-            translucent: None,
-        };
+    ) -> (TokenScan, Option<Look>) {
+        let mut look = None;
+        let mut scan =
+            TokenScan { id, findings: Vec::new(), sha256: None, sized: BTreeMap::new(), decoded: 0, translucent: None };
         let metadata = self.metadata(id, token, &mut scan.findings);
         let image_path = PathBuf::from(image_rel(id, None));
         let rendered = match (self.parity, &metadata) {
@@ -720,7 +721,7 @@ impl TokenContext<'_> {
         let mut canvas_image: Option<(Vec<u8>, bool)> = None;
         if let Some((bytes, streamed)) = self.image(None, id, &mut scan, rendered.then_some(&*scratch), true) {
             if let Some(fingerprint) = streamed.fingerprint {
-                scan.pixels = Some((streamed.hash, fingerprint.sketch()));
+                look = Some(Look { id, hash: streamed.hash, sketch: fingerprint.sketch() });
             }
             if matches!(token, Some(Token::Generated { .. })) {
                 scan.translucent = Some(streamed.translucent);
@@ -785,7 +786,7 @@ impl TokenContext<'_> {
                 );
             }
         }
-        scan
+        (scan, look)
     }
 
     /// Reads and checks one image, at the canvas size (`None`) or an extra
@@ -1071,9 +1072,8 @@ fn duplicate_help(model: &Model, a: Option<&[u32]>, b: Option<&[u32]>) -> &'stat
 
 /// Identical pixels across tokens (errors) and near duplicates (warnings):
 /// each token is reported once, against the first token it matches.
-fn check_duplicates(model: &Model, tokens: &Tokens, scans: &[TokenScan], layout: &Layout, findings: &mut Vec<Finding>) {
-    let hashed: Vec<(u64, u128, &Sketch)> =
-        scans.iter().filter_map(|s| s.pixels.as_ref().map(|(h, f)| (s.id, *h, f))).collect();
+fn check_duplicates(model: &Model, tokens: &Tokens, looks: &[Look], layout: &Layout, findings: &mut Vec<Finding>) {
+    let hashed: Vec<(u64, u128, &Sketch)> = looks.iter().map(|l| (l.id, l.hash, &l.sketch)).collect();
     let rows: HashMap<u64, &[u32]> = tokens.generated().collect();
     let mut first_with: HashMap<u128, u64> = HashMap::new();
     for &(id, hash, _) in &hashed {
@@ -1543,7 +1543,7 @@ mod tests {
     /// Three images of 160 × 160 (cells of 10 × 10 pixels): token 2 is
     /// token 1 with one pixel changed, token 3 differs everywhere. The scans keep sketches; the search reads the
     /// images of the pairs they leave again.
-    fn scanned(dir: &Path) -> (Model, Vec<TokenScan>) {
+    fn scanned(dir: &Path) -> (Model, Vec<Look>) {
         let model = crate::check_text(
             "collection \"T\" { size 3 canvas 160 x 160 seed \"s\" }\ntrait A < a: 1, b: 1, c: 1 >\n",
             &crate::check::NoArt,
@@ -1556,26 +1556,17 @@ mod tests {
         let three = Image::from_fn(160, 160, |x, y| image::Rgba([200, (x * y) as u8, 10, 255]));
         let layout = Layout::new(dir);
         std::fs::create_dir_all(layout.images()).expect("folder");
-        let scans = [one, two, three]
+        let looks = [one, two, three]
             .iter()
             .zip(1..)
             .map(|(image, id)| {
                 let bytes = crate::render::encode_png(image, crate::model::Compression::Fast).expect("encodes");
                 std::fs::write(layout.image(id, None), &bytes).expect("writes");
                 let streamed = stream(&bytes, None, true).expect("decodes");
-                let sketch = streamed.fingerprint.expect("fingerprint").sketch();
-                TokenScan {
-                    id,
-                    findings: Vec::new(),
-                    sha256: None,
-                    sized: BTreeMap::new(),
-                    pixels: Some((streamed.hash, sketch)),
-                    decoded: 1,
-                    translucent: None,
-                }
+                Look { id, hash: streamed.hash, sketch: streamed.fingerprint.expect("fingerprint").sketch() }
             })
             .collect();
-        (model, scans)
+        (model, looks)
     }
 
     fn found(findings: &[Finding]) -> Vec<(String, Subject)> {
@@ -1585,10 +1576,10 @@ mod tests {
     #[test]
     fn near_duplicates_are_found_from_sketches_and_images_read_again() {
         let dir = tempfile::tempdir().expect("temp");
-        let (model, scans) = scanned(dir.path());
+        let (model, looks) = scanned(dir.path());
         let tokens = Tokens { traits: 1, ids: vec![], variants: vec![], legendaries: vec![] };
         let mut findings = Vec::new();
-        check_duplicates(&model, &tokens, &scans, &Layout::new(dir.path()), &mut findings);
+        check_duplicates(&model, &tokens, &looks, &Layout::new(dir.path()), &mut findings);
         assert_eq!(found(&findings), [("qa::near_duplicate".to_string(), Subject::Token { id: 2 })]);
         assert!(findings[0].message.contains("like token 1's"), "{}", findings[0].message);
     }
@@ -1598,12 +1589,12 @@ mod tests {
     #[test]
     fn an_image_changed_while_audited_is_a_finding() {
         let dir = tempfile::tempdir().expect("temp");
-        let (model, scans) = scanned(dir.path());
+        let (model, looks) = scanned(dir.path());
         let layout = Layout::new(dir.path());
         std::fs::copy(layout.image(3, None), layout.image(2, None)).expect("copies");
         let tokens = Tokens { traits: 1, ids: vec![], variants: vec![], legendaries: vec![] };
         let mut findings = Vec::new();
-        check_duplicates(&model, &tokens, &scans, &layout, &mut findings);
+        check_duplicates(&model, &tokens, &looks, &layout, &mut findings);
         assert_eq!(found(&findings), [("qa::image_unreadable".to_string(), Subject::Token { id: 2 })]);
         assert!(findings[0].message.contains("has other pixels when read again"), "{}", findings[0].message);
     }
