@@ -150,7 +150,7 @@ pub fn scores(collection: &[Vec<(String, String)>]) -> Vec<RarityEntry> {
             let mut information = 0.0_f64;
             let mut unique_attributes = 0;
             let mut pairs = token.iter().peekable();
-            for name in 0..names.len() {
+            for (name, &null) in nulls.iter().enumerate() {
                 let count = match pairs.next_if(|&&(n, _)| n == name) {
                     Some(&(_, value)) => {
                         let n = count_of(name, value);
@@ -159,7 +159,7 @@ pub fn scores(collection: &[Vec<(String, String)>]) -> Vec<RarityEntry> {
                         }
                         n
                     }
-                    None => nulls[name],
+                    None => null,
                 };
                 let inverse = total / count.max(1) as f64;
                 information += (1.0 / inverse).log2();

@@ -1127,18 +1127,18 @@ fn check_duplicates(model: &Model, tokens: &Tokens, looks: &[Look], layout: &Lay
     again.dedup();
     drop(maybe);
     let canvas = model.settings.canvas;
-    let fingerprinted: Vec<Result<(u64, u128, Fingerprint), Finding>> = again
+    let fingerprinted: Vec<Result<(u64, u128, Fingerprint), Box<Finding>>> = again
         .par_iter()
         .map(|&i| {
             let (id, hash, _) = hashed[i];
             let rel = image_rel(id, None);
             let changed = |why: String| {
-                Finding::new(
+                Box::new(Finding::new(
                     QaCode::ImageUnreadable,
                     Subject::Token { id },
                     format!("`{rel}` {why} when read again to compare it with images like it"),
                     "make sure nothing writes to the output folder while `dropc qa` reads it, and audit it again",
-                )
+                ))
             };
             let bytes = read::read_file(&layout.image(id, None), read::png_limit(canvas))
                 .map_err(|why| changed(why.phrase()))?;
@@ -1153,7 +1153,7 @@ fn check_duplicates(model: &Model, tokens: &Tokens, looks: &[Look], layout: &Lay
     for result in fingerprinted {
         match result {
             Ok(found) => fingerprints.push(found),
-            Err(finding) => findings.push(finding),
+            Err(finding) => findings.push(*finding),
         }
     }
     // Then the fingerprints decide, among the images left.
