@@ -32,7 +32,7 @@ pub use feasibility::Feasibility;
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::model::{IdenticalArt, Model, Visibility};
 use crate::span::Span;
-use crate::syntax::{File, Statement};
+use crate::syntax::{File, Node, Statement, VariantDecl};
 
 /// What [`check`] found.
 #[derive(Debug)]
@@ -56,7 +56,7 @@ impl Checked {
 /// Everything but the sampler's drift warning, which [`crate::check()`](fn@crate::check)
 /// adds.
 pub fn check(file: &File, art: &dyn ArtStore) -> Checked {
-    match resolve_file(file, art) {
+    match resolve_file(file, None, art) {
         Resolved::Done(checked) => checked,
         Resolved::Model(resolved) => analyse(resolved, art),
     }
@@ -80,7 +80,9 @@ struct ResolvedModel {
 }
 
 /// The part of [`check`] that reads the AST: settings, names and rules.
-fn resolve_file(file: &File, art: &dyn ArtStore) -> Resolved {
+/// `detached`: the variant declarations of every `trait` statement, taken
+/// out of `file` ([`detach_variants`]), freed trait by trait as they are resolved.
+fn resolve_file(file: &File, detached: Option<Vec<Vec<Node<VariantDecl>>>>, art: &dyn ArtStore) -> Resolved {
     let mut diagnostics = Vec::new();
     let collections: Vec<_> =
         file.statements.iter().filter_map(|s| if let Statement::Collection(c) = s { Some(c) } else { None }).collect();
@@ -102,7 +104,11 @@ fn resolve_file(file: &File, art: &dyn ArtStore) -> Resolved {
         );
     }
     let (settings, spans, complete) = settings::resolve(collection, &mut diagnostics);
-    let model = resolve::Resolver::new(file, &settings, &spans, &mut diagnostics).with_art(art).resolve();
+    let mut resolver = resolve::Resolver::new(file, &settings, &spans, &mut diagnostics).with_art(art);
+    if let Some(lists) = detached {
+        resolver = resolver.with_detached_variants(lists);
+    }
+    let model = resolver.resolve();
     if !complete {
         // Names and rules are checked; what depends on `size` or `canvas` is not.
         return Resolved::Done(finish(None, diagnostics, None));
@@ -248,6 +254,15 @@ pub fn check_bytes(bytes: Vec<u8>, art: &dyn ArtStore) -> (String, Checked) {
     }
 }
 
+/// Takes the variant declarations of every `trait` statement out of `file`,
+/// in statement order (the declarations are left with none).
+fn detach_variants(file: &mut File) -> Vec<Vec<Node<VariantDecl>>> {
+    file.statements
+        .iter_mut()
+        .filter_map(|s| if let Statement::Trait(t) = s { Some(std::mem::take(&mut t.node.variants)) } else { None })
+        .collect()
+}
+
 /// Parses and checks source text in one go (the parse errors, if any, are
 /// the only diagnostics then).
 ///
@@ -256,8 +271,9 @@ pub fn check_bytes(bytes: Vec<u8>, art: &dyn ArtStore) -> (String, Checked) {
 /// at once.
 pub fn check_text(text: &str, art: &dyn ArtStore) -> Checked {
     match crate::syntax::parse(text) {
-        Ok(file) => {
-            let resolved = resolve_file(&file, art);
+        Ok(mut file) => {
+            let detached = detach_variants(&mut file);
+            let resolved = resolve_file(&file, Some(detached), art);
             drop(file);
             match resolved {
                 Resolved::Done(checked) => checked,

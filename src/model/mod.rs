@@ -486,13 +486,13 @@ impl Variant {
 /// A variant's name: inline when it is short, as nearly all are (`V12`,
 /// `Gold`, `e41873`), so that a trait of 100,000 variants does not hold
 /// 100,000 small heap strings. Read it as a `str`.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct VariantName(NameRepr);
 
 /// Longest name kept inline, in bytes (the whole is the size of a `String`).
 const INLINE_NAME: usize = 22;
 
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 enum NameRepr {
     /// The first `len` bytes of `bytes` (a whole `str`, so valid UTF-8).
     Inline {
@@ -528,6 +528,28 @@ impl From<&str> for VariantName {
 impl std::ops::Deref for VariantName {
     type Target = str;
     fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+// Compared and hashed as the `str` it is, so that a map keyed by names can
+// be asked with a `&str`.
+impl PartialEq for VariantName {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for VariantName {}
+
+impl std::hash::Hash for VariantName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl std::borrow::Borrow<str> for VariantName {
+    fn borrow(&self) -> &str {
         self.as_str()
     }
 }

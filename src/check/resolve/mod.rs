@@ -49,7 +49,11 @@ pub struct Resolver<'a> {
     /// Per trait with many variants, its variants' indices by name (names
     /// borrowed from the AST): a rule naming a variant of a trait of
     /// 100,000 is one lookup, not a scan.
-    variant_index: FastMap<TraitId, FastMap<&'a str, usize>>,
+    variant_index: FastMap<TraitId, names::NameIndex>,
+    /// The variant declarations of every `trait` statement, in statement
+    /// order, when the caller took them out of the AST
+    /// ([`Resolver::with_detached_variants`]).
+    detached: Option<Vec<Vec<ast::Node<ast::VariantDecl>>>>,
     /// Declared groups by name.
     groups: HashMap<String, group::GroupDef>,
     /// Variants some `when` gives a positive weight.
@@ -83,6 +87,7 @@ impl<'a> Resolver<'a> {
             traits: Vec::new(),
             by_name: FastMap::default(),
             variant_index: FastMap::default(),
+            detached: None,
             groups: HashMap::new(),
             enabled_by_when: HashSet::new(),
             zero_weights: Vec::new(),
@@ -99,6 +104,16 @@ impl<'a> Resolver<'a> {
         self
     }
 
+    /// Resolves the traits from `lists`, the variant declarations of every
+    /// `trait` statement in statement order, taken out of the AST (whose
+    /// trait declarations then have none): each trait's are freed as soon as
+    /// it is resolved, so that the declarations of a large file and the
+    /// model built from them are not all held at once.
+    pub fn with_detached_variants(mut self, lists: Vec<Vec<ast::Node<ast::VariantDecl>>>) -> Self {
+        self.detached = Some(lists);
+        self
+    }
+
     /// Reports `problem`: the one place where findings become diagnostics.
     fn report(&mut self, problem: Problem) {
         let d = problem.diagnostic(self.spans.get("size"));
@@ -110,9 +125,12 @@ impl<'a> Resolver<'a> {
     pub fn resolve(mut self) -> Model {
         // Names first, so that placements can refer to any trait.
         let kept = self.declare_traits();
-        for (id, &decl) in kept.iter().enumerate() {
-            self.resolve_trait(id, decl);
+        let mut detached = self.detached.take();
+        for (id, &(ordinal, decl)) in kept.iter().enumerate() {
+            let list = detached.as_mut().and_then(|l| l.get_mut(ordinal)).map(std::mem::take);
+            self.resolve_trait(id, decl, list.as_deref().unwrap_or(&decl.variants));
         }
+        drop(detached);
         self.declare_groups();
 
         let mut forbids = forbid::Forbids::default();

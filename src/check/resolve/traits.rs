@@ -42,7 +42,15 @@ impl OptionsKey {
 const INDEXED_VARIANTS: usize = 64;
 
 impl<'a> Resolver<'a> {
-    pub(super) fn resolve_trait(&mut self, id: TraitId, decl: &'a Node<ast::TraitDecl>) {
+    /// Resolves trait `id` declared by `decl`, whose variant declarations
+    /// are `variants` (`decl`'s own, or the same taken out of the AST so
+    /// that the caller can free them as soon as the trait is resolved).
+    pub(super) fn resolve_trait(
+        &mut self,
+        id: TraitId,
+        decl: &'a Node<ast::TraitDecl>,
+        variants: &[Node<ast::VariantDecl>],
+    ) {
         let kind = self.traits[id].kind;
         let mut style = LayerStyle::default();
         let mut trait_profiles: Option<ProfilesOption> = None;
@@ -79,12 +87,12 @@ impl<'a> Resolver<'a> {
         self.repeated_options(&decl.options, || format!("trait `{}`", decl.name));
 
         // Each name's index among the variants kept (a duplicate is left out).
-        let mut names: super::FastMap<&'a str, usize> =
-            super::FastMap::with_capacity_and_hasher(decl.variants.len(), Default::default());
+        let mut names: super::FastMap<&str, usize> =
+            super::FastMap::with_capacity_and_hasher(variants.len(), Default::default());
         // The distinct rendering options of the variants, by their bits (most share the trait's).
         let mut options: HashMap<OptionsKey, u32> = HashMap::new();
-        self.traits[id].variants.reserve_exact(decl.variants.len());
-        for v in &decl.variants {
+        self.traits[id].variants.reserve_exact(variants.len());
+        for v in variants {
             if let Some(&first) = names.get(v.name.node.as_str()) {
                 self.report(Problem::DuplicateVariant {
                     name: v.name.node.clone(),
@@ -134,7 +142,9 @@ impl<'a> Resolver<'a> {
             t.variants.push(Variant { name: v.name.node.as_str().into(), span: v.name.span, weight, art, options });
         }
         if names.len() > INDEXED_VARIANTS {
-            self.variant_index.insert(id, names);
+            drop(names);
+            let index = super::names::NameIndex::new(&self.traits[id].variants);
+            self.variant_index.insert(id, index);
         }
         // A trait's `profiles` that no variant with files of its own keeps changes nothing.
         if let Some(p) = trait_profiles {
@@ -150,7 +160,7 @@ impl<'a> Resolver<'a> {
             }
         }
         // Derivations refer to variants by name, so resolve them once all are known.
-        for v in &decl.variants {
+        for v in variants {
             let Some(Node { node: ast::VariantSource::Derived(derived), .. }) = v.source.as_deref() else { continue };
             let Some(index) =
                 self.variant_position(id, &v.name.node).filter(|&i| self.traits[id].variants[i].span == v.name.span)
