@@ -85,21 +85,18 @@ fn qa_of_pixel_art_with_a_large_extra_size_needs_no_more_heap_than_run() {
 /// time, so the tests of this file measure one after the other.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn qa_needs_no_more_heap_than_run(geometry: Geometry) {
-    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let Geometry { side, extra, .. } = geometry;
-    let dir = tempfile::Builder::new().prefix("dropc-qa-memory-").tempdir().unwrap();
-    let root = dir.path();
-    let text = write_project(root, geometry);
-    let drop_file = root.join("m.drop");
-    std::fs::write(&drop_file, &text).unwrap();
-    let checked = dropc::check_text(&text, &dropc::check::DiskArt { root: root.to_path_buf() });
+/// Checks the project `text` in `root`, then the peak heap of `dropc run`
+/// into `root/out` and of `dropc qa` on it (with its report when
+/// `report`), each on one worker thread; `qa` must find no error.
+fn peaks(root: &Path, text: &str, report: bool) -> (usize, usize) {
+    let drop_file = root.join("collection.drop");
+    std::fs::write(&drop_file, text).unwrap();
+    let checked = dropc::check_text(text, &dropc::check::DiskArt { root: root.to_path_buf() });
     assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
     let model = checked.model.unwrap();
     let out = root.join("out");
-    let options = dropc::publish::run::Options::new(&drop_file, Some(&out), text.clone().into_bytes());
+    let options = dropc::publish::run::Options::new(&drop_file, Some(&out), text.as_bytes().to_vec());
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-
     let profile = root.join("dhat-heap.json");
     let (result, run) = peak_of(&profile, || {
         pool.install(|| dropc::publish::run::publish(&model, &options, &dropc::publish::run::Silent))
@@ -108,13 +105,25 @@ fn qa_needs_no_more_heap_than_run(geometry: Geometry) {
     let (findings, qa) = peak_of(&profile, || {
         pool.install(|| {
             let folder = dropc::qa::audit_folder(&model, text.as_bytes(), root, &out);
-            dropc::qa::write_folder_report(&model, &folder, None, &out).expect("the report");
+            if report {
+                dropc::qa::write_folder_report(&model, &folder, None, &out).expect("the report");
+            }
             folder.findings
         })
     });
     let errors: Vec<_> = findings.iter().filter(|f| f.is_error()).collect();
     assert!(errors.is_empty(), "{errors:#?}");
-    assert!(out.join("report/thumbs").is_dir(), "no thumbnails were made");
+    (run, qa)
+}
+
+fn qa_needs_no_more_heap_than_run(geometry: Geometry) {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Geometry { side, extra, .. } = geometry;
+    let dir = tempfile::Builder::new().prefix("dropc-qa-memory-").tempdir().unwrap();
+    let root = dir.path();
+    let text = write_project(root, geometry);
+    let (run, qa) = peaks(root, &text, true);
+    assert!(root.join("out/report/thumbs").is_dir(), "no thumbnails were made");
 
     let canvas = (side * side * 4) as usize;
     eprintln!(
@@ -156,23 +165,7 @@ fn qa_of_many_tokens_needs_no_more_heap_than_run() {
         text.push_str(&format!("trait {name} < {} >\n", variants.join(", ")));
     }
     text.push_str("unique by Back, Body, Hat\n");
-    let drop_file = root.join("many.drop");
-    std::fs::write(&drop_file, &text).unwrap();
-    let checked = dropc::check_text(&text, &dropc::check::DiskArt { root: root.to_path_buf() });
-    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
-    let model = checked.model.unwrap();
-    let out = root.join("out");
-    let options = dropc::publish::run::Options::new(&drop_file, Some(&out), text.clone().into_bytes());
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    let profile = root.join("dhat-heap.json");
-    let (result, run) = peak_of(&profile, || {
-        pool.install(|| dropc::publish::run::publish(&model, &options, &dropc::publish::run::Silent))
-    });
-    result.expect("the run");
-    let (findings, qa) =
-        peak_of(&profile, || pool.install(|| dropc::qa::audit_folder(&model, text.as_bytes(), root, &out).findings));
-    let errors: Vec<_> = findings.iter().filter(|f| f.is_error()).collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    let (run, qa) = peaks(root, &text, false);
     eprintln!("peak heap, one thread, 3,000 tokens of 16 x 16: run {} KiB, qa {} KiB", run >> 10, qa >> 10);
     assert!(qa <= run, "qa's peak heap {qa} bytes is more than run's {run}");
 }
