@@ -494,20 +494,39 @@ const INLINE_NAME: usize = 22;
 
 #[derive(Clone)]
 enum NameRepr {
-    /// The first `len` bytes of `bytes` (a whole `str`, so valid UTF-8).
-    Inline {
-        len: u8,
-        bytes: [u8; INLINE_NAME],
-    },
+    Inline(InlineStr<INLINE_NAME>),
     Heap(Box<str>),
+}
+
+/// A `str` of at most `N` bytes, kept in place: the first `len` bytes of
+/// `bytes` (a whole `str`, so valid UTF-8).
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct InlineStr<const N: usize> {
+    len: u8,
+    bytes: [u8; N],
+}
+
+impl<const N: usize> InlineStr<N> {
+    /// `s` in place, when it fits.
+    fn new(s: &str) -> Option<Self> {
+        (s.len() <= N && N <= usize::from(u8::MAX)).then(|| {
+            let mut bytes = [0; N];
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            InlineStr { len: s.len() as u8, bytes }
+        })
+    }
+
+    fn as_str(&self) -> &str {
+        // The bytes are a whole `str` (see `new`), so this never fails.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
 }
 
 impl VariantName {
     /// The name.
     pub fn as_str(&self) -> &str {
         match &self.0 {
-            // The bytes are a whole `str` (see `From<&str>`), so this never fails.
-            NameRepr::Inline { len, bytes } => std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default(),
+            NameRepr::Inline(inline) => inline.as_str(),
             NameRepr::Heap(s) => s,
         }
     }
@@ -515,13 +534,7 @@ impl VariantName {
 
 impl From<&str> for VariantName {
     fn from(s: &str) -> Self {
-        if s.len() <= INLINE_NAME {
-            let mut bytes = [0; INLINE_NAME];
-            bytes[..s.len()].copy_from_slice(s.as_bytes());
-            VariantName(NameRepr::Inline { len: s.len() as u8, bytes })
-        } else {
-            VariantName(NameRepr::Heap(s.into()))
-        }
+        VariantName(InlineStr::new(s).map_or_else(|| NameRepr::Heap(s.into()), NameRepr::Inline))
     }
 }
 
@@ -699,11 +712,7 @@ const INLINE_PATH: usize = 30;
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum PathRepr {
-    /// The first `len` bytes of `bytes` (a whole `str`, so valid UTF-8).
-    Inline {
-        len: u8,
-        bytes: [u8; INLINE_PATH],
-    },
+    Inline(InlineStr<INLINE_PATH>),
     Heap(Box<Path>),
 }
 
@@ -711,10 +720,7 @@ impl ArtPath {
     /// The path.
     pub fn as_path(&self) -> &Path {
         match &self.0 {
-            // The bytes are a whole `str` (see `From<PathBuf>`), so this never fails.
-            PathRepr::Inline { len, bytes } => {
-                Path::new(std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default())
-            }
+            PathRepr::Inline(inline) => Path::new(inline.as_str()),
             PathRepr::Heap(p) => p,
         }
     }
@@ -722,13 +728,9 @@ impl ArtPath {
 
 impl From<PathBuf> for ArtPath {
     fn from(path: PathBuf) -> Self {
-        match path.to_str() {
-            Some(s) if s.len() <= INLINE_PATH => {
-                let mut bytes = [0; INLINE_PATH];
-                bytes[..s.len()].copy_from_slice(s.as_bytes());
-                ArtPath(PathRepr::Inline { len: s.len() as u8, bytes })
-            }
-            _ => ArtPath(PathRepr::Heap(path.into_boxed_path())),
+        match path.to_str().and_then(InlineStr::new) {
+            Some(inline) => ArtPath(PathRepr::Inline(inline)),
+            None => ArtPath(PathRepr::Heap(path.into_boxed_path())),
         }
     }
 }
@@ -1148,7 +1150,7 @@ mod tests {
         }
         assert_ne!(VariantName::from("V1"), VariantName::from("V12"));
         // Inline up to 22 bytes, on the heap beyond.
-        assert!(matches!(VariantName::from("exactly-22-bytes-long!").0, NameRepr::Inline { len: 22, .. }));
+        assert!(matches!(VariantName::from("exactly-22-bytes-long!").0, NameRepr::Inline(InlineStr { len: 22, .. })));
         assert!(matches!(VariantName::from("one byte longer than 22").0, NameRepr::Heap(_)));
     }
 
@@ -1160,7 +1162,7 @@ mod tests {
             assert_eq!(format!("{p:?}"), format!("{:?}", Path::new(path)));
             assert_eq!(p, ArtPath::from(Path::new(path).to_path_buf()));
         }
-        assert!(matches!(ArtPath::from(PathBuf::from("layers/Edition/e1234567890.png")).0, PathRepr::Inline { .. }));
+        assert!(matches!(ArtPath::from(PathBuf::from("layers/Edition/e1234567890.png")).0, PathRepr::Inline(_)));
         assert!(matches!(ArtPath::from(PathBuf::from("layers/Edition/e12345678901.png")).0, PathRepr::Heap(_)));
     }
 
