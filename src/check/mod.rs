@@ -32,7 +32,7 @@ pub use feasibility::Feasibility;
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::model::{IdenticalArt, Model, Visibility};
 use crate::span::Span;
-use crate::syntax::{File, Node, Statement, VariantDecl};
+use crate::syntax::{File, Statement, VariantDecl};
 
 /// What [`check`] found.
 #[derive(Debug)]
@@ -82,7 +82,7 @@ struct ResolvedModel {
 /// The part of [`check`] that reads the AST: settings, names and rules.
 /// `detached`: the variant declarations of every `trait` statement, taken
 /// out of `file` ([`detach_variants`]), freed trait by trait as they are resolved.
-fn resolve_file(file: &File, detached: Option<Vec<Vec<Node<VariantDecl>>>>, art: &dyn ArtStore) -> Resolved {
+fn resolve_file(file: &File, detached: Option<Vec<Vec<VariantDecl>>>, art: &dyn ArtStore) -> Resolved {
     let mut diagnostics = Vec::new();
     let collections: Vec<_> =
         file.statements.iter().filter_map(|s| if let Statement::Collection(c) = s { Some(c) } else { None }).collect();
@@ -256,7 +256,7 @@ pub fn check_bytes(bytes: Vec<u8>, art: &dyn ArtStore) -> (String, Checked) {
 
 /// Takes the variant declarations of every `trait` statement out of `file`,
 /// in statement order (the declarations are left with none).
-fn detach_variants(file: &mut File) -> Vec<Vec<Node<VariantDecl>>> {
+fn detach_variants(file: &mut File) -> Vec<Vec<VariantDecl>> {
     file.statements
         .iter_mut()
         .filter_map(|s| if let Statement::Trait(t) = s { Some(std::mem::take(&mut t.node.variants)) } else { None })

@@ -426,16 +426,16 @@ impl<'s> Printer<'s> {
         let (Some(first), Some(last)) = (t.variants.first(), t.variants.last()) else {
             return self.verbatim(t.span, "");
         };
-        let open = self.find_back(first.span.start, b'<');
-        let close = self.find_forward(last.span.end, b'>');
+        let open = self.find_back(first.span().start, b'<');
+        let close = self.find_forward(last.span().end, b'>');
         let (Some(open), Some(close)) = (open, close) else { return self.verbatim(t.span, "") };
         if self.comments_in(t.span.start, open) || self.comments_in(close, t.span.end) {
             return self.verbatim(t.span, "");
         }
-        let width = t.variants.iter().map(|v| self.text(v.name.span).chars().count() + 1).max().unwrap_or(0);
+        let width = t.variants.iter().map(|v| self.text(v.name_span()).chars().count() + 1).max().unwrap_or(0);
         self.open(format!("{} <", self.trait_head(t)), open);
         for v in &t.variants {
-            self.start(v.span);
+            self.start(v.span());
             self.variant_line(v, width);
         }
         self.close(close, format!(">{}", self.trait_options(t)));
@@ -443,8 +443,9 @@ impl<'s> Printer<'s> {
 
     /// One variant on a line of its own (its palette on lines of their own
     /// when it does not fit or holds comments).
-    fn variant_line(&mut self, v: &Node<VariantDecl>, width: usize) {
-        let palette = match v.source.as_deref().map(|s| &s.node) {
+    fn variant_line(&mut self, v: &VariantDecl, width: usize) {
+        let v_span = v.span();
+        let palette = match v.source().map(|s| &s.node) {
             Some(VariantSource::Derived(d)) => match &d.recolour.node {
                 Recolour::Palette(pairs) => Some((d, d.recolour.span, pairs)),
                 Recolour::Hue(_) => None,
@@ -457,14 +458,14 @@ impl<'s> Printer<'s> {
             Some((d, span, pairs)) if !pairs.is_empty() && (!fits || self.has_comments(span)) => {
                 let open = self.find_forward(span.start + "palette".len(), b'{');
                 let close = pairs.last().and_then(|p| self.find_forward(p.span.end, b'}'));
-                let (Some(open), Some(close)) = (open, close) else { return self.verbatim(v.span, ",") };
-                if self.comments_in(v.span.start, open) || self.comments_in(close, v.span.end) {
-                    return self.verbatim(v.span, ",");
+                let (Some(open), Some(close)) = (open, close) else { return self.verbatim(v_span, ",") };
+                if self.comments_in(v_span.start, open) || self.comments_in(close, v_span.end) {
+                    return self.verbatim(v_span, ",");
                 }
                 let head = format!(
                     "{:<width$} {} from {} palette {{",
-                    format!("{}:", self.text(v.name.span)),
-                    self.value(&v.weight),
+                    format!("{}:", self.text(v.name_span())),
+                    self.value(&v.weight()),
                     self.text(d.from.span)
                 );
                 self.open(head, open);
@@ -473,16 +474,16 @@ impl<'s> Printer<'s> {
                     let line = format!("{} -> {},", self.text(pair.from.span), self.text(pair.to.span));
                     self.line(pair.span, line);
                 }
-                let options: String = v.options.iter().map(|o| format!(" {}", self.option(o))).collect();
+                let options: String = v.options().iter().map(|o| format!(" {}", self.option(o))).collect();
                 self.close(close, format!("}}{options},"));
-                self.last_end = self.last_end.max(v.span.end);
+                self.last_end = self.last_end.max(v_span.end);
             }
             _ => {
-                if self.has_comments(v.span) {
-                    self.verbatim(v.span, ",");
+                if self.has_comments(v_span) {
+                    self.verbatim(v_span, ",");
                 } else {
                     self.push(inline);
-                    self.last_end = v.span.end;
+                    self.last_end = v_span.end;
                 }
             }
         }
@@ -490,12 +491,12 @@ impl<'s> Printer<'s> {
 
     /// `Name: weight source options`, the name and its colon padded to `width`.
     fn variant_inline(&self, v: &VariantDecl, width: usize) -> String {
-        let mut out = format!("{:<width$} {}", format!("{}:", self.text(v.name.span)), self.value(&v.weight));
-        if let Some(source) = &v.source {
+        let mut out = format!("{:<width$} {}", format!("{}:", self.text(v.name_span())), self.value(&v.weight()));
+        if let Some(source) = v.source() {
             out.push(' ');
             out.push_str(&self.source(&source.node));
         }
-        for option in &v.options {
+        for option in v.options() {
             out.push(' ');
             out.push_str(&self.option(option));
         }

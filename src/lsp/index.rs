@@ -44,7 +44,7 @@ impl Index {
             .statements
             .iter()
             .filter_map(|s| if let Statement::Trait(t) = s { Some(t) } else { None })
-            .flat_map(|t| t.variants.iter().map(|v| (t.name.node.clone(), v.name.node.clone())))
+            .flat_map(|t| t.variants.iter().map(|v| (t.name.node.clone(), v.name().to_string())))
             .collect();
         for statement in &file.statements {
             match statement {
@@ -52,8 +52,8 @@ impl Index {
                 Statement::Trait(t) => {
                     index.add(&t.name, Symbol::Trait(t.name.node.clone()), true);
                     for v in &t.variants {
-                        index.add(&v.name, Symbol::Variant(t.name.node.clone(), v.name.node.clone()), true);
-                        index.source(&t.name, v.source.as_deref());
+                        index.add(&v.name_node(), Symbol::Variant(t.name.node.clone(), v.name().to_string()), true);
+                        index.source(&t.name, v.source());
                     }
                 }
                 Statement::Forbid(f) => index.refs(f.lists.iter().flatten()),

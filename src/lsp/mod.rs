@@ -457,7 +457,7 @@ impl Server {
                     let children = t
                         .variants
                         .iter()
-                        .map(|v| symbol(&v.name.node, SymbolKind::ENUM_MEMBER, range(v.span), range(v.name.span), None))
+                        .map(|v| symbol(v.name(), SymbolKind::ENUM_MEMBER, range(v.span()), range(v.name_span()), None))
                         .collect();
                     symbols.push(symbol(
                         &t.name.node,
@@ -620,8 +620,9 @@ fn declared_traits(tree: &File, text: &str) -> Vec<(String, Vec<(String, String)
                 .variants
                 .iter()
                 .map(|v| {
-                    let weight = text.get(v.weight.span.start..v.weight.span.end).unwrap_or("");
-                    (v.name.node.clone(), format!("weight {weight}"))
+                    let span = v.weight().span;
+                    let weight = text.get(span.start..span.end).unwrap_or("");
+                    (v.name().to_string(), format!("weight {weight}"))
                 })
                 .collect();
             (t.name.node.clone(), variants)
@@ -712,14 +713,14 @@ fn hover_variant(
         Statement::Trait(t) if t.name.node == trait_name => Some(t),
         _ => None,
     })?;
-    let variant = decl.variants.iter().find(|v| v.name.node == name)?;
+    let variant = decl.variants.iter().find(|v| v.name() == name)?;
     let weights: Vec<f64> = decl
         .variants
         .iter()
-        .map(|v| if let crate::syntax::Value::Number(w) = v.weight.node { w.max(0.0) } else { 0.0 })
+        .map(|v| if let crate::syntax::Value::Number(w) = v.weight().node { w.max(0.0) } else { 0.0 })
         .collect();
     let total: f64 = weights.iter().sum();
-    let weight = if let crate::syntax::Value::Number(w) = variant.weight.node { w } else { f64::NAN };
+    let weight = if let crate::syntax::Value::Number(w) = variant.weight().node { w } else { f64::NAN };
     let title = format!("{}.{}", crate::model::source_name(trait_name), crate::model::source_name(name));
     let mut text = format!("**{title}**\n\n");
     if total > 0.0 && weight.is_finite() {

@@ -501,14 +501,14 @@ enum NameRepr {
 /// A `str` of at most `N` bytes, kept in place: the first `len` bytes of
 /// `bytes` (a whole `str`, so valid UTF-8).
 #[derive(Clone, PartialEq, Eq, Hash)]
-struct InlineStr<const N: usize> {
+pub(crate) struct InlineStr<const N: usize> {
     len: u8,
     bytes: [u8; N],
 }
 
 impl<const N: usize> InlineStr<N> {
     /// `s` in place, when it fits.
-    fn new(s: &str) -> Option<Self> {
+    pub(crate) fn new(s: &str) -> Option<Self> {
         (s.len() <= N && N <= usize::from(u8::MAX)).then(|| {
             let mut bytes = [0; N];
             bytes[..s.len()].copy_from_slice(s.as_bytes());
@@ -516,7 +516,7 @@ impl<const N: usize> InlineStr<N> {
         })
     }
 
-    fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         // The bytes are a whole `str` (see `new`), so this never fails.
         std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
     }

@@ -163,23 +163,161 @@ pub struct TraitDecl {
     /// The trait's name.
     pub name: Name,
     /// Its variants in source order.
-    pub variants: Vec<Node<VariantDecl>>,
+    pub variants: Vec<VariantDecl>,
     /// Options for every variant.
     pub options: Vec<Node<LayerOption>>,
 }
 
 /// `Name: weight [source] [options]`
+///
+/// Kept compact, since a file may declare hundreds of thousands of variants:
+/// the common declaration (a name of up to [`INLINE_VARIANT_NAME`] bytes
+/// and a number for weight, nothing else) is 40 bytes in place, with its
+/// spans as 32-bit offsets; any other is boxed ([`VariantParts`]). Read it
+/// through its methods; build it with [`VariantDecl::new`]. Equality
+/// ignores spans, as for every node.
+#[derive(Clone)]
+pub struct VariantDecl(DeclRepr);
+
+/// Longest variant name a [`VariantDecl`] keeps in place, in bytes.
+pub const INLINE_VARIANT_NAME: usize = 14;
+
+#[derive(Clone)]
+enum DeclRepr {
+    /// `name: number`, the declaration's span from the name's start to the
+    /// weight's end.
+    Plain {
+        name: crate::model::InlineStr<INLINE_VARIANT_NAME>,
+        /// The name's span.
+        name_at: (u32, u32),
+        weight: f64,
+        /// The weight's span.
+        weight_at: (u32, u32),
+    },
+    Full(Box<VariantParts>),
+}
+
+/// Every part of a variant declaration, as written.
 #[derive(Clone, Debug, PartialEq)]
-pub struct VariantDecl {
+pub struct VariantParts {
     /// The variant's name (`none` for the empty variant).
     pub name: Name,
     /// Its weight as written (validated by the checker).
     pub weight: Node<Value>,
-    /// Art files or a derivation, when written (boxed: most variants have
-    /// neither, and a file may declare hundreds of thousands of variants).
-    pub source: Option<Box<Node<VariantSource>>>,
+    /// Art files or a derivation, when written.
+    pub source: Option<Node<VariantSource>>,
     /// Options for this variant.
     pub options: Vec<Node<LayerOption>>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+impl VariantDecl {
+    /// The declaration of these parts.
+    pub fn new(parts: VariantParts) -> Self {
+        let offsets = |s: Span| Some((u32::try_from(s.start).ok()?, u32::try_from(s.end).ok()?));
+        let plain = || {
+            let VariantParts { name, weight, source: None, options, span } = &parts else { return None };
+            let Value::Number(number) = weight.node else { return None };
+            if !options.is_empty() || span.start != name.span.start || span.end != weight.span.end {
+                return None;
+            }
+            Some(DeclRepr::Plain {
+                name: crate::model::InlineStr::new(&name.node)?,
+                name_at: offsets(name.span)?,
+                weight: number,
+                weight_at: offsets(weight.span)?,
+            })
+        };
+        VariantDecl(plain().unwrap_or_else(|| DeclRepr::Full(Box::new(parts))))
+    }
+
+    /// The variant's name (`none` for the empty variant).
+    pub fn name(&self) -> &str {
+        match &self.0 {
+            DeclRepr::Plain { name, .. } => name.as_str(),
+            DeclRepr::Full(parts) => &parts.name.node,
+        }
+    }
+
+    /// Where the name was written.
+    pub fn name_span(&self) -> Span {
+        match &self.0 {
+            DeclRepr::Plain { name_at, .. } => span(*name_at),
+            DeclRepr::Full(parts) => parts.name.span,
+        }
+    }
+
+    /// The name with its span.
+    pub fn name_node(&self) -> Name {
+        Node::new(self.name().to_string(), self.name_span())
+    }
+
+    /// Its weight as written (validated by the checker).
+    pub fn weight(&self) -> Node<Value> {
+        match &self.0 {
+            DeclRepr::Plain { weight, weight_at, .. } => Node::new(Value::Number(*weight), span(*weight_at)),
+            DeclRepr::Full(parts) => parts.weight.clone(),
+        }
+    }
+
+    /// Art files or a derivation, when written.
+    pub fn source(&self) -> Option<&Node<VariantSource>> {
+        match &self.0 {
+            DeclRepr::Plain { .. } => None,
+            DeclRepr::Full(parts) => parts.source.as_ref(),
+        }
+    }
+
+    /// Options for this variant.
+    pub fn options(&self) -> &[Node<LayerOption>] {
+        match &self.0 {
+            DeclRepr::Plain { .. } => &[],
+            DeclRepr::Full(parts) => &parts.options,
+        }
+    }
+
+    /// The whole declaration's span.
+    pub fn span(&self) -> Span {
+        match &self.0 {
+            DeclRepr::Plain { name_at, weight_at, .. } => Span::new(name_at.0 as usize, weight_at.1 as usize),
+            DeclRepr::Full(parts) => parts.span,
+        }
+    }
+
+    /// Every part, as written.
+    pub fn parts(&self) -> VariantParts {
+        match &self.0 {
+            DeclRepr::Plain { .. } => VariantParts {
+                name: self.name_node(),
+                weight: self.weight(),
+                source: None,
+                options: Vec::new(),
+                span: self.span(),
+            },
+            DeclRepr::Full(parts) => (**parts).clone(),
+        }
+    }
+}
+
+fn span((start, end): (u32, u32)) -> Span {
+    Span::new(start as usize, end as usize)
+}
+
+impl PartialEq for VariantDecl {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+            && self.weight().node == other.weight().node
+            && self.source() == other.source()
+            && self.options() == other.options()
+    }
+}
+
+// As its parts, spans included, whichever way it is kept.
+impl fmt::Debug for VariantDecl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.parts().fmt(f)
+    }
 }
 
 /// Where a variant's pixels come from.
@@ -388,4 +526,71 @@ pub struct Attribute {
     pub trait_name: Name,
     /// Its value.
     pub value: Node<Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(name: &str, weight: Value, source: Option<Node<VariantSource>>, span: Span) -> VariantParts {
+        let name_span = Span::new(span.start, span.start + name.len());
+        VariantParts {
+            name: Node::new(name.into(), name_span),
+            weight: Node::new(weight, Span::new(name_span.end + 2, span.end)),
+            source,
+            options: Vec::new(),
+            span,
+        }
+    }
+
+    /// The common declaration is kept in 40 bytes (it was 136 with its
+    /// spans, and its name on the heap beside it).
+    #[test]
+    fn a_plain_variant_declaration_is_40_bytes() {
+        assert_eq!(std::mem::size_of::<VariantDecl>(), 40);
+        let plain = VariantDecl::new(parts("e41873", Value::Number(12.5), None, Span::new(100, 112)));
+        assert!(matches!(plain.0, DeclRepr::Plain { .. }));
+    }
+
+    /// Whichever way it is kept, a declaration gives back exactly its parts.
+    #[test]
+    fn every_declaration_gives_back_its_parts() {
+        let derived = Node::new(
+            VariantSource::Derived(Derived {
+                from: Node::new("Gold".into(), Span::new(30, 34)),
+                recolour: Node::new(
+                    Recolour::Hue(Node::new(Value::Number(90.0), Span::new(39, 41))),
+                    Span::new(35, 41),
+                ),
+            }),
+            Span::new(25, 41),
+        );
+        let cases = [
+            (parts("e41873", Value::Number(12.5), None, Span::new(100, 112)), true),
+            (parts("none", Value::Number(0.0), None, Span::new(0, 7)), true),
+            (parts("fourteen_bytes", Value::Number(1.0), None, Span::new(3, 20)), true),
+            (parts("fifteen_bytes__", Value::Number(1.0), None, Span::new(3, 21)), false),
+            (parts("x", Value::Percentage(3.0), None, Span::new(0, 5)), false),
+            (parts("x", Value::Word("heavy".into()), None, Span::new(0, 8)), false),
+            (parts("Rose", Value::Number(2.0), Some(derived), Span::new(19, 41)), false),
+            (parts("big", Value::Number(1.0), None, Span::new(1 << 32, (1 << 32) + 6)), false),
+        ];
+        for (case, plain) in cases {
+            let decl = VariantDecl::new(case.clone());
+            assert_eq!(matches!(decl.0, DeclRepr::Plain { .. }), plain, "{case:?}");
+            assert_eq!(format!("{:?}", decl.parts()), format!("{case:?}"));
+            assert_eq!(decl.name(), case.name.node);
+            assert_eq!(decl.name_span(), case.name.span);
+            assert_eq!(decl.weight().span, case.weight.span);
+            assert_eq!(decl.weight(), case.weight);
+            assert_eq!(decl.source(), case.source.as_ref());
+            assert_eq!(decl.span(), case.span);
+        }
+        // A weight that does not end the declaration keeps its own span.
+        let mut odd = parts("x", Value::Number(1.0), None, Span::new(0, 9));
+        odd.weight.span = Span::new(3, 4);
+        let decl = VariantDecl::new(odd.clone());
+        assert!(matches!(decl.0, DeclRepr::Full(_)));
+        assert_eq!(decl.span(), odd.span);
+    }
 }

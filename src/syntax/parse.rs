@@ -746,7 +746,7 @@ fn lower_trait_part(p: Pair<'_, Rule>, decl: &mut TraitDecl) {
     }
 }
 
-fn lower_variant(pair: Pair<'_, Rule>) -> Node<VariantDecl> {
+fn lower_variant(pair: Pair<'_, Rule>) -> VariantDecl {
     let span = span_of(&pair);
     let mut name = Name::default();
     let mut weight = Node::new(Value::Number(0.0), span);
@@ -760,11 +760,11 @@ fn lower_variant(pair: Pair<'_, Rule>) -> Node<VariantDecl> {
                     weight = w;
                 }
             }
-            Rule::art | Rule::derived => source = lower_source(p).map(Box::new).or(source),
+            Rule::art | Rule::derived => source = lower_source(p).or(source),
             _ => options.extend(lower_option(p)),
         }
     }
-    Node::new(VariantDecl { name, weight, source, options }, span)
+    VariantDecl::new(VariantParts { name, weight, source, options, span })
 }
 
 /// A variant's art (`Rule::art`) or derivation (`Rule::derived`).

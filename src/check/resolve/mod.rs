@@ -53,7 +53,7 @@ pub struct Resolver<'a> {
     /// The variant declarations of every `trait` statement, in statement
     /// order, when the caller took them out of the AST
     /// ([`Resolver::with_detached_variants`]).
-    detached: Option<Vec<Vec<ast::Node<ast::VariantDecl>>>>,
+    detached: Option<Vec<Vec<ast::VariantDecl>>>,
     /// Declared groups by name.
     groups: HashMap<String, group::GroupDef>,
     /// Variants some `when` gives a positive weight.
@@ -109,7 +109,7 @@ impl<'a> Resolver<'a> {
     /// trait declarations then have none): each trait's are freed as soon as
     /// it is resolved, so that the declarations of a large file and the
     /// model built from them are not all held at once.
-    pub fn with_detached_variants(mut self, lists: Vec<Vec<ast::Node<ast::VariantDecl>>>) -> Self {
+    pub fn with_detached_variants(mut self, lists: Vec<Vec<ast::VariantDecl>>) -> Self {
         self.detached = Some(lists);
         self
     }

@@ -1,7 +1,5 @@
 //! Trait declarations and every lookup of a trait or variant by name.
 
-use std::collections::hash_map::Entry;
-use std::hash::BuildHasher;
 use std::path::PathBuf;
 
 use super::Resolver;
@@ -80,48 +78,32 @@ impl<'a> Resolver<'a> {
     }
 }
 
-/// A large trait's variants by name: the 64-bit hash of each name to its
-/// index, the names themselves read from the model's variants, so that the
-/// index borrows nothing from the AST (whose declarations may be freed once
-/// the trait is resolved) and costs 16 bytes a variant. Names whose hashes
-/// collide are kept apart in `more`.
+/// A large trait's variants by name: their positions sorted by name, the
+/// names themselves read from the model's variants, so that the index
+/// borrows nothing from the AST (whose declarations may be freed once the
+/// trait is resolved) and costs 4 bytes a variant; a lookup is a binary
+/// search.
 #[derive(Debug, Default)]
 pub(super) struct NameIndex {
-    first: super::FastMap<u64, u32>,
-    more: super::FastMap<u64, Vec<u32>>,
+    sorted: Vec<u32>,
 }
 
 impl NameIndex {
     /// The index of `variants` (of distinct names).
     pub(super) fn new(variants: &[Variant]) -> NameIndex {
-        let mut first = super::FastMap::with_capacity_and_hasher(variants.len(), Default::default());
-        let mut more: super::FastMap<u64, Vec<u32>> = super::FastMap::default();
-        for (i, v) in variants.iter().enumerate() {
-            let hash = name_hash(&v.name);
-            match first.entry(hash) {
-                Entry::Vacant(e) => {
-                    e.insert(i as u32);
-                }
-                Entry::Occupied(_) => more.entry(hash).or_default().push(i as u32),
-            }
-        }
-        NameIndex { first, more }
+        let mut sorted: Vec<u32> = (0..variants.len() as u32).collect();
+        sorted.sort_unstable_by(|&a, &b| variants[a as usize].name.as_str().cmp(variants[b as usize].name.as_str()));
+        NameIndex { sorted }
     }
 
     /// The position of the variant named `name` in `variants` (the ones the
     /// index was made of).
     pub(super) fn get(&self, variants: &[Variant], name: &str) -> Option<usize> {
-        let hash = name_hash(name);
-        let first = *self.first.get(&hash)?;
-        std::iter::once(first)
-            .chain(self.more.get(&hash).into_iter().flatten().copied())
-            .map(|i| i as usize)
-            .find(|&i| variants.get(i).is_some_and(|v| &*v.name == name))
+        let found = self.sorted.binary_search_by(|&i| {
+            variants.get(i as usize).map_or(std::cmp::Ordering::Greater, |v| v.name.as_str().cmp(name))
+        });
+        found.ok().map(|k| self.sorted[k] as usize)
     }
-}
-
-fn name_hash(name: &str) -> u64 {
-    foldhash::fast::FixedState::default().hash_one(name)
 }
 
 #[cfg(test)]
@@ -140,25 +122,16 @@ mod tests {
         for (i, v) in variants.iter().enumerate() {
             assert_eq!(index.get(&variants, &v.name), Some(i));
         }
-        assert_eq!(index.get(&variants, "v1000"), None);
-        assert_eq!(index.get(&variants, ""), None);
-    }
-
-    #[test]
-    fn names_whose_hashes_collide_are_told_apart() {
-        // Two names filed under one hash, as a collision would file them.
-        let variants = vec![variant("a"), variant("b")];
-        let hash = name_hash("a");
-        let index =
-            NameIndex { first: [(hash, 0u32)].into_iter().collect(), more: [(hash, vec![1u32])].into_iter().collect() };
-        assert_eq!(index.get(&variants, "a"), Some(0));
-        // "b" is looked up under its own hash, which the index does not hold.
-        assert_eq!(index.get(&variants, "b"), None);
-        // Under the shared hash, the name decides.
-        let both = NameIndex {
-            first: [(name_hash("b"), 0u32)].into_iter().collect(),
-            more: [(name_hash("b"), vec![1u32])].into_iter().collect(),
-        };
-        assert_eq!(both.get(&variants, "b"), Some(1));
+        for missing in ["v1000", "", "v", "v01", "w", "u9"] {
+            assert_eq!(index.get(&variants, missing), None, "{missing}");
+        }
+        // Names in no particular order, some of them prefixes of others.
+        let names = ["b", "a", "ab", "\u{e9}", "aa", "B", "a b", "z", "\"a\""];
+        let variants: Vec<Variant> = names.iter().map(|n| variant(n)).collect();
+        let index = NameIndex::new(&variants);
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(index.get(&variants, n), Some(i), "{n}");
+        }
+        assert_eq!(index.get(&variants, "c"), None);
     }
 }

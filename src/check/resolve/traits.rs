@@ -41,16 +41,27 @@ impl OptionsKey {
 /// name ([`Resolver::variant_position`]); a scan is faster below.
 const INDEXED_VARIANTS: usize = 64;
 
+/// The declarations among `variants` whose name an earlier one already
+/// has, each with the position of the first one of that name, in order.
+/// (Sorting 4-byte positions by name finds them with no map of the names:
+/// a trait may declare hundreds of thousands.)
+fn repeated_names(variants: &[ast::VariantDecl]) -> Vec<(usize, usize)> {
+    let mut by_name: Vec<u32> = (0..variants.len() as u32).collect();
+    // Stable: the positions of one name stay in declaration order.
+    by_name.sort_by(|&a, &b| variants[a as usize].name().cmp(variants[b as usize].name()));
+    let mut repeats: Vec<(usize, usize)> = by_name
+        .chunk_by(|&a, &b| variants[a as usize].name() == variants[b as usize].name())
+        .flat_map(|run| run[1..].iter().map(|&r| (r as usize, run[0] as usize)))
+        .collect();
+    repeats.sort_unstable();
+    repeats
+}
+
 impl<'a> Resolver<'a> {
     /// Resolves trait `id` declared by `decl`, whose variant declarations
     /// are `variants` (`decl`'s own, or the same taken out of the AST so
     /// that the caller can free them as soon as the trait is resolved).
-    pub(super) fn resolve_trait(
-        &mut self,
-        id: TraitId,
-        decl: &'a Node<ast::TraitDecl>,
-        variants: &[Node<ast::VariantDecl>],
-    ) {
+    pub(super) fn resolve_trait(&mut self, id: TraitId, decl: &'a Node<ast::TraitDecl>, variants: &[ast::VariantDecl]) {
         let kind = self.traits[id].kind;
         let mut style = LayerStyle::default();
         let mut trait_profiles: Option<ProfilesOption> = None;
@@ -86,36 +97,34 @@ impl<'a> Resolver<'a> {
         self.traits[id].folder = folder.clone();
         self.repeated_options(&decl.options, || format!("trait `{}`", decl.name));
 
-        // Each name's index among the variants kept (a duplicate is left out).
-        let mut names: super::FastMap<&str, usize> =
-            super::FastMap::with_capacity_and_hasher(variants.len(), Default::default());
+        // A name declared again is reported there and left out.
+        let mut repeats = repeated_names(variants).into_iter().peekable();
         // The distinct rendering options of the variants, by their bits (most share the trait's).
         let mut options: HashMap<OptionsKey, u32> = HashMap::new();
-        self.traits[id].variants.reserve_exact(variants.len());
-        for v in variants {
-            if let Some(&first) = names.get(v.name.node.as_str()) {
+        self.traits[id].variants.reserve_exact(variants.len() - repeats.len());
+        for (position, v) in variants.iter().enumerate() {
+            if let Some((_, first)) = repeats.next_if(|&(repeat, _)| repeat == position) {
                 self.report(Problem::DuplicateVariant {
-                    name: v.name.node.clone(),
+                    name: v.name().to_string(),
                     trait_name: decl.name.node.clone(),
-                    span: v.name.span,
-                    first: self.traits[id].variants[first].span,
+                    span: v.name_span(),
+                    first: variants[first].name_span(),
                 });
                 continue;
             }
-            names.insert(&v.name.node, self.traits[id].variants.len());
             // An invalid weight is reported once; 1 keeps it from cascading into `unused_variant`.
-            let weight = self.weight(&v.weight).unwrap_or(1.0);
+            let weight = self.weight(&v.weight()).unwrap_or(1.0);
             let mut variant_style = style;
             let mut variant_profiles = trait_profiles;
-            self.repeated_options(&v.options, || format!("`{}.{}`", decl.name, v.name));
-            for option in &v.options {
+            self.repeated_options(v.options(), || format!("`{}.{}`", decl.name, v.name()));
+            for option in v.options() {
                 if kind == TraitKind::MetadataOnly {
                     self.metadata_art(option.span, &decl.name.node, "rendering options");
                 } else if let LayerOption::Profiles(word) = &option.node {
                     if let Some(p) = self.profiles_option(word, option.span) {
-                        let no_files = if v.name.node == "none" {
+                        let no_files = if v.name() == "none" {
                             Some("`none` draws no file".to_string())
-                        } else if let Some(Node { node: ast::VariantSource::Derived(d), .. }) = v.source.as_deref() {
+                        } else if let Some(Node { node: ast::VariantSource::Derived(d), .. }) = v.source() {
                             Some(format!("a derived variant draws the files of `{}`, whose option counts", d.from))
                         } else {
                             None
@@ -132,17 +141,16 @@ impl<'a> Resolver<'a> {
             let found = VariantOptions { style: variant_style, profiles: variant_profiles };
             if weight == 0.0 {
                 let index = self.traits[id].variants.len();
-                self.zero_weights.push((VariantId { trait_id: id, index }, v.weight.span));
+                self.zero_weights.push((VariantId { trait_id: id, index }, v.weight().span));
             }
             let t = &mut self.traits[id];
             let options = *options.entry(OptionsKey::of(&found)).or_insert_with(|| {
                 t.options.push(found);
                 (t.options.len() - 1) as u32
             });
-            t.variants.push(Variant { name: v.name.node.as_str().into(), span: v.name.span, weight, art, options });
+            t.variants.push(Variant { name: v.name().into(), span: v.name_span(), weight, art, options });
         }
-        if names.len() > INDEXED_VARIANTS {
-            drop(names);
+        if self.traits[id].variants.len() > INDEXED_VARIANTS {
             let index = super::names::NameIndex::new(&self.traits[id].variants);
             self.variant_index.insert(id, index);
         }
@@ -161,16 +169,16 @@ impl<'a> Resolver<'a> {
         }
         // Derivations refer to variants by name, so resolve them once all are known.
         for v in variants {
-            let Some(Node { node: ast::VariantSource::Derived(derived), .. }) = v.source.as_deref() else { continue };
+            let Some(Node { node: ast::VariantSource::Derived(derived), .. }) = v.source() else { continue };
             let Some(index) =
-                self.variant_position(id, &v.name.node).filter(|&i| self.traits[id].variants[i].span == v.name.span)
+                self.variant_position(id, v.name()).filter(|&i| self.traits[id].variants[i].span == v.name_span())
             else {
                 continue;
             };
             if kind == TraitKind::MetadataOnly {
                 continue;
             }
-            if let Some(art) = self.resolve_derived(id, &v.name, derived, false) {
+            if let Some(art) = self.resolve_derived(id, &v.name_node(), derived, false) {
                 self.traits[id].variants[index].art = art;
             }
         }
@@ -308,14 +316,14 @@ impl<'a> Resolver<'a> {
         &mut self,
         trait_id: TraitId,
         trait_name: &str,
-        v: &Node<ast::VariantDecl>,
+        v: &ast::VariantDecl,
         folder: &Path,
     ) -> Art {
         let kind = self.traits[trait_id].kind;
-        let is_none = v.name.node == "none";
-        let parts = match v.source.as_deref() {
+        let is_none = v.name() == "none";
+        let parts = match v.source() {
             Some(source) if is_none => {
-                self.report(Problem::NoneWithArt { span: source.span, name: v.name.span });
+                self.report(Problem::NoneWithArt { span: source.span, name: v.name_span() });
                 return Art::Empty;
             }
             Some(source) if kind == TraitKind::MetadataOnly => {
@@ -344,24 +352,24 @@ impl<'a> Resolver<'a> {
     fn default_file(
         &mut self,
         trait_id: TraitId,
-        v: &Node<ast::VariantDecl>,
+        v: &ast::VariantDecl,
         folder: &Path,
         placement: Option<(ast::Side, TraitId)>,
     ) -> ArtFile {
-        let path = match file_name(&v.name.node) {
+        let path = match file_name(v.name()) {
             Some(name) => self.default_path(trait_id, folder, name, v),
             None => {
-                self.report(Problem::VariantFileName { name: v.name.node.clone(), span: v.name.span });
+                self.report(Problem::VariantFileName { name: v.name().to_string(), span: v.name_span() });
                 PathBuf::new()
             }
         };
-        ArtFile::new(path, v.name.span, placement)
+        ArtFile::new(path, v.name_span(), placement)
     }
 
     /// `<folder>/<name>.png`; or, when that file does not exist and exactly
     /// one `<name>#<weight>.png` does, that file (the name an art engine
     /// such as HashLips gives a layer). Several such files are ambiguous.
-    fn default_path(&mut self, trait_id: TraitId, folder: &Path, name: &str, v: &Node<ast::VariantDecl>) -> PathBuf {
+    fn default_path(&mut self, trait_id: TraitId, folder: &Path, name: &str, v: &ast::VariantDecl) -> PathBuf {
         let plain = format!("{name}.png");
         let Some(art) = self.art else { return folder.join(plain) };
         let names = self.listings.entry(folder.to_path_buf()).or_insert_with(|| art.file_names(folder));
@@ -376,10 +384,10 @@ impl<'a> Resolver<'a> {
             several => {
                 let first = several[0].clone();
                 let problem = Problem::AmbiguousArt {
-                    span: v.name.span,
+                    span: v.name_span(),
                     missing: folder.join(&plain).display().to_string(),
-                    reference: format!("{}.{}", source_name(&self.traits[trait_id].name), source_name(&v.name.node)),
-                    variant: v.name.node.clone(),
+                    reference: format!("{}.{}", source_name(&self.traits[trait_id].name), source_name(v.name())),
+                    variant: v.name().to_string(),
                     example: folder
                         .strip_prefix(&self.settings.layers)
                         .unwrap_or(folder)
@@ -507,4 +515,29 @@ impl<'a> Resolver<'a> {
 fn file_name(name: &str) -> Option<&str> {
     let bad = name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']);
     (!bad).then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_names_are_found_with_their_first_declaration() {
+        let decls: Vec<ast::VariantDecl> = ["a", "b", "a", "c", "b", "a", "d"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                ast::VariantDecl::new(ast::VariantParts {
+                    name: Node::new(n.to_string(), Span::new(i * 10, i * 10 + 1)),
+                    weight: Node::new(Value::Number(1.0), Span::new(i * 10 + 3, i * 10 + 4)),
+                    source: None,
+                    options: Vec::new(),
+                    span: Span::new(i * 10, i * 10 + 4),
+                })
+            })
+            .collect();
+        assert_eq!(repeated_names(&decls), vec![(2, 0), (4, 1), (5, 0)]);
+        assert_eq!(repeated_names(&decls[..2]), vec![]);
+        assert_eq!(repeated_names(&[]), vec![]);
+    }
 }

@@ -162,15 +162,13 @@ impl Resolver<'_> {
             Some(ast::VariantSource::Derived(derived)) => self.resolve_derived(id.trait_id, name, derived, true)?,
             _ => {
                 // Files (or the default file) as a variant declaration gives them.
-                let decl = Node::new(
-                    ast::VariantDecl {
-                        name: name.clone(),
-                        weight: Node::new(ast::Value::Number(1.0), name.span),
-                        source: source.cloned().map(Box::new),
-                        options: Vec::new(),
-                    },
-                    name.span,
-                );
+                let decl = ast::VariantDecl::new(ast::VariantParts {
+                    name: name.clone(),
+                    weight: Node::new(ast::Value::Number(1.0), name.span),
+                    source: source.cloned(),
+                    options: Vec::new(),
+                    span: name.span,
+                });
                 self.variant_art(id.trait_id, &trait_name, &decl, &folder)
             }
         };
