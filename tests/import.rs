@@ -384,12 +384,11 @@ fn default_art_finds_weighted_file_names() {
     let checked = dropc::check_text(&text, &art);
     assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
     let model = checked.model.unwrap();
-    let paths: Vec<String> = model.traits[0]
-        .variants
-        .iter()
-        .map(|v| match &v.art {
-            dropc::model::Art::Files(files) => files[0].path.display().to_string(),
-            other => panic!("{other:?}"),
+    let t = &model.traits[0];
+    let paths: Vec<String> = (0..t.variants.len())
+        .map(|v| match t.own_files(v) {
+            Some(files) => files[0].path.display().to_string(),
+            None => panic!("{:?}", t.variants[v].art),
         })
         .collect();
     assert_eq!(

@@ -362,7 +362,7 @@ pub fn audit_art_opaque<'m>(
         // The first of them whose space is ignored, and by what.
         let mut ignored: Option<Option<Span>> = None;
         for (index, v) in t.variants.iter().enumerate() {
-            let Art::Files(files) = &v.art else { continue };
+            let Some(files) = t.own_files(index) else { continue };
             let who = format!("`{}`", model.variant_name(VariantId { trait_id, index }));
             for file in files {
                 if file.path.as_os_str().is_empty() {
@@ -451,7 +451,7 @@ pub fn audit_art_opaque<'m>(
             let who = format!("conditional art of `{}`", model.variant_name(id));
             for file in drawn.files.iter().filter(|f| !f.path.as_os_str().is_empty()) {
                 // A derived one's files are its source's, checked there: only the size is its own.
-                let own_file = matches!(art, Art::Files(_));
+                let own_file = matches!(art, Art::Files(_) | Art::Default);
                 let first_use = own_file && reported.insert(file.path.as_path(), ()).is_none();
                 let span = if own_file { file.span } else { line.span };
                 match info(&file.path) {

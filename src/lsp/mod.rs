@@ -743,9 +743,13 @@ fn hover_variant(
         _ => text.push_str("- predicted share: shown when the file checks without errors\n"),
     }
     if let Some((m, t, v)) = found {
-        match &m.traits[t].variants[v].art {
-            Art::Empty => text.push_str("- no art\n"),
-            Art::Files(files) => {
+        match (&m.traits[t].variants[v].art, m.traits[t].own_files(v)) {
+            (Art::Derived { from, .. }, _) => {
+                let source = &m.traits[t].variants[*from].name;
+                text.push_str(&format!("- art: `{}` recoloured\n", crate::model::source_name(source)));
+            }
+            (_, None) => text.push_str("- no art\n"),
+            (_, Some(files)) => {
                 for file in files {
                     text.push_str(&format!("- art: `{}`\n", file.path.display()));
                 }
@@ -771,10 +775,6 @@ fn hover_variant(
                         text.push_str(&format!("\n![{title}]({url})\n"));
                     }
                 }
-            }
-            Art::Derived { from, .. } => {
-                let source = &m.traits[t].variants[*from].name;
-                text.push_str(&format!("- art: `{}` recoloured\n", crate::model::source_name(source)));
             }
         }
     }

@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub mod paths;
 pub mod recolour;
@@ -90,12 +90,11 @@ impl Model {
         let t = &self.traits[id.trait_id];
         let style = &t.options_of(&t.variants[id.index]).style;
         match &t.variants[id.index].art {
-            Art::Empty => Ok(Drawn { files: &[], recolour: None, then: None, style }),
-            Art::Files(files) => Ok(Drawn { files, recolour: None, then: None, style }),
-            Art::Derived { from, recolour } => match t.variants.get(*from).map(|s| &s.art) {
-                Some(Art::Files(files)) => Ok(Drawn { files, recolour: Some(recolour), then: None, style }),
-                _ => Err(UnresolvedDerive { variant: id }),
+            Art::Derived { from, recolour } => match t.own_files(*from) {
+                Some(files) => Ok(Drawn { files, recolour: Some(recolour), then: None, style }),
+                None => Err(UnresolvedDerive { variant: id }),
             },
+            _ => Ok(Drawn { files: t.own_files(id.index).unwrap_or(&[]), recolour: None, then: None, style }),
         }
     }
 
@@ -117,10 +116,11 @@ impl Model {
                 let t = &self.traits[id.trait_id];
                 let (files, recolour): (&[ArtFile], _) = match art {
                     Art::Empty => (&[], None),
+                    Art::Default => (t.default_files().get(id.index).map_or(&[], std::slice::from_ref), None),
                     Art::Files(files) => (files, None),
-                    Art::Derived { from, recolour } => match t.variants.get(*from).map(|s| &s.art) {
-                        Some(Art::Files(files)) => (files, Some(&**recolour)),
-                        _ => return Err(UnresolvedDerive { variant: id }),
+                    Art::Derived { from, recolour } => match t.own_files(*from) {
+                        Some(files) => (files, Some(&**recolour)),
+                        None => return Err(UnresolvedDerive { variant: id }),
                     },
                 };
                 Ok(Drawn { files, recolour, then: None, style })
@@ -134,13 +134,13 @@ impl Model {
     /// Legendaries' images are not included. A file may appear more than once.
     pub fn art_files(&self) -> impl Iterator<Item = (TraitId, &ArtFile)> {
         let own = self.traits.iter().enumerate().flat_map(|(t, tr)| {
-            tr.variants.iter().flat_map(move |v| match &v.art {
-                Art::Files(files) => files.iter().map(move |f| (t, f)).collect::<Vec<_>>(),
-                Art::Empty | Art::Derived { .. } => Vec::new(),
-            })
+            (0..tr.variants.len()).flat_map(move |v| tr.own_files(v).unwrap_or(&[]).iter().map(move |f| (t, f)))
         });
         let conditional = self.whens.iter().flat_map(|w| &w.art).flat_map(|a| match &a.change {
             ArtChange::Variant { art: Art::Files(files), .. } => files.iter().map(|f| (a.trait_id, f)).collect(),
+            ArtChange::Variant { art: Art::Default, index, .. } => {
+                self.traits[a.trait_id].default_files().get(*index).into_iter().map(|f| (a.trait_id, f)).collect()
+            }
             _ => Vec::new(),
         });
         own.chain(conditional)
@@ -169,16 +169,21 @@ impl Model {
             .traits
             .iter()
             .filter(|t| t.kind != TraitKind::MetadataOnly)
-            .flat_map(|t| t.variants.iter().map(move |v| (t, v)))
-            .filter_map(|(t, v)| match &v.art {
-                Art::Files(files) => Some((files.as_slice(), t.options_of(v).profiles)),
-                Art::Empty | Art::Derived { .. } => None,
-            })
+            .flat_map(|t| t.variants.iter().enumerate().map(move |(i, v)| (t, i, v)))
+            .filter_map(|(t, i, v)| Some((t.own_files(i)?, t.options_of(v).profiles)))
             .chain(self.whens.iter().flat_map(|w| &w.art).filter_map(|a| match &a.change {
                 ArtChange::Variant { art: Art::Files(files), profiles, .. }
                     if self.traits[a.trait_id].kind != TraitKind::MetadataOnly =>
                 {
                     Some((files.as_slice(), *profiles))
+                }
+                ArtChange::Variant { art: Art::Default, index, profiles, .. }
+                    if self.traits[a.trait_id].kind != TraitKind::MetadataOnly =>
+                {
+                    Some((
+                        self.traits[a.trait_id].default_files().get(*index).map_or(&[][..], std::slice::from_ref),
+                        *profiles,
+                    ))
                 }
                 _ => None,
             }));
@@ -438,9 +443,37 @@ pub struct Trait {
     /// The distinct rendering options of its variants, which
     /// [`Variant::options`] indexes (nearly always one: the trait's own).
     pub options: Vec<VariantOptions>,
+    /// The default file of each variant ([`Art::Default`]), made from
+    /// `folder` and the variants' names the first time it is asked for
+    /// ([`Trait::default_files`]), so that a model that is only checked
+    /// never holds them. Leave it empty when building a trait.
+    pub defaults: OnceLock<Box<[ArtFile]>>,
 }
 
 impl Trait {
+    /// The files variant `index` draws as its own: its files, or its
+    /// default file; `None` for a variant without files of its own (`none`,
+    /// a metadata-only trait's, a derived one).
+    pub fn own_files(&self, index: usize) -> Option<&[ArtFile]> {
+        match &self.variants.get(index)?.art {
+            Art::Files(files) => Some(files),
+            Art::Default => self.default_files().get(index).map(std::slice::from_ref),
+            Art::Empty | Art::Derived { .. } => None,
+        }
+    }
+
+    /// The default file of every variant, by index: `<folder>/<Name>.png`,
+    /// named at the variant's span (what [`Art::Default`] draws; meaningful
+    /// for those variants only).
+    pub fn default_files(&self) -> &[ArtFile] {
+        self.defaults.get_or_init(|| {
+            self.variants
+                .iter()
+                .map(|v| ArtFile::new(self.folder.join(format!("{}.png", v.name)), v.span, None))
+                .collect()
+        })
+    }
+
     /// The rendering options variant `v` (one of this trait's) is drawn with.
     pub fn options_of(&self, v: &Variant) -> &VariantOptions {
         &self.options[v.options as usize]
@@ -602,6 +635,10 @@ impl PartialEq<&str> for VariantName {
 pub enum Art {
     /// No pixels (`none`, or a metadata-only trait).
     Empty,
+    /// Its default file, `<trait folder>/<Name>.png`, named at the
+    /// variant's span: most variants' art, so it is not stored but made when
+    /// asked for ([`Trait::own_files`], [`Model::drawn`]).
+    Default,
     /// One or more files.
     Files(ArtFiles),
     /// Another variant of the same trait, recoloured.
@@ -613,32 +650,21 @@ pub enum Art {
     },
 }
 
-/// The art files of a variant, in drawing order: nearly always one, kept
-/// inline (a vector of one file per variant was 56 bytes on the heap each,
-/// 22 MB for the 400,000 variants of a 4 MB file). Read it as a slice.
+/// The art files of a variant, in drawing order (written out, or a default
+/// file found under another name): a boxed slice, 16 bytes in the variant.
+/// Read it as a slice.
 #[derive(Clone, Debug)]
-pub enum ArtFiles {
-    /// One file.
-    One(ArtFile),
-    /// Several files (or none).
-    Many(Vec<ArtFile>),
-}
+pub struct ArtFiles(Box<[ArtFile]>);
 
 impl ArtFiles {
     /// The files as a slice.
     pub fn as_slice(&self) -> &[ArtFile] {
-        match self {
-            ArtFiles::One(f) => std::slice::from_ref(f),
-            ArtFiles::Many(files) => files,
-        }
+        &self.0
     }
 
     /// The files as a mutable slice.
     pub fn as_mut_slice(&mut self) -> &mut [ArtFile] {
-        match self {
-            ArtFiles::One(f) => std::slice::from_mut(f),
-            ArtFiles::Many(files) => files,
-        }
+        &mut self.0
     }
 }
 
@@ -656,15 +682,8 @@ impl std::ops::DerefMut for ArtFiles {
 }
 
 impl From<Vec<ArtFile>> for ArtFiles {
-    fn from(mut files: Vec<ArtFile>) -> Self {
-        match files.pop() {
-            Some(f) if files.is_empty() => ArtFiles::One(f),
-            Some(f) => {
-                files.push(f);
-                ArtFiles::Many(files)
-            }
-            None => ArtFiles::Many(files),
-        }
+    fn from(files: Vec<ArtFile>) -> Self {
+        ArtFiles(files.into_boxed_slice())
     }
 }
 
@@ -1129,11 +1148,98 @@ mod tests {
 
     /// A file of a few megabytes declares hundreds of thousands of variants:
     /// a variant was 160 bytes with its name and default art path on the
-    /// heap beside it; it is 104 with its name inline.
+    /// heap beside it, then 112 with both inline; it is 80 with its name
+    /// inline and its default file not kept ([`Art::Default`]).
     #[test]
     fn a_variant_stays_small() {
-        assert!(std::mem::size_of::<Variant>() <= 112, "{} bytes", std::mem::size_of::<Variant>());
+        assert!(std::mem::size_of::<Variant>() <= 80, "{} bytes", std::mem::size_of::<Variant>());
+        assert!(std::mem::size_of::<Art>() <= 24, "{} bytes", std::mem::size_of::<Art>());
         assert!(std::mem::size_of::<ArtFile>() <= 56, "{} bytes", std::mem::size_of::<ArtFile>());
+    }
+
+    /// A variant's default file is `<trait folder>/<Name>.png` at the
+    /// variant's span; files written out are the variant's own.
+    #[test]
+    fn default_files_are_made_from_the_folder_and_the_name() {
+        let variant = |name: &str, at: usize, art: Art| Variant {
+            name: name.into(),
+            span: Span::new(at, at + name.len()),
+            weight: 1.0,
+            art,
+            options: 0,
+        };
+        let written = ArtFile::new(PathBuf::from("layers/elsewhere/x.png"), Span::new(40, 47), Some((Side::Below, 0)));
+        let t = Trait {
+            name: "Eye color".into(),
+            span: Span::new(0, 9),
+            kind: TraitKind::Visible,
+            folder: PathBuf::from("layers/Eye color"),
+            variants: vec![
+                variant("Pink ✨", 12, Art::Default),
+                variant("none", 20, Art::Empty),
+                variant("Gold", 30, Art::Files(vec![written.clone()].into())),
+                variant("Rose", 50, Art::Derived { from: 0, recolour: Box::new(Recolour::Hue(90.0)) }),
+                variant("a-much-longer-name-than-any-inline-path", 60, Art::Default),
+            ],
+            options: vec![VariantOptions { style: LayerStyle::default(), profiles: None }],
+            defaults: OnceLock::new(),
+        };
+        let pink = t.own_files(0).unwrap();
+        assert_eq!(pink.len(), 1);
+        assert_eq!(pink[0].path.as_path(), Path::new("layers/Eye color/Pink ✨.png"));
+        assert_eq!((pink[0].span, pink[0].placement()), (Span::new(12, 20), None));
+        assert!(t.own_files(1).is_none() && t.own_files(3).is_none() && t.own_files(9).is_none());
+        let gold = t.own_files(2).unwrap();
+        assert_eq!(
+            (gold[0].path.as_path(), gold[0].span, gold[0].placement()),
+            (written.path.as_path(), written.span, written.placement())
+        );
+        let long = t.own_files(4).unwrap();
+        assert_eq!(long[0].path.as_path(), Path::new("layers/Eye color/a-much-longer-name-than-any-inline-path.png"));
+        // What a model draws for them.
+        let model = Model {
+            settings: Settings {
+                name: "C".into(),
+                size: 1,
+                seed: String::new(),
+                canvas: (1, 1),
+                layers: PathBuf::from("layers"),
+                first_id: 1,
+                token_name: String::new(),
+                description: String::new(),
+                image: String::new(),
+                external_url: None,
+                sizes: Vec::new(),
+                resize: ResizeFilter::Lanczos3,
+                compression: Compression::Balanced,
+                background: None,
+                ignore_profiles: false,
+                metadata: MetadataFlavour::Erc721,
+                symbol: String::new(),
+                royalty_basis_points: 0,
+                creators: Vec::new(),
+            },
+            traits: vec![t],
+            forbids: Vec::new(),
+            requires: Vec::new(),
+            whens: Vec::new(),
+            counts: Vec::new(),
+            unique: Vec::new(),
+            visually: None,
+            visibility: None,
+            legendaries: Vec::new(),
+        };
+        let drawn = |index| model.drawn(VariantId { trait_id: 0, index }).unwrap();
+        assert_eq!(drawn(0).files[0].path.as_path(), Path::new("layers/Eye color/Pink ✨.png"));
+        assert!(drawn(1).files.is_empty());
+        let rose = drawn(3);
+        assert_eq!(
+            (rose.files[0].path.as_path(), rose.recolour),
+            (Path::new("layers/Eye color/Pink ✨.png"), Some(&Recolour::Hue(90.0)))
+        );
+        let all: Vec<&Path> = model.art_files().map(|(_, f)| f.path.as_path()).collect();
+        assert_eq!(all.len(), 3);
+        assert_eq!(model.profile_policies().len(), 3);
     }
 
     #[test]

@@ -29,6 +29,7 @@ impl<'a> Resolver<'a> {
                 folder: PathBuf::new(),
                 variants: Vec::new(),
                 options: Vec::new(),
+                defaults: std::sync::OnceLock::new(),
             });
             kept.push((ordinal, decl));
         }

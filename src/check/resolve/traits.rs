@@ -137,7 +137,7 @@ impl<'a> Resolver<'a> {
                     self.apply_option(&option.node, &mut variant_style);
                 }
             }
-            let art = self.variant_art(id, &decl.name.node, v, &folder);
+            let art = self.variant_art(id, &decl.name.node, v, &folder, true);
             let found = VariantOptions { style: variant_style, profiles: variant_profiles };
             if weight == 0.0 {
                 let index = self.traits[id].variants.len();
@@ -157,7 +157,10 @@ impl<'a> Resolver<'a> {
         // A trait's `profiles` that no variant with files of its own keeps changes nothing.
         if let Some(p) = trait_profiles {
             let t = &self.traits[id];
-            let kept = t.variants.iter().any(|v| matches!(v.art, Art::Files(_)) && t.options_of(v).profiles == Some(p));
+            let kept = t
+                .variants
+                .iter()
+                .any(|v| matches!(v.art, Art::Files(_) | Art::Default) && t.options_of(v).profiles == Some(p));
             if !kept {
                 self.report(Problem::RedundantProfiles {
                     word: if p.ignore { "ignore" } else { "check" },
@@ -312,12 +315,17 @@ impl<'a> Resolver<'a> {
         None
     }
 
+    /// The art of variant `v` of trait `trait_id`, whose files are in
+    /// `folder`. `own`: `v` is the variant's declaration, not conditional
+    /// art, so its default file can be left to [`Art::Default`] (which names
+    /// it at the variant's span).
     pub(super) fn variant_art(
         &mut self,
         trait_id: TraitId,
         trait_name: &str,
         v: &ast::VariantDecl,
         folder: &Path,
+        own: bool,
     ) -> Art {
         let kind = self.traits[trait_id].kind;
         let is_none = v.name() == "none";
@@ -331,7 +339,14 @@ impl<'a> Resolver<'a> {
                 return Art::Empty;
             }
             _ if is_none || kind == TraitKind::MetadataOnly => return Art::Empty,
-            None => return Art::Files(ArtFiles::One(self.default_file(trait_id, v, folder, None))),
+            None => {
+                let file = self.default_file(trait_id, v, folder, None);
+                // The variant's own default file, as its trait would make it, is not kept.
+                if own && file.path.as_path() == folder.join(format!("{}.png", v.name())) {
+                    return Art::Default;
+                }
+                return Art::Files(vec![file].into());
+            }
             Some(Node { node: ast::VariantSource::Derived(_), .. }) => return Art::Empty, // filled in later
             Some(Node { node: ast::VariantSource::Art(parts), .. }) => parts,
         };
@@ -443,7 +458,7 @@ impl<'a> Resolver<'a> {
             Some(BadSource::Itself)
         } else if source.is_none() {
             Some(BadSource::None)
-        } else if !matches!(source.art, Art::Files(_)) {
+        } else if !matches!(source.art, Art::Files(_) | Art::Default) {
             Some(BadSource::Derived(String::from(&*source.name)))
         } else {
             None

@@ -169,7 +169,7 @@ impl Resolver<'_> {
                     options: Vec::new(),
                     span: name.span,
                 });
-                self.variant_art(id.trait_id, &trait_name, &decl, &folder)
+                self.variant_art(id.trait_id, &trait_name, &decl, &folder, false)
             }
         };
         Some(ArtChange::Variant { index: id.index, art, style, profiles })
