@@ -287,6 +287,11 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
 
     let mut count_ranges = Vec::new();
     let errors_before = diagnostics.iter().filter(|d| d.is_error()).count();
+    // Only `min(with, drawn)` and `min(without, drawn)` below are read (the
+    // range, and the numbers in messages only when they are below `drawn`),
+    // and the other components' counts are at least 1 here: a component's
+    // count is searched only until it reaches `drawn`.
+    let cap = drawn.max(1);
     for rule in &model.counts {
         let (with, without) = match rule.single() {
             Some(v) => {
@@ -303,8 +308,8 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
                 let with = if plenty {
                     if v_possible { Count::Bounds { lower: drawn, upper: u128::MAX } } else { Count::Exact(0) }
                 } else {
-                    let with_here =
-                        solve::count_given(&c.net, &c.unique, &[(local, v.index)], &budget).unwrap_or(UNKNOWN);
+                    let with_here = solve::count_given_up_to(&c.net, &c.unique, &[(local, v.index)], &budget, cap)
+                        .unwrap_or(UNKNOWN);
                     product(others().chain([with_here]))
                 };
                 let without = if plenty {
@@ -314,7 +319,8 @@ pub fn analyse(model: &Model, spans: &SettingSpans, diagnostics: &mut Vec<Diagno
                     mask[v.index] = 0.0;
                     let mut without_net = c.net.clone();
                     without_net.push(Factor::unary(local, mask));
-                    let without_here = solve::count(&without_net, &c.unique, &budget).unwrap_or(UNKNOWN);
+                    let without_here =
+                        solve::count_given_up_to(&without_net, &c.unique, &[], &budget, cap).unwrap_or(UNKNOWN);
                     product(others().chain([without_here]))
                 };
                 (with, without)

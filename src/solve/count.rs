@@ -51,9 +51,40 @@ pub fn count_given(
     Ok(count_reduced(&red, projection, budget, start))
 }
 
+/// [`count_given`] where only `min(count, cap)` matters: the same number
+/// when it is below `cap`; at or above it, possibly only a
+/// [`Count::Bounds`] whose lower bound is at least `cap`. A rule graph too
+/// dense to eliminate is then searched only until the count reaches `cap`
+/// (see `search::count_reduced_capped`), where [`count_given`] would search
+/// it whole.
+pub fn count_given_up_to(
+    net: &Network,
+    projection: &[usize],
+    evidence: &[(usize, usize)],
+    budget: &Budget,
+    cap: u128,
+) -> Result<Count, SolveError> {
+    net.validate()?;
+    net.check_vars(projection)?;
+    let start = Instant::now();
+    let red = reduce_valid(net, evidence)?;
+    Ok(count_reduced_capped(&red, projection, budget, start, Some(cap)))
+}
+
 /// The count of [`count_given`] on the preprocessed network `red` (the
 /// projection's variables checked), started at `start`.
 pub(super) fn count_reduced(red: &Reduced<'_>, projection: &[usize], budget: &Budget, start: Instant) -> Count {
+    count_reduced_capped(red, projection, budget, start, None)
+}
+
+/// [`count_reduced`], searched only up to `cap` when there is one (see [`count_given_up_to`]).
+fn count_reduced_capped(
+    red: &Reduced<'_>,
+    projection: &[usize],
+    budget: &Budget,
+    start: Instant,
+    cap: Option<u128>,
+) -> Count {
     if red.empty {
         return Count::Exact(0);
     }
@@ -71,7 +102,7 @@ pub(super) fn count_reduced(red: &Reduced<'_>, projection: &[usize], budget: &Bu
         }
     }
     let factors = support.iter().flatten().cloned().collect();
-    let counter = Counter { sizes, projected, budget: *budget, cfactors: &red.factors, support, factors, start };
+    let counter = Counter { sizes, projected, budget: *budget, cfactors: &red.factors, support, factors, start, cap };
     counter.run()
 }
 
@@ -126,6 +157,8 @@ struct Counter<'a> {
     /// The non-constant support factors.
     factors: Vec<LFactor<bool>>,
     start: Instant,
+    /// Only `min(count, cap)` is asked for (see [`count_given_up_to`]).
+    cap: Option<u128>,
 }
 
 impl Counter<'_> {
@@ -163,7 +196,20 @@ impl Counter<'_> {
                 max_entries: (self.budget.max_table_entries / 16) as usize,
                 max_nodes: self.budget.max_table_entries / 16,
             };
-            if let Ok(n) = super::search::count_reduced(&self.sizes, self.cfactors, &self.projected, budget) {
+            if let Some(cap) = self.cap {
+                if let Ok(n) =
+                    super::search::count_reduced_capped(&self.sizes, self.cfactors, &self.projected, budget, cap)
+                {
+                    if n < cap {
+                        return Count::Exact(n);
+                    }
+                    // At least `cap`; at most every projected assignment.
+                    let all = sat_product(
+                        (0..self.sizes.len()).filter(|&v| self.projected[v]).map(|v| self.sizes[v] as u128),
+                    );
+                    return Count::Bounds { lower: cap, upper: all.max(cap) };
+                }
+            } else if let Ok(n) = super::search::count_reduced(&self.sizes, self.cfactors, &self.projected, budget) {
                 return Count::from_saturating(n);
             }
         }

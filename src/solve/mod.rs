@@ -43,7 +43,7 @@ use std::fmt;
 use std::time::Duration;
 
 pub use best::{Best, Term, best, best_above, best_excluding};
-pub use count::{count, count_given};
+pub use count::{count, count_given, count_given_up_to};
 pub use infer::{WeightedModel, eliminate_and_count, marginals, possible_values, possible_values_given};
 pub use relax::RelaxedModel;
 pub use sample::{Sampler, SamplerStep};

@@ -91,6 +91,10 @@ trait Value: Semiring {
     fn exists(self) -> Self;
     /// The value of [`Semiring::bits`].
     fn load(x: u128) -> Self;
+    /// `min(self, cap)` for counts (weights are never capped).
+    fn capped(self, cap: Option<u128>) -> Self;
+    /// Whether a count reached `cap` (never for weights).
+    fn at_cap(self, cap: Option<u128>) -> bool;
 }
 
 impl Value for f64 {
@@ -103,6 +107,12 @@ impl Value for f64 {
     fn load(x: u128) -> f64 {
         f64::from_bits(x as u64)
     }
+    fn capped(self, _: Option<u128>) -> f64 {
+        self
+    }
+    fn at_cap(self, _: Option<u128>) -> bool {
+        false
+    }
 }
 
 impl Value for Sat {
@@ -114,6 +124,12 @@ impl Value for Sat {
     }
     fn load(x: u128) -> Sat {
         Sat(x)
+    }
+    fn capped(self, cap: Option<u128>) -> Sat {
+        Sat(cap.map_or(self.0, |c| self.0.min(c)))
+    }
+    fn at_cap(self, cap: Option<u128>) -> bool {
+        cap.is_some_and(|c| self.0 >= c)
     }
 }
 
@@ -326,6 +342,8 @@ struct Search<'p, V: Value> {
     base: Option<&'p Cache>,
     nodes: u64,
     budget: SearchBudget,
+    /// Counting only: every `Z` is computed as `min(Z, cap)` (see [`count_reduced_capped`]).
+    cap: Option<u128>,
     _v: std::marker::PhantomData<V>,
 }
 
@@ -337,6 +355,7 @@ impl<'p, V: Value> Search<'p, V> {
             base: None,
             nodes: 0,
             budget,
+            cap: None,
             _v: std::marker::PhantomData,
         }
     }
@@ -353,7 +372,7 @@ impl<'p, V: Value> Search<'p, V> {
             for &r in &self.state.residual[v] {
                 total = total.add(V::of_residual(r));
             }
-            return Ok(if projected { total } else { total.exists() });
+            return Ok(if projected { total.capped(self.cap) } else { total.exists() });
         }
         let key = self.state.key(comp);
         if let Some(z) = self.lookup(&key) {
@@ -384,9 +403,13 @@ impl<'p, V: Value> Search<'p, V> {
                 prod = V::ZERO;
             }
             self.state.unassign(v, mark);
-            total = total.add(prod);
+            total = total.add(prod).capped(self.cap);
             if !projected && total != V::ZERO {
                 // Existence is settled by one satisfying branch.
+                break;
+            }
+            if total.at_cap(self.cap) {
+                // The other branches cannot lower a sum that reached the cap.
                 break;
             }
         }
@@ -425,6 +448,30 @@ pub(super) fn count_reduced(
     let p = Problem::from_parts(sizes.to_vec(), factors, &weights, projected.to_vec());
     let mut s: Search<'_, Sat> = Search::new(&p, budget);
     s.z_all().map(|n| n.0)
+}
+
+/// `min(count, cap)` for the problem of [`count_reduced`]: the same search
+/// in the semiring of counts saturating at `cap`, which ends a sum as soon
+/// as it reaches `cap`. Exact: for non-negative integers,
+/// `min(a + b, C) = min(min(a, C) + min(b, C), C)` and
+/// `min(a · b, C) = min(min(a, C) · min(b, C), C)` (a zero factor gives zero
+/// both ways; otherwise a factor at `C` makes both sides `C`), so every `Z`
+/// computed and cached is `min(Z, C)` of the exact one, and the terms a sum
+/// skips once it reached `C` cannot change it. Deciding whether a count
+/// reaches the tokens drawn needs no more: a dense rule graph with more
+/// combinations than that is settled after a few thousand nodes.
+pub(super) fn count_reduced_capped(
+    sizes: &[usize],
+    factors: &[CFactor<'_>],
+    projected: &[bool],
+    budget: SearchBudget,
+    cap: u128,
+) -> Result<u128, OverBudget> {
+    let weights: Vec<Vec<f64>> = sizes.iter().map(|&d| vec![1.0; d]).collect();
+    let p = Problem::from_parts(sizes.to_vec(), factors, &weights, projected.to_vec());
+    let mut s: Search<'_, Sat> = Search::new(&p, budget);
+    s.cap = Some(cap);
+    s.z_all().map(|n| n.0.min(cap))
 }
 
 /// An exactly compiled distribution for sampling and marginals (see the

@@ -376,6 +376,27 @@ mod props {
             prop_assert_eq!(got, brute.count(&proj, &evidence));
         }
 
+        /// The search capped at `cap` gives `min(count, cap)`, for caps
+        /// below, at and above the count.
+        #[test]
+        fn capped_search_counts_match_brute_force((net, proj, evidence) in with_query(6, 5), cap in 1u128..200) {
+            let brute = Brute::new(&net).count(&proj, &evidence);
+            let red = super::super::prep::reduce(&net, &evidence).unwrap();
+            let mut projected = vec![false; net.domains.len()];
+            proj.iter().for_each(|&v| projected[v] = true);
+            for cap in [cap, brute.max(1), brute + 1] {
+                let got = if red.empty {
+                    0
+                } else {
+                    super::super::search::count_reduced_capped(
+                        &red.sizes(), &red.factors, &projected, SearchBudget::default(), cap,
+                    )
+                    .unwrap()
+                };
+                prop_assert_eq!(got, brute.min(cap), "cap {}", cap);
+            }
+        }
+
         /// A network whose rule tables are over classes answers every
         /// question as the same network over values: exactly the same
         /// numbers (the same floats, the same draws) with the coarsest
@@ -862,4 +883,21 @@ fn search_counts_permutations_where_elimination_gives_up() {
     let budget = Budget { max_table_entries: 1 << 16, ..Budget::default() };
     assert!(matches!(WeightedModel::compile(&net, &[], &budget), Err(SolveError::TooLarge { .. })));
     assert_eq!(count(&net, &(0..10).collect::<Vec<_>>(), &Budget::default()).unwrap(), Count::Exact(3_628_800));
+}
+
+#[test]
+fn counts_up_to_a_cap_where_elimination_gives_up() {
+    // 10 traits, all different: searched to 300 combinations, not 10!.
+    let net = all_different(10);
+    let all: Vec<usize> = (0..10).collect();
+    let budget = Budget::default();
+    let capped = count_given_up_to(&net, &all, &[], &budget, 300).unwrap();
+    assert!(capped.lower() >= 300 && capped.upper() >= 3_628_800, "{capped:?}");
+    // With trait 0 = 0 and trait 1 = 0: nothing; with a value each: 8!.
+    assert_eq!(count_given_up_to(&net, &all, &[(0, 0), (1, 0)], &budget, 300).unwrap(), Count::Exact(0));
+    let given = [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6)];
+    assert_eq!(count_given_up_to(&net, &all, &given, &budget, 300).unwrap(), Count::Exact(6));
+    assert_eq!(count_given_up_to(&net, &all, &given, &budget, 6).unwrap().lower(), 6);
+    // A projection on some traits: distinct assignments of them.
+    assert_eq!(count_given_up_to(&net, &[0, 1], &[], &budget, 1000).unwrap(), Count::Exact(90));
 }
