@@ -646,7 +646,7 @@ impl<'a> Generator<'a> {
                 Err(_) => return Err("the search for the next class ran over its budget".into()),
             };
             let sig = plan.signature(&best.assignment);
-            plan.prepare(self.model, &[sig]).map_err(|e| e.to_string())?;
+            plan.prepare_caps(self.model, &[sig]).map_err(|e| e.to_string())?;
             let cap = super::column_caps(self.model, plan, &[sig])[0];
             let cap = match cap {
                 Some(c) if self.model.unique.is_empty() || c >= total => None,
@@ -668,7 +668,7 @@ impl<'a> Generator<'a> {
             return Ok(Decision::Infeasible);
         }
         let cols: Vec<usize> = self.cols.keys().copied().collect();
-        plan.prepare(self.model, &cols)?;
+        plan.prepare_caps(self.model, &cols)?;
         let quotas = super::quotas_over(self.model, plan, &cols);
         Ok(match quotas.solve(active, Objective::None) {
             Ok(Some(_)) => Decision::Feasible,
@@ -725,8 +725,10 @@ pub fn lazy_conflict(model: &Model, plan: &mut Plan) -> Result<Result<Option<Con
 }
 
 /// For a lazy plan: the columns (global signatures, ascending) among which
-/// an integer solution of the counts exists, their strata compiled; the
-/// conflict when there is none.
+/// an integer solution of the counts exists, their strata's unique
+/// combinations counted ([`Plan::prepare_caps`]; a stratum is compiled for
+/// drawing only when a token is drawn from it); the conflict when there is
+/// none.
 pub fn witness(model: &Model, plan: &mut Plan) -> Result<Vec<usize>, SampleError> {
     let mut generator = Generator::new(model);
     let all = vec![true; model.counts.len()];

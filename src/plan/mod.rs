@@ -110,6 +110,11 @@ pub struct Component {
     pub strata: Vec<Option<Compiled>>,
     /// In a lazy plan, the local signatures compiled so far ([`Plan::prepare`]).
     pub lazy_strata: BTreeMap<usize, Option<Compiled>>,
+    /// In a lazy plan, the unique combinations of the local signatures
+    /// counted so far ([`Plan::prepare_caps`]): `None` when no token has
+    /// it; at least [`Plan::lazy_cap`] is kept as `Bounds { lower, upper:
+    /// u128::MAX }`.
+    pub lazy_caps: BTreeMap<usize, Option<Count>>,
 }
 
 /// A connected component of the model's network before it is compiled
@@ -312,12 +317,15 @@ impl Plan {
                 base,
                 strata: vec![None],
                 lazy_strata: BTreeMap::new(),
+                lazy_caps: BTreeMap::new(),
             };
             if !component.counted.is_empty() && strata && !lazy {
                 // Collected whole, then the first error in order: rayon's
                 // `Result` collection returns whichever error a thread met first.
-                let compiled: Vec<Result<Option<Compiled>, SampleError>> =
-                    (0..total).into_par_iter().map(|sig| component.compile_stratum(model, &counted, sig)).collect();
+                let compiled: Vec<Result<Option<Compiled>, SampleError>> = (0..total)
+                    .into_par_iter()
+                    .map(|sig| component.compile_stratum(model, &counted, sig, None))
+                    .collect();
                 component.strata = compiled.into_iter().collect::<Result<_, SampleError>>()?;
             }
             Ok(component)
@@ -330,11 +338,14 @@ impl Plan {
     }
 
     /// Compiles the strata of the global signatures `sigs` that a lazy plan
-    /// has not compiled yet (nothing to do for a plan that is not lazy).
+    /// has not compiled yet, for drawing (nothing to do for a plan that is
+    /// not lazy). Their unique combinations are those of
+    /// [`Plan::prepare_caps`] (counted now when they were not yet).
     pub fn prepare(&mut self, model: &Model, sigs: &[usize]) -> Result<(), SampleError> {
         if !self.lazy {
             return Ok(());
         }
+        self.prepare_caps(model, sigs)?;
         for ci in 0..self.components.len() {
             if self.components[ci].counted.is_empty() {
                 continue;
@@ -345,10 +356,70 @@ impl Plan {
             let c = &self.components[ci];
             wanted.retain(|l| !c.lazy_strata.contains_key(l));
             // The first error in order, whatever the threads met first.
-            let compiled: Vec<Result<Option<Compiled>, SampleError>> =
-                wanted.par_iter().map(|&l| c.compile_stratum(model, &self.counted, l)).collect();
+            let compiled: Vec<Result<Option<Compiled>, SampleError>> = wanted
+                .par_iter()
+                .map(|&l| match c.lazy_caps.get(&l) {
+                    Some(None) => Ok(None),
+                    known => c.compile_stratum(model, &self.counted, l, known.copied().flatten()),
+                })
+                .collect();
             let compiled = compiled.into_iter().collect::<Result<Vec<Option<Compiled>>, SampleError>>()?;
             self.components[ci].lazy_strata.extend(wanted.into_iter().zip(compiled));
+        }
+        Ok(())
+    }
+
+    /// The unique combinations up to which a lazy plan counts a stratum:
+    /// twice the tokens drawn (at least 1). Every reader of a stratum's
+    /// combinations compares them with at most that: the integer program
+    /// with `size` (a capacity of `size` or more cannot bind), and the
+    /// unique stage's test for a scarce stratum (more than half of its
+    /// combinations asked for, by at most `size` tokens).
+    pub fn lazy_cap(model: &Model) -> u128 {
+        u128::from(model.generated_size()).saturating_mul(2).max(1)
+    }
+
+    /// Counts, for a lazy plan, the unique combinations of the strata of
+    /// the global signatures `sigs` not counted yet, up to
+    /// [`Plan::lazy_cap`], without compiling them for drawing: whether a
+    /// token can have the signature and its capacity are all that deciding
+    /// the counts needs ([`counts`]). Exact: a count is searched only until
+    /// it reaches the cap ([`solve::count_given_up_to`]), and one that
+    /// reaches it is kept as "at least the cap". When a count is not
+    /// settled within its budget, the stratum is compiled whole as before,
+    /// and its capacity read from that.
+    pub fn prepare_caps(&mut self, model: &Model, sigs: &[usize]) -> Result<(), SampleError> {
+        if !self.lazy {
+            return Ok(());
+        }
+        let cap = Plan::lazy_cap(model);
+        for ci in 0..self.components.len() {
+            if self.components[ci].counted.is_empty() {
+                continue;
+            }
+            let mut wanted: Vec<usize> = sigs.iter().map(|&s| self.local_signature(ci, s)).collect();
+            wanted.sort_unstable();
+            wanted.dedup();
+            let c = &self.components[ci];
+            wanted.retain(|l| !c.lazy_caps.contains_key(l));
+            let counted: Vec<Result<(Option<Count>, Option<Option<Compiled>>), SampleError>> = wanted
+                .par_iter()
+                .map(|&l| match c.stratum_capacity(&self.counted, l, cap) {
+                    Some(known) => Ok((known, None)),
+                    None => {
+                        let compiled = c.compile_stratum(model, &self.counted, l, None)?;
+                        Ok((compiled.as_ref().map(|m| m.capacity), Some(compiled)))
+                    }
+                })
+                .collect();
+            let counted = counted.into_iter().collect::<Result<Vec<_>, SampleError>>()?;
+            let c = &mut self.components[ci];
+            for (l, (known, compiled)) in wanted.into_iter().zip(counted) {
+                c.lazy_caps.insert(l, known);
+                if let Some(compiled) = compiled {
+                    c.lazy_strata.insert(l, compiled);
+                }
+            }
         }
         Ok(())
     }
@@ -437,6 +508,19 @@ impl Plan {
         if c.counted.is_empty() { Some(&c.base) } else { self.stratum(ci, self.local_signature(ci, sig)) }
     }
 
+    /// The unique combinations of component `ci`'s stratum of local
+    /// signature `local` and those it shares with its group (`None`: empty,
+    /// or not counted yet in a lazy plan, whose counts stop at
+    /// [`Plan::lazy_cap`]: see [`Plan::prepare_caps`]).
+    fn stratum_capacities(&self, ci: usize, local: usize) -> Option<(Count, Count)> {
+        if self.lazy {
+            // Each column of a lazy plan is its own group.
+            self.components[ci].lazy_caps.get(&local).copied().flatten().map(|n| (n, n))
+        } else {
+            self.stratum(ci, local).map(|m| (m.capacity, m.group_capacity))
+        }
+    }
+
     /// Component `ci`'s compiled stratum of local signature `local` (`None`:
     /// empty, or not compiled yet in a lazy plan).
     fn stratum(&self, ci: usize, local: usize) -> Option<&Compiled> {
@@ -446,11 +530,17 @@ impl Plan {
 }
 
 impl Component {
-    /// The distribution of the component conditioned on local signature
-    /// `sig` (0/1 unary factors on its counted traits); `None` when empty.
-    fn compile_stratum(&self, model: &Model, counted: &[Counted], sig: usize) -> Result<Option<Compiled>, SampleError> {
+    /// The network of the component conditioned on local signature `sig`
+    /// (0/1 unary factors on its counted traits), and the same with only
+    /// its unique counted traits conditioned (`None` when that is the same
+    /// network: every counted trait of the component is unique).
+    fn stratum_networks(&self, counted: &[Counted], sig: usize) -> (Network, Option<Network>) {
         let mut net_sig = self.net.clone();
-        let mut net_group = self.net.clone();
+        let all_unique = self.counted.iter().all(|&i| {
+            let var = self.traits.iter().position(|&t| t == counted[i].trait_id).unwrap_or(0);
+            self.unique.contains(&var)
+        });
+        let mut net_group = if all_unique { None } else { Some(self.net.clone()) };
         let mut rest = sig;
         for &i in &self.counted {
             let c = &counted[i];
@@ -464,27 +554,65 @@ impl Component {
                     if cls == class { 1.0 } else { 0.0 }
                 })
                 .collect();
-            if self.unique.contains(&var) {
+            if let Some(net_group) = net_group.as_mut().filter(|_| self.unique.contains(&var)) {
                 net_group.push(Factor::unary(var, mask.clone()));
             }
             net_sig.push(Factor::unary(var, mask));
         }
-        let mut compiled = compile(&net_sig, &self.unique, model, &self.traits)?;
+        (net_sig, net_group)
+    }
+
+    /// The distribution of the component conditioned on local signature
+    /// `sig` (0/1 unary factors on its counted traits); `None` when empty.
+    /// With `known`, its unique combinations as [`Component::stratum_capacity`]
+    /// counted them (not counted again).
+    fn compile_stratum(
+        &self,
+        model: &Model,
+        counted: &[Counted],
+        sig: usize,
+        known: Option<Count>,
+    ) -> Result<Option<Compiled>, SampleError> {
+        let (net_sig, net_group) = self.stratum_networks(counted, sig);
+        let mut compiled = compile_known(&net_sig, &self.unique, model, &self.traits, known, None)?;
         if let Some(c) = compiled.as_mut() {
-            c.group_capacity = projections(&net_group, &self.unique);
+            // When every counted trait is unique the group's network is the
+            // stratum's: the same count.
+            c.group_capacity = match (known, net_group) {
+                (Some(known), _) => known,
+                (None, Some(net_group)) => projections(&net_group, &self.unique),
+                (None, None) => c.capacity,
+            };
         }
         Ok(compiled)
     }
-}
 
-/// Compiles one component distribution; `None` when it is empty.
-fn compile(
-    net: &Network,
-    unique: &[usize],
-    model: &Model,
-    traits: &[TraitId],
-) -> Result<Option<Compiled>, SampleError> {
-    compile_known(net, unique, model, traits, None, None)
+    /// The unique combinations of the stratum of local signature `sig`,
+    /// counted up to `cap` ([`Plan::lazy_cap`]): `Some(None)` when no token
+    /// has it, `Some(Some(n))` with `n` exact below `cap` or `Bounds {
+    /// lower: cap, upper: u128::MAX }` at or above it; `None` when the count
+    /// was not settled within its budget (the caller compiles the stratum).
+    /// Without unique traits in the component, only whether it is empty is
+    /// asked (a count of its combinations up to 1), and its capacity is 1 as
+    /// in [`compile_known`].
+    fn stratum_capacity(&self, counted: &[Counted], sig: usize, cap: u128) -> Option<Option<Count>> {
+        let (net_sig, _) = self.stratum_networks(counted, sig);
+        let budget = count_budget();
+        if self.unique.is_empty() {
+            let all: Vec<usize> = (0..self.traits.len()).collect();
+            return match solve::count_given_up_to(&net_sig, &all, &[], &budget, 1).ok()? {
+                Count::Exact(0) => Some(None),
+                n if n.lower() >= 1 => Some(Some(Count::Exact(1))),
+                _ => None,
+            };
+        }
+        match solve::count_given_up_to(&net_sig, &self.unique, &[], &budget, cap).ok()? {
+            Count::Exact(0) => Some(None),
+            Count::Exact(n) if n < cap => Some(Some(Count::Exact(n))),
+            n if n.lower() >= cap => Some(Some(Count::Bounds { lower: cap, upper: u128::MAX })),
+            _ => None,
+        }
+    }
 }
 
 /// Variable elimination of a component's distribution, with its `unique`
@@ -503,9 +631,9 @@ pub(crate) fn eliminate(net: &Network, unique: &[usize]) -> Result<(WeightedMode
     }
 }
 
-/// [`compile`], with the component's unique projections when they are
-/// known already (`projections(net, unique)`) and its [`eliminate`] when
-/// done already.
+/// Compiles one component distribution (`None` when it is empty), with
+/// the component's unique projections when they are known already
+/// (`projections(net, unique)`) and its [`eliminate`] when done already.
 fn compile_known(
     net: &Network,
     unique: &[usize],
@@ -614,14 +742,14 @@ pub fn strata(model: &Model, plan: &Plan, cols: &[usize]) -> (Vec<bool>, Vec<u64
             let classes = plan.classes(s);
             let (mut cap, mut group_cap, mut feasible) = (fixed, fixed_group, true);
             for &ci in &counted {
-                match plan.stratum(ci, plan.local_of(ci, &classes)) {
+                match plan.stratum_capacities(ci, plan.local_of(ci, &classes)) {
                     None => {
                         feasible = false;
                         break;
                     }
-                    Some(m) if !plan.components[ci].unique.is_empty() => {
-                        cap = cap.saturating_mul(m.capacity.upper());
-                        group_cap = group_cap.saturating_mul(m.group_capacity.upper());
+                    Some((capacity, group_capacity)) if !plan.components[ci].unique.is_empty() => {
+                        cap = cap.saturating_mul(capacity.upper());
+                        group_cap = group_cap.saturating_mul(group_capacity.upper());
                     }
                     Some(_) => {}
                 }

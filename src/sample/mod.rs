@@ -330,7 +330,7 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
         cols.extend_from_slice(&sigs);
         cols.sort_unstable();
         cols.dedup();
-        p.prepare(model, &cols)?;
+        p.prepare_caps(model, &cols)?;
         for s in &mut sigs {
             *s = cols.binary_search(s).map_err(|_| internal("a drawn signature without its column"))?;
         }
@@ -339,7 +339,8 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
     } else {
         (0..plan.signatures).collect()
     };
-    let plan = extended.as_ref().unwrap_or(plan);
+    let given = plan;
+    let plan = extended.as_ref().unwrap_or(given);
     let s_count = cols.len();
     let (feasible, caps, groups, group_caps) = strata(model, plan, &cols);
     let shared = if plan.lazy {
@@ -347,6 +348,7 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
     } else {
         sharing::Sharing::build(model, plan, &feasible, &caps, &groups).unwrap_or_default()
     };
+    let mut moves: Vec<(usize, usize)> = Vec::new();
     if !plan.counted.is_empty() {
         if !plan.lazy {
             sigs.par_iter_mut().zip(variants.par_chunks(t.max(1))).for_each(|(s, row)| *s = plan.signature(row));
@@ -373,7 +375,7 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
             }
         }
         pool.sort_unstable();
-        let mut moves: Vec<(usize, usize)> = Vec::with_capacity(pool.len());
+        moves.reserve(pool.len());
         let mut next = pool.iter();
         for (s, (&want, &have)) in target.iter().zip(&n).enumerate() {
             for _ in have..want.max(have) {
@@ -382,7 +384,33 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
                 }
             }
         }
-        // Redraw moved rows in the components whose part of the signature changed.
+    }
+    // A lazy plan compiles a stratum for drawing only where a token is
+    // drawn from it: where a token moves to, and where the unique stage may
+    // redraw one or build a pool (two tokens or more, or a scarce stratum;
+    // a lone token can collide with no other, strata sharing no unique
+    // combinations in a lazy plan). The columns' numbers above do not
+    // depend on it.
+    if let Some(p) = extended.as_mut() {
+        let mut n = vec![0u64; s_count];
+        for &s in &sigs {
+            n[s] += 1;
+        }
+        let mut wanted = vec![false; s_count];
+        for &(row, s) in &moves {
+            n[sigs[row]] -= 1;
+            n[s] += 1;
+            wanted[s] = true;
+        }
+        let unique = !model.unique.is_empty();
+        let drawn: Vec<usize> = (0..s_count)
+            .filter(|&s| wanted[s] || (unique && (n[s] >= 2 || (n[s] > 0 && n[s].saturating_mul(2) > caps[s]))))
+            .map(|s| cols[s])
+            .collect();
+        p.prepare(model, &drawn)?;
+    }
+    let plan = extended.as_ref().unwrap_or(given);
+    if !moves.is_empty() {
         let old: Vec<usize> = moves.iter().map(|&(row, _)| sigs[row]).collect();
         for &(row, s) in &moves {
             sigs[row] = s;
