@@ -402,7 +402,9 @@ impl Plan {
             wanted.dedup();
             let c = &self.components[ci];
             wanted.retain(|l| !c.lazy_caps.contains_key(l));
-            let counted: Vec<Result<(Option<Count>, Option<Option<Compiled>>), SampleError>> = wanted
+            // Per stratum: its capacity, and the stratum when it had to be compiled.
+            type Capacity = (Option<Count>, Option<Option<Compiled>>);
+            let counted: Vec<Result<Capacity, SampleError>> = wanted
                 .par_iter()
                 .map(|&l| match c.stratum_capacity(&self.counted, l, cap) {
                     Some(known) => Ok((known, None)),
