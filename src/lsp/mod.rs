@@ -745,7 +745,7 @@ fn hover_variant(
     if let Some((m, t, v)) = found {
         match (&m.traits[t].variants[v].art, m.traits[t].own_files(v)) {
             (Art::Derived { from, .. }, _) => {
-                let source = &m.traits[t].variants[*from].name;
+                let source = &m.traits[t].variants[*from as usize].name;
                 text.push_str(&format!("- art: `{}` recoloured\n", crate::model::source_name(source)));
             }
             (_, None) => text.push_str("- no art\n"),

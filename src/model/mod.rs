@@ -90,7 +90,7 @@ impl Model {
         let t = &self.traits[id.trait_id];
         let style = &t.options_of(&t.variants[id.index]).style;
         match &t.variants[id.index].art {
-            Art::Derived { from, recolour } => match t.own_files(*from) {
+            Art::Derived { from, recolour } => match t.own_files(*from as usize) {
                 Some(files) => Ok(Drawn { files, recolour: Some(recolour), then: None, style }),
                 None => Err(UnresolvedDerive { variant: id }),
             },
@@ -118,7 +118,7 @@ impl Model {
                     Art::Empty => (&[], None),
                     Art::Default => (t.default_files().get(id.index).map_or(&[], std::slice::from_ref), None),
                     Art::Files(files) => (files, None),
-                    Art::Derived { from, recolour } => match t.own_files(*from) {
+                    Art::Derived { from, recolour } => match t.own_files(*from as usize) {
                         Some(files) => (files, Some(&**recolour)),
                         None => return Err(UnresolvedDerive { variant: id }),
                     },
@@ -643,18 +643,19 @@ pub enum Art {
     Files(ArtFiles),
     /// Another variant of the same trait, recoloured.
     Derived {
-        /// The source variant's index in the same trait.
-        from: usize,
+        /// The source variant's index in the same trait (32 bits, so that an
+        /// [`Art`] is 16 bytes).
+        from: u32,
         /// The recolouring (boxed: few variants have one).
         recolour: Box<Recolour>,
     },
 }
 
 /// The art files of a variant, in drawing order (written out, or a default
-/// file found under another name): a boxed slice, 16 bytes in the variant.
-/// Read it as a slice.
+/// file found under another name): one pointer in the variant (so that an
+/// [`Art`] is 16 bytes), the files behind it. Read it as a slice.
 #[derive(Clone, Debug)]
-pub struct ArtFiles(Box<[ArtFile]>);
+pub struct ArtFiles(Box<Vec<ArtFile>>);
 
 impl ArtFiles {
     /// The files as a slice.
@@ -683,7 +684,7 @@ impl std::ops::DerefMut for ArtFiles {
 
 impl From<Vec<ArtFile>> for ArtFiles {
     fn from(files: Vec<ArtFile>) -> Self {
-        ArtFiles(files.into_boxed_slice())
+        ArtFiles(Box::new(files))
     }
 }
 
@@ -1148,12 +1149,12 @@ mod tests {
 
     /// A file of a few megabytes declares hundreds of thousands of variants:
     /// a variant was 160 bytes with its name and default art path on the
-    /// heap beside it, then 112 with both inline; it is 80 with its name
+    /// heap beside it, then 112 with both inline; it is 72 with its name
     /// inline and its default file not kept ([`Art::Default`]).
     #[test]
     fn a_variant_stays_small() {
-        assert!(std::mem::size_of::<Variant>() <= 80, "{} bytes", std::mem::size_of::<Variant>());
-        assert!(std::mem::size_of::<Art>() <= 24, "{} bytes", std::mem::size_of::<Art>());
+        assert!(std::mem::size_of::<Variant>() <= 72, "{} bytes", std::mem::size_of::<Variant>());
+        assert!(std::mem::size_of::<Art>() <= 16, "{} bytes", std::mem::size_of::<Art>());
         assert!(std::mem::size_of::<ArtFile>() <= 56, "{} bytes", std::mem::size_of::<ArtFile>());
     }
 

@@ -468,7 +468,7 @@ impl<'a> Resolver<'a> {
             return None;
         }
         let recolour = self.resolve_recolour(&derived.recolour)?;
-        Some(Art::Derived { from, recolour: Box::new(recolour) })
+        Some(Art::Derived { from: from as u32, recolour: Box::new(recolour) })
     }
 
     /// A recolouring as written: `hue` within one turn, palette colours mapped once.
