@@ -655,6 +655,7 @@ pub enum Art {
 /// file found under another name): one pointer in the variant (so that an
 /// [`Art`] is 16 bytes), the files behind it. Read it as a slice.
 #[derive(Clone, Debug)]
+#[allow(clippy::box_collection)] // one pointer, not a vector's three words, in every variant
 pub struct ArtFiles(Box<Vec<ArtFile>>);
 
 impl ArtFiles {
