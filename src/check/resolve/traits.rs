@@ -340,12 +340,15 @@ impl<'a> Resolver<'a> {
             }
             _ if is_none || kind == TraitKind::MetadataOnly => return Art::Empty,
             None => {
-                let file = self.default_file(trait_id, v, folder, None);
-                // The variant's own default file, as its trait would make it, is not kept.
-                if own && file.path.as_path() == folder.join(format!("{}.png", v.name())) {
-                    return Art::Default;
+                // The variant's own default file, `<folder>/<Name>.png` as its
+                // trait makes it ([`Trait::default_files`]), is not kept.
+                if own && self.art.is_none() && file_name(v.name()).is_some() {
+                    return Art::Default; // what `default_path` gives without an art store
                 }
-                return Art::Files(vec![file].into());
+                let file = self.default_file(trait_id, v, folder, None);
+                let plain = file.path.file_name().and_then(|f| f.to_str()).and_then(|f| f.strip_suffix(".png"));
+                // (Any other file `default_path` finds is named otherwise.)
+                return if own && plain == Some(v.name()) { Art::Default } else { Art::Files(vec![file].into()) };
             }
             Some(Node { node: ast::VariantSource::Derived(_), .. }) => return Art::Empty, // filled in later
             Some(Node { node: ast::VariantSource::Art(parts), .. }) => parts,
