@@ -310,10 +310,10 @@ pub fn audit_art_opaque<'m>(
     store: &dyn ArtStore,
 ) -> (Vec<Diagnostic>, IdenticalArt, Option<Vec<VariantId>>, Vec<Silenced>) {
     let mut out = Vec::new();
-    let mut identical = IdenticalArt::none(model);
     if !store.enabled() {
-        return (out, identical, None, Vec::new());
+        return (out, IdenticalArt::none(), None, Vec::new());
     }
+    let mut identical = IdenticalArt::each_its_own(model);
     let policies = model.profile_policies();
     let policy_of = |p: &Path| policies.get(p).copied().unwrap_or(ProfilePolicy::Check);
     let mut silenced: Vec<Silenced> = Vec::new();

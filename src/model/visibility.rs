@@ -325,7 +325,8 @@ pub(crate) fn covers(upper: &[LayerMask], lower: &[LayerMask]) -> bool {
 pub struct IdenticalArt {
     /// `first[trait][variant]`: the first variant of the trait whose art is
     /// identical to this one's (the variant itself when there is none, and
-    /// for variants without art).
+    /// for variants without art); empty when no two variants share their
+    /// art ([`IdenticalArt::none`]).
     pub first: Vec<Vec<usize>>,
     /// `looks[trait][look]`: the same over every look of the trait
     /// ([`crate::model::ConditionalArt::looks`]: each variant's own art, then
@@ -335,8 +336,15 @@ pub struct IdenticalArt {
 }
 
 impl IdenticalArt {
-    /// No two variants share their art.
-    pub fn none(model: &Model) -> IdenticalArt {
+    /// No two variants share their art, said with empty lists (a list of
+    /// every variant of a large file would be 8 bytes a variant).
+    pub fn none() -> IdenticalArt {
+        IdenticalArt::default()
+    }
+
+    /// No two variants share their art so far, every variant listed as its
+    /// own first, for the art checks to fill in.
+    pub fn each_its_own(model: &Model) -> IdenticalArt {
         IdenticalArt {
             first: model.traits.iter().map(|t| (0..t.variants.len()).collect()).collect(),
             looks: Vec::new(),

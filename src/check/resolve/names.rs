@@ -15,6 +15,7 @@ impl<'a> Resolver<'a> {
         let decls =
             self.file.statements.iter().filter_map(|s| if let Statement::Trait(t) = s { Some(t) } else { None });
         let mut kept = Vec::new();
+        self.traits.reserve_exact(decls.clone().count());
         for (ordinal, decl) in decls.enumerate() {
             if let Some(&first) = self.by_name.get(&decl.name.node) {
                 let first = self.traits[first].span;
