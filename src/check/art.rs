@@ -490,7 +490,7 @@ pub fn audit_art_opaque<'m>(
                 if let Some(Ok(i)) = cache.get(file.path.as_path()) {
                     let content = i.content.filter(|_| alpha_kept(&drawn));
                     if let Some(d) =
-                        size_problem(i.info.header, content, (cw, ch), &t.options_of(v).style, v.span, &file.path)
+                        size_problem(i.info.header, content, (cw, ch), &t.options_of(v).style, v.span(), &file.path)
                     {
                         out.push(d);
                     }
@@ -686,13 +686,13 @@ fn identical_across_traits(model: &Model, cache: &HashMap<&Path, Result<Verified
         );
         let mut d = Diagnostic::new(
             Code::IdenticalArt,
-            model.variant(ids[1]).span,
+            model.variant(ids[1]).span(),
             format!("{} draw identical art in different traits{what}", super::resolve::quote_list(&refs)),
         )
         .label(format!("draws exactly what `{}` draws", names[0]))
-        .with_label(model.variant(ids[0]).span, "the same art");
+        .with_label(model.variant(ids[0]).span(), "the same art");
         for &i in &ids[2..] {
-            d = d.with_label(model.variant(i).span, "the same art");
+            d = d.with_label(model.variant(i).span(), "the same art");
         }
         out.push(d.help(help));
     }
@@ -828,13 +828,13 @@ fn identical_diagnostic(
     let first = &t.variants[group[0]];
     let mut d = Diagnostic::new(
         Code::IdenticalArt,
-        t.variants[group[1]].span,
+        t.variants[group[1]].span(),
         format!("{} draw identical art: {why}", super::resolve::quote_list(&refs)),
     )
     .label(format!("draws exactly what `{}` draws", names[0]))
-    .with_label(first.span, "the same art");
+    .with_label(first.span(), "the same art");
     for &i in &group[2..] {
-        d = d.with_label(t.variants[i].span, "the same art");
+        d = d.with_label(t.variants[i].span(), "the same art");
     }
     d.help(help)
 }

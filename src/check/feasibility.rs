@@ -619,7 +619,7 @@ fn report_impossible(model: &Model, possible: &[Vec<bool>], diagnostics: &mut Ve
                 let rules: Vec<_> = rules_on(model, id);
                 let mut d = Diagnostic::new(
                     Code::ImpossibleVariant,
-                    variant.span,
+                    variant.span(),
                     format!("`{}` can never be drawn: the rules exclude every token with it", model.variant_name(id)),
                 )
                 .label("impossible under the rules");

@@ -469,7 +469,7 @@ impl Trait {
         self.defaults.get_or_init(|| {
             self.variants
                 .iter()
-                .map(|v| ArtFile::new(self.folder.join(format!("{}.png", v.name)), v.span, None))
+                .map(|v| ArtFile::new(self.folder.join(format!("{}.png", v.name)), v.span(), None))
                 .collect()
         })
     }
@@ -493,13 +493,15 @@ pub struct VariantOptions {
 
 /// One variant of a trait. It is kept small (a file of a few megabytes may
 /// declare hundreds of thousands): its rendering options are an index into
-/// its trait's [`Trait::options`], a recolouring is out of line.
+/// its trait's [`Trait::options`], a recolouring is out of line, the span
+/// of its name is two 32-bit offsets ([`Variant::span`]; a source is at most
+/// 1 GiB).
 #[derive(Clone, Debug)]
 pub struct Variant {
     /// Its name (`none` for the empty variant).
     pub name: VariantName,
-    /// Where its name was declared.
-    pub span: Span,
+    /// Where its name was declared: start and end.
+    at: (u32, u32),
     /// Its weight (non-negative).
     pub weight: f64,
     /// Where its pixels come from.
@@ -510,25 +512,39 @@ pub struct Variant {
 }
 
 impl Variant {
+    /// A variant named `name` at `span`, of `weight`, drawing `art` with
+    /// its trait's rendering options number `options`.
+    pub fn new(name: &str, span: Span, weight: f64, art: Art, options: u32) -> Variant {
+        let offset = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        Variant { name: name.into(), at: (offset(span.start), offset(span.end)), weight, art, options }
+    }
+
+    /// Where its name was declared.
+    pub fn span(&self) -> Span {
+        Span::new(self.at.0 as usize, self.at.1 as usize)
+    }
+
     /// Whether this is the `none` variant.
     pub fn is_none(&self) -> bool {
         &*self.name == "none"
     }
 }
 
-/// A variant's name: inline when it is short, as nearly all are (`V12`,
-/// `Gold`, `e41873`), so that a trait of 100,000 variants does not hold
-/// 100,000 small heap strings. Read it as a `str`.
+/// A variant's name: inline up to 14 bytes (`V12`, `Gold Grill`,
+/// `e41873`), so that a trait of 100,000 variants does not hold 100,000
+/// small heap strings; a longer one is one pointer to a heap string (the
+/// whole is 16 bytes). Read it as a `str`.
 #[derive(Clone)]
 pub struct VariantName(NameRepr);
 
-/// Longest name kept inline, in bytes (the whole is the size of a `String`).
-const INLINE_NAME: usize = 22;
+/// Longest name kept inline, in bytes (the whole is 16 bytes).
+const INLINE_NAME: usize = 14;
 
 #[derive(Clone)]
+#[allow(clippy::box_collection)] // one pointer for a long name, so that a short one fits in 16 bytes
 enum NameRepr {
     Inline(InlineStr<INLINE_NAME>),
-    Heap(Box<str>),
+    Heap(Box<String>),
 }
 
 /// A `str` of at most `N` bytes, kept in place: the first `len` bytes of
@@ -560,14 +576,14 @@ impl VariantName {
     pub fn as_str(&self) -> &str {
         match &self.0 {
             NameRepr::Inline(inline) => inline.as_str(),
-            NameRepr::Heap(s) => s,
+            NameRepr::Heap(s) => s.as_str(),
         }
     }
 }
 
 impl From<&str> for VariantName {
     fn from(s: &str) -> Self {
-        VariantName(InlineStr::new(s).map_or_else(|| NameRepr::Heap(s.into()), NameRepr::Inline))
+        VariantName(InlineStr::new(s).map_or_else(|| NameRepr::Heap(Box::new(s.into())), NameRepr::Inline))
     }
 }
 
@@ -1150,11 +1166,12 @@ mod tests {
 
     /// A file of a few megabytes declares hundreds of thousands of variants:
     /// a variant was 160 bytes with its name and default art path on the
-    /// heap beside it, then 112 with both inline; it is 72 with its name
-    /// inline and its default file not kept ([`Art::Default`]).
+    /// heap beside it, then 112 with both inline; it is 56 with its name in
+    /// 16 bytes, its span in 8 and its default file not kept ([`Art::Default`]).
     #[test]
     fn a_variant_stays_small() {
-        assert!(std::mem::size_of::<Variant>() <= 72, "{} bytes", std::mem::size_of::<Variant>());
+        assert!(std::mem::size_of::<Variant>() <= 56, "{} bytes", std::mem::size_of::<Variant>());
+        assert!(std::mem::size_of::<VariantName>() <= 16, "{} bytes", std::mem::size_of::<VariantName>());
         assert!(std::mem::size_of::<Art>() <= 16, "{} bytes", std::mem::size_of::<Art>());
         assert!(std::mem::size_of::<ArtFile>() <= 56, "{} bytes", std::mem::size_of::<ArtFile>());
     }
@@ -1163,13 +1180,7 @@ mod tests {
     /// variant's span; files written out are the variant's own.
     #[test]
     fn default_files_are_made_from_the_folder_and_the_name() {
-        let variant = |name: &str, at: usize, art: Art| Variant {
-            name: name.into(),
-            span: Span::new(at, at + name.len()),
-            weight: 1.0,
-            art,
-            options: 0,
-        };
+        let variant = |name: &str, at: usize, art: Art| Variant::new(name, Span::new(at, at + name.len()), 1.0, art, 0);
         let written = ArtFile::new(PathBuf::from("layers/elsewhere/x.png"), Span::new(40, 47), Some((Side::Below, 0)));
         let t = Trait {
             name: "Eye color".into(),
@@ -1247,7 +1258,7 @@ mod tests {
     #[test]
     fn names_read_back_as_written() {
         for name in
-            ["", "none", "V12", "Gold Grill", "exactly-22-bytes-long!", "one byte longer than 22", "Éclair ✨ glow"]
+            ["", "none", "V12", "Gold Grill", "fourteen-bytes", "fifteen bytes!!", "Éclair ✨ glow", "Éclair ✨"]
         {
             let n = VariantName::from(name);
             assert_eq!(n.as_str(), name);
@@ -1257,9 +1268,12 @@ mod tests {
             assert_eq!(n, VariantName::from(String::from(name).as_str()));
         }
         assert_ne!(VariantName::from("V1"), VariantName::from("V12"));
-        // Inline up to 22 bytes, on the heap beyond.
-        assert!(matches!(VariantName::from("exactly-22-bytes-long!").0, NameRepr::Inline(InlineStr { len: 22, .. })));
-        assert!(matches!(VariantName::from("one byte longer than 22").0, NameRepr::Heap(_)));
+        // Inline up to 14 bytes, on the heap beyond.
+        assert!(matches!(VariantName::from("fourteen-bytes").0, NameRepr::Inline(InlineStr { len: 14, .. })));
+        assert!(matches!(VariantName::from("fifteen bytes!!").0, NameRepr::Heap(_)));
+        // A variant's span reads back.
+        let v = Variant::new("V12", Span::new(1_000_000, 1_000_003), 2.5, Art::Default, 3);
+        assert_eq!((v.span(), &*v.name, v.weight, v.options), (Span::new(1_000_000, 1_000_003), "V12", 2.5, 3));
     }
 
     #[test]

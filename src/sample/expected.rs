@@ -454,7 +454,7 @@ pub fn warn_drift(
         .label("shares drift at this size");
         for &v in moved.iter().take(4) {
             let e = expected.shares[t][v] * 100.0;
-            d = d.with_label(tr.variants[v].span, format!("expected {e:.1}%"));
+            d = d.with_label(tr.variants[v].span(), format!("expected {e:.1}%"));
         }
         diagnostics.push(
             d.with_label(size_span, "the collection's size")

@@ -114,7 +114,7 @@ mod tests {
     use crate::span::Span;
 
     fn variant(name: &str) -> Variant {
-        Variant { name: name.into(), span: Span::default(), weight: 1.0, art: Art::Empty, options: 0 }
+        Variant::new(name, Span::default(), 1.0, Art::Empty, 0)
     }
 
     #[test]

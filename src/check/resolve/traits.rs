@@ -148,7 +148,7 @@ impl<'a> Resolver<'a> {
                 t.options.push(found);
                 (t.options.len() - 1) as u32
             });
-            t.variants.push(Variant { name: v.name().into(), span: v.name_span(), weight, art, options });
+            t.variants.push(Variant::new(v.name(), v.name_span(), weight, art, options));
         }
         if self.traits[id].variants.len() > INDEXED_VARIANTS {
             let index = super::names::NameIndex::new(&self.traits[id].variants);
@@ -174,7 +174,7 @@ impl<'a> Resolver<'a> {
         for v in variants {
             let Some(Node { node: ast::VariantSource::Derived(derived), .. }) = v.source() else { continue };
             let Some(index) =
-                self.variant_position(id, v.name()).filter(|&i| self.traits[id].variants[i].span == v.name_span())
+                self.variant_position(id, v.name()).filter(|&i| self.traits[id].variants[i].span() == v.name_span())
             else {
                 continue;
             };
@@ -518,7 +518,7 @@ impl<'a> Resolver<'a> {
                 found.push(Problem::UnusedVariant {
                     trait_name: t.name.clone(),
                     name: String::from(&*v.name),
-                    span: v.span,
+                    span: v.span(),
                     weight,
                 });
             }
