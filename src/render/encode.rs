@@ -65,6 +65,19 @@
 //! the 16 images), in the same time (739 ms against 757 ms, within the
 //! noise), its trial histograms being 1 % of that level's work.
 //!
+//! In a whole `dropc run` of the benchmark's 300 tokens the encoder is
+//! about 32 of the 36–37 ms of CPU per image (by the profile: deflate
+//! 66 %, the row filters and the entropy choice 19 %, the rest decoding the
+//! art, compositing, SHA-256, copies and the kernel). So `balanced` stays
+//! short of 4.5 times a two-worker Pillow script writing zlib level 6
+//! (3.9–4.2 times in the last sitting; 4.5 times is 56–62 images/s on the
+//! 2 cores against the 12.0–13.8 Pillow made, 32–35 ms of CPU per image for
+//! the whole run): no faster setting is as small (the table above; zlib-rs
+//! level 4 is 5.1 % larger, and the parameters between levels 4 and 5 are
+//! not reachable through flate2), and the counting of the entropy choice
+//! is already about one counter increment per CPU cycle. README.md's
+//! Performance section has the figures of each sitting.
+//!
 //! The encoder itself (filtering, deflate, the bytes of the file) is
 //! [`crate::png::encode`].
 
