@@ -108,14 +108,21 @@ pub struct Component {
     /// [`Plan::local_signature`]): the conditioned distribution, `None` when
     /// empty. Compiled up front unless the plan is [`Plan::lazy`].
     pub strata: Vec<Option<Compiled>>,
-    /// In a lazy plan, the local signatures compiled so far ([`Plan::prepare`]).
-    pub lazy_strata: BTreeMap<usize, Option<Compiled>>,
+    /// In a lazy plan, the strata of the local signatures counted so far
+    /// ([`Plan::prepare_caps`]), each compiled for drawing when a token is
+    /// first drawn from it ([`Plan::compiled_for`]).
+    pub lazy_strata: BTreeMap<usize, LazyStratum>,
     /// In a lazy plan, the unique combinations of the local signatures
     /// counted so far ([`Plan::prepare_caps`]): `None` when no token has
     /// it; at least [`Plan::lazy_cap`] is kept as `Bounds { lower, upper:
     /// u128::MAX }`.
     pub lazy_caps: BTreeMap<usize, Option<Count>>,
 }
+
+/// A stratum of a lazy plan: compiled (`None`: empty) on first use, by
+/// whichever thread asks first; the compilation is deterministic, so the
+/// result is the same whoever compiles it.
+pub type LazyStratum = std::sync::OnceLock<Result<Option<Compiled>, SampleError>>;
 
 /// A connected component of the model's network before it is compiled
 /// into a [`Component`], with what `check` has computed of it already.
@@ -337,38 +344,6 @@ impl Plan {
         Ok(Plan { components, place, counted, counted_of_trait, signatures, lazy, keys })
     }
 
-    /// Compiles the strata of the global signatures `sigs` that a lazy plan
-    /// has not compiled yet, for drawing (nothing to do for a plan that is
-    /// not lazy). Their unique combinations are those of
-    /// [`Plan::prepare_caps`] (counted now when they were not yet).
-    pub fn prepare(&mut self, model: &Model, sigs: &[usize]) -> Result<(), SampleError> {
-        if !self.lazy {
-            return Ok(());
-        }
-        self.prepare_caps(model, sigs)?;
-        for ci in 0..self.components.len() {
-            if self.components[ci].counted.is_empty() {
-                continue;
-            }
-            let mut wanted: Vec<usize> = sigs.iter().map(|&s| self.local_signature(ci, s)).collect();
-            wanted.sort_unstable();
-            wanted.dedup();
-            let c = &self.components[ci];
-            wanted.retain(|l| !c.lazy_strata.contains_key(l));
-            // The first error in order, whatever the threads met first.
-            let compiled: Vec<Result<Option<Compiled>, SampleError>> = wanted
-                .par_iter()
-                .map(|&l| match c.lazy_caps.get(&l) {
-                    Some(None) => Ok(None),
-                    known => c.compile_stratum(model, &self.counted, l, known.copied().flatten()),
-                })
-                .collect();
-            let compiled = compiled.into_iter().collect::<Result<Vec<Option<Compiled>>, SampleError>>()?;
-            self.components[ci].lazy_strata.extend(wanted.into_iter().zip(compiled));
-        }
-        Ok(())
-    }
-
     /// The unique combinations up to which a lazy plan counts a stratum:
     /// twice the tokens drawn (at least 1). Every reader of a stratum's
     /// combinations compares them with at most that: the integer program
@@ -417,10 +392,16 @@ impl Plan {
             let counted = counted.into_iter().collect::<Result<Vec<_>, SampleError>>()?;
             let c = &mut self.components[ci];
             for (l, (known, compiled)) in wanted.into_iter().zip(counted) {
-                c.lazy_caps.insert(l, known);
+                // Compiled already when its count needed it; empty; or
+                // compiled when first drawn from.
+                let stratum = LazyStratum::new();
                 if let Some(compiled) = compiled {
-                    c.lazy_strata.insert(l, compiled);
+                    stratum.get_or_init(|| Ok(compiled));
+                } else if known.is_none() {
+                    stratum.get_or_init(|| Ok(None));
                 }
+                c.lazy_caps.insert(l, known);
+                c.lazy_strata.insert(l, stratum);
             }
         }
         Ok(())
@@ -527,7 +508,69 @@ impl Plan {
     /// empty, or not compiled yet in a lazy plan).
     fn stratum(&self, ci: usize, local: usize) -> Option<&Compiled> {
         let c = &self.components[ci];
-        if self.lazy { c.lazy_strata.get(&local) } else { c.strata.get(local) }.and_then(Option::as_ref)
+        if self.lazy {
+            c.lazy_strata.get(&local).and_then(|m| m.get()).and_then(|m| m.as_ref().ok()).and_then(Option::as_ref)
+        } else {
+            c.strata.get(local).and_then(Option::as_ref)
+        }
+    }
+
+    /// Compiles, for a lazy plan, the strata of the global signatures `sigs`
+    /// that were counted but not compiled yet, in parallel (each once). To
+    /// call before drawing from them in parallel: a stratum compiled inside
+    /// a parallel loop by [`Plan::compiled_for`] could have the thread that
+    /// compiles it, waiting for its own parallel work, take another draw of
+    /// the same stratum, which would wait for itself.
+    pub fn compile_for(&self, model: &Model, sigs: &[usize]) -> Result<(), SampleError> {
+        if !self.lazy {
+            return Ok(());
+        }
+        let mut wanted: Vec<(usize, usize)> = Vec::new();
+        for (ci, c) in self.components.iter().enumerate() {
+            if c.counted.is_empty() {
+                continue;
+            }
+            let mut locals: Vec<usize> = sigs.iter().map(|&s| self.local_signature(ci, s)).collect();
+            locals.sort_unstable();
+            locals.dedup();
+            wanted.extend(
+                locals.into_iter().filter(|l| c.lazy_strata.get(l).is_some_and(|m| m.get().is_none())).map(|l| (ci, l)),
+            );
+        }
+        let done: Vec<Result<(), SampleError>> = wanted
+            .par_iter()
+            .map(|&(ci, local)| {
+                let c = &self.components[ci];
+                let known = c.lazy_caps.get(&local).copied().flatten();
+                let stratum = c
+                    .lazy_strata
+                    .get(&local)
+                    .map(|m| m.get_or_init(|| c.compile_stratum(model, &self.counted, local, known)));
+                match stratum {
+                    Some(Err(e)) => Err(e.clone()),
+                    _ => Ok(()),
+                }
+            })
+            .collect();
+        done.into_iter().collect()
+    }
+
+    /// [`Plan::compiled`], compiling the stratum of a lazy plan now when it
+    /// was counted ([`Plan::prepare_caps`]) but not compiled yet: `Ok(None)`
+    /// when no token of the component has the signature, or when it was
+    /// never counted (not a column).
+    pub fn compiled_for(&self, model: &Model, ci: usize, sig: usize) -> Result<Option<&Compiled>, SampleError> {
+        let c = &self.components[ci];
+        if !self.lazy || c.counted.is_empty() {
+            return Ok(self.compiled(ci, sig));
+        }
+        let local = self.local_signature(ci, sig);
+        let Some(stratum) = c.lazy_strata.get(&local) else { return Ok(None) };
+        let known = c.lazy_caps.get(&local).copied().flatten();
+        match stratum.get_or_init(|| c.compile_stratum(model, &self.counted, local, known)) {
+            Ok(compiled) => Ok(compiled.as_ref()),
+            Err(e) => Err(e.clone()),
+        }
     }
 }
 

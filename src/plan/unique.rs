@@ -245,7 +245,7 @@ pub fn enumerate(model: &Model, plan: &Plan, sig: usize) -> Option<(Vec<u32>, Ve
         if c.unique.is_empty() {
             continue;
         }
-        let compiled = plan.compiled(ci, sig)?;
+        let compiled = plan.compiled_for(model, ci, sig).ok().flatten()?;
         if !compiled.unique_first {
             return None;
         }

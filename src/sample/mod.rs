@@ -260,13 +260,21 @@ pub fn sample(model: &Model, seed: &str) -> Result<Tokens, SampleError> {
 
 /// Draws the components of one token (row) from `sig`'s samplers.
 struct Drawer<'a> {
+    model: &'a Model,
     plan: &'a Plan,
     local: Vec<u32>,
+    /// Why a stratum of a lazy plan, compiled when first drawn from, could not be.
+    error: Option<SampleError>,
 }
 
 impl<'a> Drawer<'a> {
-    fn new(plan: &'a Plan) -> Self {
-        Drawer { plan, local: Vec::new() }
+    fn new(model: &'a Model, plan: &'a Plan) -> Self {
+        Drawer { model, plan, local: Vec::new(), error: None }
+    }
+
+    /// The error of a failed draw: the stratum's, or `internal`'s.
+    fn failure(&mut self, internal: impl FnOnce() -> SampleError) -> SampleError {
+        self.error.take().unwrap_or_else(internal)
     }
 
     /// Draws component `ci` of `row` (signature `sig`) at `attempt`; the first
@@ -274,7 +282,14 @@ impl<'a> Drawer<'a> {
     fn draw(&mut self, ci: usize, sig: usize, id: u64, attempt: u64, row: &mut [u32], fixed: usize) -> bool {
         let plan = self.plan;
         let c = &plan.components[ci];
-        let Some(compiled) = plan.compiled(ci, sig) else { return false };
+        let compiled = match plan.compiled_for(self.model, ci, sig) {
+            Ok(Some(compiled)) => compiled,
+            Ok(None) => return false,
+            Err(e) => {
+                self.error = Some(e);
+                return false;
+            }
+        };
         self.local.clear();
         self.local.extend(c.traits.iter().map(|&t| row[t]));
         let keys = &plan.keys;
@@ -310,7 +325,7 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
 
     // 3. Unconditioned draws, in parallel; each row depends only on its id.
     let ok = variants.par_chunks_mut(t.max(1)).zip(ids.par_iter()).all(|(row, &id)| {
-        let mut d = Drawer::new(plan);
+        let mut d = Drawer::new(model, plan);
         (0..n_comp).all(|ci| d.draw_base(ci, id, row))
     });
     if !ok {
@@ -339,8 +354,7 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
     } else {
         (0..plan.signatures).collect()
     };
-    let given = plan;
-    let plan = extended.as_ref().unwrap_or(given);
+    let plan = extended.as_ref().unwrap_or(plan);
     let s_count = cols.len();
     let (feasible, caps, groups, group_caps) = strata(model, plan, &cols);
     let shared = if plan.lazy {
@@ -385,32 +399,11 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
             }
         }
     }
-    // A lazy plan compiles a stratum for drawing only where a token is
-    // drawn from it: where a token moves to, and where the unique stage may
-    // redraw one or build a pool (two tokens or more, or a scarce stratum;
-    // a lone token can collide with no other, strata sharing no unique
-    // combinations in a lazy plan). The columns' numbers above do not
-    // depend on it.
-    if let Some(p) = extended.as_mut() {
-        let mut n = vec![0u64; s_count];
-        for &s in &sigs {
-            n[s] += 1;
-        }
-        let mut wanted = vec![false; s_count];
-        for &(row, s) in &moves {
-            n[sigs[row]] -= 1;
-            n[s] += 1;
-            wanted[s] = true;
-        }
-        let unique = !model.unique.is_empty();
-        let drawn: Vec<usize> = (0..s_count)
-            .filter(|&s| wanted[s] || (unique && (n[s] >= 2 || (n[s] > 0 && n[s].saturating_mul(2) > caps[s]))))
-            .map(|s| cols[s])
-            .collect();
-        p.prepare(model, &drawn)?;
-    }
-    let plan = extended.as_ref().unwrap_or(given);
     if !moves.is_empty() {
+        // A lazy plan's strata that tokens move to, compiled before the
+        // parallel draws (see [`Plan::compile_for`]).
+        let targets: Vec<usize> = moves.iter().map(|&(_, s)| cols[s]).collect();
+        plan.compile_for(model, &targets)?;
         let old: Vec<usize> = moves.iter().map(|&(row, _)| sigs[row]).collect();
         for &(row, s) in &moves {
             sigs[row] = s;
@@ -420,7 +413,7 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
             .par_iter()
             .zip(old.par_iter())
             .map(|(&(row, s), &was)| {
-                let mut d = Drawer::new(plan);
+                let mut d = Drawer::new(model, plan);
                 let mut values = variants[row * t..(row + 1) * t].to_vec();
                 let mut ok = true;
                 for ci in 0..n_comp {
@@ -428,10 +421,9 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
                         ok &= d.draw(ci, cols[s], ids[row], 1, &mut values, 0);
                     }
                 }
-                if ok { Ok((row, values)) } else { Err(()) }
+                if ok { Ok((row, values)) } else { Err(d.failure(|| internal("conditioned draw"))) }
             })
-            .collect::<Result<_, ()>>()
-            .map_err(|()| internal("conditioned draw"))?;
+            .collect::<Result<_, SampleError>>()?;
         for (row, values) in redraws {
             variants[row * t..(row + 1) * t].copy_from_slice(&values);
         }
@@ -473,7 +465,7 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
         };
         let flow_of: Vec<Option<usize>> = (0..s_count).map(|s| shared.stratum(s)).collect();
         let mut combination = vec![0u32; model.unique.len()];
-        let mut d = Drawer::new(plan);
+        let mut d = Drawer::new(model, plan);
         let mut taken = vec![0u64; s_count];
         // The competing small strata first (their keys are assigned
         // exactly, see [`crate::plan::sharing`]; a large stratum always finds enough keys
@@ -519,7 +511,7 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
                     for &ci in &unique_comps {
                         let fixed = plan.components[ci].unique.len();
                         if !d.draw(ci, cols[s], id, attempts[row], values, fixed) {
-                            return Err(internal("pool completion"));
+                            return Err(d.failure(|| internal("pool completion")));
                         }
                     }
                 }
@@ -561,7 +553,7 @@ pub fn sample_with_plan(model: &Model, plan: &Plan, seed: &str) -> Result<Tokens
                 attempts[row] += 1;
                 for &ci in &unique_comps {
                     if !d.draw(ci, cols[s], id, attempts[row], values, 0) {
-                        return Err(internal("redraw"));
+                        return Err(d.failure(|| internal("redraw")));
                     }
                 }
             }
