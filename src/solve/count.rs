@@ -175,6 +175,19 @@ impl Counter<'_> {
     }
 
     fn run(&self) -> Count {
+        if let Some(cap) = self.cap {
+            // Only `min(count, cap)` is asked: a search that stops at `cap`
+            // settles most such questions in a few thousand nodes, where
+            // elimination would count everything. Given a small budget
+            // (proportional to the cap), it leaves the rest to the exact
+            // methods below.
+            let nodes = cap.saturating_mul(self.sizes.len() as u128 + 1).saturating_mul(8).min(1 << 20) as u64;
+            let budget = super::search::SearchBudget { max_entries: 1 << 16, max_nodes: nodes.max(1 << 12) };
+            if let Ok(n) = super::search::count_reduced_capped(&self.sizes, self.cfactors, &self.projected, budget, cap)
+            {
+                return self.capped(n, cap);
+            }
+        }
         let vars: Vec<usize> = (0..self.sizes.len()).collect();
         let group = |v: usize| u8::from(self.projected[v]);
         let shapes = Self::shapes(&self.factors);
@@ -200,20 +213,23 @@ impl Counter<'_> {
                 if let Ok(n) =
                     super::search::count_reduced_capped(&self.sizes, self.cfactors, &self.projected, budget, cap)
                 {
-                    if n < cap {
-                        return Count::Exact(n);
-                    }
-                    // At least `cap`; at most every projected assignment.
-                    let all = sat_product(
-                        (0..self.sizes.len()).filter(|&v| self.projected[v]).map(|v| self.sizes[v] as u128),
-                    );
-                    return Count::Bounds { lower: cap, upper: all.max(cap) };
+                    return self.capped(n, cap);
                 }
             } else if let Ok(n) = super::search::count_reduced(&self.sizes, self.cfactors, &self.projected, budget) {
                 return Count::from_saturating(n);
             }
         }
         self.cutset()
+    }
+
+    /// The count of a search capped at `cap` that found `n`: exact below
+    /// the cap; at it, at least `cap` and at most every projected assignment.
+    fn capped(&self, n: u128, cap: u128) -> Count {
+        if n < cap {
+            return Count::Exact(n);
+        }
+        let all = sat_product((0..self.sizes.len()).filter(|&v| self.projected[v]).map(|v| self.sizes[v] as u128));
+        Count::Bounds { lower: cap, upper: all.max(cap) }
     }
 
     /// Exact projected count by elimination in `order` (existential variables first).
