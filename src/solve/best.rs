@@ -226,6 +226,8 @@ struct Block<'a> {
     exclude: Option<Exclude<'a>>,
     /// A whole assignment for `exclude`.
     global: Vec<u32>,
+    /// Reused buffers of [`Block::revise_small`].
+    scratch: (Vec<bool>, Vec<bool>),
 }
 
 /// A rounding margin for comparing a bound (summed in another order than a
@@ -338,6 +340,7 @@ impl<'a> Block<'a> {
             threshold: floor.unwrap_or(f64::NEG_INFINITY),
             exclude: None,
             global: vec![0; net.domains.len()],
+            scratch: (Vec::new(), Vec::new()),
         }
     }
 
@@ -369,6 +372,9 @@ impl<'a> Block<'a> {
         let unfixed = check.scope.iter().filter(|&&q| self.left[q] > 1).count();
         if combinations.is_none_or(|c| c > SCAN_LIMIT) && unfixed > 1 {
             return true;
+        }
+        if k <= 2 {
+            return self.revise_small(f);
         }
         let lists: Vec<Vec<usize>> =
             check.scope.iter().map(|&q| (0..self.alive[q].len()).filter(|&y| self.alive[q][y]).collect()).collect();
@@ -408,6 +414,57 @@ impl<'a> Block<'a> {
             }
         }
         true
+    }
+
+    /// [`Self::revise`] of a factor over one or two positions, without
+    /// allocating: the same values removed in the same order (the first
+    /// position's, ascending, then the second's), so the search is the same.
+    fn revise_small(&mut self, f: usize) -> bool {
+        let check = &self.factors[f];
+        let table = check.table;
+        let (a, sa) = (check.scope[0], check.stride[0]);
+        let second = (check.scope.len() == 2).then(|| (check.scope[1], check.stride[1]));
+        let mut sup_a = std::mem::take(&mut self.scratch.0);
+        let mut sup_b = std::mem::take(&mut self.scratch.1);
+        sup_a.clear();
+        sup_a.resize(self.alive[a].len(), false);
+        sup_b.clear();
+        match second {
+            None => {
+                for (x, sup) in sup_a.iter_mut().enumerate() {
+                    *sup = self.alive[a][x] && table[x * sa] > 0.0;
+                }
+            }
+            Some((b, sb)) => {
+                sup_b.resize(self.alive[b].len(), false);
+                for x in (0..sup_a.len()).filter(|&x| self.alive[a][x]) {
+                    for y in (0..sup_b.len()).filter(|&y| self.alive[b][y]) {
+                        if table[x * sa + y * sb] > 0.0 {
+                            sup_a[x] = true;
+                            sup_b[y] = true;
+                        }
+                    }
+                }
+            }
+        }
+        let mut ok = true;
+        for x in 0..sup_a.len() {
+            if self.alive[a][x] && !sup_a[x] {
+                self.remove(a, x);
+            }
+        }
+        if self.left[a] == 0 {
+            ok = false;
+        } else if let Some((b, _)) = second {
+            for y in 0..sup_b.len() {
+                if self.alive[b][y] && !sup_b[y] {
+                    self.remove(b, y);
+                }
+            }
+            ok = self.left[b] > 0;
+        }
+        self.scratch = (sup_a, sup_b);
+        ok
     }
 
     /// Runs the queue of factors to a fixed point; false on a position left
