@@ -169,6 +169,10 @@ struct Check<'a> {
     /// The table stride of each scope position.
     stride: Vec<usize>,
     table: &'a [f64],
+    /// For a factor over two positions of at most 64 values each: per
+    /// value of the first, the values of the second it is positive with
+    /// (bits), and the same the other way.
+    supports: Option<(Vec<u64>, Vec<u64>)>,
 }
 
 /// A class of a term variable's values: the terms they satisfy.
@@ -196,6 +200,8 @@ struct Block<'a> {
     term_vars: usize,
     /// Per position and value: whether the value is still possible.
     alive: Vec<Vec<bool>>,
+    /// Per position of at most 64 values: `alive` as bits.
+    alive_bits: Vec<u64>,
     /// Per position: how many values are still possible.
     left: Vec<usize>,
     /// Per term position: its classes, and whether it has been given one.
@@ -269,7 +275,22 @@ impl<'a> Block<'a> {
             for &p in &scope {
                 touching[p].push(factors.len());
             }
-            factors.push(Check { scope, stride, table: &f.table });
+            let supports = match scope[..] {
+                [a, b] if domain[a] <= 64 && domain[b] <= 64 => {
+                    let (mut of_a, mut of_b) = (vec![0u64; domain[a]], vec![0u64; domain[b]]);
+                    for x in 0..domain[a] {
+                        for y in 0..domain[b] {
+                            if f.table[x * stride[0] + y * stride[1]] > 0.0 {
+                                of_a[x] |= 1 << y;
+                                of_b[y] |= 1 << x;
+                            }
+                        }
+                    }
+                    Some((of_a, of_b))
+                }
+                _ => None,
+            };
+            factors.push(Check { scope, stride, table: &f.table, supports });
         }
         // Per term position and value: the terms it satisfies; then the classes.
         let mut satisfies: Vec<Vec<Vec<usize>>> = domain[..term_vars].iter().map(|&d| vec![Vec::new(); d]).collect();
@@ -324,6 +345,7 @@ impl<'a> Block<'a> {
             class_of,
             term_vars,
             alive: domain.iter().map(|&d| vec![true; d]).collect(),
+            alive_bits: domain.iter().map(|&d| if d <= 64 { u64::MAX >> (64 - d.max(1)) } else { 0 }).collect(),
             left: domain.clone(),
             classes,
             chosen: vec![false; term_vars],
@@ -347,6 +369,9 @@ impl<'a> Block<'a> {
     /// Removes value `x` of position `q` and queues its factors.
     fn remove(&mut self, q: usize, x: usize) {
         self.alive[q][x] = false;
+        if x < 64 {
+            self.alive_bits[q] &= !(1 << x);
+        }
         self.left[q] -= 1;
         self.trail.push((q, x));
         for &f in &self.touching[q] {
@@ -435,6 +460,19 @@ impl<'a> Block<'a> {
                     *sup = self.alive[a][x] && table[x * sa] > 0.0;
                 }
             }
+            Some((b, _)) if check.supports.is_some() => {
+                // The same supports from bits: a value is supported when
+                // its positive partners meet the other position's values.
+                let (of_a, of_b) = check.supports.as_ref().map_or((&[][..], &[][..]), |(x, y)| (&x[..], &y[..]));
+                let (bits_a, bits_b) = (self.alive_bits[a], self.alive_bits[b]);
+                sup_b.resize(self.alive[b].len(), false);
+                for (x, sup) in sup_a.iter_mut().enumerate() {
+                    *sup = self.alive[a][x] && of_a[x] & bits_b != 0;
+                }
+                for (y, sup) in sup_b.iter_mut().enumerate() {
+                    *sup = self.alive[b][y] && of_b[y] & bits_a != 0;
+                }
+            }
             Some((b, sb)) => {
                 sup_b.resize(self.alive[b].len(), false);
                 for x in (0..sup_a.len()).filter(|&x| self.alive[a][x]) {
@@ -502,6 +540,9 @@ impl<'a> Block<'a> {
         while self.trail.len() > mark {
             if let Some((q, y)) = self.trail.pop() {
                 self.alive[q][y] = true;
+                if y < 64 {
+                    self.alive_bits[q] |= 1 << y;
+                }
                 self.left[q] += 1;
             }
         }
