@@ -88,9 +88,9 @@
 //!   infeasible without it) and each rule's range under the others from the
 //!   relaxation (its whole numbers: an outer range).
 //! * **Feasible, proved.** When the relaxation can be met, the integer
-//!   program with the capacities (unique combinations per stratum, counted
-//!   exactly as in the enumerated case from the strata of the generated
-//!   columns, compiled now) is solved over the generated columns; a
+//!   program with the capacities (unique combinations per stratum of the
+//!   generated columns, counted exactly up to twice the tokens drawn:
+//!   see "What it costs" below) is solved over the generated columns; a
 //!   solution there is a solution. Under plain `unique` with every counted
 //!   trait unique, strata never share combinations, so the per-stratum
 //!   capacity is exact; counted traits outside `unique`, or `unique
@@ -112,6 +112,33 @@
 //! needed). What is weaker than in the enumerated case: the repair is the
 //! nearest point among the draw's signatures and the generated ones, not
 //! among all signatures.
+//!
+//! ## What it costs, and why the shortcuts change nothing
+//!
+//! With 20 counted traits in one dense component (2^20 classes), the work
+//! is the pricing and whatever is done per column; each shortcut below
+//! keeps every number that is read, so decisions and outputs are those of
+//! the plain computation:
+//!
+//! * A column's capacity is counted only up to [`Plan::lazy_cap`] (twice
+//!   the tokens drawn): the integer program cannot tell a capacity of
+//!   `size` or more from an unbounded one, and the unique stage calls a
+//!   stratum scarce only below twice the tokens it holds; the rest of that
+//!   stage only orders strata among themselves, and in a lazy plan strata
+//!   share no unique combination (every counted trait is `unique`), so
+//!   their order changes no draw. The count stops as soon as it reaches
+//!   the cap ([`crate::solve::count_given_up_to`]).
+//! * A column is not compiled for drawing when it is generated or counted,
+//!   only when a token is first drawn from it ([`Plan::compiled_for`]): the
+//!   strata tokens move to, and those where the unique stage redraws or
+//!   builds a pool. Compiling is deterministic, so when it happens changes
+//!   nothing.
+//! * The deletion filter of an infeasible set skips the rules that the
+//!   dual solution proving the current set infeasible does not use (see
+//!   `Generator::conflict`): it finds the same set.
+//! * At `check`, each `count`'s unique combinations with and without its
+//!   variant are counted only up to the tokens drawn (only their minimum
+//!   with it is read).
 
 use microlp::{ComparisonOp, OptimizationDirection, Problem, Variable};
 
