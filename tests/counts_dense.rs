@@ -339,3 +339,23 @@ fn model_with_any_counts(text: &str) -> Option<Model> {
     }
     Some(m)
 }
+
+/// `run` takes the columns of the decision `check` just made for the same
+/// collection: they are the columns it generates itself.
+#[test]
+fn the_columns_run_reuses_from_check_are_those_it_would_generate() {
+    let mut reused = 0;
+    for seed in 0..60 {
+        let text = small(seed);
+        let Some(m) = model_with_any_counts(&text) else { continue };
+        if m.counts.is_empty() {
+            continue;
+        }
+        let Ok(plan) = Plan::with_limit(&m, 1) else { continue };
+        let Ok(own) = dropc::plan::counts::witness(&m, &mut plan.clone()) else { continue };
+        assert_eq!(dropc::plan::counts::lazy_conflict(&m, &mut plan.clone()).unwrap(), Ok(None), "{text}");
+        assert_eq!(dropc::plan::counts::witness(&m, &mut plan.clone()).unwrap(), own, "{text}");
+        reused += 1;
+    }
+    assert!(reused >= 10, "{reused}");
+}

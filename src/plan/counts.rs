@@ -796,7 +796,14 @@ fn lazy_conflict_with(
     let mut generator = Generator::new(model);
     let all = vec![true; model.counts.len()];
     Ok(match generator.decide(plan, &all)? {
-        Decision::Feasible => Ok(None),
+        Decision::Feasible => {
+            let key = DecisionKey::of(model, &generator.net);
+            let cols = generator.cols.into_keys().collect();
+            if let Ok(mut last) = LAST_WITNESS.lock() {
+                *last = Some((key, cols));
+            }
+            Ok(None)
+        }
         Decision::Infeasible => Ok(Some(generator.conflict(plan, shortcut)?)),
         Decision::Undecided(why) => Err(why),
     })
@@ -809,6 +816,13 @@ fn lazy_conflict_with(
 /// none.
 pub fn witness(model: &Model, plan: &mut Plan) -> Result<Vec<usize>, SampleError> {
     let mut generator = Generator::new(model);
+    if let Ok(last) = LAST_WITNESS.lock() {
+        if let Some((key, cols)) = last.as_ref() {
+            if *key == DecisionKey::of(model, &generator.net) {
+                return Ok(cols.clone());
+            }
+        }
+    }
     let all = vec![true; model.counts.len()];
     match generator.decide(plan, &all)? {
         Decision::Feasible => Ok(generator.cols.into_keys().collect()),
@@ -822,6 +836,40 @@ pub fn witness(model: &Model, plan: &mut Plan) -> Result<Vec<usize>, SampleError
         Decision::Undecided(why) => Err(SampleError::TooComplex { what: undecided(plan, &why) }),
     }
 }
+
+/// Everything a lazy decision depends on: the factor graph (which the
+/// plan's components and their strata are cut from), every count's
+/// variants and bounds, the tokens drawn and the unique traits. The
+/// decision is a deterministic function of these, so two equal keys have
+/// the same columns.
+#[derive(Debug, PartialEq)]
+struct DecisionKey {
+    net: crate::solve::Network,
+    counts: Vec<(Vec<(usize, usize)>, u64, u64)>,
+    total: u64,
+    unique: Vec<crate::model::TraitId>,
+}
+
+impl DecisionKey {
+    fn of(model: &Model, net: &crate::solve::Network) -> DecisionKey {
+        DecisionKey {
+            net: net.clone(),
+            counts: model
+                .counts
+                .iter()
+                .map(|r| (r.variants.iter().map(|v| (v.trait_id, v.index)).collect(), r.min, r.max))
+                .collect(),
+            total: model.generated_size(),
+            unique: model.unique.clone(),
+        }
+    }
+}
+
+/// The columns of the last feasible lazy decision and what it was made
+/// from: `check` decides the counts of the collection `run` then draws,
+/// and [`witness`] takes its columns rather than generating them again
+/// (only for an equal key, so they are the columns it would generate).
+static LAST_WITNESS: std::sync::Mutex<Option<(DecisionKey, Vec<usize>)>> = std::sync::Mutex::new(None);
 
 /// The message of an undecided lazy plan.
 pub fn undecided(plan: &Plan, why: &str) -> String {
