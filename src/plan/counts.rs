@@ -845,7 +845,7 @@ pub fn witness(model: &Model, plan: &mut Plan) -> Result<Vec<usize>, SampleError
 #[derive(Debug, PartialEq)]
 struct DecisionKey {
     net: crate::solve::Network,
-    counts: Vec<(Vec<(usize, usize)>, u64, u64)>,
+    counts: Vec<CountKey>,
     total: u64,
     unique: Vec<crate::model::TraitId>,
 }
@@ -864,6 +864,9 @@ impl DecisionKey {
         }
     }
 }
+
+/// A count's `(trait, variant)`s, least and most tokens.
+type CountKey = (Vec<(usize, usize)>, u64, u64);
 
 /// The columns of the last feasible lazy decision and what it was made
 /// from: `check` decides the counts of the collection `run` then draws,

@@ -278,11 +278,11 @@ impl<'a> Block<'a> {
             let supports = match scope[..] {
                 [a, b] if domain[a] <= 64 && domain[b] <= 64 => {
                     let (mut of_a, mut of_b) = (vec![0u64; domain[a]], vec![0u64; domain[b]]);
-                    for x in 0..domain[a] {
-                        for y in 0..domain[b] {
+                    for (x, partners) in of_a.iter_mut().enumerate() {
+                        for (y, back) in of_b.iter_mut().enumerate() {
                             if f.table[x * stride[0] + y * stride[1]] > 0.0 {
-                                of_a[x] |= 1 << y;
-                                of_b[y] |= 1 << x;
+                                *partners |= 1 << y;
+                                *back |= 1 << x;
                             }
                         }
                     }
@@ -486,16 +486,16 @@ impl<'a> Block<'a> {
             }
         }
         let mut ok = true;
-        for x in 0..sup_a.len() {
-            if self.alive[a][x] && !sup_a[x] {
+        for (x, &sup) in sup_a.iter().enumerate() {
+            if self.alive[a][x] && !sup {
                 self.remove(a, x);
             }
         }
         if self.left[a] == 0 {
             ok = false;
         } else if let Some((b, _)) = second {
-            for y in 0..sup_b.len() {
-                if self.alive[b][y] && !sup_b[y] {
+            for (y, &sup) in sup_b.iter().enumerate() {
+                if self.alive[b][y] && !sup {
                     self.remove(b, y);
                 }
             }
