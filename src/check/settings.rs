@@ -1,7 +1,6 @@
 //! The `collection` block: every setting's type, range and default.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use super::paths::project_relative;
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
@@ -59,27 +58,7 @@ impl SettingSpans {
 pub fn resolve(collection: &Node<Collection>, diagnostics: &mut Vec<Diagnostic>) -> (Settings, SettingSpans, bool) {
     let mut spans = SettingSpans { collection: collection.name.span, by_key: HashMap::new() };
     let mut seen: HashMap<&str, Span> = HashMap::new();
-    let mut settings = Settings {
-        name: collection.name.node.clone(),
-        size: 0,
-        seed: collection.name.node.clone(),
-        canvas: (0, 0),
-        layers: PathBuf::from("layers"),
-        first_id: 1,
-        token_name: "{collection} #{id}".to_string(),
-        description: String::new(),
-        image: "{id}.png".to_string(),
-        external_url: None,
-        sizes: Vec::new(),
-        resize: ResizeFilter::Lanczos3,
-        compression: Compression::Balanced,
-        background: None,
-        ignore_profiles: false,
-        metadata: MetadataFlavour::Erc721,
-        symbol: String::new(),
-        royalty_basis_points: 0,
-        creators: Vec::new(),
-    };
+    let mut settings = Settings::defaults(collection.name.node.clone());
     let mut size = None;
     let mut canvas = None;
     let mut royalty_given = false;

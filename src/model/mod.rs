@@ -295,6 +295,35 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings of a collection named `name` before any of its settings
+    /// is read: every default of the language (the seed is the name; `size`
+    /// and `canvas` are zero until given).
+    pub fn defaults(name: String) -> Settings {
+        Settings {
+            seed: name.clone(),
+            name,
+            size: 0,
+            canvas: (0, 0),
+            layers: PathBuf::from("layers"),
+            first_id: 1,
+            token_name: "{collection} #{id}".to_string(),
+            description: String::new(),
+            image: "{id}.png".to_string(),
+            external_url: None,
+            sizes: Vec::new(),
+            resize: ResizeFilter::Lanczos3,
+            compression: Compression::Balanced,
+            background: None,
+            ignore_profiles: false,
+            metadata: MetadataFlavour::Erc721,
+            symbol: String::new(),
+            royalty_basis_points: 0,
+            creators: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
     /// The name of token `id`: the `token_name` template with `{collection}`
     /// and `{id}` filled in.
     pub fn token_name_of(&self, id: u64) -> String {
@@ -1211,27 +1240,7 @@ mod tests {
         assert_eq!(long[0].path.as_path(), Path::new("layers/Eye color/a-much-longer-name-than-any-inline-path.png"));
         // What a model draws for them.
         let model = Model {
-            settings: Settings {
-                name: "C".into(),
-                size: 1,
-                seed: String::new(),
-                canvas: (1, 1),
-                layers: PathBuf::from("layers"),
-                first_id: 1,
-                token_name: String::new(),
-                description: String::new(),
-                image: String::new(),
-                external_url: None,
-                sizes: Vec::new(),
-                resize: ResizeFilter::Lanczos3,
-                compression: Compression::Balanced,
-                background: None,
-                ignore_profiles: false,
-                metadata: MetadataFlavour::Erc721,
-                symbol: String::new(),
-                royalty_basis_points: 0,
-                creators: Vec::new(),
-            },
+            settings: Settings { size: 1, canvas: (1, 1), ..Settings::defaults("C".into()) },
             traits: vec![t],
             forbids: Vec::new(),
             requires: Vec::new(),
