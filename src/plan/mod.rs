@@ -537,21 +537,8 @@ impl Plan {
                 locals.into_iter().filter(|l| c.lazy_strata.get(l).is_some_and(|m| m.get().is_none())).map(|l| (ci, l)),
             );
         }
-        let done: Vec<Result<(), SampleError>> = wanted
-            .par_iter()
-            .map(|&(ci, local)| {
-                let c = &self.components[ci];
-                let known = c.lazy_caps.get(&local).copied().flatten();
-                let stratum = c
-                    .lazy_strata
-                    .get(&local)
-                    .map(|m| m.get_or_init(|| c.compile_stratum(model, &self.counted, local, known)));
-                match stratum {
-                    Some(Err(e)) => Err(e.clone()),
-                    _ => Ok(()),
-                }
-            })
-            .collect();
+        let done: Vec<Result<(), SampleError>> =
+            wanted.par_iter().map(|&(ci, local)| self.lazy_compiled(model, ci, local).map(|_| ())).collect();
         done.into_iter().collect()
     }
 
@@ -564,7 +551,15 @@ impl Plan {
         if !self.lazy || c.counted.is_empty() {
             return Ok(self.compiled(ci, sig));
         }
-        let local = self.local_signature(ci, sig);
+        self.lazy_compiled(model, ci, self.local_signature(ci, sig))
+    }
+
+    /// Component `ci`'s stratum of local signature `local` in a lazy plan,
+    /// compiled now (once, whichever thread asks first) if it was counted
+    /// but not compiled yet; `Ok(None)` when it is empty or was never
+    /// counted.
+    fn lazy_compiled(&self, model: &Model, ci: usize, local: usize) -> Result<Option<&Compiled>, SampleError> {
+        let c = &self.components[ci];
         let Some(stratum) = c.lazy_strata.get(&local) else { return Ok(None) };
         let known = c.lazy_caps.get(&local).copied().flatten();
         match stratum.get_or_init(|| c.compile_stratum(model, &self.counted, local, known)) {
@@ -577,15 +572,16 @@ impl Plan {
 impl Component {
     /// The network of the component conditioned on local signature `sig`
     /// (0/1 unary factors on its counted traits), and the same with only
-    /// its unique counted traits conditioned (`None` when that is the same
-    /// network: every counted trait of the component is unique).
-    fn stratum_networks(&self, counted: &[Counted], sig: usize) -> (Network, Option<Network>) {
+    /// its unique counted traits conditioned when `group` asks for it
+    /// (`None` otherwise, or when that is the same network: every counted
+    /// trait of the component is unique).
+    fn stratum_networks(&self, counted: &[Counted], sig: usize, group: bool) -> (Network, Option<Network>) {
         let mut net_sig = self.net.clone();
         let all_unique = self.counted.iter().all(|&i| {
             let var = self.traits.iter().position(|&t| t == counted[i].trait_id).unwrap_or(0);
             self.unique.contains(&var)
         });
-        let mut net_group = if all_unique { None } else { Some(self.net.clone()) };
+        let mut net_group = if group && !all_unique { Some(self.net.clone()) } else { None };
         let mut rest = sig;
         for &i in &self.counted {
             let c = &counted[i];
@@ -618,7 +614,8 @@ impl Component {
         sig: usize,
         known: Option<Count>,
     ) -> Result<Option<Compiled>, SampleError> {
-        let (net_sig, net_group) = self.stratum_networks(counted, sig);
+        // The group's network is read only when its count is not known.
+        let (net_sig, net_group) = self.stratum_networks(counted, sig, known.is_none());
         let mut compiled = compile_known(&net_sig, &self.unique, model, &self.traits, known, None)?;
         if let Some(c) = compiled.as_mut() {
             // When every counted trait is unique the group's network is the
@@ -641,7 +638,7 @@ impl Component {
     /// asked (a count of its combinations up to 1), and its capacity is 1 as
     /// in [`compile_known`].
     fn stratum_capacity(&self, counted: &[Counted], sig: usize, cap: u128) -> Option<Option<Count>> {
-        let (net_sig, _) = self.stratum_networks(counted, sig);
+        let (net_sig, _) = self.stratum_networks(counted, sig, false);
         let budget = count_budget();
         if self.unique.is_empty() {
             let all: Vec<usize> = (0..self.traits.len()).collect();
