@@ -154,8 +154,9 @@ impl Semiring for Sat {
 pub(super) struct Shape {
     /// Variables of the factor.
     pub vars: Vec<usize>,
-    /// For each scope variable, its compact value -> local class.
-    pub maps: Vec<Vec<u32>>,
+    /// For each scope variable, its compact value -> local class (shared
+    /// with the factor's classes and the other shapes that copy it).
+    pub maps: Vec<super::ClassOf>,
     /// Number of local classes of each scope variable.
     pub dims: Vec<usize>,
 }
@@ -219,9 +220,7 @@ impl<S: Semiring> LFactor<S> {
     fn select(&mut self, j: usize, keep: &[usize], new_of_old: &[u32]) {
         self.table = select_table(&self.table, &self.shape.dims, j, keep);
         self.shape.dims[j] = keep.len();
-        for x in self.shape.maps[j].iter_mut() {
-            *x = new_of_old[*x as usize];
-        }
+        self.shape.maps[j] = self.shape.maps[j].iter().map(|&x| new_of_old[x as usize]).collect();
     }
 }
 
@@ -361,9 +360,7 @@ fn compress_shaped(shape: Shape, table: std::borrow::Cow<'_, [f64]>, weights: &m
             }
             table = std::borrow::Cow::Owned(select_table(&table, &shape.dims, j, &keep));
             shape.dims[j] = keep.len();
-            for x in shape.maps[j].iter_mut() {
-                *x = new_of_old[*x as usize];
-            }
+            shape.maps[j] = shape.maps[j].iter().map(|&x| new_of_old[x as usize]).collect();
         }
     }
     shape.drop_unit_dims();
@@ -390,6 +387,29 @@ pub(super) fn refine(n: usize, parts: &[(&[u32], usize)]) -> (Vec<u32>, usize) {
     (cur, count)
 }
 
+/// [`refine`] of the partitions at `parts` (each a shape's map and class
+/// count), shared with the one partition it is when there is one, numbered
+/// by first appearance already (a variable only one factor of a bucket
+/// mentions: its classes pass through the step unchanged, and a map over
+/// 100,000 values is not copied for it).
+fn refine_shared(n: usize, parts: &[(&super::ClassOf, usize)]) -> (super::ClassOf, usize) {
+    if let [(map, _)] = parts {
+        let mut next = 0u32;
+        let canonical = map.iter().all(|&c| {
+            if c == next {
+                next += 1;
+            }
+            c < next
+        });
+        if canonical && map.len() == n {
+            return (super::ClassOf::clone(map), next as usize);
+        }
+    }
+    let slices: Vec<(&[u32], usize)> = parts.iter().map(|&(m, d)| (&m[..], d)).collect();
+    let (map, count) = refine(n, &slices);
+    (map.into(), count)
+}
+
 /// Index arithmetic of one elimination step.
 #[derive(Debug, Clone)]
 pub(super) struct Layout {
@@ -409,7 +429,7 @@ pub(super) struct Layout {
 
 /// A refined partition: compact value -> refined class, class count, and for
 /// each input mentioning the variable, the table offset of each refined class.
-type Refined = (Vec<u32>, usize, Vec<(usize, Vec<usize>)>);
+type Refined = (super::ClassOf, usize, Vec<(usize, Vec<usize>)>);
 
 /// The result of analysing one bucket: the output's shape and the step's layout.
 #[derive(Debug, Clone)]
@@ -417,7 +437,7 @@ pub(super) struct Bucket {
     /// Shape of the output message (refined partitions, unit dimensions kept).
     pub out: Shape,
     /// Refined classes of the eliminated variable, by compact value.
-    pub a_map: Vec<u32>,
+    pub a_map: super::ClassOf,
     /// Index arithmetic.
     pub layout: Layout,
 }
@@ -432,9 +452,9 @@ pub(super) fn bucket(shapes: &[&Shape], var: usize, sizes: &[usize]) -> Bucket {
     let refine_var = |v: usize| -> Refined {
         let parts: Vec<(usize, usize)> =
             shapes.iter().enumerate().filter_map(|(i, s)| s.position(v).map(|p| (i, p))).collect();
-        let maps: Vec<(&[u32], usize)> =
-            parts.iter().map(|&(i, p)| (shapes[i].maps[p].as_slice(), shapes[i].dims[p])).collect();
-        let (map, count) = refine(sizes[v], &maps);
+        let maps: Vec<(&super::ClassOf, usize)> =
+            parts.iter().map(|&(i, p)| (&shapes[i].maps[p], shapes[i].dims[p])).collect();
+        let (map, count) = refine_shared(sizes[v], &maps);
         let offs = parts
             .iter()
             .map(|&(i, p)| {
@@ -474,10 +494,10 @@ fn bucket_shape(shapes: &[&Shape], var: usize, sizes: &[usize]) -> (Shape, f64) 
     let mut union: Vec<usize> = shapes.iter().flat_map(|s| s.vars.iter().copied()).filter(|&v| v != var).collect();
     union.sort_unstable();
     union.dedup();
-    let refine_var = |v: usize| -> (Vec<u32>, usize) {
-        let maps: Vec<(&[u32], usize)> =
-            shapes.iter().filter_map(|s| s.position(v).map(|p| (s.maps[p].as_slice(), s.dims[p]))).collect();
-        refine(sizes[v], &maps)
+    let refine_var = |v: usize| -> (super::ClassOf, usize) {
+        let maps: Vec<(&super::ClassOf, usize)> =
+            shapes.iter().filter_map(|s| s.position(v).map(|p| (&s.maps[p], s.dims[p]))).collect();
+        refine_shared(sizes[v], &maps)
     };
     let mut out = Shape { vars: union, maps: Vec::new(), dims: Vec::new() };
     for j in 0..out.vars.len() {
@@ -657,7 +677,7 @@ pub(super) struct Step<S> {
     /// Index arithmetic of the step.
     pub layout: Layout,
     /// Refined class of each compact value of `var`.
-    pub a_map: Vec<u32>,
+    pub a_map: super::ClassOf,
     /// Weight of each refined class of `var`.
     pub weights: Vec<S>,
 }

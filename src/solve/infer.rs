@@ -77,7 +77,10 @@ impl WeightedModel {
         start: Instant,
     ) -> Result<Self, SolveError> {
         let sizes = red.sizes();
-        let mut weights = red.weights.clone();
+        // The model keeps the domains and surviving values; the weights are
+        // scaled into its own (a 100,000-value trait's are 800 KB).
+        let mut red = red;
+        let mut weights = std::mem::take(&mut red.weights);
         let mut log_constant = red.log_constant;
         // The tables become the engine's factors, compressed one by one as
         // they are read (from the network where preprocessing left them): the

@@ -137,7 +137,7 @@ fn classes_at(j: usize, dims: &[usize], st: &[usize], digits: &[Vec<usize>]) -> 
         };
         of.push(class);
     }
-    ClassMap { of, count: count as usize }
+    ClassMap { of: of.into(), count: count as usize }
 }
 
 #[cfg(test)]

@@ -362,7 +362,7 @@ pub(super) fn reduce_valid<'a>(net: &'a Network, evidence: &[(usize, usize)]) ->
                         new_of_old[c]
                     })
                     .collect();
-                kept_classes.push(ClassMap { of, count: keep.len() });
+                kept_classes.push(ClassMap { of: of.into(), count: keep.len() });
                 keep_lists.push(keep);
             }
             let mut table = table;

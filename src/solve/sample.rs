@@ -44,7 +44,7 @@ pub struct SamplerStep {
     weights: Vec<f64>,
     /// Refined class of every compact value: every input is constant on a
     /// class, so products are taken once per class.
-    class_of: Vec<u32>,
+    class_of: super::ClassOf,
     /// Number of refined classes.
     classes: usize,
     inputs: Vec<Input>,
@@ -129,7 +129,7 @@ impl SamplerStep {
         self.with_class_products::<16, _>(assignment, |prod| {
             out.clear();
             let mut total = 0.0;
-            for ((&v, &w), &c) in self.values.iter().zip(&self.weights).zip(&self.class_of) {
+            for ((&v, &w), &c) in self.values.iter().zip(&self.weights).zip(self.class_of.iter()) {
                 let x = w * prod[c as usize];
                 total += x;
                 out.push((v, x));
@@ -231,7 +231,7 @@ impl SamplerStep {
     fn draw_linear(&self, assignment: &[u32], u: f64) -> Option<u32> {
         self.with_class_products::<64, _>(assignment, |prod| {
             let mut total = 0.0;
-            for (&w, &c) in self.weights.iter().zip(&self.class_of) {
+            for (&w, &c) in self.weights.iter().zip(self.class_of.iter()) {
                 total += w * prod[c as usize];
             }
             if !(total > 0.0 && total.is_finite()) {
@@ -240,7 +240,7 @@ impl SamplerStep {
             let target = u * total;
             let mut cum = 0.0;
             let mut last = None;
-            for ((&v, &w), &c) in self.values.iter().zip(&self.weights).zip(&self.class_of) {
+            for ((&v, &w), &c) in self.values.iter().zip(&self.weights).zip(self.class_of.iter()) {
                 let x = w * prod[c as usize];
                 if x > 0.0 {
                     cum += x;

@@ -123,7 +123,7 @@ fn over_classes(f: &Factor, domains: &[usize], split: Option<&mut Rng>) -> Facto
                 }
             })
             .collect();
-        classes.push(ClassMap { of, count: seen.len() });
+        classes.push(ClassMap { of: of.into(), count: seen.len() });
     }
     if let Some(rng) = split {
         for c in &mut classes {
@@ -138,7 +138,7 @@ fn over_classes(f: &Factor, domains: &[usize], split: Option<&mut Rng>) -> Facto
             for i in (1..perm.len()).rev() {
                 perm.swap(i, rng.below(i + 1));
             }
-            c.of.iter_mut().for_each(|k| *k = perm[*k as usize]);
+            c.of = c.of.iter().map(|&k| perm[k as usize]).collect();
         }
     }
     let cdims: Vec<usize> = classes.iter().map(|c| c.count).collect();
@@ -713,10 +713,10 @@ fn impossible_variant_is_detected() {
 #[test]
 fn classes_are_validated() {
     let mut net = Network::new(vec![3, 2]);
-    let good = ClassMap { of: vec![0, 1, 1], count: 2 };
+    let good = ClassMap { of: vec![0, 1, 1].into(), count: 2 };
     net.push(Factor::over_classes(
         vec![0, 1],
-        vec![good.clone(), ClassMap { of: vec![0, 0], count: 1 }],
+        vec![good.clone(), ClassMap { of: vec![0, 0].into(), count: 1 }],
         vec![1.0, 0.0],
     ));
     assert_eq!(net.validate(), Ok(()));
@@ -728,14 +728,14 @@ fn classes_are_validated() {
         n.push(Factor::over_classes(vec![0, 1], classes, table));
         n.validate()
     };
-    let one = ClassMap { of: vec![0, 0], count: 1 };
+    let one = ClassMap { of: vec![0, 0].into(), count: 1 };
     assert!(matches!(bad(vec![good.clone()], vec![1.0, 1.0]), Err(SolveError::BadClasses { .. })));
     assert!(matches!(
-        bad(vec![ClassMap { of: vec![0, 1], count: 2 }, one.clone()], vec![1.0, 1.0]),
+        bad(vec![ClassMap { of: vec![0, 1].into(), count: 2 }, one.clone()], vec![1.0, 1.0]),
         Err(SolveError::BadClasses { .. })
     ));
     assert!(matches!(
-        bad(vec![ClassMap { of: vec![0, 2, 1], count: 2 }, one.clone()], vec![1.0, 1.0]),
+        bad(vec![ClassMap { of: vec![0, 2, 1].into(), count: 2 }, one.clone()], vec![1.0, 1.0]),
         Err(SolveError::BadClasses { .. })
     ));
     assert!(matches!(bad(vec![good, one], vec![1.0]), Err(SolveError::TableSize { .. })));
