@@ -128,9 +128,10 @@ fn over_classes(f: &Factor, domains: &[usize], split: Option<&mut Rng>) -> Facto
     if let Some(rng) = split {
         for c in &mut classes {
             // Move some values to classes of their own, then shuffle the numbers.
-            for x in 0..c.of.len() {
+            let mut of = c.of.to_vec();
+            for k in &mut of {
                 if rng.chance(0.3) {
-                    c.of[x] = c.count as u32;
+                    *k = c.count as u32;
                     c.count += 1;
                 }
             }
@@ -138,7 +139,7 @@ fn over_classes(f: &Factor, domains: &[usize], split: Option<&mut Rng>) -> Facto
             for i in (1..perm.len()).rev() {
                 perm.swap(i, rng.below(i + 1));
             }
-            c.of = c.of.iter().map(|&k| perm[k as usize]).collect();
+            c.of = of.iter().map(|&k| perm[k as usize]).collect();
         }
     }
     let cdims: Vec<usize> = classes.iter().map(|c| c.count).collect();
