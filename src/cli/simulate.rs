@@ -59,7 +59,9 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
             }
         },
     };
-    let (predicted, predicted_exact) = (shares_of_plan(model, base), expected::predicted_exact(model, base));
+    // The predicted shares, shared with the expected ones when those are the same.
+    let predicted: std::sync::Arc<[Vec<f64>]> = shares_of_plan(model, base).into();
+    let predicted_exact = expected::predicted_exact(model, base);
     let feasibility = loaded.checked.feasibility.as_ref();
     let combinations = feasibility.map(|f| f.combinations);
     let ranges: Vec<(u128, u128)> = feasibility.map(|f| f.count_ranges.clone()).unwrap_or_default();
@@ -202,7 +204,7 @@ impl<'a> Document<'a> {
             VariantRow {
                 declared: d[v],
                 expected: exp.map(|e| e.shares[t][v]),
-                expected_error: exp.map(|e| e.errors[t][v]),
+                expected_error: exp.map(|e| e.errors.get(t, v)),
                 expected_flagged: exp.is_some_and(|e| (e.shares[t][v] - p).abs() > DRIFT_TOLERANCE),
                 expected_tokens: exp.map_or(p, |e| e.shares[t][v]) * g as f64,
                 flagged: (p - d[v]).abs() > TOLERANCE,
@@ -391,6 +393,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use dropc::check::{NoArt, check_text};
+    use dropc::sample::expected::Errors;
 
     /// Shares of a rule group drawn from a relaxation are estimates: JSON and
     /// the table say so, never "exact".
@@ -458,8 +461,8 @@ mod tests {
         let exact = expected::predicted_exact(&model, &plan);
         let errors: Vec<Vec<f64>> = predicted.iter().map(|p| vec![0.001; p.len()]).collect();
         let e = Ok(Expected {
-            shares: predicted.clone(),
-            errors,
+            shares: predicted.clone().into(),
+            errors: Errors::PerVariant(errors),
             methods: vec![Method::Estimated, Method::Exact],
             replicates: 3,
         });

@@ -24,8 +24,9 @@ use super::{Budget, Network, SolveError};
 #[derive(Debug, Clone)]
 pub struct WeightedModel {
     pub(super) red: Reduced<'static>,
-    /// Per-value weights after moving compression ratios into them.
-    pub(super) weights: Vec<Vec<f64>>,
+    /// Per-value weights after moving compression ratios into them (shared
+    /// with the sampler's steps).
+    pub(super) weights: Vec<std::sync::Arc<[f64]>>,
     pub(super) engine: Engine<f64>,
     pub(super) order: Vec<usize>,
     log_z: f64,
@@ -120,6 +121,7 @@ impl WeightedModel {
             return Err(SolveError::EmptySupport);
         }
         let log_z = log_constant + engine.log_scale + z.ln();
+        let weights = weights.into_iter().map(Into::into).collect();
         Ok(WeightedModel { red, weights, engine, order, log_z })
     }
 

@@ -29,8 +29,36 @@ struct Input {
     /// Offset contributed by each refined class of the step's variable.
     own: Vec<usize>,
     /// For every other variable of the input: the variable and the offset
-    /// contributed by each of its *original* values (0 for values that cannot occur).
-    others: Vec<(usize, Vec<usize>)>,
+    /// contributed by each of its *original* values (0 for values that cannot
+    /// occur).
+    others: Vec<(usize, Offsets)>,
+}
+
+/// Offsets into an input table by original value: in 32 bits when the
+/// table is that small, as every table within an elimination budget is (a
+/// 100,000-value neighbour's offsets are 400 KB instead of 800).
+#[derive(Debug, Clone)]
+enum Offsets {
+    Narrow(Vec<u32>),
+    Wide(Vec<usize>),
+}
+
+impl Offsets {
+    /// The offsets of `at` (one per original value) for a table of `len` entries.
+    fn new(at: Vec<usize>, len: usize) -> Offsets {
+        if u32::try_from(len).is_ok() {
+            Offsets::Narrow(at.into_iter().map(|x| x as u32).collect())
+        } else {
+            Offsets::Wide(at)
+        }
+    }
+
+    fn get(&self, value: usize) -> usize {
+        match self {
+            Offsets::Narrow(at) => at[value] as usize,
+            Offsets::Wide(at) => at[value],
+        }
+    }
 }
 
 /// The conditional of one variable given the variables drawn before it.
@@ -40,8 +68,8 @@ pub struct SamplerStep {
     pub var: usize,
     /// Original value of every compact value (the values that can occur).
     values: Vec<u32>,
-    /// Weight of every compact value.
-    weights: Vec<f64>,
+    /// Weight of every compact value (the model's, shared).
+    weights: std::sync::Arc<[f64]>,
     /// Refined class of every compact value: every input is constant on a
     /// class, so products are taken once per class.
     class_of: super::ClassOf,
@@ -129,7 +157,7 @@ impl SamplerStep {
         self.with_class_products::<16, _>(assignment, |prod| {
             out.clear();
             let mut total = 0.0;
-            for ((&v, &w), &c) in self.values.iter().zip(&self.weights).zip(self.class_of.iter()) {
+            for ((&v, &w), &c) in self.values.iter().zip(self.weights.iter()).zip(self.class_of.iter()) {
                 let x = w * prod[c as usize];
                 total += x;
                 out.push((v, x));
@@ -158,7 +186,7 @@ impl SamplerStep {
     /// the product of the step's inputs given `assignment`.
     fn class_products(&self, assignment: &[u32], prod: &mut [f64]) {
         for input in &self.inputs {
-            let base: usize = input.others.iter().map(|(var, offs)| offs[assignment[*var] as usize]).sum();
+            let base: usize = input.others.iter().map(|(var, offs)| offs.get(assignment[*var] as usize)).sum();
             for (p, &own) in prod.iter_mut().zip(&input.own) {
                 *p *= input.table[base + own];
             }
@@ -240,7 +268,7 @@ impl SamplerStep {
             let target = u * total;
             let mut cum = 0.0;
             let mut last = None;
-            for ((&v, &w), &c) in self.values.iter().zip(&self.weights).zip(self.class_of.iter()) {
+            for ((&v, &w), &c) in self.values.iter().zip(self.weights.iter()).zip(self.class_of.iter()) {
                 let x = w * prod[c as usize];
                 if x > 0.0 {
                     cum += x;
@@ -333,7 +361,7 @@ impl WeightedModel {
                         for (x, &orig) in self.red.alive[u].iter().enumerate() {
                             offs[orig] = map[x] as usize * st[p];
                         }
-                        others.push((u, offs));
+                        others.push((u, Offsets::new(offs, f.table.len())));
                     }
                 }
                 inputs.push(Input { table: f.table.clone(), own, others });
