@@ -96,7 +96,10 @@ pub struct Compiled {
 pub struct Component {
     /// Global trait ids, ascending; local variable `i` is `traits[i]`.
     pub traits: Vec<TraitId>,
-    /// The component's factor graph (local variables).
+    /// The component's factor graph (local variables), which its strata
+    /// condition: kept when it has counted traits, empty (no variables)
+    /// otherwise, since nothing reads it once [`Component::base`] is compiled
+    /// (the priors and rule tables of 400,000 variants are about 10 MB).
     pub net: Network,
     /// Local indices of the `unique` traits.
     pub unique: Vec<usize>,
@@ -316,6 +319,7 @@ impl Plan {
                 SampleError::Empty { traits: traits.iter().map(|&t| model.traits[t].name.clone()).collect() }
             })?;
             let total: usize = my_counted.iter().map(|&i| counted[i].variants.len() + 1).product();
+            let net = if my_counted.is_empty() { Network::new(Vec::new()) } else { net };
             let mut component = Component {
                 traits,
                 net,
@@ -576,6 +580,7 @@ impl Component {
     /// (`None` otherwise, or when that is the same network: every counted
     /// trait of the component is unique).
     fn stratum_networks(&self, counted: &[Counted], sig: usize, group: bool) -> (Network, Option<Network>) {
+        debug_assert!(!self.counted.is_empty(), "only a component with counted traits keeps its network");
         let mut net_sig = self.net.clone();
         let all_unique = self.counted.iter().all(|&i| {
             let var = self.traits.iter().position(|&t| t == counted[i].trait_id).unwrap_or(0);
