@@ -36,15 +36,6 @@ pub(super) struct CFactor<'a> {
 }
 
 impl CFactor<'_> {
-    /// The same factor borrowing this one's table and classes.
-    pub fn borrowed(&self) -> CFactor<'_> {
-        CFactor {
-            vars: self.vars.clone(),
-            table: Cow::Borrowed(&self.table),
-            classes: self.classes.as_ref().map(|c| Cow::Borrowed(&c[..])),
-        }
-    }
-
     /// The same factor owning its table.
     pub fn to_owned(&self) -> CFactor<'static> {
         CFactor {

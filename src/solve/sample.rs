@@ -69,7 +69,7 @@ pub struct SamplerStep {
     /// Original value of every compact value (the values that can occur).
     values: Vec<u32>,
     /// Weight of every compact value (the model's, shared).
-    weights: std::sync::Arc<[f64]>,
+    weights: std::sync::Arc<Vec<f64>>,
     /// Refined class of every compact value: every input is constant on a
     /// class, so products are taken once per class.
     class_of: super::ClassOf,
