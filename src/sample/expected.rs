@@ -458,7 +458,8 @@ pub fn warn_drift(
         let moved: Vec<usize> = (0..tr.variants.len())
             .filter(|&v| {
                 !counted(VariantId { trait_id: t, index: v })
-                    && (expected.shares[t][v] - predicted[t][v]).abs() - 2.0 * expected.errors.get(t, v) > DRIFT_TOLERANCE
+                    && (expected.shares[t][v] - predicted[t][v]).abs() - 2.0 * expected.errors.get(t, v)
+                        > DRIFT_TOLERANCE
             })
             .collect();
         let Some(&first) = moved.first() else { continue };
