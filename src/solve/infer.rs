@@ -136,7 +136,7 @@ impl WeightedModel {
                 step.a_map.iter().enumerate().map(|(x, &r)| self.weights[v][x] * adj_w[r as usize]).collect();
             let total: f64 = scores.iter().sum();
             for (x, s) in scores.into_iter().enumerate() {
-                out[v][self.red.alive[v][x]] = if total > 0.0 { s / total } else { 0.0 };
+                out[v][self.red.alive[v][x] as usize] = if total > 0.0 { s / total } else { 0.0 };
             }
         }
         out
@@ -313,7 +313,7 @@ pub fn possible_values_given(
     let adj = backward(&engine);
     for (step, adj_w) in engine.steps.iter().zip(&adj) {
         for (x, &r) in step.a_map.iter().enumerate() {
-            out[step.var][red.alive[step.var][x]] = adj_w[r as usize];
+            out[step.var][red.alive[step.var][x] as usize] = adj_w[r as usize];
         }
     }
     Ok(out)

@@ -92,8 +92,10 @@ impl CFactor<'_> {
 pub(super) struct Reduced<'a> {
     /// Original domain sizes.
     pub domains: Vec<usize>,
-    /// For every variable, the surviving original values (compact index -> value).
-    pub alive: Vec<Vec<usize>>,
+    /// For every variable, the surviving original values (compact index ->
+    /// value), in 32 bits (a domain is a trait's variants; 400 KB for
+    /// 100,000 of them, kept by every compiled model).
+    pub alive: Vec<Vec<u32>>,
     /// For every variable, the weight of each surviving value (all positive).
     pub weights: Vec<Vec<f64>>,
     /// Factors of arity >= 2 over compact domains, with pairwise distinct scopes.
@@ -318,12 +320,18 @@ pub(super) fn reduce_valid<'a>(net: &'a Network, evidence: &[(usize, usize)]) ->
             }
         }
     }
-    let alive: Vec<Vec<usize>> =
-        alive.iter().map(|a| a.iter().enumerate().filter(|(_, k)| **k).map(|(x, _)| x).collect()).collect();
+    let alive: Vec<Vec<u32>> = alive
+        .iter()
+        .map(|a| {
+            let mut kept = Vec::with_capacity(a.iter().filter(|&&k| k).count());
+            kept.extend(a.iter().enumerate().filter(|(_, k)| **k).map(|(x, _)| x as u32));
+            kept
+        })
+        .collect();
     if alive.iter().any(Vec::is_empty) {
         return Ok(empty_result(domains));
     }
-    let weights: Vec<Vec<f64>> = (0..n).map(|v| alive[v].iter().map(|&x| weights[v][x]).collect()).collect();
+    let weights: Vec<Vec<f64>> = (0..n).map(|v| alive[v].iter().map(|&x| weights[v][x as usize]).collect()).collect();
 
     // Restrict tables to surviving values.
     let mut factors = Vec::with_capacity(facs.len());
@@ -345,7 +353,7 @@ pub(super) fn reduce_valid<'a>(net: &'a Network, evidence: &[(usize, usize)]) ->
                 let of: Vec<u32> = alive[v]
                     .iter()
                     .map(|&x| {
-                        let c = classes[p].of[x] as usize;
+                        let c = classes[p].of[x as usize] as usize;
                         if new_of_old[c] == u32::MAX {
                             new_of_old[c] = keep.len() as u32;
                             keep.push(c);
@@ -371,7 +379,8 @@ pub(super) fn reduce_valid<'a>(net: &'a Network, evidence: &[(usize, usize)]) ->
         let old_strides = strides(&vars.iter().map(|&v| domains[v]).collect::<Vec<_>>());
         let mut out = Vec::with_capacity(dims.iter().product());
         for_each_index(&dims, |digits, _| {
-            let idx: usize = digits.iter().zip(&vars).zip(&old_strides).map(|((&c, &v), s)| alive[v][c] * s).sum();
+            let idx: usize =
+                digits.iter().zip(&vars).zip(&old_strides).map(|((&c, &v), s)| alive[v][c] as usize * s).sum();
             out.push(table[idx]);
         });
         factors.push(CFactor { vars, table: Cow::Owned(out), classes: None });

@@ -359,7 +359,7 @@ impl WeightedModel {
                     } else {
                         let mut offs = vec![0usize; domains[u]];
                         for (x, &orig) in self.red.alive[u].iter().enumerate() {
-                            offs[orig] = map[x] as usize * st[p];
+                            offs[orig as usize] = map[x] as usize * st[p];
                         }
                         others.push((u, Offsets::new(offs, f.table.len())));
                     }
@@ -381,7 +381,7 @@ impl WeightedModel {
             steps.push(SamplerStep {
                 grouped,
                 var: v,
-                values: alive.iter().map(|&x| x as u32).collect(),
+                values: alive.clone(),
                 weights: self.weights[v].clone(),
                 class_of: step.a_map.clone(),
                 classes: step.layout.a_dim,

@@ -569,7 +569,7 @@ impl SearchModel {
             }
             let Some(x) = chosen else { return false };
             s.state.assign(v, x as u32);
-            assignment[v] = self.red.alive[v][x] as u32;
+            assignment[v] = self.red.alive[v][x];
             stack.extend(s.state.components(&rest));
         }
         true
@@ -592,7 +592,7 @@ impl SearchModel {
                 let (mark, alive) = s.state.assign(v, x as u32);
                 let z = if alive { s.z_all().unwrap_or(0.0) } else { 0.0 };
                 s.state.unassign(v, mark);
-                out[v][self.red.alive[v][x]] = r * z / self.z;
+                out[v][self.red.alive[v][x] as usize] = r * z / self.z;
             }
         }
         out
