@@ -690,6 +690,10 @@ fn compile_known(
     eliminated: Option<Result<(WeightedModel, bool), SolveError>>,
 ) -> Result<Option<Compiled>, SampleError> {
     let budget = Budget::default();
+    // The unique projections first: counting them needs the component's
+    // network preprocessed again and eliminated, which then is not held
+    // beside the compiled model and its sampler (the same count either way).
+    let capacity = capacity.unwrap_or_else(|| projections(net, unique));
     let too_complex = |e: SolveError| SampleError::TooComplex {
         what: format!("the rules tying {} are too dense to sample exactly ({e})", trait_names(model, traits)),
     };
@@ -713,7 +717,6 @@ fn compile_known(
     let unique_first = unique_first
         && matches!(&engine, Engine::Elimination { sampler, .. }
             if sampler.steps().iter().take(unique.len()).all(|s| unique.contains(&s.var)));
-    let capacity = capacity.unwrap_or_else(|| projections(net, unique));
     Ok(Some(Compiled { engine, unique_first, capacity, group_capacity: capacity }))
 }
 
