@@ -306,6 +306,7 @@ fn survey(images: &[Image]) {
         ("paeth", Filter::Paeth),
         ("adaptive", Filter::Adaptive),
         ("entropy", Filter::Entropy),
+        ("first-entropy", Filter::FirstChannelEntropy),
     ];
     for (name, deflate) in &settings {
         let mut line = format!("{name:>13}");
@@ -371,6 +372,7 @@ fn reference_survey(tsv: &Path, images: &Path) {
                 "paeth" => Filter::Paeth,
                 "adaptive" => Filter::Adaptive,
                 "entropy" => Filter::Entropy,
+                "first-entropy" => Filter::FirstChannelEntropy,
                 other => panic!("no filter {other}"),
             };
             let mut sizes = Vec::with_capacity(pictures.len());

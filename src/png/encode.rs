@@ -121,7 +121,7 @@ pub fn encode_truecolour_with(image: &RgbaImage, deflate: Deflate, filter: Filte
             Filter::Up => png::Filter::Up,
             Filter::Avg => png::Filter::Avg,
             Filter::Paeth => png::Filter::Paeth,
-            Filter::Adaptive | Filter::Entropy => png::Filter::Adaptive,
+            Filter::Adaptive | Filter::Entropy | Filter::FirstChannelEntropy => png::Filter::Adaptive,
         });
         let mut writer = encoder.write_header().map_err(fail)?;
         if bpp == 4 {

@@ -92,7 +92,7 @@ use super::{Image, RenderError};
 pub fn settings(level: Compression) -> (Deflate, Filter) {
     match level {
         Compression::Fast => (Deflate::Fdeflate, Filter::Paeth),
-        Compression::Balanced => (Deflate::Zlib(5), Filter::Entropy),
+        Compression::Balanced => (Deflate::Zlib(5), Filter::FirstChannelEntropy),
         Compression::Small => (Deflate::Libdeflate(10), Filter::Entropy),
     }
 }
