@@ -201,12 +201,13 @@ impl Histograms {
                     lane[0][usize::from(b)] += 1;
                 }
             }
-            // Into the totals, leaving the lanes zeroed for the next segment.
+            // Into the totals, leaving the lanes zeroed for the next segment:
+            // table by table, so that the additions and the zeroing vectorise.
             for (lane, total) in [&mut *l0, &mut *l1, &mut *l2, &mut *l3, &mut *l4].into_iter().zip(totals.iter_mut()) {
-                for (v, n) in total.iter_mut().enumerate() {
-                    for table in lane.iter_mut() {
-                        *n += u32::from(table[v]);
-                        table[v] = 0;
+                for table in lane.iter_mut() {
+                    for (n, c) in total.iter_mut().zip(table.iter_mut()) {
+                        *n += u32::from(*c);
+                        *c = 0;
                     }
                 }
             }
