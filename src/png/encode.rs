@@ -18,7 +18,8 @@
 //! only for checksums (its match finder's SIMD is chosen at compile time),
 //! and each variant computes the same values as the portable code. The row
 //! filters and the per-row choices ([`Filter::Adaptive`],
-//! [`Filter::Entropy`], in integer arithmetic) are this crate's own code.
+//! [`Filter::Entropy`], [`Filter::FirstChannelEntropy`], in integer
+//! arithmetic) are this crate's own code.
 //! Which setting each compression level uses, and the measurements behind
 //! the choice, are in `render::encode`.
 //! Only fdeflate goes through the png crate's own writer; the others' zlib

@@ -384,7 +384,8 @@ mod tests {
             // Smooth-ish data with noise, so every filter gets chosen somewhere.
             let image: Vec<u8> =
                 (0..row_len * h).map(|i| ((i % row_len) as u8).wrapping_mul(3) ^ (next() & 7)).collect();
-            for filter in TYPES.iter().copied().chain([Filter::Adaptive, Filter::Entropy, Filter::FirstChannelEntropy]) {
+            for filter in TYPES.iter().copied().chain([Filter::Adaptive, Filter::Entropy, Filter::FirstChannelEntropy])
+            {
                 let mut out = Vec::new();
                 filter_image(
                     filter,

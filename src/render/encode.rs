@@ -10,7 +10,7 @@
 //! | level | deflate | row filter | size | time |
 //! |---|---|---|---|---|
 //! | `fast` | fdeflate's ultra-fast mode | Paeth | 498 KiB | 5.9 ms |
-//! | `balanced` | zlib level 5 on zlib-rs (level 6 for indexed images, [`indexed_deflate`]) | entropy | 363 KiB | 31.9 ms |
+//! | `balanced` | zlib level 5 on zlib-rs (level 6 for indexed images, [`indexed_deflate`]) | first-channel entropy | 363 KiB | 28.2 ms |
 //! | `small` | libdeflate level 10 | entropy | 293 KiB | 700 ms |
 //!
 //! `balanced` is the fastest setting whose output is no larger than what
@@ -49,6 +49,27 @@
 //! pixel of a row (larger than the full choice at every level, and no
 //! cheaper as written).
 //!
+//! `balanced` then moved from the entropy choice to
+//! [`Filter::FirstChannelEntropy`]: the same choice judged on the first
+//! byte of each pixel alone (red), a third of the bytes to filter and
+//! count five times, the chosen type filtering the whole row once. On the
+//! same 300 images it is smaller still: 111,496,083 bytes, −0.16 % against
+//! Pillow (larger than Pillow's file on 129 images, at worst by 2.49 %),
+//! and filtering with the choice takes 3.96 ms per image instead of 7.23
+//! (one core, 40 of the images, each setting in turn on each image, load
+//! about 5; the whole encoding 28.2 ms instead of 31.6, the Up filter
+//! alone 25.0). Other cheaper estimates tried on the 300 images (zlib-rs
+//! 5, total against Pillow): the entropy of the green byte alone −0.02 %,
+//! of the blue −0.03 % (red's −0.16 % is partly this collection's luck;
+//! each channel alone is within Pillow's size); of every second byte
+//! +0.05 %, of every fourth +0.28 %, of every second pixel's three bytes
+//! +0.26 %, of every second pixel's red +0.30 %; the five types ranked by
+//! their sum of absolute values and the entropy counted for the best two
+//! only +1.07 %, the best three +0.74 %. So a cheaper choice has to see
+//! every pixel, and one byte of each is enough. On the `neon-apes`
+//! example (200 images of 256 × 256) it is 4,819,199 bytes against
+//! Pillow's 4,821,257 (−0.04 %; the full entropy choice −0.55 %).
+//!
 //! On smooth, textured layers Up keeps long matches between successive rows
 //! that a per-row choice can break; only a deep match search (zlib-rs 6,
 //! libdeflate 7 and up) makes Up the smaller, which is why the previous
@@ -65,18 +86,20 @@
 //! the 16 images), in the same time (739 ms against 757 ms, within the
 //! noise), its trial histograms being 1 % of that level's work.
 //!
-//! In a whole `dropc run` of the benchmark's 300 tokens the encoder is
-//! about 32 of the 36–37 ms of CPU per image (by the profile: deflate
-//! 66 %, the row filters and the entropy choice 19 %, the rest decoding the
-//! art, compositing, SHA-256, copies and the kernel). So `balanced` stays
-//! short of 4.5 times a two-worker Pillow script writing zlib level 6
-//! (3.9–4.2 times in the last sitting; 4.5 times is 56–62 images/s on the
-//! 2 cores against the 12.0–13.8 Pillow made, 32–35 ms of CPU per image for
-//! the whole run): no faster setting is as small (the table above; zlib-rs
-//! level 4 is 5.1 % larger, and the parameters between levels 4 and 5 are
-//! not reachable through flate2), and the counting of the entropy choice
-//! is already about one counter increment per CPU cycle. README.md's
-//! Performance section has the figures of each sitting.
+//! In a whole `dropc run` of the benchmark's 300 tokens, with the entropy
+//! choice on every byte, the encoder was about 32 of the 36–37 ms of CPU
+//! per image (by the profile: deflate 66 %, the row filters and the
+//! entropy choice 19 %, the rest decoding the art, compositing, SHA-256,
+//! copies and the kernel), 3.9–4.2 times a two-worker Pillow script
+//! writing zlib level 6 (4.5 times is 56–62 images/s on the 2 cores
+//! against the 12.0–13.8 Pillow made, 32–35 ms of CPU per image for the
+//! whole run). The first-channel choice takes 8.7 % off the run's CPU time
+//! (36.3 against 39.7 ms per image, loaded): about 4.3–4.6 times by that
+//! sitting's figures, not yet measured quietly. Deflate is now about 69 %
+//! of the run and the entropy count 7 %; no faster deflate setting is as
+//! small (the table above; zlib-rs level 4 is 5.1 % larger, and the
+//! parameters between levels 4 and 5 are not reachable through flate2).
+//! README.md's Performance section has the figures of each sitting.
 //!
 //! The encoder itself (filtering, deflate, the bytes of the file) is
 //! [`crate::png::encode`].
