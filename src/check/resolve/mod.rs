@@ -128,7 +128,7 @@ impl<'a> Resolver<'a> {
         let mut detached = self.detached.take();
         for (id, &(ordinal, decl)) in kept.iter().enumerate() {
             let list = detached.as_mut().and_then(|l| l.get_mut(ordinal)).map(std::mem::take);
-            self.resolve_trait(id, decl, list.as_deref().unwrap_or(&decl.variants));
+            self.resolve_trait(id, decl, list);
         }
         drop(detached);
         self.declare_groups();

@@ -57,11 +57,96 @@ fn repeated_names(variants: &[ast::VariantDecl]) -> Vec<(usize, usize)> {
     repeats
 }
 
+/// What resolving the variants of one trait carries from one variant to
+/// the next.
+struct VariantPass {
+    kind: TraitKind,
+    /// The trait's rendering options, which its variants start from.
+    style: LayerStyle,
+    trait_profiles: Option<ProfilesOption>,
+    folder: PathBuf,
+    /// The distinct rendering options of the variants, by their bits (most share the trait's).
+    options: HashMap<OptionsKey, u32>,
+    /// Every derived variant's name and derivation, resolved once all
+    /// variants are known.
+    derived: Vec<(ast::Name, ast::Derived)>,
+    /// The positions of names declared again with the span of their first
+    /// declaration, the next one last.
+    repeats: Vec<(usize, Span)>,
+}
+
 impl<'a> Resolver<'a> {
+    /// Resolves variant declaration `v`, at `position` in trait `id`'s list.
+    fn resolve_variant(
+        &mut self,
+        id: TraitId,
+        decl: &Node<ast::TraitDecl>,
+        pass: &mut VariantPass,
+        position: usize,
+        v: &ast::VariantDecl,
+    ) {
+        if let Some(Node { node: ast::VariantSource::Derived(derived), .. }) = v.source() {
+            pass.derived.push((v.name_node(), derived.clone()));
+        }
+        if pass.repeats.last().is_some_and(|&(repeat, _)| repeat == position) {
+            let first = pass.repeats.pop().map_or(v.name_span(), |(_, first)| first);
+            self.report(Problem::DuplicateVariant {
+                name: v.name().to_string(),
+                trait_name: decl.name.node.clone(),
+                span: v.name_span(),
+                first,
+            });
+            return;
+        }
+        let kind = pass.kind;
+        // An invalid weight is reported once; 1 keeps it from cascading into `unused_variant`.
+        let weight = self.weight(&v.weight()).unwrap_or(1.0);
+        let mut variant_style = pass.style;
+        let mut variant_profiles = pass.trait_profiles;
+        self.repeated_options(v.options(), || format!("`{}.{}`", decl.name, v.name()));
+        for option in v.options() {
+            if kind == TraitKind::MetadataOnly {
+                self.metadata_art(option.span, &decl.name.node, "rendering options");
+            } else if let LayerOption::Profiles(word) = &option.node {
+                if let Some(p) = self.profiles_option(word, option.span) {
+                    let no_files = if v.name() == "none" {
+                        Some("`none` draws no file".to_string())
+                    } else if let Some(Node { node: ast::VariantSource::Derived(d), .. }) = v.source() {
+                        Some(format!("a derived variant draws the files of `{}`, whose option counts", d.from))
+                    } else {
+                        None
+                    };
+                    if !self.redundant_profiles(p, pass.trait_profiles, no_files) {
+                        variant_profiles = Some(p);
+                    }
+                }
+            } else {
+                self.apply_option(&option.node, &mut variant_style);
+            }
+        }
+        let art = self.variant_art(id, &decl.name.node, v, &pass.folder, true);
+        let found = VariantOptions { style: variant_style, profiles: variant_profiles };
+        if weight == 0.0 {
+            let index = self.traits[id].variants.len();
+            self.zero_weights.push((VariantId { trait_id: id, index }, v.weight().span));
+        }
+        let t = &mut self.traits[id];
+        let options = *pass.options.entry(OptionsKey::of(&found)).or_insert_with(|| {
+            t.options.push(found);
+            (t.options.len() - 1) as u32
+        });
+        t.variants.push(Variant::new(v.name(), v.name_span(), weight, art, options));
+    }
+
     /// Resolves trait `id` declared by `decl`, whose variant declarations
-    /// are `variants` (`decl`'s own, or the same taken out of the AST so
-    /// that the caller can free them as soon as the trait is resolved).
-    pub(super) fn resolve_trait(&mut self, id: TraitId, decl: &'a Node<ast::TraitDecl>, variants: &[ast::VariantDecl]) {
+    /// are `decl`'s own, or `detached`: the same taken out of the AST, which
+    /// are freed as they are resolved.
+    pub(super) fn resolve_trait(
+        &mut self,
+        id: TraitId,
+        decl: &'a Node<ast::TraitDecl>,
+        detached: Option<Vec<ast::VariantDecl>>,
+    ) {
         let kind = self.traits[id].kind;
         let mut style = LayerStyle::default();
         let mut trait_profiles: Option<ProfilesOption> = None;
@@ -98,58 +183,47 @@ impl<'a> Resolver<'a> {
         self.repeated_options(&decl.options, || format!("trait `{}`", decl.name));
 
         // A name declared again is reported there and left out.
-        let mut repeats = repeated_names(variants).into_iter().peekable();
-        // The distinct rendering options of the variants, by their bits (most share the trait's).
-        let mut options: HashMap<OptionsKey, u32> = HashMap::new();
-        self.traits[id].variants.reserve_exact(variants.len() - repeats.len());
-        for (position, v) in variants.iter().enumerate() {
-            if let Some((_, first)) = repeats.next_if(|&(repeat, _)| repeat == position) {
-                self.report(Problem::DuplicateVariant {
-                    name: v.name().to_string(),
-                    trait_name: decl.name.node.clone(),
-                    span: v.name_span(),
-                    first: variants[first].name_span(),
-                });
-                continue;
-            }
-            // An invalid weight is reported once; 1 keeps it from cascading into `unused_variant`.
-            let weight = self.weight(&v.weight()).unwrap_or(1.0);
-            let mut variant_style = style;
-            let mut variant_profiles = trait_profiles;
-            self.repeated_options(v.options(), || format!("`{}.{}`", decl.name, v.name()));
-            for option in v.options() {
-                if kind == TraitKind::MetadataOnly {
-                    self.metadata_art(option.span, &decl.name.node, "rendering options");
-                } else if let LayerOption::Profiles(word) = &option.node {
-                    if let Some(p) = self.profiles_option(word, option.span) {
-                        let no_files = if v.name() == "none" {
-                            Some("`none` draws no file".to_string())
-                        } else if let Some(Node { node: ast::VariantSource::Derived(d), .. }) = v.source() {
-                            Some(format!("a derived variant draws the files of `{}`, whose option counts", d.from))
-                        } else {
-                            None
-                        };
-                        if !self.redundant_profiles(p, trait_profiles, no_files) {
-                            variant_profiles = Some(p);
-                        }
+        let repeats = match &detached {
+            Some(list) => repeated_names(list),
+            None => repeated_names(&decl.variants),
+        };
+        let mut pass = VariantPass {
+            kind,
+            style,
+            trait_profiles,
+            folder,
+            options: HashMap::new(),
+            derived: Vec::new(),
+            repeats: Vec::with_capacity(repeats.len()),
+        };
+        let declared = detached.as_ref().map_or(decl.variants.len(), Vec::len);
+        self.traits[id].variants.reserve_exact(declared - repeats.len());
+        match detached {
+            Some(mut list) => {
+                let firsts: Vec<Span> = repeats.iter().map(|&(_, first)| list[first].name_span()).collect();
+                pass.repeats = repeats.iter().map(|&(at, _)| at).zip(firsts).rev().collect();
+                // Taken from the front and freed as they are resolved: the
+                // list of a trait of 100,000 variants (4 MB) shrinks as its
+                // model grows, instead of being held whole beside it.
+                list.reverse();
+                let mut position = 0;
+                while let Some(v) = list.pop() {
+                    self.resolve_variant(id, decl, &mut pass, position, &v);
+                    position += 1;
+                    if list.capacity() > 2 * list.len() + 4096 {
+                        list.shrink_to_fit();
                     }
-                } else {
-                    self.apply_option(&option.node, &mut variant_style);
                 }
             }
-            let art = self.variant_art(id, &decl.name.node, v, &folder, true);
-            let found = VariantOptions { style: variant_style, profiles: variant_profiles };
-            if weight == 0.0 {
-                let index = self.traits[id].variants.len();
-                self.zero_weights.push((VariantId { trait_id: id, index }, v.weight().span));
+            None => {
+                pass.repeats =
+                    repeats.iter().map(|&(at, first)| (at, decl.variants[first].name_span())).rev().collect();
+                for (position, v) in decl.variants.iter().enumerate() {
+                    self.resolve_variant(id, decl, &mut pass, position, v);
+                }
             }
-            let t = &mut self.traits[id];
-            let options = *options.entry(OptionsKey::of(&found)).or_insert_with(|| {
-                t.options.push(found);
-                (t.options.len() - 1) as u32
-            });
-            t.variants.push(Variant::new(v.name(), v.name_span(), weight, art, options));
         }
+        let VariantPass { trait_profiles, derived, .. } = pass;
         if self.traits[id].variants.len() > INDEXED_VARIANTS {
             let index = super::names::NameIndex::new(&self.traits[id].variants);
             self.variant_index.insert(id, index);
@@ -171,17 +245,16 @@ impl<'a> Resolver<'a> {
             }
         }
         // Derivations refer to variants by name, so resolve them once all are known.
-        for v in variants {
-            let Some(Node { node: ast::VariantSource::Derived(derived), .. }) = v.source() else { continue };
+        for (name, derived) in &derived {
             let Some(index) =
-                self.variant_position(id, v.name()).filter(|&i| self.traits[id].variants[i].span() == v.name_span())
+                self.variant_position(id, &name.node).filter(|&i| self.traits[id].variants[i].span() == name.span)
             else {
                 continue;
             };
             if kind == TraitKind::MetadataOnly {
                 continue;
             }
-            if let Some(art) = self.resolve_derived(id, &v.name_node(), derived, false) {
+            if let Some(art) = self.resolve_derived(id, name, derived, false) {
                 self.traits[id].variants[index].art = art;
             }
         }
