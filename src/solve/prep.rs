@@ -94,8 +94,9 @@ pub(super) struct Reduced<'a> {
     pub domains: Vec<usize>,
     /// For every variable, the surviving original values (compact index ->
     /// value), in 32 bits (a domain is a trait's variants; 400 KB for
-    /// 100,000 of them, kept by every compiled model).
-    pub alive: Vec<Vec<u32>>,
+    /// 100,000 of them, kept by every compiled model and shared with its
+    /// sampler).
+    pub alive: Vec<std::sync::Arc<[u32]>>,
     /// For every variable, the weight of each surviving value (all positive).
     pub weights: Vec<Vec<f64>>,
     /// Factors of arity >= 2 over compact domains, with pairwise distinct scopes.
@@ -109,7 +110,7 @@ pub(super) struct Reduced<'a> {
 impl<'a> Reduced<'a> {
     /// Compact domain sizes.
     pub fn sizes(&self) -> Vec<usize> {
-        self.alive.iter().map(Vec::len).collect()
+        self.alive.iter().map(|a| a.len()).collect()
     }
 
     /// The factors, and the rest (domains, surviving values, weights) to keep
@@ -238,7 +239,7 @@ pub(super) fn reduce_valid<'a>(net: &'a Network, evidence: &[(usize, usize)]) ->
         }
     }
     let empty_result = |domains: Vec<usize>| Reduced {
-        alive: domains.iter().map(|_| Vec::new()).collect(),
+        alive: domains.iter().map(|_| std::sync::Arc::from([])).collect(),
         weights: domains.iter().map(|_| Vec::new()).collect(),
         domains,
         factors: Vec::new(),
@@ -320,15 +321,15 @@ pub(super) fn reduce_valid<'a>(net: &'a Network, evidence: &[(usize, usize)]) ->
             }
         }
     }
-    let alive: Vec<Vec<u32>> = alive
+    let alive: Vec<std::sync::Arc<[u32]>> = alive
         .iter()
         .map(|a| {
             let mut kept = Vec::with_capacity(a.iter().filter(|&&k| k).count());
             kept.extend(a.iter().enumerate().filter(|(_, k)| **k).map(|(x, _)| x as u32));
-            kept
+            std::sync::Arc::from(kept)
         })
         .collect();
-    if alive.iter().any(Vec::is_empty) {
+    if alive.iter().any(|a| a.is_empty()) {
         return Ok(empty_result(domains));
     }
     let weights: Vec<Vec<f64>> = (0..n).map(|v| alive[v].iter().map(|&x| weights[v][x as usize]).collect()).collect();

@@ -44,12 +44,19 @@ enum Offsets {
 }
 
 impl Offsets {
-    /// The offsets of `at` (one per original value) for a table of `len` entries.
-    fn new(at: Vec<usize>, len: usize) -> Offsets {
+    /// The offset of every original value of a variable of `domain` values
+    /// into a table of `len` entries: `at(value)` for the `(value, offset)`
+    /// pairs of `at`, 0 for the others.
+    fn new(domain: usize, len: usize, at: impl Iterator<Item = (usize, usize)>) -> Offsets {
         if u32::try_from(len).is_ok() {
-            Offsets::Narrow(at.into_iter().map(|x| x as u32).collect())
+            // Every offset is below `len`.
+            let mut offs = vec![0u32; domain];
+            at.for_each(|(value, offset)| offs[value] = offset as u32);
+            Offsets::Narrow(offs)
         } else {
-            Offsets::Wide(at)
+            let mut offs = vec![0usize; domain];
+            at.for_each(|(value, offset)| offs[value] = offset);
+            Offsets::Wide(offs)
         }
     }
 
@@ -66,8 +73,9 @@ impl Offsets {
 pub struct SamplerStep {
     /// The variable drawn at this step.
     pub var: usize,
-    /// Original value of every compact value (the values that can occur).
-    values: Vec<u32>,
+    /// Original value of every compact value (the values that can occur;
+    /// the model's list, shared).
+    values: std::sync::Arc<[u32]>,
     /// Weight of every compact value (the model's, shared).
     weights: std::sync::Arc<Vec<f64>>,
     /// Refined class of every compact value: every input is constant on a
@@ -349,7 +357,7 @@ impl WeightedModel {
                 let f = &self.engine.factors[id];
                 let st = strides(&f.shape.dims);
                 let mut own = vec![0usize; step.layout.a_dim];
-                let mut others = Vec::new();
+                let mut others = Vec::with_capacity(f.shape.vars.len().saturating_sub(1));
                 for (p, &u) in f.shape.vars.iter().enumerate() {
                     let map = &f.shape.maps[p];
                     if u == v {
@@ -357,11 +365,11 @@ impl WeightedModel {
                             own[r as usize] = map[x] as usize * st[p];
                         }
                     } else {
-                        let mut offs = vec![0usize; domains[u]];
-                        for (x, &orig) in self.red.alive[u].iter().enumerate() {
-                            offs[orig as usize] = map[x] as usize * st[p];
-                        }
-                        others.push((u, Offsets::new(offs, f.table.len())));
+                        let at = self.red.alive[u]
+                            .iter()
+                            .enumerate()
+                            .map(|(x, &orig)| (orig as usize, map[x] as usize * st[p]));
+                        others.push((u, Offsets::new(domains[u], f.table.len(), at)));
                     }
                 }
                 inputs.push(Input { table: f.table.clone(), own, others });
