@@ -93,9 +93,10 @@
 //! copies and the kernel), 3.9–4.2 times a two-worker Pillow script
 //! writing zlib level 6 (4.5 times is 56–62 images/s on the 2 cores
 //! against the 12.0–13.8 Pillow made, 32–35 ms of CPU per image for the
-//! whole run). The first-channel choice takes 8.7 % off the run's CPU time
-//! (36.3 against 39.7 ms per image, loaded): about 4.3–4.6 times by that
-//! sitting's figures, not yet measured quietly. Deflate is now about 69 %
+//! whole run). The first-channel choice takes about 7 % off the run's CPU
+//! time (36.4 against 39.0 ms per image, loaded; the choice itself 3.3 ms
+//! cheaper): about 4.2–4.6 times by that sitting's figures, not yet
+//! measured quietly. Deflate is now about 69 %
 //! of the run and the entropy count 7 %; no faster deflate setting is as
 //! small (the table above; zlib-rs level 4 is 5.1 % larger, and the
 //! parameters between levels 4 and 5 are not reachable through flate2).
