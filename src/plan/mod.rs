@@ -894,12 +894,17 @@ pub fn predicted_shares(model: &Model) -> Result<Vec<Vec<f64>>, SampleError> {
 
 /// [`predicted_shares`] from a compiled plan.
 pub fn shares_of_plan(model: &Model, plan: &Plan) -> Vec<Vec<f64>> {
-    let mut out: Vec<Vec<f64>> = model.traits.iter().map(|t| vec![0.0; t.variants.len()]).collect();
+    // Each component's marginals moved into place (not copied beside them:
+    // 800 KB for a trait of 100,000 variants); a trait no component has
+    // (none: the components cover every trait) would keep zeros.
+    let mut out: Vec<Vec<f64>> = vec![Vec::new(); model.traits.len()];
     for c in &plan.components {
-        let m = c.base.marginals();
-        for (local, &tr) in c.traits.iter().enumerate() {
-            out[tr].clone_from(&m[local]);
+        for (row, &tr) in c.base.marginals().into_iter().zip(&c.traits) {
+            out[tr] = row;
         }
+    }
+    for (row, t) in out.iter_mut().zip(&model.traits) {
+        row.resize(t.variants.len(), 0.0);
     }
     out
 }
