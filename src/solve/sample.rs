@@ -34,11 +34,14 @@ struct Input {
     others: Vec<(usize, Offsets)>,
 }
 
-/// Offsets into an input table by original value: in 32 bits when the
-/// table is that small, as every table within an elimination budget is (a
-/// 100,000-value neighbour's offsets are 400 KB instead of 800).
+/// Offsets into an input table by original value: the input's own map of
+/// values to classes with the variable's stride when every value of the
+/// variable can occur (shared with the model: a 100,000-value neighbour
+/// costs nothing more), else in 32 bits when the table is that small, as
+/// every table within an elimination budget is (400 KB instead of 800).
 #[derive(Debug, Clone)]
 enum Offsets {
+    Scaled { classes: super::ClassOf, stride: usize },
     Narrow(Vec<u32>),
     Wide(Vec<usize>),
 }
@@ -62,6 +65,7 @@ impl Offsets {
 
     fn get(&self, value: usize) -> usize {
         match self {
+            Offsets::Scaled { classes, stride } => classes[value] as usize * stride,
             Offsets::Narrow(at) => at[value] as usize,
             Offsets::Wide(at) => at[value],
         }
@@ -365,11 +369,16 @@ impl WeightedModel {
                             own[r as usize] = map[x] as usize * st[p];
                         }
                     } else {
-                        let at = self.red.alive[u]
-                            .iter()
-                            .enumerate()
-                            .map(|(x, &orig)| (orig as usize, map[x] as usize * st[p]));
-                        others.push((u, Offsets::new(domains[u], f.table.len(), at)));
+                        let alive = &self.red.alive[u];
+                        let offsets = if alive.len() == domains[u] {
+                            // Every value can occur: compact values are the original ones.
+                            Offsets::Scaled { classes: super::ClassOf::clone(map), stride: st[p] }
+                        } else {
+                            let at =
+                                alive.iter().enumerate().map(|(x, &orig)| (orig as usize, map[x] as usize * st[p]));
+                            Offsets::new(domains[u], f.table.len(), at)
+                        };
+                        others.push((u, offsets));
                     }
                 }
                 inputs.push(Input { table: f.table.clone(), own, others });
