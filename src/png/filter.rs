@@ -339,6 +339,16 @@ fn paeth(a: u8, b: u8, c: u8) -> u8 {
 mod tests {
     use super::*;
 
+    /// A seeded xorshift32 stream (test data).
+    fn xorshift(mut s: u32) -> impl FnMut() -> u32 {
+        move || {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            s
+        }
+    }
+
     /// Undoes one filtered row (the decoder's side), for the round trip.
     fn unfilter(kind: u8, bpp: usize, prev: &[u8], row: &[u8]) -> Vec<u8> {
         let mut out: Vec<u8> = Vec::with_capacity(row.len());
@@ -428,13 +438,7 @@ mod tests {
         // of a real row's length and longer than a segment of 16-bit lanes,
         // mostly runs of one value, one histogram reused throughout (so its
         // lanes must come back zeroed), against `entropy` row by row.
-        let mut s = 0x1234_5678_u32;
-        let mut next = move || {
-            s ^= s << 13;
-            s ^= s >> 17;
-            s ^= s << 5;
-            s
-        };
+        let mut next = xorshift(0x1234_5678_u32);
         let lengths: Vec<usize> = (0..40).chain([3071, 3072, 4096, SEGMENT - 1, SEGMENT, SEGMENT + 5]).collect();
         let longest = *lengths.iter().max().expect("lengths");
         let mut histograms = Histograms::new(longest);
@@ -471,13 +475,7 @@ mod tests {
         // on ties) chosen; the row written is that type's whole row. Widths
         // with every remainder of the lanes, RGB and RGBA, textured rows
         // where different types win.
-        let mut s = 0x0bad_5eed_u32;
-        let mut next = move || {
-            s ^= s << 13;
-            s ^= s >> 17;
-            s ^= s << 5;
-            s
-        };
+        let mut next = xorshift(0x0bad_5eed_u32);
         let mut chosen = [0usize; 5];
         for bpp in [1, 3, 4] {
             for width in [1, 2, 3, 5, 8, 13, 40, 301] {
