@@ -14,10 +14,12 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::path::Path;
 use std::process::ExitCode;
 
-use super::common::{load, model_or_report, report};
+use super::common::{Loaded, load, model_or_report, read_source, report};
 use super::{EXIT_INPUT, Format, SimulateArgs};
+use dropc::SourceFile;
 use dropc::model::Model;
 use dropc::plan::Plan;
 use dropc::plan::shares_of_plan;
@@ -37,10 +39,16 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let model = match model_or_report(&loaded, args.format) {
-        Ok(m) => m,
-        Err(code) => return code,
-    };
+    if let Err(code) = model_or_report(&loaded, args.format) {
+        return code;
+    }
+    // From here on the source is only needed to show an error of the plan,
+    // which a checked collection does not meet: its text (as large as the
+    // file, over a megabyte for the largest) is let go before the plan and
+    // the shares are built, and read again only for such an error.
+    let Loaded { checked, source } = loaded;
+    let source = Unloaded::of(source);
+    let Some(model) = checked.model.as_ref() else { return ExitCode::from(EXIT_INPUT) };
     // One compiled plan for both shares (the predicted ones read only the
     // unconditioned distributions); when the `count` rules' strata are
     // beyond the sampler, the unconditioned plan alone still predicts.
@@ -54,7 +62,10 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
                 &fallback
             }
             Err(e) => {
-                report(&e.to_diagnostics(model), &loaded.source, args.format);
+                match source.reload(&args.file) {
+                    Ok(source) => report(&e.to_diagnostics(model), &source, args.format),
+                    Err(why) => errln!("error: {why}"),
+                }
                 return ExitCode::from(EXIT_INPUT);
             }
         },
@@ -62,7 +73,7 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
     // The predicted shares, shared with the expected ones when those are the same.
     let predicted: std::sync::Arc<[Vec<f64>]> = shares_of_plan(model, base).into();
     let predicted_exact = expected::predicted_exact(model, base);
-    let feasibility = loaded.checked.feasibility.as_ref();
+    let feasibility = checked.feasibility.as_ref();
     let combinations = feasibility.map(|f| f.combinations);
     let ranges: Vec<(u128, u128)> = feasibility.map(|f| f.count_ranges.clone()).unwrap_or_default();
     let expected = full.as_ref().map_err(Clone::clone).and_then(|plan| {
@@ -93,6 +104,33 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
     };
     let _ = out.flush();
     ExitCode::SUCCESS
+}
+
+/// A checked source whose text was let go: its name and the digest of its
+/// bytes, enough to read it again and know it is the text that was checked.
+struct Unloaded {
+    name: String,
+    digest: dropc::digest::Sha256Digest,
+}
+
+impl Unloaded {
+    fn of(source: SourceFile) -> Unloaded {
+        Unloaded { digest: dropc::digest::sha256(source.text.as_bytes()), name: source.name }
+    }
+
+    /// The text read again from `path`, or why it cannot be shown: it
+    /// cannot be read, or it changed since it was checked (the spans of a
+    /// diagnostic would point into another text).
+    fn reload(&self, path: &Path) -> Result<SourceFile, String> {
+        let bytes =
+            read_source(path).ok_or_else(|| format!("`{}` cannot be read again to show an error", self.name))?;
+        match dropc::syntax::source_text(bytes) {
+            Ok(text) if dropc::digest::sha256(text.as_bytes()) == self.digest => {
+                Ok(SourceFile::new(self.name.clone(), text))
+            }
+            _ => Err(format!("`{}` changed while it was simulated; run `dropc simulate` again", self.name)),
+        }
+    }
 }
 
 fn declared(model: &Model, t: usize) -> Vec<f64> {
@@ -394,6 +432,27 @@ mod tests {
     use super::*;
     use dropc::check::{NoArt, check_text};
     use dropc::sample::expected::Errors;
+
+    /// The source let go during the plan is read again for an error only
+    /// when it is still the text that was checked (a BOM and CRLF lines
+    /// included, as `source_text` keeps them); changed or gone, it says so.
+    #[test]
+    fn a_source_let_go_is_read_again_only_unchanged() {
+        let dir = std::env::temp_dir().join(format!("dropc-unloaded-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.drop");
+        let bytes = b"\xEF\xBB\xBFcollection \"C\" { size 1 }\r\ntrait A < a: 1 >\r\n".to_vec();
+        std::fs::write(&path, &bytes).unwrap();
+        let text = dropc::syntax::source_text(bytes).map_err(|_| ()).unwrap();
+        let unloaded = Unloaded::of(SourceFile::new("c.drop", text.clone()));
+        let again = unloaded.reload(&path).unwrap();
+        assert_eq!((again.name.as_str(), again.text.as_str()), ("c.drop", text.as_str()));
+        std::fs::write(&path, b"collection \"C\" { size 2 }\n").unwrap();
+        assert!(unloaded.reload(&path).unwrap_err().contains("changed while it was simulated"));
+        std::fs::remove_file(&path).unwrap();
+        assert!(unloaded.reload(&path).unwrap_err().contains("cannot be read again"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     /// Shares of a rule group drawn from a relaxation are estimates: JSON and
     /// the table say so, never "exact".
