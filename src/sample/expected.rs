@@ -355,7 +355,7 @@ pub fn expected_given(
     if g == 0 {
         return Ok(Expected {
             shares: zeros().into(),
-            errors: Errors::PerVariant(zeros()),
+            errors: Errors::PerTrait(vec![0.0; model.traits.len()]),
             methods: vec![Method::Exact; model.traits.len()],
             replicates: 0,
         });
